@@ -1,0 +1,9 @@
+// The whole public API of libbpffw.
+#pragma once
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/error.hpp>
+#include <bpffw/filter.hpp>
+#include <bpffw/interpreter.hpp>
+#include <bpffw/program.hpp>
+#include <bpffw/version.hpp>

@@ -1,0 +1,30 @@
+// Filter -> BPF ELF object, in memory, with LLVM's BPF backend.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <bpffw/error.hpp>
+#include <bpffw/filter.hpp>
+
+namespace bpffw {
+
+// The name every bpffw program carries in the kernel (bpftool prog show, bpffwc show).
+inline constexpr const char* kProgramName = "bpffw_filter";
+
+struct CompileOptions {
+  unsigned optimization_level = 2;  // 0 to 3, as -O
+};
+
+// A cgroup_skb program as an ELF object, ready for Program::load.
+struct ObjectFile {
+  std::vector<unsigned char> bytes;
+};
+
+Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options = {});
+
+// Textual forms for --emit: the optimized LLVM IR, and BPF assembly from LLVM's disassembler.
+Result<std::string> emit_llvm_ir(const Filter& filter, const CompileOptions& options = {});
+Result<std::string> emit_assembly(const Filter& filter, const CompileOptions& options = {});
+
+}  // namespace bpffw

@@ -1,0 +1,22 @@
+// The reference interpreter: spec §4–§6 in plain C++, with no kernel and no code shared with the
+// code generator. The tests judge the kernel's verdicts against it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include <bpffw/filter.hpp>
+
+namespace bpffw {
+
+struct InterpretResult {
+  bool pass = false;       // the verdict
+  bool malformed = false;  // the packet was dropped as malformed (spec §5) before the filter ran
+};
+
+// skb_protocol is the ethertype in host byte order (0x0800, 0x86DD, ...); packet starts at the
+// IP header, as a cgroup_skb program sees it.
+InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol,
+                          std::span<const unsigned char> packet);
+
+}  // namespace bpffw

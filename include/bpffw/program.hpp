@@ -1,0 +1,60 @@
+// A BPF program loaded into the kernel: owns its file descriptor.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/error.hpp>
+
+namespace bpffw {
+
+enum class PinMode {
+  CreateNew,  // fail if the path exists
+  Replace,    // atomically replace an existing pin (pin to a temporary name, then rename over)
+};
+
+struct ProgramInfo {
+  std::uint32_t id = 0;
+  std::string name;
+  std::uint32_t xlated_bytes = 0;
+  std::uint32_t jited_bytes = 0;
+  std::uint32_t verified_instructions = 0;  // instructions the verifier processed
+};
+
+struct TestRunResult {
+  std::uint32_t verdict = 0;      // 1 pass, 0 drop
+  std::uint32_t duration_ns = 0;  // average per run, as the kernel reports it
+};
+
+class Program {
+ public:
+  // Loads a cgroup_skb program. A verifier refusal is ErrorKind::Verifier carrying the log.
+  static Result<Program> load(const ObjectFile& object);
+  // Opens a pinned program (BPF_OBJ_GET).
+  static Result<Program> open_pinned(const std::string& path);
+
+  Program(Program&& other) noexcept;
+  Program& operator=(Program&& other) noexcept;
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+  ~Program();
+
+  int fd() const noexcept { return fd_; }
+  Result<ProgramInfo> info() const;
+
+  // Pins on bpffs with mode 0600. On any failure nothing is left behind and an old pin is untouched.
+  Result<void> pin(const std::string& path, PinMode mode = PinMode::CreateNew) const;
+
+  // Runs the program on one frame with BPF_PROG_TEST_RUN. The frame starts with a 14-byte
+  // Ethernet header: the kernel takes skb->protocol from its ethertype and strips it.
+  Result<TestRunResult> test_run(std::span<const unsigned char> ethernet_frame,
+                                 std::uint32_t repeat = 1) const;
+
+ private:
+  explicit Program(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace bpffw

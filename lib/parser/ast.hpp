@@ -1,0 +1,78 @@
+// The filter's abstract syntax tree: a closed variant of node types, a span on every node.
+// It knows nothing of PEGTL or LLVM.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <bpffw/error.hpp>
+
+namespace bpffw::ast {
+
+// The packet variables of spec §4.
+enum class Variable { Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len };
+
+std::string_view variable_name(Variable variable);
+std::optional<Variable> variable_by_name(std::string_view name);
+inline constexpr Variable kAllVariables[] = {Variable::Ip,      Variable::Ipv6,    Variable::Tcp,
+                                             Variable::Udp,     Variable::Icmp,    Variable::SrcPort,
+                                             Variable::DstPort, Variable::Len};
+
+enum class UnaryOp { LogicalNot, BitNot, Negate, Plus };
+enum class BinaryOp { Mul, Div, Mod, Add, Sub, Shl, Shr, Lt, Le, Gt, Ge, Eq, Ne, BitAnd, BitXor, BitOr };
+enum class LogicalOp { And, Or };
+
+std::string_view op_symbol(UnaryOp op);
+std::string_view op_symbol(BinaryOp op);
+std::string_view op_symbol(LogicalOp op);
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct Literal {
+  std::int64_t value;  // `true` and `false` are literals 1 and 0
+};
+struct VariableRef {
+  Variable variable;
+};
+struct Unary {
+  UnaryOp op;
+  ExprPtr operand;
+};
+struct Binary {
+  BinaryOp op;
+  ExprPtr lhs;
+  ExprPtr rhs;
+};
+// `a && b && c` is one node with three operands, so that long chains make a flat tree.
+struct Logical {
+  LogicalOp op;
+  std::vector<ExprPtr> operands;  // at least two
+};
+struct Conditional {
+  ExprPtr condition;
+  ExprPtr if_true;
+  ExprPtr if_false;
+};
+
+using Node = std::variant<Literal, VariableRef, Unary, Binary, Logical, Conditional>;
+
+struct Expr {
+  Node node;
+  SourceSpan span;
+  unsigned depth = 1;  // 1 for a leaf; 1 + the deepest operand otherwise
+};
+
+// std::visit helper: overloaded{[](const Literal&) {...}, ...}
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+}  // namespace bpffw::ast
