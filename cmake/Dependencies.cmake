@@ -2,7 +2,7 @@
 
 # LLVM 19: only the BPF target and what code generation needs, linked statically.
 # A static link starts in a fraction of the time libLLVM.so takes (../shared/notes/platform.md).
-find_package(LLVM 19 REQUIRED CONFIG PATHS /usr/lib/llvm-19/lib/cmake/llvm NO_DEFAULT_PATH)
+find_package(LLVM 19.1 REQUIRED CONFIG PATHS /usr/lib/llvm-19/lib/cmake/llvm NO_DEFAULT_PATH)
 set(BPFFW_LLVM_COMPONENTS
   Core Support Analysis Passes Target MC MCDisassembler
   BPFCodeGen BPFDesc BPFInfo BPFDisassembler BPFAsmParser)
