@@ -1,0 +1,124 @@
+// Spec §6: evaluation of the AST on the facts read from one packet. All arithmetic is done on
+// uint64_t, where C++ defines wrap-around, and converted back to the signed value the spec talks about.
+#include <bpffw/interpreter.hpp>
+
+#include <cstdint>
+#include <limits>
+
+#include "interpreter/packet_facts.hpp"
+#include "parser/ast.hpp"
+#include "parser/filter_access.hpp"
+
+namespace bpffw {
+namespace {
+
+using std::int64_t;
+using std::uint64_t;
+
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+
+int64_t from_bits(uint64_t bits) { return static_cast<int64_t>(bits); }  // two's complement (C++20)
+uint64_t to_bits(int64_t value) { return static_cast<uint64_t>(value); }
+
+int64_t variable_value(ast::Variable variable, const interpreter::PacketFacts& facts) {
+  switch (variable) {
+    case ast::Variable::Ip: return from_bits(facts.ip);
+    case ast::Variable::Ipv6: return from_bits(facts.ipv6);
+    case ast::Variable::Tcp: return from_bits(facts.tcp);
+    case ast::Variable::Udp: return from_bits(facts.udp);
+    case ast::Variable::Icmp: return from_bits(facts.icmp);
+    case ast::Variable::SrcPort: return from_bits(facts.src_port);
+    case ast::Variable::DstPort: return from_bits(facts.dst_port);
+    case ast::Variable::Len: return from_bits(facts.len);
+  }
+  return 0;
+}
+
+// `/` truncates toward zero; x / 0 is 0; INT64_MIN / -1 is INT64_MIN.
+int64_t divide(int64_t a, int64_t b) {
+  if (b == 0) return 0;
+  if (a == kInt64Min && b == -1) return kInt64Min;
+  return a / b;
+}
+
+// `%` takes the sign of the dividend; x % 0 is x; INT64_MIN % -1 is 0.
+int64_t modulo(int64_t a, int64_t b) {
+  if (b == 0) return a;
+  if (a == kInt64Min && b == -1) return 0;
+  return a % b;
+}
+
+int64_t binary(ast::BinaryOp op, int64_t a, int64_t b) {
+  unsigned shift = static_cast<unsigned>(to_bits(b) & 63);  // only the low 6 bits count
+  switch (op) {
+    case ast::BinaryOp::Mul: return from_bits(to_bits(a) * to_bits(b));
+    case ast::BinaryOp::Div: return divide(a, b);
+    case ast::BinaryOp::Mod: return modulo(a, b);
+    case ast::BinaryOp::Add: return from_bits(to_bits(a) + to_bits(b));
+    case ast::BinaryOp::Sub: return from_bits(to_bits(a) - to_bits(b));
+    case ast::BinaryOp::Shl: return from_bits(to_bits(a) << shift);
+    case ast::BinaryOp::Shr: return a >> shift;  // C++20 defines >> of a negative as sign-filling
+    case ast::BinaryOp::Lt: return a < b;
+    case ast::BinaryOp::Le: return a <= b;
+    case ast::BinaryOp::Gt: return a > b;
+    case ast::BinaryOp::Ge: return a >= b;
+    case ast::BinaryOp::Eq: return a == b;
+    case ast::BinaryOp::Ne: return a != b;
+    case ast::BinaryOp::BitAnd: return a & b;
+    case ast::BinaryOp::BitXor: return a ^ b;
+    case ast::BinaryOp::BitOr: return a | b;
+  }
+  return 0;
+}
+
+int64_t unary(ast::UnaryOp op, int64_t a) {
+  switch (op) {
+    case ast::UnaryOp::LogicalNot: return a == 0;
+    case ast::UnaryOp::BitNot: return ~a;
+    case ast::UnaryOp::Negate: return from_bits(0 - to_bits(a));  // -INT64_MIN wraps to INT64_MIN
+    case ast::UnaryOp::Plus: return a;
+  }
+  return 0;
+}
+
+// Recursion depth is bounded by the parser's nesting limit (ParseOptions::max_depth).
+int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts) {
+  return std::visit(
+      ast::overloaded{
+          [](const ast::Literal& literal) -> int64_t { return literal.value; },
+          [&](const ast::VariableRef& ref) -> int64_t { return variable_value(ref.variable, facts); },
+          [&](const ast::Unary& node) -> int64_t { return unary(node.op, evaluate(*node.operand, facts)); },
+          [&](const ast::Binary& node) -> int64_t {
+            int64_t lhs = evaluate(*node.lhs, facts);
+            return binary(node.op, lhs, evaluate(*node.rhs, facts));
+          },
+          [&](const ast::Logical& node) -> int64_t {
+            // Lazy: && stops at the first 0, || at the first non-zero; the result is 0 or 1.
+            bool is_and = node.op == ast::LogicalOp::And;
+            for (const ast::ExprPtr& operand : node.operands) {
+              bool truth = evaluate(*operand, facts) != 0;
+              if (is_and && !truth) return 0;
+              if (!is_and && truth) return 1;
+            }
+            return is_and ? 1 : 0;
+          },
+          [&](const ast::Conditional& node) -> int64_t {
+            return evaluate(*node.condition, facts) != 0 ? evaluate(*node.if_true, facts)
+                                                         : evaluate(*node.if_false, facts);
+          },
+      },
+      expr.node);
+}
+
+}  // namespace
+
+InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol,
+                          std::span<const unsigned char> packet) {
+  interpreter::PacketFacts facts = interpreter::read_packet(skb_protocol, packet);
+  // Malformed packets are dropped only by filters that read the packet (spec §5).
+  if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true};
+  int64_t value = evaluate(detail::FilterAccess::root(filter), facts);
+  return InterpretResult{value != 0, false};
+}
+
+}  // namespace bpffw
