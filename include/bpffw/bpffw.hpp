@@ -1,6 +1,7 @@
 // The whole public API of libbpffw.
 #pragma once
 
+#include <bpffw/cgroup.hpp>
 #include <bpffw/compiler.hpp>
 #include <bpffw/error.hpp>
 #include <bpffw/filter.hpp>

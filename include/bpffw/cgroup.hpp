@@ -1,0 +1,83 @@
+// Attaching programs to cgroup v2 directories: resolving a cgroup argument, attach with
+// BPF_F_ALLOW_MULTI, in-place replace with BPF_F_REPLACE, detach, and listing what is attached.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <bpffw/error.hpp>
+#include <bpffw/program.hpp>
+
+namespace bpffw {
+
+enum class Direction { Ingress, Egress };
+
+// "ingress" or "egress".
+const char* to_string(Direction direction);
+// Parses "ingress" or "egress"; anything else is ErrorKind::Usage.
+Result<Direction> parse_direction(std::string_view text);
+
+struct CgroupResolveOptions {
+  // Where to read self/mountinfo and self/cgroup. Only tests point it elsewhere.
+  std::string proc_root = "/proc";
+};
+
+// The mount point of the cgroup v2 hierarchy, from <proc_root>/self/mountinfo.
+Result<std::string> find_cgroup2_mount(const CgroupResolveOptions& options = {});
+
+// The cgroup v2 directory of the calling process: the "0::" line of <proc_root>/self/cgroup
+// under the cgroup2 mount.
+Result<std::string> self_cgroup_path(const CgroupResolveOptions& options = {});
+
+// A cgroup v2 directory, held open (the fd programs attach to). Owns its file descriptor.
+class Cgroup {
+ public:
+  // argument is "self", an absolute path, or a path relative to the cgroup2 mount
+  // ("system.slice/foo.service"). The directory must exist on cgroup2: a missing path, a regular
+  // file or a cgroup v1 directory is ErrorKind::Usage with a hint.
+  static Result<Cgroup> open(std::string_view argument, const CgroupResolveOptions& options = {});
+
+  Cgroup(Cgroup&& other) noexcept;
+  Cgroup& operator=(Cgroup&& other) noexcept;
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+  ~Cgroup();
+
+  const std::string& path() const noexcept { return path_; }
+  int fd() const noexcept { return fd_; }
+
+ private:
+  Cgroup(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_ = -1;
+};
+
+// One program attached to a cgroup in one direction.
+struct AttachedProgram {
+  std::uint32_t id = 0;
+  std::string name;
+  bool is_bpffw = false;  // named kProgramName: ours to detach
+};
+
+// Attaches with BPF_F_ALLOW_MULTI: programs of systemd and other tools keep running beside it.
+Result<void> attach(const Program& program, const Cgroup& cgroup, Direction direction);
+
+// Swaps old_program, attached to cgroup in direction, for new_program in one step
+// (BPF_F_REPLACE): every packet meets one of the two, never neither.
+Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& old_program,
+                     const Program& new_program);
+
+// Detaches one program. Refuses a program not named kProgramName (another tool's), and says so
+// when the program is not attached there.
+Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& program);
+
+// Detaches every bpffw program in that direction and returns how many; never another tool's.
+// Having none attached is ErrorKind::Usage.
+Result<std::size_t> detach_all_bpffw(const Cgroup& cgroup, Direction direction);
+
+// Every program attached to cgroup in direction (bpffw's and others'), in attach order.
+Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction);
+
+}  // namespace bpffw
