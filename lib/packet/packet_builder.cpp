@@ -19,21 +19,6 @@ std::uint16_t ipv4_checksum(const unsigned char* header, std::size_t size) {
 
 std::size_t padded_options_size(const Ipv4Fields& fields) { return (fields.options.size() + 3) / 4 * 4; }
 
-std::size_t layer_size(const Layer& layer) {
-  return std::visit(
-      [](const auto& l) -> std::size_t {
-        using T = std::decay_t<decltype(l)>;
-        if constexpr (std::is_same_v<T, Ipv4Fields>) return 20 + padded_options_size(l);
-        if constexpr (std::is_same_v<T, Ipv6Fields>) return 40;
-        if constexpr (std::is_same_v<T, ExtensionHeader>) return l.size();
-        if constexpr (std::is_same_v<T, TcpFields>) return 20;
-        if constexpr (std::is_same_v<T, UdpFields>) return 8;
-        if constexpr (std::is_same_v<T, IcmpFields>) return 8;
-        if constexpr (std::is_same_v<T, RawTransport> || std::is_same_v<T, Payload>) return l.bytes.size();
-      },
-      layer);
-}
-
 // The number a previous header's next-header field names this layer by; none for payload.
 std::optional<std::uint8_t> layer_protocol(const Layer& layer, bool in_ipv6) {
   return std::visit(
@@ -59,6 +44,21 @@ ExtensionHeader extension_header(std::uint8_t type, std::uint8_t length_field) {
 }
 
 }  // namespace
+
+std::size_t layer_size(const Layer& layer) {
+  return std::visit(
+      [](const auto& l) -> std::size_t {
+        using T = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<T, Ipv4Fields>) return 20 + padded_options_size(l);
+        if constexpr (std::is_same_v<T, Ipv6Fields>) return 40;
+        if constexpr (std::is_same_v<T, ExtensionHeader>) return l.size();
+        if constexpr (std::is_same_v<T, TcpFields>) return 20;
+        if constexpr (std::is_same_v<T, UdpFields>) return 8;
+        if constexpr (std::is_same_v<T, IcmpFields>) return 8;
+        if constexpr (std::is_same_v<T, RawTransport> || std::is_same_v<T, Payload>) return l.bytes.size();
+      },
+      layer);
+}
 
 std::size_t ExtensionHeader::size() const {
   if (type == proto::kFragment) return 8;

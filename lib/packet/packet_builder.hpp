@@ -102,6 +102,9 @@ struct Payload {
 using Layer = std::variant<Ipv4Fields, Ipv6Fields, ExtensionHeader, TcpFields, UdpFields, IcmpFields,
                            RawTransport, Payload>;
 
+// The bytes a layer takes in the packet.
+std::size_t layer_size(const Layer& layer);
+
 class PacketBuilder {
  public:
   PacketBuilder& ipv4(Ipv4Fields fields = {});

@@ -1,0 +1,135 @@
+#include "random/random_packet.hpp"
+
+#include <array>
+
+namespace bpffw::random {
+namespace {
+
+using packet::PacketBuilder;
+namespace proto = packet::proto;
+
+constexpr std::array<std::uint16_t, 12> kPorts = {0, 1, 22, 53, 80, 123, 443, 1023, 1024, 8080, 65534, 65535};
+constexpr std::array<std::uint8_t, 5> kExtensionTypes = {proto::kHopByHop, proto::kRouting, proto::kFragment,
+                                                         proto::kAuthentication, proto::kDestinationOptions};
+
+std::uint16_t random_port(Rng& rng) {
+  return rng.chance(3, 4) ? kPorts[rng.below(kPorts.size())] : static_cast<std::uint16_t>(rng.below(65536));
+}
+
+std::vector<unsigned char> random_bytes(Rng& rng, std::size_t size) {
+  std::vector<unsigned char> bytes(size);
+  for (unsigned char& byte : bytes) byte = static_cast<unsigned char>(rng.below(256));
+  return bytes;
+}
+
+std::uint16_t random_fragment_offset(Rng& rng) {
+  if (rng.chance(2, 3)) return 0;
+  return rng.chance(1, 2) ? static_cast<std::uint16_t>(rng.between(1, 3)) : static_cast<std::uint16_t>(rng.below(0x2000));
+}
+
+// The transport layer: TCP, UDP, ICMP of either family, or a protocol number without a header.
+void add_transport(Rng& rng, PacketBuilder& builder) {
+  switch (rng.below(8)) {
+    case 0:
+    case 1: builder.udp(random_port(rng), random_port(rng)); break;
+    case 2:
+    case 3: builder.tcp(random_port(rng), random_port(rng)); break;
+    case 4: builder.icmp(); break;
+    case 5: rng.chance(1, 2) ? builder.icmpv6() : builder.transport(proto::kIcmp, random_bytes(rng, 8)); break;
+    case 6: {
+      constexpr std::array<std::uint8_t, 4> kOthers = {proto::kEsp, proto::kNoNextHeader, 132 /* SCTP */, 4};
+      builder.transport(kOthers[rng.below(kOthers.size())], random_bytes(rng, rng.below(24)));
+      break;
+    }
+    default: builder.transport(static_cast<std::uint8_t>(rng.below(256)), random_bytes(rng, rng.below(24))); break;
+  }
+  if (rng.chance(1, 2)) builder.payload(rng.chance(9, 10) ? rng.below(64) : rng.between(64, 1400));
+}
+
+PacketBuilder random_ipv4(Rng& rng) {
+  PacketBuilder builder;
+  packet::Ipv4Fields fields;
+  if (rng.chance(1, 3)) fields.options = random_bytes(rng, rng.below(41));
+  fields.fragment_offset = random_fragment_offset(rng);
+  fields.more_fragments = rng.chance(1, 3);
+  if (rng.chance(1, 6)) fields.ihl = static_cast<std::uint8_t>(rng.below(16));  // a lie, maybe
+  if (rng.chance(1, 25)) fields.version = static_cast<std::uint8_t>(rng.below(16));
+  if (rng.chance(1, 10)) fields.total_length = static_cast<std::uint16_t>(rng.below(65536));
+  builder.ipv4(fields);
+  add_transport(rng, builder);
+  return builder;
+}
+
+PacketBuilder random_ipv6(Rng& rng) {
+  PacketBuilder builder;
+  packet::Ipv6Fields fields;
+  if (rng.chance(1, 25)) fields.version = static_cast<std::uint8_t>(rng.below(16));
+  builder.ipv6(fields);
+  // Chains around the limit of 8 are the interesting ones.
+  std::size_t chain = rng.chance(1, 3) ? rng.below(3) : rng.between(6, 10);
+  if (rng.chance(1, 4)) chain = rng.below(11);
+  for (std::size_t i = 0; i < chain; ++i) {
+    packet::ExtensionHeader header;
+    header.type = kExtensionTypes[rng.below(kExtensionTypes.size())];
+    header.length_field = static_cast<std::uint8_t>(rng.chance(7, 8) ? rng.below(4) : rng.below(256));
+    if (header.type == proto::kFragment) {
+      header.fragment_offset = random_fragment_offset(rng);
+      header.more_fragments = rng.chance(1, 2);
+    }
+    builder.extension(header);
+  }
+  add_transport(rng, builder);
+  return builder;
+}
+
+// Cut at a header boundary (or one byte around it), or anywhere.
+void maybe_truncate(Rng& rng, PacketBuilder& builder, std::size_t built_size) {
+  if (!rng.chance(1, 4) || built_size == 0) return;
+  std::vector<std::size_t> boundaries;
+  std::size_t at = 0;
+  for (const packet::Layer& layer : builder.layers()) {
+    at += packet::layer_size(layer);
+    boundaries.push_back(at);
+  }
+  std::size_t cut = rng.chance(3, 4) ? boundaries[rng.below(boundaries.size())] : rng.below(built_size + 1);
+  if (rng.chance(1, 2)) cut = cut + rng.between(0, 2) - 1;  // one byte before, at or after
+  builder.truncate(cut);
+}
+
+}  // namespace
+
+packet::Packet random_packet(Rng& rng, const RandomPacketOptions& options) {
+  PacketBuilder builder;
+  switch (rng.below(10)) {
+    case 0: {  // not IP: every variable but len is 0
+      constexpr std::array<std::uint16_t, 5> kEthertypes = {packet::kEthertypeArp, 0x88cc, 0x8100, 0x86dc, 0x0801};
+      std::uint16_t ethertype = rng.chance(3, 4) ? kEthertypes[rng.below(kEthertypes.size())]
+                                                 : static_cast<std::uint16_t>(rng.between(0x0600, 0xffff));
+      builder.ethertype(ethertype).bytes(random_bytes(rng, rng.below(100)));
+      break;
+    }
+    case 1: {  // random bytes behind an IP ethertype, sometimes with the right version nibble
+      bool v6 = rng.chance(1, 2);
+      std::vector<unsigned char> bytes = random_bytes(rng, rng.between(v6 ? 40 : 20, 120));
+      if (rng.chance(2, 3)) bytes[0] = static_cast<unsigned char>((v6 ? 0x60 : 0x40) | (bytes[0] & 0x0f));
+      builder.ethertype(v6 ? packet::kEthertypeIpv6 : packet::kEthertypeIpv4).bytes(bytes);
+      break;
+    }
+    case 2:
+    case 3:
+    case 4:
+    case 5: builder = random_ipv4(rng); break;
+    default: builder = random_ipv6(rng); break;
+  }
+  packet::Packet whole = builder.build();
+  maybe_truncate(rng, builder, whole.bytes.size());
+  packet::Packet packet = builder.build();
+  if (packet.bytes.size() > options.max_size) packet.bytes.resize(options.max_size);
+  if (options.kernel_only && !packet.fits_test_run()) packet = whole;
+  if (options.kernel_only && !packet.fits_test_run()) {  // a version/IHL lie cannot make it shorter
+    packet.bytes.resize(packet.ethertype == packet::kEthertypeIpv6 ? 40 : 20, 0);
+  }
+  return packet;
+}
+
+}  // namespace bpffw::random

@@ -1,0 +1,19 @@
+// Random packets of every shape of spec §5: IPv4 with options, IHL lies and fragments; IPv6 with
+// random extension-header chains up to and past the limit of 8; truncations at header boundaries;
+// tiny UDP/TCP; non-IP ethertypes; random bytes after a valid Ethernet header.
+#pragma once
+
+#include "packet/packet_builder.hpp"
+#include "random/rng.hpp"
+
+namespace bpffw::random {
+
+struct RandomPacketOptions {
+  // Only packets BPF_PROG_TEST_RUN accepts (IPv4/IPv6 fixed header not cut short).
+  bool kernel_only = true;
+  std::size_t max_size = 1500;  // BPF_PROG_TEST_RUN takes at most about a page
+};
+
+packet::Packet random_packet(Rng& rng, const RandomPacketOptions& options = {});
+
+}  // namespace bpffw::random
