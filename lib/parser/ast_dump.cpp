@@ -1,0 +1,76 @@
+#include "parser/ast_dump.hpp"
+
+namespace bpffw::parser {
+namespace {
+
+// Recursion is bounded by ParseOptions::max_depth: a deeper tree is never built.
+void dump_node(const ast::Expr& expr, unsigned indent, std::string& out) {
+  out.append(2 * indent, ' ');
+  std::visit(ast::overloaded{
+                 [&](const ast::Literal& node) { out += "literal " + std::to_string(node.value); },
+                 [&](const ast::VariableRef& node) {
+                   out += "variable ";
+                   out += ast::variable_name(node.variable);
+                 },
+                 [&](const ast::Unary& node) {
+                   out += "unary ";
+                   out += ast::op_symbol(node.op);
+                 },
+                 [&](const ast::Binary& node) {
+                   out += "binary ";
+                   out += ast::op_symbol(node.op);
+                 },
+                 [&](const ast::Logical& node) { out += node.op == ast::LogicalOp::And ? "and" : "or"; },
+                 [&](const ast::Conditional&) { out += "conditional"; },
+             },
+             expr.node);
+  out += " " + std::to_string(expr.span.line) + ":" + std::to_string(expr.span.column) + "\n";
+  std::visit(ast::overloaded{
+                 [](const ast::Literal&) {},
+                 [](const ast::VariableRef&) {},
+                 [&](const ast::Unary& node) { dump_node(*node.operand, indent + 1, out); },
+                 [&](const ast::Binary& node) {
+                   dump_node(*node.lhs, indent + 1, out);
+                   dump_node(*node.rhs, indent + 1, out);
+                 },
+                 [&](const ast::Logical& node) {
+                   for (const ast::ExprPtr& operand : node.operands) dump_node(*operand, indent + 1, out);
+                 },
+                 [&](const ast::Conditional& node) {
+                   dump_node(*node.condition, indent + 1, out);
+                   dump_node(*node.if_true, indent + 1, out);
+                   dump_node(*node.if_false, indent + 1, out);
+                 },
+             },
+             expr.node);
+}
+
+}  // namespace
+
+std::string dump_ast(const ast::Expr& root) {
+  std::string out;
+  dump_node(root, 0, out);
+  return out;
+}
+
+bool reads_packet(const ast::Expr& root) {
+  return std::visit(ast::overloaded{
+                        [](const ast::Literal&) { return false; },
+                        [](const ast::VariableRef&) { return true; },
+                        [](const ast::Unary& node) { return reads_packet(*node.operand); },
+                        [](const ast::Binary& node) { return reads_packet(*node.lhs) || reads_packet(*node.rhs); },
+                        [](const ast::Logical& node) {
+                          for (const ast::ExprPtr& operand : node.operands) {
+                            if (reads_packet(*operand)) return true;
+                          }
+                          return false;
+                        },
+                        [](const ast::Conditional& node) {
+                          return reads_packet(*node.condition) || reads_packet(*node.if_true) ||
+                                 reads_packet(*node.if_false);
+                        },
+                    },
+                    root.node);
+}
+
+}  // namespace bpffw::parser

@@ -1,0 +1,113 @@
+#include "parser/diagnostics.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace bpffw::parser {
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Characters that can be part of some token or of whitespace; anything else is never valid.
+bool is_language_char(char c) {
+  return is_name_char(c) || std::string_view(" \t\r\n!~-+*/%<>=&^|?:()").find(c) != std::string_view::npos;
+}
+
+std::string describe_char(char c) {
+  unsigned char byte = static_cast<unsigned char>(c);
+  if (byte >= 0x20 && byte < 0x7f) return std::string(1, c);
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+  return hex;
+}
+
+// "column 3" on the error's own line, "line 2, column 3" otherwise.
+std::string where(const SourceSpan& opener, const SourceSpan& at) {
+  std::string column = "column " + std::to_string(opener.column);
+  return opener.line == at.line ? column : "line " + std::to_string(opener.line) + ", " + column;
+}
+
+bool is_blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+const Opener* innermost(const ParseState& state, char symbol) {
+  for (auto it = state.openers.rbegin(); it != state.openers.rend(); ++it) {
+    if (it->symbol == symbol) return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+SourceSpan token_span_at(std::string_view source, const SourceSpan& at) {
+  SourceSpan span = at;
+  std::size_t i = at.offset;
+  if (i >= source.size()) {
+    span.length = 0;
+    return span;
+  }
+  if (is_name_char(source[i])) {
+    std::size_t end = i;
+    while (end < source.size() && is_name_char(source[end])) ++end;
+    span.length = end - i;
+    return span;
+  }
+  static constexpr std::string_view kTwoCharOperators[] = {"<<", ">>", "<=", ">=", "==", "!=", "&&", "||"};
+  for (std::string_view op : kTwoCharOperators) {
+    if (source.substr(i, 2) == op) {
+      span.length = 2;
+      return span;
+    }
+  }
+  span.length = 1;
+  return span;
+}
+
+SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& state) {
+  std::string_view source = state.source;
+  SourceSpan token = token_span_at(source, at);
+  bool at_end = at.offset >= source.size();
+  char next = at_end ? '\0' : source[at.offset];
+
+  if (!at_end && !is_language_char(next)) {
+    return {"unexpected character '" + describe_char(next) + "'", token};
+  }
+  // After a complete operand, a lone '=' is someone writing C's assignment for a comparison.
+  bool lone_equals = next == '=' && source.substr(at.offset, 2) != "==";
+  if (what != Expected::Operand && lone_equals) {
+    return {"assignment is not supported (did you mean '=='?)", token};
+  }
+
+  switch (what) {
+    case Expected::Operand:
+      if (state.last_token.empty()) {
+        if (is_blank(source)) return {"empty expression", SourceSpan{0, 0, 1, 1}};
+        return {"expected an expression", token};
+      }
+      if (state.last_token == "(") return {"expected an expression after '('", token};
+      return {"expected an operand after '" + std::string(state.last_token) + "'", token};
+    case Expected::CloseParen: {
+      const Opener* paren = innermost(state, '(');
+      std::string opener = paren ? " to close the '(' at " + where(paren->span, at) : "";
+      if (at_end) return {"missing ')'" + opener, token};
+      return {"expected an operator or ')'" + opener, token};
+    }
+    case Expected::Colon: {
+      const Opener* question = innermost(state, '?');
+      std::string opener = question ? " for the '?' at " + where(question->span, at) : "";
+      if (at_end) return {"missing ':'" + opener, token};
+      return {"expected an operator or ':'" + opener, token};
+    }
+    case Expected::End:
+      if (next == ')') return {"unmatched ')'", token};
+      return {"expected an operator or the end of the expression", token};
+    case Expected::Nothing:
+      break;
+  }
+  return {"invalid expression", token};
+}
+
+}  // namespace bpffw::parser

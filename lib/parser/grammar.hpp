@@ -1,0 +1,143 @@
+// The filter language's grammar (spec §2 and §3) as PEGTL rules, one rule per line.
+//
+// Every binary level is `operand (op operand)*` (iterative, so a 10,000-term chain does not recurse),
+// and every token after which the next thing is mandatory commits with must<>: the parser never
+// backtracks over a token whose action has run, which is what lets the actions build the AST on an
+// explicit operand stack. Only parentheses and `?:` recurse; the actions count their nesting and stop
+// at ParseOptions::max_depth, so the parser's own stack stays bounded.
+//
+// Set membership (spec §7) will be one more alternative in relational_tail; runtime parameters are
+// identifiers, resolved by the actions (parser/names.hpp), so they need no grammar change.
+#pragma once
+
+#include <tao/pegtl.hpp>
+
+namespace bpffw::parser::grammar {
+
+namespace pegtl = tao::pegtl;
+using pegtl::eof;
+using pegtl::must;
+using pegtl::not_at;
+using pegtl::one;
+using pegtl::opt;
+using pegtl::seq;
+using pegtl::sor;
+using pegtl::star;
+using pegtl::string;
+using pegtl::success;
+
+// Whitespace separates tokens and is otherwise ignored: space, tab, CR, LF; there are no comments.
+struct whitespace : star<one<' ', '\t', '\r', '\n'>> {};
+// A token followed by the whitespace after it, so every rule starts at a non-blank byte.
+template <class Rule>
+struct token : seq<Rule, whitespace> {};
+
+// An integer literal: a digit and everything that could continue it; the action checks the form.
+struct integer_literal : seq<pegtl::digit, star<pegtl::identifier_other>> {};
+// A name: [A-Za-z_][A-Za-z0-9_]*, a variable, `true`/`false` or (later) a runtime parameter.
+struct identifier : pegtl::identifier {};
+// An opening parenthesis; its action counts the nesting.
+struct open_paren : one<'('> {};
+// A closing parenthesis.
+struct close_paren : one<')'> {};
+
+struct expression;
+// What must close a '(': a ')'.
+struct paren_close : token<close_paren> {};
+// A parenthesized expression.
+struct parenthesized : seq<token<open_paren>, expression, must<paren_close>> {};
+// The innermost operands: a literal, a name, or an expression in parentheses.
+struct primary : sor<token<integer_literal>, token<identifier>, parenthesized> {};
+
+// A prefix operator: `!` (but not `!=`), `~`, `-`, `+`.
+struct unary_operator : sor<seq<one<'!'>, not_at<one<'='>>>, one<'~', '-', '+'>> {};
+// Marks where an operand's prefix operators begin.
+struct unary_begin : success {};
+// What must follow prefix operators, a binary operator, '(', '?' or ':': a primary.
+struct operand_primary : primary {};
+// A primary with its prefix operators, parsed as a loop rather than by recursion.
+struct operand : seq<unary_begin, star<token<unary_operator>>, must<operand_primary>> {};
+
+// `*`, `/`, `%`.
+struct multiplicative_operator : one<'*', '/', '%'> {};
+// `+`, `-`.
+struct additive_operator : one<'+', '-'> {};
+// `<<`, `>>`.
+struct shift_operator : sor<string<'<', '<'>, string<'>', '>'>> {};
+// `<=`, `>=`, `<`, `>` (a `<<` or `>>` was taken by the shift level already).
+struct relational_operator : sor<string<'<', '='>, string<'>', '='>, one<'<'>, one<'>'>> {};
+// `==`, `!=`.
+struct equality_operator : sor<string<'=', '='>, string<'!', '='>> {};
+// `&` but not `&&`.
+struct bitand_operator : seq<one<'&'>, not_at<one<'&'>>> {};
+// `^`.
+struct bitxor_operator : one<'^'> {};
+// `|` but not `||`.
+struct bitor_operator : seq<one<'|'>, not_at<one<'|'>>> {};
+// `&&`.
+struct and_operator : string<'&', '&'> {};
+// `||`.
+struct or_operator : string<'|', '|'> {};
+
+// Left-associative binary levels, tightest first: each is `lower (operator lower)*`. An operand
+// never fails without raising an error, so a tail needs no must<> to commit after its operator.
+// One `* x`, `/ x` or `% x`.
+struct multiplicative_tail : seq<token<multiplicative_operator>, operand> {};
+// Multiplicative level.
+struct multiplicative : seq<operand, star<multiplicative_tail>> {};
+// One `+ x` or `- x`.
+struct additive_tail : seq<token<additive_operator>, multiplicative> {};
+// Additive level.
+struct additive : seq<multiplicative, star<additive_tail>> {};
+// One `<< x` or `>> x`.
+struct shift_tail : seq<token<shift_operator>, additive> {};
+// Shift level.
+struct shift : seq<additive, star<shift_tail>> {};
+// One `< x`, `<= x`, `> x` or `>= x`; spec §7's `in { ... }` will be another alternative here.
+struct relational_tail : seq<token<relational_operator>, shift> {};
+// Relational level.
+struct relational : seq<shift, star<relational_tail>> {};
+// One `== x` or `!= x`.
+struct equality_tail : seq<token<equality_operator>, relational> {};
+// Equality level.
+struct equality : seq<relational, star<equality_tail>> {};
+// One `& x`.
+struct bitand_tail : seq<token<bitand_operator>, equality> {};
+// Bitwise-and level.
+struct bitand_level : seq<equality, star<bitand_tail>> {};
+// One `^ x`.
+struct bitxor_tail : seq<token<bitxor_operator>, bitand_level> {};
+// Bitwise-xor level.
+struct bitxor_level : seq<bitand_level, star<bitxor_tail>> {};
+// One `| x`.
+struct bitor_tail : seq<token<bitor_operator>, bitxor_level> {};
+// Bitwise-or level.
+struct bitor_level : seq<bitxor_level, star<bitor_tail>> {};
+// One `&& x`; a whole chain becomes one Logical node.
+struct and_tail : seq<token<and_operator>, bitor_level> {};
+// Logical-and level.
+struct logical_and : seq<bitor_level, star<and_tail>> {};
+// One `|| x`; a whole chain becomes one Logical node.
+struct or_tail : seq<token<or_operator>, logical_and> {};
+// Logical-or level.
+struct logical_or : seq<logical_and, star<or_tail>> {};
+
+// The `?` of a conditional; its action counts the nesting, like '('.
+struct question : one<'?'> {};
+// The `:` of a conditional.
+struct colon : one<':'> {};
+// What must follow `c ? a`: a ':'.
+struct conditional_colon : token<colon> {};
+struct conditional;
+// `? a : b`, right-associative: the else branch is itself a conditional.
+struct conditional_tail : seq<token<question>, expression, must<conditional_colon>, conditional> {};
+// Conditional level, the loosest.
+struct conditional : seq<logical_or, opt<conditional_tail>> {};
+// A whole expression.
+struct expression : conditional {};
+// What must follow a complete expression: nothing.
+struct end_of_expression : eof {};
+// The filter: optional leading whitespace, one expression, the end of the input.
+struct filter : seq<whitespace, expression, must<end_of_expression>> {};
+
+}  // namespace bpffw::parser::grammar

@@ -1,0 +1,56 @@
+#include "parser/names.hpp"
+
+#include <algorithm>
+
+namespace bpffw::parser {
+
+NameScope::NameScope() {
+  for (ast::Variable variable : ast::kAllVariables) {
+    entries_.push_back({std::string(ast::variable_name(variable)), ast::VariableRef{variable}});
+  }
+  entries_.push_back({"true", ast::Literal{1}});
+  entries_.push_back({"false", ast::Literal{0}});
+}
+
+std::optional<ast::Node> NameScope::resolve(std::string_view name) const {
+  for (const Entry& entry : entries_) {
+    if (entry.name == name) return std::visit([](auto leaf) { return ast::Node(leaf); }, entry.meaning);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> NameScope::nearest(std::string_view name) const {
+  // A suggestion is only useful when it is plausibly what was meant: allow about one edit per
+  // three characters, at least one.
+  std::size_t allowed = std::max<std::size_t>(1, name.size() / 3);
+  const Entry* best = nullptr;
+  std::size_t best_distance = allowed + 1;
+  for (const Entry& entry : entries_) {
+    std::size_t distance = edit_distance(name, entry.name);
+    if (distance < best_distance) {
+      best = &entry;
+      best_distance = distance;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return best->name;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment distance; the names are short, so the full table is fine.
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace bpffw::parser

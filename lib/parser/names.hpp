@@ -1,0 +1,39 @@
+// Which identifiers an expression may use, and the nearest one to suggest for a typo.
+// Today: the packet variables of spec §4 and `true`/`false`. Runtime parameters (spec §6, declared
+// when the filter is compiled) will be one more kind of entry here; the parser only calls resolve().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/ast.hpp"
+
+namespace bpffw::parser {
+
+class NameScope {
+ public:
+  // The built-in names only.
+  NameScope();
+
+  // The node a name stands for (a VariableRef, or a Literal for true/false), if it is known.
+  std::optional<ast::Node> resolve(std::string_view name) const;
+
+  // The known name closest to `name` by edit distance, if one is close enough to be a likely typo.
+  std::optional<std::string> nearest(std::string_view name) const;
+
+ private:
+  // What a name stands for: a leaf, so it can be copied into every use (Node itself is move-only).
+  using Meaning = std::variant<ast::Literal, ast::VariableRef>;
+  struct Entry {
+    std::string name;
+    Meaning meaning;
+  };
+  std::vector<Entry> entries_;
+};
+
+// Edit distance with adjacent transpositions counted as one edit ("prot" -> "port" is 1).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace bpffw::parser

@@ -1,0 +1,237 @@
+#include "parser/parse.hpp"
+
+#include <tao/pegtl.hpp>
+
+#include "parser/diagnostics.hpp"
+#include "parser/grammar.hpp"
+#include "parser/literals.hpp"
+#include "parser/parse_state.hpp"
+
+namespace bpffw::parser {
+namespace {
+
+namespace pegtl = tao::pegtl;
+namespace g = grammar;
+
+// The span of what an action matched (its text never includes trailing whitespace here).
+template <class ActionInput>
+SourceSpan span_of(const ActionInput& in) {
+  const auto position = in.position();
+  return SourceSpan{position.byte, in.size(), static_cast<unsigned>(position.line),
+                    static_cast<unsigned>(position.column)};
+}
+
+void enter_nesting(ParseState& state, char symbol, const SourceSpan& span) {
+  if (++state.nesting > state.max_depth) throw SyntaxError{too_deep_message(state.max_depth), span};
+  state.openers.push_back({symbol, span});
+}
+
+template <class Rule>
+struct action : pegtl::nothing<Rule> {};
+
+template <>
+struct action<g::integer_literal> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    auto value = parse_integer_literal(in.string_view());
+    if (!value) throw SyntaxError{value.error(), span_of(in)};
+    state.builder.push_leaf(ast::Literal{*value}, span_of(in));
+  }
+};
+
+template <>
+struct action<g::identifier> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    std::string_view name = in.string_view();
+    std::optional<ast::Node> node = state.names.resolve(name);
+    if (!node) {
+      // Keep parsing with a stand-in, so that a later syntax error still wins (see ParseState).
+      if (!state.first_unknown_name) state.first_unknown_name = UnknownName{std::string(name), span_of(in)};
+      node = ast::Literal{0};
+    }
+    state.builder.push_leaf(std::move(*node), span_of(in));
+  }
+};
+
+template <>
+struct action<g::open_paren> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    enter_nesting(state, '(', span_of(in));
+    state.last_token = "(";
+  }
+};
+
+template <>
+struct action<g::close_paren> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.openers.pop_back();
+    --state.nesting;
+    state.last_close_paren_end = in.position().byte + 1;
+  }
+};
+
+template <>
+struct action<g::parenthesized> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    SourceSpan outer = span_of(in);
+    outer.length = state.last_close_paren_end - outer.offset;
+    state.builder.mark_parenthesized(outer);
+  }
+};
+
+template <>
+struct action<g::unary_begin> {
+  static void apply0(ParseState& state) { state.unary_frames.push_back(state.unary_ops.size()); }
+};
+
+template <>
+struct action<g::unary_operator> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    static constexpr ast::UnaryOp kOps[] = {ast::UnaryOp::LogicalNot, ast::UnaryOp::BitNot,
+                                            ast::UnaryOp::Negate, ast::UnaryOp::Plus};
+    std::size_t index = std::string_view("!~-+").find(in.peek_char());
+    state.unary_ops.push_back({kOps[index], span_of(in)});
+    state.last_token = in.string_view();
+  }
+};
+
+template <>
+struct action<g::operand> {
+  static void apply0(ParseState& state) {
+    std::size_t frame = state.unary_frames.back();
+    state.unary_frames.pop_back();
+    // Prefix operators bind right to left: the one nearest the operand applies first.
+    while (state.unary_ops.size() > frame) {
+      PendingUnary pending = state.unary_ops.back();
+      state.unary_ops.pop_back();
+      state.builder.apply_unary(pending.op, pending.span);
+    }
+  }
+};
+
+// A binary operator token: remember which operator it is until its right operand is complete.
+template <class Rule>
+struct binary_operator_action {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    static constexpr std::pair<std::string_view, ast::BinaryOp> kOps[] = {
+        {"*", ast::BinaryOp::Mul},  {"/", ast::BinaryOp::Div},    {"%", ast::BinaryOp::Mod},
+        {"+", ast::BinaryOp::Add},  {"-", ast::BinaryOp::Sub},    {"<<", ast::BinaryOp::Shl},
+        {">>", ast::BinaryOp::Shr}, {"<", ast::BinaryOp::Lt},     {"<=", ast::BinaryOp::Le},
+        {">", ast::BinaryOp::Gt},   {">=", ast::BinaryOp::Ge},    {"==", ast::BinaryOp::Eq},
+        {"!=", ast::BinaryOp::Ne},  {"&", ast::BinaryOp::BitAnd}, {"^", ast::BinaryOp::BitXor},
+        {"|", ast::BinaryOp::BitOr}};
+    for (const auto& [symbol, op] : kOps) {
+      if (symbol == in.string_view()) state.binary_ops.push_back(op);
+    }
+    state.last_token = in.string_view();
+  }
+};
+template <> struct action<g::multiplicative_operator> : binary_operator_action<g::multiplicative_operator> {};
+template <> struct action<g::additive_operator> : binary_operator_action<g::additive_operator> {};
+template <> struct action<g::shift_operator> : binary_operator_action<g::shift_operator> {};
+template <> struct action<g::relational_operator> : binary_operator_action<g::relational_operator> {};
+template <> struct action<g::equality_operator> : binary_operator_action<g::equality_operator> {};
+template <> struct action<g::bitand_operator> : binary_operator_action<g::bitand_operator> {};
+template <> struct action<g::bitxor_operator> : binary_operator_action<g::bitxor_operator> {};
+template <> struct action<g::bitor_operator> : binary_operator_action<g::bitor_operator> {};
+
+// A binary level's `operator operand` is complete: combine it with the operand before it.
+struct reduce_binary_action {
+  static void apply0(ParseState& state) {
+    ast::BinaryOp op = state.binary_ops.back();
+    state.binary_ops.pop_back();
+    state.builder.reduce_binary(op);
+  }
+};
+template <> struct action<g::multiplicative_tail> : reduce_binary_action {};
+template <> struct action<g::additive_tail> : reduce_binary_action {};
+template <> struct action<g::shift_tail> : reduce_binary_action {};
+template <> struct action<g::relational_tail> : reduce_binary_action {};
+template <> struct action<g::equality_tail> : reduce_binary_action {};
+template <> struct action<g::bitand_tail> : reduce_binary_action {};
+template <> struct action<g::bitxor_tail> : reduce_binary_action {};
+template <> struct action<g::bitor_tail> : reduce_binary_action {};
+
+// `&&`, `||`, `:`: only remembered for messages.
+struct remember_token_action {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) { state.last_token = in.string_view(); }
+};
+template <> struct action<g::and_operator> : remember_token_action {};
+template <> struct action<g::or_operator> : remember_token_action {};
+
+template <>
+struct action<g::and_tail> {
+  static void apply0(ParseState& state) { state.builder.reduce_logical(ast::LogicalOp::And); }
+};
+template <>
+struct action<g::or_tail> {
+  static void apply0(ParseState& state) { state.builder.reduce_logical(ast::LogicalOp::Or); }
+};
+
+template <>
+struct action<g::question> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    enter_nesting(state, '?', span_of(in));
+    state.last_token = "?";
+  }
+};
+
+template <>
+struct action<g::colon> {
+  template <class ActionInput>
+  static void apply(const ActionInput&, ParseState& state) {
+    state.openers.pop_back();
+    state.last_token = ":";
+  }
+};
+
+template <>
+struct action<g::conditional_tail> {
+  static void apply0(ParseState& state) {
+    --state.nesting;  // the else branch, parsed by recursion, is complete
+    state.builder.reduce_conditional();
+  }
+};
+
+Error invalid(std::string message, SourceSpan span) {
+  Error error{ErrorKind::InvalidExpression, std::move(message), span, 0, {}, {}};
+  return error;
+}
+
+}  // namespace
+
+Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOptions& options,
+                                      const NameScope& names) {
+  ParseState state(source, names, options.max_depth);
+  pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> input(source.data(), source.size(),
+                                                                             "expression");
+  try {
+    pegtl::parse<g::filter, action, control>(input, state);
+  } catch (const SyntaxError& error) {
+    return tl::unexpected(invalid(error.message, error.span));
+  } catch (const pegtl::parse_error& error) {
+    // Not reached: every must<> raises a SyntaxError through control<>. Kept so that a grammar
+    // change that forgets a message still yields an error rather than an exception.
+    const auto& position = error.positions().front();
+    return tl::unexpected(invalid("invalid expression",
+                                  SourceSpan{position.byte, 0, static_cast<unsigned>(position.line),
+                                             static_cast<unsigned>(position.column)}));
+  }
+  if (state.first_unknown_name) {
+    const UnknownName& unknown = *state.first_unknown_name;
+    std::string message = "unknown variable '" + unknown.name + "'";
+    if (auto suggestion = names.nearest(unknown.name)) message += " (did you mean '" + *suggestion + "'?)";
+    return tl::unexpected(invalid(std::move(message), unknown.span));
+  }
+  return state.builder.finish();
+}
+
+}  // namespace bpffw::parser
