@@ -1,0 +1,26 @@
+// Packet descriptions in words, for `bpffwc test EXPRESSION --packet SPEC`:
+//   ipv4 udp dport=53          ipv6 hbh tcp sport=1 dport=80       ipv4 frag=185 udp
+//   len=1400                   arp                                 hex:4500001c...
+// See packet_spec_words() for the vocabulary.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <bpffw/error.hpp>
+
+#include "packet/packet_builder.hpp"
+
+namespace bpffw::packet {
+
+// Parses SPEC into a packet. Errors are ErrorKind::Usage with a one-line message and a hint.
+Result<Packet> parse_packet_spec(std::string_view spec);
+
+// The vocabulary, one line, for --help and error hints.
+std::string_view packet_spec_words();
+
+// One line saying what the filter language sees in the packet, for example
+// "ipv4 udp 12345 -> 53, 36 bytes" or "ipv6 malformed, 39 bytes".
+std::string describe_packet(const Packet& packet);
+
+}  // namespace bpffw::packet
