@@ -1,0 +1,183 @@
+// Program: load a cgroup_skb object with libbpf, and the fd-level operations on a loaded program.
+#include <bpffw/program.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "loader/bpf_fd.hpp"
+#include "loader/libbpf_messages.hpp"
+
+namespace bpffw {
+
+namespace {
+
+// Big enough for a level-1 log of a large filter; only the pages the kernel writes get touched.
+constexpr std::size_t kVerifierLogSize = 8u << 20;
+
+struct ObjectCloser {
+  void operator()(bpf_object* object) const { bpf_object__close(object); }
+};
+using ObjectPtr = std::unique_ptr<bpf_object, ObjectCloser>;
+
+Error libbpf_error(ErrorKind kind, std::string what, int err, const loader::LibbpfMessages& messages) {
+  Error error;
+  error.kind = kind;
+  error.sys_errno = err;
+  std::string detail = messages.summary();
+  error.message = std::move(what) + ": " + (detail.empty() ? std::string(std::strerror(err)) : detail);
+  return error;
+}
+
+// Kernel's verdict on a failed BPF_PROG_LOAD. The verifier answers EACCES or EINVAL (and others)
+// with a log; missing privileges are EPERM (or EACCES) before any verification, so without a log.
+Error load_error(int err, const std::string& verifier_log, const loader::LibbpfMessages& messages) {
+  if (verifier_log.empty() && (err == EPERM || err == EACCES)) {
+    Error error;
+    error.kind = ErrorKind::Permission;
+    error.message = loader::kPrivilegeMessage;
+    error.sys_errno = err;
+    error.hint = loader::kPrivilegeHint;
+    return error;
+  }
+  if (!verifier_log.empty()) {
+    Error error;
+    error.kind = ErrorKind::Verifier;
+    error.message = std::string("the kernel verifier refused the generated program: ") + std::strerror(err);
+    error.sys_errno = err;
+    error.hint = "this is a bug in bpffw; please report it with the filter and the verifier log";
+    error.verifier_log = verifier_log;
+    return error;
+  }
+  Error error = libbpf_error(ErrorKind::System, "the kernel refused the BPF program", err, messages);
+  // Without a kernel log, libbpf's own account is the best there is.
+  error.verifier_log = messages.text();
+  return error;
+}
+
+}  // namespace
+
+Result<Program> Program::load(const ObjectFile& object) {
+  if (object.bytes.empty()) return make_error(ErrorKind::Internal, "cannot load an empty BPF object");
+
+  loader::LibbpfMessages messages;
+  LIBBPF_OPTS(bpf_object_open_opts, open_options, .object_name = "bpffw");
+  errno = 0;
+  ObjectPtr handle(bpf_object__open_mem(object.bytes.data(), object.bytes.size(), &open_options));
+  if (!handle) {
+    int err = errno ? errno : EINVAL;
+    return tl::unexpected(libbpf_error(ErrorKind::Internal, "libbpf cannot read the generated object", err, messages));
+  }
+
+  bpf_program* program = bpf_object__next_program(handle.get(), nullptr);
+  if (program == nullptr || bpf_object__next_program(handle.get(), program) != nullptr)
+    return make_error(ErrorKind::Internal, "the generated object must hold exactly one BPF program");
+
+  // Whatever section name the object uses, this is a cgroup_skb program.
+  bpf_program__set_type(program, BPF_PROG_TYPE_CGROUP_SKB);
+  // Log level 0 keeps a successful load fast; on failure libbpf retries with level 1 into this
+  // buffer, so the refusal's log ends up here (and libbpf does not print it).
+  std::unique_ptr<char[]> log(new char[kVerifierLogSize]);
+  log[0] = '\0';
+  bpf_program__set_log_buf(program, log.get(), kVerifierLogSize);
+
+  int rc = bpf_object__load(handle.get());
+  if (rc != 0) {
+    int err = rc < 0 ? -rc : (errno ? errno : EINVAL);
+    log[kVerifierLogSize - 1] = '\0';
+    return tl::unexpected(load_error(err, std::string(log.get()), messages));
+  }
+
+  // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.
+  int fd = ::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return tl::unexpected(loader::system_error("cannot duplicate the program's fd", errno));
+  return Program(fd);
+}
+
+Result<Program> Program::open_pinned(const std::string& path) {
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) {
+      return make_error(ErrorKind::System, "no pinned program at " + loader::quoted(path), err,
+                        "pin one with: bpffwc -o " + path + " EXPRESSION");
+    }
+    // BPF_OBJ_GET answers EACCES (or EINVAL) for anything that is not a pin: say what it is.
+    if (err == EACCES || err == EINVAL) {
+      struct statfs fs {};
+      if (::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC)
+        return make_error(ErrorKind::System, loader::quoted(path) + " is not on a BPF filesystem (bpffs)", err,
+                          "mount -t bpf bpf /sys/fs/bpf");
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        return make_error(ErrorKind::Usage, loader::quoted(path) + " is a directory, not a pinned program", err);
+    }
+    return tl::unexpected(loader::system_error("cannot open pin " + loader::quoted(path), err));
+  }
+  Program program(fd);
+  std::string kind = loader::bpf_object_kind(fd);
+  if (kind != "prog")
+    return make_error(ErrorKind::Usage,
+                      loader::quoted(path) + " is a pinned BPF " + (kind.empty() ? "object" : kind) +
+                          ", not a program");
+  return program;
+}
+
+Program::Program(Program&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+Program& Program::operator=(Program&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Program::~Program() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<ProgramInfo> Program::info() const {
+  if (fd_ < 0) return make_error(ErrorKind::Internal, "the program has no file descriptor (moved from)");
+  bpf_prog_info kernel_info{};
+  __u32 length = sizeof kernel_info;
+  if (bpf_obj_get_info_by_fd(fd_, &kernel_info, &length) != 0)
+    return tl::unexpected(loader::system_error("cannot read the program's info", errno));
+  ProgramInfo info;
+  info.id = kernel_info.id;
+  info.name = std::string(kernel_info.name, strnlen(kernel_info.name, sizeof kernel_info.name));
+  info.xlated_bytes = kernel_info.xlated_prog_len;
+  info.jited_bytes = kernel_info.jited_prog_len;
+  info.verified_instructions = kernel_info.verified_insns;
+  return info;
+}
+
+Result<TestRunResult> Program::test_run(std::span<const unsigned char> ethernet_frame,
+                                        std::uint32_t repeat) const {
+  if (fd_ < 0) return make_error(ErrorKind::Internal, "the program has no file descriptor (moved from)");
+  if (ethernet_frame.size() < 14)
+    return make_error(ErrorKind::Usage, "a test frame needs at least the 14-byte Ethernet header");
+  if (repeat > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
+    return make_error(ErrorKind::Usage, "a test run repeats at most 2147483647 times");
+  LIBBPF_OPTS(bpf_test_run_opts, options, .data_in = ethernet_frame.data(),
+              .data_size_in = static_cast<__u32>(ethernet_frame.size()), .repeat = static_cast<int>(repeat));
+  if (bpf_prog_test_run_opts(fd_, &options) != 0) {
+    int err = errno;
+    Error error = loader::system_error("BPF_PROG_TEST_RUN failed", err);
+    if (err == EINVAL) error.hint = "the kernel refuses frames whose IPv4/IPv6 fixed header is cut short";
+    return tl::unexpected(error);
+  }
+  return TestRunResult{options.retval, options.duration};
+}
+
+}  // namespace bpffw

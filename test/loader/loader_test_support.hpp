@@ -1,0 +1,30 @@
+// Small helpers for loader tests: canned programs and frames, and a stderr capture.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <bpffw/compiler.hpp>
+
+namespace bpffw::test {
+
+// A hand-assembled program `return verdict;` named bpffw_filter.
+ObjectFile returning(std::int32_t verdict);
+
+// Ethernet + IPv4 + UDP to dst_port, with 4 payload bytes.
+std::vector<unsigned char> udp_frame(std::uint16_t dst_port);
+
+// Redirects fd 2 into a temporary file until finish(), which returns what was written.
+class StderrCapture {
+ public:
+  StderrCapture();
+  ~StderrCapture();
+  std::string finish();
+
+ private:
+  int saved_ = -1;
+  int file_ = -1;
+};
+
+}  // namespace bpffw::test
