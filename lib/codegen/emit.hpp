@@ -1,0 +1,19 @@
+// The compile pipeline on an AST: build the module, llvm::verifyModule, optimize with the new
+// pass manager, emit the BPF ELF object into memory. Public compile()/emit_*() call these with the
+// Filter's AST; tests may call them with hand-built ASTs.
+#pragma once
+
+#include <string>
+
+#include <bpffw/compiler.hpp>
+
+#include "parser/ast.hpp"
+
+namespace bpffw::codegen {
+
+Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options);
+
+// The optimized module as LLVM IR text.
+Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options);
+
+}  // namespace bpffw::codegen

@@ -1,0 +1,205 @@
+#include "codegen/lower.hpp"
+
+#include <cstdint>
+
+namespace bpffw::codegen {
+namespace {
+
+using ast::BinaryOp;
+
+class Lowering {
+ public:
+  Lowering(llvm::IRBuilder<>& builder, const PacketFields& fields) : b_(builder), fields_(fields) {}
+
+  llvm::Value* value(const ast::Expr& expr);
+  void branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
+
+ private:
+  llvm::Value* constant(std::int64_t v) { return b_.getInt64(static_cast<std::uint64_t>(v)); }
+  llvm::Value* as_i64(llvm::Value* flag) { return b_.CreateZExt(flag, b_.getInt64Ty()); }
+  llvm::BasicBlock* block(const char* name) {
+    return llvm::BasicBlock::Create(b_.getContext(), name, b_.GetInsertBlock()->getParent());
+  }
+  // An i1 for the comparison operators, nullptr for the others.
+  llvm::Value* comparison(BinaryOp op, llvm::Value* lhs, llvm::Value* rhs);
+  llvm::Value* binary(BinaryOp op, llvm::Value* lhs, llvm::Value* rhs);
+  llvm::Value* divide(llvm::Value* lhs, llvm::Value* rhs, bool remainder);
+  // Materializes a branching expression as 0/1 with a phi.
+  llvm::Value* boolean_of_branch(const ast::Expr& expr);
+
+  llvm::IRBuilder<>& b_;
+  const PacketFields& fields_;
+};
+
+llvm::Value* Lowering::comparison(BinaryOp op, llvm::Value* lhs, llvm::Value* rhs) {
+  switch (op) {
+    case BinaryOp::Lt: return b_.CreateICmpSLT(lhs, rhs);
+    case BinaryOp::Le: return b_.CreateICmpSLE(lhs, rhs);
+    case BinaryOp::Gt: return b_.CreateICmpSGT(lhs, rhs);
+    case BinaryOp::Ge: return b_.CreateICmpSGE(lhs, rhs);
+    case BinaryOp::Eq: return b_.CreateICmpEQ(lhs, rhs);
+    case BinaryOp::Ne: return b_.CreateICmpNE(lhs, rhs);
+    default: return nullptr;
+  }
+}
+
+// Signed division and remainder from unsigned ones on magnitudes (BPF cpu v3 has no sdiv/smod).
+// The divisor is never 0 (x / 0 = 0, x % 0 = x) and INT64_MIN / -1 = INT64_MIN falls out of the
+// magnitude arithmetic (|INT64_MIN| = 2^63 as unsigned): no undefined behaviour in LLVM IR.
+llvm::Value* Lowering::divide(llvm::Value* lhs, llvm::Value* rhs, bool remainder) {
+  llvm::Value* zero = constant(0);
+  llvm::Value* divisor_is_zero = b_.CreateICmpEQ(rhs, zero);
+  llvm::Value* lhs_negative = b_.CreateICmpSLT(lhs, zero);
+  llvm::Value* rhs_negative = b_.CreateICmpSLT(rhs, zero);
+  llvm::Value* lhs_magnitude = b_.CreateSelect(lhs_negative, b_.CreateSub(zero, lhs), lhs);
+  llvm::Value* rhs_magnitude = b_.CreateSelect(rhs_negative, b_.CreateSub(zero, rhs), rhs);
+  llvm::Value* safe_divisor = b_.CreateSelect(divisor_is_zero, constant(1), rhs_magnitude);
+  if (remainder) {
+    llvm::Value* magnitude = b_.CreateURem(lhs_magnitude, safe_divisor);
+    llvm::Value* signed_result = b_.CreateSelect(lhs_negative, b_.CreateSub(zero, magnitude), magnitude);
+    return b_.CreateSelect(divisor_is_zero, lhs, signed_result);
+  }
+  llvm::Value* magnitude = b_.CreateUDiv(lhs_magnitude, safe_divisor);
+  llvm::Value* negative = b_.CreateXor(lhs_negative, rhs_negative);
+  llvm::Value* signed_result = b_.CreateSelect(negative, b_.CreateSub(zero, magnitude), magnitude);
+  return b_.CreateSelect(divisor_is_zero, zero, signed_result);
+}
+
+llvm::Value* Lowering::binary(BinaryOp op, llvm::Value* lhs, llvm::Value* rhs) {
+  if (llvm::Value* compared = comparison(op, lhs, rhs)) return as_i64(compared);
+  switch (op) {
+    // No nsw/nuw flags: these wrap.
+    case BinaryOp::Add: return b_.CreateAdd(lhs, rhs);
+    case BinaryOp::Sub: return b_.CreateSub(lhs, rhs);
+    case BinaryOp::Mul: return b_.CreateMul(lhs, rhs);
+    case BinaryOp::Div: return divide(lhs, rhs, false);
+    case BinaryOp::Mod: return divide(lhs, rhs, true);
+    // Only the low 6 bits of the shift count: never a shift >= 64 (poison in LLVM IR).
+    case BinaryOp::Shl: return b_.CreateShl(lhs, b_.CreateAnd(rhs, constant(63)));
+    case BinaryOp::Shr: return b_.CreateAShr(lhs, b_.CreateAnd(rhs, constant(63)));
+    case BinaryOp::BitAnd: return b_.CreateAnd(lhs, rhs);
+    case BinaryOp::BitXor: return b_.CreateXor(lhs, rhs);
+    case BinaryOp::BitOr: return b_.CreateOr(lhs, rhs);
+    default: return nullptr;  // comparisons handled above
+  }
+}
+
+llvm::Value* Lowering::boolean_of_branch(const ast::Expr& expr) {
+  llvm::BasicBlock* is_true = block("bool_true");
+  llvm::BasicBlock* is_false = block("bool_false");
+  llvm::BasicBlock* merge = block("bool_merge");
+  branch(expr, is_true, is_false);
+  b_.SetInsertPoint(is_true);
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(is_false);
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(merge);
+  llvm::PHINode* phi = b_.CreatePHI(b_.getInt64Ty(), 2);
+  phi->addIncoming(constant(1), is_true);
+  phi->addIncoming(constant(0), is_false);
+  return phi;
+}
+
+llvm::Value* Lowering::value(const ast::Expr& expr) {
+  return std::visit(
+      ast::overloaded{
+          [&](const ast::Literal& literal) -> llvm::Value* { return constant(literal.value); },
+          [&](const ast::VariableRef& ref) -> llvm::Value* { return fields_.get(ref.variable); },
+          [&](const ast::Unary& unary) -> llvm::Value* {
+            switch (unary.op) {
+              case ast::UnaryOp::LogicalNot: return boolean_of_branch(expr);
+              case ast::UnaryOp::BitNot: return b_.CreateNot(value(*unary.operand));
+              case ast::UnaryOp::Negate: return b_.CreateSub(constant(0), value(*unary.operand));
+              case ast::UnaryOp::Plus: return value(*unary.operand);
+            }
+            return nullptr;
+          },
+          [&](const ast::Binary& binary_node) -> llvm::Value* {
+            llvm::Value* lhs = value(*binary_node.lhs);
+            llvm::Value* rhs = value(*binary_node.rhs);
+            return binary(binary_node.op, lhs, rhs);
+          },
+          [&](const ast::Logical&) -> llvm::Value* { return boolean_of_branch(expr); },
+          [&](const ast::Conditional& conditional) -> llvm::Value* {
+            llvm::BasicBlock* if_true = block("cond_true");
+            llvm::BasicBlock* if_false = block("cond_false");
+            llvm::BasicBlock* merge = block("cond_merge");
+            branch(*conditional.condition, if_true, if_false);
+            b_.SetInsertPoint(if_true);
+            llvm::Value* true_value = value(*conditional.if_true);
+            llvm::BasicBlock* true_end = b_.GetInsertBlock();
+            b_.CreateBr(merge);
+            b_.SetInsertPoint(if_false);
+            llvm::Value* false_value = value(*conditional.if_false);
+            llvm::BasicBlock* false_end = b_.GetInsertBlock();
+            b_.CreateBr(merge);
+            b_.SetInsertPoint(merge);
+            llvm::PHINode* phi = b_.CreatePHI(b_.getInt64Ty(), 2);
+            phi->addIncoming(true_value, true_end);
+            phi->addIncoming(false_value, false_end);
+            return phi;
+          },
+      },
+      expr.node);
+}
+
+void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+  std::visit(
+      ast::overloaded{
+          [&](const ast::Literal& literal) { b_.CreateBr(literal.value != 0 ? on_true : on_false); },
+          [&](const ast::Unary& unary) {
+            if (unary.op == ast::UnaryOp::LogicalNot) {
+              branch(*unary.operand, on_false, on_true);
+              return;
+            }
+            b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+          },
+          [&](const ast::Binary& binary_node) {
+            llvm::Value* lhs = value(*binary_node.lhs);
+            llvm::Value* rhs = value(*binary_node.rhs);
+            llvm::Value* condition = comparison(binary_node.op, lhs, rhs);
+            if (condition == nullptr) condition = b_.CreateICmpNE(binary(binary_node.op, lhs, rhs), constant(0));
+            b_.CreateCondBr(condition, on_true, on_false);
+          },
+          [&](const ast::Logical& logical) {
+            // a || b || c: each operand but the last jumps to on_true when true, else to the next.
+            bool is_or = logical.op == ast::LogicalOp::Or;
+            for (std::size_t i = 0; i + 1 < logical.operands.size(); ++i) {
+              llvm::BasicBlock* next = block(is_or ? "or_next" : "and_next");
+              if (is_or) {
+                branch(*logical.operands[i], on_true, next);
+              } else {
+                branch(*logical.operands[i], next, on_false);
+              }
+              b_.SetInsertPoint(next);
+            }
+            branch(*logical.operands.back(), on_true, on_false);
+          },
+          [&](const ast::Conditional& conditional) {
+            llvm::BasicBlock* if_true = block("cond_true");
+            llvm::BasicBlock* if_false = block("cond_false");
+            branch(*conditional.condition, if_true, if_false);
+            b_.SetInsertPoint(if_true);
+            branch(*conditional.if_true, on_true, on_false);
+            b_.SetInsertPoint(if_false);
+            branch(*conditional.if_false, on_true, on_false);
+          },
+          [&](const ast::VariableRef&) {
+            b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+          },
+      },
+      expr.node);
+}
+
+}  // namespace
+
+void lower_branch(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr,
+                  llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+  Lowering(builder, fields).branch(expr, on_true, on_false);
+}
+
+llvm::Value* lower_value(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr) {
+  return Lowering(builder, fields).value(expr);
+}
+
+}  // namespace bpffw::codegen

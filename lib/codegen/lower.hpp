@@ -1,0 +1,21 @@
+// Expression lowering: AST -> LLVM IR on i64 values, spec §6, with nothing that is undefined
+// behaviour in LLVM IR. `&&`, `||`, `!` and `?:` become branches (short-circuit), so that long
+// chains need no stack: an i1 `or` chain of thousands of terms overflows the BPF stack.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+#include "codegen/prologue.hpp"
+#include "parser/ast.hpp"
+
+namespace bpffw::codegen {
+
+// Emits `expr` at the builder's insertion point, continuing in `on_true` when its value is
+// non-zero and in `on_false` otherwise. Variables come from `fields`.
+void lower_branch(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr,
+                  llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
+
+// Emits `expr` and returns its i64 value; the builder ends in the block where it is available.
+llvm::Value* lower_value(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr);
+
+}  // namespace bpffw::codegen

@@ -1,0 +1,61 @@
+#include "codegen/module.hpp"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <bpffw/compiler.hpp>
+
+#include "codegen/lower.hpp"
+#include "codegen/prologue.hpp"
+#include "codegen/variables.hpp"
+
+namespace bpffw::codegen {
+namespace {
+
+// bpf_skb_load_bytes is not GPL-only, but a license section is what loaders expect.
+constexpr const char* kLicense = "GPL";
+
+void add_license(llvm::Module& module) {
+  llvm::Constant* text = llvm::ConstantDataArray::getString(module.getContext(), kLicense);
+  auto* license = new llvm::GlobalVariable(module, text->getType(), true, llvm::GlobalValue::ExternalLinkage,
+                                           text, "_license");
+  license->setSection("license");
+  license->setAlignment(llvm::Align(1));
+}
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
+                                           const ast::Expr& filter) {
+  auto module = std::make_unique<llvm::Module>("bpffw", context);
+  module->setTargetTriple(target.getTargetTriple().str());
+  module->setDataLayout(target.createDataLayout());
+
+  llvm::IRBuilder<> builder(context);
+  auto* type = llvm::FunctionType::get(builder.getInt32Ty(), {builder.getPtrTy()}, false);
+  auto* function = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, kProgramName, *module);
+  function->setSection(kProgramSection);
+  function->addFnAttr(llvm::Attribute::NoUnwind);  // or LLVM adds an .eh_frame libbpf warns about
+  llvm::Value* skb = function->getArg(0);
+  skb->setName("skb");
+
+  llvm::BasicBlock* entry = llvm::BasicBlock::Create(context, "entry", function);
+  llvm::BasicBlock* pass = llvm::BasicBlock::Create(context, "pass", function);
+  llvm::BasicBlock* drop = llvm::BasicBlock::Create(context, "drop", function);
+  builder.SetInsertPoint(pass);
+  builder.CreateRet(builder.getInt32(1));
+  builder.SetInsertPoint(drop);
+  builder.CreateRet(builder.getInt32(0));
+
+  builder.SetInsertPoint(entry);
+  VariableSet wanted = variables_read_by(filter);
+  PacketFields fields;
+  // A filter that reads no variable gives its constant verdict for every packet (spec §5).
+  if (wanted.any()) fields = emit_prologue(builder, skb, wanted, drop);
+  lower_branch(builder, fields, filter, pass, drop);
+
+  add_license(*module);
+  return module;
+}
+
+}  // namespace bpffw::codegen

@@ -1,0 +1,26 @@
+// The LLVM module of one filter: a cgroup_skb program `bpffw_filter` in section "cgroup/skb",
+// the packet prologue followed by the lowered expression, and a license.
+#pragma once
+
+#include <memory>
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include "parser/ast.hpp"
+
+namespace llvm {
+class TargetMachine;
+}
+
+namespace bpffw::codegen {
+
+// libbpf 1.1.2 maps "cgroup/skb" to BPF_PROG_TYPE_CGROUP_SKB with expected_attach_type 0
+// (ingress); the kernel lets such a program (returning only 0 or 1) attach to egress as well.
+inline constexpr const char* kProgramSection = "cgroup/skb";
+
+// The unoptimized module; the caller verifies and optimizes it.
+std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
+                                           const ast::Expr& filter);
+
+}  // namespace bpffw::codegen
