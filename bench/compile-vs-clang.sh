@@ -15,7 +15,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pairs=${1:-31}
 rss_runs=5
 export BPFFW_BUILD_DIR=${BPFFW_BUILD_DIR:-$repo/build}
-bash "$repo/scripts/bootstrap" >&2
+bash "$repo/scripts/bootstrap" bpffwc >&2
 # shellcheck source=scripts/lib/sample-packets.sh
 source "$repo/scripts/lib/sample-packets.sh"
 
