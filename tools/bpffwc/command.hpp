@@ -1,0 +1,30 @@
+// The shape every bpffwc command has. main.cpp holds the one table of commands and dispatches:
+// each command defines its options on a CLI11 app (the top level for the compile command, a
+// subcommand for the others), and after a successful parse its run() returns the exit code.
+#pragma once
+
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+namespace bpffwc {
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Declares options and positionals on `app`.
+  virtual void define(CLI::App& app) = 0;
+  // Runs after parsing; renders its own errors through diagnostics.hpp and returns the exit code.
+  virtual int run() = 0;
+};
+
+struct CommandEntry {
+  const char* name;     // "" for the top-level command (bpffwc [OPTIONS] EXPRESSION)
+  const char* summary;  // one line for --help
+  std::unique_ptr<Command> (*make)();
+};
+
+// Top level: compile an expression and pin it (-o), emit a stage (--emit), or check it (--check).
+std::unique_ptr<Command> make_compile_command();
+
+}  // namespace bpffwc

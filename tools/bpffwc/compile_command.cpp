@@ -1,0 +1,151 @@
+// bpffwc [OPTIONS] EXPRESSION: compile a filter, then pin it (-o), print a stage (--emit) or
+// stop there (--check).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <unistd.h>
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/filter.hpp>
+#include <bpffw/program.hpp>
+
+#include "command.hpp"
+#include "diagnostics.hpp"
+
+namespace bpffwc {
+
+namespace {
+
+enum class EmitKind { Ast, Llvm, Asm, Obj };
+
+std::optional<EmitKind> parse_emit_kind(const std::string& text) {
+  if (text == "ast") return EmitKind::Ast;
+  if (text == "llvm") return EmitKind::Llvm;
+  if (text == "asm") return EmitKind::Asm;
+  if (text == "obj") return EmitKind::Obj;
+  return std::nullopt;
+}
+
+bpffw::Result<void> write_all(int fd, const void* data, std::size_t size, const std::string& where) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return bpffw::make_error(bpffw::ErrorKind::System, "cannot write " + where + ": " + std::strerror(errno), errno);
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+bpffw::Result<void> write_output(const std::string& file, const void* data, std::size_t size) {
+  if (file.empty() || file == "-") return write_all(STDOUT_FILENO, data, size, "to standard output");
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (out) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (out) out.close();
+  if (!out) return bpffw::make_error(bpffw::ErrorKind::System, "cannot write '" + file + "': " + std::strerror(errno), errno);
+  return {};
+}
+
+class CompileCommand final : public Command {
+ public:
+  void define(CLI::App& app) override {
+    app.add_option("EXPRESSION", expression_,
+                   "the filter, e.g. 'tcp && dst_port == 80' (put -- before one that starts with '-')");
+    app.add_option("-o,--pin", pin_path_, "compile, load and pin the program at PIN on bpffs (needs root)")
+        ->type_name("PIN");
+    app.add_flag("--force", force_, "with -o: replace an existing pin atomically");
+    app.add_option("--emit", emit_, "print a stage instead of loading: ast, llvm, asm or obj (no root needed)")
+        ->type_name("KIND");
+    app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")
+        ->type_name("FILE");
+    app.add_flag("--check", check_, "parse and compile only; report errors and exit");
+  }
+
+  int run() override {
+    if (int usage = check_usage(); usage != kExitSuccess) return usage;
+
+    auto filter = bpffw::Filter::parse(*expression_);
+    if (!filter) return report(filter.error(), *expression_);
+
+    if (emit_) return emit(*filter);
+
+    auto object = bpffw::compile(*filter);
+    if (!object) return report(object.error(), *expression_);
+    if (check_) return kExitSuccess;
+
+    auto program = bpffw::Program::load(*object);
+    if (!program) return report(program.error(), *expression_);
+    auto pinned = program->pin(*pin_path_, force_ ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
+    if (!pinned) return report(pinned.error(), *expression_);
+    return kExitSuccess;
+  }
+
+ private:
+  int check_usage() {
+    int modes = (pin_path_ ? 1 : 0) + (emit_ ? 1 : 0) + (check_ ? 1 : 0);
+    if (!expression_) return report_usage("missing EXPRESSION");
+    if (modes == 0) return report_usage("nothing to do: give -o PIN, --emit KIND or --check");
+    if (modes > 1) return report_usage("-o, --emit and --check cannot be combined; give one of them");
+    if (force_ && !pin_path_) return report_usage("--force only applies to -o PIN");
+    if (output_ && !emit_) return report_usage("-O FILE only applies to --emit");
+    if (emit_) {
+      emit_kind_ = parse_emit_kind(*emit_);
+      if (!emit_kind_) return report_usage("unknown --emit kind '" + *emit_ + "'; expected ast, llvm, asm or obj");
+      if (*emit_kind_ == EmitKind::Obj && !output_ && ::isatty(STDOUT_FILENO))
+        return report_usage("refusing to write a binary object to a terminal",
+                            "redirect standard output, or give -O FILE");
+    }
+    return kExitSuccess;
+  }
+
+  int emit(const bpffw::Filter& filter) {
+    std::string text;
+    std::vector<unsigned char> bytes;
+    switch (*emit_kind_) {
+      case EmitKind::Ast:
+        text = filter.dump_ast();
+        break;
+      case EmitKind::Llvm: {
+        auto ir = bpffw::emit_llvm_ir(filter);
+        if (!ir) return report(ir.error(), *expression_);
+        text = std::move(*ir);
+        break;
+      }
+      case EmitKind::Asm: {
+        auto assembly = bpffw::emit_assembly(filter);
+        if (!assembly) return report(assembly.error(), *expression_);
+        text = std::move(*assembly);
+        break;
+      }
+      case EmitKind::Obj: {
+        auto object = bpffw::compile(filter);
+        if (!object) return report(object.error(), *expression_);
+        bytes = std::move(object->bytes);
+        break;
+      }
+    }
+    auto written = *emit_kind_ == EmitKind::Obj ? write_output(output_.value_or(""), bytes.data(), bytes.size())
+                                                : write_output(output_.value_or(""), text.data(), text.size());
+    if (!written) return report(written.error());
+    return kExitSuccess;
+  }
+
+  std::optional<std::string> expression_;
+  std::optional<std::string> pin_path_;
+  std::optional<std::string> emit_;
+  std::optional<std::string> output_;
+  std::optional<EmitKind> emit_kind_;
+  bool force_ = false;
+  bool check_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_compile_command() { return std::make_unique<CompileCommand>(); }
+
+}  // namespace bpffwc

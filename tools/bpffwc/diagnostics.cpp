@@ -1,0 +1,48 @@
+#include "diagnostics.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace bpffwc {
+
+namespace {
+
+void print_line(std::string_view label, std::string_view text) {
+  std::string line = std::string(kProgram) + ": " + std::string(label) + ": " + std::string(text) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void print_raw(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  if (!text.empty() && text.back() != '\n') std::fputc('\n', stderr);
+}
+
+}  // namespace
+
+int report(const bpffw::Error& error, std::string_view expression) {
+  if (error.span && error.kind == bpffw::ErrorKind::InvalidExpression) {
+    print_line("error", std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " +
+                            error.message);
+    print_raw(bpffw::render_source_excerpt(error, expression));
+  } else {
+    print_line("error", error.message);
+  }
+  if (!error.verifier_log.empty()) {
+    std::string label = error.kind == bpffw::ErrorKind::Verifier ? "verifier log" : "libbpf log";
+    print_line(label, "(" + std::to_string(error.verifier_log.size()) + " bytes)");
+    print_raw(error.verifier_log);
+  }
+  if (!error.hint.empty()) print_line("hint", error.hint);
+  std::fflush(stderr);
+  return bpffw::exit_code_for(error.kind);
+}
+
+int report_usage(const std::string& message, const std::string& hint) {
+  print_line("error", message);
+  if (!hint.empty()) print_line("hint", hint);
+  print_line("hint", "try 'bpffwc --help'");
+  std::fflush(stderr);
+  return kExitUsage;
+}
+
+}  // namespace bpffwc
