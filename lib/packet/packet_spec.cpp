@@ -267,6 +267,10 @@ Result<Packet> parse_packet_spec(std::string_view spec) {
     std::string error = apply_word(description, word);
     if (!error.empty()) return spec_error(spec, error);
   }
+  bool has_ports = description.transport == Transport::Tcp || description.transport == Transport::Udp;
+  if ((description.src_port || description.dst_port) && !has_ports) {
+    return spec_error(spec, "sport= and dport= need tcp or udp");
+  }
   return build(description);
 }
 

@@ -148,7 +148,7 @@ std::string random_filter(Rng& rng, const RandomFilterOptions& options) {
       return generator.chain(2, options.max_width * 6, true);
     case 2:  // a value used as the verdict (non-zero passes)
       return generator.value(options.max_depth);
-    default: return generator.truth(static_cast<unsigned>(rng.between(1, options.max_depth)));
+    default: return generator.truth(static_cast<unsigned>(rng.between(2, options.max_depth)));
   }
 }
 

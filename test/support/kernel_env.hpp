@@ -1,0 +1,30 @@
+// Preconditions of kernel tests. They never skip: a missing precondition they can establish
+// themselves (bpffs) is established; one they cannot (root) fails the test with the reason.
+#pragma once
+
+#include <string>
+
+namespace bpffw::test {
+
+// Fails the running test (doctest REQUIRE) unless the process may load BPF programs.
+void require_root();
+
+// Mounts bpffs at /sys/fs/bpf when it is not mounted there; fails the test if that fails.
+void ensure_bpffs();
+
+// A fresh directory /sys/fs/bpf/bpffw-test-<pid>-<n>/ for pins, removed with everything in it.
+class ScopedPinDir {
+ public:
+  ScopedPinDir();
+  ~ScopedPinDir();
+  ScopedPinDir(const ScopedPinDir&) = delete;
+  ScopedPinDir& operator=(const ScopedPinDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace bpffw::test
