@@ -26,5 +26,8 @@ struct CommandEntry {
 
 // Top level: compile an expression and pin it (-o), emit a stage (--emit), or check it (--check).
 std::unique_ptr<Command> make_compile_command();
+// detach CGROUP -t DIR (PIN | --all), show [CGROUP]: see detach_command.cpp, show_command.cpp.
+std::unique_ptr<Command> make_detach_command();
+std::unique_ptr<Command> make_show_command();
 
 }  // namespace bpffwc

@@ -13,6 +13,7 @@
 #include <bpffw/filter.hpp>
 #include <bpffw/program.hpp>
 
+#include "attach_options.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
 
@@ -64,6 +65,7 @@ class CompileCommand final : public Command {
     app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")
         ->type_name("FILE");
     app.add_flag("--check", check_, "parse and compile only; report errors and exit");
+    attach_.define(app);  // --attach CGROUP -t DIR [--replace PIN]
   }
 
   int run() override {
@@ -80,6 +82,7 @@ class CompileCommand final : public Command {
 
     auto program = bpffw::Program::load(*object);
     if (!program) return report(program.error(), *expression_);
+    if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, *expression_);
     auto pinned = program->pin(*pin_path_, force_ ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
     if (!pinned) return report(pinned.error(), *expression_);
     return kExitSuccess;
@@ -89,6 +92,7 @@ class CompileCommand final : public Command {
   int check_usage() {
     int modes = (pin_path_ ? 1 : 0) + (emit_ ? 1 : 0) + (check_ ? 1 : 0);
     if (!expression_) return report_usage("missing EXPRESSION");
+    if (attach_.requested()) return attach_.check_usage(pin_path_, force_, emit_ || check_);
     if (modes == 0) return report_usage("nothing to do: give -o PIN, --emit KIND or --check");
     if (modes > 1) return report_usage("-o, --emit and --check cannot be combined; give one of them");
     if (force_ && !pin_path_) return report_usage("--force only applies to -o PIN");
@@ -142,6 +146,7 @@ class CompileCommand final : public Command {
   std::optional<EmitKind> emit_kind_;
   bool force_ = false;
   bool check_ = false;
+  AttachOptions attach_;
 };
 
 }  // namespace

@@ -18,6 +18,8 @@ namespace {
 // with a make_*_command() and a line here.
 const CommandEntry kCommands[] = {
     {"", "compile EXPRESSION and pin it (-o), print a stage (--emit) or check it (--check)", &make_compile_command},
+    {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup", &make_detach_command},
+    {"show", "list the bpffw programs attached to a cgroup, per direction", &make_show_command},
     // {"test", "run EXPRESSION on packets described in words (--packet SPEC)", &make_test_command},
 };
 

@@ -1,0 +1,91 @@
+#include "attach_options.hpp"
+
+#include "diagnostics.hpp"
+
+namespace bpffwc {
+
+void AttachOptions::define(CLI::App& app) {
+  app.add_option("--attach", cgroup_,
+                 "compile, load and attach to CGROUP (a cgroup v2 directory, a path relative to the "
+                 "cgroup2 mount, or self) with BPF_F_ALLOW_MULTI; needs -t")
+      ->type_name("CGROUP");
+  app.add_option("-t,--type", direction_, "with --attach: ingress or egress")->type_name("DIR");
+  app.add_option("--replace", replace_pin_,
+                 "with --attach: swap the program pinned at PIN, attached to CGROUP, for the new one in "
+                 "one step, and re-pin PIN atomically")
+      ->type_name("PIN");
+}
+
+int AttachOptions::check_usage(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
+  if (!cgroup_) return report_usage(direction_ ? "-t only applies to --attach" : "--replace only applies to --attach",
+                                    "bpffwc --attach CGROUP -t ingress|egress EXPRESSION");
+  if (!direction_)
+    return report_usage("--attach needs a direction: -t ingress or -t egress");
+  if (emit_or_check) return report_usage("--attach cannot be combined with --emit or --check");
+  if (replace_pin_ && pin_path)
+    return report_usage("--replace PIN already names the pin; drop -o", "bpffwc --attach CGROUP -t DIR --replace PIN EXPRESSION");
+  if (replace_pin_ && force) return report_usage("--force only applies to -o PIN; --replace always replaces the pin");
+
+  auto direction = bpffw::parse_direction(*direction_);
+  if (!direction) return report_usage(direction.error().message, direction.error().hint);
+  parsed_direction_ = *direction;
+
+  // Resolved before compiling, so that a wrong cgroup costs nothing and changes nothing.
+  auto cgroup = bpffw::Cgroup::open(*cgroup_);
+  if (!cgroup) return report(cgroup.error());
+  opened_.emplace(std::move(*cgroup));
+  return kExitSuccess;
+}
+
+int AttachOptions::run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
+                       std::string_view expression) {
+  if (replace_pin_) return replace_and_repin(std::move(program), expression);
+  return attach_and_pin(std::move(program), pin_path, force, expression);
+}
+
+int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
+                                  std::string_view expression) {
+  // Attach first, then pin: undoing an attach (detach) is exact, while undoing a pin that
+  // replaced an old one (--force) is not.
+  if (auto attached = bpffw::attach(program, *opened_, parsed_direction_); !attached)
+    return report(attached.error(), expression);
+  if (!pin_path) return kExitSuccess;  // attached, unpinned: lives as long as the cgroup has it
+  auto pinned = program.pin(*pin_path, force ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
+  if (!pinned) {
+    int code = report(pinned.error(), expression);
+    if (auto undone = bpffw::detach(*opened_, parsed_direction_, program); !undone) {
+      report(undone.error());
+      report(bpffw::Error{bpffw::ErrorKind::System,
+                          "the program stays attached to " + opened_->path() + " " +
+                              bpffw::to_string(parsed_direction_) + " without a pin",
+                          std::nullopt, 0,
+                          std::string("remove it with: bpffwc detach ") + opened_->path() + " -t " +
+                              bpffw::to_string(parsed_direction_) + " --all",
+                          {}});
+    }
+    return code;
+  }
+  return kExitSuccess;
+}
+
+int AttachOptions::replace_and_repin(bpffw::Program program, std::string_view expression) {
+  auto old_program = bpffw::Program::open_pinned(*replace_pin_);
+  if (!old_program) return report(old_program.error(), expression);
+  if (auto swapped = bpffw::replace(*opened_, parsed_direction_, *old_program, program); !swapped)
+    return report(swapped.error(), expression);
+  // The pin follows the attached program; if it cannot, swap back so that pin and cgroup agree.
+  auto pinned = program.pin(*replace_pin_, bpffw::PinMode::Replace);
+  if (!pinned) {
+    int code = report(pinned.error(), expression);
+    if (auto back = bpffw::replace(*opened_, parsed_direction_, program, *old_program); !back) {
+      report(back.error());
+      report(bpffw::Error{bpffw::ErrorKind::System,
+                          "the new program stays attached, while " + *replace_pin_ + " still holds the old one",
+                          std::nullopt, 0, "", {}});
+    }
+    return code;
+  }
+  return kExitSuccess;
+}
+
+}  // namespace bpffwc

@@ -1,0 +1,44 @@
+// --attach CGROUP -t DIR [--replace PIN]: the options the top-level (compile) command gains for
+// attaching the freshly loaded program to a cgroup, kept here so compile_command.cpp only forwards.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include <bpffw/cgroup.hpp>
+#include <bpffw/program.hpp>
+
+namespace bpffwc {
+
+class AttachOptions {
+ public:
+  void define(CLI::App& app);
+
+  // True when any of --attach, -t, --replace was given: the compile command then hands over.
+  bool requested() const { return cgroup_ || direction_ || replace_pin_; }
+
+  // Checks the combination with the compile command's options and opens the cgroup, before
+  // anything is compiled or loaded. Returns kExitSuccess, or the exit code of the reported error.
+  int check_usage(const std::optional<std::string>& pin_path, bool force, bool emit_or_check);
+
+  // With the program loaded: attach it (and pin it at pin_path if given), or swap it in for the
+  // program pinned at --replace PIN. Any failure undoes what was done.
+  int run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
+          std::string_view expression);
+
+ private:
+  int attach_and_pin(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
+                     std::string_view expression);
+  int replace_and_repin(bpffw::Program program, std::string_view expression);
+
+  std::optional<std::string> cgroup_;
+  std::optional<std::string> direction_;
+  std::optional<std::string> replace_pin_;
+  std::optional<bpffw::Cgroup> opened_;
+  bpffw::Direction parsed_direction_ = bpffw::Direction::Ingress;
+};
+
+}  // namespace bpffwc

@@ -1,0 +1,57 @@
+// bpffwc show [CGROUP|self]: the bpffw programs attached to a cgroup, per direction.
+//   /sys/fs/cgroup/system.slice/foo.service
+//   ingress  41  bpffw_filter
+//   egress   none (other tools' programs: 7 sd_fw_egress)
+#include <cstdio>
+#include <string>
+
+#include <bpffw/cgroup.hpp>
+
+#include "command.hpp"
+#include "diagnostics.hpp"
+
+namespace bpffwc {
+namespace {
+
+class ShowCommand final : public Command {
+ public:
+  void define(CLI::App& app) override {
+    app.add_option("CGROUP", cgroup_,
+                   "a cgroup v2 directory, a path relative to the cgroup2 mount, or self (the default)");
+  }
+
+  int run() override {
+    auto cgroup = bpffw::Cgroup::open(cgroup_);
+    if (!cgroup) return report(cgroup.error());
+    std::string out = cgroup->path() + "\n";
+    for (bpffw::Direction direction : {bpffw::Direction::Ingress, bpffw::Direction::Egress}) {
+      auto programs = bpffw::attached_programs(*cgroup, direction);
+      if (!programs) return report(programs.error());
+      std::string label = bpffw::to_string(direction);
+      label.resize(8, ' ');
+      std::string others;
+      bool any_ours = false;
+      for (const bpffw::AttachedProgram& program : *programs) {
+        if (program.is_bpffw) {
+          out += label + std::to_string(program.id) + "  " + program.name + "\n";
+          any_ours = true;
+        } else {
+          others += (others.empty() ? "" : ", ") + std::to_string(program.id) + " " + program.name;
+        }
+      }
+      if (!any_ours) out += label + "none" + (others.empty() ? "" : " (other tools' programs: " + others + ")") + "\n";
+      else if (!others.empty()) out += label + "(other tools' programs: " + others + ")\n";
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return kExitSuccess;
+  }
+
+ private:
+  std::string cgroup_ = "self";
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_show_command() { return std::make_unique<ShowCommand>(); }
+
+}  // namespace bpffwc
