@@ -40,12 +40,26 @@ const Opener* innermost(const ParseState& state, char symbol) {
   return nullptr;
 }
 
+// The line and column of a byte offset (only on the error path, so a scan is fine).
+SourceSpan span_at_offset(std::string_view source, std::size_t offset) {
+  SourceSpan span{offset, 0, 1, 1};
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (source[i] == '\n') {
+      ++span.line;
+      span.column = 1;
+    } else {
+      ++span.column;
+    }
+  }
+  return span;
+}
+
 }  // namespace
 
 SourceSpan token_span_at(std::string_view source, const SourceSpan& at) {
   SourceSpan span = at;
   std::size_t i = at.offset;
-  if (i >= source.size()) {
+  if (i >= source.size() || std::string_view(" \t\r\n").find(source[i]) != std::string_view::npos) {
     span.length = 0;
     return span;
   }
@@ -68,8 +82,13 @@ SourceSpan token_span_at(std::string_view source, const SourceSpan& at) {
 
 SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& state) {
   std::string_view source = state.source;
-  SourceSpan token = token_span_at(source, at);
   bool at_end = at.offset >= source.size();
+  if (at_end) {
+    // Point just past the last token, where the missing piece belongs, not past trailing blanks.
+    std::size_t last = source.find_last_not_of(" \t\r\n");
+    at = span_at_offset(source, last == std::string_view::npos ? 0 : last + 1);
+  }
+  SourceSpan token = token_span_at(source, at);
   char next = at_end ? '\0' : source[at.offset];
 
   if (!at_end && !is_language_char(next)) {
@@ -84,7 +103,7 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
   switch (what) {
     case Expected::Operand:
       if (state.last_token.empty()) {
-        if (is_blank(source)) return {"empty expression", SourceSpan{0, 0, 1, 1}};
+        if (is_blank(source)) return {"empty expression", token};
         return {"expected an expression", token};
       }
       if (state.last_token == "(") return {"expected an expression after '('", token};

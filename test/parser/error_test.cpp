@@ -1,0 +1,161 @@
+// Every refused filter gets exactly one message, with its line:column and the caret line the CLI prints.
+#include <doctest/doctest.h>
+
+#include <bpffw/filter.hpp>
+
+#include "parse_helpers.hpp"
+
+using bpffw::test::error_of;
+
+TEST_CASE("the issue's list of bad inputs") {
+  CHECK(error_of("tcp &&") ==
+        "1:7: expected an operand after '&&'\n"
+        "  tcp &&\n"
+        "        ^\n");
+  CHECK(error_of("dst_prot == 80") ==
+        "1:1: unknown variable 'dst_prot' (did you mean 'dst_port'?)\n"
+        "  dst_prot == 80\n"
+        "  ^~~~~~~~\n");
+  CHECK(error_of("99999999999999999999") ==
+        "1:1: integer literal '99999999999999999999' is out of range (the maximum is 9223372036854775807)\n"
+        "  99999999999999999999\n"
+        "  ^~~~~~~~~~~~~~~~~~~~\n");
+  CHECK(error_of("53u") ==
+        "1:1: invalid suffix 'u' on integer literal '53u'\n"
+        "  53u\n"
+        "  ^~~\n");
+  CHECK(error_of("a = 1") ==
+        "1:3: assignment is not supported (did you mean '=='?)\n"
+        "  a = 1\n"
+        "    ^\n");
+  CHECK(error_of("") ==
+        "1:1: empty expression\n"
+        "  \n"
+        "  ^\n");
+  CHECK(error_of("tcp || || udp") ==
+        "1:8: expected an operand after '||'\n"
+        "  tcp || || udp\n"
+        "         ^~\n");
+  CHECK(error_of("(udp") ==
+        "1:5: missing ')' to close the '(' at column 1\n"
+        "  (udp\n"
+        "      ^\n");
+  CHECK(error_of("0x") ==
+        "1:1: hexadecimal literal '0x' has no digits\n"
+        "  0x\n"
+        "  ^~\n");
+  CHECK(error_of("tcp\x01") ==
+        "1:4: unexpected character '\\x01'\n"
+        "  tcp?\n"
+        "     ^\n");
+}
+
+TEST_CASE("blank input is an empty expression") {
+  CHECK(error_of(" \t\r\n ") == "1:1: empty expression\n   \t \n  ^\n");
+  CHECK(error_of("\n\n") == "1:1: empty expression\n  \n  ^\n");
+}
+
+TEST_CASE("unknown names suggest the nearest known one when it is close") {
+  CHECK(error_of("src_prt > 1024") ==
+        "1:1: unknown variable 'src_prt' (did you mean 'src_port'?)\n  src_prt > 1024\n  ^~~~~~~\n");
+  CHECK(error_of("ipv4") == "1:1: unknown variable 'ipv4' (did you mean 'ipv6'?)\n  ipv4\n  ^~~~\n");
+  CHECK(error_of("tcp || ture") ==
+        "1:8: unknown variable 'ture' (did you mean 'true'?)\n  tcp || ture\n         ^~~~\n");
+  CHECK(error_of("port == 22") == "1:1: unknown variable 'port'\n  port == 22\n  ^~~~\n");
+  CHECK(error_of("TCP") == "1:1: unknown variable 'TCP'\n  TCP\n  ^~~\n");
+  // The first unknown name is the one reported.
+  CHECK(error_of("tcp && foo || bar") == "1:8: unknown variable 'foo'\n  tcp && foo || bar\n         ^~~\n");
+}
+
+TEST_CASE("a syntax error is reported before an unknown name") {
+  CHECK(error_of("foo == 1 +") == "1:11: expected an operand after '+'\n  foo == 1 +\n            ^\n");
+}
+
+TEST_CASE("literal forms that C refuses") {
+  CHECK(error_of("08") == "1:1: invalid digit '8' in octal literal '08'\n  08\n  ^~\n");
+  CHECK(error_of("0779") == "1:1: invalid digit '9' in octal literal '0779'\n  0779\n  ^~~~\n");
+  CHECK(error_of("0xg") == "1:1: hexadecimal literal '0xg' has no digits\n  0xg\n  ^~~\n");
+  CHECK(error_of("0x1fz") == "1:1: invalid suffix 'z' on integer literal '0x1fz'\n  0x1fz\n  ^~~~~\n");
+  CHECK(error_of("1 + 10UL") ==
+        "1:5: invalid suffix 'UL' on integer literal '10UL'\n  1 + 10UL\n      ^~~~\n");
+  CHECK(error_of("9223372036854775808") ==
+        "1:1: integer literal '9223372036854775808' is out of range (the maximum is 9223372036854775807)\n"
+        "  9223372036854775808\n  ^~~~~~~~~~~~~~~~~~~\n");
+  CHECK(error_of("0x8000000000000000") ==
+        "1:1: integer literal '0x8000000000000000' is out of range (the maximum is 9223372036854775807)\n"
+        "  0x8000000000000000\n  ^~~~~~~~~~~~~~~~~~\n");
+  CHECK(error_of("1_000") == "1:1: invalid suffix '_000' on integer literal '1_000'\n  1_000\n  ^~~~~\n");
+  CHECK(error_of("1.5") == "1:2: unexpected character '.'\n  1.5\n   ^\n");
+}
+
+TEST_CASE("assignment is refused wherever a comparison could have been meant") {
+  CHECK(error_of("(dst_port = 1)") ==
+        "1:11: assignment is not supported (did you mean '=='?)\n  (dst_port = 1)\n            ^\n");
+  CHECK(error_of("ip ? len = 1 : 2") ==
+        "1:10: assignment is not supported (did you mean '=='?)\n  ip ? len = 1 : 2\n           ^\n");
+  CHECK(error_of("dst_port === 1") ==
+        "1:12: expected an operand after '=='\n  dst_port === 1\n             ^\n");
+}
+
+TEST_CASE("missing operands name the operator before them") {
+  CHECK(error_of("1 +") == "1:4: expected an operand after '+'\n  1 +\n     ^\n");
+  CHECK(error_of("~") == "1:2: expected an operand after '~'\n  ~\n   ^\n");
+  CHECK(error_of("len >> = 1") == "1:8: expected an operand after '>>'\n  len >> = 1\n         ^\n");
+  CHECK(error_of("()") == "1:2: expected an expression after '('\n  ()\n   ^\n");
+  CHECK(error_of("&& tcp") == "1:1: expected an expression\n  && tcp\n  ^~\n");
+  CHECK(error_of("ip ? 1 : ") == "1:9: expected an operand after ':'\n  ip ? 1 : \n          ^\n");
+  // Trailing blanks and newlines do not move the caret: it points just past the last token.
+  CHECK(error_of("tcp &&  \n") == "1:7: expected an operand after '&&'\n  tcp &&  \n        ^\n");
+}
+
+TEST_CASE("unbalanced parentheses and conditionals point back at the opener") {
+  CHECK(error_of("((udp)") == "1:7: missing ')' to close the '(' at column 1\n  ((udp)\n        ^\n");
+  CHECK(error_of("(\nudp\n") == "2:4: missing ')' to close the '(' at line 1, column 1\n  udp\n     ^\n");
+  CHECK(error_of("(tcp udp)") ==
+        "1:6: expected an operator or ')' to close the '(' at column 1\n  (tcp udp)\n       ^~~\n");
+  CHECK(error_of("tcp)") == "1:4: unmatched ')'\n  tcp)\n     ^\n");
+  CHECK(error_of("ip ? 1") == "1:7: missing ':' for the '?' at column 4\n  ip ? 1\n        ^\n");
+  CHECK(error_of("ip ? 1 2") ==
+        "1:8: expected an operator or ':' for the '?' at column 4\n  ip ? 1 2\n         ^\n");
+}
+
+TEST_CASE("trailing tokens and characters outside the language") {
+  CHECK(error_of("tcp udp") ==
+        "1:5: expected an operator or the end of the expression\n  tcp udp\n      ^~~\n");
+  CHECK(error_of("tcp && dst_port in {22}") ==
+        "1:17: expected an operator or the end of the expression\n  tcp && dst_port in {22}\n                  ^~\n");
+  CHECK(error_of("$") == "1:1: unexpected character '$'\n  $\n  ^\n");
+  CHECK(error_of("\x7f") == "1:1: unexpected character '\\x7f'\n  ?\n  ^\n");
+  CHECK(error_of("dst_port == \xc3\xa9") ==
+        "1:13: unexpected character '\\xc3'\n  dst_port == ??\n              ^\n");
+  CHECK(error_of("tcp &&\x00 udp") == "1:7: expected an operand after '&&'\n  tcp &&\n        ^\n");
+  CHECK(error_of(std::string_view("tcp &&\x00 udp", 11)) ==
+        "1:7: unexpected character '\\x00'\n  tcp &&? udp\n        ^\n");
+}
+
+TEST_CASE("excerpts show the error's own line, keep tabs and align the caret") {
+  CHECK(error_of("tcp &&\n\tudp ||\n\t\tfoo") == "3:3: unknown variable 'foo'\n  \t\tfoo\n  \t\t^~~\n");
+  CHECK(error_of("\ttcp\t&&") == "1:8: expected an operand after '&&'\n  \ttcp\t&&\n  \t   \t  ^\n");
+  CHECK(error_of("a\r\n= 1") == "2:1: assignment is not supported (did you mean '=='?)\n  = 1\n  ^\n");
+}
+
+TEST_CASE("render_source_excerpt clamps spans to the line and the input") {
+  bpffw::Error error{bpffw::ErrorKind::InvalidExpression, "x", bpffw::SourceSpan{4, 100, 1, 5}, 0, {}, {}};
+  CHECK(bpffw::render_source_excerpt(error, "tcp && udp\nlen") == "  tcp && udp\n      ^~~~~~\n");
+  error.span = bpffw::SourceSpan{999, 0, 1, 1000};
+  CHECK(bpffw::render_source_excerpt(error, "tcp") == "  tcp\n     ^\n");
+  error.span.reset();
+  CHECK(bpffw::render_source_excerpt(error, "tcp").empty());
+}
+
+TEST_CASE("every error is an InvalidExpression with a span inside the input") {
+  for (std::string_view bad : {"tcp &&", "(", ")", "?", ":", "1 ? 2 :", "--", "!!", "0x", "a", "a b", "=="}) {
+    auto filter = bpffw::Filter::parse(bad);
+    REQUIRE_FALSE(filter);
+    CHECK(filter.error().kind == bpffw::ErrorKind::InvalidExpression);
+    REQUIRE(filter.error().span.has_value());
+    CHECK(filter.error().span->offset + filter.error().span->length <= bad.size());
+    CHECK(filter.error().message.find('\n') == std::string::npos);
+    CHECK(filter.error().message.back() != '.');
+  }
+}
