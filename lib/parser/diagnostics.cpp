@@ -11,6 +11,7 @@ bool is_name_char(char c) {
 }
 
 // Characters that can be part of some token or of whitespace; anything else is never valid.
+// Set membership (spec §7) will add '{', '}', ',' and '.' here.
 bool is_language_char(char c) {
   return is_name_char(c) || std::string_view(" \t\r\n!~-+*/%<>=&^|?:()").find(c) != std::string_view::npos;
 }
