@@ -1,0 +1,56 @@
+// Processes for the end-to-end tests: children moved into a cgroup before they do anything, the
+// built bpffwc run as a child, and scratch cgroups. Only processes started here are ever killed,
+// by their PID.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bpffw::e2e {
+
+// A fresh cgroup <cgroup2 mount>/bpffw-test-<pid>-<n>, removed when it goes (its processes must be
+// gone by then: every child here is reaped before its cgroup ends).
+class ScratchCgroup {
+ public:
+  ScratchCgroup();
+  ~ScratchCgroup();
+  ScratchCgroup(const ScratchCgroup&) = delete;
+  ScratchCgroup& operator=(const ScratchCgroup&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }  // relative to the cgroup2 mount
+
+ private:
+  std::string path_;
+  std::string name_;
+};
+
+// The cgroup2 mount point (fails the test when there is none).
+std::string cgroup2_mount();
+
+// Forks a child that first moves itself into `cgroup` (unless empty), then runs body and exits
+// with its return value (100 if the move failed).
+pid_t spawn(const std::string& cgroup, const std::function<int()>& body);
+
+// Waits for a child started here; after timeout_ms it is killed (SIGKILL, by PID) and -1 returned.
+// Otherwise its exit code (128 + signal if it died of one).
+int wait_child(pid_t pid, int timeout_ms = 10000);
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the built bpffwc (BPFFWC_PATH) with args, inside `cgroup` unless empty. `before_exec`
+// runs in the child after the cgroup move (e.g. to hide /proc); nonzero makes the child exit 101.
+RunResult run_bpffwc(const std::vector<std::string>& args, const std::string& cgroup = {},
+                     const std::function<int()>& before_exec = {});
+
+// "exit 2, stderr: ..." for failure messages.
+std::string describe(const RunResult& result);
+
+}  // namespace bpffw::e2e
