@@ -1,5 +1,6 @@
 #include "support/kernel_filter.hpp"
 
+#include <cerrno>
 #include <cstdio>
 
 #include <doctest/doctest.h>
@@ -31,6 +32,12 @@ bool KernelFilter::kernel_verdict(const packet::Packet& packet) const {
                                                                     << describe_case(text_, packet));
   REQUIRE_MESSAGE(result->verdict <= 1, "cgroup_skb verdict " << result->verdict << "\n" << describe_case(text_, packet));
   return result->verdict == 1;
+}
+
+bool KernelFilter::kernel_refuses(const packet::Packet& packet) const {
+  std::vector<unsigned char> frame = packet.ethernet_frame();
+  Result<TestRunResult> result = program_->test_run(frame);
+  return !result.has_value() && result.error().sys_errno == EINVAL;
 }
 
 bool KernelFilter::interpreter_verdict(const packet::Packet& packet) const {

@@ -21,6 +21,9 @@ class KernelFilter {
 
   // The kernel's verdict (true = pass); fails the test if BPF_PROG_TEST_RUN fails.
   bool kernel_verdict(const packet::Packet& packet) const;
+  // True when BPF_PROG_TEST_RUN refuses the packet (EINVAL): the kernel takes no IPv4/IPv6 packet
+  // whose fixed header is cut short.
+  bool kernel_refuses(const packet::Packet& packet) const;
   // The reference interpreter's verdict.
   bool interpreter_verdict(const packet::Packet& packet) const;
 

@@ -1,0 +1,28 @@
+// Table-driven kernel tests: each row a filter, a packet and the verdict the spec gives, written
+// by hand. Each row is run in the kernel (BPF_PROG_TEST_RUN) and in the reference interpreter;
+// both must give the expected verdict.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "packet/packet_builder.hpp"
+
+namespace bpffw::test {
+
+inline constexpr bool kPass = true;
+inline constexpr bool kDrop = false;
+
+struct VerdictRow {
+  std::string what;  // the rule the row checks, shown on failure
+  std::string filter;
+  packet::Packet packet;
+  bool pass;
+};
+
+// Runs every row. Filters are compiled and loaded once each. A packet BPF_PROG_TEST_RUN cannot
+// take (IPv4/IPv6 fixed header cut short) is checked to be refused by the kernel, and judged by
+// the interpreter alone.
+void check_rows(const std::vector<VerdictRow>& rows);
+
+}  // namespace bpffw::test
