@@ -4,7 +4,7 @@
 # A static link starts in a fraction of the time libLLVM.so takes (../shared/notes/platform.md).
 find_package(LLVM 19.1 REQUIRED CONFIG PATHS /usr/lib/llvm-19/lib/cmake/llvm NO_DEFAULT_PATH)
 set(BPFFW_LLVM_COMPONENTS
-  Core Support Analysis Passes Target MC MCDisassembler Object
+  Core Support Analysis Passes Target MC MCDisassembler Object AsmParser
   BPFCodeGen BPFDesc BPFInfo BPFDisassembler BPFAsmParser)
 add_library(bpffw_llvm INTERFACE)
 target_include_directories(bpffw_llvm SYSTEM INTERFACE ${LLVM_INCLUDE_DIRS})

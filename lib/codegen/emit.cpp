@@ -11,6 +11,8 @@
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Mem2Reg.h>
 
 #include "codegen/module.hpp"
 #include "codegen/target.hpp"
@@ -57,9 +59,13 @@ class Compilation {
 
   Result<void> build_and_optimize(const ast::Expr& filter);
   Result<ObjectFile> emit_object();
+  // Refuses programs too long for BPF jumps before the backend would abort on them.
+  Result<void> check_program_size();
   std::string ir_text() const;
 
  private:
+  tl::unexpected<Error> codegen_failure() const;
+
   CompileOptions options_;
   Diagnostics diagnostics_;
   llvm::LLVMContext context_;
@@ -92,13 +98,76 @@ Result<void> Compilation::build_and_optimize(const ast::Expr& filter) {
   builder.registerFunctionAnalyses(functions);
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgscc, modules);
-  llvm::ModulePassManager passes =
-      options_.optimization_level == 0
-          ? builder.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
-          : builder.buildPerModuleDefaultPipeline(pass_level(options_.optimization_level));
+  llvm::ModulePassManager passes;
+  if (options_.optimization_level == 0) {
+    // -O0 still promotes the prologue's stack slots to registers: BPF has 512 bytes of stack.
+    passes.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::PromotePass()));
+  } else {
+    passes = builder.buildPerModuleDefaultPipeline(pass_level(options_.optimization_level));
+  }
   passes.run(*module_, modules);
   if (!diagnostics_.first_error.empty()) return internal("LLVM optimization failed: " + diagnostics_.first_error);
   return {};
+}
+
+namespace {
+
+// BPF cpu v3 jumps reach +-32767 instructions, and LLVM's BPF backend aborts the process (a fatal
+// error, not a diagnostic) when a branch does not reach. A program shorter than that cannot have
+// such a branch, so a large module is first emitted as assembly (which resolves no branches) and
+// its instructions counted. Small modules skip this: they cannot come near the limit.
+constexpr std::size_t kSmallModuleInstructions = 4000;
+constexpr std::size_t kMaxProgramInstructions = 32767;
+
+std::size_t ir_instruction_count(const llvm::Module& module) {
+  std::size_t count = 0;
+  for (const llvm::Function& function : module) count += function.getInstructionCount();
+  return count;
+}
+
+// Instruction slots in BPF assembly text: "\tr0 = 1" is one, "\tr1 = 5 ll" (ld_imm64) two;
+// directives ("\t.section"), labels and comments are none.
+std::size_t assembly_instruction_slots(llvm::StringRef text) {
+  std::size_t slots = 0;
+  while (!text.empty()) {
+    auto [line, rest] = text.split('\n');
+    text = rest;
+    if (line.size() < 2 || line[0] != '\t' || line[1] == '.' || line[1] == '#') continue;
+    slots += line.rtrim().ends_with(" ll") ? 2 : 1;
+  }
+  return slots;
+}
+
+}  // namespace
+
+Result<void> Compilation::check_program_size() {
+  if (ir_instruction_count(*module_) <= kSmallModuleInstructions) return {};
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*module_);
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream out(buffer);
+  llvm::legacy::PassManager passes;
+  if (target_->addPassesToEmitFile(passes, out, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
+    return internal("the BPF target of LLVM cannot emit assembly");
+  }
+  passes.run(*copy);
+  if (!diagnostics_.first_error.empty()) return codegen_failure();
+  std::size_t slots = assembly_instruction_slots(llvm::StringRef(buffer.data(), buffer.size()));
+  if (slots > kMaxProgramInstructions) {
+    return make_error(ErrorKind::InvalidExpression,
+                      "the filter is too large for one BPF program: " + std::to_string(slots) +
+                          " instructions, at most " + std::to_string(kMaxProgramInstructions) + " are possible",
+                      0, "use fewer terms, or ranges and sets instead of long || chains");
+  }
+  return {};
+}
+
+tl::unexpected<Error> Compilation::codegen_failure() const {
+  if (diagnostics_.first_error.find("stack limit") != std::string::npos) {
+    return make_error(ErrorKind::InvalidExpression,
+                      "the filter is too large for one BPF program: it needs more than the 512 bytes of BPF stack",
+                      0, "use fewer terms, or ranges and sets instead of long || chains");
+  }
+  return internal("BPF code generation failed: " + diagnostics_.first_error);
 }
 
 Result<ObjectFile> Compilation::emit_object() {
@@ -109,7 +178,7 @@ Result<ObjectFile> Compilation::emit_object() {
     return internal("the BPF target of LLVM cannot emit an object file");
   }
   passes.run(*module_);
-  if (!diagnostics_.first_error.empty()) return internal("BPF code generation failed: " + diagnostics_.first_error);
+  if (!diagnostics_.first_error.empty()) return codegen_failure();
   ObjectFile object;
   object.bytes.assign(buffer.begin(), buffer.end());
   return object;
@@ -128,6 +197,7 @@ std::string Compilation::ir_text() const {
 Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options) {
   Compilation compilation(options);
   if (auto built = compilation.build_and_optimize(filter); !built) return tl::unexpected(built.error());
+  if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
   return compilation.emit_object();
 }
 

@@ -38,7 +38,9 @@ namespace {
 
 llvm::CodeGenOptLevel codegen_level(unsigned optimization_level) {
   switch (optimization_level) {
-    case 0: return llvm::CodeGenOptLevel::None;
+    // BPF needs a real register allocator even at -O0: the fast one gives every value its own
+    // stack slot and overflows the 512-byte BPF stack on the prologue alone.
+    case 0:
     case 1: return llvm::CodeGenOptLevel::Less;
     case 2: return llvm::CodeGenOptLevel::Default;
     default: return llvm::CodeGenOptLevel::Aggressive;

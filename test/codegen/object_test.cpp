@@ -1,0 +1,148 @@
+// What compile(), emit_llvm_ir() and emit_assembly() produce, checked without the kernel.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <llvm/AsmParser/Parser.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/SourceMgr.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <bpffw/bpffw.hpp>
+
+namespace {
+
+constexpr const char* kF1 = "icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)";
+
+bpffw::Filter parse(const std::string& text) {
+  auto filter = bpffw::Filter::parse(text, {.max_depth = 100000});
+  REQUIRE_MESSAGE(filter, text << ": " << (filter ? "" : filter.error().message));
+  return *filter;
+}
+
+bool contains(const std::vector<unsigned char>& bytes, const std::string& needle) {
+  return std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end()) != bytes.end();
+}
+
+std::uint16_t u16_at(const std::vector<unsigned char>& bytes, std::size_t offset) {
+  return static_cast<std::uint16_t>(bytes[offset] | (bytes[offset + 1] << 8));
+}
+
+}  // namespace
+
+TEST_CASE("compile yields a little-endian BPF ELF object with the program and license sections") {
+  auto object = bpffw::compile(parse(kF1));
+  REQUIRE_MESSAGE(object, object.error().message);
+  const auto& bytes = object->bytes;
+  REQUIRE(bytes.size() > 64);
+  CHECK(std::memcmp(bytes.data(), "\x7f" "ELF", 4) == 0);
+  CHECK(bytes[4] == 2);                 // ELFCLASS64
+  CHECK(bytes[5] == 1);                 // little-endian
+  CHECK(u16_at(bytes, 18) == 247);      // e_machine EM_BPF
+  CHECK(contains(bytes, "cgroup/skb"));
+  CHECK(contains(bytes, "license"));
+  CHECK(contains(bytes, "GPL"));
+  CHECK(contains(bytes, bpffw::kProgramName));
+  CHECK_FALSE(contains(bytes, ".eh_frame"));  // the function is nounwind
+}
+
+TEST_CASE("emitted LLVM IR parses back and passes the verifier at every optimization level") {
+  for (unsigned level = 0; level <= 3; ++level) {
+    CAPTURE(level);
+    auto ir = bpffw::emit_llvm_ir(parse(std::string(kF1) + " || len % (src_port - 7) > 3 / (dst_port - 9)"),
+                                  {.optimization_level = level});
+    REQUIRE_MESSAGE(ir, ir.error().message);
+    CHECK(ir->find("define") != std::string::npos);
+    CHECK(ir->find(bpffw::kProgramName) != std::string::npos);
+    llvm::LLVMContext context;
+    llvm::SMDiagnostic diagnostic;
+    std::unique_ptr<llvm::Module> module = llvm::parseAssemblyString(*ir, diagnostic, context);
+    REQUIRE_MESSAGE(module, diagnostic.getMessage().str());
+    std::string problems;
+    llvm::raw_string_ostream out(problems);
+    CHECK_MESSAGE(!llvm::verifyModule(*module, &out), out.str());
+    // cpu v3 has no signed division: it must have been built from unsigned operations.
+    CHECK(ir->find("sdiv") == std::string::npos);
+    CHECK(ir->find("srem") == std::string::npos);
+  }
+}
+
+TEST_CASE("an optimization level above 3 is a usage error") {
+  auto object = bpffw::compile(parse("1"), {.optimization_level = 4});
+  REQUIRE_FALSE(object);
+  CHECK(object.error().kind == bpffw::ErrorKind::Usage);
+}
+
+TEST_CASE("emit_assembly disassembles the program, one numbered instruction per line") {
+  auto text = bpffw::emit_assembly(parse(kF1));
+  REQUIRE_MESSAGE(text, text.error().message);
+  CHECK(text->find(std::string(bpffw::kProgramName) + ":") == 0);
+  CHECK(text->find("call 26") != std::string::npos);  // bpf_skb_load_bytes
+  CHECK(text->find("exit") != std::string::npos);
+  CHECK(text->find("<unknown>") == std::string::npos);
+  CHECK(text->find("\n     0:\t") != std::string::npos);
+
+  // A filter that reads no variable has no prologue: no helper call at all.
+  auto constant = bpffw::emit_assembly(parse("2 > 1"));
+  REQUIRE_MESSAGE(constant, constant.error().message);
+  CHECK(constant->find("call") == std::string::npos);
+  CHECK(constant->find("= 1") != std::string::npos);
+}
+
+TEST_CASE("10,000-term || and && chains compile") {
+  std::string any, all;
+  for (int i = 1; i <= 10000; ++i) {
+    any += (i > 1 ? " || " : "") + std::string("dst_port == ") + std::to_string(i);
+    all += (i > 1 ? " && " : "") + std::string("dst_port != ") + std::to_string(i);
+  }
+  for (const auto& text : {any, all}) {
+    auto object = bpffw::compile(parse(text));
+    CHECK_MESSAGE(object, (object ? "" : object.error().message));
+  }
+}
+
+TEST_CASE("a filter too large for one BPF program is an error, not a crash") {
+  std::string text;
+  for (int i = 1; i <= 10000; ++i) {
+    text += (i > 1 ? " || " : "") + std::string("(src_port == ") + std::to_string(i) +
+            " && dst_port == " + std::to_string(i * 7 % 65536) + ")";
+  }
+  auto object = bpffw::compile(parse(text));
+  REQUIRE_FALSE(object);
+  CHECK(object.error().kind == bpffw::ErrorKind::InvalidExpression);
+  CHECK(object.error().message.find("too large") != std::string::npos);
+}
+
+TEST_CASE("compiling the same filter from 4 threads at once gives identical bytes") {
+  const bpffw::Filter filter = parse(std::string(kF1) + " || (len / (src_port - 3)) % 7 == 2");
+  auto reference = bpffw::compile(filter);
+  REQUIRE_MESSAGE(reference, reference.error().message);
+  std::vector<std::vector<unsigned char>> results(4);
+  std::vector<std::string> errors(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        auto object = bpffw::compile(filter);
+        if (!object) {
+          errors[t] = object.error().message;
+          return;
+        }
+        if (round == 0) results[t] = object->bytes;
+        else if (results[t] != object->bytes) errors[t] = "bytes differ between rounds";
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < 4; ++t) {
+    CAPTURE(t);
+    CHECK(errors[t] == "");
+    CHECK(results[t] == reference->bytes);
+  }
+}
