@@ -133,7 +133,7 @@ TEST_CASE("true and false are the literals 1 and 0, every variable has its name"
   CHECK_FALSE(bpffw::ast::variable_by_name("true").has_value());
 }
 
-TEST_CASE("chains of the same logical operator are one node; parentheses keep a group") {
+TEST_CASE("chains of the same logical operator are one node, parentheses keep a group") {
   CHECK(ast_of("tcp && udp && icmp || ip && ipv6") ==
         "or 1:1\n  and 1:1\n    variable tcp 1:1\n    variable udp 1:8\n    variable icmp 1:15\n"
         "  and 1:23\n    variable ip 1:23\n    variable ipv6 1:29\n");
@@ -143,7 +143,7 @@ TEST_CASE("chains of the same logical operator are one node; parentheses keep a 
         "or 1:1\n  variable tcp 1:1\n  or 1:9\n    variable udp 1:9\n    variable icmp 1:16\n");
 }
 
-TEST_CASE("whitespace: space, tab, CR and LF anywhere between tokens; lines and columns are 1-based") {
+TEST_CASE("whitespace: space, tab, CR and LF anywhere between tokens, lines and columns 1-based") {
   CHECK(ast_of(" \t\r\n ip \n") == "variable ip 2:2\n");
   CHECK(ast_of("tcp &&\n  dst_port == 22") ==
         "and 1:1\n  variable tcp 1:1\n  binary == 2:3\n    variable dst_port 2:3\n    literal 22 2:15\n");

@@ -48,7 +48,7 @@ TEST_CASE("10,000 nested parentheses are refused at the paren past the limit, qu
   CHECK_FALSE(bpffw::Filter::parse(repeat("(", 100000)));
 }
 
-TEST_CASE("nesting up to the limit parses; the limit is configurable") {
+TEST_CASE("nesting up to the limit parses and the limit is configurable") {
   CHECK(bpffw::test::ast_of(repeat("(", 512) + "len" + repeat(")", 512)) == "variable len 1:513\n");
   bpffw::ParseOptions tight;
   tight.max_depth = 3;
