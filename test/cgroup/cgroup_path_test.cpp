@@ -4,7 +4,8 @@
 
 #include <bpffw/cgroup.hpp>
 
-#include <sys/mount.h>
+#include "e2e/processes.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,36 +52,6 @@ std::string real_mount() {
   REQUIRE_MESSAGE(mount.has_value(), why);
   return *mount;
 }
-
-// A cgroup v1 directory: an existing v1 hierarchy, or a named one without controllers mounted
-// for the test (pure cgroup v2 hosts have none).
-struct CgroupV1Dir {
-  std::string path;
-  bool mounted_here = false;
-  CgroupV1Dir() {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-      auto separator = line.find(" - cgroup ");
-      if (separator == std::string::npos) continue;
-      std::istringstream head(line.substr(0, separator));
-      std::string id, parent, device, root, mount_point;
-      head >> id >> parent >> device >> root >> mount_point;
-      path = mount_point;
-      return;
-    }
-    path = fs::temp_directory_path() / ("bpffw-test-v1-" + std::to_string(::getpid()));
-    fs::create_directories(path);
-    REQUIRE_MESSAGE(::mount("cgroup", path.c_str(), "cgroup", 0, "none,name=bpffw-test") == 0,
-                    "cannot mount a cgroup v1 hierarchy for the test (are we root?)");
-    mounted_here = true;
-  }
-  ~CgroupV1Dir() {
-    if (!mounted_here) return;
-    ::umount(path.c_str());
-    ::rmdir(path.c_str());
-  }
-};
 
 }  // namespace
 
@@ -215,12 +186,12 @@ TEST_CASE("bad cgroup arguments are usage errors with a hint") {
   CHECK(tmp.error().kind == ErrorKind::Usage);
   CHECK(tmp.error().message == "'/tmp' is not on the cgroup2 file system");
 
-  CgroupV1Dir v1;
-  auto legacy = bpffw::Cgroup::open(v1.path);
+  bpffw::e2e::CgroupV1Dir v1;
+  auto legacy = bpffw::Cgroup::open(v1.path());
   REQUIRE_FALSE(legacy.has_value());
   CHECK(legacy.error().kind == ErrorKind::Usage);
   CHECK(legacy.error().message ==
-        "'" + v1.path + "' is a cgroup v1 directory; bpf programs attach to cgroup v2 only");
+        "'" + v1.path() + "' is a cgroup v1 directory; bpf programs attach to cgroup v2 only");
 
   auto empty = bpffw::Cgroup::open("");
   REQUIRE_FALSE(empty.has_value());

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -38,6 +41,32 @@ ScratchCgroup::ScratchCgroup() {
 ScratchCgroup::~ScratchCgroup() {
   // Programs attached to it go with it; the kernel frees them once the cgroup is released.
   if (::rmdir(path_.c_str()) != 0) MESSAGE("cannot remove " << path_ << ": " << std::strerror(errno));
+}
+
+CgroupV1Dir::CgroupV1Dir() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto separator = line.find(" - cgroup ");
+    if (separator == std::string::npos) continue;
+    std::istringstream head(line.substr(0, separator));
+    std::string id, parent, device, root, mount_point;
+    head >> id >> parent >> device >> root >> mount_point;
+    path_ = mount_point;
+    return;
+  }
+  path_ = "/tmp/bpffw-test-v1-" + std::to_string(::getpid());
+  ::mkdir(path_.c_str(), 0755);
+  const int rc = ::mount("cgroup", path_.c_str(), "cgroup", 0, "none,name=bpffw-test");
+  const std::string why = "cannot mount a cgroup v1 hierarchy at " + path_ + ": " + std::strerror(errno);
+  REQUIRE_MESSAGE(rc == 0, why);
+  mounted_here_ = true;
+}
+
+CgroupV1Dir::~CgroupV1Dir() {
+  if (!mounted_here_) return;
+  ::umount(path_.c_str());
+  ::rmdir(path_.c_str());
 }
 
 pid_t spawn(const std::string& cgroup, const std::function<int()>& body) {

@@ -28,6 +28,21 @@ class ScratchCgroup {
   std::string name_;
 };
 
+// A cgroup v1 directory: an existing v1 hierarchy, or a named one without controllers mounted
+// for the test and unmounted after (pure cgroup v2 hosts have none).
+class CgroupV1Dir {
+ public:
+  CgroupV1Dir();
+  ~CgroupV1Dir();
+  CgroupV1Dir(const CgroupV1Dir&) = delete;
+  CgroupV1Dir& operator=(const CgroupV1Dir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool mounted_here_ = false;
+};
+
 // The cgroup2 mount point (fails the test when there is none).
 std::string cgroup2_mount();
 

@@ -34,6 +34,11 @@ int AttachOptions::check_usage(const std::optional<std::string>& pin_path, bool 
   auto cgroup = bpffw::Cgroup::open(*cgroup_);
   if (!cgroup) return report(cgroup.error());
   opened_.emplace(std::move(*cgroup));
+  if (replace_pin_) {
+    auto old_program = bpffw::Program::open_pinned(*replace_pin_);
+    if (!old_program) return report(old_program.error());
+    replaced_.emplace(std::move(*old_program));
+  }
   return kExitSuccess;
 }
 
@@ -69,8 +74,7 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
 }
 
 int AttachOptions::replace_and_repin(bpffw::Program program, std::string_view expression) {
-  auto old_program = bpffw::Program::open_pinned(*replace_pin_);
-  if (!old_program) return report(old_program.error(), expression);
+  const bpffw::Program* old_program = &*replaced_;
   if (auto swapped = bpffw::replace(*opened_, parsed_direction_, *old_program, program); !swapped)
     return report(swapped.error(), expression);
   // The pin follows the attached program; if it cannot, swap back so that pin and cgroup agree.

@@ -38,6 +38,7 @@ class AttachOptions {
   std::optional<std::string> direction_;
   std::optional<std::string> replace_pin_;
   std::optional<bpffw::Cgroup> opened_;
+  std::optional<bpffw::Program> replaced_;  // the program pinned at --replace PIN
   bpffw::Direction parsed_direction_ = bpffw::Direction::Ingress;
 };
 

@@ -1,0 +1,238 @@
+// Bad input to --attach, detach and show: a clear error, the documented exit code (2 usage,
+// 3 system, 1 invalid expression), and nothing changed — no program attached or detached, no pin
+// created or replaced.
+#include <doctest/doctest.h>
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <bpffw/cgroup.hpp>
+#include <bpffw/program.hpp>
+
+#include "e2e/processes.hpp"
+#include "support/kernel_env.hpp"
+
+using namespace bpffw::e2e;
+using bpffw::Direction;
+
+namespace {
+
+struct State {
+  std::vector<std::uint32_t> ingress, egress;  // attached program ids
+  std::vector<std::string> pins;               // names in the pin directory, with their program ids
+  bool operator==(const State&) const = default;
+};
+
+std::vector<std::uint32_t> attached_ids(const bpffw::Cgroup& cgroup, Direction direction) {
+  auto programs = bpffw::attached_programs(cgroup, direction);
+  REQUIRE(programs.has_value());
+  std::vector<std::uint32_t> ids;
+  for (const auto& program : *programs) ids.push_back(program.id);
+  return ids;
+}
+
+State snapshot(const std::string& cgroup_path, const bpffw::test::ScopedPinDir& pins) {
+  auto cgroup = bpffw::Cgroup::open(cgroup_path);
+  REQUIRE(cgroup.has_value());
+  State state{attached_ids(*cgroup, Direction::Ingress), attached_ids(*cgroup, Direction::Egress), {}};
+  for (const auto& entry : std::filesystem::directory_iterator(pins.path())) {
+    auto program = bpffw::Program::open_pinned(entry.path().string());
+    REQUIRE(program.has_value());
+    state.pins.push_back(entry.path().filename().string() + "=" + std::to_string(program->info().value().id));
+  }
+  std::sort(state.pins.begin(), state.pins.end());
+  return state;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Runs bpffwc and checks its exit code, the first line of its error, and that nothing changed.
+void expect_refused(const std::vector<std::string>& args, int exit_code, const std::string& error,
+                    const std::string& cgroup, const bpffw::test::ScopedPinDir& pins,
+                    const std::string& run_in = {}, const std::function<int()>& before_exec = {}) {
+  const State before = snapshot(cgroup, pins);
+  const RunResult result = run_bpffwc(args, run_in, before_exec);
+  std::string command = "bpffwc";
+  for (const std::string& arg : args) command += " '" + arg + "'";
+  INFO(command, "\n", describe(result));
+  CHECK(result.exit_code == exit_code);
+  CHECK(first_line(result.err) == "bpffwc: error: " + error);
+  CHECK(result.out.empty());
+  CHECK(snapshot(cgroup, pins) == before);
+}
+
+// A cgroup_skb program that is not bpffw's: "r0 = 1; exit", named like another tool's.
+int load_other_tools_program() {
+  const bpf_insn instructions[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "other_tool", "GPL", instructions, 2, nullptr);
+  REQUIRE_MESSAGE(fd >= 0, "cannot load a test program: " << std::strerror(errno));
+  return fd;
+}
+
+// Hides /proc from the child: a private mount namespace with an empty tmpfs over it.
+int hide_proc() {
+  if (::unshare(CLONE_NEWNS) != 0) return 1;
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 2;
+  return ::mount("tmpfs", "/proc", "tmpfs", 0, nullptr) == 0 ? 0 : 3;
+}
+
+}  // namespace
+
+TEST_CASE("--attach to a missing cgroup, a cgroup v1 directory, a regular file, or not a cgroup at all") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("filter");
+  const std::string missing = cgroup.path() + "/no-such-child";
+  expect_refused({"--attach", missing, "-t", "egress", "-o", pin, "icmp"}, 2,
+                 "cgroup '" + missing + "' does not exist", cgroup.path(), pins);
+  expect_refused({"--attach", cgroup.name() + "/no-such-child", "-t", "ingress", "icmp"}, 2,
+                 "cgroup '" + missing + "' does not exist", cgroup.path(), pins);
+
+  CgroupV1Dir v1;
+  expect_refused({"--attach", v1.path(), "-t", "egress", "-o", pin, "icmp"}, 2,
+                 "'" + v1.path() + "' is a cgroup v1 directory; bpf programs attach to cgroup v2 only",
+                 cgroup.path(), pins);
+
+  const std::string file = cgroup.path() + "/cgroup.procs";
+  expect_refused({"--attach", file, "-t", "egress", "icmp"}, 2,
+                 "'" + file + "' is not a directory, so it is not a cgroup", cgroup.path(), pins);
+  expect_refused({"--attach", "/tmp", "-t", "egress", "icmp"}, 2, "'/tmp' is not on the cgroup2 file system",
+                 cgroup.path(), pins);
+  expect_refused({"show", missing}, 2, "cgroup '" + missing + "' does not exist", cgroup.path(), pins);
+}
+
+TEST_CASE("a missing or unknown -t, and option combinations that make no sense") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("filter");
+  const std::string& cg = cgroup.path();
+  expect_refused({"--attach", cg, "icmp"}, 2, "--attach needs a direction: -t ingress or -t egress", cg, pins);
+  expect_refused({"--attach", cg, "-o", pin, "icmp"}, 2, "--attach needs a direction: -t ingress or -t egress", cg,
+                 pins);
+  expect_refused({"--attach", cg, "-t", "sideways", "icmp"}, 2, "unknown direction 'sideways'", cg, pins);
+  expect_refused({"--attach", cg, "-t", "Egress", "icmp"}, 2, "unknown direction 'Egress'", cg, pins);
+  expect_refused({"-t", "egress", "-o", pin, "icmp"}, 2, "-t only applies to --attach", cg, pins);
+  expect_refused({"--replace", pin, "icmp"}, 2, "--replace only applies to --attach", cg, pins);
+  expect_refused({"--attach", cg, "-t", "egress", "--check", "icmp"}, 2,
+                 "--attach cannot be combined with --emit or --check", cg, pins);
+  expect_refused({"--attach", cg, "-t", "egress", "--replace", pin, "-o", pin, "icmp"}, 2,
+                 "--replace PIN already names the pin; drop -o", cg, pins);
+  expect_refused({"--attach", cg, "-t", "egress"}, 2, "missing EXPRESSION", cg, pins);
+  expect_refused({"detach", cg, pin}, 2, "detach needs a direction: -t ingress or -t egress", cg, pins);
+  expect_refused({"detach", cg, "-t", "up", "--all"}, 2, "unknown direction 'up'", cg, pins);
+  expect_refused({"detach", cg, "-t", "egress"}, 2, "detach needs PIN or --all", cg, pins);
+  expect_refused({"detach", cg, "-t", "egress", pin, "--all"}, 2, "give either PIN or --all, not both", cg, pins);
+}
+
+TEST_CASE("an invalid expression with --attach attaches nothing (exit 1)") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  expect_refused({"--attach", cgroup.path(), "-t", "egress", "-o", pins.file("filter"), "dst_prot == 80"}, 1,
+                 "1:1: unknown variable 'dst_prot' (did you mean 'dst_port'?)", cgroup.path(), pins);
+}
+
+TEST_CASE("detaching what is not attached") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("filter");
+  auto pinned = run_bpffwc({"-o", pin, "icmp"});
+  REQUIRE_MESSAGE(pinned.exit_code == 0, describe(pinned));
+  const auto id = bpffw::Program::open_pinned(pin).value().info().value().id;
+
+  expect_refused({"detach", cgroup.path(), "-t", "egress", pin}, 2,
+                 "program " + std::to_string(id) + " is not attached to " + cgroup.path() + " egress", cgroup.path(),
+                 pins);
+  expect_refused({"detach", cgroup.path(), "-t", "ingress", "--all"}, 2,
+                 "no bpffw program is attached to " + cgroup.path() + " ingress", cgroup.path(), pins);
+  expect_refused({"detach", cgroup.path(), "-t", "egress", pins.file("none")}, 3,
+                 "no pinned program at '" + pins.file("none") + "'", cgroup.path(), pins);
+  // --replace of a pin whose program is not attached here: nothing swapped, the pin untouched.
+  expect_refused({"--attach", cgroup.path(), "-t", "egress", "--replace", pin, "udp"}, 2,
+                 "the program to replace (id " + std::to_string(id) + ") is not attached to " + cgroup.path() +
+                     " egress",
+                 cgroup.path(), pins);
+}
+
+TEST_CASE("an existing pin without --force: the program attached for it is detached again") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("filter");
+  auto pinned = run_bpffwc({"-o", pin, "icmp"});
+  REQUIRE_MESSAGE(pinned.exit_code == 0, describe(pinned));
+  expect_refused({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "udp"}, 2,
+                 "pin '" + pin + "' already exists; use --force to replace it", cgroup.path(), pins);
+}
+
+TEST_CASE("self when /proc cannot be read: a system error, nothing attached") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string error = "cannot read /proc/self/cgroup to find the cgroup of self: No such file or directory";
+  // Run from inside the scratch cgroup, so that `self` would have been it.
+  expect_refused({"--attach", "self", "-t", "egress", "-o", pins.file("filter"), "icmp"}, 3, error, cgroup.path(),
+                 pins, cgroup.path(), hide_proc);
+  expect_refused({"show", "self"}, 3, error, cgroup.path(), pins, cgroup.path(), hide_proc);
+  expect_refused({"detach", "self", "-t", "egress", "--all"}, 3, error, cgroup.path(), pins, cgroup.path(),
+                 hide_proc);
+  // The hint says what to do.
+  auto result = run_bpffwc({"show", "self"}, cgroup.path(), hide_proc);
+  CHECK(result.err.find("bpffwc: hint: mount /proc (mount -t proc proc /proc), or name the cgroup by its path") !=
+        std::string::npos);
+}
+
+TEST_CASE("another tool's program: detach --all leaves it, detach by its pin refuses, show tells it apart") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const int other = load_other_tools_program();
+  const int cgroup_fd = ::open(cgroup.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(cgroup_fd >= 0);
+  REQUIRE(bpf_prog_attach(other, cgroup_fd, BPF_CGROUP_INET_EGRESS, BPF_F_ALLOW_MULTI) == 0);
+  REQUIRE(bpf_obj_pin(other, pins.file("other").c_str()) == 0);
+  bpf_prog_info info{};
+  __u32 length = sizeof info;
+  REQUIRE(bpf_obj_get_info_by_fd(other, &info, &length) == 0);
+
+  for (const char* filter : {"icmp", "udp"}) {
+    auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", filter});
+    REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  }
+  auto shown = run_bpffwc({"show", cgroup.path()});
+  REQUIRE_MESSAGE(shown.exit_code == 0, describe(shown));
+  CHECK(shown.out.find("(other tools' programs: " + std::to_string(info.id) + " other_tool)") != std::string::npos);
+
+  expect_refused({"detach", cgroup.path(), "-t", "egress", pins.file("other")}, 2,
+                 "program " + std::to_string(info.id) + " is named 'other_tool', not 'bpffw_filter': bpffwc does "
+                 "not detach another tool's program",
+                 cgroup.path(), pins);
+
+  auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"});
+  REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
+  auto opened = bpffw::Cgroup::open(cgroup.path());
+  REQUIRE(opened.has_value());
+  CHECK(attached_ids(*opened, Direction::Egress) == std::vector<std::uint32_t>{info.id});
+
+  REQUIRE(bpf_prog_detach2(other, cgroup_fd, BPF_CGROUP_INET_EGRESS) == 0);
+  ::close(cgroup_fd);
+  ::close(other);
+}
