@@ -69,6 +69,7 @@ class PrologueEmitter {
   llvm::AllocaInst* non_first_fragment_ = nullptr;
   llvm::AllocaInst* next_header_ = nullptr;      // IPv6 chain walk
   llvm::AllocaInst* header_offset_ = nullptr;    // IPv6 chain walk
+  llvm::AllocaInst* headers_followed_ = nullptr;  // IPv6 chain walk
   llvm::AllocaInst* src_port_ = nullptr;
   llvm::AllocaInst* dst_port_ = nullptr;
 };
@@ -125,6 +126,7 @@ PacketFields PrologueEmitter::emit(const VariableSet& wanted) {
   non_first_fragment_ = slot("non_first_fragment", 0);
   next_header_ = slot("next_header", 0);
   header_offset_ = slot("header_offset", 0);
+  headers_followed_ = slot("headers_followed", 0);
   src_port_ = slot("src_port", 0);
   dst_port_ = slot("dst_port", 0);
   len_ = skb_u32(kSkbLenOffset);
@@ -197,21 +199,28 @@ void PrologueEmitter::emit_ipv6(llvm::BasicBlock* transport) {
   put(header_offset_, constant(kIpv6HeaderSize));
   put(is_ipv6_, constant(1));
 
-  // The chain walk, unrolled: at most 8 extension headers; a 9th one makes the packet malformed.
+  // The chain walk: a loop the verifier can bound (kernel >= 5.3), kept rolled so the program
+  // stays small; at most 8 extension headers, a 9th one makes the packet malformed.
+  put(headers_followed_, constant(0));
+  llvm::BasicBlock* head = block("ipv6_chain");
+  llvm::BasicBlock* extension = block("ipv6_extension");
   llvm::BasicBlock* chain_end = block("ipv6_chain_end");
-  for (int i = 0; i <= kMaxExtensionHeaders; ++i) {
-    llvm::Value* is_extension = is_one_of(
-        get(next_header_), {kExtHopByHop, kExtRouting, kExtFragment, kExtAuth, kExtDestOptions});
-    if (i == kMaxExtensionHeaders) {
-      require(b_.CreateNot(is_extension), "ipv6_chain_short_enough");
-      b_.CreateBr(chain_end);
-      break;
-    }
-    llvm::BasicBlock* extension = block("ipv6_extension");
-    b_.CreateCondBr(is_extension, extension, chain_end);
-    b_.SetInsertPoint(extension);
-    emit_extension_header();
-  }
+  b_.CreateBr(head);
+  b_.SetInsertPoint(head);
+  llvm::Value* is_extension =
+      is_one_of(get(next_header_), {kExtHopByHop, kExtRouting, kExtFragment, kExtAuth, kExtDestOptions});
+  b_.CreateCondBr(is_extension, extension, chain_end);
+  b_.SetInsertPoint(extension);
+  llvm::Value* count = get(headers_followed_);
+  require(b_.CreateICmpULT(count, constant(kMaxExtensionHeaders)), "ipv6_chain_short_enough");
+  emit_extension_header();
+  put(headers_followed_, b_.CreateAdd(count, constant(1)));
+  llvm::BranchInst* back_edge = b_.CreateBr(head);
+  llvm::LLVMContext& context = b_.getContext();
+  llvm::MDNode* no_unroll = llvm::MDNode::get(context, llvm::MDString::get(context, "llvm.loop.unroll.disable"));
+  llvm::MDNode* loop_id = llvm::MDNode::getDistinct(context, {nullptr, no_unroll});
+  loop_id->replaceOperandWith(0, loop_id);
+  back_edge->setMetadata(llvm::LLVMContext::MD_loop, loop_id);
   b_.SetInsertPoint(chain_end);
   put(protocol_, get(next_header_));
   put(transport_offset_, get(header_offset_));
