@@ -184,7 +184,8 @@ Packet PacketBuilder::build() const {
             } else {
               p[1] = l.length_field;
               // Options area: PadN, so that HBH/DestOpts stay well-formed to a real parser.
-              if (l.type != proto::kAuthentication && l.size() > 2) {
+              bool has_options = l.type == proto::kHopByHop || l.type == proto::kDestinationOptions;
+              if (has_options && l.size() > 2) {
                 p[2] = 1;
                 p[3] = static_cast<unsigned char>(l.size() - 4);
               }
