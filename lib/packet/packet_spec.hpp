@@ -1,7 +1,11 @@
 // Packet descriptions in words, for `bpffwc test EXPRESSION --packet SPEC`:
 //   ipv4 udp dport=53          ipv6 hbh tcp sport=1 dport=80       ipv4 frag=185 udp
 //   len=1400                   arp                                 hex:4500001c...
-// See packet_spec_words() for the vocabulary.
+// See packet_spec_words() for the vocabulary. No network word means ipv4; ports default to
+// 12345 -> 80; frag=N is the fragment offset in 8-byte units, as in the header; hbh=N, routing=N,
+// dstopts=N and ah=N set the header's length byte (hdr[1]); len=N pads or cuts the packet to N
+// bytes from the IP header on, cut=N only cuts. A packet cut inside its IPv4/IPv6 fixed header
+// cannot go through BPF_PROG_TEST_RUN (Packet::fits_test_run()).
 #pragma once
 
 #include <string>
