@@ -29,5 +29,7 @@ std::unique_ptr<Command> make_compile_command();
 // detach CGROUP -t DIR (PIN | --all), show [CGROUP]: see detach_command.cpp, show_command.cpp.
 std::unique_ptr<Command> make_detach_command();
 std::unique_ptr<Command> make_show_command();
+// test EXPRESSION --packet SPEC...: a dry run on packets described in words (test_command.cpp).
+std::unique_ptr<Command> make_test_command();
 
 }  // namespace bpffwc

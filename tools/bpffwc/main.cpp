@@ -20,7 +20,7 @@ const CommandEntry kCommands[] = {
     {"", "compile EXPRESSION and pin it (-o), print a stage (--emit) or check it (--check)", &make_compile_command},
     {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup", &make_detach_command},
     {"show", "list the bpffw programs attached to a cgroup, per direction", &make_show_command},
-    // {"test", "run EXPRESSION on packets described in words (--packet SPEC)", &make_test_command},
+    {"test", "judge packets described in words (--packet SPEC) with EXPRESSION: a dry run", &make_test_command},
 };
 
 constexpr const char* kDescription =
@@ -56,7 +56,8 @@ std::string hint_for_extras(const std::vector<std::string>& args) {
     if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-') continue;
     bool looks_like_expression = std::isdigit(static_cast<unsigned char>(arg[1])) ||
                                  arg.find_first_of(" ()!~&|<>=") != std::string::npos;
-    if (looks_like_expression) return "put '--' before an expression that starts with '-': bpffwc --check -- '" + arg + "'";
+    if (looks_like_expression) return "put '--' after the options, before an expression that starts with '-': bpffwc --check -- '" +
+             arg + "'";
   }
   return {};
 }

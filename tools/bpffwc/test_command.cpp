@@ -1,0 +1,117 @@
+// bpffwc test EXPRESSION --packet SPEC...: a dry run. Each packet, described in words, is judged
+// in the kernel with BPF_PROG_TEST_RUN when bpffwc may load programs, and by the reference
+// interpreter otherwise (or with --interpret); the output says which.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/filter.hpp>
+#include <bpffw/interpreter.hpp>
+#include <bpffw/program.hpp>
+
+#include "command.hpp"
+#include "diagnostics.hpp"
+#include "packet/packet_spec.hpp"
+
+namespace bpffwc {
+
+namespace {
+
+struct Judged {
+  bool pass = false;
+  std::string note;  // why this packet was not judged the same way as the others, if so
+};
+
+class TestCommand final : public Command {
+ public:
+  void define(CLI::App& app) override {
+    app.add_option("EXPRESSION", expression_, "the filter (put -- before one that starts with '-')");
+    app.add_option("-p,--packet", specs_,
+                   "a packet in words, e.g. 'ipv4 udp dport=53', 'ipv6 hbh tcp sport=1 dport=80', "
+                   "'ipv4 frag=185 udp', or hex:BYTES from the IP header on; repeat for more")
+        ->type_name("SPEC");
+    app.add_flag("--interpret", interpret_only_, "judge with the reference interpreter only (no root needed)");
+  }
+
+  int run() override {
+    if (!expression_) return report_usage("test needs an EXPRESSION", "bpffwc test EXPRESSION --packet SPEC");
+    if (specs_.empty())
+      return report_usage("test needs at least one --packet SPEC",
+                          "describe a packet with: " + std::string(bpffw::packet::packet_spec_words()));
+
+    auto filter = bpffw::Filter::parse(*expression_);
+    if (!filter) return report(filter.error(), *expression_);
+    std::vector<bpffw::packet::Packet> packets;
+    for (const std::string& spec : specs_) {
+      auto packet = bpffw::packet::parse_packet_spec(spec);
+      if (!packet) return report(packet.error());
+      packets.push_back(std::move(*packet));
+    }
+    auto object = bpffw::compile(*filter);
+    if (!object) return report(object.error(), *expression_);
+
+    std::optional<bpffw::Program> program;
+    std::string engine = "judged by the reference interpreter (--interpret)";
+    if (!interpret_only_) {
+      auto loaded = bpffw::Program::load(*object);
+      if (loaded) {
+        program = std::move(*loaded);
+        engine = "judged in the kernel with BPF_PROG_TEST_RUN";
+      } else if (loaded.error().kind == bpffw::ErrorKind::Permission) {
+        engine = "judged by the reference interpreter: loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
+      } else {
+        return report(loaded.error(), *expression_);
+      }
+    }
+
+    std::string output;
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+      auto judged = judge(*filter, program ? &*program : nullptr, packets[i], i);
+      if (!judged) {
+        std::fwrite(output.data(), 1, output.size(), stdout);
+        std::fflush(stdout);
+        return report(judged.error(), *expression_);
+      }
+      output += judged->pass ? "pass  " : "drop  ";
+      output += bpffw::packet::describe_packet(packets[i]);
+      if (!judged->note.empty()) output += "  (" + judged->note + ")";
+      output += '\n';
+    }
+    output += engine + '\n';
+    std::fwrite(output.data(), 1, output.size(), stdout);
+    return kExitSuccess;
+  }
+
+ private:
+  // The kernel's verdict is checked against the interpreter's: a disagreement is a bpffw bug.
+  static bpffw::Result<Judged> judge(const bpffw::Filter& filter, const bpffw::Program* program,
+                                     const bpffw::packet::Packet& packet, std::size_t index) {
+    bool interpreted = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes).pass;
+    if (program == nullptr) return Judged{interpreted, {}};
+    if (!packet.fits_test_run())
+      return Judged{interpreted, "interpreter: the kernel's test run refuses a cut IPv4/IPv6 header"};
+    auto run = program->test_run(packet.ethernet_frame());
+    if (!run) return tl::unexpected(run.error());
+    bool kernel = run->verdict != 0;
+    if (kernel != interpreted) {
+      return bpffw::make_error(bpffw::ErrorKind::Internal,
+                               "packet " + std::to_string(index + 1) + ": the kernel says " +
+                                   (kernel ? "pass" : "drop") + " but the reference interpreter says " +
+                                   (interpreted ? "pass" : "drop"),
+                               0, "this is a bug in bpffw; please report it with the filter and the packet");
+    }
+    return Judged{kernel, {}};
+  }
+
+  std::optional<std::string> expression_;
+  std::vector<std::string> specs_;
+  bool interpret_only_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_test_command() { return std::make_unique<TestCommand>(); }
+
+}  // namespace bpffwc
