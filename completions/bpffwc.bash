@@ -54,11 +54,13 @@ _bpffwc() {
   local subcommand= i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      detach | show) subcommand=${words[i]}; break ;;
+      detach | show | test) subcommand=${words[i]}; break ;;
     esac
   done
 
   case $prev in
+    -p | --packet) COMPREPLY=($(compgen -W "ipv4 ipv6 arp tcp udp icmp icmpv6 hbh routing dstopts frag ah
+      esp nonext mf sport= dport= payload= len= cut= hex:" -- "$cur")); return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
     --emit) COMPREPLY=($(compgen -W "ast llvm asm obj" -- "$cur")); return ;;
     -o | --pin | --replace) _bpffwc_pins "$cur"; return ;;
@@ -77,6 +79,10 @@ _bpffwc() {
       fi
       return
       ;;
+    test)
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --interpret -h --help" -- "$cur"))
+      return
+      ;;
     show)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
@@ -91,7 +97,7 @@ _bpffwc() {
     COMPREPLY=($(compgen -W "-o --pin --force --emit -O --output --check --attach -t --type --replace
       -h --help --version" -- "$cur"))
   elif ((cword == 1)); then
-    COMPREPLY=($(compgen -W "detach show" -- "$cur"))
+    COMPREPLY=($(compgen -W "detach show test" -- "$cur"))
   fi
 }
 
