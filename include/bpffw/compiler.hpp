@@ -14,6 +14,9 @@ inline constexpr const char* kProgramName = "bpffw_filter";
 
 struct CompileOptions {
   unsigned optimization_level = 2;  // 0 to 3, as -O
+  // Count passed and dropped packets and bytes in a per-CPU map (read_counters in
+  // <bpffw/runtime.hpp>). Costs a map lookup and two adds per packet; false for the last nanosecond.
+  bool counters = true;
 };
 
 // A cgroup_skb program as an ELF object, ready for Program::load.

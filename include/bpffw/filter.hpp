@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <bpffw/error.hpp>
 
@@ -14,10 +15,22 @@ namespace detail {
 struct FilterAccess;
 }
 
+// A runtime parameter (docs/filter-language.md, spec §6): a name the expression may use like a
+// variable, whose 64-bit value lives in a map of the loaded program and can be changed there
+// without recompiling (set_parameter in <bpffw/runtime.hpp>). `value` is its initial value.
+struct Parameter {
+  std::string name;
+  std::int64_t value = 0;
+  bool operator==(const Parameter&) const = default;
+};
+
 struct ParseOptions {
   // Deeper nesting (parentheses, operator chains) is refused with an error, so that no input can
   // exhaust the stack of the parser or the code generator.
   unsigned max_depth = 512;
+  // The runtime parameters the expression may use, in this order. A name must be an identifier,
+  // not a built-in name (ip, tcp, len, true, ...) and not declared twice: ErrorKind::Usage.
+  std::vector<Parameter> parameters;
 };
 
 // Immutable once parsed; cheap to copy and safe to share between threads.
@@ -31,8 +44,12 @@ class Filter {
   // The AST as an indented tree, one node per line with its span, for --emit ast and tests.
   std::string dump_ast() const;
 
-  // True when the filter reads any packet variable (spec §5: only then are malformed packets dropped).
+  // True when the filter reads any packet variable or runtime parameter (spec §5: only then are
+  // malformed packets dropped).
   bool reads_packet() const;
+
+  // The declared runtime parameters (ParseOptions::parameters), with their initial values.
+  const std::vector<Parameter>& parameters() const;
 
  private:
   struct Impl;

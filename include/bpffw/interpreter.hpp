@@ -16,7 +16,13 @@ struct InterpretResult {
 
 // skb_protocol is the ethertype in host byte order (0x0800, 0x86DD, ...); packet starts at the
 // IP header, as a cgroup_skb program sees it.
+// Runtime parameters take their declared initial values (Filter::parameters()).
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol,
                           std::span<const unsigned char> packet);
+
+// The same with the runtime parameters' current values, in declaration order (as
+// read_parameters in <bpffw/runtime.hpp> returns them). A missing value counts as 0.
+InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
+                          std::span<const std::int64_t> parameter_values);
 
 }  // namespace bpffw

@@ -28,10 +28,20 @@ struct TestRunResult {
   std::uint32_t duration_ns = 0;  // average per run, as the kernel reports it
 };
 
+class Program;
+
+struct LoadOptions {
+  // A running program whose packet counters the new one continues (--force, --replace): the new
+  // program uses the old one's counter map instead of a fresh one. Ignored when either program
+  // has no counters. The old program must stay open until load() returns.
+  const Program* keep_counters_of = nullptr;
+};
+
 class Program {
  public:
   // Loads a cgroup_skb program. A verifier refusal is ErrorKind::Verifier carrying the log.
   static Result<Program> load(const ObjectFile& object);
+  static Result<Program> load(const ObjectFile& object, const LoadOptions& options);
   // Opens a pinned program (BPF_OBJ_GET).
   static Result<Program> open_pinned(const std::string& path);
 

@@ -21,6 +21,7 @@
 #include <llvm/TargetParser/Triple.h>
 
 #include "codegen/emit.hpp"
+#include "codegen/runtime_maps.hpp"
 #include "codegen/module.hpp"
 #include "codegen/target.hpp"
 #include "parser/filter_access.hpp"
@@ -134,7 +135,8 @@ Result<std::string> disassemble_program(const ObjectFile& object) {
 namespace bpffw {
 
 Result<std::string> emit_assembly(const Filter& filter, const CompileOptions& options) {
-  auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options);
+  auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options,
+                                            codegen::runtime_spec_for(filter, options));
   if (!object) return tl::unexpected(object.error());
   return codegen::disassemble_program(*object);
 }

@@ -57,7 +57,7 @@ class Compilation {
     context_.setDiagnosticHandlerCallBack(&Diagnostics::handle, &diagnostics_);
   }
 
-  Result<void> build_and_optimize(const ast::Expr& filter);
+  Result<void> build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime);
   Result<ObjectFile> emit_object();
   // Refuses programs too long for BPF jumps before the backend would abort on them.
   Result<void> check_program_size();
@@ -73,14 +73,14 @@ class Compilation {
   std::unique_ptr<llvm::Module> module_;
 };
 
-Result<void> Compilation::build_and_optimize(const ast::Expr& filter) {
+Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime) {
   if (options_.optimization_level > 3) {
     return make_error(ErrorKind::Usage, "optimization level " + std::to_string(options_.optimization_level) +
                                             " is out of range", 0, "use 0, 1, 2 or 3");
   }
   target_ = thread_target_machine(options_.optimization_level);
   if (target_ == nullptr) return internal("the BPF target of LLVM is not available");
-  module_ = build_module(context_, *target_, filter);
+  module_ = build_module(context_, *target_, filter, runtime);
 
   std::string problems;
   llvm::raw_string_ostream problems_out(problems);
@@ -194,16 +194,18 @@ std::string Compilation::ir_text() const {
 
 }  // namespace
 
-Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options) {
+Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options,
+                                      const RuntimeSpec& runtime) {
   Compilation compilation(options);
-  if (auto built = compilation.build_and_optimize(filter); !built) return tl::unexpected(built.error());
+  if (auto built = compilation.build_and_optimize(filter, runtime); !built) return tl::unexpected(built.error());
   if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
   return compilation.emit_object();
 }
 
-Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options) {
+Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options,
+                                           const RuntimeSpec& runtime) {
   Compilation compilation(options);
-  if (auto built = compilation.build_and_optimize(filter); !built) return tl::unexpected(built.error());
+  if (auto built = compilation.build_and_optimize(filter, runtime); !built) return tl::unexpected(built.error());
   return compilation.ir_text();
 }
 
@@ -212,11 +214,13 @@ Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const Compil
 namespace bpffw {
 
 Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) {
-  return codegen::compile_expression(detail::FilterAccess::root(filter), options);
+  return codegen::compile_expression(detail::FilterAccess::root(filter), options,
+                                     codegen::runtime_spec_for(filter, options));
 }
 
 Result<std::string> emit_llvm_ir(const Filter& filter, const CompileOptions& options) {
-  return codegen::llvm_ir_for_expression(detail::FilterAccess::root(filter), options);
+  return codegen::llvm_ir_for_expression(detail::FilterAccess::root(filter), options,
+                                         codegen::runtime_spec_for(filter, options));
 }
 
 }  // namespace bpffw

@@ -7,13 +7,17 @@
 
 #include <bpffw/compiler.hpp>
 
+#include "codegen/runtime_maps.hpp"
 #include "parser/ast.hpp"
 
 namespace bpffw::codegen {
 
-Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options);
+// `runtime`: counters, parameters, metadata (runtime_maps.hpp); compile(Filter) fills it in.
+Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options,
+                                      const RuntimeSpec& runtime = {});
 
 // The optimized module as LLVM IR text.
-Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options);
+Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options,
+                                           const RuntimeSpec& runtime = {});
 
 }  // namespace bpffw::codegen

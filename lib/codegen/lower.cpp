@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "codegen/runtime_maps.hpp"
+
 namespace bpffw::codegen {
 namespace {
 
@@ -105,6 +107,7 @@ llvm::Value* Lowering::value(const ast::Expr& expr) {
       ast::overloaded{
           [&](const ast::Literal& literal) -> llvm::Value* { return constant(literal.value); },
           [&](const ast::VariableRef& ref) -> llvm::Value* { return fields_.get(ref.variable); },
+          [&](const ast::ParameterRef& ref) -> llvm::Value* { return load_parameter(b_, ref.index); },
           [&](const ast::Unary& unary) -> llvm::Value* {
             switch (unary.op) {
               case ast::UnaryOp::LogicalNot: return boolean_of_branch(expr);
@@ -185,6 +188,9 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
             branch(*conditional.if_false, on_true, on_false);
           },
           [&](const ast::VariableRef&) {
+            b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+          },
+          [&](const ast::ParameterRef&) {
             b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
           },
       },

@@ -26,10 +26,11 @@ void add_license(llvm::Module& module) {
 }  // namespace
 
 std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
-                                           const ast::Expr& filter) {
+                                           const ast::Expr& filter, const RuntimeSpec& runtime) {
   auto module = std::make_unique<llvm::Module>("bpffw", context);
   module->setTargetTriple(target.getTargetTriple().str());
   module->setDataLayout(target.createDataLayout());
+  add_runtime_globals(*module, runtime);
 
   llvm::IRBuilder<> builder(context);
   auto* type = llvm::FunctionType::get(builder.getInt32Ty(), {builder.getPtrTy()}, false);
@@ -43,8 +44,10 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
   llvm::BasicBlock* pass = llvm::BasicBlock::Create(context, "pass", function);
   llvm::BasicBlock* drop = llvm::BasicBlock::Create(context, "drop", function);
   builder.SetInsertPoint(pass);
+  emit_count(builder, skb, true);  // counters, when the module has them (runtime_maps.hpp)
   builder.CreateRet(builder.getInt32(1));
   builder.SetInsertPoint(drop);
+  emit_count(builder, skb, false);
   builder.CreateRet(builder.getInt32(0));
 
   builder.SetInsertPoint(entry);

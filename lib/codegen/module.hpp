@@ -7,6 +7,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include "codegen/runtime_maps.hpp"
 #include "parser/ast.hpp"
 
 namespace llvm {
@@ -19,8 +20,9 @@ namespace bpffw::codegen {
 // (ingress); the kernel lets such a program (returning only 0 or 1) attach to egress as well.
 inline constexpr const char* kProgramSection = "cgroup/skb";
 
-// The unoptimized module; the caller verifies and optimizes it.
+// The unoptimized module; the caller verifies and optimizes it. `runtime` adds counters,
+// parameters and metadata (runtime_maps.hpp); the default adds none.
 std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
-                                           const ast::Expr& filter);
+                                           const ast::Expr& filter, const RuntimeSpec& runtime = {});
 
 }  // namespace bpffw::codegen

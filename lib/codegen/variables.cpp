@@ -5,7 +5,7 @@
 namespace bpffw::codegen {
 
 bool VariableSet::any() const {
-  return std::any_of(used_.begin(), used_.end(), [](bool used) { return used; });
+  return reads_parameters_ || std::any_of(used_.begin(), used_.end(), [](bool used) { return used; });
 }
 
 namespace {
@@ -15,6 +15,7 @@ void collect(const ast::Expr& expr, VariableSet& set) {
   std::visit(ast::overloaded{
                  [](const ast::Literal&) {},
                  [&](const ast::VariableRef& ref) { set.add(ref.variable); },
+                 [&](const ast::ParameterRef&) { set.add_parameter(); },
                  [&](const ast::Unary& unary) { collect(*unary.operand, set); },
                  [&](const ast::Binary& binary) {
                    collect(*binary.lhs, set);

@@ -2,6 +2,8 @@
 // uint64_t, where C++ defines wrap-around, and converted back to the signed value the spec talks about.
 #include <bpffw/interpreter.hpp>
 
+#include <vector>
+
 #include <cstdint>
 #include <limits>
 
@@ -82,29 +84,33 @@ int64_t unary(ast::UnaryOp op, int64_t a) {
 }
 
 // Recursion depth is bounded by the parser's nesting limit (ParseOptions::max_depth).
-int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts) {
+int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts,
+                 std::span<const std::int64_t> parameters) {
   return std::visit(
       ast::overloaded{
           [](const ast::Literal& literal) -> int64_t { return literal.value; },
           [&](const ast::VariableRef& ref) -> int64_t { return variable_value(ref.variable, facts); },
-          [&](const ast::Unary& node) -> int64_t { return unary(node.op, evaluate(*node.operand, facts)); },
+          [&](const ast::ParameterRef& ref) -> int64_t {
+            return ref.index < parameters.size() ? parameters[ref.index] : 0;
+          },
+          [&](const ast::Unary& node) -> int64_t { return unary(node.op, evaluate(*node.operand, facts, parameters)); },
           [&](const ast::Binary& node) -> int64_t {
-            int64_t lhs = evaluate(*node.lhs, facts);
-            return binary(node.op, lhs, evaluate(*node.rhs, facts));
+            int64_t lhs = evaluate(*node.lhs, facts, parameters);
+            return binary(node.op, lhs, evaluate(*node.rhs, facts, parameters));
           },
           [&](const ast::Logical& node) -> int64_t {
             // Lazy: && stops at the first 0, || at the first non-zero; the result is 0 or 1.
             bool is_and = node.op == ast::LogicalOp::And;
             for (const ast::ExprPtr& operand : node.operands) {
-              bool truth = evaluate(*operand, facts) != 0;
+              bool truth = evaluate(*operand, facts, parameters) != 0;
               if (is_and && !truth) return 0;
               if (!is_and && truth) return 1;
             }
             return is_and ? 1 : 0;
           },
           [&](const ast::Conditional& node) -> int64_t {
-            return evaluate(*node.condition, facts) != 0 ? evaluate(*node.if_true, facts)
-                                                         : evaluate(*node.if_false, facts);
+            return evaluate(*node.condition, facts, parameters) != 0 ? evaluate(*node.if_true, facts, parameters)
+                                                         : evaluate(*node.if_false, facts, parameters);
           },
       },
       expr.node);
@@ -114,10 +120,17 @@ int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts) {
 
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol,
                           std::span<const unsigned char> packet) {
+  std::vector<std::int64_t> initial;
+  for (const Parameter& parameter : filter.parameters()) initial.push_back(parameter.value);
+  return interpret(filter, skb_protocol, packet, initial);
+}
+
+InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
+                          std::span<const std::int64_t> parameter_values) {
   interpreter::PacketFacts facts = interpreter::read_packet(skb_protocol, packet);
-  // Malformed packets are dropped only by filters that read the packet (spec §5).
+  // Malformed packets are dropped only by filters that read the packet or a parameter (spec §5).
   if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true};
-  int64_t value = evaluate(detail::FilterAccess::root(filter), facts);
+  int64_t value = evaluate(detail::FilterAccess::root(filter), facts, parameter_values);
   return InterpretResult{value != 0, false};
 }
 

@@ -17,6 +17,7 @@
 
 #include "loader/bpf_fd.hpp"
 #include "loader/libbpf_messages.hpp"
+#include "runtime/program_maps.hpp"
 
 namespace bpffw {
 
@@ -67,7 +68,9 @@ Error load_error(int err, const std::string& verifier_log, const loader::LibbpfM
 
 }  // namespace
 
-Result<Program> Program::load(const ObjectFile& object) {
+Result<Program> Program::load(const ObjectFile& object) { return load(object, LoadOptions{}); }
+
+Result<Program> Program::load(const ObjectFile& object, const LoadOptions& options) {
   if (object.bytes.empty()) return make_error(ErrorKind::Internal, "cannot load an empty BPF object");
 
   loader::LibbpfMessages messages;
@@ -85,6 +88,11 @@ Result<Program> Program::load(const ObjectFile& object) {
 
   // Whatever section name the object uses, this is a cgroup_skb program.
   bpf_program__set_type(program, BPF_PROG_TYPE_CGROUP_SKB);
+  // Counters that survive --force/--replace (lib/runtime/program_maps.hpp).
+  if (options.keep_counters_of != nullptr) {
+    if (auto kept = runtime::reuse_counter_map(handle.get(), options.keep_counters_of->fd()); !kept)
+      return tl::unexpected(kept.error());
+  }
   // Log level 0 keeps a successful load fast; on failure libbpf retries with level 1 into this
   // buffer, so the refusal's log ends up here (and libbpf does not print it).
   std::unique_ptr<char[]> log(new char[kVerifierLogSize]);

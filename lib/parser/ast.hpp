@@ -39,6 +39,11 @@ struct Literal {
 struct VariableRef {
   Variable variable;
 };
+// A runtime parameter (spec §6): the index of its declaration (Filter::parameters()), whose
+// value the program reads from a map at run time.
+struct ParameterRef {
+  std::uint32_t index;
+};
 struct Unary {
   UnaryOp op;
   ExprPtr operand;
@@ -59,7 +64,7 @@ struct Conditional {
   ExprPtr if_false;
 };
 
-using Node = std::variant<Literal, VariableRef, Unary, Binary, Logical, Conditional>;
+using Node = std::variant<Literal, VariableRef, ParameterRef, Unary, Binary, Logical, Conditional>;
 
 struct Expr {
   Node node;

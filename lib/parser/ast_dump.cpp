@@ -4,13 +4,17 @@ namespace bpffw::parser {
 namespace {
 
 // Recursion is bounded by ParseOptions::max_depth: a deeper tree is never built.
-void dump_node(const ast::Expr& expr, unsigned indent, std::string& out) {
+void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::string>& names, std::string& out) {
   out.append(2 * indent, ' ');
   std::visit(ast::overloaded{
                  [&](const ast::Literal& node) { out += "literal " + std::to_string(node.value); },
                  [&](const ast::VariableRef& node) {
                    out += "variable ";
                    out += ast::variable_name(node.variable);
+                 },
+                 [&](const ast::ParameterRef& node) {
+                   out += "parameter ";
+                   out += node.index < names.size() ? names[node.index] : "#" + std::to_string(node.index);
                  },
                  [&](const ast::Unary& node) {
                    out += "unary ";
@@ -28,18 +32,19 @@ void dump_node(const ast::Expr& expr, unsigned indent, std::string& out) {
   std::visit(ast::overloaded{
                  [](const ast::Literal&) {},
                  [](const ast::VariableRef&) {},
-                 [&](const ast::Unary& node) { dump_node(*node.operand, indent + 1, out); },
+                 [](const ast::ParameterRef&) {},
+                 [&](const ast::Unary& node) { dump_node(*node.operand, indent + 1, names, out); },
                  [&](const ast::Binary& node) {
-                   dump_node(*node.lhs, indent + 1, out);
-                   dump_node(*node.rhs, indent + 1, out);
+                   dump_node(*node.lhs, indent + 1, names, out);
+                   dump_node(*node.rhs, indent + 1, names, out);
                  },
                  [&](const ast::Logical& node) {
-                   for (const ast::ExprPtr& operand : node.operands) dump_node(*operand, indent + 1, out);
+                   for (const ast::ExprPtr& operand : node.operands) dump_node(*operand, indent + 1, names, out);
                  },
                  [&](const ast::Conditional& node) {
-                   dump_node(*node.condition, indent + 1, out);
-                   dump_node(*node.if_true, indent + 1, out);
-                   dump_node(*node.if_false, indent + 1, out);
+                   dump_node(*node.condition, indent + 1, names, out);
+                   dump_node(*node.if_true, indent + 1, names, out);
+                   dump_node(*node.if_false, indent + 1, names, out);
                  },
              },
              expr.node);
@@ -47,9 +52,9 @@ void dump_node(const ast::Expr& expr, unsigned indent, std::string& out) {
 
 }  // namespace
 
-std::string dump_ast(const ast::Expr& root) {
+std::string dump_ast(const ast::Expr& root, const std::vector<std::string>& parameter_names) {
   std::string out;
-  dump_node(root, 0, out);
+  dump_node(root, 0, parameter_names, out);
   return out;
 }
 
@@ -57,6 +62,8 @@ bool reads_packet(const ast::Expr& root) {
   return std::visit(ast::overloaded{
                         [](const ast::Literal&) { return false; },
                         [](const ast::VariableRef&) { return true; },
+                        // Spec §5: reading a runtime parameter counts as reading the packet.
+                        [](const ast::ParameterRef&) { return true; },
                         [](const ast::Unary& node) { return reads_packet(*node.operand); },
                         [](const ast::Binary& node) { return reads_packet(*node.lhs) || reads_packet(*node.rhs); },
                         [](const ast::Logical& node) {

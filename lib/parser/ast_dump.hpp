@@ -7,19 +7,21 @@
 //       binary == 1:17
 //         variable dst_port 1:17
 //         literal 53 1:29
-// Kinds: literal N, variable NAME, unary OP, binary OP, and, or (one line for a whole chain),
+// Kinds: literal N, variable NAME, parameter NAME (or #INDEX without names), unary OP, binary OP, and, or (one line for a whole chain),
 // conditional (condition, then value, else value).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "parser/ast.hpp"
 
 namespace bpffw::parser {
 
-std::string dump_ast(const ast::Expr& root);
+// parameter_names: the declared runtime parameters, to print their names.
+std::string dump_ast(const ast::Expr& root, const std::vector<std::string>& parameter_names = {});
 
-// True when any node below `root` is a packet variable.
+// True when any node below `root` is a packet variable or a runtime parameter (spec §5).
 bool reads_packet(const ast::Expr& root);
 
 }  // namespace bpffw::parser

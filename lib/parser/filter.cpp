@@ -10,25 +10,65 @@ struct Filter::Impl {
   std::string source;
   ast::ExprPtr root;
   bool reads_packet = false;
+  std::vector<Parameter> parameters;
 };
+
+namespace {
+
+bool is_identifier(std::string_view name) {
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (name.empty() || !alpha(name[0])) return false;
+  for (char c : name)
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+// Declarations come from the caller (bpffwc --param), not from the expression: Usage errors.
+Result<std::vector<std::string>> checked_parameter_names(const std::vector<Parameter>& parameters) {
+  std::vector<std::string> names;
+  for (const Parameter& parameter : parameters) {
+    const std::string& name = parameter.name;
+    if (!is_identifier(name))
+      return make_error(ErrorKind::Usage, "parameter name '" + name + "' is not an identifier", 0,
+                        "use letters, digits and '_', not starting with a digit, e.g. --param mtu=1500");
+    if (parser::NameScope::is_builtin(name))
+      return make_error(ErrorKind::Usage, "parameter name '" + name + "' is a built-in name of the language", 0,
+                        "choose another name, e.g. max_" + name);
+    for (const std::string& earlier : names)
+      if (earlier == name) return make_error(ErrorKind::Usage, "parameter '" + name + "' is declared twice");
+    names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace
 
 Filter::Filter(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Filter> Filter::parse(std::string_view expression, const ParseOptions& options) {
-  auto root = parser::parse_expression(expression, options);
+  auto names = checked_parameter_names(options.parameters);
+  if (!names) return tl::unexpected(std::move(names.error()));
+  auto root = parser::parse_expression(expression, options, parser::NameScope(*names));
   if (!root) return tl::unexpected(std::move(root.error()));
   auto impl = std::make_shared<Impl>();
   impl->source = std::string(expression);
   impl->reads_packet = parser::reads_packet(**root);
   impl->root = std::move(*root);
+  impl->parameters = options.parameters;
   return Filter(std::move(impl));
 }
 
 const std::string& Filter::source() const { return impl_->source; }
 
-std::string Filter::dump_ast() const { return parser::dump_ast(*impl_->root); }
+std::string Filter::dump_ast() const {
+  std::vector<std::string> names;
+  for (const Parameter& parameter : impl_->parameters) names.push_back(parameter.name);
+  return parser::dump_ast(*impl_->root, names);
+}
 
 bool Filter::reads_packet() const { return impl_->reads_packet; }
+
+const std::vector<Parameter>& Filter::parameters() const { return impl_->parameters; }
 
 const ast::Expr& detail::FilterAccess::root(const Filter& filter) { return *filter.impl_->root; }
 

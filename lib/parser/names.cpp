@@ -12,6 +12,15 @@ NameScope::NameScope() {
   entries_.push_back({"false", ast::Literal{0}});
 }
 
+NameScope::NameScope(const std::vector<std::string>& parameter_names) : NameScope() {
+  for (std::size_t i = 0; i < parameter_names.size(); ++i)
+    entries_.push_back({parameter_names[i], ast::ParameterRef{static_cast<std::uint32_t>(i)}});
+}
+
+bool NameScope::is_builtin(std::string_view name) {
+  return ast::variable_by_name(name).has_value() || name == "true" || name == "false";
+}
+
 std::optional<ast::Node> NameScope::resolve(std::string_view name) const {
   for (const Entry& entry : entries_) {
     if (entry.name == name) return std::visit([](auto leaf) { return ast::Node(leaf); }, entry.meaning);

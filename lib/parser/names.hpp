@@ -1,6 +1,6 @@
 // Which identifiers an expression may use, and the nearest one to suggest for a typo.
-// Today: the packet variables of spec §4 and `true`/`false`. Runtime parameters (spec §6, declared
-// when the filter is compiled) will be one more kind of entry here; the parser only calls resolve().
+// The packet variables of spec §4, `true`/`false`, and the runtime parameters (spec §6) declared
+// when the filter is compiled; the parser only calls resolve() and nearest().
 #pragma once
 
 #include <optional>
@@ -16,6 +16,12 @@ class NameScope {
  public:
   // The built-in names only.
   NameScope();
+  // The built-in names and these parameters, which become ParameterRef{index in the list}.
+  // The caller has checked the names (Filter::parse does).
+  explicit NameScope(const std::vector<std::string>& parameter_names);
+
+  // True for a name the language gives a meaning itself (a variable, true, false).
+  static bool is_builtin(std::string_view name);
 
   // The node a name stands for (a VariableRef, or a Literal for true/false), if it is known.
   std::optional<ast::Node> resolve(std::string_view name) const;
@@ -25,7 +31,7 @@ class NameScope {
 
  private:
   // What a name stands for: a leaf, so it can be copied into every use (Node itself is move-only).
-  using Meaning = std::variant<ast::Literal, ast::VariableRef>;
+  using Meaning = std::variant<ast::Literal, ast::VariableRef, ast::ParameterRef>;
   struct Entry {
     std::string name;
     Meaning meaning;

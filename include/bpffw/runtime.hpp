@@ -1,0 +1,68 @@
+// Runtime control of loaded programs: packet counters, runtime parameters and the program's
+// description of itself — all read from (and written to) the maps of a loaded Program, so a
+// pin alone is enough (Program::open_pinned). Nothing here recompiles or reloads anything.
+//
+// Every program bpffw compiles carries, unless compiled with CompileOptions::counters = false:
+//   - a per-CPU counter map: packets and bytes passed and dropped (read_counters sums the CPUs);
+// and always:
+//   - a parameter map holding the runtime parameters' current values (read/set_parameters);
+//   - a read-only metadata map: bpffw version, parameter names, the expression (read_metadata).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <bpffw/error.hpp>
+#include <bpffw/filter.hpp>
+#include <bpffw/program.hpp>
+
+namespace bpffw {
+
+// Totals over all CPUs since the counter map was created. A program loaded with
+// LoadOptions::keep_counters_of continues the old program's totals.
+struct Counters {
+  std::uint64_t passed_packets = 0;
+  std::uint64_t dropped_packets = 0;
+  std::uint64_t passed_bytes = 0;   // skb->len: from the IP header on
+  std::uint64_t dropped_bytes = 0;
+  bool operator==(const Counters&) const = default;
+};
+
+// What a program says about itself.
+struct ProgramMetadata {
+  std::string bpffw_version;                 // of the bpffw that compiled it, e.g. "0.1.0"
+  bool counters = false;                     // compiled with counters
+  std::vector<std::string> parameter_names;  // in declaration order
+  std::string expression;                    // the filter's source text
+};
+
+// The program's self-description. ErrorKind::Usage for a program bpffw did not compile.
+Result<ProgramMetadata> read_metadata(const Program& program);
+
+// Sums the per-CPU counters. ErrorKind::Usage when the program was compiled without counters.
+Result<Counters> read_counters(const Program& program);
+
+// The runtime parameters with their current values, in declaration order (empty if none).
+Result<std::vector<Parameter>> read_parameters(const Program& program);
+
+// Changes runtime parameters of the loaded program: the same program keeps running and sees the
+// new values from its next packet on. All names are checked first; an unknown name is
+// ErrorKind::Usage (with a did-you-mean) and changes nothing. The values are then written with
+// one map update, so a packet sees either all old or all new values.
+Result<void> set_parameters(const Program& program, const std::vector<Parameter>& changes);
+
+// The filter the program was compiled from, parsed again with its parameters' current values
+// as their initial values: for interpret() on a loaded program, or to recompile it.
+Result<Filter> recover_filter(const Program& program);
+
+// A parameter value as bpffwc --param and set accept it: an integer literal of the language
+// (decimal, 0x hex, 0 octal), optionally preceded by '-', within the 64-bit signed range.
+// ErrorKind::Usage otherwise.
+Result<std::int64_t> parse_parameter_value(std::string_view text);
+
+// "name=value" (parse_parameter_value for the value); the name is not checked here.
+Result<Parameter> parse_parameter_assignment(std::string_view text);
+
+}  // namespace bpffw

@@ -1,0 +1,192 @@
+#include "codegen/runtime_maps.hpp"
+
+#include <llvm/BinaryFormat/Dwarf.h>
+#include <llvm/IR/DIBuilder.h>
+#include <llvm/Transforms/Utils/ModuleUtils.h>
+
+#include <bpffw/version.hpp>
+
+#include "runtime/map_layout.hpp"
+#include "runtime/metadata.hpp"
+
+namespace bpffw::codegen {
+namespace {
+
+constexpr std::uint64_t kBpfFuncMapLookupElem = 1;
+constexpr unsigned kMapTypePercpuArray = 6;  // BPF_MAP_TYPE_PERCPU_ARRAY
+
+// Debug info just rich enough for BTF: the BPF backend turns DIGlobalVariables into BTF VARs and
+// DATASECs, and a ".maps" struct of `int (*name)[N]` members into a map definition libbpf reads.
+class DebugTypes {
+ public:
+  explicit DebugTypes(llvm::Module& module) : di_(module) {
+    file_ = di_.createFile("filter", "");
+    unit_ = di_.createCompileUnit(llvm::dwarf::DW_LANG_C11, file_, "bpffw", true, "", 0);
+    int_ = di_.createBasicType("int", 32, llvm::dwarf::DW_ATE_signed);
+    u32_ = di_.createBasicType("unsigned int", 32, llvm::dwarf::DW_ATE_unsigned);
+    u64_ = di_.createBasicType("unsigned long long", 64, llvm::dwarf::DW_ATE_unsigned);
+    i64_ = di_.createBasicType("long long", 64, llvm::dwarf::DW_ATE_signed);
+    char_ = di_.createBasicType("char", 8, llvm::dwarf::DW_ATE_signed_char);
+  }
+  ~DebugTypes() { di_.finalize(); }
+
+  // element_bits: a qualified type (const char) has no size of its own.
+  llvm::DIType* array_of(llvm::DIType* element, std::uint64_t count, std::uint64_t element_bits = 0) {
+    if (element_bits == 0) element_bits = element->getSizeInBits();
+    llvm::Metadata* range = di_.getOrCreateSubrange(0, static_cast<std::int64_t>(count));
+    return di_.createArrayType(count * element_bits, element_bits, element, di_.getOrCreateArray({range}));
+  }
+  llvm::DIType* pointer_to(llvm::DIType* type) { return di_.createPointerType(type, 64); }
+
+  // struct NAME { TYPE0 name0; ... } with 64-bit members laid out one after another.
+  llvm::DICompositeType* struct_of(const char* name, const std::vector<std::pair<const char*, llvm::DIType*>>& fields) {
+    llvm::DICompositeType* type = di_.createStructType(unit_, name, file_, 0, 64 * fields.size(), 64,
+                                                       llvm::DINode::FlagZero, nullptr, llvm::DINodeArray());
+    std::vector<llvm::Metadata*> members;
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      members.push_back(di_.createMemberType(type, fields[i].first, file_, 0, 64, 64, 64 * i,
+                                             llvm::DINode::FlagZero, fields[i].second));
+    di_.replaceArrays(type, di_.getOrCreateArray(members));
+    return type;
+  }
+
+  // __uint(name, value): a pointer to an array of `value` ints.
+  std::pair<const char*, llvm::DIType*> uint_field(const char* name, std::uint64_t value) {
+    return {name, pointer_to(array_of(int_, value))};
+  }
+
+  void describe(llvm::GlobalVariable* global, llvm::DIType* type) {
+    global->addDebugInfo(di_.createGlobalVariableExpression(unit_, global->getName(), "", file_, 0, type, false));
+  }
+
+  llvm::DIType* u32() const { return u32_; }
+  llvm::DIType* u64() const { return u64_; }
+  llvm::DIType* i64() const { return i64_; }
+  llvm::DIType* const_char() { return di_.createQualifiedType(llvm::dwarf::DW_TAG_const_type, char_); }
+
+ private:
+  llvm::DIBuilder di_;
+  llvm::DIFile* file_ = nullptr;
+  llvm::DICompileUnit* unit_ = nullptr;
+  llvm::DIType* int_ = nullptr;
+  llvm::DIType* u32_ = nullptr;
+  llvm::DIType* u64_ = nullptr;
+  llvm::DIType* i64_ = nullptr;
+  llvm::DIType* char_ = nullptr;
+};
+
+llvm::GlobalVariable* add_global(llvm::Module& module, llvm::Type* type, llvm::Constant* init, const char* name,
+                                 const char* section, bool constant, unsigned align) {
+  auto* global = new llvm::GlobalVariable(module, type, constant, llvm::GlobalValue::ExternalLinkage, init, name);
+  global->setDSOLocal(true);
+  global->setSection(section);
+  global->setAlignment(llvm::Align(align));
+  return global;
+}
+
+void add_counter_map(llvm::Module& module, DebugTypes& types) {
+  llvm::LLVMContext& context = module.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(context, 0);
+  auto* definition_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr});
+  llvm::GlobalVariable* map = add_global(module, definition_type, llvm::ConstantAggregateZero::get(definition_type),
+                                         runtime::kCountersMap, ".maps", false, 8);
+  // Named key and value types, so that `bpftool map dump` shows the fields.
+  llvm::DIType* value = types.struct_of("bpffw_counters", {{"passed_packets", types.u64()},
+                                                           {"passed_bytes", types.u64()},
+                                                           {"dropped_packets", types.u64()},
+                                                           {"dropped_bytes", types.u64()}});
+  llvm::DIType* definition = types.struct_of(nullptr, {types.uint_field("type", kMapTypePercpuArray),
+                                                       types.uint_field("max_entries", 1),
+                                                       {"key", types.pointer_to(types.u32())},
+                                                       {"value", types.pointer_to(value)}});
+  types.describe(map, definition);
+  llvm::appendToCompilerUsed(module, {map});
+}
+
+void add_parameters(llvm::Module& module, DebugTypes& types, const std::vector<Parameter>& parameters) {
+  llvm::LLVMContext& context = module.getContext();
+  auto* type = llvm::ArrayType::get(llvm::Type::getInt64Ty(context), parameters.size());
+  std::vector<llvm::Constant*> values;
+  for (const Parameter& parameter : parameters)
+    values.push_back(llvm::ConstantInt::get(llvm::Type::getInt64Ty(context), static_cast<std::uint64_t>(parameter.value)));
+  // Not constant: the values change at run time through the map, so LLVM must load them.
+  llvm::GlobalVariable* global = add_global(module, type, llvm::ConstantArray::get(type, values),
+                                            runtime::kParametersGlobal, ".data", false, 8);
+  types.describe(global, types.array_of(types.i64(), parameters.size()));
+  llvm::appendToCompilerUsed(module, {global});
+}
+
+void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& spec) {
+  ProgramMetadata metadata;
+  metadata.bpffw_version = kVersion;
+  metadata.counters = spec.counters;
+  for (const Parameter& parameter : spec.parameters) metadata.parameter_names.push_back(parameter.name);
+  metadata.expression = spec.source;
+  std::string text = runtime::encode_metadata(metadata);
+  llvm::Constant* init = llvm::ConstantDataArray::getString(module.getContext(), text, true);
+  llvm::GlobalVariable* global = add_global(module, init->getType(), init, runtime::kMetadataGlobal, ".rodata", true, 1);
+  types.describe(global, types.array_of(types.const_char(), text.size() + 1, 8));
+  llvm::appendToCompilerUsed(module, {global});
+}
+
+}  // namespace
+
+RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options) {
+  RuntimeSpec spec;
+  spec.counters = options.counters;
+  spec.metadata = true;
+  spec.parameters = filter.parameters();
+  spec.source = filter.source();
+  return spec;
+}
+
+void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
+  if (!spec.counters && !spec.metadata && spec.parameters.empty()) return;
+  module.addModuleFlag(llvm::Module::Warning, "Dwarf Version", 5);
+  module.addModuleFlag(llvm::Module::Warning, "Debug Info Version", llvm::DEBUG_METADATA_VERSION);
+  DebugTypes types(module);
+  if (spec.counters) add_counter_map(module, types);
+  if (!spec.parameters.empty()) add_parameters(module, types, spec.parameters);
+  if (spec.metadata) add_metadata(module, types, spec);
+}
+
+void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, bool passed) {
+  llvm::Module* module = b.GetInsertBlock()->getModule();
+  llvm::GlobalVariable* map = module->getNamedGlobal(runtime::kCountersMap);
+  if (map == nullptr) return;
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext& context = b.getContext();
+
+  // The key lives in the entry block, like every stack slot.
+  llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
+  llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "counter_key");
+  b.CreateStore(b.getInt32(0), key);
+  auto* lookup_type = llvm::FunctionType::get(b.getPtrTy(), {b.getPtrTy(), b.getPtrTy()}, false);
+  llvm::Value* lookup = b.CreateIntToPtr(b.getInt64(kBpfFuncMapLookupElem), b.getPtrTy());
+  llvm::Value* slot = b.CreateCall(lookup_type, lookup, {map, key}, "counters");
+
+  // The lookup of entry 0 never fails, but the verifier wants the NULL check.
+  llvm::BasicBlock* add = llvm::BasicBlock::Create(context, passed ? "count_pass" : "count_drop", function);
+  llvm::BasicBlock* done = llvm::BasicBlock::Create(context, passed ? "counted_pass" : "counted_drop", function);
+  b.CreateCondBr(b.CreateIsNull(slot), done, add);
+  b.SetInsertPoint(add);
+  llvm::Value* length = b.CreateZExt(b.CreateLoad(b.getInt32Ty(), skb, "skb_len"), b.getInt64Ty());  // skb->len, offset 0
+  unsigned packets_field = passed ? runtime::kPassedPacketsField : runtime::kDroppedPacketsField;
+  unsigned bytes_field = passed ? runtime::kPassedBytesField : runtime::kDroppedBytesField;
+  // Plain adds on this CPU's slot: a per-CPU map needs no atomics.
+  for (auto [field, amount] : {std::pair{packets_field, static_cast<llvm::Value*>(b.getInt64(1))},
+                               std::pair{bytes_field, length}}) {
+    llvm::Value* address = b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), slot, field);
+    b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), address), amount), address);
+  }
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
+llvm::Value* load_parameter(llvm::IRBuilder<>& b, std::uint32_t index) {
+  llvm::GlobalVariable* parameters = b.GetInsertBlock()->getModule()->getNamedGlobal(runtime::kParametersGlobal);
+  llvm::Value* address = b.CreateConstInBoundsGEP2_64(parameters->getValueType(), parameters, 0, index);
+  return b.CreateLoad(b.getInt64Ty(), address, "parameter");
+}
+
+}  // namespace bpffw::codegen

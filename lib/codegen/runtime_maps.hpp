@@ -1,0 +1,41 @@
+// The runtime-control parts of a program's module (lib/runtime/map_layout.hpp has the layout):
+// the per-CPU counter map, the parameter global and the metadata global, with the debug info
+// from which LLVM's BPF backend emits BTF. libbpf 1.x defines maps only from BTF (".maps"), as
+// clang does for `__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY)`; the objects stay loadable by bpftool.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/filter.hpp>
+
+namespace bpffw::codegen {
+
+struct RuntimeSpec {
+  bool counters = false;
+  bool metadata = false;                // the self-description global
+  std::vector<Parameter> parameters;    // names and initial values
+  std::string source;                   // the expression, for the metadata
+};
+
+// What compile(filter, options) puts in: counters unless options.counters is false, the
+// filter's parameters, and always the metadata.
+RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
+
+// Adds the globals `spec` asks for, with their debug info. Call before lowering.
+void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec);
+
+// At the builder's position in a verdict block: adds the packet to the passed or dropped
+// counters. Does nothing when the module has no counter map. The builder ends in a block where
+// the verdict can be returned.
+void emit_count(llvm::IRBuilder<>& builder, llvm::Value* skb, bool passed);
+
+// The current value of runtime parameter `index`, an i64 loaded from the parameter global.
+llvm::Value* load_parameter(llvm::IRBuilder<>& builder, std::uint32_t index);
+
+}  // namespace bpffw::codegen

@@ -1,0 +1,63 @@
+#include "runtime/metadata.hpp"
+
+
+namespace bpffw::runtime {
+namespace {
+
+constexpr std::string_view kMagic = "bpffw=";
+constexpr std::string_view kExpression = "expression=";
+
+tl::unexpected<Error> not_ours(const std::string& why) {
+  return make_error(ErrorKind::Usage, "the program carries no readable bpffw metadata: " + why, 0,
+                    "is it a bpffw program? bpffw 0.1.0 and later describe themselves");
+}
+
+}  // namespace
+
+std::string encode_metadata(const ProgramMetadata& metadata) {
+  std::string text = std::string(kMagic) + metadata.bpffw_version;
+  text += metadata.counters ? " counters=1" : " counters=0";
+  if (!metadata.parameter_names.empty()) {
+    text += " params=";
+    for (std::size_t i = 0; i < metadata.parameter_names.size(); ++i)
+      text += (i == 0 ? "" : ",") + metadata.parameter_names[i];
+  }
+  text += " ";
+  text += kExpression;
+  text += metadata.expression;
+  return text;
+}
+
+Result<ProgramMetadata> decode_metadata(std::string_view text) {
+  // The .rodata value ends with the string's NUL (and maybe other data after it).
+  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) text = text.substr(0, nul);
+  if (!text.starts_with(kMagic)) return not_ours("no 'bpffw=' header");
+  ProgramMetadata metadata;
+  bool first = true;
+  while (!text.empty()) {
+    if (text.starts_with(kExpression)) {
+      metadata.expression = std::string(text.substr(kExpression.size()));
+      return metadata;
+    }
+    std::size_t space = text.find(' ');
+    if (space == std::string_view::npos) break;
+    std::string_view item = text.substr(0, space);
+    text.remove_prefix(space + 1);
+    if (first) {
+      metadata.bpffw_version = std::string(item.substr(kMagic.size()));
+      first = false;
+    } else if (item == "counters=1" || item == "counters=0") {
+      metadata.counters = item.back() == '1';
+    } else if (item.starts_with("params=")) {
+      std::string_view names = item.substr(7);
+      while (!names.empty()) {
+        std::size_t comma = names.find(',');
+        metadata.parameter_names.emplace_back(names.substr(0, comma));
+        names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+      }
+    }
+  }
+  return not_ours("no expression");
+}
+
+}  // namespace bpffw::runtime

@@ -1,0 +1,21 @@
+// The self-description every program carries (bpf_metadata_bpffw, map_layout.hpp): the bpffw
+// version, whether it counts, its parameter names and the expression, as one line of text, so
+// that `bpftool prog show` prints it as a string too (it shows text with control bytes as numbers):
+//   bpffw=0.1.0 counters=1 params=mtu,limit expression=len <= mtu && len > limit
+// Unknown key=value items before "expression=" are skipped (a newer bpffw's additions); the
+// expression runs to the end of the string.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <bpffw/runtime.hpp>
+
+namespace bpffw::runtime {
+
+std::string encode_metadata(const ProgramMetadata& metadata);
+
+// ErrorKind::Usage when the text is not bpffw metadata (another tool's program).
+Result<ProgramMetadata> decode_metadata(std::string_view text);
+
+}  // namespace bpffw::runtime

@@ -1,0 +1,73 @@
+#include "runtime/program_maps.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "loader/bpf_fd.hpp"
+#include "runtime/map_layout.hpp"
+
+namespace bpffw::runtime {
+namespace {
+
+Result<std::vector<__u32>> program_map_ids(int program_fd) {
+  bpf_prog_info info{};
+  __u32 length = sizeof info;
+  if (bpf_obj_get_info_by_fd(program_fd, &info, &length) != 0)
+    return tl::unexpected(loader::system_error("cannot read the program's info", errno));
+  // The count may grow between the two calls (BPF_PROG_BIND_MAP); ask again until it fits.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::vector<__u32> ids(info.nr_map_ids);
+    __u32 capacity = info.nr_map_ids;
+    if (capacity == 0) return ids;
+    info = bpf_prog_info{};
+    info.nr_map_ids = capacity;
+    info.map_ids = reinterpret_cast<__u64>(ids.data());
+    length = sizeof info;
+    if (bpf_obj_get_info_by_fd(program_fd, &info, &length) != 0)
+      return tl::unexpected(loader::system_error("cannot read the program's map ids", errno));
+    if (info.nr_map_ids <= capacity) {
+      ids.resize(info.nr_map_ids);
+      return ids;
+    }
+  }
+  return make_error(ErrorKind::System, "the program's map list keeps changing");
+}
+
+}  // namespace
+
+Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name) {
+  auto ids = program_map_ids(program_fd);
+  if (!ids) return tl::unexpected(ids.error());
+  for (__u32 id : *ids) {
+    ProgramMap map;
+    map.fd = detail::UniqueFd(bpf_map_get_fd_by_id(id));
+    if (map.fd.get() < 0) {
+      if (errno == ENOENT) continue;  // freed meanwhile
+      return tl::unexpected(loader::system_error("cannot open map " + std::to_string(id) + " of the program", errno));
+    }
+    __u32 length = sizeof map.info;
+    if (bpf_obj_get_info_by_fd(map.fd.get(), &map.info, &length) != 0)
+      return tl::unexpected(loader::system_error("cannot read the info of map " + std::to_string(id), errno));
+    if (std::string_view(map.info.name, strnlen(map.info.name, sizeof map.info.name)) == name)
+      return std::optional<ProgramMap>(std::move(map));
+  }
+  return std::optional<ProgramMap>();
+}
+
+Result<void> reuse_counter_map(bpf_object* object, int old_program_fd) {
+  bpf_map* counters = bpf_object__find_map_by_name(object, kCountersMap);
+  if (counters == nullptr) return {};  // compiled without counters
+  auto old = find_program_map(old_program_fd, kCountersMap);
+  if (!old) return tl::unexpected(old.error());
+  if (!*old) return {};  // the old program had none: start from zero
+  const bpf_map_info& info = (*old)->info;
+  if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(CounterSlot) || info.max_entries != 1)
+    return {};  // another layout (another bpffw version): start from zero rather than misread
+  // libbpf dups the fd: ours may close when `old` goes out of scope.
+  if (int rc = bpf_map__reuse_fd(counters, (*old)->fd.get()); rc != 0)
+    return tl::unexpected(loader::system_error("cannot reuse the old program's counter map", rc < 0 ? -rc : errno));
+  return {};
+}
+
+}  // namespace bpffw::runtime

@@ -1,0 +1,29 @@
+// Finding a loaded program's maps (map_layout.hpp) from its fd alone: BPF_OBJ_GET_INFO_BY_FD
+// lists the program's map ids, each is opened by id and recognized by its kernel name.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <bpffw/error.hpp>
+
+#include "cgroup/unique_fd.hpp"
+
+namespace bpffw::runtime {
+
+struct ProgramMap {
+  detail::UniqueFd fd;
+  bpf_map_info info{};
+};
+
+// The program's map whose kernel name is `name`; std::nullopt when it has none.
+Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name);
+
+// Before bpf_object__load: makes the object's counter map the one old_program_fd uses, so counts
+// continue. Does nothing when either side has no counter map or the layouts differ.
+Result<void> reuse_counter_map(bpf_object* object, int old_program_fd);
+
+}  // namespace bpffw::runtime

@@ -1,0 +1,214 @@
+// <bpffw/runtime.hpp>: counters, parameters and metadata of a loaded program, through its maps.
+#include <bpffw/runtime.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include <bpf/btf.h>
+#include <unistd.h>
+
+#include "loader/bpf_fd.hpp"
+#include "parser/names.hpp"
+#include "runtime/map_layout.hpp"
+#include "runtime/metadata.hpp"
+#include "runtime/program_maps.hpp"
+
+namespace bpffw {
+namespace {
+
+struct BtfFree {
+  void operator()(btf* handle) const { btf__free(handle); }
+};
+
+// Where a global variable lies in an internal map's value (.data, .rodata): from the map's BTF
+// (a DATASEC), since the section may hold other data before it. 0 when the map has no BTF.
+std::size_t variable_offset(const bpf_map_info& info, std::string_view variable) {
+  if (info.btf_id == 0 || info.btf_value_type_id == 0) return 0;
+  std::unique_ptr<btf, BtfFree> types(btf__load_from_kernel_by_id(info.btf_id));
+  if (!types) return 0;
+  const btf_type* section = btf__type_by_id(types.get(), info.btf_value_type_id);
+  if (section == nullptr || !btf_is_datasec(section)) return 0;
+  const btf_var_secinfo* vars = btf_var_secinfos(section);
+  for (unsigned i = 0; i < btf_vlen(section); ++i) {
+    const btf_type* var = btf__type_by_id(types.get(), vars[i].type);
+    if (var != nullptr && btf__name_by_offset(types.get(), var->name_off) == variable) return vars[i].offset;
+  }
+  return 0;
+}
+
+// The single value of a one-entry array map.
+Result<std::vector<unsigned char>> read_value(const runtime::ProgramMap& map, std::size_t size) {
+  std::vector<unsigned char> value(size);
+  __u32 key = 0;
+  if (bpf_map_lookup_elem(map.fd.get(), &key, value.data()) != 0)
+    return tl::unexpected(loader::system_error(std::string("cannot read map ") + map.info.name, errno));
+  return value;
+}
+
+Result<runtime::ProgramMap> require_map(const Program& program, const char* name, const std::string& missing) {
+  auto found = runtime::find_program_map(program.fd(), name);
+  if (!found) return tl::unexpected(found.error());
+  if (!*found) return make_error(ErrorKind::Usage, missing);
+  return std::move(**found);
+}
+
+struct ParameterStore {
+  runtime::ProgramMap map;
+  std::size_t offset = 0;
+  std::vector<unsigned char> value;  // the whole map value
+};
+
+Result<ParameterStore> open_parameters(const Program& program, std::size_t count) {
+  auto map = require_map(program, runtime::kParametersMap, "the program has no parameter map");
+  if (!map) return tl::unexpected(map.error());
+  ParameterStore store{std::move(*map), 0, {}};
+  store.offset = variable_offset(store.map.info, runtime::kParametersGlobal);
+  if (store.offset + count * sizeof(std::int64_t) > store.map.info.value_size)
+    return make_error(ErrorKind::Internal, "the program's parameter map is smaller than its parameter list");
+  auto value = read_value(store.map, store.map.info.value_size);
+  if (!value) return tl::unexpected(value.error());
+  store.value = std::move(*value);
+  return store;
+}
+
+std::int64_t parameter_at(const ParameterStore& store, std::size_t index) {
+  std::int64_t v = 0;
+  std::memcpy(&v, store.value.data() + store.offset + index * sizeof v, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+Result<ProgramMetadata> read_metadata(const Program& program) {
+  auto map = require_map(program, runtime::kMetadataMap,
+                         "the program carries no bpffw metadata; was it compiled by bpffw?");
+  if (!map) return tl::unexpected(map.error());
+  auto value = read_value(*map, map->info.value_size);
+  if (!value) return tl::unexpected(value.error());
+  std::size_t offset = variable_offset(map->info, runtime::kMetadataGlobal);
+  if (offset > value->size()) offset = 0;
+  return runtime::decode_metadata(
+      std::string_view(reinterpret_cast<const char*>(value->data()) + offset, value->size() - offset));
+}
+
+Result<Counters> read_counters(const Program& program) {
+  auto map = require_map(program, runtime::kCountersMap,
+                         "the program has no counters: it was compiled with --no-counters");
+  if (!map) return tl::unexpected(map.error());
+  if (map->info.value_size != sizeof(runtime::CounterSlot))
+    return make_error(ErrorKind::Usage, "the program's counter map has an unknown layout");
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return tl::unexpected(loader::system_error("cannot count the possible CPUs", -cpus));
+  // A per-CPU lookup fills one value per possible CPU, each rounded up to 8 bytes.
+  std::vector<runtime::CounterSlot> slots(static_cast<std::size_t>(cpus));
+  __u32 key = 0;
+  if (bpf_map_lookup_elem(map->fd.get(), &key, slots.data()) != 0)
+    return tl::unexpected(loader::system_error("cannot read the counter map", errno));
+  Counters total;
+  for (const runtime::CounterSlot& slot : slots) {
+    total.passed_packets += slot.passed_packets;
+    total.passed_bytes += slot.passed_bytes;
+    total.dropped_packets += slot.dropped_packets;
+    total.dropped_bytes += slot.dropped_bytes;
+  }
+  return total;
+}
+
+Result<std::vector<Parameter>> read_parameters(const Program& program) {
+  auto metadata = read_metadata(program);
+  if (!metadata) return tl::unexpected(metadata.error());
+  std::vector<Parameter> parameters;
+  if (metadata->parameter_names.empty()) return parameters;
+  auto store = open_parameters(program, metadata->parameter_names.size());
+  if (!store) return tl::unexpected(store.error());
+  for (std::size_t i = 0; i < metadata->parameter_names.size(); ++i)
+    parameters.push_back({metadata->parameter_names[i], parameter_at(*store, i)});
+  return parameters;
+}
+
+Result<void> set_parameters(const Program& program, const std::vector<Parameter>& changes) {
+  auto metadata = read_metadata(program);
+  if (!metadata) return tl::unexpected(metadata.error());
+  const std::vector<std::string>& names = metadata->parameter_names;
+  std::vector<std::size_t> indexes;
+  for (const Parameter& change : changes) {
+    std::size_t index = 0;
+    while (index < names.size() && names[index] != change.name) ++index;
+    if (index == names.size()) {
+      std::string message = "the program has no parameter '" + change.name + "'";
+      if (names.empty()) return make_error(ErrorKind::Usage, message, 0, "it was compiled without --param");
+      parser::NameScope scope(names);
+      std::optional<std::string> nearest = scope.nearest(change.name);
+      if (nearest && !parser::NameScope::is_builtin(*nearest)) message += " (did you mean '" + *nearest + "'?)";
+      std::string known;
+      for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
+      return make_error(ErrorKind::Usage, message, 0, "its parameters: " + known);
+    }
+    indexes.push_back(index);
+  }
+  if (changes.empty()) return {};
+  auto store = open_parameters(program, names.size());
+  if (!store) return tl::unexpected(store.error());
+  for (std::size_t i = 0; i < changes.size(); ++i)
+    std::memcpy(store->value.data() + store->offset + indexes[i] * sizeof(std::int64_t), &changes[i].value,
+                sizeof(std::int64_t));
+  __u32 key = 0;
+  if (bpf_map_update_elem(store->map.fd.get(), &key, store->value.data(), BPF_ANY) != 0)
+    return tl::unexpected(loader::system_error("cannot write the parameter map", errno));
+  return {};
+}
+
+Result<Filter> recover_filter(const Program& program) {
+  auto metadata = read_metadata(program);
+  if (!metadata) return tl::unexpected(metadata.error());
+  auto parameters = read_parameters(program);
+  if (!parameters) return tl::unexpected(parameters.error());
+  ParseOptions options;
+  options.parameters = std::move(*parameters);
+  return Filter::parse(metadata->expression, options);
+}
+
+Result<std::int64_t> parse_parameter_value(std::string_view text) {
+  std::string_view digits = text;
+  bool negative = !digits.empty() && digits[0] == '-';
+  if (negative) digits.remove_prefix(1);
+  int base = 10;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    base = 16;
+    digits.remove_prefix(2);
+  } else if (digits.size() > 1 && digits[0] == '0') {
+    base = 8;
+    digits.remove_prefix(1);
+  }
+  std::uint64_t magnitude = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
+  bool complete = !digits.empty() && end == digits.data() + digits.size() && ec != std::errc::invalid_argument;
+  if (!complete)
+    return make_error(ErrorKind::Usage, "'" + std::string(text) + "' is not an integer", 0,
+                      "give a decimal, 0x hexadecimal or 0 octal number, e.g. 1500 or -1");
+  constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (ec == std::errc::result_out_of_range || magnitude > kMax + (negative ? 1 : 0))
+    return make_error(ErrorKind::Usage, "'" + std::string(text) + "' is out of the 64-bit signed range", 0,
+                      "parameters hold values from -9223372036854775808 to 9223372036854775807");
+  // Negate in unsigned arithmetic: -(2^63) is representable only that way.
+  return static_cast<std::int64_t>(negative ? 0 - magnitude : magnitude);
+}
+
+Result<Parameter> parse_parameter_assignment(std::string_view text) {
+  std::size_t equals = text.find('=');
+  if (equals == std::string_view::npos || equals == 0)
+    return make_error(ErrorKind::Usage, "'" + std::string(text) + "' is not NAME=VALUE", 0, "e.g. mtu=1500");
+  auto value = parse_parameter_value(text.substr(equals + 1));
+  if (!value) {
+    Error error = value.error();
+    error.message = "bad value for parameter '" + std::string(text.substr(0, equals)) + "': " + error.message;
+    return tl::unexpected(error);
+  }
+  return Parameter{std::string(text.substr(0, equals)), *value};
+}
+
+}  // namespace bpffw
