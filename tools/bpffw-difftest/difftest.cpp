@@ -1,0 +1,105 @@
+#include "difftest.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "judge.hpp"
+#include "random/random_packet.hpp"
+#include "shrink.hpp"
+
+namespace bpffw::difftest {
+namespace {
+
+// The first line of a (possibly long) verifier log, for a report.
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Shrinks a disagreement and reports it: first the packet with the original program (cheap: no
+// recompiling), then the filter (each candidate compiled and loaded), then the packet again.
+Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded, const packet::Packet& packet,
+                             const Verdicts& verdicts, bool shrink, const LineSink& out) {
+  out("  kernel " + std::string(verdict_word(verdicts.kernel)) + ", interpreter " +
+      verdict_word(verdicts.interpreter));
+  out("  filter: " + text);
+  out("  packet: " + describe_packet_hex(packet));
+  if (!shrink) {
+    out("  reproduce: " + reproduction_command(text, packet));
+    return {};
+  }
+  auto packet_fails_with = [](const LoadedFilter& filter) {
+    return [&filter](const packet::Packet& candidate) -> Result<bool> {
+      Result<Verdicts> judged = judge(filter, candidate);
+      if (!judged) return tl::unexpected(judged.error());
+      return !judged->agree();
+    };
+  };
+  Result<packet::Packet> small_packet = shrink_packet(packet, packet_fails_with(loaded));
+  if (!small_packet) return tl::unexpected(small_packet.error());
+  Result<std::string> small_filter = shrink_filter(text, [&](const std::string& candidate) -> Result<bool> {
+    Result<LoadedFilter> candidate_filter = load_filter(candidate);
+    if (!candidate_filter) return false;  // a smaller filter that does not load shows another bug
+    Result<Verdicts> judged = judge(*candidate_filter, *small_packet);
+    if (!judged) return tl::unexpected(judged.error());
+    return !judged->agree();
+  });
+  if (!small_filter) return tl::unexpected(small_filter.error());
+  Result<LoadedFilter> small_loaded = load_filter(*small_filter);
+  if (!small_loaded) return tl::unexpected(small_loaded.error());
+  Result<packet::Packet> smallest_packet = shrink_packet(*small_packet, packet_fails_with(*small_loaded));
+  if (!smallest_packet) return tl::unexpected(smallest_packet.error());
+  Result<Verdicts> shrunk = judge(*small_loaded, *smallest_packet);
+  if (!shrunk) return tl::unexpected(shrunk.error());
+  out("  shrunk: kernel " + std::string(verdict_word(shrunk->kernel)) + ", interpreter " +
+      verdict_word(shrunk->interpreter));
+  out("  filter: " + *small_filter);
+  out("  packet: " + describe_packet_hex(*smallest_packet));
+  out("  reproduce: " + reproduction_command(*small_filter, *smallest_packet));
+  return {};
+}
+
+}  // namespace
+
+Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSink& out) {
+  auto start = std::chrono::steady_clock::now();
+  random::Rng rng(options.seed);
+  random::RandomPacketOptions packet_options;  // kernel_only: every packet fits BPF_PROG_TEST_RUN
+  DifftestStats stats;
+  unsigned reports = 0;  // failures reported in full so far
+  const std::uint64_t per_filter = std::max(1u, options.packets_per_filter);
+  while (stats.pairs < options.pairs) {
+    const std::uint64_t filter_index = stats.filters++;
+    const std::uint64_t batch = std::min(per_filter, options.pairs - stats.pairs);
+    std::string text = random::random_filter(rng, options.filter_options);
+    Result<LoadedFilter> loaded = load_filter(text);
+    if (!loaded) {
+      if (loaded.error().kind == ErrorKind::Permission) return tl::unexpected(loaded.error());
+      // spec §8: every filter that parses must compile and load. Its pairs count as mismatches.
+      stats.pairs += batch;
+      stats.mismatches += batch;
+      if (reports++ < options.max_reports) {
+        out("filter #" + std::to_string(filter_index) + " does not compile or load: " + loaded.error().message);
+        if (!loaded.error().verifier_log.empty()) out("  verifier: " + first_line(loaded.error().verifier_log));
+        out("  filter: " + text);
+      }
+      continue;
+    }
+    for (std::uint64_t p = 0; p < batch; ++p) {
+      packet::Packet packet = random::random_packet(rng, packet_options);
+      Result<Verdicts> verdicts = judge(*loaded, packet);
+      if (!verdicts) return tl::unexpected(verdicts.error());
+      ++stats.pairs;
+      stats.passes += verdicts->kernel;
+      if (verdicts->agree()) continue;
+      ++stats.mismatches;
+      if (reports++ < options.max_reports) {
+        out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) +
+            ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ")");
+        Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, out);
+        if (!reported) return tl::unexpected(reported.error());
+      }
+    }
+  }
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace bpffw::difftest

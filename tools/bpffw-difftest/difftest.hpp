@@ -1,0 +1,40 @@
+// The differential tester behind bpffw-difftest: random filters, each compiled and loaded once and
+// run on many random packets, in the kernel (BPF_PROG_TEST_RUN) and in the reference interpreter.
+// A disagreement is shrunk to a small reproduction. Prints nothing: lines go to a sink.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <bpffw/error.hpp>
+
+#include "random/random_filter.hpp"
+
+namespace bpffw::difftest {
+
+struct DifftestOptions {
+  std::uint64_t pairs = 100000;
+  std::uint64_t seed = 1;
+  unsigned packets_per_filter = 100;  // one compiled program serves this many packets
+  unsigned max_reports = 3;           // mismatches reported (and shrunk) in full; all are counted
+  bool shrink = true;
+  random::RandomFilterOptions filter_options;
+};
+
+struct DifftestStats {
+  std::uint64_t pairs = 0;
+  std::uint64_t mismatches = 0;  // disagreements, plus the pairs of a filter that failed to load
+  std::uint64_t passes = 0;      // pairs the kernel passed
+  std::uint64_t filters = 0;
+  double seconds = 0;
+};
+
+// Receives the report, one line (without newline) at a time.
+using LineSink = std::function<void(const std::string& line)>;
+
+// Runs options.pairs pairs. An error means the system failed (a test run refused, no privileges),
+// not that the verdicts disagreed: that is counted in the stats.
+Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSink& out);
+
+}  // namespace bpffw::difftest

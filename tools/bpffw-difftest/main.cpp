@@ -1,0 +1,72 @@
+// bpffw-difftest: random filters x random packets, judged in the kernel (BPF_PROG_TEST_RUN) and by
+// the reference interpreter. Every disagreement is a bug; the first few are shrunk and printed
+// with a `bpffwc test` command that reproduces them. The last line is always
+// "N pairs, M mismatches". Exit status: 0 no mismatch, 1 mismatches, 2 usage error, 3 the system
+// failed (not root, a test run refused).
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "difftest.hpp"
+
+namespace {
+
+constexpr int kExitMismatches = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitSystem = 3;
+
+void print_line(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bpffw::difftest::DifftestOptions options;
+  unsigned max_nodes = options.filter_options.max_nodes;
+  bool no_shrink = false;
+  CLI::App app{"bpffw-difftest: random filters x random packets, judged in the kernel and by the reference "
+               "interpreter; prints a shrunk reproduction of every disagreement (needs root)"};
+  app.add_option("-n,--pairs", options.pairs, "how many (filter, packet) pairs to run")->capture_default_str();
+  app.add_option("-s,--seed", options.seed, "the random seed: the same seed runs the same pairs")
+      ->capture_default_str();
+  app.add_option("-k,--packets-per-filter", options.packets_per_filter,
+                 "packets per compiled filter (compiling and loading costs far more than a test run)")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  app.add_option("--max-nodes", max_nodes, "about how many AST nodes a random filter may have")
+      ->check(CLI::Range(1u, 5000u))
+      ->capture_default_str();
+  app.add_option("--max-reports", options.max_reports, "mismatches shown (and shrunk) in full; all are counted")
+      ->capture_default_str();
+  app.add_flag("--no-shrink", no_shrink, "show mismatches as found, without shrinking them");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  options.filter_options.max_nodes = max_nodes;
+  options.shrink = !no_shrink;
+
+  print_line("bpffw-difftest: seed " + std::to_string(options.seed) + ", " + std::to_string(options.pairs) +
+             " pairs, " + std::to_string(options.packets_per_filter) + " packets per filter");
+  auto stats = bpffw::difftest::run_difftest(options, print_line);
+  if (!stats) {
+    std::string message = "bpffw-difftest: error: " + stats.error().message;
+    if (!stats.error().hint.empty()) message += " (" + stats.error().hint + ")";
+    std::fprintf(stderr, "%s\n", message.c_str());
+    return kExitSystem;
+  }
+  char summary[160];
+  std::snprintf(summary, sizeof summary, "%llu filters, %llu passed, %llu dropped, %.1f s (%.0f pairs/s)",
+                static_cast<unsigned long long>(stats->filters), static_cast<unsigned long long>(stats->passes),
+                static_cast<unsigned long long>(stats->pairs - stats->passes), stats->seconds,
+                stats->seconds > 0 ? static_cast<double>(stats->pairs) / stats->seconds : 0.0);
+  print_line(summary);
+  print_line(std::to_string(stats->pairs) + " pairs, " + std::to_string(stats->mismatches) + " mismatches");
+  return stats->mismatches == 0 ? 0 : kExitMismatches;
+}
