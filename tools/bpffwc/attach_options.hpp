@@ -20,6 +20,10 @@ class AttachOptions {
   // True when any of --attach, -t, --replace was given: the compile command then hands over.
   bool requested() const { return cgroup_ || direction_ || replace_pin_; }
 
+  // After check_usage: the program pinned at --replace PIN, or nullptr (its counters and
+  // parameters carry over to the new one, runtime_options.hpp).
+  const bpffw::Program* replaced_program() const { return replaced_ ? &*replaced_ : nullptr; }
+
   // Checks the combination with the compile command's options and opens the cgroup, before
   // anything is compiled or loaded. Returns kExitSuccess, or the exit code of the reported error.
   int check_usage(const std::optional<std::string>& pin_path, bool force, bool emit_or_check);

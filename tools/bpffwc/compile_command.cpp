@@ -14,6 +14,7 @@
 #include <bpffw/program.hpp>
 
 #include "attach_options.hpp"
+#include "runtime_options.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
 
@@ -66,21 +67,24 @@ class CompileCommand final : public Command {
         ->type_name("FILE");
     app.add_flag("--check", check_, "parse and compile only; report errors and exit");
     attach_.define(app);  // --attach CGROUP -t DIR [--replace PIN]
+    runtime_.define(app);  // --param NAME[=VALUE], --no-counters
   }
 
   int run() override {
     if (int usage = check_usage(); usage != kExitSuccess) return usage;
 
-    auto filter = bpffw::Filter::parse(*expression_);
+    if (int prepared = runtime_.prepare(pin_path_, force_, attach_.replaced_program()); prepared != kExitSuccess)
+      return prepared;
+    auto filter = bpffw::Filter::parse(*expression_, runtime_.parse_options());
     if (!filter) return report(filter.error(), *expression_);
 
     if (emit_) return emit(*filter);
 
-    auto object = bpffw::compile(*filter);
+    auto object = bpffw::compile(*filter, runtime_.compile_options());
     if (!object) return report(object.error(), *expression_);
     if (check_) return kExitSuccess;
 
-    auto program = bpffw::Program::load(*object);
+    auto program = bpffw::Program::load(*object, runtime_.load_options());
     if (!program) return report(program.error(), *expression_);
     if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, *expression_);
     auto pinned = program->pin(*pin_path_, force_ ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
@@ -115,19 +119,19 @@ class CompileCommand final : public Command {
         text = filter.dump_ast();
         break;
       case EmitKind::Llvm: {
-        auto ir = bpffw::emit_llvm_ir(filter);
+        auto ir = bpffw::emit_llvm_ir(filter, runtime_.compile_options());
         if (!ir) return report(ir.error(), *expression_);
         text = std::move(*ir);
         break;
       }
       case EmitKind::Asm: {
-        auto assembly = bpffw::emit_assembly(filter);
+        auto assembly = bpffw::emit_assembly(filter, runtime_.compile_options());
         if (!assembly) return report(assembly.error(), *expression_);
         text = std::move(*assembly);
         break;
       }
       case EmitKind::Obj: {
-        auto object = bpffw::compile(filter);
+        auto object = bpffw::compile(filter, runtime_.compile_options());
         if (!object) return report(object.error(), *expression_);
         bytes = std::move(object->bytes);
         break;
@@ -147,6 +151,7 @@ class CompileCommand final : public Command {
   bool force_ = false;
   bool check_ = false;
   AttachOptions attach_;
+  RuntimeOptions runtime_;
 };
 
 }  // namespace

@@ -19,8 +19,11 @@ namespace {
 const CommandEntry kCommands[] = {
     {"", "compile EXPRESSION and pin it (-o), print a stage (--emit) or check it (--check)", &make_compile_command},
     {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup", &make_detach_command},
-    {"show", "list the bpffw programs attached to a cgroup, per direction", &make_show_command},
+    {"show", "list the bpffw programs attached to a cgroup; for a PIN: its expression, parameters, counters", &make_show_command},
     {"test", "judge packets described in words (--packet SPEC) with EXPRESSION: a dry run", &make_test_command},
+    {"stats", "print the packet counters of a pinned program (--json for a machine)", &make_stats_command},
+    {"set", "change runtime parameters of a pinned program in place: set PIN NAME=VALUE...", &make_set_command},
+    {"watch", "live view of a pinned program's counters, rates per second and parameters", &make_watch_command},
 };
 
 constexpr const char* kDescription =

@@ -1,4 +1,5 @@
 // bpffwc show [CGROUP|self]: the bpffw programs attached to a cgroup, per direction.
+// bpffwc show PIN (a file on bpffs): what the program says about itself (runtime_text.cpp).
 //   /sys/fs/cgroup/system.slice/foo.service
 //   ingress  41  bpffw_filter
 //   egress   none (other tools' programs: 7 sd_fw_egress)
@@ -9,6 +10,7 @@
 
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "runtime_text.hpp"
 
 namespace bpffwc {
 namespace {
@@ -17,10 +19,13 @@ class ShowCommand final : public Command {
  public:
   void define(CLI::App& app) override {
     app.add_option("CGROUP", cgroup_,
-                   "a cgroup v2 directory, a path relative to the cgroup2 mount, or self (the default)");
+                   "a cgroup v2 directory, a path relative to the cgroup2 mount, or self (the default); "
+                   "or a PIN on bpffs: its expression, parameters, counters and bpffw version");
   }
 
   int run() override {
+    // A pin on bpffs is a program to describe (runtime_text.hpp); anything else is a cgroup.
+    if (is_bpffs_pin(cgroup_)) return show_pin(cgroup_);
     auto cgroup = bpffw::Cgroup::open(cgroup_);
     if (!cgroup) return report(cgroup.error());
     std::string out = cgroup->path() + "\n";

@@ -1,0 +1,73 @@
+#include "runtime_options.hpp"
+
+#include <cerrno>
+
+#include <bpffw/runtime.hpp>
+
+#include "diagnostics.hpp"
+
+namespace bpffwc {
+
+void RuntimeOptions::define(CLI::App& app) {
+  app.add_option("--param", parameters_,
+                 "declare runtime parameter NAME, usable in EXPRESSION like a variable, with its initial VALUE; "
+                 "change it later with 'bpffwc set PIN NAME=VALUE'. Plain NAME keeps the current value of the "
+                 "program replaced with --force/--replace. Repeatable")
+      ->type_name("NAME[=VALUE]")
+      ->allow_extra_args(false);
+  app.add_flag("--no-counters", no_counters_, "do not count passed and dropped packets (saves a map lookup per packet)");
+}
+
+int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool force, const bpffw::Program* replaced) {
+  old_program_ = replaced;
+  if (old_program_ == nullptr && pin_path && force) {
+    auto old = bpffw::Program::open_pinned(*pin_path);
+    // No pin yet is fine (--force then simply pins); anything else is reported by pin() later.
+    if (old) {
+      opened_old_.emplace(std::move(*old));
+      old_program_ = &*opened_old_;
+    }
+  }
+
+  std::optional<std::vector<bpffw::Parameter>> old_values;  // read once, only if needed
+  for (const std::string& text : parameters_) {
+    if (text.find('=') != std::string::npos) {
+      auto parameter = bpffw::parse_parameter_assignment(text);
+      if (!parameter) return report(parameter.error());
+      parse_options_.parameters.push_back(std::move(*parameter));
+      continue;
+    }
+    // NAME alone: its value in the program being replaced.
+    const std::string keep_hint = "give a value: --param " + text + "=VALUE";
+    if (old_program_ == nullptr)
+      return report_usage("parameter '" + text + "' has no value and there is no program being replaced to keep it from",
+                          keep_hint);
+    if (!old_values) {
+      auto read = bpffw::read_parameters(*old_program_);
+      old_values = read ? std::move(*read) : std::vector<bpffw::Parameter>();
+    }
+    bool found = false;
+    for (const bpffw::Parameter& old : *old_values) {
+      if (old.name != text) continue;
+      parse_options_.parameters.push_back(old);
+      found = true;
+    }
+    if (!found) return report_usage("parameter '" + text + "' has no value: the program being replaced has no such parameter",
+                                    keep_hint);
+  }
+  return kExitSuccess;
+}
+
+bpffw::CompileOptions RuntimeOptions::compile_options() const {
+  bpffw::CompileOptions options;
+  options.counters = !no_counters_;
+  return options;
+}
+
+bpffw::LoadOptions RuntimeOptions::load_options() const {
+  bpffw::LoadOptions options;
+  options.keep_counters_of = old_program_;
+  return options;
+}
+
+}  // namespace bpffwc

@@ -1,0 +1,43 @@
+// --param NAME=VALUE, --param NAME and --no-counters: the options the top-level (compile) command
+// gains for runtime control (docs/bpffwc.md), kept here so compile_command.cpp only forwards.
+//
+// When the new program replaces an old one (-o PIN --force over an existing pin, or --replace PIN),
+// it continues the old program's packet counters, and `--param NAME` without a value keeps that
+// parameter's current value in the old program. `--param NAME=VALUE` always sets VALUE: the
+// command line says what the program should do, so a value given there wins.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/filter.hpp>
+#include <bpffw/program.hpp>
+
+namespace bpffwc {
+
+class RuntimeOptions {
+ public:
+  void define(CLI::App& app);
+
+  // Before parsing the expression: opens the program being replaced (`pin_path` with --force, or
+  // the --replace program) and works out every parameter's value. Returns kExitSuccess or the exit
+  // code of the reported error.
+  int prepare(const std::optional<std::string>& pin_path, bool force, const bpffw::Program* replaced);
+
+  const bpffw::ParseOptions& parse_options() const { return parse_options_; }
+  bpffw::CompileOptions compile_options() const;
+  bpffw::LoadOptions load_options() const;
+
+ private:
+  std::vector<std::string> parameters_;  // as given: NAME=VALUE or NAME
+  bool no_counters_ = false;
+  std::optional<bpffw::Program> opened_old_;       // the pin replaced by --force, if any
+  const bpffw::Program* old_program_ = nullptr;    // that one or the --replace program
+  bpffw::ParseOptions parse_options_;
+};
+
+}  // namespace bpffwc

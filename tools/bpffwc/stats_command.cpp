@@ -1,0 +1,45 @@
+// bpffwc stats PIN [--json]: the packet counters of a pinned program, summed over all CPUs.
+#include <cstdio>
+#include <string>
+
+#include <bpffw/runtime.hpp>
+
+#include "command.hpp"
+#include "diagnostics.hpp"
+#include "runtime_text.hpp"
+
+namespace bpffwc {
+namespace {
+
+class StatsCommand final : public Command {
+ public:
+  void define(CLI::App& app) override {
+    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required();
+    app.add_flag("--json", json_,
+                 "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes");
+  }
+
+  int run() override {
+    auto program = bpffw::Program::open_pinned(pin_);
+    if (!program) return report(program.error());
+    auto counters = bpffw::read_counters(*program);
+    if (!counters) return report(counters.error());
+    std::string out = json_ ? counters_json(*counters) + "\n"
+                            : "passed   " + std::to_string(counters->passed_packets) + " packets  " +
+                                  std::to_string(counters->passed_bytes) + " bytes\n" + "dropped  " +
+                                  std::to_string(counters->dropped_packets) + " packets  " +
+                                  std::to_string(counters->dropped_bytes) + " bytes\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return kExitSuccess;
+  }
+
+ private:
+  std::string pin_;
+  bool json_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_stats_command() { return std::make_unique<StatsCommand>(); }
+
+}  // namespace bpffwc
