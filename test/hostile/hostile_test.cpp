@@ -1,0 +1,96 @@
+// Hostile packets against filters built to expose bypasses: each shape's verdict under each filter
+// follows from what spec §5 says of the packet (hostile_shapes.cpp, by hand) and from the filter
+// (below, by hand, not by the interpreter). The kernel and the reference interpreter must both
+// give it; a packet that passes where the spec drops it is a bypass, and there must be none.
+// Shapes BPF_PROG_TEST_RUN refuses (an IPv4/IPv6 fixed header cut short) are asserted to be
+// refused (EINVAL) and judged by the interpreter alone.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "../kernel/verdict_table.hpp"
+#include "hostile_shapes.hpp"
+#include "support/kernel_filter.hpp"
+
+namespace {
+
+using bpffw::test::HostileShape;
+using bpffw::test::SpecView;
+using bpffw::test::Transport;
+
+struct BypassFilter {
+  std::string text;
+  // The verdict for a well-formed packet (every filter reads a variable, so malformed drops).
+  std::function<bool(const SpecView&, std::size_t len)> passes;
+};
+
+const std::vector<BypassFilter>& bypass_filters() {
+  static const std::vector<BypassFilter> filters = {
+      {"!udp || dst_port == 53",
+       [](const SpecView& v, std::size_t) { return v.transport != Transport::Udp || v.dst_port == 53; }},
+      {"!(tcp && dst_port == 22)",
+       [](const SpecView& v, std::size_t) { return !(v.transport == Transport::Tcp && v.dst_port == 22); }},
+      {"tcp && dst_port == 80",
+       [](const SpecView& v, std::size_t) { return v.transport == Transport::Tcp && v.dst_port == 80; }},
+      {"len < 100", [](const SpecView&, std::size_t len) { return len < 100; }},
+  };
+  return filters;
+}
+
+bool spec_verdict(const BypassFilter& filter, const HostileShape& shape) {
+  return !shape.view.malformed && filter.passes(shape.view, shape.packet.bytes.size());
+}
+
+}  // namespace
+
+TEST_CASE("hostile corpus: at least 40 distinct named shapes") {
+  std::vector<HostileShape> shapes = bpffw::test::hostile_shapes();
+  std::set<std::string> names;
+  for (const HostileShape& shape : shapes) CHECK_MESSAGE(names.insert(shape.name).second, "twice: " << shape.name);
+  CHECK(shapes.size() >= 40);
+  MESSAGE(shapes.size() << " shapes");
+}
+
+TEST_CASE("hostile corpus: kernel and interpreter give the spec's verdict under each bypass filter") {
+  std::vector<HostileShape> shapes = bpffw::test::hostile_shapes();
+  std::vector<bpffw::test::VerdictRow> rows;
+  for (const BypassFilter& filter : bypass_filters()) {
+    for (const HostileShape& shape : shapes) {
+      rows.push_back({shape.name, filter.text, shape.packet, spec_verdict(filter, shape)});
+    }
+  }
+  bpffw::test::check_rows(rows);
+}
+
+TEST_CASE("hostile corpus: 0 bypasses, counted in the kernel and in the interpreter") {
+  std::vector<HostileShape> shapes = bpffw::test::hostile_shapes();
+  int judged_in_kernel = 0;
+  int kernel_bypasses = 0;
+  int interpreter_bypasses = 0;
+  int spec_drops = 0;
+  for (const BypassFilter& filter : bypass_filters()) {
+    bpffw::test::KernelFilter loaded(filter.text);
+    for (const HostileShape& shape : shapes) {
+      if (spec_verdict(filter, shape)) continue;
+      ++spec_drops;
+      bool in_kernel = shape.packet.fits_test_run();
+      judged_in_kernel += in_kernel;
+      if (in_kernel && loaded.kernel_verdict(shape.packet)) {
+        ++kernel_bypasses;
+        FAIL_CHECK("kernel bypass: " << shape.name << "\n" << bpffw::test::describe_case(filter.text, shape.packet));
+      }
+      if (loaded.interpreter_verdict(shape.packet)) {
+        ++interpreter_bypasses;
+        FAIL_CHECK("interpreter bypass: " << shape.name << "\n"
+                                          << bpffw::test::describe_case(filter.text, shape.packet));
+      }
+    }
+  }
+  MESSAGE(spec_drops << " (shape, filter) pairs the spec drops, " << judged_in_kernel << " of them in the kernel: "
+                     << kernel_bypasses << " kernel bypasses, " << interpreter_bypasses << " interpreter bypasses");
+  CHECK(spec_drops > 100);
+  CHECK(kernel_bypasses == 0);
+  CHECK(interpreter_bypasses == 0);
+}
