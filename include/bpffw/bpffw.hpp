@@ -7,4 +7,5 @@
 #include <bpffw/filter.hpp>
 #include <bpffw/interpreter.hpp>
 #include <bpffw/program.hpp>
+#include <bpffw/runtime.hpp>
 #include <bpffw/version.hpp>

@@ -1,0 +1,169 @@
+// bpffwc's runtime control end to end: -o --param, stats --json, set, show PIN, watch, --force
+// keeping counters and parameters, --no-counters. Packets go through the pinned program with
+// BPF_PROG_TEST_RUN from this process; bpffwc runs as a child.
+#include <doctest/doctest.h>
+
+#include "cli/run_process.hpp"
+#include "runtime/runtime_test_support.hpp"
+#include "support/kernel_env.hpp"
+
+namespace bpffw::test {
+namespace {
+
+std::string describe(const ProcessResult& result) {
+  return "exit " + std::to_string(result.exit_code) + "\nstdout: " + result.out + "\nstderr: " + result.err;
+}
+
+void bpffwc_ok(const std::vector<std::string>& args) {
+  ProcessResult result = run_bpffwc(args);
+  REQUIRE_MESSAGE(result.exit_code == 0, describe(result));
+}
+
+Program open_or_fail(const std::string& pin) {
+  auto program = Program::open_pinned(pin);
+  REQUIRE_MESSAGE(program.has_value(), (program ? "" : program.error().message));
+  return std::move(*program);
+}
+
+std::uint32_t id_of(const std::string& pin) {
+  auto info = open_or_fail(pin).info();
+  REQUIRE(info.has_value());
+  return info->id;
+}
+
+TEST_CASE("bpffwc stats --json reports exactly the packets run through the pinned program") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string pin = pins.file("dns");
+  bpffwc_ok({"-o", pin, "udp && dst_port == 53"});
+  {
+    Program program = open_or_fail(pin);
+    for (int i = 0; i < 11; ++i) REQUIRE(passes(program, udp_packet(53, 10)));       // 38 bytes each
+    for (int i = 0; i < 4; ++i) REQUIRE_FALSE(passes(program, udp_packet(123, 2)));  // 30 bytes each
+  }
+  ProcessResult stats = run_bpffwc({"stats", pin, "--json"});
+  REQUIRE_MESSAGE(stats.exit_code == 0, describe(stats));
+  CHECK(stats.out == "{\"passed_packets\":11,\"dropped_packets\":4,\"passed_bytes\":418,\"dropped_bytes\":120}\n");
+  ProcessResult text = run_bpffwc({"stats", pin});
+  CHECK(text.out == "passed   11 packets  418 bytes\ndropped  4 packets  120 bytes\n");
+}
+
+TEST_CASE("bpffwc set flips verdicts with the program id unchanged") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string pin = pins.file("mtu");
+  bpffwc_ok({"-o", pin, "--param", "mtu=1500", "len <= mtu"});
+  std::uint32_t id = id_of(pin);
+  packet::Packet packet = udp_packet(53, 100);  // 128 bytes
+  CHECK(passes(open_or_fail(pin), packet));
+
+  bpffwc_ok({"set", pin, "mtu=50"});
+  CHECK_FALSE(passes(open_or_fail(pin), packet));
+  CHECK(id_of(pin) == id);
+  bpffwc_ok({"set", pin, "mtu=0x80"});
+  CHECK(passes(open_or_fail(pin), packet));
+  CHECK(id_of(pin) == id);
+
+  // Errors change nothing: an unknown name, a bad value, a bad value after a good one.
+  ProcessResult unknown = run_bpffwc({"set", pin, "mut=1"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err == "bpffwc: error: the program has no parameter 'mut' (did you mean 'mtu'?)\n"
+                       "bpffwc: hint: its parameters: mtu\n");
+  ProcessResult bad = run_bpffwc({"set", pin, "mtu=1", "mtu=lots"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("bad value for parameter 'mtu': 'lots' is not an integer") != std::string::npos);
+  ProcessResult show = run_bpffwc({"show", pin});
+  REQUIRE_MESSAGE(show.exit_code == 0, describe(show));
+  CHECK(show.out.find("parameters  mtu=128\n") != std::string::npos);
+  CHECK(passes(open_or_fail(pin), packet));
+}
+
+TEST_CASE("--force keeps the counters, and the parameter values named without a value") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string pin = pins.file("f");
+  bpffwc_ok({"-o", pin, "--param", "mtu=1500", "--param", "floor=20", "len <= mtu && len >= floor"});
+  {
+    Program program = open_or_fail(pin);
+    for (int i = 0; i < 6; ++i) REQUIRE(passes(program, udp_packet(53, 12)));  // 40 bytes
+  }
+  bpffwc_ok({"set", pin, "mtu=900"});
+  std::uint32_t old_id = id_of(pin);
+
+  bpffwc_ok({"-o", pin, "--force", "--param", "mtu", "--param", "floor=30", "len <= mtu && len > floor"});
+  CHECK(id_of(pin) != old_id);
+  auto parameters = read_parameters(open_or_fail(pin));
+  REQUIRE(parameters.has_value());
+  CHECK(*parameters == std::vector<Parameter>{{"mtu", 900}, {"floor", 30}});
+  {
+    Program program = open_or_fail(pin);
+    REQUIRE_FALSE(passes(program, udp_packet(53, 2)));  // 30 bytes: not > floor
+  }
+  ProcessResult stats = run_bpffwc({"stats", pin, "--json"});
+  CHECK(stats.out == "{\"passed_packets\":6,\"dropped_packets\":1,\"passed_bytes\":240,\"dropped_bytes\":30}\n");
+
+  // NAME without a value needs a replaced program that has it.
+  ProcessResult missing = run_bpffwc({"-o", pin, "--force", "--param", "ceiling", "len < ceiling"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("parameter 'ceiling' has no value") != std::string::npos);
+  ProcessResult fresh = run_bpffwc({"-o", pins.file("g"), "--param", "mtu", "len < mtu"});
+  CHECK(fresh.exit_code == 2);
+  CHECK(id_of(pin) != old_id);
+}
+
+TEST_CASE("bpffwc show PIN describes the program from the pin alone") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string pin = pins.file("s");
+  bpffwc_ok({"-o", pin, "--param", "mtu=1500", "len <= mtu || icmp"});
+  REQUIRE_FALSE(passes(open_or_fail(pin), packet::PacketBuilder().ipv4().tcp(1, 2).payload(1500).build()));
+  ProcessResult show = run_bpffwc({"show", pin});
+  REQUIRE_MESSAGE(show.exit_code == 0, describe(show));
+  std::string expected = pin + "\nprogram     " + std::to_string(id_of(pin)) + " bpffw_filter, compiled by bpffw " +
+                         kVersion + "\nexpression  len <= mtu || icmp\nparameters  mtu=1500\n" +
+                         "counters    passed 0 packets (0 bytes), dropped 1 packets (1540 bytes)\n";
+  CHECK(show.out == expected);
+
+  std::string quiet = pins.file("q");
+  bpffwc_ok({"-o", quiet, "--no-counters", "tcp"});
+  ProcessResult no_counters = run_bpffwc({"show", quiet});
+  CHECK(no_counters.out.find("counters    none (compiled with --no-counters)\n") != std::string::npos);
+  ProcessResult stats = run_bpffwc({"stats", quiet});
+  CHECK(stats.exit_code == 2);
+  CHECK(stats.err.find("compiled with --no-counters") != std::string::npos);
+}
+
+TEST_CASE("bpffwc watch samples counters with rates and parameters") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string pin = pins.file("w");
+  bpffwc_ok({"-o", pin, "--param", "mtu=1500", "len <= mtu"});
+  REQUIRE(passes(open_or_fail(pin), udp_packet(53, 12)));
+  ProcessResult watch = run_bpffwc({"watch", pin, "--count", "3", "--interval", "0.05"});
+  REQUIRE_MESSAGE(watch.exit_code == 0, describe(watch));
+  CHECK(watch.out.starts_with(pin + ": len <= mtu\npassed 1 (-) 40 B (-)  dropped 0 (-) 0 B (-)  mtu=1500\n"));
+  CHECK(watch.out.find("passed 1 (+0/s) 40 B (+0 B/s)  dropped 0 (+0/s) 0 B (+0 B/s)  mtu=1500\n") != std::string::npos);
+  std::size_t lines = 0;
+  for (char c : watch.out) lines += c == '\n';
+  CHECK(lines == 4);
+}
+
+TEST_CASE("bad --param declarations are usage errors before anything is loaded") {
+  ProcessResult builtin = run_bpffwc({"--check", "--param", "tcp=1", "tcp"});
+  CHECK(builtin.exit_code == 2);
+  CHECK(builtin.err == "bpffwc: error: parameter name 'tcp' is a built-in name of the language\n"
+                       "bpffwc: hint: choose another name, e.g. max_tcp\n");
+  ProcessResult value = run_bpffwc({"--check", "--param", "mtu=1e3", "len < mtu"});
+  CHECK(value.exit_code == 2);
+  ProcessResult typo = run_bpffwc({"--check", "--param", "mtu=1", "len < mtv"});
+  CHECK(typo.exit_code == 1);
+  CHECK(typo.err.find("unknown variable 'mtv' (did you mean 'mtu'?)") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace bpffw::test
