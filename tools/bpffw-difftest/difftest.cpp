@@ -85,7 +85,12 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
     for (std::uint64_t p = 0; p < batch; ++p) {
       packet::Packet packet = random::random_packet(rng, packet_options);
       Result<Verdicts> verdicts = judge(*loaded, packet);
-      if (!verdicts) return tl::unexpected(verdicts.error());
+      if (!verdicts) {
+        Error error = verdicts.error();
+        error.message += " (filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) +
+                         ": " + describe_packet_hex(packet) + ")";
+        return tl::unexpected(std::move(error));
+      }
       ++stats.pairs;
       stats.passes += verdicts->kernel;
       if (verdicts->agree()) continue;
