@@ -130,7 +130,8 @@ TEST_CASE("usage errors: exit 2, one line, and a pointer to --help") {
       {{"--check", "tcp", "udp"}, "bpffwc: error: the following argument was not expected: udp\n" + help},
       {{"--check", "-(tcp)"},
        "bpffwc: error: the following argument was not expected: -(tcp)\n"
-       "bpffwc: hint: put '--' before an expression that starts with '-': bpffwc --check -- '-(tcp)'\n" +
+       "bpffwc: hint: put '--' after the options, before an expression that starts with '-': bpffwc "
+       "--check -- '-(tcp)'\n" +
            help},
   };
   for (const Usage& usage : cases) {
