@@ -159,3 +159,15 @@ TEST_CASE("every error is an InvalidExpression with a span inside the input") {
     CHECK(filter.error().message.back() != '.');
   }
 }
+
+TEST_CASE("a very long line is shown as a window around the error") {
+  std::string source = std::string(10000, '(') + "1" + std::string(10000, ')');
+  bpffw::Error error{bpffw::ErrorKind::InvalidExpression, "nested", bpffw::SourceSpan{512, 1, 1, 513}, 0, {}, {}};
+  std::string excerpt = bpffw::render_source_excerpt(error, source);
+  std::string expected_line = "  ..." + std::string(100, '(') + "...\n";
+  std::string expected_caret = "  " + std::string(3 + 40, ' ') + "^\n";
+  CHECK(excerpt == expected_line + expected_caret);
+  // The start of a long line is shown without a leading ellipsis.
+  error.span = bpffw::SourceSpan{0, 1, 1, 1};
+  CHECK(bpffw::render_source_excerpt(error, source) == "  " + std::string(100, '(') + "...\n  ^\n");
+}
