@@ -1,6 +1,7 @@
 #!/bin/sh
 # The installed package, as a user gets it: `cmake --install` into a temporary prefix, then
-# examples/embed built against it with CMake (find_package(bpffw)) and with pkg-config, and run
+# examples/embed built against it with CMake (find_package(bpffw): shared, then static) and with
+# pkg-config, and run
 # (it loads a program: root). Also checks what libbpffw.so exports: bpffw:: only.
 #   package_test.sh BUILD_DIR SOURCE_DIR
 set -eu
@@ -40,11 +41,19 @@ cmake -S "$source/examples/embed" -B "$work/cmake-build" -G Ninja -DCMAKE_PREFIX
   { cat "$work/cmake.log"; fail "configuring examples/embed with find_package(bpffw)"; }
 cmake --build "$work/cmake-build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "building examples/embed with CMake"; }
 out=$("$work/cmake-build/embed") || fail "embed (CMake build) failed: $out"
-printf '%s\n' "$out" | tail -n 2 | grep -qx "verdicts 0 1" || true
 [ "$(printf '%s\n' "$out" | tail -n 2)" = "$expected" ] || fail "embed (CMake build) printed: $out"
 # It links libbpffw.so, not LLVM.
 ldd "$work/cmake-build/embed" | grep -q 'libbpffw.so' || fail "CMake build does not use libbpffw.so"
 if ldd "$work/cmake-build/embed" | grep -qi 'libLLVM'; then fail "CMake build links libLLVM"; fi
+
+# CMake consumer of the static library (LLVM's static libraries and libbpf come from the system).
+cmake -S "$source/examples/embed" -B "$work/static-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DEMBED_STATIC=ON \
+  > "$work/static.log" 2>&1 || { cat "$work/static.log"; fail "configuring examples/embed with bpffw::bpffw_static"; }
+cmake --build "$work/static-build" > "$work/static-build.log" 2>&1 ||
+  { tail -n 30 "$work/static-build.log"; fail "building examples/embed with bpffw::bpffw_static"; }
+out=$("$work/static-build/embed") || fail "embed (static) failed: $out"
+[ "$(printf '%s\n' "$out" | tail -n 2)" = "$expected" ] || fail "embed (static) printed: $out"
+if ldd "$work/static-build/embed" | grep -q 'libbpffw.so'; then fail "static build uses libbpffw.so"; fi
 
 # pkg-config consumer.
 flags=$(PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" pkg-config --cflags --libs bpffw) || fail "pkg-config bpffw"
@@ -53,4 +62,4 @@ c++ "$source/examples/embed/embed.cpp" $flags -Wl,-rpath,"$prefix/$libdir" -o "$
 out=$("$work/embed-pc") || fail "embed (pkg-config build) failed: $out"
 [ "$(printf '%s\n' "$out" | tail -n 2)" = "$expected" ] || fail "embed (pkg-config build) printed: $out"
 
-echo "package_test: ok ($prefix: CMake and pkg-config consumers ran)"
+echo "package_test: ok ($prefix: CMake shared, CMake static and pkg-config consumers ran)"
