@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "cli/run_process.hpp"
+#include "e2e/processes.hpp"
 #include "runtime/runtime_test_support.hpp"
 #include "support/kernel_env.hpp"
 
@@ -163,6 +164,39 @@ TEST_CASE("bad --param declarations are usage errors before anything is loaded")
   ProcessResult typo = run_bpffwc({"--check", "--param", "mtu=1", "len < mtv"});
   CHECK(typo.exit_code == 1);
   CHECK(typo.err.find("unknown variable 'mtv' (did you mean 'mtu'?)") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace bpffw::test
+
+namespace bpffw::test {
+namespace {
+
+TEST_CASE("--attach --replace keeps the counters and a parameter named without a value") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  e2e::ScratchCgroup cgroup;
+  std::string pin = pins.file("live");
+  bpffwc_ok({"--attach", cgroup.path(), "-t", "ingress", "-o", pin, "--param", "mtu=1000", "len <= mtu"});
+  {
+    Program program = open_or_fail(pin);
+    for (int i = 0; i < 5; ++i) REQUIRE(passes(program, udp_packet(53, 12)));  // 40 bytes
+  }
+  bpffwc_ok({"set", pin, "mtu=700"});
+  std::uint32_t old_id = id_of(pin);
+  bpffwc_ok({"--attach", cgroup.path(), "-t", "ingress", "--replace", pin, "--param", "mtu", "len < mtu"});
+  CHECK(id_of(pin) != old_id);
+  auto parameters = read_parameters(open_or_fail(pin));
+  REQUIRE(parameters.has_value());
+  CHECK(*parameters == std::vector<Parameter>{{"mtu", 700}});
+  ProcessResult stats = run_bpffwc({"stats", pin, "--json"});
+  CHECK(stats.out == "{\"passed_packets\":5,\"dropped_packets\":0,\"passed_bytes\":200,\"dropped_bytes\":0}\n");
+
+  auto opened = Cgroup::open(cgroup.path());
+  REQUIRE(opened.has_value());
+  auto detached = detach_all_bpffw(*opened, Direction::Ingress);
+  CHECK(detached.has_value());
 }
 
 }  // namespace
