@@ -106,6 +106,8 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
     return tl::unexpected(load_error(err, std::string(log.get()), messages));
   }
 
+  if (auto bound = runtime::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
+    return tl::unexpected(bound.error());
   // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.
   int fd = ::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3);
   if (fd < 0) return tl::unexpected(loader::system_error("cannot duplicate the program's fd", errno));

@@ -6,6 +6,8 @@
 //   bpffw_params        ".data" global, i64[N]: the runtime parameters in declaration order. libbpf
 //                       turns .data into an array map named "<object>.data" (kernel name
 //                       "bpffw.data"); the program reads it directly, with no helper call.
+//                       Program::load binds it to the program (BPF_PROG_BIND_MAP) so that it is
+//                       found even when the expression does not use every declared parameter.
 //   bpf_metadata_bpffw  ".rodata" global, text (metadata.hpp). libbpf binds the .rodata map to the
 //                       program (BPF_PROG_BIND_MAP), so it is among the program's map ids even
 //                       though no instruction reads it; `bpftool prog show` prints it as metadata.

@@ -70,4 +70,17 @@ Result<void> reuse_counter_map(bpf_object* object, int old_program_fd) {
   return {};
 }
 
+Result<void> bind_parameter_map(bpf_object* object, int program_fd) {
+  bpf_map* parameters = nullptr;
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, object) {
+    if (std::string_view(bpf_map__name(map)).ends_with(".data")) parameters = map;
+  }
+  if (parameters == nullptr) return {};
+  // Binding a map the program already uses is harmless (the kernel keeps one reference).
+  if (bpf_prog_bind_map(program_fd, bpf_map__fd(parameters), nullptr) != 0)
+    return tl::unexpected(loader::system_error("cannot bind the parameter map to the program", errno));
+  return {};
+}
+
 }  // namespace bpffw::runtime

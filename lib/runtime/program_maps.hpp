@@ -26,4 +26,9 @@ Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_v
 // continue. Does nothing when either side has no counter map or the layouts differ.
 Result<void> reuse_counter_map(bpf_object* object, int old_program_fd);
 
+// After bpf_object__load: binds the parameter map (.data) to the program, so that it is among the
+// program's map ids even when no instruction reads a parameter (`--param x=1 'tcp'`); libbpf
+// binds only .rodata by itself. Does nothing when the object has no parameters.
+Result<void> bind_parameter_map(bpf_object* object, int program_fd);
+
 }  // namespace bpffw::runtime

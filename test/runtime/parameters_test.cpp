@@ -121,5 +121,15 @@ TEST_CASE("parameters: several at once, negative and extreme values, in one upda
   CHECK_FALSE(passes(program, udp_packet(53, 80)));
 }
 
+TEST_CASE("declared parameters the expression does not use can still be read and set") {
+  require_root();
+  Program program = load_or_fail(parse_or_fail("tcp", with_parameters({{"unused", 5}})));
+  CHECK(value_of(program, "unused") == 5);
+  REQUIRE(set_parameters(program, {{"unused", 6}}).has_value());
+  CHECK(value_of(program, "unused") == 6);
+  Program constant = load_or_fail(parse_or_fail("1", with_parameters({{"unused", 7}})));
+  CHECK(value_of(constant, "unused") == 7);
+}
+
 }  // namespace
 }  // namespace bpffw::test
