@@ -30,7 +30,7 @@ struct ParseOptions {
   unsigned max_depth = 512;
   // The runtime parameters the expression may use, in this order. A name must be an identifier,
   // not a built-in name (ip, tcp, len, true, ...) and not declared twice: ErrorKind::Usage.
-  std::vector<Parameter> parameters;
+  std::vector<Parameter> parameters = {};  // "= {}": designated initializers may leave it out
 };
 
 // Immutable once parsed; cheap to copy and safe to share between threads.
