@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "judge.hpp"
 #include "random/random_packet.hpp"
@@ -9,6 +10,10 @@
 
 namespace bpffw::difftest {
 namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // The first line of a (possibly long) verifier log, for a report.
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -80,6 +85,7 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
         if (!loaded.error().verifier_log.empty()) out("  verifier: " + first_line(loaded.error().verifier_log));
         out("  filter: " + text);
       }
+      if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;
       continue;
     }
     for (std::uint64_t p = 0; p < batch; ++p) {
@@ -96,14 +102,19 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
       if (verdicts->agree()) continue;
       ++stats.mismatches;
       if (reports++ < options.max_reports) {
+        char found_after[64];
+        std::snprintf(found_after, sizeof found_after, "after %llu pairs, %.1f s",
+                      static_cast<unsigned long long>(stats.pairs), seconds_since(start));
         out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) +
-            ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ")");
+            ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", " + found_after + ")");
         Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, out);
         if (!reported) return tl::unexpected(reported.error());
       }
+      if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;
     }
+    if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;
   }
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.seconds = seconds_since(start);
   return stats;
 }
 

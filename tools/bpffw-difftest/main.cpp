@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-reports", options.max_reports, "mismatches shown (and shrunk) in full; all are counted")
       ->capture_default_str();
   app.add_flag("--no-shrink", no_shrink, "show mismatches as found, without shrinking them");
+  app.add_option("--stop-after", options.stop_after, "stop after this many mismatches (0: never)")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
