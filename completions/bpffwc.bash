@@ -1,6 +1,20 @@
 # bash completion for bpffwc(1). Installed as share/bash-completion/completions/bpffwc.
-# Completes options, subcommands, -t and --emit values, pin paths under /sys/fs/bpf, and cgroup
-# directories (relative to the cgroup2 mount, read from /proc/self/mountinfo, or absolute).
+# Completes subcommands, options, -t and --emit values, --packet words, pin paths under /sys/fs/bpf
+# (for every option and subcommand taking a PIN), cgroup directories (relative to the cgroup2
+# mount, read from /proc/self/mountinfo, or absolute), and for `set PIN` the parameter names the
+# pinned program declares (read with `bpffwc show PIN`, which needs root; otherwise none).
+# Works with or without the bash-completion package (_init_completion is used when present).
+
+_bpffwc_subcommands="detach show test stats set watch"
+
+# Options that take a value, per command: the word after one of them is that value, not a positional.
+_bpffwc_takes_value() {
+  case $1 in
+    -o | --pin | --emit | -O | --output | --attach | -t | --type | --replace | --param | -p | --packet | \
+      --interval | --count) return 0 ;;
+  esac
+  return 1
+}
 
 _bpffwc_cgroup2_mount() {
   local line fields
@@ -12,93 +26,148 @@ _bpffwc_cgroup2_mount() {
   done </proc/self/mountinfo
 }
 
+# CGROUP: self, a directory relative to the cgroup2 mount, or an absolute directory.
 _bpffwc_cgroups() {
-  local cur=$1 mount
+  local cur=$1 mount dir i
   if [[ $cur == /* ]]; then
     compopt -o filenames 2>/dev/null
-    COMPREPLY=($(compgen -d -- "$cur"))
+    COMPREPLY+=($(compgen -d -- "$cur"))
     return
   fi
+  COMPREPLY+=($(compgen -W "self" -- "$cur"))
   mount=$(_bpffwc_cgroup2_mount)
-  COMPREPLY=($(compgen -W "self" -- "$cur"))
   [[ -n $mount ]] || return
-  local dir
   while IFS= read -r dir; do
-    COMPREPLY+=("${dir#"$mount"/}")
+    COMPREPLY+=("${dir#"$mount"/}/")
   done < <(compgen -d -- "$mount/$cur")
-  compopt -o nospace 2>/dev/null
-  local i
   for i in "${!COMPREPLY[@]}"; do
-    [[ ${COMPREPLY[i]} != self ]] && COMPREPLY[i]+=/
+    [[ ${COMPREPLY[i]} == */ ]] && compopt -o nospace 2>/dev/null
   done
 }
 
+# PIN: a file on bpffs, /sys/fs/bpf/ when nothing is typed yet.
 _bpffwc_pins() {
   local cur=$1
   [[ -z $cur ]] && cur=/sys/fs/bpf/
   compopt -o filenames 2>/dev/null
-  COMPREPLY=($(compgen -f -- "$cur"))
+  COMPREPLY+=($(compgen -f -- "$cur"))
+}
+
+# NAME= for `set PIN`: the parameters line of `bpffwc show PIN` ("parameters  mtu=1500 limit=-1").
+_bpffwc_parameters() {
+  local pin=$1 cur=$2 line item names=()
+  [[ -n $pin ]] || return
+  while IFS= read -r line; do
+    [[ $line == "parameters "* ]] || continue
+    for item in ${line#parameters }; do
+      [[ $item == *=* ]] && names+=("${item%%=*}=")
+    done
+  done < <(command bpffwc show "$pin" 2>/dev/null)
+  ((${#names[@]})) || return
+  COMPREPLY+=($(compgen -W "${names[*]}" -- "$cur"))
+  compopt -o nospace 2>/dev/null
 }
 
 _bpffwc() {
   local cur prev words cword
   if declare -F _init_completion >/dev/null; then
-    _init_completion || return
+    _init_completion -n = || return
   else
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
   fi
+  COMPREPLY=()
 
-  local subcommand= i
+  # The subcommand, if any, and the positionals typed after it (option values skipped).
+  local subcommand= positionals=() i word double_dash=
   for ((i = 1; i < cword; i++)); do
-    case ${words[i]} in
-      detach | show | test) subcommand=${words[i]}; break ;;
-    esac
+    word=${words[i]}
+    if [[ -n $double_dash ]]; then
+      positionals+=("$word")
+    elif [[ $word == -- ]]; then
+      double_dash=1
+    elif _bpffwc_takes_value "$word"; then
+      ((i++))
+    elif [[ $word == -* ]]; then
+      :
+    elif [[ -z $subcommand && ${#positionals[@]} -eq 0 && " $_bpffwc_subcommands " == *" $word "* ]]; then
+      subcommand=$word
+    else
+      positionals+=("$word")
+    fi
   done
 
   case $prev in
-    -p | --packet) COMPREPLY=($(compgen -W "ipv4 ipv6 arp tcp udp icmp icmpv6 hbh routing dstopts frag ah
-      esp nonext mf sport= dport= payload= len= cut= hex:" -- "$cur")); return ;;
+    -p | --packet)
+      COMPREPLY=($(compgen -W "ipv4 ipv6 arp ethertype= ihl= options= frag= mf version= hbh routing
+        dstopts ah tcp udp icmp icmpv6 esp nonext proto= sport= dport= payload= len= cut= hex:" -- "$cur"))
+      [[ ${COMPREPLY[*]} == *[=:]* ]] && compopt -o nospace 2>/dev/null
+      return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
     --emit) COMPREPLY=($(compgen -W "ast llvm asm obj" -- "$cur")); return ;;
     -o | --pin | --replace) _bpffwc_pins "$cur"; return ;;
     -O | --output) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --attach) _bpffwc_cgroups "$cur"; return ;;
+    --param | --interval | --count) return ;;  # a name or a number: nothing to offer
   esac
 
+  local options
   case $subcommand in
     detach)
+      options="-t --type --all -h --help"
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-t --type --all -h --help" -- "$cur"))
-      elif [[ ${words[cword - 1]} == detach ]]; then
+        COMPREPLY=($(compgen -W "$options" -- "$cur"))
+      elif ((${#positionals[@]} == 0)); then
         _bpffwc_cgroups "$cur"
-      else
+      elif ((${#positionals[@]} == 1)); then
         _bpffwc_pins "$cur"
       fi
-      return
-      ;;
-    test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --interpret -h --help" -- "$cur"))
-      return
       ;;
     show)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
-      else
-        _bpffwc_cgroups "$cur"
+      elif ((${#positionals[@]} == 0)); then
+        # a cgroup, self, or a pin on bpffs
+        if [[ $cur == /sys/fs/bpf* ]]; then
+          _bpffwc_pins "$cur"
+        else
+          _bpffwc_cgroups "$cur"
+          [[ -z $cur || /sys/fs/bpf/ == "$cur"* ]] && COMPREPLY+=(/sys/fs/bpf/) && compopt -o nospace 2>/dev/null
+        fi
       fi
-      return
+      ;;
+    test)
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --interpret -h --help --" -- "$cur"))
+      ;;
+    stats | watch)
+      [[ $subcommand == stats ]] && options="--json -h --help" || options="--interval --count -h --help"
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$options" -- "$cur"))
+      elif ((${#positionals[@]} == 0)); then
+        _bpffwc_pins "$cur"
+      fi
+      ;;
+    set)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      elif ((${#positionals[@]} == 0)); then
+        _bpffwc_pins "$cur"
+      elif [[ $cur != *=* && $prev != = ]]; then
+        _bpffwc_parameters "${positionals[0]}" "$cur"
+      fi
+      ;;
+    *)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-o --pin --force --emit -O --output --check --attach -t --type --replace
+          --param --no-counters -h --help --version --" -- "$cur"))
+      elif ((cword == 1)); then
+        # the first word may be a subcommand; an expression is free text, nothing to offer
+        COMPREPLY=($(compgen -W "$_bpffwc_subcommands" -- "$cur"))
+      fi
       ;;
   esac
-
-  if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "-o --pin --force --emit -O --output --check --attach -t --type --replace
-      -h --help --version" -- "$cur"))
-  elif ((cword == 1)); then
-    COMPREPLY=($(compgen -W "detach show test" -- "$cur"))
-  fi
 }
 
 complete -F _bpffwc bpffwc
