@@ -1,5 +1,6 @@
 #include "codegen/emit.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include <llvm/IR/DiagnosticInfo.h>
@@ -8,13 +9,12 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
-#include <llvm/Transforms/Utils/Mem2Reg.h>
 
 #include "codegen/module.hpp"
+#include "codegen/pipeline.hpp"
 #include "codegen/target.hpp"
 #include "parser/filter_access.hpp"
 
@@ -34,14 +34,6 @@ struct Diagnostics {
     info->print(printer);
   }
 };
-
-llvm::OptimizationLevel pass_level(unsigned level) {
-  switch (level) {
-    case 1: return llvm::OptimizationLevel::O1;
-    case 2: return llvm::OptimizationLevel::O2;
-    default: return llvm::OptimizationLevel::O3;
-  }
-}
 
 tl::unexpected<Error> internal(std::string message) {
   // One line: LLVM messages may carry newlines.
@@ -88,24 +80,7 @@ Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const Runt
     return internal("generated LLVM IR is invalid: " + problems);
   }
 
-  llvm::LoopAnalysisManager loops;
-  llvm::FunctionAnalysisManager functions;
-  llvm::CGSCCAnalysisManager cgscc;
-  llvm::ModuleAnalysisManager modules;
-  llvm::PassBuilder builder(target_);
-  builder.registerModuleAnalyses(modules);
-  builder.registerCGSCCAnalyses(cgscc);
-  builder.registerFunctionAnalyses(functions);
-  builder.registerLoopAnalyses(loops);
-  builder.crossRegisterProxies(loops, functions, cgscc, modules);
-  llvm::ModulePassManager passes;
-  if (options_.optimization_level == 0) {
-    // -O0 still promotes the prologue's stack slots to registers: BPF has 512 bytes of stack.
-    passes.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::PromotePass()));
-  } else {
-    passes = builder.buildPerModuleDefaultPipeline(pass_level(options_.optimization_level));
-  }
-  passes.run(*module_, modules);
+  optimize_module(*module_, *target_, options_.optimization_level);
   if (!diagnostics_.first_error.empty()) return internal("LLVM optimization failed: " + diagnostics_.first_error);
   return {};
 }
@@ -141,6 +116,16 @@ std::size_t assembly_instruction_slots(llvm::StringRef text) {
 }  // namespace
 
 Result<void> Compilation::check_program_size() {
+  // Checked at every optimization level: -O0 gets the same set trees and indexes, but a long
+  // chain the lowering cannot regroup stays a run of branches.
+  std::size_t branches = 0;
+  for (const llvm::Function& function : *module_) branches = std::max(branches, longest_branch_path(function));
+  if (branches > kMaxBranchPath) {
+    return make_error(ErrorKind::InvalidExpression,
+                      "the filter has too many conditions in a row for the kernel verifier: " +
+                          std::to_string(branches) + " on one path, at most " + std::to_string(kMaxBranchPath),
+                      0, "compare one variable with constants, or use sets (x in {...}), which need far fewer");
+  }
   if (ir_instruction_count(*module_) <= kSmallModuleInstructions) return {};
   std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*module_);
   llvm::SmallVector<char, 0> buffer;

@@ -1,6 +1,10 @@
 #include "codegen/lower.hpp"
 
 #include <cstdint>
+#include <vector>
+
+#include "codegen/chains.hpp"
+#include "codegen/membership.hpp"
 
 #include "codegen/runtime_maps.hpp"
 
@@ -19,8 +23,14 @@ class Lowering {
  private:
   llvm::Value* constant(std::int64_t v) { return b_.getInt64(static_cast<std::uint64_t>(v)); }
   llvm::Value* as_i64(llvm::Value* flag) { return b_.CreateZExt(flag, b_.getInt64Ty()); }
-  llvm::BasicBlock* block(const char* name) {
-    return llvm::BasicBlock::Create(b_.getContext(), name, b_.GetInsertBlock()->getParent());
+  // Blocks are created detached and put at the end of the function when code goes into them,
+  // so the function's block order is the order of emission: the backend keeps that order
+  // (block placement is off, see target.cpp), and the BPF backend cannot invert a branch once
+  // placed, so this order decides which successor falls through.
+  llvm::BasicBlock* block(const char* name) { return llvm::BasicBlock::Create(b_.getContext(), name); }
+  void enter(llvm::BasicBlock* block) {
+    if (block->getParent() == nullptr) block->insertInto(b_.GetInsertBlock()->getParent());
+    b_.SetInsertPoint(block);
   }
   // An i1 for the comparison operators, nullptr for the others.
   llvm::Value* comparison(BinaryOp op, llvm::Value* lhs, llvm::Value* rhs);
@@ -28,6 +38,12 @@ class Lowering {
   llvm::Value* divide(llvm::Value* lhs, llvm::Value* rhs, bool remainder);
   // Materializes a branching expression as 0/1 with a phi.
   llvm::Value* boolean_of_branch(const ast::Expr& expr);
+  // An && (is_or false) or || chain, regrouped by plan_chain().
+  void chain(bool is_or, const std::vector<const ast::Expr*>& operands, llvm::BasicBlock* on_true,
+             llvm::BasicBlock* on_false);
+  // True when any term is, a term being true when all its conjuncts are (an empty one is).
+  void any_of_terms(const std::vector<std::vector<const ast::Expr*>>& terms, llvm::BasicBlock* on_true,
+                    llvm::BasicBlock* on_false);
 
   llvm::IRBuilder<>& b_;
   const PacketFields& fields_;
@@ -91,11 +107,11 @@ llvm::Value* Lowering::boolean_of_branch(const ast::Expr& expr) {
   llvm::BasicBlock* is_false = block("bool_false");
   llvm::BasicBlock* merge = block("bool_merge");
   branch(expr, is_true, is_false);
-  b_.SetInsertPoint(is_true);
+  enter(is_true);
   b_.CreateBr(merge);
-  b_.SetInsertPoint(is_false);
+  enter(is_false);
   b_.CreateBr(merge);
-  b_.SetInsertPoint(merge);
+  enter(merge);
   llvm::PHINode* phi = b_.CreatePHI(b_.getInt64Ty(), 2);
   phi->addIncoming(constant(1), is_true);
   phi->addIncoming(constant(0), is_false);
@@ -128,15 +144,15 @@ llvm::Value* Lowering::value(const ast::Expr& expr) {
             llvm::BasicBlock* if_false = block("cond_false");
             llvm::BasicBlock* merge = block("cond_merge");
             branch(*conditional.condition, if_true, if_false);
-            b_.SetInsertPoint(if_true);
+            enter(if_true);
             llvm::Value* true_value = value(*conditional.if_true);
             llvm::BasicBlock* true_end = b_.GetInsertBlock();
             b_.CreateBr(merge);
-            b_.SetInsertPoint(if_false);
+            enter(if_false);
             llvm::Value* false_value = value(*conditional.if_false);
             llvm::BasicBlock* false_end = b_.GetInsertBlock();
             b_.CreateBr(merge);
-            b_.SetInsertPoint(merge);
+            enter(merge);
             llvm::PHINode* phi = b_.CreatePHI(b_.getInt64Ty(), 2);
             phi->addIncoming(true_value, true_end);
             phi->addIncoming(false_value, false_end);
@@ -165,26 +181,18 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
             b_.CreateCondBr(condition, on_true, on_false);
           },
           [&](const ast::Logical& logical) {
-            // a || b || c: each operand but the last jumps to on_true when true, else to the next.
-            bool is_or = logical.op == ast::LogicalOp::Or;
-            for (std::size_t i = 0; i + 1 < logical.operands.size(); ++i) {
-              llvm::BasicBlock* next = block(is_or ? "or_next" : "and_next");
-              if (is_or) {
-                branch(*logical.operands[i], on_true, next);
-              } else {
-                branch(*logical.operands[i], next, on_false);
-              }
-              b_.SetInsertPoint(next);
-            }
-            branch(*logical.operands.back(), on_true, on_false);
+            std::vector<const ast::Expr*> operands;
+            operands.reserve(logical.operands.size());
+            for (const ast::ExprPtr& operand : logical.operands) operands.push_back(operand.get());
+            chain(logical.op == ast::LogicalOp::Or, operands, on_true, on_false);
           },
           [&](const ast::Conditional& conditional) {
             llvm::BasicBlock* if_true = block("cond_true");
             llvm::BasicBlock* if_false = block("cond_false");
             branch(*conditional.condition, if_true, if_false);
-            b_.SetInsertPoint(if_true);
+            enter(if_true);
             branch(*conditional.if_true, on_true, on_false);
-            b_.SetInsertPoint(if_false);
+            enter(if_false);
             branch(*conditional.if_false, on_true, on_false);
           },
           [&](const ast::VariableRef&) {
@@ -195,6 +203,59 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
           },
       },
       expr.node);
+}
+
+void Lowering::chain(bool is_or, const std::vector<const ast::Expr*>& operands, llvm::BasicBlock* on_true,
+                     llvm::BasicBlock* on_false) {
+  std::vector<ChainStep> steps = plan_chain(is_or, operands);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const ChainStep& step = steps[i];
+    bool last = i + 1 == steps.size();
+    // a || b: each step but the last goes on to the next one when false; a && b: when true.
+    llvm::BasicBlock* next = last ? (is_or ? on_false : on_true) : block(is_or ? "or_next" : "and_next");
+    llvm::BasicBlock* if_true = is_or ? on_true : next;
+    llvm::BasicBlock* if_false = is_or ? next : on_false;
+    switch (step.kind) {
+      case ChainStep::Kind::Operand: branch(*step.operand, if_true, if_false); break;
+      case ChainStep::Kind::SetTest: {
+        // In an && chain the ranges are the values that make the chain false.
+        llvm::Value* value = fields_.get(step.variable);
+        KnownBounds bounds = variable_bounds(step.variable);
+        if (is_or) {
+          emit_membership(b_, value, step.ranges, bounds, on_true, next);
+        } else {
+          emit_membership(b_, value, step.ranges, bounds, on_false, next);
+        }
+        break;
+      }
+      case ChainStep::Kind::Index: {
+        std::vector<ValueRange> keys;
+        keys.reserve(step.keys.size());
+        for (std::int64_t key : step.keys) keys.push_back({key, key});
+        // Buckets of 8 keys tried in turn: per indexed term, one key compare and its own test.
+        emit_range_search(
+            b_, fields_.get(step.variable), keys, variable_bounds(step.variable),
+            [&](std::size_t k, llvm::BasicBlock* otherwise, llvm::Value*) { any_of_terms(step.residuals[k], on_true, otherwise); },
+            next, 8);
+        break;
+      }
+    }
+    if (!last) enter(next);
+  }
+}
+
+void Lowering::any_of_terms(const std::vector<std::vector<const ast::Expr*>>& terms, llvm::BasicBlock* on_true,
+                            llvm::BasicBlock* on_false) {
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    bool last = i + 1 == terms.size();
+    llvm::BasicBlock* next = last ? on_false : block("term_next");
+    if (terms[i].empty()) {
+      b_.CreateBr(on_true);
+    } else {
+      chain(false, terms[i], on_true, next);
+    }
+    if (!last) enter(next);
+  }
 }
 
 }  // namespace

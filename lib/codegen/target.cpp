@@ -7,6 +7,7 @@
 #include <string>
 
 #include <llvm/MC/TargetRegistry.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Triple.h>
@@ -31,6 +32,11 @@ void initialize_bpf_target() {
     LLVMInitializeBPFTargetMC();
     LLVMInitializeBPFAsmPrinter();
     LLVMInitializeBPFDisassembler();
+    // The lowering lays blocks out in the order that makes the common path fall through (the
+    // BPF backend cannot invert a branch after placement, so moved blocks cost an extra `goto`
+    // per branch). These options are process-wide; this LLVM is linked into bpffw alone.
+    const char* argv[] = {"bpffw", "--disable-block-placement"};
+    llvm::cl::ParseCommandLineOptions(static_cast<int>(std::size(argv)), argv, "", nullptr, nullptr, true);
   });
 }
 
