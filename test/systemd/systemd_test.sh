@@ -125,7 +125,17 @@ for _ in $(seq 120); do
 done
 [[ -n $container_pid ]] || { cat "$console" >&2; fail "the container's systemd did not start"; }
 in_container() { nsenter -t "$container_pid" -a "$@"; }
-state=$(timeout 90 nsenter -t "$container_pid" -a systemctl is-system-running --wait || true)
+# systemctl fails with "Failed to connect to bus" until systemd has created its private socket:
+# wait for the socket, then ask (again) until the boot has finished.
+state=unknown
+for _ in $(seq 360); do
+  if in_container test -S /run/systemd/private; then
+    state=$(timeout 90 nsenter -t "$container_pid" -a systemctl is-system-running --wait 2>/dev/null || true)
+    [[ $state == running || $state == degraded ]] && break
+  fi
+  kill -0 "$nspawn_pid" 2>/dev/null || { cat "$console" >&2; fail "systemd-nspawn exited"; }
+  sleep 0.25
+done
 [[ $state == running || $state == degraded ]] || fail "the container's systemd is '$state', not running"
 say "booted systemd $(in_container systemctl --version | awk 'NR == 1 { print $2 }') (pid $container_pid)"
 
