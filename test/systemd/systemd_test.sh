@@ -128,9 +128,10 @@ in_container() { nsenter -t "$container_pid" -a "$@"; }
 # systemctl fails with "Failed to connect to bus" until systemd has created its private socket:
 # wait for the socket, then ask (again) until the boot has finished.
 state=unknown
-for _ in $(seq 360); do
+deadline=$((SECONDS + 120))
+while ((SECONDS < deadline)); do
   if in_container test -S /run/systemd/private; then
-    state=$(timeout 90 nsenter -t "$container_pid" -a systemctl is-system-running --wait 2>/dev/null || true)
+    state=$(timeout 60 nsenter -t "$container_pid" -a systemctl is-system-running --wait 2>/dev/null || true)
     [[ $state == running || $state == degraded ]] && break
   fi
   kill -0 "$nspawn_pid" 2>/dev/null || { cat "$console" >&2; fail "systemd-nspawn exited"; }
