@@ -147,6 +147,14 @@ KnownBounds variable_bounds(ast::Variable variable) {
 }
 
 std::optional<VariableTest> as_variable_test(const ast::Expr& expr) {
+  if (const auto* set = std::get_if<ast::SetMember>(&expr.node)) {
+    auto variable = variable_of(*set->value);
+    if (!variable) return std::nullopt;
+    std::vector<ValueRange> ranges;
+    ranges.reserve(set->ranges.size());
+    for (const ast::SetRange& range : set->ranges) ranges.push_back({range.lo, range.hi});
+    return VariableTest{*variable, merge_ranges(std::move(ranges))};
+  }
   const auto* binary = std::get_if<ast::Binary>(&expr.node);
   if (binary == nullptr) return std::nullopt;
   BinaryOp op = binary->op;

@@ -139,6 +139,7 @@ llvm::Value* Lowering::value(const ast::Expr& expr) {
             return binary(binary_node.op, lhs, rhs);
           },
           [&](const ast::Logical&) -> llvm::Value* { return boolean_of_branch(expr); },
+          [&](const ast::SetMember&) -> llvm::Value* { return boolean_of_branch(expr); },
           [&](const ast::Conditional& conditional) -> llvm::Value* {
             llvm::BasicBlock* if_true = block("cond_true");
             llvm::BasicBlock* if_false = block("cond_false");
@@ -197,6 +198,15 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
           },
           [&](const ast::VariableRef&) {
             b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+          },
+          [&](const ast::SetMember& set) {
+            // Spec §7 as a compare tree over the sorted, merged ranges: O(log n) compares.
+            std::vector<ValueRange> ranges;
+            ranges.reserve(set.ranges.size());
+            for (const ast::SetRange& range : set.ranges) ranges.push_back({range.lo, range.hi});
+            KnownBounds bounds;
+            if (const auto* ref = std::get_if<ast::VariableRef>(&set.value->node)) bounds = variable_bounds(ref->variable);
+            emit_membership(b_, value(*set.value), std::move(ranges), bounds, on_true, on_false);
           },
           [&](const ast::ParameterRef&) {
             b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);

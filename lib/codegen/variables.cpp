@@ -24,6 +24,7 @@ void collect(const ast::Expr& expr, VariableSet& set) {
                  [&](const ast::Logical& logical) {
                    for (const auto& operand : logical.operands) collect(*operand, set);
                  },
+                 [&](const ast::SetMember& member) { collect(*member.value, set); },
                  [&](const ast::Conditional& conditional) {
                    collect(*conditional.condition, set);
                    collect(*conditional.if_true, set);

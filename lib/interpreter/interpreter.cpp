@@ -108,6 +108,14 @@ int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts,
             }
             return is_and ? 1 : 0;
           },
+          [&](const ast::SetMember& node) -> int64_t {
+            // Spec §7, as plainly as possible: a linear scan of the items as written.
+            int64_t value = evaluate(*node.value, facts, parameters);
+            for (const ast::SetRange& range : node.ranges) {
+              if (range.lo <= value && value <= range.hi) return 1;
+            }
+            return 0;
+          },
           [&](const ast::Conditional& node) -> int64_t {
             return evaluate(*node.condition, facts, parameters) != 0 ? evaluate(*node.if_true, facts, parameters)
                                                          : evaluate(*node.if_false, facts, parameters);

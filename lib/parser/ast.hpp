@@ -63,8 +63,18 @@ struct Conditional {
   ExprPtr if_true;
   ExprPtr if_false;
 };
+// One item of a set: a constant (lo == hi) or an inclusive range lo..hi, lo <= hi.
+struct SetRange {
+  std::int64_t lo;
+  std::int64_t hi;
+};
+// `value in {e1, lo..hi, ...}` (spec §7): 1 when value equals an item or lies in a range, else 0.
+struct SetMember {
+  ExprPtr value;
+  std::vector<SetRange> ranges;  // as written: not sorted or merged; at least one
+};
 
-using Node = std::variant<Literal, VariableRef, ParameterRef, Unary, Binary, Logical, Conditional>;
+using Node = std::variant<Literal, VariableRef, ParameterRef, Unary, Binary, Logical, Conditional, SetMember>;
 
 struct Expr {
   Node node;

@@ -26,6 +26,15 @@ void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::st
                  },
                  [&](const ast::Logical& node) { out += node.op == ast::LogicalOp::And ? "and" : "or"; },
                  [&](const ast::Conditional&) { out += "conditional"; },
+                 [&](const ast::SetMember& node) {
+                   out += "in {";
+                   for (std::size_t i = 0; i < node.ranges.size(); ++i) {
+                     if (i > 0) out += ", ";
+                     out += std::to_string(node.ranges[i].lo);
+                     if (node.ranges[i].hi != node.ranges[i].lo) out += ".." + std::to_string(node.ranges[i].hi);
+                   }
+                   out += "}";
+                 },
              },
              expr.node);
   out += " " + std::to_string(expr.span.line) + ":" + std::to_string(expr.span.column) + "\n";
@@ -46,6 +55,7 @@ void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::st
                    dump_node(*node.if_true, indent + 1, names, out);
                    dump_node(*node.if_false, indent + 1, names, out);
                  },
+                 [&](const ast::SetMember& node) { dump_node(*node.value, indent + 1, names, out); },
              },
              expr.node);
 }
@@ -76,6 +86,7 @@ bool reads_packet(const ast::Expr& root) {
                           return reads_packet(*node.condition) || reads_packet(*node.if_true) ||
                                  reads_packet(*node.if_false);
                         },
+                        [](const ast::SetMember& node) { return reads_packet(*node.value); },
                     },
                     root.node);
 }

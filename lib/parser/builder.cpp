@@ -81,6 +81,14 @@ void AstBuilder::reduce_conditional() {
        depth);
 }
 
+void AstBuilder::apply_set(std::vector<ast::SetRange> ranges, std::size_t end) {
+  Operand value = pop();
+  SourceSpan span = value.outer;
+  span.length = end - span.offset;
+  unsigned depth = value.expr->depth + 1;
+  push(ast::SetMember{std::move(value.expr), std::move(ranges)}, span, depth);
+}
+
 ast::ExprPtr AstBuilder::finish() {
   ast::ExprPtr root = std::move(stack_.back().expr);
   stack_.clear();

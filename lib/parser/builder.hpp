@@ -32,6 +32,8 @@ class AstBuilder {
   // Appends to the left operand when it is already an unparenthesized chain of the same operator.
   void reduce_logical(ast::LogicalOp op);
   void reduce_conditional();
+  // The operand on top is tested against a set whose `}` ends at byte `end`.
+  void apply_set(std::vector<ast::SetRange> ranges, std::size_t end);
 
   std::size_t size() const { return stack_.size(); }
   ast::ExprPtr finish();

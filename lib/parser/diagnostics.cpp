@@ -11,9 +11,9 @@ bool is_name_char(char c) {
 }
 
 // Characters that can be part of some token or of whitespace; anything else is never valid.
-// Set membership (spec §7) will add '{', '}', ',' and '.' here.
+// A '.' is only valid as part of a set's "..": alone, it is reported as a character.
 bool is_language_char(char c) {
-  return is_name_char(c) || std::string_view(" \t\r\n!~-+*/%<>=&^|?:()").find(c) != std::string_view::npos;
+  return is_name_char(c) || std::string_view(" \t\r\n!~-+*/%<>=&^|?:(){},").find(c) != std::string_view::npos;
 }
 
 std::string describe_char(char c) {
@@ -70,7 +70,7 @@ SourceSpan token_span_at(std::string_view source, const SourceSpan& at) {
     span.length = end - i;
     return span;
   }
-  static constexpr std::string_view kTwoCharOperators[] = {"<<", ">>", "<=", ">=", "==", "!=", "&&", "||"};
+  static constexpr std::string_view kTwoCharOperators[] = {"<<", ">>", "<=", ">=", "==", "!=", "&&", "||", ".."};
   for (std::string_view op : kTwoCharOperators) {
     if (source.substr(i, 2) == op) {
       span.length = 2;
@@ -124,6 +124,18 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
     case Expected::End:
       if (next == ')') return {"unmatched ')'", token};
       return {"expected an operator or the end of the expression", token};
+    case Expected::SetBrace:
+      return {"expected '{' after 'in'", token};
+    case Expected::SetValue:
+      if (state.last_token == "{" && next == '}') return {"empty set: list at least one value in '{ }'", token};
+      if (state.last_token == "{") return {"expected a number after '{'", token};
+      return {"expected a number after '" + std::string(state.last_token) + "'", token};
+    case Expected::SetEnd: {
+      const Opener* brace = innermost(state, '{');
+      std::string opener = brace ? " to close the '{' at " + where(brace->span, at) : "";
+      if (at_end) return {"missing '}'" + opener, token};
+      return {"expected ',' or '}'" + opener + " (set items are integer constants)", token};
+    }
     case Expected::Nothing:
       break;
   }

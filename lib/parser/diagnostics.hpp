@@ -11,7 +11,7 @@
 
 namespace bpffw::parser {
 
-enum class Expected { Nothing, Operand, CloseParen, Colon, End };
+enum class Expected { Nothing, Operand, CloseParen, Colon, End, SetBrace, SetValue, SetEnd };
 
 template <class Rule>
 inline constexpr Expected expectation = Expected::Nothing;
@@ -23,6 +23,12 @@ template <>
 inline constexpr Expected expectation<grammar::conditional_colon> = Expected::Colon;
 template <>
 inline constexpr Expected expectation<grammar::end_of_expression> = Expected::End;
+template <>
+inline constexpr Expected expectation<grammar::set_brace> = Expected::SetBrace;
+template <>
+inline constexpr Expected expectation<grammar::set_value_expected> = Expected::SetValue;
+template <>
+inline constexpr Expected expectation<grammar::set_end> = Expected::SetEnd;
 
 // The one error for a must<> that failed at `at`: says what was expected, or names the character
 // that cannot start any token, or the '=' of an attempted assignment.

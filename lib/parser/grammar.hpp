@@ -6,7 +6,7 @@
 // explicit operand stack. Only parentheses and `?:` recurse; the actions count their nesting and stop
 // at ParseOptions::max_depth, so the parser's own stack stays bounded.
 //
-// Set membership (spec §7) will be one more alternative in relational_tail; runtime parameters are
+// Set membership (spec §7) is one more alternative in relational_tail; runtime parameters are
 // identifiers, resolved by the actions (parser/names.hpp), so they need no grammar change.
 #pragma once
 
@@ -93,8 +93,43 @@ struct additive : seq<multiplicative, star<additive_tail>> {};
 struct shift_tail : seq<token<shift_operator>, additive> {};
 // Shift level.
 struct shift : seq<additive, star<shift_tail>> {};
-// One `< x`, `<= x`, `> x` or `>= x`; spec §7's `in { ... }` will be another alternative here.
-struct relational_tail : seq<token<relational_operator>, shift> {};
+// One `< x`, `<= x`, `> x` or `>= x`.
+struct comparison_tail : seq<token<relational_operator>, shift> {};
+
+// Set membership, spec §7: `x in {22, 80, 8000..8100, -1}`. Items are constants, so the set is
+// read without recursion however long it is.
+// The keyword `in`, not the start of a longer name.
+struct in_keyword : seq<string<'i', 'n'>, not_at<pegtl::identifier_other>> {};
+// The `{` that opens a set; its action remembers where, for "missing '}'".
+struct set_open : one<'{'> {};
+// What must follow `in`: a `{`.
+struct set_brace : token<set_open> {};
+// A minus sign before an item.
+struct set_minus : one<'-'> {};
+// The digits of an item, checked by the action like an integer literal.
+struct set_literal : seq<pegtl::digit, star<pegtl::identifier_other>> {};
+// An item's constant: an optional minus sign and a literal.
+struct set_value : seq<opt<set_minus, whitespace>, set_literal> {};
+// What must start every item, and follow `..` and `,`: a constant.
+struct set_value_expected : token<set_value> {};
+// `..` between the ends of a range.
+struct set_dots : string<'.', '.'> {};
+// `..` and the upper end of a range.
+struct set_range_end : seq<token<set_dots>, must<set_value_expected>> {};
+// One item: a constant, or a range `lo..hi`.
+struct set_item : seq<must<set_value_expected>, opt<set_range_end>> {};
+// `,` between items.
+struct set_comma : one<','> {};
+// The items, separated by commas.
+struct set_items : seq<set_item, star<token<set_comma>, set_item>> {};
+// The `}` that closes a set.
+struct set_close : one<'}'> {};
+// What must follow the items: a `}`.
+struct set_end : token<set_close> {};
+// `in { items }`.
+struct set_tail : seq<token<in_keyword>, must<set_brace>, set_items, must<set_end>> {};
+// One relational operator and its operand, or a set membership test.
+struct relational_tail : sor<comparison_tail, set_tail> {};
 // Relational level.
 struct relational : seq<shift, star<relational_tail>> {};
 // One `== x` or `!= x`.

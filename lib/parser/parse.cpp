@@ -152,7 +152,7 @@ struct reduce_binary_action {
 template <> struct action<g::multiplicative_tail> : reduce_binary_action {};
 template <> struct action<g::additive_tail> : reduce_binary_action {};
 template <> struct action<g::shift_tail> : reduce_binary_action {};
-template <> struct action<g::relational_tail> : reduce_binary_action {};
+template <> struct action<g::comparison_tail> : reduce_binary_action {};
 template <> struct action<g::equality_tail> : reduce_binary_action {};
 template <> struct action<g::bitand_tail> : reduce_binary_action {};
 template <> struct action<g::bitxor_tail> : reduce_binary_action {};
@@ -198,6 +198,97 @@ struct action<g::conditional_tail> {
   static void apply0(ParseState& state) {
     --state.nesting;  // the else branch, parsed by recursion, is complete
     state.builder.reduce_conditional();
+  }
+};
+
+// Set membership (spec §7).
+template <>
+struct action<g::in_keyword> {
+  template <class ActionInput>
+  static void apply(const ActionInput&, ParseState& state) { state.last_token = "in"; }
+};
+
+template <>
+struct action<g::set_open> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.openers.push_back({'{', span_of(in)});
+    state.set_items.clear();
+    state.set_item_spans.clear();
+    state.last_token = "{";
+  }
+};
+
+template <>
+struct action<g::set_value> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    std::string_view text = in.string_view();
+    bool negative = text.front() == '-';
+    std::string_view digits = text.substr(text.find_first_of("0123456789"));
+    SourceSpan span = span_of(in);
+    auto value = parse_integer_literal(digits);
+    if (!value) {
+      SourceSpan literal = span;
+      literal.offset += text.size() - digits.size();
+      literal.column += static_cast<unsigned>(text.size() - digits.size());
+      literal.length = digits.size();
+      throw SyntaxError{value.error(), literal};
+    }
+    // 0 - v cannot overflow: v <= INT64_MAX.
+    std::int64_t item = negative ? -*value : *value;
+    state.set_items.push_back({item, item});
+    state.set_item_spans.push_back(span);
+  }
+};
+
+template <>
+struct action<g::set_dots> {
+  template <class ActionInput>
+  static void apply(const ActionInput&, ParseState& state) { state.last_token = ".."; }
+};
+
+template <>
+struct action<g::set_range_end> {
+  static void apply0(ParseState& state) {
+    // The last two values read are the range's ends.
+    ast::SetRange hi = state.set_items.back();
+    SourceSpan hi_span = state.set_item_spans.back();
+    state.set_items.pop_back();
+    state.set_item_spans.pop_back();
+    ast::SetRange& range = state.set_items.back();
+    SourceSpan& span = state.set_item_spans.back();
+    span = span_between(span, hi_span);
+    if (range.lo > hi.lo) {
+      throw SyntaxError{"empty range " + std::to_string(range.lo) + ".." + std::to_string(hi.lo) +
+                            ": the lower end is greater than the upper end",
+                        span};
+    }
+    range.hi = hi.lo;
+  }
+};
+
+template <>
+struct action<g::set_comma> {
+  template <class ActionInput>
+  static void apply(const ActionInput&, ParseState& state) { state.last_token = ","; }
+};
+
+template <>
+struct action<g::set_close> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.openers.pop_back();
+    state.last_set_close_end = in.position().byte + 1;
+  }
+};
+
+template <>
+struct action<g::set_tail> {
+  static void apply0(ParseState& state) {
+    state.builder.apply_set(std::move(state.set_items), state.last_set_close_end);
+    state.set_items.clear();
+    state.set_item_spans.clear();
   }
 };
 

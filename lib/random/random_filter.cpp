@@ -1,6 +1,7 @@
 #include "random/random_filter.hpp"
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 
 namespace bpffw::random {
@@ -44,7 +45,8 @@ class Generator {
   // An expression meant as a condition: mostly comparisons and logic, as real filters are.
   std::string truth(unsigned depth) {
     if (depth == 0 || out_of_budget()) return rng_.chance(1, 2) ? std::string(pick(kVariables)) : port_test();
-    switch (rng_.below(7)) {
+    switch (rng_.below(8)) {
+      case 7: return set_test(depth - 1);
       case 0: return std::string(pick(kVariables));
       case 1: return port_test();
       case 2: return "!" + paren(truth(depth - 1));
@@ -100,6 +102,31 @@ class Generator {
     std::string test = std::string(pick(kPortVariables)) + " " + std::string(pick(kComparisons)) + " " +
                        std::string(pick(kPorts));
     return rng_.chance(1, 2) ? protocol + " && " + test : test;
+  }
+
+  // `x in {...}` (spec §7): mostly a port or len against ports and ranges, sometimes any value
+  // against negative or huge constants.
+  std::string set_test(unsigned depth) {
+    std::string x = rng_.chance(2, 3) ? std::string(pick(kPortVariables)) : paren(value(depth));
+    std::string text = x + " in {";
+    auto items = rng_.between(1, 6);
+    for (std::uint64_t i = 0; i < items; ++i) {
+      if (i > 0) text += ", ";
+      std::int64_t lo = set_item();
+      text += std::to_string(lo);
+      if (rng_.chance(1, 3) && lo < INT64_MAX - 1000) text += ".." + std::to_string(lo + static_cast<std::int64_t>(rng_.below(1000)));
+    }
+    return text + "}";
+  }
+
+  std::int64_t set_item() {
+    static constexpr std::int64_t kItems[] = {0, 1, 22, 53, 80, 123, 443, 1024, 65535, 65536};
+    switch (rng_.below(4)) {
+      case 0: return static_cast<std::int64_t>(rng_.below(70));
+      case 1: return -static_cast<std::int64_t>(rng_.below(70));
+      case 2: return static_cast<std::int64_t>(rng_.below(0x7fffffffffffffffULL));
+      default: return kItems[rng_.below(std::size(kItems))];
+    }
   }
 
   // Operations whose operands are computed from the packet at run time and land on the edges of

@@ -1,4 +1,4 @@
-// Random filter texts over every operator and variable of the spec (§2-§4), with constants at the
+// Random filter texts over every operator and variable of the spec (§2-§4) and sets (§7), with constants at the
 // edges (0, 1, 53, 65535, 65536, negatives, INT64_MIN/MAX, shift counts >= 64, zero divisors).
 // Used by the kernel differential test and bpffw-difftest.
 #pragma once

@@ -122,8 +122,8 @@ TEST_CASE("unbalanced parentheses and conditionals point back at the opener") {
 TEST_CASE("trailing tokens and characters outside the language") {
   CHECK(error_of("tcp udp") ==
         "1:5: expected an operator or the end of the expression\n  tcp udp\n      ^~~\n");
-  CHECK(error_of("tcp && dst_port in {22}") ==
-        "1:17: expected an operator or the end of the expression\n  tcp && dst_port in {22}\n                  ^~\n");
+  CHECK(error_of("tcp && dst_port on {22}") ==
+        "1:17: expected an operator or the end of the expression\n  tcp && dst_port on {22}\n                  ^~\n");
   CHECK(error_of("$") == "1:1: unexpected character '$'\n  $\n  ^\n");
   CHECK(error_of("\x7f") == "1:1: unexpected character '\\x7f'\n  ?\n  ^\n");
   CHECK(error_of("dst_port == \xc3\xa9") ==
