@@ -2,10 +2,13 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace bpffwc {
 
 namespace {
+
+std::string usage_subcommand;  // set_usage_subcommand
 
 void print_line(std::string_view label, std::string_view text) {
   std::string line = std::string(kProgram) + ": " + std::string(label) + ": " + std::string(text) + "\n";
@@ -40,9 +43,17 @@ int report(const bpffw::Error& error, std::string_view expression) {
 int report_usage(const std::string& message, const std::string& hint) {
   print_line("error", message);
   if (!hint.empty()) print_line("hint", hint);
-  print_line("hint", "try 'bpffwc --help'");
+  std::string help = usage_subcommand.empty() ? "bpffwc --help" : "bpffwc " + usage_subcommand + " --help";
+  print_line("hint", "try '" + help + "'");
   std::fflush(stderr);
   return kExitUsage;
+}
+
+void set_usage_subcommand(std::string subcommand) { usage_subcommand = std::move(subcommand); }
+
+void report_note(const std::string& message) {
+  print_line("note", message);
+  std::fflush(stderr);
 }
 
 }  // namespace bpffwc

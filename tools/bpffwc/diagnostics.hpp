@@ -24,8 +24,16 @@ inline constexpr int kExitFailure = 3;
 // `expression` is the filter text the error's span points into (empty if none).
 int report(const bpffw::Error& error, std::string_view expression = {});
 
-// A usage error: "bpffwc: error: MESSAGE", the hint if any, then "bpffwc: hint: try 'bpffwc --help'".
-// Returns 2.
+// A usage error: "bpffwc: error: MESSAGE", the hint if any, then "bpffwc: hint: try 'bpffwc --help'"
+// ('bpffwc SUB --help' inside a subcommand, see set_usage_subcommand). Returns 2.
 int report_usage(const std::string& message, const std::string& hint = {});
+
+// The subcommand being parsed or run ("" for the top level), so that every usage error points at
+// the --help that describes the options involved. main.cpp sets it once it knows; a process-wide
+// setting because bpffwc runs exactly one command per process.
+void set_usage_subcommand(std::string subcommand);
+
+// Something worth knowing that is not an error: "bpffwc: note: MESSAGE" on stderr.
+void report_note(const std::string& message);
 
 }  // namespace bpffwc
