@@ -35,8 +35,13 @@ Result<PinPath> split_pin_path(const std::string& path) {
   split.name = slash == std::string::npos ? path : path.substr(slash + 1);
   // bpffs refuses names with a dot (EPERM, "reserved for future extensions"); say so plainly
   // instead of letting it look like a privilege problem.
-  if (split.name.find('.') != std::string::npos)
-    return make_error(ErrorKind::Usage, "pin name " + loader::quoted(split.name) + " contains '.', which bpffs does not allow");
+  if (split.name.find('.') != std::string::npos) {
+    std::string suggestion = split.name;
+    for (char& c : suggestion)
+      if (c == '.') c = '-';
+    return make_error(ErrorKind::Usage, "pin name " + loader::quoted(split.name) + " contains '.', which bpffs does not allow",
+                      0, "use another character, e.g. " + loader::quoted(suggestion));
+  }
   return split;
 }
 

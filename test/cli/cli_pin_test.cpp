@@ -107,7 +107,9 @@ TEST_CASE("-o outside bpffs, into a missing directory or with a dotted name: not
 
   ProcessResult dotted = run_bpffwc({"-o", dir / "port.firewall", kF1});
   CHECK(dotted.exit_code == 2);
-  CHECK(dotted.err == "bpffwc: error: pin name 'port.firewall' contains '.', which bpffs does not allow\n");
+  CHECK(dotted.err ==
+        "bpffwc: error: pin name 'port.firewall' contains '.', which bpffs does not allow\n"
+        "bpffwc: hint: use another character, e.g. 'port-firewall'\n");
   CHECK(dir.entries().empty());
 }
 
