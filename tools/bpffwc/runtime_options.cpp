@@ -1,6 +1,7 @@
 #include "runtime_options.hpp"
 
 #include <cerrno>
+#include <optional>
 
 #include <bpffw/runtime.hpp>
 
@@ -8,13 +9,46 @@
 
 namespace bpffwc {
 
+CLI::Option* add_param_option(CLI::App& app, std::vector<std::string>& given, const std::string& description) {
+  return app.add_option("--param", given, description)->type_name("NAME[=VALUE]")->allow_extra_args(false);
+}
+
+int resolve_parameters(const std::vector<std::string>& given, const bpffw::Program* old_program,
+                       std::vector<bpffw::Parameter>& parameters) {
+  std::optional<std::vector<bpffw::Parameter>> old_values;  // read once, only if needed
+  for (const std::string& text : given) {
+    if (text.find('=') != std::string::npos) {
+      auto parameter = bpffw::parse_parameter_assignment(text);
+      if (!parameter) return report(parameter.error());
+      parameters.push_back(std::move(*parameter));
+      continue;
+    }
+    // NAME alone: its value in the program being replaced.
+    const std::string keep_hint = "give a value: --param " + text + "=VALUE";
+    if (old_program == nullptr)
+      return report_usage("parameter '" + text + "' has no value and there is no program being replaced to keep it from",
+                          keep_hint);
+    if (!old_values) {
+      auto read = bpffw::read_parameters(*old_program);
+      old_values = read ? std::move(*read) : std::vector<bpffw::Parameter>();
+    }
+    bool found = false;
+    for (const bpffw::Parameter& old : *old_values) {
+      if (old.name != text) continue;
+      parameters.push_back(old);
+      found = true;
+    }
+    if (!found) return report_usage("parameter '" + text + "' has no value: the program being replaced has no such parameter",
+                                    keep_hint);
+  }
+  return kExitSuccess;
+}
+
 void RuntimeOptions::define(CLI::App& app) {
-  app.add_option("--param", parameters_,
-                 "declare runtime parameter NAME, usable in EXPRESSION like a variable, with its initial VALUE; "
-                 "change it later with 'bpffwc set PIN NAME=VALUE'. Plain NAME keeps the current value of the "
-                 "program replaced with --force/--replace. Repeatable")
-      ->type_name("NAME[=VALUE]")
-      ->allow_extra_args(false);
+  add_param_option(app, parameters_,
+                   "declare runtime parameter NAME, usable in EXPRESSION like a variable, with its initial VALUE; "
+                   "change it later with 'bpffwc set PIN NAME=VALUE'. Plain NAME keeps the current value of the "
+                   "program replaced with --force/--replace. Repeatable");
   app.add_flag("--no-counters", no_counters_, "do not count passed and dropped packets (saves a map lookup per packet)");
 }
 
@@ -28,34 +62,7 @@ int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool for
       old_program_ = &*opened_old_;
     }
   }
-
-  std::optional<std::vector<bpffw::Parameter>> old_values;  // read once, only if needed
-  for (const std::string& text : parameters_) {
-    if (text.find('=') != std::string::npos) {
-      auto parameter = bpffw::parse_parameter_assignment(text);
-      if (!parameter) return report(parameter.error());
-      parse_options_.parameters.push_back(std::move(*parameter));
-      continue;
-    }
-    // NAME alone: its value in the program being replaced.
-    const std::string keep_hint = "give a value: --param " + text + "=VALUE";
-    if (old_program_ == nullptr)
-      return report_usage("parameter '" + text + "' has no value and there is no program being replaced to keep it from",
-                          keep_hint);
-    if (!old_values) {
-      auto read = bpffw::read_parameters(*old_program_);
-      old_values = read ? std::move(*read) : std::vector<bpffw::Parameter>();
-    }
-    bool found = false;
-    for (const bpffw::Parameter& old : *old_values) {
-      if (old.name != text) continue;
-      parse_options_.parameters.push_back(old);
-      found = true;
-    }
-    if (!found) return report_usage("parameter '" + text + "' has no value: the program being replaced has no such parameter",
-                                    keep_hint);
-  }
-  return kExitSuccess;
+  return resolve_parameters(parameters_, old_program_, parse_options_.parameters);
 }
 
 bpffw::CompileOptions RuntimeOptions::compile_options() const {

@@ -19,6 +19,16 @@
 
 namespace bpffwc {
 
+// --param NAME[=VALUE] on `app`, repeatable: the one definition the compile and test commands share.
+CLI::Option* add_param_option(CLI::App& app, std::vector<std::string>& given, const std::string& description);
+
+// The --param arguments as parameters, in order: NAME=VALUE as written (parse_parameter_assignment
+// in <bpffw/runtime.hpp>); a plain NAME takes its current value in `old_program`, which must exist
+// and have it. Names are checked where they are declared (Filter::parse). Returns kExitSuccess, or
+// the exit code of the reported error.
+int resolve_parameters(const std::vector<std::string>& given, const bpffw::Program* old_program,
+                       std::vector<bpffw::Parameter>& parameters);
+
 class RuntimeOptions {
  public:
   void define(CLI::App& app);

@@ -14,6 +14,7 @@
 #include "command.hpp"
 #include "diagnostics.hpp"
 #include "packet/packet_spec.hpp"
+#include "runtime_options.hpp"
 
 namespace bpffwc {
 
@@ -27,11 +28,16 @@ struct Judged {
 class TestCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("EXPRESSION", expression_, "the filter (put -- before one that starts with '-')");
+    app.add_option("EXPRESSION", expression_, "the filter (put -- before one that starts with '-')")->type_name("");
     app.add_option("-p,--packet", specs_,
                    "a packet in words, e.g. 'ipv4 udp dport=53', 'ipv6 hbh tcp sport=1 dport=80', "
                    "'ipv4 frag=185 udp', or hex:BYTES from the IP header on; repeat for more")
-        ->type_name("SPEC");
+        ->type_name("SPEC")
+        ->allow_extra_args(false);  // one SPEC per -p: the word after it is the EXPRESSION
+    add_param_option(app, parameter_args_,
+                     "declare runtime parameter NAME with VALUE, as for compiling: the kernel program and the "
+                     "interpreter both see VALUE. Repeatable")
+        ->type_name("NAME=VALUE");
     app.add_flag("--interpret", interpret_only_, "judge with the reference interpreter only (no root needed)");
   }
 
@@ -41,7 +47,12 @@ class TestCommand final : public Command {
       return report_usage("test needs at least one --packet SPEC",
                           "describe a packet with: " + std::string(bpffw::packet::packet_spec_words()));
 
-    auto filter = bpffw::Filter::parse(*expression_);
+    // The declared values are the program's initial parameter values (compiled into its map) and
+    // the interpreter's (Filter::parameters()), so both engines judge with the same values.
+    bpffw::ParseOptions parse_options;
+    if (int resolved = resolve_parameters(parameter_args_, nullptr, parse_options.parameters); resolved != kExitSuccess)
+      return resolved;
+    auto filter = bpffw::Filter::parse(*expression_, parse_options);
     if (!filter) return report(filter.error(), *expression_);
     std::vector<bpffw::packet::Packet> packets;
     for (const std::string& spec : specs_) {
@@ -107,6 +118,7 @@ class TestCommand final : public Command {
 
   std::optional<std::string> expression_;
   std::vector<std::string> specs_;
+  std::vector<std::string> parameter_args_;  // --param, as given
   bool interpret_only_ = false;
 };
 
