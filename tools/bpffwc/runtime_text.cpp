@@ -47,11 +47,22 @@ std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
-bool is_bpffs_pin(const std::string& argument) {
-  struct statfs fs {};
+bool is_bpffs_path(const std::string& argument) {
+  auto on_bpffs = [](const std::string& path) {
+    struct statfs fs {};
+    return ::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
+  };
   struct stat st {};
-  return ::statfs(argument.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC &&
-         ::stat(argument.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (::stat(argument.c_str(), &st) == 0) return on_bpffs(argument);
+  if (argument.empty() || argument[0] != '/') return false;
+  // Missing: the nearest existing ancestor says which file system the path would be on.
+  std::string ancestor = argument;
+  while (ancestor.size() > 1) {
+    std::size_t slash = ancestor.find_last_of('/', ancestor.size() - 2);
+    ancestor = slash == 0 ? "/" : ancestor.substr(0, slash);
+    if (::stat(ancestor.c_str(), &st) == 0) return on_bpffs(ancestor);
+  }
+  return false;
 }
 
 int show_pin(const std::string& pin) {

@@ -20,8 +20,10 @@ std::string parameters_text(const std::vector<bpffw::Parameter>& parameters);
 // A JSON string literal.
 std::string json_string(const std::string& text);
 
-// True when `argument` names a file on bpffs (a pin), so that `show` tells pins from cgroups.
-bool is_bpffs_pin(const std::string& argument);
+// True when `argument` is a path on bpffs, so that `show` tells pins from cgroups: an absolute path
+// whose nearest existing directory is on bpffs (a pin, whether it exists or not), or an existing
+// relative path on bpffs (a relative path that does not exist is a cgroup under the cgroup2 mount).
+bool is_bpffs_path(const std::string& argument);
 
 // bpffwc show PIN: the program's self-description. Returns the exit code.
 int show_pin(const std::string& pin);

@@ -1,5 +1,5 @@
 // bpffwc show [CGROUP|self]: the bpffw programs attached to a cgroup, per direction.
-// bpffwc show PIN (a file on bpffs): what the program says about itself (runtime_text.cpp).
+// bpffwc show PIN (a path on bpffs): what the program says about itself (runtime_text.cpp).
 //   /sys/fs/cgroup/system.slice/foo.service
 //   ingress  41  bpffw_filter
 //   egress   none (other tools' programs: 7 sd_fw_egress)
@@ -20,12 +20,14 @@ class ShowCommand final : public Command {
   void define(CLI::App& app) override {
     app.add_option("CGROUP", cgroup_,
                    "a cgroup v2 directory, a path relative to the cgroup2 mount, or self (the default); "
-                   "or a PIN on bpffs: its expression, parameters, counters and bpffw version");
+                   "or a PIN (any path on bpffs): its expression, parameters, counters and bpffw version")
+        ->type_name("");
   }
 
   int run() override {
-    // A pin on bpffs is a program to describe (runtime_text.hpp); anything else is a cgroup.
-    if (is_bpffs_pin(cgroup_)) return show_pin(cgroup_);
+    // A path on bpffs is a pin to describe (runtime_text.hpp), or to say is missing; anything else
+    // is a cgroup.
+    if (is_bpffs_path(cgroup_)) return show_pin(cgroup_);
     auto cgroup = bpffw::Cgroup::open(cgroup_);
     if (!cgroup) return report(cgroup.error());
     std::string out = cgroup->path() + "\n";
