@@ -1,5 +1,8 @@
 // bpffwc detach CGROUP|self -t DIR (PIN | --all): take bpffw programs off a cgroup.
 // The pin itself stays (systemd units may still name it); rm it to let the program go.
+// --all with nothing of ours attached succeeds (with a note): it is a cleanup step, e.g. a unit's
+// ExecStopPost=, and the state it asks for is already there. A PIN not attached there is an error:
+// the caller named a program and it was not where they said.
 #include <optional>
 #include <string>
 
@@ -16,8 +19,9 @@ class DetachCommand final : public Command {
  public:
   void define(CLI::App& app) override {
     app.add_option("CGROUP", cgroup_, "a cgroup v2 directory, a path relative to the cgroup2 mount, or self")
-        ->required();
-    app.add_option("PIN", pin_path_, "the pinned program to detach");
+        ->required()
+        ->type_name("");
+    app.add_option("PIN", pin_path_, "the pinned program to detach")->type_name("");
     app.add_option("-t,--type", direction_, "ingress or egress")->type_name("DIR");
     app.add_flag("--all", all_, "detach every bpffw program in that direction (never another tool's)");
   }
@@ -33,6 +37,15 @@ class DetachCommand final : public Command {
     auto cgroup = bpffw::Cgroup::open(cgroup_);
     if (!cgroup) return report(cgroup.error());
     if (all_) {
+      auto attached = bpffw::attached_programs(*cgroup, *direction);
+      if (!attached) return report(attached.error());
+      bool any_ours = false;
+      for (const bpffw::AttachedProgram& program : *attached) any_ours = any_ours || program.is_bpffw;
+      if (!any_ours) {
+        report_note("no bpffw program was attached to " + cgroup->path() + " " + bpffw::to_string(*direction) +
+                    "; nothing to detach");
+        return kExitSuccess;
+      }
       auto detached = bpffw::detach_all_bpffw(*cgroup, *direction);
       if (!detached) return report(detached.error());
       return kExitSuccess;
