@@ -16,7 +16,7 @@ void AttachOptions::define(CLI::App& app) {
       ->type_name("PIN");
 }
 
-int AttachOptions::check_usage(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
+int AttachOptions::check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
   if (!cgroup_) return report_usage(direction_ ? "-t only applies to --attach" : "--replace only applies to --attach",
                                     "bpffwc --attach CGROUP -t ingress|egress EXPRESSION");
   if (!direction_)
@@ -25,7 +25,10 @@ int AttachOptions::check_usage(const std::optional<std::string>& pin_path, bool 
   if (replace_pin_ && pin_path)
     return report_usage("--replace PIN already names the pin; drop -o", "bpffwc --attach CGROUP -t DIR --replace PIN EXPRESSION");
   if (replace_pin_ && force) return report_usage("--force only applies to -o PIN; --replace always replaces the pin");
+  return kExitSuccess;
+}
 
+int AttachOptions::prepare() {
   auto direction = bpffw::parse_direction(*direction_);
   if (!direction) return report_usage(direction.error().message, direction.error().hint);
   parsed_direction_ = *direction;

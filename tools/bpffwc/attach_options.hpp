@@ -24,9 +24,13 @@ class AttachOptions {
   // parameters carry over to the new one, runtime_options.hpp).
   const bpffw::Program* replaced_program() const { return replaced_ ? &*replaced_ : nullptr; }
 
-  // Checks the combination with the compile command's options and opens the cgroup, before
-  // anything is compiled or loaded. Returns kExitSuccess, or the exit code of the reported error.
-  int check_usage(const std::optional<std::string>& pin_path, bool force, bool emit_or_check);
+  // Checks the combination of --attach, -t, --replace with the compile command's options. Returns
+  // kExitSuccess, or the exit code of the reported error.
+  int check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check);
+
+  // After check_combination: parses -t, opens the cgroup and the --replace program, before anything
+  // is compiled or loaded. Returns kExitSuccess, or the exit code of the reported error.
+  int prepare();
 
   // With the program loaded: attach it (and pin it at pin_path if given), or swap it in for the
   // program pinned at --replace PIN. Any failure undoes what was done.

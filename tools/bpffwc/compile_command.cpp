@@ -57,10 +57,13 @@ class CompileCommand final : public Command {
  public:
   void define(CLI::App& app) override {
     app.add_option("EXPRESSION", expression_,
-                   "the filter, e.g. 'tcp && dst_port == 80' (put -- before one that starts with '-')");
+                   "the filter, e.g. 'tcp && dst_port == 80' (put -- before one that starts with '-')")
+        ->type_name("");  // the name says it: no CLI11 "TEXT"
     app.add_option("-o,--pin", pin_path_, "compile, load and pin the program at PIN on bpffs (needs root)")
         ->type_name("PIN");
-    app.add_flag("--force", force_, "with -o: replace an existing pin atomically");
+    app.add_flag("--force", force_,
+                 "with -o: replace an existing pin atomically. A program attached to a cgroup stays attached, "
+                 "unpinned; to swap an attached program use --attach CGROUP -t DIR --replace PIN");
     app.add_option("--emit", emit_, "print a stage instead of loading: ast, llvm, asm or obj (no root needed)")
         ->type_name("KIND");
     app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")
@@ -93,12 +96,18 @@ class CompileCommand final : public Command {
   }
 
  private:
+  // Every option must do something: one that would be ignored in this combination is a usage error,
+  // with --attach as without it (test/e2e/bad_input_test.cpp has the table).
   int check_usage() {
     int modes = (pin_path_ ? 1 : 0) + (emit_ ? 1 : 0) + (check_ ? 1 : 0);
     if (!expression_) return report_usage("missing EXPRESSION");
-    if (attach_.requested()) return attach_.check_usage(pin_path_, force_, emit_ || check_);
-    if (modes == 0) return report_usage("nothing to do: give -o PIN, --emit KIND or --check");
-    if (modes > 1) return report_usage("-o, --emit and --check cannot be combined; give one of them");
+    if (attach_.requested()) {
+      if (int usage = attach_.check_combination(pin_path_, force_, emit_ || check_); usage != kExitSuccess)
+        return usage;
+    } else {
+      if (modes == 0) return report_usage("nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check");
+      if (modes > 1) return report_usage("-o, --emit and --check cannot be combined; give one of them");
+    }
     if (force_ && !pin_path_) return report_usage("--force only applies to -o PIN");
     if (output_ && !emit_) return report_usage("-O FILE only applies to --emit");
     if (emit_) {
@@ -108,7 +117,7 @@ class CompileCommand final : public Command {
         return report_usage("refusing to write a binary object to a terminal",
                             "redirect standard output, or give -O FILE");
     }
-    return kExitSuccess;
+    return attach_.requested() ? attach_.prepare() : kExitSuccess;
   }
 
   int emit(const bpffw::Filter& filter) {
