@@ -80,7 +80,7 @@ _bpffwc() {
   fi
   COMPREPLY=()
 
-  # The subcommand, if any, and the positionals typed after it (option values skipped).
+  # The subcommand, if any (the first word), and the positionals typed after it (option values skipped).
   local subcommand= positionals=() i word double_dash=
   for ((i = 1; i < cword; i++)); do
     word=${words[i]}
@@ -92,7 +92,8 @@ _bpffwc() {
       ((i++))
     elif [[ $word == -* ]]; then
       :
-    elif [[ -z $subcommand && ${#positionals[@]} -eq 0 && " $_bpffwc_subcommands " == *" $word "* ]]; then
+    elif ((i == 1)) && [[ " $_bpffwc_subcommands " == *" $word "* ]]; then
+      # a subcommand is only ever the first word (elsewhere such a word is an expression)
       subcommand=$word
     else
       positionals+=("$word")
@@ -139,7 +140,7 @@ _bpffwc() {
       fi
       ;;
     test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --interpret -h --help --" -- "$cur"))
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --param --interpret -h --help --" -- "$cur"))
       ;;
     stats | watch)
       [[ $subcommand == stats ]] && options="--json -h --help" || options="--interval --count -h --help"

@@ -21,6 +21,7 @@ class Command {
 struct CommandEntry {
   const char* name;     // "" for the top-level command (bpffwc [OPTIONS] EXPRESSION)
   const char* summary;  // one line for --help
+  const char* footer;   // the end of its own --help: a few examples
   std::unique_ptr<Command> (*make)();
 };
 

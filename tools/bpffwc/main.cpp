@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -14,16 +15,41 @@
 namespace bpffwc {
 namespace {
 
-// Every command of bpffwc. Later: attach/detach/show, test, stats, set, watch — each one a file
-// with a make_*_command() and a line here.
+// Every command of bpffwc: the top-level compile command (which also does --attach) and one line
+// per subcommand, each implemented in <name>_command.cpp by its make_*_command() (command.hpp).
 const CommandEntry kCommands[] = {
-    {"", "compile EXPRESSION and pin it (-o), print a stage (--emit) or check it (--check)", &make_compile_command},
-    {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup", &make_detach_command},
-    {"show", "list the bpffw programs attached to a cgroup; for a PIN: its expression, parameters, counters", &make_show_command},
-    {"test", "judge packets described in words (--packet SPEC) with EXPRESSION: a dry run", &make_test_command},
-    {"stats", "print the packet counters of a pinned program (--json for a machine)", &make_stats_command},
-    {"set", "change runtime parameters of a pinned program in place: set PIN NAME=VALUE...", &make_set_command},
-    {"watch", "live view of a pinned program's counters, rates per second and parameters", &make_watch_command},
+    {"", "compile EXPRESSION and pin it (-o), attach it (--attach), print a stage (--emit) or check it (--check)",
+     nullptr, &make_compile_command},
+    {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup",
+     "Examples:\n"
+     "  bpffwc detach system.slice/web.service -t ingress /sys/fs/bpf/web\n"
+     "  bpffwc detach self -t egress --all    (exit 0 when none is attached)\n"
+     "\n"
+     "The pin stays; rm it to let the program go.",
+     &make_detach_command},
+    {"show", "list the bpffw programs attached to a cgroup; for a PIN: its expression, parameters, counters",
+     "Examples:\n"
+     "  bpffwc show system.slice/web.service\n"
+     "  bpffwc show /sys/fs/bpf/mtu",
+     &make_show_command},
+    {"test", "judge packets described in words (--packet SPEC) with EXPRESSION: a dry run",
+     "Examples:\n"
+     "  bpffwc test 'udp && dst_port == 53' -p 'ipv4 udp dport=53' -p 'ipv6 tcp dport=53'\n"
+     "  bpffwc test --param mtu=576 -p 'ipv4 udp len=1000' 'len <= mtu'\n"
+     "  bpffwc test -p arp -- '-1 < len'",
+     &make_test_command},
+    {"stats", "print the packet counters of a pinned program (--json for a machine)",
+     "Example:\n"
+     "  bpffwc stats --json /sys/fs/bpf/mtu",
+     &make_stats_command},
+    {"set", "change runtime parameters of a pinned program in place: set PIN NAME=VALUE...",
+     "Example:\n"
+     "  bpffwc set /sys/fs/bpf/mtu mtu=576",
+     &make_set_command},
+    {"watch", "live view of a pinned program's counters, rates per second and parameters",
+     "Example:\n"
+     "  bpffwc watch --interval 0.5 /sys/fs/bpf/mtu",
+     &make_watch_command},
 };
 
 constexpr const char* kDescription =
@@ -53,23 +79,44 @@ std::string lowercase_start(std::string message) {
   return message;
 }
 
-// An argument such as "-1 < len" or "-(tcp)" is an expression, not an option: say how to pass it.
-std::string hint_for_extras(const std::vector<std::string>& args) {
+// An argument such as "-1 < len" or "-(tcp)" is an expression, not an option: say how to pass it
+// to the command that takes expressions, the top level ("") or test.
+std::string hint_for_extras(const std::vector<std::string>& args, const std::string& subcommand) {
+  if (!subcommand.empty() && subcommand != "test") return {};
   for (const std::string& arg : args) {
     if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-') continue;
     bool looks_like_expression = std::isdigit(static_cast<unsigned char>(arg[1])) ||
                                  arg.find_first_of(" ()!~&|<>=") != std::string::npos;
-    if (looks_like_expression) return "put '--' after the options, before an expression that starts with '-': bpffwc --check -- '" +
-             arg + "'";
+    if (!looks_like_expression) continue;
+    std::string example = subcommand.empty() ? "bpffwc --check -- '" : "bpffwc test -p SPEC -- '";
+    return "put '--' after the options, before an expression that starts with '-': " + example + arg + "'";
   }
   return {};
 }
 
+// CLI11 would write "bpffwc [OPTIONS] [EXPRESSION] [SUBCOMMAND]", but a subcommand comes first.
+class UsageFormatter final : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    if (app->get_parent() != nullptr) return CLI::Formatter::make_usage(app, std::move(name));
+    return "Usage: " + name + " [OPTIONS] EXPRESSION\n       " + name + " SUBCOMMAND [OPTIONS] [ARGS]\n";
+  }
+};
+
+bool is_subcommand_name(const std::string& arg) {
+  for (const CommandEntry& entry : kCommands)
+    if (*entry.name && arg == entry.name) return true;
+  return false;
+}
+
 int run(int argc, char** argv) {
   CLI::App app(kDescription, kProgram);
-  app.footer(kFooter);
   app.set_version_flag("--version", version_text(), "print the version of bpffwc, LLVM and libbpf");
   app.set_help_flag("-h,--help", "print this help");
+  app.formatter(std::make_shared<UsageFormatter>());
+  // At most one subcommand, so that inside one a word spelled like another is an argument
+  // ('bpffwc test --param set=1 -p arp set').
+  app.require_subcommand(0, 1);
 
   struct Registered {
     CLI::App* app;
@@ -78,11 +125,21 @@ int run(int argc, char** argv) {
   std::vector<Registered> registered;
   for (const CommandEntry& entry : kCommands) {
     CLI::App* target = *entry.name ? app.add_subcommand(entry.name, entry.summary) : &app;
+    if (target != &app) target->footer(entry.footer);
     registered.push_back({target, entry.make()});
     registered.back().command->define(*target);
   }
+  // Set after the subcommands exist: CLI11 copies a parent's footer into every later subcommand.
+  app.footer(kFooter);
 
+  // A subcommand is its name as the first argument. Anywhere else the word is the compile
+  // command's expression: 'bpffwc --check --param test=1 test' checks the expression 'test'.
   std::vector<std::string> raw_args(argv + 1, argv + argc);
+  bool help_first = !raw_args.empty() && (raw_args[0] == "-h" || raw_args[0] == "--help");
+  if (!raw_args.empty() && !help_first && !is_subcommand_name(raw_args[0]))
+    for (Registered& command : registered)
+      if (command.app != &app) command.app->disabled();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -92,12 +149,19 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report_usage(lowercase_start(e.what()), hint_for_extras(raw_args));
+    std::string subcommand;
+    for (const Registered& command : registered)
+      if (command.app != &app && command.app->parsed()) subcommand = command.app->get_name();
+    set_usage_subcommand(subcommand);
+    return report_usage(lowercase_start(e.what()), hint_for_extras(raw_args, subcommand));
   }
 
-  // A subcommand that was used runs; otherwise the top-level (compile) command.
-  for (auto it = registered.rbegin(); it != registered.rend(); ++it)
-    if (it->app != &app && it->app->parsed()) return it->command->run();
+  // The subcommand that was used runs; otherwise the top-level (compile) command.
+  for (const Registered& command : registered) {
+    if (command.app == &app || !command.app->parsed()) continue;
+    set_usage_subcommand(command.app->get_name());
+    return command.command->run();
+  }
   return registered.front().command->run();
 }
 

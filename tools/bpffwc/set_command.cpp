@@ -14,7 +14,7 @@ namespace {
 class SetCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("PIN", pin_, "a program pinned by bpffwc -o ... --param NAME=VALUE")->required();
+    app.add_option("PIN", pin_, "a program pinned by bpffwc -o ... --param NAME=VALUE")->required()->type_name("");
     app.add_option("ASSIGNMENT", assignments_, "NAME=VALUE, one or more")->required()->type_name("NAME=VALUE");
   }
 

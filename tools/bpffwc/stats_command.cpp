@@ -14,7 +14,7 @@ namespace {
 class StatsCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required();
+    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required()->type_name("");
     app.add_flag("--json", json_,
                  "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes");
   }

@@ -29,12 +29,16 @@ std::string rate(std::uint64_t now, std::uint64_t before, double seconds, const 
 class WatchCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required();
-    app.add_option("--interval", interval_, "seconds between samples (default 1)")->check(CLI::Range(0.01, 3600.0));
-    app.add_option("--count", count_, "stop after N samples (default: run until interrupted)");
+    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required()->type_name("");
+    // The range is checked in run(): CLI11's Range would print it as "0.010000 to 3600.000000".
+    app.add_option("--interval", interval_, "seconds between samples, from 0.01 to 3600 (default 1)")
+        ->type_name("SECONDS");
+    app.add_option("--count", count_, "stop after N samples (default: run until interrupted)")->type_name("N");
   }
 
   int run() override {
+    if (!(interval_ >= 0.01 && interval_ <= 3600))
+      return report_usage("--interval must be between 0.01 and 3600 seconds, not " + interval_text());
     auto program = bpffw::Program::open_pinned(pin_);
     if (!program) return report(program.error());
     auto metadata = bpffw::read_metadata(*program);
@@ -76,6 +80,13 @@ class WatchCommand final : public Command {
   }
 
  private:
+  // As given, for the error message.
+  std::string interval_text() const {
+    char text[64];
+    std::snprintf(text, sizeof text, "%g", interval_);
+    return text;
+  }
+
   std::string pin_;
   double interval_ = 1.0;
   unsigned count_ = 0;
