@@ -117,7 +117,7 @@ TEST_CASE("usage errors: exit 2, one line, and a pointer to --help") {
   const Usage cases[] = {
       {{}, "bpffwc: error: missing EXPRESSION\n" + help},
       {{"--check"}, "bpffwc: error: missing EXPRESSION\n" + help},
-      {{"tcp"}, "bpffwc: error: nothing to do: give -o PIN, --emit KIND or --check\n" + help},
+      {{"tcp"}, "bpffwc: error: nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check\n" + help},
       {{"--bogus", "tcp"}, "bpffwc: error: the following argument was not expected: --bogus\n" + help},
       {{"--emit", "bogus", "tcp"}, "bpffwc: error: unknown --emit kind 'bogus'; expected ast, llvm, asm or obj\n" + help},
       {{"--emit"}, "bpffwc: error: --emit: 1 required KIND missing\n" + help},

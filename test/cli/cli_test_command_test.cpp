@@ -1,6 +1,7 @@
 // bpffwc test EXPRESSION --packet SPEC...: verdicts in the kernel, or by the interpreter when not
 // privileged, saying which; bad specs are usage errors.
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -70,7 +71,7 @@ TEST_CASE("bpffwc test: bad specs and missing arguments are usage errors, bad ex
   CHECK(no_expression.err ==
         "bpffwc: error: test needs an EXPRESSION\n"
         "bpffwc: hint: bpffwc test EXPRESSION --packet SPEC\n"
-        "bpffwc: hint: try 'bpffwc --help'\n");
+        "bpffwc: hint: try 'bpffwc test --help'\n");
 
   ProcessResult bad_expression = run_bpffwc({"test", "dst_prot == 53", "-p", "ipv4 udp"});
   CHECK(bad_expression.exit_code == 1);
@@ -78,4 +79,67 @@ TEST_CASE("bpffwc test: bad specs and missing arguments are usage errors, bad ex
         "bpffwc: error: 1:1: unknown variable 'dst_prot' (did you mean 'dst_port'?)\n"
         "  dst_prot == 53\n"
         "  ^~~~~~~~\n");
+}
+
+TEST_CASE("bpffwc test --param: the kernel program and the interpreter judge with the given value") {
+  require_root_and_bpffs();
+  const std::vector<std::string> packets = {"-p", "ipv4 udp len=100", "-p", "ipv4 udp len=600"};
+  for (const std::string mtu : {"576", "1500", "50"}) {
+    CAPTURE(mtu);
+    std::vector<std::string> args = {"test", "--param", "mtu=" + mtu};
+    args.insert(args.end(), packets.begin(), packets.end());
+    args.push_back("len <= mtu");
+    const bool small_passes = mtu != "50";
+    const bool large_passes = mtu == "1500";
+    const std::string verdicts = std::string(small_passes ? "pass" : "drop") + "  ipv4 udp 12345 -> 80, 100 bytes\n" +
+                                 (large_passes ? "pass" : "drop") + "  ipv4 udp 12345 -> 80, 600 bytes\n";
+    // In the kernel (cross-checked against the interpreter, which exits 3 on any disagreement).
+    ProcessResult kernel = run_bpffwc(args);
+    CHECK(kernel.exit_code == 0);
+    CHECK(kernel.err.empty());
+    CHECK(kernel.out == verdicts + "judged in the kernel with BPF_PROG_TEST_RUN\n");
+    // By the interpreter alone, unprivileged.
+    ProcessResult interpreted = run_bpffwc(args, ProcessOptions{.as_nobody = true});
+    CHECK(interpreted.exit_code == 0);
+    CHECK(interpreted.out.rfind(verdicts, 0) == 0);
+  }
+  // Several parameters, in hex and negative.
+  ProcessResult several = run_bpffwc({"test", "--param", "low=-0x1", "--param", "port=0x35", "-p", "ipv4 udp dport=53",
+                                      "-p", "ipv4 udp dport=54", "low < 0 && dst_port == port"});
+  CHECK(several.exit_code == 0);
+  CHECK(several.out.rfind("pass  ipv4 udp 12345 -> 53, 28 bytes\ndrop  ipv4 udp 12345 -> 54, 28 bytes\n", 0) == 0);
+}
+
+TEST_CASE("bpffwc test --param is checked as the compile command's --param: same errors") {
+  struct Bad {
+    std::string param;
+    std::string expression;
+    int exit_code;
+  };
+  const Bad cases[] = {
+      {"mtu=15x0", "len <= mtu", 2},              // a bad value
+      {"mtu=99999999999999999999", "len <= mtu", 2},  // out of range
+      {"tcp=1", "tcp", 2},                        // a built-in name
+      {"1mtu=5", "len", 2},                       // not an identifier
+      {"mtu", "len <= mtu", 2},                   // no value, and nothing being replaced to keep it from
+  };
+  for (const Bad& bad : cases) {
+    CAPTURE(bad.param);
+    ProcessResult tested = run_bpffwc({"test", "--interpret", "--param", bad.param, "-p", "ipv4 udp", bad.expression});
+    ProcessResult compiled = run_bpffwc({"--check", "--param", bad.param, bad.expression});
+    CHECK(tested.exit_code == bad.exit_code);
+    CHECK(compiled.exit_code == bad.exit_code);
+    CHECK(tested.out.empty());
+    CHECK(tested.err.rfind("bpffwc: error: ", 0) == 0);
+    // Word for word the same, but for the --help each points at (usage errors end with it).
+    auto without_help_line = [](std::string text) {
+      auto at = text.find("bpffwc: hint: try 'bpffwc");
+      return at == std::string::npos ? text : text.substr(0, at);
+    };
+    CHECK(without_help_line(tested.err) == without_help_line(compiled.err));
+  }
+  // A parameter the expression uses but that is not declared is an unknown variable, as before.
+  ProcessResult undeclared = run_bpffwc({"test", "--interpret", "-p", "ipv4 udp", "len <= mtu"});
+  CHECK(undeclared.exit_code == 1);
+  CHECK(undeclared.err.rfind("bpffwc: error: 1:8: unknown variable 'mtu'", 0) == 0);
 }

@@ -117,6 +117,74 @@ TEST_CASE("--attach to a missing cgroup, a cgroup v1 directory, a regular file, 
   expect_refused({"show", missing}, 2, "cgroup '" + missing + "' does not exist", cgroup.path(), pins);
 }
 
+TEST_CASE("show of a path on bpffs is about the pin, whether it exists or not") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string missing = pins.file("nope");
+  expect_refused({"show", missing}, 3, "no pinned program at '" + missing + "'", cgroup.path(), pins);
+  const RunResult shown = run_bpffwc({"show", missing});
+  CHECK(shown.err.find("cgroup") == std::string::npos);
+  CHECK(shown.err.find("bpffwc: hint: pin one with: bpffwc -o " + missing + " EXPRESSION\n") != std::string::npos);
+  // In a directory that does not exist either, and the pin directory itself.
+  const std::string deeper = pins.file("no-dir/nope");
+  expect_refused({"show", deeper}, 3, "no pinned program at '" + deeper + "'", cgroup.path(), pins);
+  expect_refused({"show", pins.path()}, 2, "'" + pins.path() + "' is a directory, not a pinned program", cgroup.path(),
+                 pins);
+}
+
+TEST_CASE("every option the compile command would ignore is a usage error, with --attach as without") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("filter");
+  const std::string& cg = cgroup.path();
+  const std::string out = "/tmp/bpffw-e2e-never-written-" + std::to_string(::getpid());
+  struct Combination {
+    std::vector<std::string> options;  // before the expression 'icmp'
+    std::string error;
+  };
+  const Combination table[] = {
+      // --force needs -o PIN to replace.
+      {{"--force", "--check"}, "--force only applies to -o PIN"},
+      {{"--force", "--emit", "asm"}, "--force only applies to -o PIN"},
+      {{"--attach", cg, "-t", "egress", "--force"}, "--force only applies to -o PIN"},
+      {{"--attach", cg, "-t", "egress", "--replace", pin, "--force"},
+       "--force only applies to -o PIN; --replace always replaces the pin"},
+      // -O FILE needs --emit to write.
+      {{"-O", out, "--check"}, "-O FILE only applies to --emit"},
+      {{"-O", out, "-o", pin}, "-O FILE only applies to --emit"},
+      {{"--attach", cg, "-t", "egress", "-O", out}, "-O FILE only applies to --emit"},
+      {{"--attach", cg, "-t", "egress", "-o", pin, "-O", out}, "-O FILE only applies to --emit"},
+      {{"--attach", cg, "-t", "egress", "--replace", pin, "-O", out}, "-O FILE only applies to --emit"},
+      // -t and --replace need --attach.
+      {{"-t", "egress", "-o", pin}, "-t only applies to --attach"},
+      {{"-t", "ingress", "--check"}, "-t only applies to --attach"},
+      {{"--replace", pin, "-o", pin}, "--replace only applies to --attach"},
+      {{"--replace", pin, "--emit", "asm"}, "--replace only applies to --attach"},
+      // --attach loads: nothing to emit or check.
+      {{"--attach", cg, "-t", "egress", "--emit", "asm"}, "--attach cannot be combined with --emit or --check"},
+      {{"--attach", cg, "-t", "egress", "--emit", "obj", "-O", out},
+       "--attach cannot be combined with --emit or --check"},
+      {{"--attach", cg, "-t", "egress", "--check"}, "--attach cannot be combined with --emit or --check"},
+      {{"--attach", cg, "-t", "egress", "-o", pin, "--check"}, "--attach cannot be combined with --emit or --check"},
+      {{"--attach", cg, "-t", "egress", "--replace", pin, "-o", pin}, "--replace PIN already names the pin; drop -o"},
+      {{"--attach", cg}, "--attach needs a direction: -t ingress or -t egress"},
+      // Without --attach, one of -o, --emit, --check.
+      {{}, "nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check"},
+      {{"--param", "x=1", "--no-counters"}, "nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check"},
+      {{"-o", pin, "--check"}, "-o, --emit and --check cannot be combined; give one of them"},
+      {{"-o", pin, "--emit", "asm"}, "-o, --emit and --check cannot be combined; give one of them"},
+      {{"--emit", "asm", "--check"}, "-o, --emit and --check cannot be combined; give one of them"},
+  };
+  for (const Combination& combination : table) {
+    std::vector<std::string> args = combination.options;
+    args.push_back("icmp");
+    expect_refused(args, 2, combination.error, cg, pins);
+    CHECK(::access(out.c_str(), F_OK) != 0);
+  }
+}
+
 TEST_CASE("a missing or unknown -t, and option combinations that make no sense") {
   bpffw::test::ensure_bpffs();
   ScratchCgroup cgroup;
@@ -149,7 +217,7 @@ TEST_CASE("an invalid expression with --attach attaches nothing (exit 1)") {
                  "1:1: unknown variable 'dst_prot' (did you mean 'dst_port'?)", cgroup.path(), pins);
 }
 
-TEST_CASE("detaching what is not attached") {
+TEST_CASE("detaching a pinned program that is not attached is an error") {
   bpffw::test::ensure_bpffs();
   ScratchCgroup cgroup;
   bpffw::test::ScopedPinDir pins;
@@ -161,8 +229,6 @@ TEST_CASE("detaching what is not attached") {
   expect_refused({"detach", cgroup.path(), "-t", "egress", pin}, 2,
                  "program " + std::to_string(id) + " is not attached to " + cgroup.path() + " egress", cgroup.path(),
                  pins);
-  expect_refused({"detach", cgroup.path(), "-t", "ingress", "--all"}, 2,
-                 "no bpffw program is attached to " + cgroup.path() + " ingress", cgroup.path(), pins);
   expect_refused({"detach", cgroup.path(), "-t", "egress", pins.file("none")}, 3,
                  "no pinned program at '" + pins.file("none") + "'", cgroup.path(), pins);
   // --replace of a pin whose program is not attached here: nothing swapped, the pin untouched.
@@ -170,6 +236,42 @@ TEST_CASE("detaching what is not attached") {
                  "the program to replace (id " + std::to_string(id) + ") is not attached to " + cgroup.path() +
                      " egress",
                  cgroup.path(), pins);
+}
+
+TEST_CASE("detach --all with no bpffw program attached: exit 0 and a note, nothing changed") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  // Another tool's program stays where it is and does not count as ours.
+  const int other = load_other_tools_program();
+  const int cgroup_fd = ::open(cgroup.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(cgroup_fd >= 0);
+  REQUIRE(bpf_prog_attach(other, cgroup_fd, BPF_CGROUP_INET_INGRESS, BPF_F_ALLOW_MULTI) == 0);
+  for (const char* direction : {"ingress", "egress"}) {
+    CAPTURE(direction);
+    const State before = snapshot(cgroup.path(), pins);
+    for (int again = 0; again < 2; ++again) {  // idempotent: the second run says the same
+      const RunResult result = run_bpffwc({"detach", cgroup.path(), "-t", direction, "--all"});
+      INFO(describe(result));
+      CHECK(result.exit_code == 0);
+      CHECK(result.out.empty());
+      CHECK(result.err == "bpffwc: note: no bpffw program was attached to " + cgroup.path() + " " + direction +
+                              "; nothing to detach\n");
+      CHECK(snapshot(cgroup.path(), pins) == before);
+    }
+  }
+  // After a real detach --all, a second one is a no-op too.
+  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "icmp"});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  auto first = run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"});
+  CHECK(first.exit_code == 0);
+  CHECK(first.err.empty());
+  auto second = run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"});
+  CHECK(second.exit_code == 0);
+  CHECK(second.err.find("no bpffw program was attached") != std::string::npos);
+  REQUIRE(bpf_prog_detach2(other, cgroup_fd, BPF_CGROUP_INET_INGRESS) == 0);
+  ::close(cgroup_fd);
+  ::close(other);
 }
 
 TEST_CASE("an existing pin without --force: the program attached for it is detached again") {
