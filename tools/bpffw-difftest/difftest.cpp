@@ -81,7 +81,8 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
       stats.pairs += batch;
       stats.mismatches += batch;
       if (reports++ < options.max_reports) {
-        out("filter #" + std::to_string(filter_index) + " does not compile or load: " + loaded.error().message);
+        const char* stage = loaded.error().kind == ErrorKind::InvalidExpression ? "parse or compile" : "load";
+        out("filter #" + std::to_string(filter_index) + " does not " + stage + ": " + loaded.error().message);
         if (!loaded.error().verifier_log.empty()) out("  verifier: " + first_line(loaded.error().verifier_log));
         out("  filter: " + text);
       }
