@@ -3,9 +3,10 @@
 //
 // Headers outside the linear data: BPF_PROG_TEST_RUN builds a linear skb for cgroup_skb programs
 // (the non-linear mode of newer kernels, ctx->data_end, is for tc programs only), so these rows
-// cannot put a header in a fragment. The generated code reads every header with
-// bpf_skb_load_bytes(), which reads linear and paged data alike; the large packets below (up to
-// 3000 bytes) and the end-to-end tests with real traffic cover the rest.
+// cannot put a header in a fragment. The generated code reads a header in place when it lies in
+// the linear data and with bpf_skb_load_bytes() otherwise, which reads linear and paged data alike
+// (and is what runs for every truncated packet below); the large packets below (up to 3000 bytes)
+// and the end-to-end tests with real traffic cover the rest.
 #include <doctest/doctest.h>
 
 #include "verdict_table.hpp"
