@@ -11,7 +11,6 @@
 #include <llvm/IR/PassManager.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Target/TargetMachine.h>
-#include <llvm/Transforms/InstCombine/InstCombine.h>
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Utils/Mem2Reg.h>
@@ -19,19 +18,8 @@
 namespace bpffw::codegen {
 namespace {
 
-// InstCombine shortens F1 by a tenth (verifier: 5,400 instead of 7,650 processed) but costs
-// ~0.35 ms per 1,000 IR instructions and more on huge CFGs (0.7 s for a 2,000-term chain): beyond
-// this size it is skipped.
-constexpr unsigned kInstCombineMaxInstructions = 3000;
-
 // The IPv6 extension-header walk runs its body up to 9 times (8 headers and the check that ends it).
 constexpr std::size_t kMaxLoopTrips = 9;
-
-unsigned instruction_count(const llvm::Module& module) {
-  unsigned count = 0;
-  for (const llvm::Function& function : module) count += function.getInstructionCount();
-  return count;
-}
 
 }  // namespace
 
@@ -53,7 +41,6 @@ void optimize_module(llvm::Module& module, llvm::TargetMachine& target, unsigned
   } else {
     passes.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
     passes.addPass(llvm::EarlyCSEPass());
-    if (instruction_count(module) <= kInstCombineMaxInstructions) passes.addPass(llvm::InstCombinePass());
   }
   llvm::ModulePassManager module_passes;
   module_passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(passes)));

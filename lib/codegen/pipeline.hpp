@@ -4,7 +4,9 @@
 // lowering already emits short-circuit branches, set trees and the block order the backend keeps,
 // so what is left to do is register promotion and local redundancy:
 //   -O0:     mem2reg (the prologue's stack slots; BPF has 512 bytes of stack);
-//   -O1..3:  SROA, EarlyCSE, and InstCombine while the module is small enough for it to be cheap.
+//   -O1..3:  SROA and EarlyCSE. InstCombine no longer pays: with the prologue's explicit control
+//            flow it made F1 larger (1,712 against 1,672 B xlated; 1,825 against 1,743 verified)
+//            and cost 0.5 ms of a 4.9 ms compile; on 2,000-term chains it took 0.7 s.
 // Also: the verifier's limit on conditional branches in a row, checked on the optimized IR.
 #pragma once
 

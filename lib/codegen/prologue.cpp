@@ -239,11 +239,13 @@ void PrologueEmitter::emit_ipv4(llvm::BasicBlock* in_place, llvm::BasicBlock* do
   llvm::Value* version_ihl = byte(0);
   llvm::Value* fragment_offset = b_.CreateAnd(be16(6), constant(0x1fff));
   llvm::Value* protocol = byte(9);
-  require(b_.CreateICmpEQ(b_.CreateLShr(version_ihl, 4), constant(4)), "ipv4_version_ok");
   llvm::Value* ihl = b_.CreateAnd(version_ihl, constant(0xf));
-  require(b_.CreateICmpUGE(ihl, constant(5)), "ipv4_ihl_ok");
   llvm::Value* header_size = b_.CreateShl(ihl, 2);
-  require(b_.CreateICmpULE(header_size, len_), "ipv4_header_ok");
+  // One IR block for the three checks (the backend's cost grows with blocks, not compares).
+  require(b_.CreateAnd(b_.CreateAnd(b_.CreateICmpEQ(b_.CreateLShr(version_ihl, 4), constant(4)),
+                                    b_.CreateICmpUGE(ihl, constant(5))),
+                       b_.CreateICmpULE(header_size, len_)),
+          "ipv4_well_formed");
   put(is_ipv4_, constant(1));
   put(protocol_, protocol);
   // A non-first fragment carries no transport header: no length check, ports stay 0.
@@ -255,8 +257,9 @@ void PrologueEmitter::emit_ipv6(llvm::BasicBlock* in_place, llvm::BasicBlock* do
   // version at 0 (high nibble), next header at 6; the fixed header is 40 bytes.
   load_bytes(constant(0), 8, {0, 6}, "ipv6_loaded");
   llvm::Value* next = byte(6);
-  require(b_.CreateICmpUGE(len_, constant(kIpv6HeaderSize)), "ipv6_length_ok");
-  require(b_.CreateICmpEQ(b_.CreateLShr(byte(0), 4), constant(6)), "ipv6_version_ok");
+  require(b_.CreateAnd(b_.CreateICmpUGE(len_, constant(kIpv6HeaderSize)),
+                       b_.CreateICmpEQ(b_.CreateLShr(byte(0), 4), constant(6))),
+          "ipv6_well_formed");
   put(is_ipv6_, constant(1));
   put(protocol_, next);
   // Most packets have no extension header: their transport header is at 40, read in place.
