@@ -1,0 +1,16 @@
+// The filters the benchmarks measure, shared by bpffw-bench-compile and bpffw-bench-kernel.
+#pragma once
+
+#include <string>
+
+namespace bpffw::bench {
+
+inline constexpr const char* kF1 = "icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)";
+
+// `dst_port == 3 || dst_port == 6 || ...`: n terms, ports 3, 6, 9, ... (all distinct below 65536
+// for n <= 21,845, and none of them the ports of the packet mix except by design: see kernel_bench).
+std::string port_chain(int n);
+// `dst_port in {3, 6, 9, ...}`: the same n ports as a set (spec §7).
+std::string port_set(int n);
+
+}  // namespace bpffw::bench
