@@ -159,7 +159,7 @@ TEST_CASE("--emit obj refuses a terminal, and writes to -O FILE") {
   CHECK(text_on_tty.err.empty());
 }
 
-TEST_CASE("--help documents the exit codes; --version names bpffwc, LLVM and libbpf") {
+TEST_CASE("--help documents the exit codes, --version names bpffwc, LLVM and libbpf") {
   ProcessResult help = run_bpffwc({"--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("Usage: bpffwc") != std::string::npos);

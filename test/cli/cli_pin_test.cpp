@@ -61,7 +61,7 @@ TEST_CASE("bpffwc -o pins F1 silently, with no clang, llc or bpftool on PATH") {
   CHECK(dir.entries() == std::vector<std::string>{"port-firewall"});
 }
 
-TEST_CASE("an existing pin needs --force; --force replaces it") {
+TEST_CASE("an existing pin needs --force, --force replaces it") {
   PinDirectory dir;
   const std::string pin = dir / "filter";
   REQUIRE(run_bpffwc({"-o", pin, "udp && dst_port == 53"}).exit_code == 0);
@@ -113,7 +113,7 @@ TEST_CASE("-o outside bpffs, into a missing directory or with a dotted name: not
   CHECK(dir.entries().empty());
 }
 
-TEST_CASE("without root, -o says loading needs root; --emit still works") {
+TEST_CASE("without root, -o says loading needs root, --emit still works") {
   PinDirectory dir;
   ProcessResult result = run_bpffwc({"-o", dir / "filter", kF1}, ProcessOptions{.as_nobody = true});
   CHECK(result.exit_code == 3);

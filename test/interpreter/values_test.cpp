@@ -66,7 +66,7 @@ TEST_CASE("% takes the sign of the dividend, x % 0 is x, INT64_MIN % -1 is 0") {
   check_value(std::string(kInt64Min) + " % 3", "-2");
 }
 
-TEST_CASE("shifts use the low 6 bits of the count; >> is arithmetic; << wraps") {
+TEST_CASE("shifts use the low 6 bits of the count, >> is arithmetic, << wraps") {
   check_value("1 << 63", kInt64Min);
   check_value("1 << 64", "1");
   check_value("1 << 65", "2");

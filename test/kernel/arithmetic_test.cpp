@@ -63,7 +63,7 @@ TEST_CASE("§6 + - * and unary - wrap around") {
   }, big_ports);
 }
 
-TEST_CASE("§6 / truncates toward zero; x / 0 is 0; INT64_MIN / -1 is INT64_MIN") {
+TEST_CASE("§6 / truncates toward zero, x / 0 is 0, INT64_MIN / -1 is INT64_MIN") {
   check_values({
       {"len / dst_port", "0"},
       {"-len / dst_port", "0"},
@@ -83,7 +83,7 @@ TEST_CASE("§6 / truncates toward zero; x / 0 is 0; INT64_MIN / -1 is INT64_MIN"
   }, small());
 }
 
-TEST_CASE("§6 % takes the dividend's sign; x % 0 is x; INT64_MIN % -1 is 0") {
+TEST_CASE("§6 % takes the dividend's sign, x % 0 is x, INT64_MIN % -1 is 0") {
   check_values({
       {"len % dst_port", "28"},
       {"-len % dst_port", "-28"},
@@ -159,7 +159,7 @@ TEST_CASE("§6 ! ~ & | ^") {
   }, small());
 }
 
-TEST_CASE("§6 && || give 0 or 1, ?: gives its branch; all lazy") {
+TEST_CASE("§6 && || give 0 or 1, ?: gives its branch, all lazy") {
   check_values({
       {"dst_port && len", "0"},
       {"len && len", "1"},

@@ -262,7 +262,7 @@ TEST_CASE("§5 IPv6 fragments") {
   });
 }
 
-TEST_CASE("§5 transport protocols: ESP and No Next Header are neither TCP, UDP nor ICMP; ICMP per family") {
+TEST_CASE("§5 transport protocols: ESP and No Next Header are neither TCP, UDP nor ICMP, ICMP per family") {
   const char* neither = "!tcp && !udp && !icmp && src_port == 0 && dst_port == 0";
   check_rows({
       {"IPv6 ESP", neither, PacketBuilder().ipv6().transport(50, std::vector<unsigned char>(16, 0x35)).build(), kPass},

@@ -58,7 +58,7 @@ TEST_CASE("test_run returns the program's verdict") {
   CHECK(too_short.error().kind == ErrorKind::Usage);
 }
 
-TEST_CASE("moving a Program moves its fd; a moved-from Program reports an error, not a crash") {
+TEST_CASE("moving a Program moves its fd, a moved-from Program reports an error, not a crash") {
   require_root_and_bpffs();
   auto loaded = Program::load(returning(1));
   REQUIRE(loaded);

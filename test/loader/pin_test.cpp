@@ -80,7 +80,7 @@ TEST_CASE("CreateNew on an existing pin fails and leaves the old pin") {
   CHECK(dir.entries() == std::vector<std::string>{"filter"});
 }
 
-TEST_CASE("Replace swaps the pin; the path never goes missing") {
+TEST_CASE("Replace swaps the pin, the path never goes missing") {
   PinDirectory dir;
   const std::string path = dir / "filter";
   Program first = load_returning(1);
