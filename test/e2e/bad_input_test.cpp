@@ -73,16 +73,44 @@ void expect_refused(const std::vector<std::string>& args, int exit_code, const s
   CHECK(snapshot(cgroup, pins) == before);
 }
 
-// A cgroup_skb program that is not bpffw's: "r0 = 1; exit", named like another tool's.
-int load_other_tools_program() {
-  const bpf_insn instructions[] = {
-      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1},
-      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
-  };
-  const int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "other_tool", "GPL", instructions, 2, nullptr);
-  REQUIRE_MESSAGE(fd >= 0, "cannot load a test program: " << std::strerror(errno));
-  return fd;
-}
+// A cgroup_skb program that is not bpffw's ("r0 = 1; exit", named like another tool's), attached to
+// a cgroup with BPF_F_ALLOW_MULTI; detached and closed at the end of the test even when it fails.
+class OtherToolsProgram {
+ public:
+  OtherToolsProgram(const std::string& cgroup, bpf_attach_type type) : type_(type) {
+    const bpf_insn instructions[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1},
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    fd_ = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "other_tool", "GPL", instructions, 2, nullptr);
+    REQUIRE_MESSAGE(fd_ >= 0, "cannot load a test program: " << std::strerror(errno));
+    cgroup_fd_ = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(cgroup_fd_ >= 0);
+    REQUIRE(bpf_prog_attach(fd_, cgroup_fd_, type_, BPF_F_ALLOW_MULTI) == 0);
+    attached_ = true;
+  }
+  OtherToolsProgram(const OtherToolsProgram&) = delete;
+  OtherToolsProgram& operator=(const OtherToolsProgram&) = delete;
+  ~OtherToolsProgram() {
+    detach();
+    if (cgroup_fd_ >= 0) ::close(cgroup_fd_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  int fd() const { return fd_; }
+  // True when the program was attached and is now detached.
+  bool detach() {
+    if (!attached_) return false;
+    attached_ = false;
+    return bpf_prog_detach2(fd_, cgroup_fd_, type_) == 0;
+  }
+
+ private:
+  bpf_attach_type type_;
+  int fd_ = -1;
+  int cgroup_fd_ = -1;
+  bool attached_ = false;
+};
 
 // Hides /proc from the child: a private mount namespace with an empty tmpfs over it.
 int hide_proc() {
@@ -243,10 +271,7 @@ TEST_CASE("detach --all with no bpffw program attached: exit 0 and a note, nothi
   ScratchCgroup cgroup;
   bpffw::test::ScopedPinDir pins;
   // Another tool's program stays where it is and does not count as ours.
-  const int other = load_other_tools_program();
-  const int cgroup_fd = ::open(cgroup.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  REQUIRE(cgroup_fd >= 0);
-  REQUIRE(bpf_prog_attach(other, cgroup_fd, BPF_CGROUP_INET_INGRESS, BPF_F_ALLOW_MULTI) == 0);
+  OtherToolsProgram other(cgroup.path(), BPF_CGROUP_INET_INGRESS);
   for (const char* direction : {"ingress", "egress"}) {
     CAPTURE(direction);
     const State before = snapshot(cgroup.path(), pins);
@@ -269,9 +294,7 @@ TEST_CASE("detach --all with no bpffw program attached: exit 0 and a note, nothi
   auto second = run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"});
   CHECK(second.exit_code == 0);
   CHECK(second.err.find("no bpffw program was attached") != std::string::npos);
-  REQUIRE(bpf_prog_detach2(other, cgroup_fd, BPF_CGROUP_INET_INGRESS) == 0);
-  ::close(cgroup_fd);
-  ::close(other);
+  REQUIRE(other.detach());
 }
 
 TEST_CASE("an existing pin without --force: the program attached for it is detached again") {
@@ -306,14 +329,11 @@ TEST_CASE("another tool's program: detach --all leaves it, detach by its pin ref
   bpffw::test::ensure_bpffs();
   ScratchCgroup cgroup;
   bpffw::test::ScopedPinDir pins;
-  const int other = load_other_tools_program();
-  const int cgroup_fd = ::open(cgroup.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  REQUIRE(cgroup_fd >= 0);
-  REQUIRE(bpf_prog_attach(other, cgroup_fd, BPF_CGROUP_INET_EGRESS, BPF_F_ALLOW_MULTI) == 0);
-  REQUIRE(bpf_obj_pin(other, pins.file("other").c_str()) == 0);
+  OtherToolsProgram other(cgroup.path(), BPF_CGROUP_INET_EGRESS);
+  REQUIRE(bpf_obj_pin(other.fd(), pins.file("other").c_str()) == 0);
   bpf_prog_info info{};
   __u32 length = sizeof info;
-  REQUIRE(bpf_obj_get_info_by_fd(other, &info, &length) == 0);
+  REQUIRE(bpf_obj_get_info_by_fd(other.fd(), &info, &length) == 0);
 
   for (const char* filter : {"icmp", "udp"}) {
     auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", filter});
@@ -334,7 +354,5 @@ TEST_CASE("another tool's program: detach --all leaves it, detach by its pin ref
   REQUIRE(opened.has_value());
   CHECK(attached_ids(*opened, Direction::Egress) == std::vector<std::uint32_t>{info.id});
 
-  REQUIRE(bpf_prog_detach2(other, cgroup_fd, BPF_CGROUP_INET_EGRESS) == 0);
-  ::close(cgroup_fd);
-  ::close(other);
+  REQUIRE(other.detach());
 }
