@@ -62,15 +62,20 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
 
   pid_t pid = -1;
   if (options.as_nobody) {
+    // Opened while still root and executed by descriptor: the build tree may sit below a directory
+    // that nobody cannot enter (a clone in a `mktemp -d` folder is mode 0700).
+    int program_fd = ::open(program.c_str(), O_RDONLY | O_CLOEXEC);
+    if (program_fd < 0) throw std::runtime_error("cannot open " + program);
     pid = ::fork();
     if (pid == 0) {
       ::dup2(null_in, 0);
       ::dup2(stdout_target, 1);
       ::dup2(err, 2);
       if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(126);
-      ::execve(program.c_str(), argv.data(), envp.data());
+      ::fexecve(program_fd, argv.data(), envp.data());
       ::_exit(127);
     }
+    ::close(program_fd);
   } else {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
