@@ -20,6 +20,7 @@ void LLVMInitializeBPFTarget();
 void LLVMInitializeBPFTargetMC();
 void LLVMInitializeBPFAsmPrinter();
 void LLVMInitializeBPFDisassembler();
+void LLVMInitializeBPFAsmParser();
 }
 
 namespace bpffw::codegen {
@@ -32,6 +33,7 @@ void initialize_bpf_target() {
     LLVMInitializeBPFTargetMC();
     LLVMInitializeBPFAsmPrinter();
     LLVMInitializeBPFDisassembler();
+    LLVMInitializeBPFAsmParser();  // the packet parser is inline asm (prologue_asm.hpp)
     // The lowering lays blocks out in the order that makes the common path fall through (the
     // BPF backend cannot invert a branch after placement, so moved blocks cost an extra `goto`
     // per branch). These options are process-wide; this LLVM is linked into bpffw alone.
