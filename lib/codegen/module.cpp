@@ -43,12 +43,25 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
   llvm::BasicBlock* entry = llvm::BasicBlock::Create(context, "entry", function);
   llvm::BasicBlock* pass = llvm::BasicBlock::Create(context, "pass", function);
   llvm::BasicBlock* drop = llvm::BasicBlock::Create(context, "drop", function);
-  builder.SetInsertPoint(pass);
-  emit_count(builder, skb, true);  // counters, when the module has them (runtime_maps.hpp)
-  builder.CreateRet(builder.getInt32(1));
-  builder.SetInsertPoint(drop);
-  emit_count(builder, skb, false);
-  builder.CreateRet(builder.getInt32(0));
+  if (has_counters(*module)) {
+    // Both verdicts go through one counting block (runtime_maps.hpp): half the code of two.
+    llvm::BasicBlock* count = llvm::BasicBlock::Create(context, "count_verdict", function);
+    builder.SetInsertPoint(pass);
+    builder.CreateBr(count);
+    builder.SetInsertPoint(drop);
+    builder.CreateBr(count);
+    builder.SetInsertPoint(count);
+    llvm::PHINode* passed = builder.CreatePHI(builder.getInt1Ty(), 2, "passed");
+    passed->addIncoming(builder.getTrue(), pass);
+    passed->addIncoming(builder.getFalse(), drop);
+    emit_count(builder, skb, passed);
+    builder.CreateRet(builder.CreateZExt(passed, builder.getInt32Ty()));
+  } else {
+    builder.SetInsertPoint(pass);
+    builder.CreateRet(builder.getInt32(1));
+    builder.SetInsertPoint(drop);
+    builder.CreateRet(builder.getInt32(0));
+  }
 
   builder.SetInsertPoint(entry);
   VariableSet wanted = variables_read_by(filter);

@@ -30,10 +30,12 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
 // Adds the globals `spec` asks for, with their debug info. Call before lowering.
 void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec);
 
-// At the builder's position in a verdict block: adds the packet to the passed or dropped
-// counters. Does nothing when the module has no counter map. The builder ends in a block where
-// the verdict can be returned.
-void emit_count(llvm::IRBuilder<>& builder, llvm::Value* skb, bool passed);
+bool has_counters(const llvm::Module& module);
+
+// At the builder's position: adds the packet to the passed counters when the i1 `passed` holds,
+// to the dropped ones otherwise. Does nothing when the module has no counter map. The builder
+// ends in a block where the verdict can be returned.
+void emit_count(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* passed);
 
 // The current value of runtime parameter `index`, an i64 loaded from the parameter global.
 llvm::Value* load_parameter(llvm::IRBuilder<>& builder, std::uint32_t index);
