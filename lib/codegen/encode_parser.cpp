@@ -113,14 +113,16 @@ int main(int argc, char** argv) {
   LLVMInitializeBPFTargetInfo();
   LLVMInitializeBPFTargetMC();
   LLVMInitializeBPFAsmParser();
-  std::vector<unsigned char> with_ports = assemble(bpffw::codegen::packet_parser_asm(true));
-  std::vector<unsigned char> without_ports = assemble(bpffw::codegen::packet_parser_asm(false));
+  using bpffw::codegen::packet_parser_asm;
 
   std::ofstream out(argv[1]);
   out << "// Generated at build time by bpffw-encode-parser from lib/codegen/prologue_asm.cpp: do not edit.\n"
          "// BPF machine code, 8 bytes per instruction slot.\n";
-  write_array(out, "kPacketParserWithPorts", with_ports);
-  write_array(out, "kPacketParserWithoutPorts", without_ports);
+  write_array(out, "kPacketParserWithPorts", assemble(packet_parser_asm(true)));
+  write_array(out, "kPacketParserWithoutPorts", assemble(packet_parser_asm(false)));
+  // For tests only (parser_variant.hpp): every header read with the helper.
+  write_array(out, "kPacketParserWithPortsHelperOnly", assemble(packet_parser_asm(true, false)));
+  write_array(out, "kPacketParserWithoutPortsHelperOnly", assemble(packet_parser_asm(false, false)));
   out.close();
   if (!out) fail(std::string("cannot write ") + argv[1]);
   return 0;

@@ -22,7 +22,7 @@ std::string helper_read(const std::string& offset, int size) {
          "if r0 != 0 goto .Lbpffw_malformed\n";
 }
 
-std::string read_bytes(const std::string& name, const std::string& offset, int size, bool in_place = true) {
+std::string read_bytes(const std::string& name, const std::string& offset, int size, bool in_place) {
   const std::string slow = ".Lbpffw_" + name + "_helper";
   const std::string done = ".Lbpffw_" + name + "_read";
   std::string text;
@@ -55,7 +55,7 @@ std::string read_bytes(const std::string& name, const std::string& offset, int s
 // IPv6 0xDD86; anything else is not IP. For IP, one read of the header's first 10 bytes serves
 // both versions (IPv4 needs 20 bytes and IPv6 40, so a shorter packet is malformed either way);
 // the version nibble must match skb->protocol.
-std::string dispatch_asm() {
+std::string dispatch_asm(bool in_place) {
   return std::string(
              "r9 = r2\n"
              "r0 = 0\n"
@@ -68,7 +68,7 @@ std::string dispatch_asm() {
              "if r1 != 56710 goto .Lbpffw_end\n"
              ".Lbpffw_ip:\n"
              "*(u64 *)(r9 + 32) = r2\n") +
-         read_bytes("ip", "0", 10) +
+         read_bytes("ip", "0", 10, in_place) +
          "r1 = *(u8 *)(r9 + 0)\n"
          "r1 >>= 4\n"
          // Compared with constants: a register-to-register compare here would make the verifier
@@ -179,8 +179,8 @@ constexpr const char* kTransport =
     "if r2 > r1 goto .Lbpffw_malformed\n";
 
 // Both ports as one big-endian u32: src_port << 16 | dst_port (the header is known complete).
-std::string ports_asm() {
-  return read_bytes("ports", "r7", 4) +
+std::string ports_asm(bool in_place) {
+  return read_bytes("ports", "r7", 4, in_place) +
          "r7 = r8\n"
          "r8 = *(u32 *)(r9 + 0)\n"
          "r8 = be32 r8\n"
@@ -200,9 +200,9 @@ constexpr const char* kEnd =
 
 }  // namespace
 
-std::string packet_parser_asm(bool read_ports) {
-  std::string text = dispatch_asm() + ipv6_asm() + kIpv4 + kTransport;
-  if (read_ports) text += ports_asm();
+std::string packet_parser_asm(bool read_ports, bool in_place) {
+  std::string text = dispatch_asm(in_place) + ipv6_asm() + kIpv4 + kTransport;
+  if (read_ports) text += ports_asm(in_place);
   return text + kEnd;
 }
 
