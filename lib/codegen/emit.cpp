@@ -42,7 +42,8 @@ tl::unexpected<Error> internal(std::string message) {
   return make_error(ErrorKind::Internal, std::move(message), 0, "please report this bug with the filter text");
 }
 
-// One compilation: its own LLVMContext (contexts are not thread-safe), this thread's TargetMachine.
+// One compilation: its own LLVMContext (contexts are not thread-safe), this thread's TargetMachine
+// and object pipeline (target.hpp).
 class Compilation {
  public:
   explicit Compilation(const CompileOptions& options) : options_(options) {
@@ -156,16 +157,11 @@ tl::unexpected<Error> Compilation::codegen_failure() const {
 }
 
 Result<ObjectFile> Compilation::emit_object() {
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream out(buffer);
-  llvm::legacy::PassManager passes;
-  if (target_->addPassesToEmitFile(passes, out, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+  ObjectFile object;
+  if (!emit_object_file(options_.optimization_level, *module_, object.bytes)) {
     return internal("the BPF target of LLVM cannot emit an object file");
   }
-  passes.run(*module_);
   if (!diagnostics_.first_error.empty()) return codegen_failure();
-  ObjectFile object;
-  object.bytes.assign(buffer.begin(), buffer.end());
   return object;
 }
 

@@ -153,3 +153,34 @@ TEST_CASE("compiling the same filter from 4 threads at once gives identical byte
     CHECK(results[t] == reference->bytes);
   }
 }
+
+TEST_CASE("a thread that compiled other filters before gives the bytes of a fresh thread") {
+  // Each thread reuses its code generation pipeline from one module to the next (target.hpp):
+  // nothing of an earlier module may show in a later one, whatever the options in between.
+  std::string chain;  // large enough for the assembly-size check, which runs a pipeline of its own
+  for (int i = 1; i <= 5000; ++i) chain += (i > 1 ? " || " : "") + std::string("(src_port ^ ") + std::to_string(i) + ") == 3";
+  const std::vector<std::string> texts = {"1", kF1, chain, "len > 100 && tcp", "2 > 1"};
+  const std::vector<bpffw::CompileOptions> variants = {{.optimization_level = 2, .counters = true},
+                                                       {.optimization_level = 2, .counters = false},
+                                                       {.optimization_level = 0, .counters = true}};
+  auto compile = [](const bpffw::Filter& filter, const bpffw::CompileOptions& options) {
+    auto object = bpffw::compile(filter, options);
+    return object ? object->bytes : std::vector<unsigned char>{};
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& options : variants) {
+      for (const auto& text : texts) {
+        CAPTURE(round);
+        CAPTURE(options.optimization_level);
+        CAPTURE(options.counters);
+        CAPTURE(text.substr(0, 40));
+        const bpffw::Filter filter = parse(text);
+        std::vector<unsigned char> reused = compile(filter, options);
+        std::vector<unsigned char> fresh;
+        std::thread([&] { fresh = compile(filter, options); }).join();  // a first compile on its thread
+        CHECK_FALSE(reused.empty());
+        CHECK(reused == fresh);
+      }
+    }
+  }
+}
