@@ -31,12 +31,6 @@
 #include "codegen/prologue_asm.hpp"
 #include "codegen/target.hpp"
 
-extern "C" {
-void LLVMInitializeBPFTargetInfo();
-void LLVMInitializeBPFTargetMC();
-void LLVMInitializeBPFAsmParser();
-}
-
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
@@ -110,9 +104,7 @@ void write_array(std::ofstream& out, const char* name, const std::vector<unsigne
 
 int main(int argc, char** argv) {
   if (argc != 2) fail("usage: bpffw-encode-parser OUTPUT.inc");
-  LLVMInitializeBPFTargetInfo();
-  LLVMInitializeBPFTargetMC();
-  LLVMInitializeBPFAsmParser();
+  bpffw::codegen::initialize_bpf_target();
   using bpffw::codegen::packet_parser_asm;
 
   std::ofstream out(argv[1]);

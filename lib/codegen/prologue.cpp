@@ -75,31 +75,29 @@ bool parser_reads_with_helper_only() { return helper_only_reads; }
 PacketFields emit_prologue(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
                            llvm::BasicBlock* malformed) {
   ParserResults parsed = call_parser(b, skb, wanted.reads_ports());
+  auto equals = [&](llvm::Value* value, std::uint64_t constant) {
+    return b.CreateICmpEQ(value, b.getInt64(constant));
+  };
+  auto as_i64 = [&](llvm::Value* flag) { return b.CreateZExt(flag, b.getInt64Ty()); };
   llvm::Function* function = b.GetInsertBlock()->getParent();
   llvm::BasicBlock* well_formed = llvm::BasicBlock::Create(b.getContext(), "well_formed", function);
-  b.CreateCondBr(b.CreateICmpEQ(parsed.status, b.getInt64(kParserMalformed)), malformed, well_formed);
+  b.CreateCondBr(equals(parsed.status, kParserMalformed), malformed, well_formed);
   b.SetInsertPoint(well_formed);
 
-  auto equals = [&](llvm::Value* value, std::uint64_t constant) {
-    return b.CreateZExt(b.CreateICmpEQ(value, b.getInt64(constant)), b.getInt64Ty());
-  };
-  llvm::Value* is_ipv4 = equals(parsed.status, kParserIpv4);
-  llvm::Value* is_ipv6 = equals(parsed.status, kParserIpv6);
   PacketFields fields;
   for (Variable variable : ast::kAllVariables) {
     if (!wanted.contains(variable)) continue;
     llvm::Value* value = nullptr;
     switch (variable) {
-      case Variable::Ip: value = is_ipv4; break;
-      case Variable::Ipv6: value = is_ipv6; break;
-      case Variable::Tcp: value = equals(parsed.protocol, kProtoTcp); break;
-      case Variable::Udp: value = equals(parsed.protocol, kProtoUdp); break;
+      case Variable::Ip: value = as_i64(equals(parsed.status, kParserIpv4)); break;
+      case Variable::Ipv6: value = as_i64(equals(parsed.status, kParserIpv6)); break;
+      case Variable::Tcp: value = as_i64(equals(parsed.protocol, kProtoTcp)); break;
+      case Variable::Udp: value = as_i64(equals(parsed.protocol, kProtoUdp)); break;
       case Variable::Icmp: {
         // ICMP for IPv4, ICMPv6 for IPv6; not IP has protocol 0, which is neither.
-        llvm::Value* icmp_for_family =
-            b.CreateSelect(b.CreateICmpEQ(parsed.status, b.getInt64(kParserIpv6)), b.getInt64(kProtoIcmpv6),
-                           b.getInt64(kProtoIcmp));
-        value = b.CreateZExt(b.CreateICmpEQ(parsed.protocol, icmp_for_family), b.getInt64Ty());
+        llvm::Value* icmp_for_family = b.CreateSelect(equals(parsed.status, kParserIpv6), b.getInt64(kProtoIcmpv6),
+                                                      b.getInt64(kProtoIcmp));
+        value = as_i64(b.CreateICmpEQ(parsed.protocol, icmp_for_family));
         break;
       }
       case Variable::SrcPort: value = b.CreateLShr(parsed.ports, 16); break;

@@ -3,6 +3,10 @@
 namespace bpffw::codegen {
 namespace {
 
+// The text below writes these statuses as literals, and compares the IP version nibble with the
+// status: the status of an IP packet is its IP version.
+static_assert(kParserIpv4 == 4 && kParserIpv6 == 6 && kParserMalformed == 1 && kParserNotIp == 0);
+
 // Scratch layout: [0, 16) the header bytes being looked at; +16 the number of extension headers
 // followed; +24 the fragment-offset bits of every Fragment header, OR-ed; +32 the status to return.
 // Labels start with ".L": assembler-local, they add no symbols to the object.
