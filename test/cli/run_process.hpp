@@ -15,7 +15,7 @@ struct ProcessResult {
 
 struct ProcessOptions {
   std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-  bool stdout_is_tty = false;  // stdout on a pseudo-terminal (out stays empty)
+  bool stdout_is_tty = false;  // stdout on a pseudo-terminal, drained and dropped (out stays empty)
   bool as_nobody = false;      // drop root: run as uid/gid 65534, with no capabilities
 };
 
