@@ -28,12 +28,18 @@ TEST_CASE("bpffwc test: malformed and cut packets, and other ethertypes") {
                                      "-p", "ipv6 hbh frag udp dport=53", "--", "-1 < len"});
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
-  CHECK(result.out ==
-        "drop  ipv4 malformed, 28 bytes\n"
-        "drop  ipv4 malformed, 10 bytes  (interpreter: the kernel's test run refuses a cut IPv4/IPv6 header)\n"
-        "pass  ethertype 0x0806, 0 bytes\n"
-        "pass  ipv6 +2 ext udp 12345 -> 53, 64 bytes\n"
-        "judged in the kernel with BPF_PROG_TEST_RUN\n");
+  // Kernels after 5.10 refuse to test-run the cut header (EINVAL), so the interpreter judges it there.
+  const std::string cut_judged_by_kernel = "drop  ipv4 malformed, 10 bytes\n";
+  const std::string cut_judged_by_interpreter =
+      "drop  ipv4 malformed, 10 bytes  (interpreter: the kernel's test run refuses a cut IPv4/IPv6 header)\n";
+  const std::string before = "drop  ipv4 malformed, 28 bytes\n";
+  const std::string after =
+      "pass  ethertype 0x0806, 0 bytes\n"
+      "pass  ipv6 +2 ext udp 12345 -> 53, 64 bytes\n"
+      "judged in the kernel with BPF_PROG_TEST_RUN\n";
+  CHECK_MESSAGE((result.out == before + cut_judged_by_interpreter + after ||
+                 result.out == before + cut_judged_by_kernel + after),
+                result.out);
 }
 
 TEST_CASE("bpffwc test without root, or with --interpret, uses the interpreter and says so") {

@@ -20,9 +20,9 @@ struct VerdictRow {
   bool pass;
 };
 
-// Runs every row. Filters are compiled and loaded once each. A packet BPF_PROG_TEST_RUN cannot
-// take (IPv4/IPv6 fixed header cut short) is checked to be refused by the kernel, and judged by
-// the interpreter alone.
+// Runs every row. Filters are compiled and loaded once each. A packet whose IPv4/IPv6 fixed header
+// is cut short is judged in the kernel where BPF_PROG_TEST_RUN takes it (5.10), else by the
+// interpreter alone.
 void check_rows(const std::vector<VerdictRow>& rows);
 
 }  // namespace bpffw::test

@@ -34,10 +34,13 @@ bool KernelFilter::kernel_verdict(const packet::Packet& packet) const {
   return result->verdict == 1;
 }
 
-bool KernelFilter::kernel_refuses(const packet::Packet& packet) const {
-  std::vector<unsigned char> frame = packet.ethernet_frame();
-  Result<TestRunResult> result = program_->test_run(frame);
-  return !result.has_value() && result.error().sys_errno == EINVAL;
+std::optional<bool> KernelFilter::kernel_verdict_if_taken(const packet::Packet& packet) const {
+  if (packet.fits_test_run()) return kernel_verdict(packet);
+  Result<TestRunResult> result = program_->test_run(packet.ethernet_frame());
+  if (!result && result.error().sys_errno == EINVAL) return std::nullopt;
+  REQUIRE_MESSAGE(result.has_value(), "BPF_PROG_TEST_RUN failed: " << result.error().message << "\n"
+                                                                    << describe_case(text_, packet));
+  return result->verdict == 1;
 }
 
 bool KernelFilter::interpreter_verdict(const packet::Packet& packet) const {
