@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,7 +21,8 @@ struct ProgramInfo {
   std::string name;
   std::uint32_t xlated_bytes = 0;
   std::uint32_t jited_bytes = 0;
-  std::uint32_t verified_instructions = 0;  // instructions the verifier processed
+  // Instructions the verifier processed; empty where the kernel does not report them (before 5.16).
+  std::optional<std::uint32_t> verified_instructions;
 };
 
 struct TestRunResult {

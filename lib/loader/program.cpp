@@ -2,6 +2,7 @@
 #include <bpffw/program.hpp>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -168,7 +169,9 @@ Result<ProgramInfo> Program::info() const {
   info.name = std::string(kernel_info.name, strnlen(kernel_info.name, sizeof kernel_info.name));
   info.xlated_bytes = kernel_info.xlated_prog_len;
   info.jited_bytes = kernel_info.jited_prog_len;
-  info.verified_instructions = kernel_info.verified_insns;
+  // A kernel that does not know a field of bpf_prog_info reports a shorter length.
+  if (length >= offsetof(bpf_prog_info, verified_insns) + sizeof kernel_info.verified_insns)
+    info.verified_instructions = kernel_info.verified_insns;
   return info;
 }
 

@@ -35,7 +35,7 @@ TEST_CASE("a compiled filter loads as bpffw_filter and gives its verdicts") {
   REQUIRE(info);
   CHECK(info->name == "bpffw_filter");
   CHECK(info->xlated_bytes > 0);
-  CHECK(info->verified_instructions > 0);
+  CHECK(info->verified_instructions.value_or(1) > 0);  // not reported before 5.16
 
   for (std::uint16_t port : {53, 54}) {
     auto frame = udp_frame(port);

@@ -31,7 +31,7 @@ TEST_CASE("a loaded program is a cgroup_skb program with its fd, name and sizes"
   CHECK(info->name == "bpffw_filter");
   CHECK(info->xlated_bytes == 2 * 8);
   CHECK(info->jited_bytes > 0);
-  CHECK(info->verified_instructions >= 2);
+  CHECK(info->verified_instructions.value_or(2) >= 2);  // not reported before 5.16
 
   bpf_prog_info kernel_info{};
   __u32 length = sizeof kernel_info;
