@@ -4,6 +4,7 @@
 #include <string>
 
 #include <llvm/IR/InlineAsm.h>
+#include <llvm/IR/MDBuilder.h>
 
 #include "codegen/parser_variant.hpp"
 #include "codegen/prologue_asm.hpp"
@@ -15,7 +16,6 @@ namespace {
 using ast::Variable;
 
 constexpr std::uint64_t kSkbLenOffset = 0;  // struct __sk_buff.len
-constexpr std::uint64_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmpv6 = 58;
 
 // The parser's machine code (assembled at build time) as an assembler directive: the backend
 // copies the bytes into the program as they are, with no instruction to parse or select.
@@ -53,13 +53,12 @@ ParserResults call_parser(llvm::IRBuilder<>& b, llvm::Value* skb, bool read_port
   llvm::AllocaInst* scratch =
       b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), kParserScratchBytes), nullptr, "parser_scratch");
   scratch->setAlignment(llvm::Align(8));
-  // Outputs: status, protocol, ports, and the registers the parser uses as scratch (r9, r2).
-  // Inputs: the scratch area in r2 (tied to output 4), the skb in r6, which the parser keeps.
-  auto* results = llvm::StructType::get(b.getContext(), {i64, i64, i64, i64, ptr});
+  // Outputs: status, protocol, ports. Inputs: the scratch area in r9, the skb in r6; both kept.
+  auto* results = llvm::StructType::get(b.getContext(), {i64, i64, i64});
   auto* type = llvm::FunctionType::get(results, {ptr, ptr}, false);
   llvm::InlineAsm* parser = llvm::InlineAsm::get(
-      type, packet_parser(read_ports),
-      "={r0},={r7},={r8},={r9},={r2},4,{r6},~{r1},~{r3},~{r4},~{r5},~{memory}", /*hasSideEffects=*/true);
+      type, packet_parser(read_ports), "={r0},={r7},={r8},{r9},{r6},~{r1},~{r2},~{r3},~{r4},~{r5},~{memory}",
+      /*hasSideEffects=*/true);
   llvm::Value* call = b.CreateCall(type, parser, {scratch, skb});
   return {b.CreateExtractValue(call, 0, "status"), b.CreateExtractValue(call, 1, "protocol"),
           b.CreateExtractValue(call, 2, "ports")};
@@ -80,8 +79,11 @@ PacketFields emit_prologue(llvm::IRBuilder<>& b, llvm::Value* skb, const Variabl
   };
   auto as_i64 = [&](llvm::Value* flag) { return b.CreateZExt(flag, b.getInt64Ty()); };
   llvm::Function* function = b.GetInsertBlock()->getParent();
-  llvm::BasicBlock* well_formed = llvm::BasicBlock::Create(b.getContext(), "well_formed", function);
-  b.CreateCondBr(equals(parsed.status, kParserMalformed), malformed, well_formed);
+  llvm::BasicBlock* well_formed =
+      llvm::BasicBlock::Create(b.getContext(), "well_formed", function, b.GetInsertBlock()->getNextNode());
+  // Malformed packets are rare: the well-formed path falls through.
+  b.CreateCondBr(equals(parsed.status, kParserMalformed), malformed, well_formed,
+                 llvm::MDBuilder(b.getContext()).createUnlikelyBranchWeights());
   b.SetInsertPoint(well_formed);
 
   PacketFields fields;
@@ -93,13 +95,10 @@ PacketFields emit_prologue(llvm::IRBuilder<>& b, llvm::Value* skb, const Variabl
       case Variable::Ipv6: value = as_i64(equals(parsed.status, kParserIpv6)); break;
       case Variable::Tcp: value = as_i64(equals(parsed.protocol, kProtoTcp)); break;
       case Variable::Udp: value = as_i64(equals(parsed.protocol, kProtoUdp)); break;
-      case Variable::Icmp: {
-        // ICMP for IPv4, ICMPv6 for IPv6; not IP has protocol 0, which is neither.
-        llvm::Value* icmp_for_family = b.CreateSelect(equals(parsed.status, kParserIpv6), b.getInt64(kProtoIcmpv6),
-                                                      b.getInt64(kProtoIcmp));
-        value = as_i64(b.CreateICmpEQ(parsed.protocol, icmp_for_family));
+      case Variable::Icmp:
+        // ICMP for IPv4, ICMPv6 for IPv6 (prologue_asm.hpp); not IP is status 0, protocol 0.
+        value = as_i64(equals(b.CreateAdd(parsed.protocol, parsed.status), kIcmpForFamily));
         break;
-      }
       case Variable::SrcPort: value = b.CreateLShr(parsed.ports, 16); break;
       case Variable::DstPort: value = b.CreateAnd(parsed.ports, b.getInt64(0xffff)); break;
       case Variable::Len: {
