@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "cgroup/unique_fd.hpp"
+#include "loader/kernel_features.hpp"
 
 namespace bpffw {
 namespace {
@@ -104,6 +105,8 @@ Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& o
                         "the program to replace (id " + std::to_string(old_id->id) + ") is not attached to " +
                             where(cgroup, direction),
                         err, "show what is attached with: bpffwc show " + cgroup.path());
+    if (err == EINVAL && !loader::attach_replace_supported(new_program.fd(), cgroup.fd(), attach_type(direction)))
+      return tl::unexpected(loader::missing_feature_error(loader::kAttachReplace, err));
     return tl::unexpected(attach_error(err, cgroup, direction, "replace"));
   }
   return {};

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "loader/bpf_fd.hpp"
+#include "loader/kernel_features.hpp"
 #include "loader/libbpf_messages.hpp"
 #include "runtime/program_maps.hpp"
 
@@ -104,7 +105,16 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
   if (rc != 0) {
     int err = rc < 0 ? -rc : (errno ? errno : EINVAL);
     log[kVerifierLogSize - 1] = '\0';
-    return tl::unexpected(load_error(err, std::string(log.get()), messages));
+    Error error = load_error(err, std::string(log.get()), messages);
+    // On a kernel older than bpffw supports, say what it lacks rather than how it refused.
+    if (error.kind != ErrorKind::Permission) {
+      if (auto missing = loader::missing_program_feature()) {
+        Error old_kernel = loader::missing_feature_error(*missing, err);
+        old_kernel.verifier_log = std::move(error.verifier_log);
+        return tl::unexpected(old_kernel);
+      }
+    }
+    return tl::unexpected(error);
   }
 
   if (auto bound = runtime::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
