@@ -172,7 +172,7 @@ TEST_CASE("mtu-filter refuses bad options with usage errors") {
                                         std::vector<std::string>{MTU_FILTER_PATH, "-m", "big", "/sys/fs/bpf/x"},
                                         std::vector<std::string>{MTU_FILTER_PATH, "-t", "sideways", "/sys/fs/bpf/x"}}) {
     PtyChild example(args);
-    example.read_until([](const Status&) { return false; }, 300);
+    example.read_until([](const Status&) { return false; });  // until it exits and the pty closes
     CHECK(example.wait_exit() == 2);
     CHECK(example.output().find("mtu-filter: error: ") != std::string::npos);
   }
