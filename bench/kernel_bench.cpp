@@ -1,11 +1,16 @@
 // Per-packet cost in the kernel, scale, and many filters in one process: prints rows of the
 // table bench/run-all assembles ("| part | measurement | median | ratio / note |"). As root.
-//   bpffw-bench-kernel packet CLANG_OBJECT [ROUNDS]  bpffw F1 (counters off / on) vs the
-//                                                    clang-compiled reference vs a drop-all floor
+//   bpffw-bench-kernel packet HELPER_C DIRECT_C [ROUNDS [BEFORE_PIN]]
+//                                                    bpffw F1 (counters off / on) per packet shape vs
+//                                                    two clang-compiled C references (helper reads,
+//                                                    direct packet access) vs a drop-all floor
 //   bpffw-bench-kernel scale [ROUNDS]                10..10,000-term chains and sets vs one port
 //   bpffw-bench-kernel many [N]                      N different filters compiled in one process
-// ns per packet: BPF_PROG_TEST_RUN with repeat 100,000 on each packet of a fixed mix of 8 shapes
-// (the kernel's average per run), averaged over the mix; every round runs every program once, in
+//   bpffw-bench-kernel verifier [BEFORE_OBJECT]      F1's xlated size and verifier-processed
+//                                                    instructions on this kernel (run in each
+//                                                    kernel of the matrix by bench/run-all)
+// ns per packet: BPF_PROG_TEST_RUN with repeat 100,000 on each packet of a fixed set of shapes
+// (the kernel's average per run), per shape and averaged over them; every round runs every program once, in
 // an order rotated per round (the machine is shared and noisy), and the median over rounds is
 // reported, ratios taken per round.
 #include <algorithm>
@@ -19,6 +24,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/utsname.h>
 
 #include <bpffw/bpffw.hpp>
 
@@ -54,18 +63,33 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// The fixed mix: IPv4 and IPv6, UDP/TCP/ICMP, hits and misses of F1, an extension-header walk.
-std::vector<Frame> packet_mix() {
+// The packet shapes: the common ones (IPv4 and IPv6 with TCP, UDP, ICMP), then extension headers;
+// hits and misses of F1. The mix of the per-packet rows is all of them, equally weighted.
+struct Shape {
+  const char* name;
+  Frame frame;
+  bool extension_headers;
+};
+
+std::vector<Shape> shapes() {
   using bpffw::packet::PacketBuilder;
+  return {
+      {"ipv4 tcp 80", PacketBuilder().ipv4().tcp(40000, 80).payload(20).build().ethernet_frame(), false},
+      {"ipv4 tcp 443", PacketBuilder().ipv4().tcp(40000, 443).payload(20).build().ethernet_frame(), false},
+      {"ipv4 udp 53", PacketBuilder().ipv4().udp(40000, 53).payload(20).build().ethernet_frame(), false},
+      {"ipv4 icmp", PacketBuilder().ipv4().icmp().build().ethernet_frame(), false},
+      {"ipv6 tcp 22", PacketBuilder().ipv6().tcp(40000, 22).payload(20).build().ethernet_frame(), false},
+      {"ipv6 udp 53", PacketBuilder().ipv6().udp(40000, 53).payload(20).build().ethernet_frame(), false},
+      {"ipv6 icmpv6", PacketBuilder().ipv6().icmp().build().ethernet_frame(), false},
+      {"ipv6 hbh udp 53", PacketBuilder().ipv6().hop_by_hop().udp(40000, 53).build().ethernet_frame(), true},
+      {"ipv6 hbh frag udp 123",
+       PacketBuilder().ipv6().hop_by_hop().fragment().udp(40000, 123).build().ethernet_frame(), true},
+  };
+}
+
+std::vector<Frame> packet_mix() {
   std::vector<Frame> mix;
-  mix.push_back(PacketBuilder().ipv4().udp(40000, 53).payload(20).build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv4().tcp(40000, 80).payload(20).build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv4().tcp(40000, 443).payload(20).build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv4().icmp().build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv6().udp(40000, 53).payload(20).build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv6().tcp(40000, 22).payload(20).build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv6().hop_by_hop().fragment().udp(40000, 123).build().ethernet_frame());
-  mix.push_back(PacketBuilder().ipv6().icmp().build().ethernet_frame());
+  for (const Shape& shape : shapes()) mix.push_back(shape.frame);
   return mix;
 }
 
@@ -73,13 +97,14 @@ struct Subject {
   std::string name;
   bpffw::Program program;
   bpffw::ProgramInfo info;
-  std::vector<double> ns;  // per round: mean over the mix
+  std::vector<double> ns;                     // per round: mean over the mix
+  std::vector<std::vector<double>> shape_ns;  // per shape, per round
 };
 
 Subject make_subject(std::string name, bpffw::Program program) {
   auto info = program.info();
   if (!info) die(name, info.error());
-  return Subject{std::move(name), std::move(program), *info, {}};
+  return Subject{std::move(name), std::move(program), *info, {}, {}};
 }
 
 bpffw::ObjectFile compile_or_die(const std::string& text, bool counters) {
@@ -98,13 +123,30 @@ bpffw::Program load_or_die(const std::string& name, const bpffw::ObjectFile& obj
   return std::move(*program);
 }
 
+bpffw::ObjectFile read_object(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "bpffw-bench-kernel: cannot read %s\n", path.c_str());
+    std::exit(3);
+  }
+  bpffw::ObjectFile object;
+  object.bytes.assign(std::istreambuf_iterator<char>(in), {});
+  return object;
+}
+
+// Timed here rather than by the kernel, which reports whole nanoseconds per run: the differences
+// measured are a few ns. The syscall's own cost, spread over kRepeat runs, is ~0.01 ns.
+double run_ns(const bpffw::Program& program, const Frame& frame) {
+  auto start = Clock::now();
+  auto run = program.test_run(frame, kRepeat);
+  double elapsed_ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+  if (!run) die("test_run", run.error());
+  return elapsed_ns / kRepeat;
+}
+
 double mix_ns(const bpffw::Program& program, const std::vector<Frame>& mix) {
   double sum = 0;
-  for (const Frame& frame : mix) {
-    auto run = program.test_run(frame, kRepeat);
-    if (!run) die("test_run", run.error());
-    sum += run->duration_ns;
-  }
+  for (const Frame& frame : mix) sum += run_ns(program, frame);
   return sum / static_cast<double>(mix.size());
 }
 
@@ -118,11 +160,34 @@ void run_rounds(std::vector<Subject>& subjects, int rounds) {
   }
 }
 
+// Every subject on every shape, `rounds` times. The subjects run back to back on one shape (in an
+// order rotated per round and shape), so that the ones compared share the machine's state of
+// that moment: on a shared machine, speed drifts by more than the differences measured.
+void run_shape_rounds(std::vector<Subject>& subjects, const std::vector<Shape>& shapes, int rounds) {
+  for (Subject& s : subjects) s.shape_ns.assign(shapes.size(), {});
+  for (int round = 0; round < rounds; ++round) {
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      for (std::size_t k = 0; k < subjects.size(); ++k) {
+        Subject& s = subjects[(k + i + static_cast<std::size_t>(round)) % subjects.size()];
+        s.shape_ns[i].push_back(run_ns(s.program, shapes[i].frame));
+      }
+    }
+    for (Subject& s : subjects) {
+      double sum = 0;
+      for (std::size_t i = 0; i < shapes.size(); ++i) sum += s.shape_ns[i].back();
+      s.ns.push_back(sum / static_cast<double>(shapes.size()));
+    }
+  }
+}
+
 // Median over rounds of (a - floor) / (b - floor).
-double above_floor_ratio(const Subject& a, const Subject& b, const Subject& floor) {
+double above_floor_ratio(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& floor) {
   std::vector<double> r;
-  for (std::size_t i = 0; i < a.ns.size(); ++i) r.push_back((a.ns[i] - floor.ns[i]) / (b.ns[i] - floor.ns[i]));
+  for (std::size_t i = 0; i < a.size(); ++i) r.push_back((a[i] - floor[i]) / (b[i] - floor[i]));
   return median(r);
+}
+double above_floor_ratio(const Subject& a, const Subject& b, const Subject& floor) {
+  return above_floor_ratio(a.ns, b.ns, floor.ns);
 }
 
 void row(const char* part, const std::string& what, const std::string& value, const std::string& note) {
@@ -135,49 +200,71 @@ std::string fmt(const char* format, double v) {
   return buf;
 }
 
-int packet_mode(const std::string& clang_object_path, int rounds) {
-  std::ifstream in(clang_object_path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "bpffw-bench-kernel: cannot read %s\n", clang_object_path.c_str());
-    return 3;
-  }
-  bpffw::ObjectFile clang_object;
-  clang_object.bytes.assign(std::istreambuf_iterator<char>(in), {});
-
+// packet HELPER_C DIRECT_C ROUNDS [BEFORE_PIN]: bpffw's F1 against the two C references (one
+// reading with bpf_skb_load_bytes, one with direct packet access only) and a drop-all floor, per
+// packet shape; BEFORE_PIN, when given, is F1 pinned by another bpffwc build (counters off).
+int packet_mode(const std::string& helper_c_path, const std::string& direct_c_path, int rounds,
+                const std::string& before_pin) {
   std::vector<Subject> s;
   s.push_back(make_subject("floor", load_or_die("floor", compile_or_die("0", false))));
   s.push_back(make_subject("F1", load_or_die("F1", compile_or_die(bpffw::bench::kF1, false))));
   s.push_back(make_subject("F1+counters", load_or_die("F1+counters", compile_or_die(bpffw::bench::kF1, true))));
-  s.push_back(make_subject("clang", load_or_die("clang", clang_object)));
+  s.push_back(make_subject("helper C", load_or_die("helper C", read_object(helper_c_path))));
+  s.push_back(make_subject("direct C", load_or_die("direct C", read_object(direct_c_path))));
+  if (!before_pin.empty()) {
+    auto before = bpffw::Program::open_pinned(before_pin);
+    if (!before) die("open " + before_pin, before.error());
+    s.push_back(make_subject("before", std::move(*before)));
+  }
+  const std::vector<Shape> all = shapes();
 
-  // Same verdicts on the mix, or the timing means nothing.
-  for (const Frame& frame : packet_mix()) {
-    auto a = s[1].program.test_run(frame);
-    auto b = s[3].program.test_run(frame);
-    if (!a || !b || a->verdict != b->verdict) {
-      std::fprintf(stderr, "bpffw-bench-kernel: bpffw's F1 and the clang-compiled C disagree on the mix\n");
-      return 1;
+  // Same verdicts on every shape, or the timing means nothing.
+  for (const Shape& shape : all) {
+    auto expected = s[1].program.test_run(shape.frame);
+    if (!expected) die("test_run", expected.error());
+    for (std::size_t i = 2; i < s.size(); ++i) {
+      auto other = s[i].program.test_run(shape.frame);
+      if (!other || other->verdict != expected->verdict) {
+        std::fprintf(stderr, "bpffw-bench-kernel: bpffw's F1 and %s disagree on %s\n", s[i].name.c_str(),
+                     shape.name);
+        return 1;
+      }
     }
   }
-  run_rounds(s, rounds);
-  const Subject &floor = s[0], &f1 = s[1], &f1c = s[2], &clang = s[3];
+  run_shape_rounds(s, all, rounds);
+  const Subject &floor = s[0], &f1 = s[1], &f1c = s[2], &helper = s[3], &direct = s[4];
+  const Subject* before = s.size() > 5 ? &s[5] : nullptr;
   std::string n = std::to_string(rounds) + " rounds";
-  row("c", "drop-all floor (bpffw `0`, counters off), ns/pkt", fmt("%.1f", median(floor.ns)), n);
-  row("c", "clang -O2 reference C, ns/pkt above floor", fmt("%.1f", median(clang.ns) - median(floor.ns)),
-      "total " + fmt("%.1f", median(clang.ns)));
-  row("c", "bpffw F1 counters off, ns/pkt above floor", fmt("%.1f", median(f1.ns) - median(floor.ns)),
-      "total " + fmt("%.1f", median(f1.ns)) + "; **" + fmt("%.2f", above_floor_ratio(f1, clang, floor)) +
-          " x clang's** (target <= 0.8)");
+  row("c", "drop-all floor (bpffw `0`, counters off), ns/pkt, mix of " + std::to_string(all.size()) + " shapes",
+      fmt("%.1f", median(floor.ns)), n);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    auto above = [&](const Subject& x) { return fmt("%.2f", median(x.shape_ns[i]) - median(floor.shape_ns[i])); };
+    double vs_direct = above_floor_ratio(f1.shape_ns[i], direct.shape_ns[i], floor.shape_ns[i]);
+    double vs_helper = above_floor_ratio(f1.shape_ns[i], helper.shape_ns[i], floor.shape_ns[i]);
+    std::string note = "**" + fmt("%.2f", vs_direct) + " x direct C** (target <= " +
+                       (all[i].extension_headers ? "1.5" : "1.0") + "), " + fmt("%.2f", vs_helper) + " x helper C";
+    if (before)
+      note += ", before " + above(*before) + " (" +
+              fmt("%.2f", above_floor_ratio(before->shape_ns[i], direct.shape_ns[i], floor.shape_ns[i])) +
+              " x direct C)";
+    row("c", std::string(all[i].name) + ": ns/pkt above floor, bpffw F1 / direct C / helper C",
+        above(f1) + " / " + above(direct) + " / " + above(helper), note);
+  }
+  row("c", "bpffw F1 counters off, mix, ns/pkt above floor", fmt("%.1f", median(f1.ns) - median(floor.ns)),
+      fmt("%.2f", above_floor_ratio(f1, direct, floor)) + " x direct C, " +
+          fmt("%.2f", above_floor_ratio(f1, helper, floor)) + " x helper C (total " + fmt("%.1f", median(f1.ns)) +
+          ")");
   std::vector<double> counter_cost;
   for (int i = 0; i < rounds; ++i) counter_cost.push_back(f1c.ns[i] - f1.ns[i]);
-  row("c", "bpffw F1 counters on, ns/pkt above floor", fmt("%.1f", median(f1c.ns) - median(floor.ns)),
-      fmt("%.2f", above_floor_ratio(f1c, clang, floor)) + " x clang's; counters cost " +
-          fmt("%.1f", median(counter_cost)) + " ns");
-  for (const Subject* p : {&f1, &f1c, &clang, &floor}) {
+  row("c", "bpffw F1 counters on, mix, ns/pkt above floor", fmt("%.1f", median(f1c.ns) - median(floor.ns)),
+      "counters cost " + fmt("%.1f", median(counter_cost)) + " ns");
+  for (const Subject* p : {&f1, &f1c, &helper, &direct, &floor, before}) {
+    if (p == nullptr) continue;
+    auto verified = p->info.verified_instructions;
     row("c", p->name + ": xlated / jited B, verified insns",
         std::to_string(p->info.xlated_bytes) + " / " + std::to_string(p->info.jited_bytes) + " / " +
-            std::to_string(p->info.verified_instructions),
-        p == &f1 ? "seed: 2,672 B xlated, 2,109 verified (target <= 1/2)" : "");
+            (verified ? std::to_string(*verified) : "not reported"),
+        "on this kernel");
   }
   return 0;
 }
@@ -228,7 +315,7 @@ int scale_mode(int rounds) {
     std::vector<double> ratio;
     for (int r = 0; r < rounds; ++r) ratio.push_back(p.ns[r] / one.ns[r]);
     row("d", p.name + ": compile ms (warm median) / verified insns / ns/pkt",
-        fmt("%.1f", built[i].warm_ms) + " / " + std::to_string(p.info.verified_instructions) + " / " +
+        fmt("%.1f", built[i].warm_ms) + " / " + std::to_string(p.info.verified_instructions.value_or(0)) + " / " +
             fmt("%.1f", median(p.ns)),
         fmt("%.2f", median(ratio)) + " x one port (above floor " + fmt("%.2f", above_floor_ratio(p, one, floor)) +
             "); first compile " + fmt("%.1f", built[i].first_ms) + " ms, load " + fmt("%.1f", built[i].load_ms) +
@@ -288,13 +375,72 @@ int many_mode(int n) {
   return failures || parallel_failures ? 1 : 0;
 }
 
+// The verifier's own account of a load: libbpf with log level 4 (BPF_LOG_STATS) prints
+// "processed N insns ..." even on kernels whose bpf_prog_info has no verified_insns (before 5.16).
+struct VerifierStats {
+  bool loaded = false;
+  std::uint32_t xlated_bytes = 0;
+  std::string processed;  // N, or the reason it did not load
+};
+
+VerifierStats verifier_stats(const bpffw::ObjectFile& object) {
+  VerifierStats stats;
+  libbpf_set_print(nullptr);
+  bpf_object* handle = bpf_object__open_mem(object.bytes.data(), object.bytes.size(), nullptr);
+  if (handle == nullptr) return {false, 0, "libbpf cannot open the object"};
+  bpf_program* program = bpf_object__next_program(handle, nullptr);
+  bpf_program__set_type(program, BPF_PROG_TYPE_CGROUP_SKB);
+  static char log[1 << 20];
+  log[0] = '\0';
+  bpf_program__set_log_buf(program, log, sizeof log);
+  bpf_program__set_log_level(program, 4);
+  stats.loaded = bpf_object__load(handle) == 0;
+  std::string text = log;
+  if (stats.loaded) {
+    bpf_prog_info info{};
+    __u32 length = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length) == 0) stats.xlated_bytes = info.xlated_prog_len;
+    std::size_t at = text.find("processed ");
+    stats.processed = at == std::string::npos ? "?" : text.substr(at + 10, text.find(' ', at + 10) - at - 10);
+  } else {
+    // The verifier's reason: the last line before "processed ...", or libbpf's when it is empty.
+    std::size_t end = text.rfind("\nprocessed ");
+    std::string before = text.substr(0, end == std::string::npos ? text.size() : end);
+    std::size_t start = before.rfind('\n');
+    stats.processed = "refused: " + (before.empty() ? std::string("(no verifier log)") : before.substr(start + 1));
+  }
+  bpf_object__close(handle);
+  return stats;
+}
+
+// verifier [BEFORE_OBJECT]: F1's size and verifier-processed instructions on this kernel, as
+// bpffw compiles it now (counters off and on) and, when given, an object another bpffwc emitted.
+int verifier_mode(const std::string& before_path) {
+  struct utsname name {};
+  uname(&name);
+  const std::string kernel = name.release;
+  auto report = [&](const std::string& what, const VerifierStats& stats) {
+    row("k", kernel + ": " + what + ", xlated B / verifier-processed insns",
+        stats.loaded ? std::to_string(stats.xlated_bytes) + " / " + stats.processed : stats.processed,
+        stats.loaded ? "loads" : "**does not load**");
+  };
+  report("F1", verifier_stats(compile_or_die(bpffw::bench::kF1, false)));
+  report("F1+counters", verifier_stats(compile_or_die(bpffw::bench::kF1, true)));
+  if (!before_path.empty()) report("F1 before", verifier_stats(read_object(before_path)));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "packet" && argc > 2) return packet_mode(argv[2], argc > 3 ? std::atoi(argv[3]) : 21);
+  if (mode == "packet" && argc > 3)
+    return packet_mode(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 21, argc > 5 ? argv[5] : "");
   if (mode == "scale") return scale_mode(argc > 2 ? std::atoi(argv[2]) : 11);
+  if (mode == "verifier") return verifier_mode(argc > 2 ? argv[2] : "");
   if (mode == "many") return many_mode(argc > 2 ? std::atoi(argv[2]) : 1000);
-  std::fprintf(stderr, "usage: bpffw-bench-kernel packet CLANG_OBJECT [ROUNDS] | scale [ROUNDS] | many [N]\n");
+  std::fprintf(stderr,
+               "usage: bpffw-bench-kernel packet HELPER_C_OBJECT DIRECT_C_OBJECT [ROUNDS [BEFORE_PIN]] | scale [ROUNDS]"
+               " | many [N] | verifier [BEFORE_OBJECT]\n");
   return 2;
 }
