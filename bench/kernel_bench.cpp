@@ -375,8 +375,9 @@ int many_mode(int n) {
   return failures || parallel_failures ? 1 : 0;
 }
 
-// The verifier's own account of a load: libbpf with log level 4 (BPF_LOG_STATS) prints
-// "processed N insns ..." even on kernels whose bpf_prog_info has no verified_insns (before 5.16).
+// The verifier's own account of a load: with log level 4 (BPF_LOG_STATS) it prints "processed N
+// insns ..." even on kernels whose bpf_prog_info has no verified_insns (before 5.16); level 1
+// adds why it refused. F1's log is small: a 1 MiB buffer holds it.
 struct VerifierStats {
   bool loaded = false;
   std::uint32_t xlated_bytes = 0;
@@ -393,7 +394,7 @@ VerifierStats verifier_stats(const bpffw::ObjectFile& object) {
   static char log[1 << 20];
   log[0] = '\0';
   bpf_program__set_log_buf(program, log, sizeof log);
-  bpf_program__set_log_level(program, 4);
+  bpf_program__set_log_level(program, 1 | 4);  // the refusal's reason (1) and the statistics (4)
   stats.loaded = bpf_object__load(handle) == 0;
   std::string text = log;
   if (stats.loaded) {
@@ -403,7 +404,7 @@ VerifierStats verifier_stats(const bpffw::ObjectFile& object) {
     std::size_t at = text.find("processed ");
     stats.processed = at == std::string::npos ? "?" : text.substr(at + 10, text.find(' ', at + 10) - at - 10);
   } else {
-    // The verifier's reason: the last line before "processed ...", or libbpf's when it is empty.
+    // The verifier's reason: the last line before "processed ...".
     std::size_t end = text.rfind("\nprocessed ");
     std::string before = text.substr(0, end == std::string::npos ? text.size() : end);
     std::size_t start = before.rfind('\n');
