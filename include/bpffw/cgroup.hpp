@@ -7,17 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
 #include <bpffw/program.hpp>
 
 namespace bpffw {
-
-enum class Direction { Ingress, Egress };
-
-// "ingress" or "egress".
-const char* to_string(Direction direction);
-// Parses "ingress" or "egress"; anything else is ErrorKind::Usage.
-Result<Direction> parse_direction(std::string_view text);
 
 struct CgroupResolveOptions {
   // Where to read self/mountinfo and self/cgroup. Only tests point it elsewhere.

@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
 
 namespace bpffw {
@@ -31,6 +33,9 @@ struct ParseOptions {
   // The runtime parameters the expression may use, in this order. A name must be an identifier,
   // not a built-in name (ip, tcp, len, true, ...) and not declared twice: ErrorKind::Usage.
   std::vector<Parameter> parameters = {};  // "= {}": designated initializers may leave it out
+  // The direction the program is for. local_addr, remote_addr, local_port and remote_port need
+  // it (they mean dst_* on ingress and src_* on egress); without it they are an error.
+  std::optional<Direction> direction = std::nullopt;
 };
 
 // Immutable once parsed; cheap to copy and safe to share between threads.
@@ -50,6 +55,9 @@ class Filter {
 
   // The declared runtime parameters (ParseOptions::parameters), with their initial values.
   const std::vector<Parameter>& parameters() const;
+
+  // ParseOptions::direction, as given.
+  std::optional<Direction> direction() const;
 
  private:
   struct Impl;

@@ -138,12 +138,8 @@ std::vector<ValueRange> complement(const std::vector<ValueRange>& ranges) {
 }
 
 KnownBounds variable_bounds(ast::Variable variable) {
-  switch (variable) {
-    case ast::Variable::SrcPort:
-    case ast::Variable::DstPort: return {0, 65535};
-    case ast::Variable::Len: return {0, 0xffffffffLL};
-    default: return {0, 1};
-  }
+  const fields::PacketField& row = fields::field(variable);
+  return {std::min(row.min, row.absent), std::max(row.max, row.absent)};
 }
 
 std::optional<VariableTest> as_variable_test(const ast::Expr& expr) {

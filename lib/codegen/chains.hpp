@@ -26,7 +26,8 @@ struct VariableTest {
 // `v OP c`, `c OP v` (OP a comparison) or `v in {...}`; nothing else.
 std::optional<VariableTest> as_variable_test(const ast::Expr& expr);
 
-// The values a variable can take at all: ports 0..65535, flags 0..1, len 0..2^32-1.
+// The values a variable can take at all (fields/packet_fields.hpp): ports 0..65535, flags 0..1,
+// len 0..2^32-1, icmp_type -1..255.
 KnownBounds variable_bounds(ast::Variable variable);
 
 // The sorted ranges not covered by `ranges` (which must be merged).

@@ -50,7 +50,8 @@ class Compilation {
     context_.setDiagnosticHandlerCallBack(&Diagnostics::handle, &diagnostics_);
   }
 
-  Result<void> build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime);
+  Result<void> build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime,
+                                  const PacketParserBytes& parsers = product_packet_parsers());
   Result<ObjectFile> emit_object();
   // Refuses programs too long for BPF jumps before the backend would abort on them.
   Result<void> check_program_size();
@@ -66,14 +67,15 @@ class Compilation {
   std::unique_ptr<llvm::Module> module_;
 };
 
-Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime) {
+Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime,
+                                             const PacketParserBytes& parsers) {
   if (options_.optimization_level > 3) {
     return make_error(ErrorKind::Usage, "optimization level " + std::to_string(options_.optimization_level) +
                                             " is out of range", 0, "use 0, 1, 2 or 3");
   }
   target_ = thread_target_machine(options_.optimization_level);
   if (target_ == nullptr) return internal("the BPF target of LLVM is not available");
-  module_ = build_module(context_, *target_, filter, runtime);
+  module_ = build_module(context_, *target_, filter, runtime, parsers);
 
   std::string problems;
   llvm::raw_string_ostream problems_out(problems);
@@ -176,9 +178,10 @@ std::string Compilation::ir_text() const {
 }  // namespace
 
 Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options,
-                                      const RuntimeSpec& runtime) {
+                                      const RuntimeSpec& runtime, const PacketParserBytes& parsers) {
   Compilation compilation(options);
-  if (auto built = compilation.build_and_optimize(filter, runtime); !built) return tl::unexpected(built.error());
+  if (auto built = compilation.build_and_optimize(filter, runtime, parsers); !built)
+    return tl::unexpected(built.error());
   if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
   return compilation.emit_object();
 }

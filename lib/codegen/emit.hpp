@@ -7,14 +7,17 @@
 
 #include <bpffw/compiler.hpp>
 
-#include "codegen/runtime_maps.hpp"
+#include "codegen/packet_parser.hpp"
+#include "codegen/runtime_spec.hpp"
 #include "parser/ast.hpp"
 
 namespace bpffw::codegen {
 
-// `runtime`: counters, parameters, metadata (runtime_maps.hpp); compile(Filter) fills it in.
+// `runtime`: counters, parameters, metadata, direction (runtime_maps.hpp); compile(Filter) fills
+// it in. `parsers`: the packet parser's machine code (tests pass the helper-only variants).
 Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options,
-                                      const RuntimeSpec& runtime = {});
+                                      const RuntimeSpec& runtime = {},
+                                      const PacketParserBytes& parsers = product_packet_parsers());
 
 // The optimized module as LLVM IR text.
 Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options,

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "codegen/address_lowering.hpp"
 #include "codegen/chains.hpp"
 #include "codegen/membership.hpp"
 
@@ -140,6 +141,10 @@ llvm::Value* Lowering::value(const ast::Expr& expr) {
           },
           [&](const ast::Logical&) -> llvm::Value* { return boolean_of_branch(expr); },
           [&](const ast::SetMember&) -> llvm::Value* { return boolean_of_branch(expr); },
+          [&](const ast::AddressMatch&) -> llvm::Value* { return boolean_of_branch(expr); },
+          [&](const ast::AddressEqual&) -> llvm::Value* { return boolean_of_branch(expr); },
+          // The type check folds every address literal into a match (parser/types.hpp).
+          [&](const ast::AddressLiteral&) -> llvm::Value* { return constant(0); },
           [&](const ast::Conditional& conditional) -> llvm::Value* {
             llvm::BasicBlock* if_true = block("cond_true");
             llvm::BasicBlock* if_false = block("cond_false");
@@ -211,6 +216,13 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
           [&](const ast::ParameterRef&) {
             b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
           },
+          [&](const ast::AddressMatch& match) {
+            emit_address_match(b_, fields_, match.variable, match.prefixes, on_true, on_false);
+          },
+          [&](const ast::AddressEqual& equal) {
+            emit_address_equal(b_, fields_, equal.lhs, equal.rhs, on_true, on_false);
+          },
+          [&](const ast::AddressLiteral&) { b_.CreateBr(on_false); },
       },
       expr.node);
 }

@@ -5,7 +5,7 @@
 
 #include <llvm/IR/IRBuilder.h>
 
-#include "codegen/prologue.hpp"
+#include "codegen/packet_reads.hpp"
 #include "parser/ast.hpp"
 
 namespace bpffw::codegen {

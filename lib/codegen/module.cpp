@@ -6,7 +6,7 @@
 #include <bpffw/compiler.hpp>
 
 #include "codegen/lower.hpp"
-#include "codegen/prologue.hpp"
+#include "codegen/packet_reads.hpp"
 #include "codegen/variables.hpp"
 
 namespace bpffw::codegen {
@@ -26,7 +26,8 @@ void add_license(llvm::Module& module) {
 }  // namespace
 
 std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
-                                           const ast::Expr& filter, const RuntimeSpec& runtime) {
+                                           const ast::Expr& filter, const RuntimeSpec& runtime,
+                                           const PacketParserBytes& parsers) {
   auto module = std::make_unique<llvm::Module>("bpffw", context);
   module->setTargetTriple(target.getTargetTriple().str());
   module->setDataLayout(target.createDataLayout());
@@ -64,10 +65,10 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
   }
 
   builder.SetInsertPoint(entry);
-  VariableSet wanted = variables_read_by(filter);
+  VariableSet wanted = variables_read_by(filter, runtime.direction);
   PacketFields fields;
-  // A filter that reads no variable gives its constant verdict for every packet (spec §5).
-  if (wanted.any()) fields = emit_prologue(builder, skb, wanted, drop);
+  // A filter that reads no variable gives its constant verdict for every packet (§5).
+  if (wanted.any()) fields = emit_packet_reads(builder, skb, wanted, drop, parsers);
   lower_branch(builder, fields, filter, pass, drop);
 
   add_license(*module);

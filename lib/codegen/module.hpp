@@ -1,5 +1,5 @@
 // The LLVM module of one filter: a cgroup_skb program `bpffw_filter` in section "cgroup/skb",
-// the packet prologue followed by the lowered expression, and a license.
+// the packet parser followed by the lowered expression, and a license.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include "codegen/packet_reads.hpp"
 #include "codegen/runtime_maps.hpp"
 #include "parser/ast.hpp"
 
@@ -21,8 +22,10 @@ namespace bpffw::codegen {
 inline constexpr const char* kProgramSection = "cgroup/skb";
 
 // The unoptimized module; the caller verifies and optimizes it. `runtime` adds counters,
-// parameters and metadata (runtime_maps.hpp); the default adds none.
+// parameters and metadata (runtime_maps.hpp) and gives the direction; the default adds none.
+// `parsers`: the packet parser's machine code, the product's unless a test passes others.
 std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
-                                           const ast::Expr& filter, const RuntimeSpec& runtime = {});
+                                           const ast::Expr& filter, const RuntimeSpec& runtime = {},
+                                           const PacketParserBytes& parsers = product_packet_parsers());
 
 }  // namespace bpffw::codegen

@@ -137,6 +137,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
   spec.metadata = true;
   spec.parameters = filter.parameters();
   spec.source = filter.source();
+  spec.direction = filter.direction();
   return spec;
 }
 

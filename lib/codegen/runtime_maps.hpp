@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,18 +15,9 @@
 #include <bpffw/compiler.hpp>
 #include <bpffw/filter.hpp>
 
+#include "codegen/runtime_spec.hpp"
+
 namespace bpffw::codegen {
-
-struct RuntimeSpec {
-  bool counters = false;
-  bool metadata = false;                // the self-description global
-  std::vector<Parameter> parameters;    // names and initial values
-  std::string source;                   // the expression, for the metadata
-};
-
-// What compile(filter, options) puts in: counters unless options.counters is false, the
-// filter's parameters, and always the metadata.
-RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
 
 // Adds the globals `spec` asks for, with their debug info. Call before lowering.
 void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec);

@@ -4,8 +4,29 @@
 
 namespace bpffw::codegen {
 
+ast::Variable resolve_direction(ast::Variable variable, std::optional<Direction> direction) {
+  const fields::PacketField& row = fields::field(variable);
+  if (row.source != fields::Source::Alias || !direction) return variable;
+  return *direction == Direction::Ingress ? row.on_ingress : row.on_egress;
+}
+
+void VariableSet::add(ast::Variable variable) { used_[index(resolve_direction(variable, direction))] = true; }
+
 bool VariableSet::any() const {
   return reads_parameters_ || std::any_of(used_.begin(), used_.end(), [](bool used) { return used; });
+}
+
+ParserVariant VariableSet::parser_variant() const {
+  ParserVariant variant;
+  for (ast::Variable variable : ast::kAllVariables) {
+    if (!contains(variable)) continue;
+    switch (fields::field(variable).source) {
+      case fields::Source::Transport: variant.transport = true; break;
+      case fields::Source::Address: variant.addresses = true; break;
+      default: break;
+    }
+  }
+  return variant;
 }
 
 namespace {
@@ -30,14 +51,21 @@ void collect(const ast::Expr& expr, VariableSet& set) {
                    collect(*conditional.if_true, set);
                    collect(*conditional.if_false, set);
                  },
+                 [](const ast::AddressLiteral&) {},
+                 [&](const ast::AddressMatch& match) { set.add(match.variable); },
+                 [&](const ast::AddressEqual& equal) {
+                   set.add(equal.lhs);
+                   set.add(equal.rhs);
+                 },
              },
              expr.node);
 }
 
 }  // namespace
 
-VariableSet variables_read_by(const ast::Expr& expr) {
+VariableSet variables_read_by(const ast::Expr& expr, std::optional<Direction> direction) {
   VariableSet set;
+  set.direction = direction;
   collect(expr, set);
   return set;
 }

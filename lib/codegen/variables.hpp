@@ -1,22 +1,31 @@
-// Which packet variables (spec §4) an expression reads: the prologue loads only what is needed.
+// Which packet variables (docs/filter-language.md §4) an expression reads: the packet parser
+// copies only what they need (ParserVariant), and the expression's code computes only them.
 #pragma once
 
 #include <array>
+#include <optional>
 
+#include <bpffw/direction.hpp>
+
+#include "codegen/packet_parser.hpp"
 #include "parser/ast.hpp"
 
 namespace bpffw::codegen {
 
 class VariableSet {
  public:
-  void add(ast::Variable variable) { used_[index(variable)] = true; }
-  // Runtime parameters (spec §6) read no packet bytes, but reading one makes malformed packets drop.
+  // local_* and remote_* are added as what they stand for on `direction` (fields' aliases).
+  void add(ast::Variable variable);
+  // Runtime parameters (§6) read no packet bytes, but reading one makes malformed packets drop.
   void add_parameter() { reads_parameters_ = true; }
   bool reads_parameters() const { return reads_parameters_; }
   bool contains(ast::Variable variable) const { return used_[index(variable)]; }
-  // Spec §5: malformed packets are dropped only when the filter reads some variable or parameter.
+  // §5: malformed packets are dropped only when the filter reads some variable or parameter.
   bool any() const;
-  bool reads_ports() const { return contains(ast::Variable::SrcPort) || contains(ast::Variable::DstPort); }
+  // What the packet parser must copy for these variables.
+  ParserVariant parser_variant() const;
+
+  std::optional<Direction> direction;
 
  private:
   static std::size_t index(ast::Variable variable) { return static_cast<std::size_t>(variable); }
@@ -24,6 +33,9 @@ class VariableSet {
   bool reads_parameters_ = false;
 };
 
-VariableSet variables_read_by(const ast::Expr& expr);
+// What local_* and remote_* stand for on `direction`; any other variable stands for itself.
+ast::Variable resolve_direction(ast::Variable variable, std::optional<Direction> direction);
+
+VariableSet variables_read_by(const ast::Expr& expr, std::optional<Direction> direction);
 
 }  // namespace bpffw::codegen

@@ -2,26 +2,14 @@
 
 namespace bpffw::ast {
 
-std::string_view variable_name(Variable variable) {
-  switch (variable) {
-    case Variable::Ip: return "ip";
-    case Variable::Ipv6: return "ipv6";
-    case Variable::Tcp: return "tcp";
-    case Variable::Udp: return "udp";
-    case Variable::Icmp: return "icmp";
-    case Variable::SrcPort: return "src_port";
-    case Variable::DstPort: return "dst_port";
-    case Variable::Len: return "len";
-  }
-  return "?";
-}
+std::string_view variable_name(Variable variable) { return fields::field(variable).name; }
 
 std::optional<Variable> variable_by_name(std::string_view name) {
-  for (Variable variable : kAllVariables) {
-    if (variable_name(variable) == name) return variable;
-  }
+  if (const fields::PacketField* row = fields::field_named(name)) return row->variable;
   return std::nullopt;
 }
+
+unsigned address_bits(Family family) { return family == Family::Ipv4 ? 32 : 128; }
 
 std::string_view op_symbol(UnaryOp op) {
   switch (op) {

@@ -2,6 +2,7 @@
 // It knows nothing of PEGTL or LLVM.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,16 +12,26 @@
 
 #include <bpffw/error.hpp>
 
+#include "fields/packet_fields.hpp"
+
 namespace bpffw::ast {
 
-// The packet variables of spec §4.
-enum class Variable { Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len };
+// The packet variables (docs/filter-language.md §4): one row each in fields/packet_fields.hpp.
+using fields::Variable;
+using fields::kAllVariables;
 
 std::string_view variable_name(Variable variable);
 std::optional<Variable> variable_by_name(std::string_view name);
-inline constexpr Variable kAllVariables[] = {Variable::Ip,      Variable::Ipv6,    Variable::Tcp,
-                                             Variable::Udp,     Variable::Icmp,    Variable::SrcPort,
-                                             Variable::DstPort, Variable::Len};
+
+// An IPv4 or IPv6 address, or a prefix of one (§2.4): 192.0.2.1, 10.0.0.0/8, fd00::/8.
+enum class Family : std::uint8_t { Ipv4 = 4, Ipv6 = 6 };
+struct Prefix {
+  Family family = Family::Ipv4;
+  std::array<std::uint8_t, 16> bytes{};  // network byte order; IPv4 in the first 4; host bits 0
+  unsigned length = 32;                 // in bits: 32 or 128 for one address
+  bool operator==(const Prefix&) const = default;
+};
+unsigned address_bits(Family family);  // 32 or 128
 
 enum class UnaryOp { LogicalNot, BitNot, Negate, Plus };
 enum class BinaryOp { Mul, Div, Mod, Add, Sub, Shl, Shr, Lt, Le, Gt, Ge, Eq, Ne, BitAnd, BitXor, BitOr };
@@ -69,12 +80,32 @@ struct SetRange {
   std::int64_t hi;
 };
 // `value in {e1, lo..hi, ...}` (spec §7): 1 when value equals an item or lies in a range, else 0.
+// The parser also reads sets of addresses and prefixes into `prefixes`; the type check turns
+// those into AddressMatch, so after it a SetMember has integer ranges only.
 struct SetMember {
   ExprPtr value;
-  std::vector<SetRange> ranges;  // as written: not sorted or merged; at least one
+  std::vector<SetRange> ranges;  // as written: not sorted or merged
+  std::vector<Prefix> prefixes;  // addresses and prefixes, as written
+};
+// An address or prefix written in the expression. Only between parsing and the type check, which
+// folds each into the AddressMatch it is compared with.
+struct AddressLiteral {
+  Prefix prefix;
+};
+// After the type check, every use of an address variable is one of these two (§6.2):
+// 1 when the packet has the address and it lies in one of the prefixes (a mix of families).
+struct AddressMatch {
+  Variable variable;             // src_addr, dst_addr, local_addr or remote_addr
+  std::vector<Prefix> prefixes;  // at least one
+};
+// 1 when the packet has both addresses and they are the same (`src_addr == dst_addr`).
+struct AddressEqual {
+  Variable lhs;
+  Variable rhs;
 };
 
-using Node = std::variant<Literal, VariableRef, ParameterRef, Unary, Binary, Logical, Conditional, SetMember>;
+using Node = std::variant<Literal, VariableRef, ParameterRef, Unary, Binary, Logical, Conditional, SetMember,
+                          AddressLiteral, AddressMatch, AddressEqual>;
 
 struct Expr {
   Node node;

@@ -1,5 +1,7 @@
 #include "parser/ast_dump.hpp"
 
+#include "parser/addresses.hpp"
+
 namespace bpffw::parser {
 namespace {
 
@@ -35,6 +37,21 @@ void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::st
                    }
                    out += "}";
                  },
+                 [&](const ast::AddressLiteral& node) { out += "address " + format_prefix(node.prefix); },
+                 [&](const ast::AddressMatch& node) {
+                   out += "address ";
+                   out += ast::variable_name(node.variable);
+                   out += " in {";
+                   for (std::size_t i = 0; i < node.prefixes.size(); ++i)
+                     out += (i > 0 ? ", " : "") + format_prefix(node.prefixes[i]);
+                   out += "}";
+                 },
+                 [&](const ast::AddressEqual& node) {
+                   out += "address ";
+                   out += ast::variable_name(node.lhs);
+                   out += " == ";
+                   out += ast::variable_name(node.rhs);
+                 },
              },
              expr.node);
   out += " " + std::to_string(expr.span.line) + ":" + std::to_string(expr.span.column) + "\n";
@@ -56,6 +73,9 @@ void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::st
                    dump_node(*node.if_false, indent + 1, names, out);
                  },
                  [&](const ast::SetMember& node) { dump_node(*node.value, indent + 1, names, out); },
+                 [](const ast::AddressLiteral&) {},
+                 [](const ast::AddressMatch&) {},
+                 [](const ast::AddressEqual&) {},
              },
              expr.node);
 }
@@ -87,6 +107,9 @@ bool reads_packet(const ast::Expr& root) {
                                  reads_packet(*node.if_false);
                         },
                         [](const ast::SetMember& node) { return reads_packet(*node.value); },
+                        [](const ast::AddressLiteral&) { return false; },
+                        [](const ast::AddressMatch&) { return true; },
+                        [](const ast::AddressEqual&) { return true; },
                     },
                     root.node);
 }

@@ -81,12 +81,12 @@ void AstBuilder::reduce_conditional() {
        depth);
 }
 
-void AstBuilder::apply_set(std::vector<ast::SetRange> ranges, std::size_t end) {
+void AstBuilder::apply_set(std::vector<ast::SetRange> ranges, std::vector<ast::Prefix> prefixes, std::size_t end) {
   Operand value = pop();
   SourceSpan span = value.outer;
   span.length = end - span.offset;
   unsigned depth = value.expr->depth + 1;
-  push(ast::SetMember{std::move(value.expr), std::move(ranges)}, span, depth);
+  push(ast::SetMember{std::move(value.expr), std::move(ranges), std::move(prefixes)}, span, depth);
 }
 
 ast::ExprPtr AstBuilder::finish() {

@@ -14,6 +14,7 @@ namespace bpffw::parser {
 struct SyntaxError {
   std::string message;
   SourceSpan span;
+  std::string hint = {};
 };
 
 // The span from the start of `first` to the end of `last`.
@@ -33,7 +34,7 @@ class AstBuilder {
   void reduce_logical(ast::LogicalOp op);
   void reduce_conditional();
   // The operand on top is tested against a set whose `}` ends at byte `end`.
-  void apply_set(std::vector<ast::SetRange> ranges, std::size_t end);
+  void apply_set(std::vector<ast::SetRange> ranges, std::vector<ast::Prefix> prefixes, std::size_t end);
 
   std::size_t size() const { return stack_.size(); }
   ast::ExprPtr finish();

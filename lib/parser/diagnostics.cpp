@@ -128,13 +128,15 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
       return {"expected '{' after 'in'", token};
     case Expected::SetValue:
       if (state.last_token == "{" && next == '}') return {"empty set: list at least one value in '{ }'", token};
-      if (state.last_token == "{") return {"expected a number after '{'", token};
-      return {"expected a number after '" + std::string(state.last_token) + "'", token};
+      if (state.last_token == "{") return {"expected a number or an address after '{'", token};
+      if (state.last_token == "..") return {"expected a number after '..'", token};
+      return {"expected a number or an address after '" + std::string(state.last_token) + "'", token};
     case Expected::SetEnd: {
       const Opener* brace = innermost(state, '{');
       std::string opener = brace ? " to close the '{' at " + where(brace->span, at) : "";
       if (at_end) return {"missing '}'" + opener, token};
-      return {"expected ',' or '}'" + opener + " (set items are integer constants)", token};
+      return {"expected ',' or '}'" + opener + " (set items are integer constants, addresses or prefixes)",
+              token};
     }
     case Expected::Nothing:
       break;

@@ -11,6 +11,7 @@ struct Filter::Impl {
   ast::ExprPtr root;
   bool reads_packet = false;
   std::vector<Parameter> parameters;
+  std::optional<Direction> direction;
 };
 
 namespace {
@@ -55,6 +56,7 @@ Result<Filter> Filter::parse(std::string_view expression, const ParseOptions& op
   impl->reads_packet = parser::reads_packet(**root);
   impl->root = std::move(*root);
   impl->parameters = options.parameters;
+  impl->direction = options.direction;
   return Filter(std::move(impl));
 }
 
@@ -69,6 +71,8 @@ std::string Filter::dump_ast() const {
 bool Filter::reads_packet() const { return impl_->reads_packet; }
 
 const std::vector<Parameter>& Filter::parameters() const { return impl_->parameters; }
+
+std::optional<Direction> Filter::direction() const { return impl_->direction; }
 
 const ast::Expr& detail::FilterAccess::root(const Filter& filter) { return *filter.impl_->root; }
 

@@ -6,8 +6,9 @@
 // explicit operand stack. Only parentheses and `?:` recurse; the actions count their nesting and stop
 // at ParseOptions::max_depth, so the parser's own stack stays bounded.
 //
-// Set membership (spec §7) is one more alternative in relational_tail; runtime parameters are
-// identifiers, resolved by the actions (parser/names.hpp), so they need no grammar change.
+// Set membership (spec §7) is one more alternative in relational_tail; runtime parameters and
+// named constants are identifiers, resolved by the actions (parser/names.hpp), so they need no
+// grammar change. Addresses (§2.4) are primaries and set items of their own.
 #pragma once
 
 #include <tao/pegtl.hpp>
@@ -34,6 +35,23 @@ struct token : seq<Rule, whitespace> {};
 
 // An integer literal: a digit and everything that could continue it; the action checks the form.
 struct integer_literal : seq<pegtl::digit, star<pegtl::identifier_other>> {};
+
+// Address literals (docs/filter-language.md §2.4); the actions check the form (parser/addresses.hpp).
+// `/` and what could be a length, right after an address: a prefix (`10.0.0.0 / 8` divides).
+struct prefix_length : seq<one<'/'>, star<pegtl::identifier_other>> {};
+// A hex digit, colon or dot: what IPv6 text is made of.
+struct ipv6_char : sor<pegtl::xdigit, one<':', '.'>> {};
+// Two colons among IPv6 characters: IPv6 text has at least two, `c ? a:b` has one.
+struct two_colons : seq<star<sor<pegtl::xdigit, one<'.'>>>, one<':'>, star<sor<pegtl::xdigit, one<'.'>>>, one<':'>> {};
+// An IPv6 address or prefix: `::1`, `fd00::/8`, `::ffff:192.0.2.1`.
+struct ipv6_literal : seq<pegtl::at<two_colons>, pegtl::plus<ipv6_char>, opt<prefix_length>> {};
+// An IPv4 address or prefix: digits with dots, each dot followed by a digit (`1..5` is a range).
+struct ipv4_literal : seq<pegtl::plus<pegtl::digit>, pegtl::plus<one<'.'>, pegtl::plus<pegtl::digit>>,
+                          opt<prefix_length>> {};
+// An address or prefix of either family.
+struct address_literal : sor<ipv6_literal, ipv4_literal> {};
+// An address literal as an operand.
+struct address_operand : address_literal {};
 // A name: [A-Za-z_][A-Za-z0-9_]*, a variable, `true`/`false` or (later) a runtime parameter.
 struct identifier : pegtl::identifier {};
 // An opening parenthesis; its action counts the nesting.
@@ -46,8 +64,8 @@ struct expression;
 struct paren_close : token<close_paren> {};
 // A parenthesized expression.
 struct parenthesized : seq<token<open_paren>, expression, must<paren_close>> {};
-// The innermost operands: a literal, a name, or an expression in parentheses.
-struct primary : sor<token<integer_literal>, token<identifier>, parenthesized> {};
+// The innermost operands: a literal, an address, a name, or an expression in parentheses.
+struct primary : sor<token<address_operand>, token<integer_literal>, token<identifier>, parenthesized> {};
 
 // A prefix operator: `!` (but not `!=`), `~`, `-`, `+`.
 struct unary_operator : sor<seq<one<'!'>, not_at<one<'='>>>, one<'~', '-', '+'>> {};
@@ -116,8 +134,10 @@ struct set_value_expected : token<set_value> {};
 struct set_dots : string<'.', '.'> {};
 // `..` and the upper end of a range.
 struct set_range_end : seq<token<set_dots>, must<set_value_expected>> {};
-// One item: a constant, or a range `lo..hi`.
-struct set_item : seq<must<set_value_expected>, opt<set_range_end>> {};
+// An address or prefix as an item (§7.2).
+struct set_address : address_literal {};
+// One item: an address or prefix, a constant, or a range `lo..hi`.
+struct set_item : sor<token<set_address>, seq<must<set_value_expected>, opt<set_range_end>>> {};
 // `,` between items.
 struct set_comma : one<','> {};
 // The items, separated by commas.

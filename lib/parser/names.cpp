@@ -10,6 +10,8 @@ NameScope::NameScope() {
   }
   entries_.push_back({"true", ast::Literal{1}});
   entries_.push_back({"false", ast::Literal{0}});
+  for (const fields::NamedConstant& constant : fields::named_constants())
+    entries_.push_back({std::string(constant.name), ast::Literal{constant.value}});
 }
 
 NameScope::NameScope(const std::vector<std::string>& parameter_names) : NameScope() {
@@ -18,7 +20,10 @@ NameScope::NameScope(const std::vector<std::string>& parameter_names) : NameScop
 }
 
 bool NameScope::is_builtin(std::string_view name) {
-  return ast::variable_by_name(name).has_value() || name == "true" || name == "false";
+  if (ast::variable_by_name(name).has_value() || name == "true" || name == "false") return true;
+  for (const fields::NamedConstant& constant : fields::named_constants())
+    if (constant.name == name) return true;
+  return false;
 }
 
 std::optional<ast::Node> NameScope::resolve(std::string_view name) const {

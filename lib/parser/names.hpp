@@ -1,6 +1,7 @@
 // Which identifiers an expression may use, and the nearest one to suggest for a typo.
-// The packet variables of spec §4, `true`/`false`, and the runtime parameters (spec §6) declared
-// when the filter is compiled; the parser only calls resolve() and nearest().
+// The packet variables (§4, fields/packet_fields.hpp), `true`/`false`, the named constants (§4.4:
+// TCP flags, ICMP types), and the runtime parameters (§6) declared when the filter is compiled;
+// the parser only calls resolve() and nearest().
 #pragma once
 
 #include <optional>
@@ -20,7 +21,7 @@ class NameScope {
   // The caller has checked the names (Filter::parse does).
   explicit NameScope(const std::vector<std::string>& parameter_names);
 
-  // True for a name the language gives a meaning itself (a variable, true, false).
+  // True for a name the language gives a meaning itself (a variable, a constant, true, false).
   static bool is_builtin(std::string_view name);
 
   // The node a name stands for (a VariableRef, or a Literal for true/false), if it is known.

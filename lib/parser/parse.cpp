@@ -2,10 +2,12 @@
 
 #include <tao/pegtl.hpp>
 
+#include "parser/addresses.hpp"
 #include "parser/diagnostics.hpp"
 #include "parser/grammar.hpp"
 #include "parser/literals.hpp"
 #include "parser/parse_state.hpp"
+#include "parser/types.hpp"
 
 namespace bpffw::parser {
 namespace {
@@ -36,6 +38,32 @@ struct action<g::integer_literal> {
     auto value = parse_integer_literal(in.string_view());
     if (!value) throw SyntaxError{value.error(), span_of(in)};
     state.builder.push_leaf(ast::Literal{*value}, span_of(in));
+  }
+};
+
+// An address or prefix literal, IPv6 when it has a colon.
+template <class ActionInput>
+ast::Prefix address_of(const ActionInput& in) {
+  std::string_view text = in.string_view();
+  auto prefix = text.find(':') != std::string_view::npos ? parse_ipv6_literal(text) : parse_ipv4_literal(text);
+  if (!prefix) throw SyntaxError{prefix.error().message, span_of(in), prefix.error().hint};
+  return *prefix;
+}
+
+template <>
+struct action<g::address_operand> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.builder.push_leaf(ast::AddressLiteral{address_of(in)}, span_of(in));
+  }
+};
+
+template <>
+struct action<g::set_address> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    state.set_prefixes.push_back(address_of(in));
+    state.last_token = "address";
   }
 };
 
@@ -215,6 +243,7 @@ struct action<g::set_open> {
     state.openers.push_back({'{', span_of(in)});
     state.set_items.clear();
     state.set_item_spans.clear();
+    state.set_prefixes.clear();
     state.last_token = "{";
   }
 };
@@ -286,14 +315,15 @@ struct action<g::set_close> {
 template <>
 struct action<g::set_tail> {
   static void apply0(ParseState& state) {
-    state.builder.apply_set(std::move(state.set_items), state.last_set_close_end);
+    state.builder.apply_set(std::move(state.set_items), std::move(state.set_prefixes), state.last_set_close_end);
     state.set_items.clear();
     state.set_item_spans.clear();
+    state.set_prefixes.clear();
   }
 };
 
-Error invalid(std::string message, SourceSpan span) {
-  Error error{ErrorKind::InvalidExpression, std::move(message), span, 0, {}, {}};
+Error invalid(std::string message, SourceSpan span, std::string hint = {}) {
+  Error error{ErrorKind::InvalidExpression, std::move(message), span, 0, std::move(hint), {}};
   return error;
 }
 
@@ -307,7 +337,7 @@ Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOption
   try {
     pegtl::parse<g::filter, action, control>(input, state);
   } catch (const SyntaxError& error) {
-    return tl::unexpected(invalid(error.message, error.span));
+    return tl::unexpected(invalid(error.message, error.span, error.hint));
   } catch (const pegtl::parse_error& error) {
     // Not reached: every must<> raises a SyntaxError through control<>. Kept so that a grammar
     // change that forgets a message still yields an error rather than an exception.
@@ -322,7 +352,7 @@ Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOption
     if (auto suggestion = names.nearest(unknown.name)) message += " (did you mean '" + *suggestion + "'?)";
     return tl::unexpected(invalid(std::move(message), unknown.span));
   }
-  return state.builder.finish();
+  return check_types(state.builder.finish(), options.direction);
 }
 
 }  // namespace bpffw::parser

@@ -12,7 +12,8 @@
 namespace bpffw::parser {
 
 // Parses and checks one filter expression. The error, if any, is the first problem in the text:
-// syntax first, then unknown names. ErrorKind::InvalidExpression, always with a span.
+// syntax first, then unknown names, then types (types.hpp). ErrorKind::InvalidExpression,
+// always with a span.
 Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOptions& options,
                                       const NameScope& names = NameScope());
 

@@ -49,9 +49,11 @@ struct ParseState {
   // Binary operators waiting for their right operand.
   std::vector<ast::BinaryOp> binary_ops;
 
-  // The set being read: its items so far, each with the span it was written in.
+  // The set being read: its items so far, each with the span it was written in, and its
+  // addresses and prefixes.
   std::vector<ast::SetRange> set_items;
   std::vector<SourceSpan> set_item_spans;
+  std::vector<ast::Prefix> set_prefixes;
   std::size_t last_set_close_end = 0;
 
   // The last operator-like token taken ("&&", "(", "?", "-", ...), for "expected an operand after".

@@ -4,10 +4,11 @@
 
 #include <bpffw/bpffw.hpp>
 
-#include "codegen/parser_variant.hpp"
 #include "difftest.hpp"
+#include "judge.hpp"
 #include "packet/packet_spec.hpp"
 #include "random/random_filter.hpp"
+#include "support/helper_only_parsers.hpp"
 #include "support/kernel_env.hpp"
 
 namespace {
@@ -16,13 +17,15 @@ namespace {
 // engine (one compiled program serves many packets: compiling and verifying costs far more than a
 // test run). Its report lines (mismatches, shrunk) become test failures.
 bpffw::difftest::DifftestStats run_differential(std::uint64_t seed, unsigned filters, unsigned packets_per_filter,
-                                                const bpffw::random::RandomFilterOptions& options = {}) {
+                                                const bpffw::random::RandomFilterOptions& options = {},
+                                                const bpffw::codegen::PacketParserBytes* parsers = nullptr) {
   bpffw::difftest::DifftestOptions run;
   run.seed = seed;
   run.pairs = std::uint64_t{filters} * packets_per_filter;
   run.packets_per_filter = packets_per_filter;
   run.max_reports = 10;
   run.filter_options = options;
+  run.packet_parsers = parsers;
   auto stats = bpffw::difftest::run_difftest(run, [](const std::string& line) { FAIL_CHECK(line); });
   REQUIRE_MESSAGE(stats.has_value(), (stats ? "" : stats.error().message));
   return *stats;
@@ -56,20 +59,19 @@ TEST_CASE("differential: the parser's bpf_skb_load_bytes way, for headers outsid
   // BPF_PROG_TEST_RUN gives every program a linear packet, so the parser always copies headers
   // in place there. This runs its other way, taken by real traffic whose headers lie in
   // fragments, on its own.
-  struct HelperOnlyReads {
-    HelperOnlyReads() { bpffw::codegen::set_parser_reads_with_helper_only(true); }
-    ~HelperOnlyReads() { bpffw::codegen::set_parser_reads_with_helper_only(false); }
-  };
   auto f1 = bpffw::Filter::parse("icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)");
   REQUIRE(f1.has_value());
-  auto in_place = bpffw::compile(*f1);
+  auto in_place = bpffw::difftest::load_filter(f1->source());
+  auto with_helper = bpffw::difftest::load_filter(f1->source(), {{}, &bpffw::test::helper_only_packet_parsers()});
   REQUIRE(in_place.has_value());
-  HelperOnlyReads helper_only;
-  auto with_helper = bpffw::compile(*f1);
   REQUIRE(with_helper.has_value());
-  CHECK(with_helper->bytes != in_place->bytes);  // the switch took effect
+  auto in_place_info = in_place->program.info();
+  auto with_helper_info = with_helper->program.info();
+  REQUIRE(in_place_info.has_value());
+  REQUIRE(with_helper_info.has_value());
+  CHECK(with_helper_info->xlated_bytes < in_place_info->xlated_bytes);  // the helper-only parser took effect
 
-  auto stats = run_differential(20261201, 150, 30);
+  auto stats = run_differential(20261201, 150, 30, {}, &bpffw::test::helper_only_packet_parsers());
   MESSAGE(stats.pairs << " pairs, " << stats.mismatches << " mismatches");
   CHECK(stats.pairs >= 4500);
   CHECK(stats.mismatches == 0);

@@ -126,8 +126,11 @@ TEST_CASE("true and false are the literals 1 and 0, every variable has its name"
   CHECK(ast_of("true && !false") == "and 1:1\n  literal 1 1:1\n  unary ! 1:9\n    literal 0 1:10\n");
   for (bpffw::ast::Variable variable : bpffw::ast::kAllVariables) {
     std::string name(bpffw::ast::variable_name(variable));
-    CHECK(ast_of(name) == "variable " + name + " 1:1\n");
     CHECK(bpffw::ast::variable_by_name(name) == variable);
+    // Addresses are no values of their own, local_* and remote_* need a direction (types_test.cpp).
+    const bpffw::fields::PacketField& row = bpffw::fields::field(variable);
+    if (row.type == bpffw::fields::Type::Address || row.guard == bpffw::fields::Guard::Direction) continue;
+    CHECK(ast_of(name) == "variable " + name + " 1:1\n");
   }
   CHECK_FALSE(bpffw::ast::variable_by_name("port").has_value());
   CHECK_FALSE(bpffw::ast::variable_by_name("true").has_value());

@@ -85,7 +85,7 @@ TEST_CASE("literal forms that C refuses") {
         "1:1: integer literal '0x8000000000000000' is out of range (the maximum is 9223372036854775807)\n"
         "  0x8000000000000000\n  ^~~~~~~~~~~~~~~~~~\n");
   CHECK(error_of("1_000") == "1:1: invalid suffix '_000' on integer literal '1_000'\n  1_000\n  ^~~~~\n");
-  CHECK(error_of("1.5") == "1:2: unexpected character '.'\n  1.5\n   ^\n");
+  CHECK(error_of("1.5") == "1:1: an IPv4 address has four parts, '1.5' has 2\n  1.5\n  ^~~\n");
 }
 
 TEST_CASE("assignment is refused wherever a comparison could have been meant") {

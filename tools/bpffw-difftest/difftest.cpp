@@ -21,7 +21,8 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 // Shrinks a disagreement and reports it: first the packet with the original program (cheap: no
 // recompiling), then the filter (each candidate compiled and loaded), then the packet again.
 Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded, const packet::Packet& packet,
-                             const Verdicts& verdicts, bool shrink, const LineSink& out) {
+                             const Verdicts& verdicts, bool shrink, const LoadSettings& settings,
+                             const LineSink& out) {
   out("  kernel " + std::string(verdict_word(verdicts.kernel)) + ", interpreter " +
       verdict_word(verdicts.interpreter));
   out("  filter: " + text);
@@ -40,14 +41,14 @@ Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded
   Result<packet::Packet> small_packet = shrink_packet(packet, packet_fails_with(loaded));
   if (!small_packet) return tl::unexpected(small_packet.error());
   Result<std::string> small_filter = shrink_filter(text, [&](const std::string& candidate) -> Result<bool> {
-    Result<LoadedFilter> candidate_filter = load_filter(candidate);
+    Result<LoadedFilter> candidate_filter = load_filter(candidate, settings);
     if (!candidate_filter) return false;  // a smaller filter that does not load shows another bug
     Result<Verdicts> judged = judge(*candidate_filter, *small_packet);
     if (!judged) return tl::unexpected(judged.error());
     return !judged->agree();
   });
   if (!small_filter) return tl::unexpected(small_filter.error());
-  Result<LoadedFilter> small_loaded = load_filter(*small_filter);
+  Result<LoadedFilter> small_loaded = load_filter(*small_filter, settings);
   if (!small_loaded) return tl::unexpected(small_loaded.error());
   Result<packet::Packet> smallest_packet = shrink_packet(*small_packet, packet_fails_with(*small_loaded));
   if (!smallest_packet) return tl::unexpected(smallest_packet.error());
@@ -74,7 +75,8 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
     const std::uint64_t filter_index = stats.filters++;
     const std::uint64_t batch = std::min(per_filter, options.pairs - stats.pairs);
     std::string text = random::random_filter(rng, options.filter_options);
-    Result<LoadedFilter> loaded = load_filter(text);
+    const LoadSettings settings{ParseOptions{}, options.packet_parsers};
+    Result<LoadedFilter> loaded = load_filter(text, settings);
     if (!loaded) {
       if (loaded.error().kind == ErrorKind::Permission) return tl::unexpected(loaded.error());
       // spec §8: every filter that parses must compile and load. Its pairs count as mismatches.
@@ -108,7 +110,7 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
                       static_cast<unsigned long long>(stats.pairs), seconds_since(start));
         out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) +
             ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", " + found_after + ")");
-        Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, out);
+        Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, settings, out);
         if (!reported) return tl::unexpected(reported.error());
       }
       if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;

@@ -9,6 +9,7 @@
 
 #include <bpffw/error.hpp>
 
+#include "codegen/packet_parser.hpp"
 #include "random/random_filter.hpp"
 
 namespace bpffw::difftest {
@@ -21,6 +22,9 @@ struct DifftestOptions {
   bool shrink = true;
   std::uint64_t stop_after = 0;       // stop after this many mismatches (0: run every pair)
   random::RandomFilterOptions filter_options;
+  // The packet parser's machine code to build with; the product's when null (tests pass the
+  // helper-only one, test/support/helper_only_parsers.hpp).
+  const codegen::PacketParserBytes* packet_parsers = nullptr;
 };
 
 struct DifftestStats {

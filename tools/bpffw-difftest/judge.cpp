@@ -2,14 +2,20 @@
 
 #include <cstdio>
 
+#include "codegen/emit.hpp"
 #include "packet/packet_spec.hpp"
+#include "parser/filter_access.hpp"
 
 namespace bpffw::difftest {
 
-Result<LoadedFilter> load_filter(const std::string& text) {
-  Result<Filter> filter = Filter::parse(text);
+Result<LoadedFilter> load_filter(const std::string& text, const LoadSettings& settings) {
+  Result<Filter> filter = Filter::parse(text, settings.parse);
   if (!filter) return tl::unexpected(filter.error());
-  Result<ObjectFile> object = compile(*filter);
+  Result<ObjectFile> object =
+      settings.parsers == nullptr
+          ? compile(*filter)
+          : codegen::compile_expression(detail::FilterAccess::root(*filter), CompileOptions{},
+                                        codegen::runtime_spec_for(*filter, CompileOptions{}), *settings.parsers);
   if (!object) return tl::unexpected(object.error());
   Result<Program> program = Program::load(*object);
   if (!program) return tl::unexpected(program.error());

@@ -7,6 +7,7 @@
 
 #include <bpffw/bpffw.hpp>
 
+#include "codegen/packet_parser.hpp"
 #include "packet/packet_builder.hpp"
 
 namespace bpffw::difftest {
@@ -17,9 +18,17 @@ struct LoadedFilter {
   Program program;
 };
 
+// How filters are built: parse options (the direction) and the packet parser's machine code to
+// build with, the product's when null (tests: the helper-only one, test/support).
+struct LoadSettings {
+  ParseOptions parse;
+  const codegen::PacketParserBytes* parsers = nullptr;
+};
+
 // Parses, compiles and loads `text`. A parse error is InvalidExpression; a compile or load
-// failure of a filter that parses is a bpffw bug (spec §8) and keeps its own error kind.
-Result<LoadedFilter> load_filter(const std::string& text);
+// failure of a filter that parses is a bpffw bug (docs/filter-language.md §8) and keeps its own
+// error kind.
+Result<LoadedFilter> load_filter(const std::string& text, const LoadSettings& settings = {});
 
 struct Verdicts {
   bool kernel = false;

@@ -1,0 +1,68 @@
+// The packet parser (docs/filter-language.md §5): hand-written BPF assembly that every program
+// runs first, as one inline-asm statement (packet_reads.cpp), filling a ParsedPacket
+// (fields/packet_fields.hpp) that the expression's code reads with plain loads.
+//
+// Why assembly and not IR: the parser is the same in every filter, and LLVM's BPF backend costs
+// ~70 µs per IR block on every compile; the parser is ~50 blocks. It is assembled once, at build
+// time (encode_parser.cpp), and each program carries its machine code. Written by hand, it is
+// shaped for every kernel verifier bpffw supports (test/kernels boots them): headers are read in
+// place from the linear data, with a bpf_skb_load_bytes fallback out of line that leaves the same
+// verifier state at the join; the IPv6 extension-header walk is unrolled (older verifiers refuse
+// the loop) and sizes each header without branching on its type; constants it decides (the
+// status) end in a register, because older verifiers track a constant stored through a register
+// other than r10 imprecisely.
+//
+// Contract (the inline-asm constraints in packet_reads.cpp):
+//   in:  r6 = the skb (struct __sk_buff *), r9 = the ParsedPacket, 8-aligned on the stack; kept.
+//        The parts of it the expression reads are zeroed before (through r10: see there).
+//   out: r0 = status: kParserNotIp, kParserMalformed, kParserIpv4 or kParserIpv6;
+//        r7 = the transport protocol (IPv4's protocol field, IPv6's last next header; 0 when not IP);
+//        r8 = which fields ParsedPacket::transport holds (kHolds* bits; 0 when none or not copied);
+//        the ParsedPacket's bytes (which ones, ParserVariant says). Clobbers r1-r5.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "fields/packet_fields.hpp"
+
+namespace bpffw::codegen {
+
+inline constexpr std::uint64_t kParserNotIp = 0, kParserMalformed = 1, kParserIpv4 = 63, kParserIpv6 = 6;
+inline constexpr std::uint64_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmpv6 = 58;
+// The statuses are chosen so that `icmp` (ICMP on IPv4, ICMPv6 on IPv6) is one add and one
+// compare: l4_protocol + status == kIcmpForFamily exactly for the family's ICMP.
+inline constexpr std::uint64_t kIcmpForFamily = 64;
+static_assert(kProtoIcmp + kParserIpv4 == kIcmpForFamily && kProtoIcmpv6 + kParserIpv6 == kIcmpForFamily);
+
+// r8 at the end: which fields ParsedPacket::transport holds, as bits.
+inline constexpr std::uint8_t kHoldsPorts = 1, kHoldsTcp = 2, kHoldsIcmp = 4;
+
+// What a program's parser copies into the ParsedPacket: each is skipped when the filter reads
+// nothing from it.
+struct ParserVariant {
+  bool transport = false;  // the transport header's first bytes, and r8
+  bool addresses = false;  // src_addr and dst_addr
+  // Tests only: every header read with bpf_skb_load_bytes, the way for headers outside the
+  // linear data, which BPF_PROG_TEST_RUN never builds. Not an index bit: the library holds only
+  // the product's variants (packet_reads.hpp), the tests their own (test/support).
+  bool helper_only = false;
+
+  unsigned index() const { return (transport ? 1 : 0) | (addresses ? 2 : 0); }
+  static ParserVariant from_index(unsigned index, bool helper_only = false) {
+    return {(index & 1) != 0, (index & 2) != 0, helper_only};
+  }
+};
+inline constexpr unsigned kParserVariants = 4;
+
+// The assembly text of one variant.
+std::string packet_parser_asm(const ParserVariant& variant);
+
+// The pre-assembled packet parser of each variant (ParserVariant::index()). The library has the
+// product's (packet_reads.cpp); tests can pass others (the helper-only ones, test/support).
+using PacketParserBytes = std::array<std::span<const unsigned char>, kParserVariants>;
+const PacketParserBytes& product_packet_parsers();
+
+}  // namespace bpffw::codegen

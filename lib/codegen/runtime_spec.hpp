@@ -1,0 +1,27 @@
+// What a program carries besides its filter: counters, runtime parameters, the metadata global and
+// the direction (runtime_maps.hpp builds them). No LLVM here: tools and tests fill one in too.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <bpffw/compiler.hpp>
+#include <bpffw/direction.hpp>
+#include <bpffw/filter.hpp>
+
+namespace bpffw::codegen {
+
+struct RuntimeSpec {
+  bool counters = false;
+  bool metadata = false;                // the self-description global
+  std::vector<Parameter> parameters;    // names and initial values
+  std::string source;                   // the expression, for the metadata
+  std::optional<Direction> direction;   // the filter's (local_*, remote_*), for the metadata
+};
+
+// What compile(filter, options) puts in: counters unless options.counters is false, the
+// filter's parameters, and always the metadata.
+RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
+
+}  // namespace bpffw::codegen

@@ -1,0 +1,154 @@
+// What a filter can read of a packet: one row per variable (docs/filter-language.md §4). The
+// expression parser takes the names, types and did-you-mean from this table, the code generator
+// where each value lies and how to load it, the range facts the value ranges, and the docs list
+// the same rows (test/parser/fields_test.cpp checks both ways). The reference interpreter keeps
+// its own, independent reading of packets (lib/interpreter/packet_facts.cpp).
+//
+// Adding a field:
+//   1. a Variable and a row in kPacketFields below;
+//   2. when it comes from packet bytes the parser does not copy yet, the copy into ParsedPacket
+//      (lib/codegen/packet_parser.cpp, which opens with the steps for that), and how to read it
+//      (lib/codegen/packet_reads.cpp); a field within the 16 transport bytes needs neither;
+//   3. the interpreter's reading (lib/interpreter/packet_facts.cpp);
+//   4. a test file with its verdict table (test/kernel/fields/);
+//   5. its row in docs/filter-language.md §4.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace bpffw::fields {
+
+// The packet variables (docs/filter-language.md §4), in the order of kPacketFields.
+enum class Variable {
+  Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len,
+  SrcAddr, DstAddr, LocalAddr, RemoteAddr, LocalPort, RemotePort, IcmpType, IcmpCode, TcpFlags, Established,
+};
+
+// The stack area the packet parser fills (lib/codegen/packet_parser.cpp) with bytes copied from
+// the packet, which the expression's code reads with plain loads. What the parser decides itself
+// — the status, the transport protocol, which fields `transport` holds — it returns in registers
+// instead (codegen/packet_parser.hpp): kernel verifiers track a register's value precisely, but
+// not always a constant the parser stores through a pointer other than r10, and a verifier that
+// loses track of a constant may merge two paths and remove one as dead code.
+struct ParsedPacket {
+  // The transport header's first bytes, as many as the protocol guarantees (TCP 16, UDP 8,
+  // ICMP/ICMPv6 4; the rest is 0): ports, TCP flags, ICMP type and code are read here.
+  std::uint8_t transport[16];
+  std::uint8_t src_addr[16];  // the IP source address; IPv4 in the first 4 bytes
+  std::uint8_t dst_addr[16];  // the IP destination address; IPv4 in the first 4 bytes
+  std::uint64_t fragment_bits;  // the extension-header walk's own: Fragment offsets, OR-ed
+  std::uint8_t buffer[16];      // the packet parser's own: bytes bpf_skb_load_bytes copies out
+};
+static_assert(sizeof(ParsedPacket) == 72 && alignof(ParsedPacket) == 8);
+static_assert(offsetof(ParsedPacket, src_addr) % 8 == 0 && offsetof(ParsedPacket, fragment_bits) % 8 == 0);
+
+enum class Type {
+  Integer,  // a 64-bit signed integer (every variable of the seed's language)
+  Address,  // an IPv4 or IPv6 address: compared with ==, != and in {...} only (§6.2)
+};
+
+// Which packets have the field; the others read `absent`.
+enum class Guard {
+  Always,        // every packet (len)
+  Ip,            // well-formed IPv4 and IPv6 packets (addresses); none on other packets
+  TcpOrUdp,      // TCP and UDP, but not non-first fragments (ports)
+  Tcp,           // TCP, but not non-first fragments (flags)
+  Icmp,          // ICMP on IPv4, ICMPv6 on IPv6, but not non-first fragments (type, code)
+  Direction,     // one of two others, chosen by the program's direction (local_*, remote_*)
+};
+
+// Where the value comes from.
+enum class Source {
+  Status,        // the packet parser's status (ip, ipv6)
+  Protocol,      // the parser's transport protocol compared with a constant (tcp, udp, icmp)
+  Transport,     // `width` bytes at `offset` of ParsedPacket::transport, big-endian, when the
+                 // parser says `transport` holds the guard's header
+  Address,       // ParsedPacket::src_addr or dst_addr (`offset`), with the family
+  SkbLen,        // struct __sk_buff's len
+  Socket,        // the socket the packet belongs to (§4.5)
+  Alias,         // another field: ingress_alias on ingress, egress_alias on egress
+};
+
+struct PacketField {
+  Variable variable;
+  std::string_view name;
+  Type type = Type::Integer;
+  Guard guard = Guard::Always;
+  Source source = Source::Status;
+  std::size_t offset = 0;     // Transport: in ParsedPacket::transport; Address: of the field
+  unsigned width = 1;         // bytes
+  std::int64_t min = 0, max = 1;  // the values it takes when present
+  std::int64_t absent = 0;    // its value when the guard fails
+  // Source::Alias: the field it is on ingress and on egress.
+  Variable on_ingress = Variable::Len, on_egress = Variable::Len;
+  std::string_view meaning;   // one line, for the docs
+};
+
+inline constexpr PacketField kPacketFields[] = {
+    {.variable = Variable::Ip, .name = "ip", .source = Source::Status, .meaning = "1 for an IPv4 packet, else 0"},
+    {.variable = Variable::Ipv6, .name = "ipv6", .source = Source::Status, .meaning = "1 for an IPv6 packet, else 0"},
+    {.variable = Variable::Tcp, .name = "tcp", .source = Source::Protocol,
+     .meaning = "1 when the transport protocol is TCP, else 0"},
+    {.variable = Variable::Udp, .name = "udp", .source = Source::Protocol,
+     .meaning = "1 when the transport protocol is UDP, else 0"},
+    {.variable = Variable::Icmp, .name = "icmp", .source = Source::Protocol,
+     .meaning = "1 for ICMP on IPv4 or ICMPv6 on IPv6, else 0"},
+    {.variable = Variable::SrcPort, .name = "src_port", .guard = Guard::TcpOrUdp, .source = Source::Transport,
+     .offset = 0, .width = 2, .max = 65535, .meaning = "the TCP or UDP source port (0 for anything else)"},
+    {.variable = Variable::DstPort, .name = "dst_port", .guard = Guard::TcpOrUdp, .source = Source::Transport,
+     .offset = 2, .width = 2, .max = 65535, .meaning = "the TCP or UDP destination port (0 for anything else)"},
+    {.variable = Variable::Len, .name = "len", .source = Source::SkbLen, .width = 4, .max = 0xffffffff,
+     .meaning = "the packet's length in bytes, counted from the IP header"},
+    {.variable = Variable::SrcAddr, .name = "src_addr", .type = Type::Address, .guard = Guard::Ip,
+     .source = Source::Address, .offset = offsetof(ParsedPacket, src_addr), .width = 16, .max = 0,
+     .meaning = "the IPv4 or IPv6 source address"},
+    {.variable = Variable::DstAddr, .name = "dst_addr", .type = Type::Address, .guard = Guard::Ip,
+     .source = Source::Address, .offset = offsetof(ParsedPacket, dst_addr), .width = 16, .max = 0,
+     .meaning = "the IPv4 or IPv6 destination address"},
+    {.variable = Variable::LocalAddr, .name = "local_addr", .type = Type::Address, .guard = Guard::Direction,
+     .source = Source::Alias, .width = 16, .max = 0, .on_ingress = Variable::DstAddr, .on_egress = Variable::SrcAddr,
+     .meaning = "this host's address: dst_addr on ingress, src_addr on egress"},
+    {.variable = Variable::RemoteAddr, .name = "remote_addr", .type = Type::Address, .guard = Guard::Direction,
+     .source = Source::Alias, .width = 16, .max = 0, .on_ingress = Variable::SrcAddr, .on_egress = Variable::DstAddr,
+     .meaning = "the peer's address: src_addr on ingress, dst_addr on egress"},
+    {.variable = Variable::LocalPort, .name = "local_port", .guard = Guard::Direction, .source = Source::Alias,
+     .width = 2, .max = 65535, .on_ingress = Variable::DstPort, .on_egress = Variable::SrcPort,
+     .meaning = "this host's port: dst_port on ingress, src_port on egress"},
+    {.variable = Variable::RemotePort, .name = "remote_port", .guard = Guard::Direction, .source = Source::Alias,
+     .width = 2, .max = 65535, .on_ingress = Variable::SrcPort, .on_egress = Variable::DstPort,
+     .meaning = "the peer's port: src_port on ingress, dst_port on egress"},
+    {.variable = Variable::IcmpType, .name = "icmp_type", .guard = Guard::Icmp, .source = Source::Transport,
+     .offset = 0, .max = 255, .absent = -1, .meaning = "the ICMP or ICMPv6 type (-1 when not ICMP)"},
+    {.variable = Variable::IcmpCode, .name = "icmp_code", .guard = Guard::Icmp, .source = Source::Transport,
+     .offset = 1, .max = 255, .absent = -1, .meaning = "the ICMP or ICMPv6 code (-1 when not ICMP)"},
+    {.variable = Variable::TcpFlags, .name = "tcp_flags", .guard = Guard::Tcp, .source = Source::Transport,
+     .offset = 13, .max = 255, .meaning = "the TCP flags byte, FIN 0x01 to CWR 0x80 (0 when not TCP)"},
+    {.variable = Variable::Established, .name = "established", .source = Source::Socket,
+     .meaning = "1 for a packet of a connection this cgroup's own socket made or accepted, else 0"},
+};
+
+inline constexpr Variable kAllVariables[] = {
+    Variable::Ip,        Variable::Ipv6,       Variable::Tcp,       Variable::Udp,       Variable::Icmp,
+    Variable::SrcPort,   Variable::DstPort,    Variable::Len,       Variable::SrcAddr,   Variable::DstAddr,
+    Variable::LocalAddr, Variable::RemoteAddr, Variable::LocalPort, Variable::RemotePort, Variable::IcmpType,
+    Variable::IcmpCode,  Variable::TcpFlags,   Variable::Established,
+};
+
+// The row of a variable; every Variable has one.
+const PacketField& field(Variable variable);
+// The row named `name`, if any.
+const PacketField* field_named(std::string_view name);
+
+// Named constants (§4.4): TCP flags, ICMP and ICMPv6 types, usable wherever a number is.
+struct NamedConstant {
+  std::string_view name;
+  std::int64_t value;
+  std::string_view meaning;
+};
+std::span<const NamedConstant> named_constants();
+
+}  // namespace bpffw::fields
