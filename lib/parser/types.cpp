@@ -103,6 +103,9 @@ class Checker {
     ast::Expr& lhs = *binary.lhs;
     ast::Expr& rhs = *binary.rhs;
     if (!is_address(lhs) || !is_address(rhs)) {
+      // An address misused inside the other side (`10.0.0.0 / 8`) is the error to name first.
+      with_context("'" + symbol + "' does not apply to addresses",
+                   [&] { integer(is_address(lhs) ? binary.rhs : binary.lhs); });
       const ast::Expr& address = is_address(lhs) ? lhs : rhs;
       throw TypeError{describe(address) + " is an address and cannot be compared with an integer; " +
                           kAddressesAllow,
