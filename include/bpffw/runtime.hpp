@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/program.hpp>
@@ -35,6 +37,8 @@ struct ProgramMetadata {
   std::string bpffw_version;                 // of the bpffw that compiled it, e.g. "0.1.0"
   bool counters = false;                     // compiled with counters
   std::vector<std::string> parameter_names;  // in declaration order
+  // The direction it was compiled for (-t, ParseOptions::direction); empty: either.
+  std::optional<Direction> direction;
   std::string expression;                    // the filter's source text
 };
 

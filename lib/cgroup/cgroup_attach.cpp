@@ -2,6 +2,7 @@
 // Everything attaches with BPF_F_ALLOW_MULTI so that systemd's own programs (IPAddressDeny=,
 // IPIngressFilterPath=, device policy) and other tools' filters keep working beside ours.
 #include <bpffw/cgroup.hpp>
+#include <bpffw/runtime.hpp>
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -75,9 +76,24 @@ Error attach_error(int err, const Cgroup& cgroup, Direction direction, const cha
   }
 }
 
+// A program compiled for one direction (-t: local_* and remote_* mean dst_* on ingress, src_* on
+// egress) must not judge the other: the kernel does not enforce a cgroup_skb program's expected
+// attach type when it returns only 0 or 1, so the metadata decides. Programs without bpffw
+// metadata, or compiled for either direction, attach anywhere.
+Result<void> check_direction(const Program& program, Direction direction) {
+  auto metadata = read_metadata(program);
+  if (!metadata || !metadata->direction || *metadata->direction == direction) return {};
+  return make_error(ErrorKind::Usage,
+                    std::string("the program was compiled for ") + to_string(*metadata->direction) +
+                        " (-t " + to_string(*metadata->direction) + "), not " + to_string(direction) +
+                        ": local_* and remote_* would mean the other ends",
+                    0, std::string("compile it again with -t ") + to_string(direction));
+}
+
 }  // namespace
 
 Result<void> attach(const Program& program, const Cgroup& cgroup, Direction direction) {
+  if (auto right = check_direction(program, direction); !right) return right;
   struct bpf_prog_attach_opts opts {};
   opts.sz = sizeof(opts);
   opts.flags = BPF_F_ALLOW_MULTI;
@@ -91,6 +107,7 @@ Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& o
   auto old_id = identify(old_program.fd());
   if (!old_id) return tl::unexpected(old_id.error());
   if (auto ours = require_bpffw(*old_id, "replace"); !ours) return ours;
+  if (auto right = check_direction(new_program, direction); !right) return right;
 
   // The kernel swaps the entry in the cgroup's program array in one update: no packet in
   // between sees neither program.

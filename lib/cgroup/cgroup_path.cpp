@@ -102,17 +102,6 @@ std::string under_mount_hint(const CgroupResolveOptions& options) {
 
 }  // namespace
 
-const char* to_string(Direction direction) {
-  return direction == Direction::Ingress ? "ingress" : "egress";
-}
-
-Result<Direction> parse_direction(std::string_view text) {
-  if (text == "ingress") return Direction::Ingress;
-  if (text == "egress") return Direction::Egress;
-  return make_error(ErrorKind::Usage, "unknown direction '" + std::string(text) + "'", 0,
-                    "use -t ingress or -t egress");
-}
-
 Result<std::string> find_cgroup2_mount(const CgroupResolveOptions& options) {
   auto mount = read_cgroup2_mount(options);
   if (!mount) return tl::unexpected(mount.error());

@@ -121,6 +121,7 @@ void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   metadata.bpffw_version = kVersion;
   metadata.counters = spec.counters;
   for (const Parameter& parameter : spec.parameters) metadata.parameter_names.push_back(parameter.name);
+  metadata.direction = spec.direction;
   metadata.expression = spec.source;
   std::string text = runtime::encode_metadata(metadata);
   llvm::Constant* init = llvm::ConstantDataArray::getString(module.getContext(), text, true);

@@ -22,6 +22,7 @@ std::string encode_metadata(const ProgramMetadata& metadata) {
     for (std::size_t i = 0; i < metadata.parameter_names.size(); ++i)
       text += (i == 0 ? "" : ",") + metadata.parameter_names[i];
   }
+  if (metadata.direction) text += std::string(" direction=") + to_string(*metadata.direction);
   text += " ";
   text += kExpression;
   text += metadata.expression;
@@ -48,6 +49,8 @@ Result<ProgramMetadata> decode_metadata(std::string_view text) {
       first = false;
     } else if (item == "counters=1" || item == "counters=0") {
       metadata.counters = item.back() == '1';
+    } else if (item.starts_with("direction=")) {
+      if (auto direction = parse_direction(item.substr(10))) metadata.direction = *direction;
     } else if (item.starts_with("params=")) {
       std::string_view names = item.substr(7);
       while (!names.empty()) {

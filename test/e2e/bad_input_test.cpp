@@ -185,9 +185,7 @@ TEST_CASE("every option the compile command would ignore is a usage error, with 
       {{"--attach", cg, "-t", "egress", "-O", out}, "-O FILE only applies to --emit"},
       {{"--attach", cg, "-t", "egress", "-o", pin, "-O", out}, "-O FILE only applies to --emit"},
       {{"--attach", cg, "-t", "egress", "--replace", pin, "-O", out}, "-O FILE only applies to --emit"},
-      // -t and --replace need --attach.
-      {{"-t", "egress", "-o", pin}, "-t only applies to --attach"},
-      {{"-t", "ingress", "--check"}, "-t only applies to --attach"},
+      // --replace needs --attach (-t alone is the direction the program is compiled for).
       {{"--replace", pin, "-o", pin}, "--replace only applies to --attach"},
       {{"--replace", pin, "--emit", "asm"}, "--replace only applies to --attach"},
       // --attach loads: nothing to emit or check.
@@ -224,7 +222,7 @@ TEST_CASE("a missing or unknown -t, and option combinations that make no sense")
                  pins);
   expect_refused({"--attach", cg, "-t", "sideways", "icmp"}, 2, "unknown direction 'sideways'", cg, pins);
   expect_refused({"--attach", cg, "-t", "Egress", "icmp"}, 2, "unknown direction 'Egress'", cg, pins);
-  expect_refused({"-t", "egress", "-o", pin, "icmp"}, 2, "-t only applies to --attach", cg, pins);
+  expect_refused({"-t", "sideways", "-o", pin, "icmp"}, 2, "unknown direction 'sideways'", cg, pins);
   expect_refused({"--replace", pin, "icmp"}, 2, "--replace only applies to --attach", cg, pins);
   expect_refused({"--attach", cg, "-t", "egress", "--check", "icmp"}, 2,
                  "--attach cannot be combined with --emit or --check", cg, pins);

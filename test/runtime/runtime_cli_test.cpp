@@ -125,9 +125,16 @@ TEST_CASE("bpffwc show PIN describes the program from the pin alone") {
   ProcessResult show = run_bpffwc({"show", pin});
   REQUIRE_MESSAGE(show.exit_code == 0, describe(show));
   std::string expected = pin + "\nprogram     " + std::to_string(id_of(pin)) + " bpffw_filter, compiled by bpffw " +
-                         kVersion + "\nexpression  len <= mtu || icmp\nparameters  mtu=1500\n" +
+                         kVersion + "\nexpression  len <= mtu || icmp\ndirection   either (compiled without -t)\n" +
+                         "parameters  mtu=1500\n" +
                          "counters    passed 0 packets (0 bytes), dropped 1 packets (1540 bytes)\n";
   CHECK(show.out == expected);
+
+  // -t records the direction the program is for (local_* and remote_* need one).
+  std::string egress = pins.file("e");
+  bpffwc_ok({"-o", egress, "-t", "egress", "--no-counters", "tcp && local_port == 8080"});
+  ProcessResult shown = run_bpffwc({"show", egress});
+  CHECK(shown.out.find("\nexpression  tcp && local_port == 8080\ndirection   egress\n") != std::string::npos);
 
   std::string quiet = pins.file("q");
   bpffwc_ok({"-o", quiet, "--no-counters", "tcp"});

@@ -9,16 +9,27 @@ void AttachOptions::define(CLI::App& app) {
                  "compile, load and attach to CGROUP (a cgroup v2 directory, a path relative to the "
                  "cgroup2 mount, or self) with BPF_F_ALLOW_MULTI; needs -t")
       ->type_name("CGROUP");
-  app.add_option("-t,--type", direction_, "with --attach: ingress or egress")->type_name("DIR");
+  app.add_option("-t,--type", direction_,
+                 "ingress or egress: the direction the program is for (local_* and remote_* need it; "
+                 "recorded in the program) and, with --attach, where it attaches")
+      ->type_name("DIR");
   app.add_option("--replace", replace_pin_,
                  "with --attach: swap the program pinned at PIN, attached to CGROUP, for the new one in "
                  "one step, and re-pin PIN atomically")
       ->type_name("PIN");
 }
 
+int AttachOptions::parse_direction_option() {
+  if (!direction_) return kExitSuccess;
+  auto direction = bpffw::parse_direction(*direction_);
+  if (!direction) return report_usage(direction.error().message, direction.error().hint);
+  parsed_direction_ = *direction;
+  return kExitSuccess;
+}
+
 int AttachOptions::check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
-  if (!cgroup_) return report_usage(direction_ ? "-t only applies to --attach" : "--replace only applies to --attach",
-                                    "bpffwc --attach CGROUP -t ingress|egress EXPRESSION");
+  if (!cgroup_) return report_usage("--replace only applies to --attach",
+                                    "bpffwc --attach CGROUP -t ingress|egress --replace PIN EXPRESSION");
   if (!direction_)
     return report_usage("--attach needs a direction: -t ingress or -t egress");
   if (emit_or_check) return report_usage("--attach cannot be combined with --emit or --check");
@@ -29,10 +40,6 @@ int AttachOptions::check_combination(const std::optional<std::string>& pin_path,
 }
 
 int AttachOptions::prepare() {
-  auto direction = bpffw::parse_direction(*direction_);
-  if (!direction) return report_usage(direction.error().message, direction.error().hint);
-  parsed_direction_ = *direction;
-
   // Resolved before compiling, so that a wrong cgroup costs nothing and changes nothing.
   auto cgroup = bpffw::Cgroup::open(*cgroup_);
   if (!cgroup) return report(cgroup.error());
@@ -55,20 +62,20 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
                                   std::string_view expression) {
   // Attach first, then pin: undoing an attach (detach) is exact, while undoing a pin that
   // replaced an old one (--force) is not.
-  if (auto attached = bpffw::attach(program, *opened_, parsed_direction_); !attached)
+  if (auto attached = bpffw::attach(program, *opened_, *parsed_direction_); !attached)
     return report(attached.error(), expression);
   if (!pin_path) return kExitSuccess;  // attached, unpinned: lives as long as the cgroup has it
   auto pinned = program.pin(*pin_path, force ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
   if (!pinned) {
     int code = report(pinned.error(), expression);
-    if (auto undone = bpffw::detach(*opened_, parsed_direction_, program); !undone) {
+    if (auto undone = bpffw::detach(*opened_, *parsed_direction_, program); !undone) {
       report(undone.error());
       report(bpffw::Error{bpffw::ErrorKind::System,
                           "the program stays attached to " + opened_->path() + " " +
-                              bpffw::to_string(parsed_direction_) + " without a pin",
+                              bpffw::to_string(*parsed_direction_) + " without a pin",
                           std::nullopt, 0,
                           std::string("remove it with: bpffwc detach ") + opened_->path() + " -t " +
-                              bpffw::to_string(parsed_direction_) + " --all",
+                              bpffw::to_string(*parsed_direction_) + " --all",
                           {}});
     }
     return code;
@@ -78,13 +85,13 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
 
 int AttachOptions::replace_and_repin(bpffw::Program program, std::string_view expression) {
   const bpffw::Program* old_program = &*replaced_;
-  if (auto swapped = bpffw::replace(*opened_, parsed_direction_, *old_program, program); !swapped)
+  if (auto swapped = bpffw::replace(*opened_, *parsed_direction_, *old_program, program); !swapped)
     return report(swapped.error(), expression);
   // The pin follows the attached program; if it cannot, swap back so that pin and cgroup agree.
   auto pinned = program.pin(*replace_pin_, bpffw::PinMode::Replace);
   if (!pinned) {
     int code = report(pinned.error(), expression);
-    if (auto back = bpffw::replace(*opened_, parsed_direction_, program, *old_program); !back) {
+    if (auto back = bpffw::replace(*opened_, *parsed_direction_, program, *old_program); !back) {
       report(back.error());
       report(bpffw::Error{bpffw::ErrorKind::System,
                           "the new program stays attached, while " + *replace_pin_ + " still holds the old one",

@@ -17,8 +17,13 @@ class AttachOptions {
  public:
   void define(CLI::App& app);
 
-  // True when any of --attach, -t, --replace was given: the compile command then hands over.
-  bool requested() const { return cgroup_ || direction_ || replace_pin_; }
+  // True when --attach or --replace was given: the compile command then hands over.
+  bool requested() const { return cgroup_ || replace_pin_; }
+
+  // -t, parsed: the direction the program is compiled for (and attached to, with --attach).
+  // Returns kExitSuccess, or the exit code of the reported error.
+  int parse_direction_option();
+  std::optional<bpffw::Direction> direction() const { return parsed_direction_; }
 
   // After check_usage: the program pinned at --replace PIN, or nullptr (its counters and
   // parameters carry over to the new one, runtime_options.hpp).
@@ -47,7 +52,7 @@ class AttachOptions {
   std::optional<std::string> replace_pin_;
   std::optional<bpffw::Cgroup> opened_;
   std::optional<bpffw::Program> replaced_;  // the program pinned at --replace PIN
-  bpffw::Direction parsed_direction_ = bpffw::Direction::Ingress;
+  std::optional<bpffw::Direction> parsed_direction_;
 };
 
 }  // namespace bpffwc

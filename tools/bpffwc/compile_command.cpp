@@ -78,7 +78,9 @@ class CompileCommand final : public Command {
 
     if (int prepared = runtime_.prepare(pin_path_, force_, attach_.replaced_program()); prepared != kExitSuccess)
       return prepared;
-    auto filter = bpffw::Filter::parse(*expression_, runtime_.parse_options());
+    bpffw::ParseOptions parse_options = runtime_.parse_options();
+    parse_options.direction = attach_.direction();
+    auto filter = bpffw::Filter::parse(*expression_, parse_options);
     if (!filter) return report(filter.error(), *expression_);
 
     if (emit_) return emit(*filter);
@@ -101,6 +103,7 @@ class CompileCommand final : public Command {
   int check_usage() {
     int modes = (pin_path_ ? 1 : 0) + (emit_ ? 1 : 0) + (check_ ? 1 : 0);
     if (!expression_) return report_usage("missing EXPRESSION");
+    if (int direction = attach_.parse_direction_option(); direction != kExitSuccess) return direction;
     if (attach_.requested()) {
       if (int usage = attach_.check_combination(pin_path_, force_, emit_ || check_); usage != kExitSuccess)
         return usage;

@@ -77,6 +77,8 @@ int show_pin(const std::string& pin) {
   std::string out = pin + "\n";
   out += "program     " + std::to_string(info->id) + " " + info->name + ", compiled by bpffw " + metadata->bpffw_version + "\n";
   out += "expression  " + metadata->expression + "\n";
+  out += std::string("direction   ") +
+         (metadata->direction ? bpffw::to_string(*metadata->direction) : "either (compiled without -t)") + "\n";
   out += "parameters  " + parameters_text(*parameters) + "\n";
   if (metadata->counters) {
     auto counters = bpffw::read_counters(*program);
