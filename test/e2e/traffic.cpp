@@ -77,7 +77,7 @@ int bound_socket(const Address& a, int type) {
 
 const char* loopback(Family family) { return family == Family::V4 ? "127.0.0.1" : "::1"; }
 
-bool udp_exchange(Family family, std::uint16_t port, const Sides& sides) {
+bool udp_exchange(Family family, std::uint16_t port, const Sides& sides, UdpClient how) {
   const Address server_address = address(family, port);
   int ready[2];
   REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
@@ -102,8 +102,10 @@ bool udp_exchange(Family family, std::uint16_t port, const Sides& sides) {
     const pid_t client = spawn(sides.client, [&]() -> int {
       const int fd = ::socket(server_address.domain, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       if (fd < 0) return 10;
+      if (how == UdpClient::Connected && ::connect(fd, raw(server_address), server_address.length) != 0) return 11;
       // An egress filter makes this fail with EPERM; the reply wait below then decides.
-      ::sendto(fd, "ping", 4, 0, raw(server_address), server_address.length);
+      ::sendto(fd, "ping", 4, 0, how == UdpClient::Connected ? nullptr : raw(server_address),
+               how == UdpClient::Connected ? 0 : server_address.length);
       if (!readable(fd, kWaitMs)) return 2;
       char buffer[64];
       return ::recv(fd, buffer, sizeof buffer, 0) == 4 && std::memcmp(buffer, "ping", 4) == 0 ? 0 : 3;

@@ -17,8 +17,11 @@ struct Sides {
   std::string server;
 };
 
+// How the UDP client sends: with sendto() on an unconnected socket, or after connect().
+enum class UdpClient { Unconnected, Connected };
+
 // True when a datagram to `port` reached the server and its reply reached the client.
-bool udp_exchange(Family family, std::uint16_t port, const Sides& sides);
+bool udp_exchange(Family family, std::uint16_t port, const Sides& sides, UdpClient how = UdpClient::Unconnected);
 // True when a TCP connection to `port` was established and accepted.
 bool tcp_connects(Family family, std::uint16_t port, const Sides& sides);
 // True when `ping -c 1` run inside `cgroup` got its echo reply.
