@@ -16,6 +16,8 @@
 
 #include <bpffw/bpffw.hpp>
 
+#include "codegen/packet_parser.hpp"
+
 namespace {
 
 constexpr const char* kF1 = "icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)";
@@ -183,4 +185,37 @@ TEST_CASE("a thread that compiled other filters before gives the bytes of a fres
       }
     }
   }
+}
+
+// packet_reads.cpp: the expression's code reads the ParsedPacket with plain loads that LLVM emits
+// through r10, and never through r9, the parser's pointer: the kernel verifiers of 5.10 and 6.1
+// trace only r10-based stack reads back for precision, and lost one read through r9 (a constant
+// of one path pruned another's code as dead, caught by test/kernels).
+TEST_CASE("the expression reads the packet parser's fields through r10, never through r9") {
+  auto assembly = bpffw::emit_assembly(parse("dst_port == 53 && src_addr in {10.0.0.0/8, fd00::/8} || tcp_flags == 2"),
+                                       {.counters = false});
+  REQUIRE(assembly);
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; start < assembly->size(); start = end + 1) {
+    end = assembly->find('\n', start);
+    if (end == std::string::npos) end = assembly->size();
+    lines.push_back(assembly->substr(start, end - start));
+  }
+  // The parser begins with the read of skb->protocol and ends with its last instruction slot.
+  auto first = std::find_if(lines.begin(), lines.end(),
+                            [](const std::string& line) { return line.find("= *(u32 *)(r6 + 16)") != std::string::npos; });
+  REQUIRE(first != lines.end());
+  auto slot = [](const std::string& line) { return std::atoi(line.c_str()); };
+  const int parser_start = slot(*first);
+  const int parser_end = parser_start + static_cast<int>(bpffw::codegen::product_packet_parsers()[3].size() / 8);
+  int r10_loads = 0;
+  for (const std::string& line : lines) {
+    if (line.find(':') == std::string::npos || line.find("= *(u") == std::string::npos) continue;
+    int at = slot(line);
+    if (at >= parser_start && at < parser_end) continue;
+    INFO(line);
+    CHECK(line.find("(r9 ") == std::string::npos);
+    r10_loads += line.find("(r10 -") != std::string::npos;
+  }
+  CHECK(r10_loads >= 3);  // the port, the flags, an address
 }
