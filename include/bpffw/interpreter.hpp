@@ -14,15 +14,20 @@ struct InterpretResult {
   bool malformed = false;  // the packet was dropped as malformed (spec §5) before the filter ran
 };
 
+// The socket a packet belongs to, as the cgroup hook sees it (docs/filter-language.md §4.5):
+// `established` is 1 for TcpSynSent, TcpEstablished and UdpConnected, else 0. None is a packet
+// with no socket, as in the kernel's BPF_PROG_TEST_RUN.
+enum class SocketState { None, TcpListen, TcpSynSent, TcpEstablished, TcpClosed, UdpUnconnected, UdpConnected, Other };
+
 // skb_protocol is the ethertype in host byte order (0x0800, 0x86DD, ...); packet starts at the
-// IP header, as a cgroup_skb program sees it.
+// IP header, as a cgroup_skb program sees it. local_* and remote_* follow Filter::direction().
 // Runtime parameters take their declared initial values (Filter::parameters()).
-InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol,
-                          std::span<const unsigned char> packet);
+InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
+                          SocketState socket = SocketState::None);
 
 // The same with the runtime parameters' current values, in declaration order (as
 // read_parameters in <bpffw/runtime.hpp> returns them). A missing value counts as 0.
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
-                          std::span<const std::int64_t> parameter_values);
+                          std::span<const std::int64_t> parameter_values, SocketState socket = SocketState::None);
 
 }  // namespace bpffw

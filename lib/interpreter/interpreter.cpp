@@ -1,11 +1,12 @@
-// Spec §6: evaluation of the AST on the facts read from one packet. All arithmetic is done on
-// uint64_t, where C++ defines wrap-around, and converted back to the signed value the spec talks about.
+// docs/filter-language.md §6: evaluation of the AST on the facts read from one packet. All
+// arithmetic is done on uint64_t, where C++ defines wrap-around, and converted back to the signed
+// value the spec talks about.
 #include <bpffw/interpreter.hpp>
-
-#include <vector>
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <vector>
 
 #include "interpreter/packet_facts.hpp"
 #include "parser/ast.hpp"
@@ -22,8 +23,38 @@ constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
 int64_t from_bits(uint64_t bits) { return static_cast<int64_t>(bits); }  // two's complement (C++20)
 uint64_t to_bits(int64_t value) { return static_cast<uint64_t>(value); }
 
-int64_t variable_value(ast::Variable variable, const interpreter::PacketFacts& facts) {
+// Everything one evaluation reads: the packet's facts, its socket, the filter's direction and
+// the runtime parameters' values.
+struct Context {
+  const interpreter::PacketFacts& facts;
+  std::span<const std::int64_t> parameters;
+  std::optional<Direction> direction;
+  SocketState socket;
+};
+
+// §4.6: local_* is dst_* on ingress and src_* on egress, remote_* the other one. The parser
+// refuses local_* and remote_* without a direction, so `direction` is set when they appear.
+ast::Variable resolve(ast::Variable variable, std::optional<Direction> direction) {
+  bool ingress = direction == Direction::Ingress;
   switch (variable) {
+    case ast::Variable::LocalAddr: return ingress ? ast::Variable::DstAddr : ast::Variable::SrcAddr;
+    case ast::Variable::RemoteAddr: return ingress ? ast::Variable::SrcAddr : ast::Variable::DstAddr;
+    case ast::Variable::LocalPort: return ingress ? ast::Variable::DstPort : ast::Variable::SrcPort;
+    case ast::Variable::RemotePort: return ingress ? ast::Variable::SrcPort : ast::Variable::DstPort;
+    default: return variable;
+  }
+}
+
+// §4.5: a connection this cgroup's socket made (from its SYN on) or accepted, or a connected UDP
+// socket; not a listener, a closed socket, an unconnected UDP socket, another protocol, no socket.
+bool established(SocketState socket) {
+  return socket == SocketState::TcpSynSent || socket == SocketState::TcpEstablished ||
+         socket == SocketState::UdpConnected;
+}
+
+int64_t variable_value(ast::Variable variable, const Context& context) {
+  const interpreter::PacketFacts& facts = context.facts;
+  switch (resolve(variable, context.direction)) {
     case ast::Variable::Ip: return from_bits(facts.ip);
     case ast::Variable::Ipv6: return from_bits(facts.ipv6);
     case ast::Variable::Tcp: return from_bits(facts.tcp);
@@ -32,9 +63,31 @@ int64_t variable_value(ast::Variable variable, const interpreter::PacketFacts& f
     case ast::Variable::SrcPort: return from_bits(facts.src_port);
     case ast::Variable::DstPort: return from_bits(facts.dst_port);
     case ast::Variable::Len: return from_bits(facts.len);
-    default: return 0;  // BUILDING: the new variables are read in the interpreter's own change
+    case ast::Variable::IcmpType: return facts.icmp_type;
+    case ast::Variable::IcmpCode: return facts.icmp_code;
+    case ast::Variable::TcpFlags: return from_bits(facts.tcp_flags);
+    case ast::Variable::Established: return established(context.socket);
+    // Addresses are not integers: after the type check (§6.2) they appear only in AddressMatch
+    // and AddressEqual. local_* and remote_* were resolved above.
+    default: return 0;
   }
-  return 0;
+}
+
+const interpreter::IpAddress& address_of(ast::Variable variable, const Context& context) {
+  return resolve(variable, context.direction) == ast::Variable::SrcAddr ? context.facts.src_addr
+                                                                        : context.facts.dst_addr;
+}
+
+// §4.2, §7.2: the address lies in the prefix. An IPv4 prefix matches IPv4 addresses only, an IPv6
+// one IPv6 only; no address (a packet that is not IP) lies in none.
+bool in_prefix(const interpreter::IpAddress& address, const ast::Prefix& prefix) {
+  int family = prefix.family == ast::Family::Ipv4 ? 4 : 6;
+  if (address.family != family) return false;
+  for (unsigned bit = 0; bit < prefix.length; ++bit) {
+    unsigned mask = 0x80u >> (bit % 8);
+    if ((address.bytes[bit / 8] & mask) != (prefix.bytes[bit / 8] & mask)) return false;
+  }
+  return true;
 }
 
 // `/` truncates toward zero; x / 0 is 0; INT64_MIN / -1 is INT64_MIN.
@@ -85,25 +138,24 @@ int64_t unary(ast::UnaryOp op, int64_t a) {
 }
 
 // Recursion depth is bounded by the parser's nesting limit (ParseOptions::max_depth).
-int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts,
-                 std::span<const std::int64_t> parameters) {
+int64_t evaluate(const ast::Expr& expr, const Context& context) {
   return std::visit(
       ast::overloaded{
           [](const ast::Literal& literal) -> int64_t { return literal.value; },
-          [&](const ast::VariableRef& ref) -> int64_t { return variable_value(ref.variable, facts); },
+          [&](const ast::VariableRef& ref) -> int64_t { return variable_value(ref.variable, context); },
           [&](const ast::ParameterRef& ref) -> int64_t {
-            return ref.index < parameters.size() ? parameters[ref.index] : 0;
+            return ref.index < context.parameters.size() ? context.parameters[ref.index] : 0;
           },
-          [&](const ast::Unary& node) -> int64_t { return unary(node.op, evaluate(*node.operand, facts, parameters)); },
+          [&](const ast::Unary& node) -> int64_t { return unary(node.op, evaluate(*node.operand, context)); },
           [&](const ast::Binary& node) -> int64_t {
-            int64_t lhs = evaluate(*node.lhs, facts, parameters);
-            return binary(node.op, lhs, evaluate(*node.rhs, facts, parameters));
+            int64_t lhs = evaluate(*node.lhs, context);
+            return binary(node.op, lhs, evaluate(*node.rhs, context));
           },
           [&](const ast::Logical& node) -> int64_t {
             // Lazy: && stops at the first 0, || at the first non-zero; the result is 0 or 1.
             bool is_and = node.op == ast::LogicalOp::And;
             for (const ast::ExprPtr& operand : node.operands) {
-              bool truth = evaluate(*operand, facts, parameters) != 0;
+              bool truth = evaluate(*operand, context) != 0;
               if (is_and && !truth) return 0;
               if (!is_and && truth) return 1;
             }
@@ -111,39 +163,51 @@ int64_t evaluate(const ast::Expr& expr, const interpreter::PacketFacts& facts,
           },
           [&](const ast::SetMember& node) -> int64_t {
             // Spec §7, as plainly as possible: a linear scan of the items as written.
-            int64_t value = evaluate(*node.value, facts, parameters);
+            int64_t value = evaluate(*node.value, context);
             for (const ast::SetRange& range : node.ranges) {
               if (range.lo <= value && value <= range.hi) return 1;
             }
             return 0;
           },
           [&](const ast::Conditional& node) -> int64_t {
-            return evaluate(*node.condition, facts, parameters) != 0 ? evaluate(*node.if_true, facts, parameters)
-                                                         : evaluate(*node.if_false, facts, parameters);
+            return evaluate(*node.condition, context) != 0 ? evaluate(*node.if_true, context)
+                                                         : evaluate(*node.if_false, context);
           },
-          // BUILDING: addresses come with the interpreter's own change.
+          // The type check folds every address literal into an AddressMatch (§6.2).
           [](const ast::AddressLiteral&) -> int64_t { return 0; },
-          [](const ast::AddressMatch&) -> int64_t { return 0; },
-          [](const ast::AddressEqual&) -> int64_t { return 0; },
+          [&](const ast::AddressMatch& node) -> int64_t {
+            const interpreter::IpAddress& address = address_of(node.variable, context);
+            for (const ast::Prefix& prefix : node.prefixes) {
+              if (in_prefix(address, prefix)) return 1;
+            }
+            return 0;
+          },
+          [&](const ast::AddressEqual& node) -> int64_t {
+            // §6.2: both present and the same.
+            const interpreter::IpAddress& a = address_of(node.lhs, context);
+            const interpreter::IpAddress& b = address_of(node.rhs, context);
+            return a.family != 0 && a == b;
+          },
       },
       expr.node);
 }
 
 }  // namespace
 
-InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol,
-                          std::span<const unsigned char> packet) {
+InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
+                          SocketState socket) {
   std::vector<std::int64_t> initial;
   for (const Parameter& parameter : filter.parameters()) initial.push_back(parameter.value);
-  return interpret(filter, skb_protocol, packet, initial);
+  return interpret(filter, skb_protocol, packet, initial, socket);
 }
 
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
-                          std::span<const std::int64_t> parameter_values) {
+                          std::span<const std::int64_t> parameter_values, SocketState socket) {
   interpreter::PacketFacts facts = interpreter::read_packet(skb_protocol, packet);
-  // Malformed packets are dropped only by filters that read the packet or a parameter (spec §5).
+  // Malformed packets are dropped only by filters that read the packet or a parameter (§5.6).
   if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true};
-  int64_t value = evaluate(detail::FilterAccess::root(filter), facts, parameter_values);
+  const Context context{facts, parameter_values, filter.direction(), socket};
+  int64_t value = evaluate(detail::FilterAccess::root(filter), context);
   return InterpretResult{value != 0, false};
 }
 

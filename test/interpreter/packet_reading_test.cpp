@@ -95,11 +95,28 @@ TEST_CASE("IPv6 extension headers: sizes, order, the limit of 8") {
   CHECK(facts.dst_port == 0);
 }
 
-TEST_CASE("ICMP: 1 in IPv4, 58 in IPv6, no bytes needed") {
-  CHECK(read(PacketBuilder().ipv4().icmp().truncate(20).build()).icmp == 1);
-  CHECK(read(PacketBuilder().ipv6().icmp().truncate(40).build()).icmp == 1);
+TEST_CASE("ICMP: 1 in IPv4, 58 in IPv6, a 4-byte header (§5.4, §5.6)") {
+  CHECK(read(PacketBuilder().ipv4().icmp().build()).icmp == 1);
+  CHECK(read(PacketBuilder().ipv6().icmp().build()).icmp == 1);
   CHECK(read(PacketBuilder().ipv6().transport(1).build()).icmp == 0);
   CHECK(read(PacketBuilder().ipv4().transport(58).build()).icmp == 0);
+  // 0 to 3 bytes of ICMP in a first fragment: malformed; 4 are enough.
+  for (std::size_t bytes = 0; bytes < 4; ++bytes) {
+    CAPTURE(bytes);
+    CHECK(read(PacketBuilder().ipv4().icmp().truncate(20 + bytes).build()).malformed);
+    CHECK(read(PacketBuilder().ipv6().icmp().truncate(40 + bytes).build()).malformed);
+    CHECK(read(PacketBuilder().ipv6().hop_by_hop().icmp().truncate(48 + bytes).build()).malformed);
+  }
+  CHECK_FALSE(read(PacketBuilder().ipv4().icmp().truncate(24).build()).malformed);
+  CHECK_FALSE(read(PacketBuilder().ipv6().icmp().truncate(44).build()).malformed);
+  // The other family's ICMP is not read, so it may be any size.
+  CHECK_FALSE(read(PacketBuilder().ipv6().transport(1).build()).malformed);
+  CHECK_FALSE(read(PacketBuilder().ipv4().transport(58, {128}).build()).malformed);
+  // A non-first fragment has no ICMP header to be short.
+  bpffw::packet::Ipv4Fields later;
+  later.fragment_offset = 1;
+  CHECK_FALSE(read(PacketBuilder().ipv4(later).icmp().truncate(20).build()).malformed);
+  CHECK_FALSE(read(PacketBuilder().ipv6().fragment(1).icmp().truncate(48).build()).malformed);
 }
 
 TEST_CASE("UDP needs 8 bytes, TCP 20") {
