@@ -109,10 +109,14 @@ PacketBuilder& PacketBuilder::fragment(std::uint16_t offset, bool more_fragments
 PacketBuilder& PacketBuilder::authentication(std::uint8_t length_field) {
   return extension(extension_header(proto::kAuthentication, length_field));
 }
-PacketBuilder& PacketBuilder::tcp(std::uint16_t src, std::uint16_t dst) { layers_.emplace_back(TcpFields{src, dst}); return *this; }
+PacketBuilder& PacketBuilder::tcp(std::uint16_t src, std::uint16_t dst, std::uint8_t flags) {
+  layers_.emplace_back(TcpFields{src, dst, flags});
+  return *this;
+}
 PacketBuilder& PacketBuilder::udp(std::uint16_t src, std::uint16_t dst) { layers_.emplace_back(UdpFields{src, dst}); return *this; }
 PacketBuilder& PacketBuilder::icmp() { layers_.emplace_back(IcmpFields{}); return *this; }
 PacketBuilder& PacketBuilder::icmpv6() { layers_.emplace_back(IcmpFields{true}); return *this; }
+PacketBuilder& PacketBuilder::icmp(IcmpFields fields) { layers_.emplace_back(fields); return *this; }
 PacketBuilder& PacketBuilder::transport(std::uint8_t protocol, std::vector<unsigned char> bytes) {
   layers_.emplace_back(RawTransport{protocol, std::move(bytes)});
   return *this;
@@ -126,11 +130,13 @@ PacketBuilder& PacketBuilder::bytes(std::span<const unsigned char> bytes) {
   return *this;
 }
 PacketBuilder& PacketBuilder::ethertype(std::uint16_t ethertype) { ethertype_ = ethertype; return *this; }
+PacketBuilder& PacketBuilder::socket(SocketState socket) { socket_ = socket; return *this; }
 PacketBuilder& PacketBuilder::truncate(std::size_t size) { truncate_ = size; return *this; }
 PacketBuilder& PacketBuilder::total_size(std::size_t size) { total_size_ = size; return *this; }
 
 Packet PacketBuilder::build() const {
   Packet packet;
+  packet.socket = socket_;
   bool in_ipv6 = !layers_.empty() && std::holds_alternative<Ipv6Fields>(layers_.front());
   bool in_ipv4 = !layers_.empty() && std::holds_alternative<Ipv4Fields>(layers_.front());
   packet.ethertype = ethertype_.value_or(in_ipv4 ? kEthertypeIpv4 : in_ipv6 ? kEthertypeIpv6 : kEthertypeArp);
@@ -162,8 +168,8 @@ Packet PacketBuilder::build() const {
             put16(out, at + 6, static_cast<std::uint16_t>((l.more_fragments ? 0x2000 : 0) | (l.fragment_offset & 0x1fff)));
             p[8] = 64;  // TTL
             p[9] = l.protocol.value_or(next.value_or(proto::kReserved));
-            const unsigned char addresses[] = {10, 0, 0, 1, 10, 0, 0, 2};
-            std::copy(std::begin(addresses), std::end(addresses), p + 12);
+            std::copy(l.src.begin(), l.src.end(), p + 12);
+            std::copy(l.dst.begin(), l.dst.end(), p + 16);
             std::fill(p + 20, p + header, 0x01);  // NOP padding
             std::copy(l.options.begin(), l.options.end(), p + 20);
             put16(out, at + 10, ipv4_checksum(p, header));
@@ -172,10 +178,8 @@ Packet PacketBuilder::build() const {
             put16(out, at + 4, l.payload_length.value_or(static_cast<std::uint16_t>(rest - 40)));
             p[6] = l.next_header.value_or(next.value_or(proto::kNoNextHeader));
             p[7] = 64;  // hop limit
-            p[8] = 0xfd;  // fd00::1 -> fd00::2
-            p[23] = 1;
-            p[24] = 0xfd;
-            p[39] = 2;
+            std::copy(l.src.begin(), l.src.end(), p + 8);
+            std::copy(l.dst.begin(), l.dst.end(), p + 24);
           } else if constexpr (std::is_same_v<T, ExtensionHeader>) {
             p[0] = l.next_header.value_or(next.value_or(proto::kNoNextHeader));
             if (l.type == proto::kFragment) {
@@ -194,14 +198,15 @@ Packet PacketBuilder::build() const {
             put16(out, at, l.src_port);
             put16(out, at + 2, l.dst_port);
             p[12] = 5 << 4;  // data offset: 20 bytes
-            p[13] = 0x02;    // SYN
+            p[13] = l.flags;
             put16(out, at + 14, 65535);  // window
           } else if constexpr (std::is_same_v<T, UdpFields>) {
             put16(out, at, l.src_port);
             put16(out, at + 2, l.dst_port);
             put16(out, at + 4, static_cast<std::uint16_t>(rest));
           } else if constexpr (std::is_same_v<T, IcmpFields>) {
-            p[0] = l.v6.value_or(in_ipv6) ? 128 : 8;  // echo request
+            p[0] = l.type.value_or(l.v6.value_or(in_ipv6) ? kIcmpv6EchoRequest : kIcmpEchoRequest);
+            p[1] = l.code;
             put16(out, at + 4, 0x4242);  // identifier
             put16(out, at + 6, 1);       // sequence
           } else {  // RawTransport, Payload

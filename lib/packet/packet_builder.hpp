@@ -3,12 +3,15 @@
 // BPF_PROG_TEST_RUN wants. Internal to bpffw (not a public header).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <variant>
 #include <vector>
+
+#include <bpffw/interpreter.hpp>
 
 namespace bpffw::packet {
 
@@ -37,6 +40,9 @@ inline constexpr std::uint8_t kReserved = 255;
 struct Packet {
   std::uint16_t ethertype = 0;
   std::vector<unsigned char> bytes;
+  // The socket the packet belongs to (docs/filter-language.md §4.5), for the interpreter only:
+  // BPF_PROG_TEST_RUN gives the program no socket, so a kernel test run always sees None.
+  SocketState socket = SocketState::None;
 
   // skb->protocol as the kernel's eth_type_trans() derives it from the ethertype: values below
   // 0x0600 are 802.3 lengths, which become ETH_P_802_3 (0x0001) or ETH_P_802_2 (0x0004).
@@ -48,6 +54,22 @@ struct Packet {
   bool fits_test_run() const;
 };
 
+// The addresses a packet gets unless told otherwise: 10.0.0.1 -> 10.0.0.2, fd00::1 -> fd00::2.
+inline constexpr std::array<std::uint8_t, 4> kIpv4Source = {10, 0, 0, 1};
+inline constexpr std::array<std::uint8_t, 4> kIpv4Destination = {10, 0, 0, 2};
+inline constexpr std::array<std::uint8_t, 16> kIpv6Source = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+inline constexpr std::array<std::uint8_t, 16> kIpv6Destination = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+// TCP flag bits (byte 13 of the header), and the flags a TCP header gets unless told otherwise.
+namespace tcp_flag {
+inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20,
+                              kEce = 0x40, kCwr = 0x80;
+}  // namespace tcp_flag
+inline constexpr std::uint8_t kDefaultTcpFlags = tcp_flag::kSyn;
+// Echo request: the ICMP type a header gets unless told otherwise.
+inline constexpr std::uint8_t kIcmpEchoRequest = 8;
+inline constexpr std::uint8_t kIcmpv6EchoRequest = 128;
+
 struct Ipv4Fields {
   std::uint8_t version = 4;
   std::optional<std::uint8_t> ihl;         // the header-length nibble; default: the real size / 4
@@ -56,12 +78,16 @@ struct Ipv4Fields {
   bool more_fragments = false;
   std::optional<std::uint8_t> protocol;    // default: the next layer's protocol
   std::optional<std::uint16_t> total_length;  // default: the real length before truncation
+  std::array<std::uint8_t, 4> src = kIpv4Source;
+  std::array<std::uint8_t, 4> dst = kIpv4Destination;
 };
 
 struct Ipv6Fields {
   std::uint8_t version = 6;
   std::optional<std::uint8_t> next_header;     // default: the next layer's protocol
   std::optional<std::uint16_t> payload_length;  // default: the real length before truncation
+  std::array<std::uint8_t, 16> src = kIpv6Source;
+  std::array<std::uint8_t, 16> dst = kIpv6Destination;
 };
 
 // One IPv6 extension header. Its size follows its type: Fragment (44) 8 bytes, Authentication (51)
@@ -79,14 +105,18 @@ struct ExtensionHeader {
 struct TcpFields {
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
+  std::uint8_t flags = kDefaultTcpFlags;
 };
 struct UdpFields {
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
 };
-// An echo request: ICMP (protocol 1) or ICMPv6 (58); unset means "the one of the network layer".
+// An 8-byte ICMP (protocol 1) or ICMPv6 (58) header; v6 unset means "the one of the network
+// layer", type unset an echo request of that family.
 struct IcmpFields {
   std::optional<bool> v6;
+  std::optional<std::uint8_t> type;
+  std::uint8_t code = 0;
 };
 // A transport header the builder does not know (ESP, No Next Header, anything): its protocol
 // number for the previous header's next-header field, and its bytes.
@@ -115,15 +145,18 @@ class PacketBuilder {
   PacketBuilder& destination_options(std::uint8_t length_field = 0);
   PacketBuilder& fragment(std::uint16_t offset = 0, bool more_fragments = false);
   PacketBuilder& authentication(std::uint8_t length_field = 1);
-  PacketBuilder& tcp(std::uint16_t src_port, std::uint16_t dst_port);
+  PacketBuilder& tcp(std::uint16_t src_port, std::uint16_t dst_port, std::uint8_t flags = kDefaultTcpFlags);
   PacketBuilder& udp(std::uint16_t src_port, std::uint16_t dst_port);
   PacketBuilder& icmp();    // ICMP in IPv4, ICMPv6 in IPv6 (decided by the network layer)
   PacketBuilder& icmpv6();  // always next-header 58
+  PacketBuilder& icmp(IcmpFields fields);
   PacketBuilder& transport(std::uint8_t protocol, std::vector<unsigned char> bytes = {});
   PacketBuilder& payload(std::size_t size, unsigned char fill = 0xab);
   PacketBuilder& bytes(std::span<const unsigned char> bytes);
   // skb->protocol; default: 0x0800 / 0x86DD from the first layer, else ARP.
   PacketBuilder& ethertype(std::uint16_t ethertype);
+  // The socket the packet belongs to, for the interpreter (Packet::socket).
+  PacketBuilder& socket(SocketState socket);
   // Cut the packet (from the IP header on) to at most `size` bytes, after all lengths are computed.
   PacketBuilder& truncate(std::size_t size);
   // Pad with payload bytes, or cut, so that the packet is exactly `size` bytes.
@@ -135,6 +168,7 @@ class PacketBuilder {
  private:
   std::vector<Layer> layers_;
   std::optional<std::uint16_t> ethertype_;
+  SocketState socket_ = SocketState::None;
   std::optional<std::size_t> truncate_;
   std::optional<std::size_t> total_size_;
 };

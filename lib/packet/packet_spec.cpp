@@ -1,8 +1,13 @@
 #include "packet/packet_spec.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "interpreter/packet_facts.hpp"
@@ -57,6 +62,57 @@ std::vector<std::string_view> split_words(std::string_view spec) {
 }
 
 enum class Family { Unset, Ipv4, Ipv6, Other };
+
+// The words of sock=, in the order of SocketState.
+constexpr std::pair<std::string_view, SocketState> kSocketWords[] = {
+    {"none", SocketState::None},
+    {"tcp-listen", SocketState::TcpListen},
+    {"tcp-syn-sent", SocketState::TcpSynSent},
+    {"tcp-established", SocketState::TcpEstablished},
+    {"tcp-closed", SocketState::TcpClosed},
+    {"udp", SocketState::UdpUnconnected},
+    {"udp-connected", SocketState::UdpConnected},
+    {"other", SocketState::Other},
+};
+
+// The TCP flag names of flags=, lowest bit first (docs/filter-language.md §4.3).
+constexpr std::array<std::string_view, 8> kFlagNames = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"};
+
+// `syn,ack`, `0x12`, or a mix such as `syn,0x10`: the OR of the items.
+std::optional<std::uint8_t> parse_flags(std::string_view text) {
+  unsigned flags = 0;
+  while (true) {
+    std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    bool named = false;
+    for (std::size_t bit = 0; bit < kFlagNames.size(); ++bit) {
+      if (item == kFlagNames[bit]) {
+        flags |= 1u << bit;
+        named = true;
+      }
+    }
+    if (!named) {
+      std::optional<std::uint64_t> number = parse_number(item);
+      if (!number || *number > 0xff) return std::nullopt;
+      flags |= static_cast<unsigned>(*number);
+    }
+    if (comma == std::string_view::npos) return static_cast<std::uint8_t>(flags);
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// An address for a packet of `family` (4 or 6), in any form inet_pton takes.
+template <std::size_t N>
+bool parse_address(std::string_view text, std::array<std::uint8_t, N>& out) {
+  std::string copy(text);  // inet_pton wants a terminated string
+  return ::inet_pton(N == 4 ? AF_INET : AF_INET6, copy.c_str(), out.data()) == 1;
+}
+
+std::string format_address(const interpreter::IpAddress& address) {
+  char text[INET6_ADDRSTRLEN];
+  ::inet_ntop(address.family == 4 ? AF_INET : AF_INET6, address.bytes.data(), text, sizeof text);
+  return text;
+}
 enum class Transport { None, Tcp, Udp, Icmp, Icmpv6, Raw };
 
 // Everything the words said, gathered before the packet is built.
@@ -69,6 +125,7 @@ struct Description {
   Transport transport = Transport::None;
   std::uint8_t raw_protocol = 0;
   std::optional<std::uint16_t> src_port, dst_port;
+  std::optional<std::uint8_t> icmp_type, icmp_code, tcp_flags;
   std::size_t payload = 0;
   std::optional<std::size_t> total_size, cut;
 };
@@ -195,6 +252,28 @@ std::string apply_word(Description& d, std::string_view word) {
     (name == "sport" ? d.src_port : d.dst_port) = static_cast<std::uint16_t>(*port);
     return {};
   }
+  if (name == "src" || name == "dst") {
+    if (d.family == Family::Other) return "'" + std::string(word) + "' needs ipv4 or ipv6";
+    bool parsed = !value ? false
+                  : v6   ? parse_address(*value, name == "src" ? d.ipv6.src : d.ipv6.dst)
+                         : parse_address(*value, name == "src" ? d.ipv4.src : d.ipv4.dst);
+    if (!parsed)
+      return "'" + std::string(word) + "' needs an " + (v6 ? "IPv6" : "IPv4") + " address, as the packet is " +
+             (v6 ? "ipv6" : "ipv4");
+    return {};
+  }
+  if (name == "type" || name == "code") {
+    auto field = number(255);
+    if (!field) return error;
+    (name == "type" ? d.icmp_type : d.icmp_code) = static_cast<std::uint8_t>(*field);
+    return {};
+  }
+  if (name == "flags") {
+    std::optional<std::uint8_t> flags = value ? parse_flags(*value) : std::nullopt;
+    if (!flags) return "'" + std::string(word) + "' needs TCP flags: names fin,syn,rst,psh,ack,urg,ece,cwr or a number 0 to 255";
+    d.tcp_flags = *flags;
+    return {};
+  }
   if (name == "payload" || name == "len" || name == "cut") {
     auto size = number(65535);
     if (!size) return error;
@@ -215,10 +294,17 @@ Packet build(const Description& d) {
   std::uint16_t dst = d.dst_port.value_or(kDefaultDestinationPort);
   switch (d.transport) {
     case Transport::None: break;
-    case Transport::Tcp: builder.tcp(src, dst); break;
+    case Transport::Tcp: builder.tcp(src, dst, d.tcp_flags.value_or(kDefaultTcpFlags)); break;
     case Transport::Udp: builder.udp(src, dst); break;
-    case Transport::Icmp: builder.icmp(); break;
-    case Transport::Icmpv6: builder.icmpv6(); break;
+    case Transport::Icmp:
+    case Transport::Icmpv6: {
+      IcmpFields icmp;
+      if (d.transport == Transport::Icmpv6) icmp.v6 = true;
+      icmp.type = d.icmp_type;
+      icmp.code = d.icmp_code.value_or(0);
+      builder.icmp(icmp);
+      break;
+    }
     case Transport::Raw: builder.transport(d.raw_protocol); break;
   }
   if (d.payload > 0) builder.payload(d.payload);
@@ -251,11 +337,7 @@ Result<Packet> parse_hex_spec(std::string_view spec, const std::vector<std::stri
   return packet;
 }
 
-}  // namespace
-
-Result<Packet> parse_packet_spec(std::string_view spec) {
-  std::vector<std::string_view> words = split_words(spec);
-  if (words.empty()) return spec_error(spec, "empty packet description");
+Result<Packet> parse_words(std::string_view spec, const std::vector<std::string_view>& words) {
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (words[i].substr(0, 4) == "hex:") {
       if (i + 1 != words.size()) return spec_error(spec, "hex: must be the last word");
@@ -271,9 +353,65 @@ Result<Packet> parse_packet_spec(std::string_view spec) {
   if ((description.src_port || description.dst_port) && !has_ports) {
     return spec_error(spec, "sport= and dport= need tcp or udp");
   }
+  bool is_icmp = description.transport == Transport::Icmp || description.transport == Transport::Icmpv6;
+  if ((description.icmp_type || description.icmp_code) && !is_icmp) {
+    return spec_error(spec, "type= and code= need icmp or icmpv6");
+  }
+  if (description.tcp_flags && description.transport != Transport::Tcp) return spec_error(spec, "flags= needs tcp");
   return build(description);
 }
 
+// "syn,ack"; "none" for 0.
+std::string flag_names(std::uint64_t flags) {
+  std::string text;
+  for (std::size_t bit = 0; bit < kFlagNames.size(); ++bit) {
+    if ((flags >> bit & 1) == 0) continue;
+    if (!text.empty()) text += ',';
+    text += kFlagNames[bit];
+  }
+  return text.empty() ? "none" : text;
+}
+
+// Whether the packet has the addresses the words give when src= and dst= are not said.
+bool default_addresses(const interpreter::PacketFacts& facts) {
+  auto equal = [](const interpreter::IpAddress& address, const auto& bytes) {
+    return std::equal(bytes.begin(), bytes.end(), address.bytes.begin());
+  };
+  if (facts.ip) return equal(facts.src_addr, kIpv4Source) && equal(facts.dst_addr, kIpv4Destination);
+  return equal(facts.src_addr, kIpv6Source) && equal(facts.dst_addr, kIpv6Destination);
+}
+
+}  // namespace
+
+Result<Packet> parse_packet_spec(std::string_view spec) {
+  std::vector<std::string_view> words = split_words(spec);
+  if (words.empty()) return spec_error(spec, "empty packet description");
+  // sock= describes the socket, not the bytes: it may come anywhere, also before hex:.
+  std::optional<SocketState> socket;
+  for (auto word = words.begin(); word != words.end();) {
+    if (word->substr(0, 5) != "sock=") {
+      ++word;
+      continue;
+    }
+    if (socket) return spec_error(spec, "only one sock= word");
+    for (const auto& [name, state] : kSocketWords)
+      if (word->substr(5) == name) socket = state;
+    if (!socket) {
+      return spec_error(spec, "'" + std::string(*word) +
+                                  "' needs one of none, tcp-listen, tcp-syn-sent, tcp-established, tcp-closed, udp, "
+                                  "udp-connected, other");
+    }
+    word = words.erase(word);
+  }
+  if (words.empty()) return spec_error(spec, "sock= needs a packet to go with it");
+  Result<Packet> packet = parse_words(spec, words);
+  if (packet && socket) packet->socket = *socket;
+  return packet;
+}
+
+// Addresses, TCP flags and ICMP type and code are shown where they differ from what the words
+// give by default (10.0.0.1 -> 10.0.0.2 or fd00::1 -> fd00::2, SYN, echo request code 0), so
+// that the plain descriptions stay short.
 std::string describe_packet(const Packet& packet) {
   interpreter::PacketFacts facts = interpreter::read_packet(packet.skb_protocol(), packet.bytes);
   std::string text;
@@ -282,25 +420,44 @@ std::string describe_packet(const Packet& packet) {
     if (facts.malformed) {
       text += " malformed";
     } else {
+      if (!default_addresses(facts)) text += " " + format_address(facts.src_addr) + " -> " + format_address(facts.dst_addr);
       if (facts.extension_headers > 0) text += " +" + std::to_string(facts.extension_headers) + " ext";
       if (facts.tcp || facts.udp) text += facts.tcp ? " tcp" : " udp";
       else if (facts.icmp) text += facts.ip ? " icmp" : " icmpv6";
       else text += " proto " + std::to_string(facts.transport_protocol);
-      if (facts.non_first_fragment) text += " non-first fragment";
-      else if (facts.tcp || facts.udp) text += " " + std::to_string(facts.src_port) + " -> " + std::to_string(facts.dst_port);
+      if (facts.non_first_fragment) {
+        text += " non-first fragment";
+      } else if (facts.tcp || facts.udp) {
+        text += " " + std::to_string(facts.src_port) + " -> " + std::to_string(facts.dst_port);
+        if (facts.tcp && facts.tcp_flags != kDefaultTcpFlags) text += " flags " + flag_names(facts.tcp_flags);
+      } else if (facts.icmp) {
+        std::int64_t echo_request = facts.ip ? kIcmpEchoRequest : kIcmpv6EchoRequest;
+        if (facts.icmp_type != echo_request || facts.icmp_code != 0)
+          text += " type " + std::to_string(facts.icmp_type) + " code " + std::to_string(facts.icmp_code);
+      }
     }
   } else {
     char ethertype[8];
     std::snprintf(ethertype, sizeof ethertype, "0x%04x", static_cast<unsigned>(packet.ethertype));
     text = std::string("ethertype ") + ethertype;
   }
-  return text + ", " + std::to_string(packet.bytes.size()) + " bytes";
+  text += ", " + std::to_string(packet.bytes.size()) + " bytes";
+  if (packet.socket != SocketState::None) text += ", socket " + std::string(socket_word(packet.socket));
+  return text;
+}
+
+std::string_view socket_word(SocketState socket) {
+  for (const auto& [name, state] : kSocketWords)
+    if (state == socket) return name;
+  return "none";
 }
 
 std::string_view packet_spec_words() {
   return "ipv4|ipv6|arp|ethertype=N, ipv4: ihl=N options=N frag=N mf version=N, "
-         "ipv6: hbh[=N] routing[=N] dstopts[=N] frag[=N] ah[=N] version=N, "
-         "tcp|udp|icmp|icmpv6|esp|nonext|proto=N, sport=N dport=N payload=N len=N cut=N; or hex:BYTES";
+         "ipv6: hbh[=N] routing[=N] dstopts[=N] frag[=N] ah[=N] version=N, src=ADDR dst=ADDR, "
+         "tcp|udp|icmp|icmpv6|esp|nonext|proto=N, sport=N dport=N, flags=syn,ack|N (tcp), type=N code=N (icmp), "
+         "payload=N len=N cut=N, sock=none|tcp-listen|tcp-syn-sent|tcp-established|tcp-closed|udp|udp-connected|other; "
+         "or hex:BYTES";
 }
 
 }  // namespace bpffw::packet

@@ -66,6 +66,53 @@ TEST_CASE("more words") {
   CHECK(facts_of("udp dport=53 payload=3").len == 31);
 }
 
+TEST_CASE("addresses, TCP flags, ICMP type and code, the socket") {
+  PacketFacts facts = facts_of("ipv4 src=192.0.2.1 tcp dport=22 flags=syn");
+  CHECK(facts.src_addr.family == 4);
+  CHECK(facts.src_addr.bytes[0] == 192);
+  CHECK(facts.src_addr.bytes[3] == 1);
+  CHECK(facts.dst_addr.bytes[0] == 10);  // the default destination, 10.0.0.2
+  CHECK(facts.dst_addr.bytes[3] == 2);
+  CHECK(facts.tcp_flags == 0x02);
+  CHECK(facts.dst_port == 22);
+
+  facts = facts_of("ipv6 dst=fd00::1 icmpv6 type=128");
+  CHECK(facts.dst_addr.family == 6);
+  CHECK(facts.dst_addr.bytes[0] == 0xfd);
+  CHECK(facts.dst_addr.bytes[15] == 1);
+  CHECK(facts.src_addr.bytes[15] == 1);  // the default source, fd00::1
+  CHECK(facts.icmp_type == 128);
+  CHECK(facts.icmp_code == 0);
+
+  CHECK(facts_of("ipv6 src=::ffff:192.0.2.1 udp").src_addr.bytes[10] == 0xff);
+  CHECK(facts_of("ipv4 tcp flags=syn,ack").tcp_flags == 0x12);
+  CHECK(facts_of("ipv4 tcp flags=0x12").tcp_flags == 0x12);
+  CHECK(facts_of("ipv4 tcp flags=fin,syn,rst,psh,ack,urg,ece,cwr").tcp_flags == 0xff);
+  CHECK(facts_of("ipv4 tcp flags=0").tcp_flags == 0);
+  CHECK(facts_of("ipv4 tcp flags=rst,0x10").tcp_flags == 0x14);
+  CHECK(facts_of("tcp").tcp_flags == 0x02);  // SYN unless told otherwise
+  facts = facts_of("ipv4 icmp type=3 code=4");
+  CHECK(facts.icmp_type == 3);
+  CHECK(facts.icmp_code == 4);
+  CHECK(facts_of("ipv4 icmp code=1").icmp_type == 8);  // an echo request unless told otherwise
+  CHECK(facts_of("ipv6 icmp type=1").icmp_type == 1);  // `icmp` in IPv6 is ICMPv6
+  CHECK(facts_of("ipv4 icmp type=3 cut=23").malformed);
+  CHECK(facts_of("ipv4 icmpv6 type=128").icmp_type == -1);  // ICMPv6 in IPv4 is not ICMP
+
+  auto socket_of = [](const std::string& spec) { return bpffw::packet::parse_packet_spec(spec)->socket; };
+  CHECK(socket_of("ipv4 tcp") == bpffw::SocketState::None);
+  CHECK(socket_of("ipv4 tcp sock=none") == bpffw::SocketState::None);
+  CHECK(socket_of("sock=tcp-listen tcp") == bpffw::SocketState::TcpListen);
+  CHECK(socket_of("tcp sock=tcp-syn-sent") == bpffw::SocketState::TcpSynSent);
+  CHECK(socket_of("tcp sock=tcp-established") == bpffw::SocketState::TcpEstablished);
+  CHECK(socket_of("tcp sock=tcp-closed") == bpffw::SocketState::TcpClosed);
+  CHECK(socket_of("udp sock=udp") == bpffw::SocketState::UdpUnconnected);
+  CHECK(socket_of("udp sock=udp-connected") == bpffw::SocketState::UdpConnected);
+  CHECK(socket_of("ipv6 esp sock=other") == bpffw::SocketState::Other);
+  CHECK(socket_of("sock=udp-connected hex:450000140000000040ff00000a0000010a000002") ==
+        bpffw::SocketState::UdpConnected);
+}
+
 TEST_CASE("bad descriptions get a clear error") {
   CHECK(error_of("ipv4 udpp") == "packet 'ipv4 udpp': unknown word 'udpp'");
   CHECK(error_of("") == "packet '': empty packet description");
@@ -79,6 +126,22 @@ TEST_CASE("bad descriptions get a clear error") {
   CHECK(error_of("ipv6 udp hbh") == "packet 'ipv6 udp hbh': 'hbh' must come before the transport protocol");
   CHECK(error_of("hex:4500 udp") == "packet 'hex:4500 udp': hex: must be the last word");
   CHECK(error_of("ipv4 ihl") == "packet 'ipv4 ihl': 'ihl' needs a value: ihl=N");
+  CHECK(error_of("ipv4 src=fd00::1 udp") ==
+        "packet 'ipv4 src=fd00::1 udp': 'src=fd00::1' needs an IPv4 address, as the packet is ipv4");
+  CHECK(error_of("ipv6 dst=10.0.0.1") == "packet 'ipv6 dst=10.0.0.1': 'dst=10.0.0.1' needs an IPv6 address, as the packet is ipv6");
+  CHECK(error_of("src=10.0.0.256") == "packet 'src=10.0.0.256': 'src=10.0.0.256' needs an IPv4 address, as the packet is ipv4");
+  CHECK(error_of("arp src=10.0.0.1") == "packet 'arp src=10.0.0.1': 'src=10.0.0.1' needs ipv4 or ipv6");
+  CHECK(error_of("ipv4 udp flags=syn") == "packet 'ipv4 udp flags=syn': flags= needs tcp");
+  CHECK(error_of("ipv4 tcp flags=sin") ==
+        "packet 'ipv4 tcp flags=sin': 'flags=sin' needs TCP flags: names fin,syn,rst,psh,ack,urg,ece,cwr or a number 0 to 255");
+  CHECK(error_of("ipv4 tcp flags=0x100").find("needs TCP flags") != std::string::npos);
+  CHECK(error_of("ipv4 tcp type=3") == "packet 'ipv4 tcp type=3': type= and code= need icmp or icmpv6");
+  CHECK(error_of("ipv4 icmp code=256") == "packet 'ipv4 icmp code=256': 'code=256' needs a number from 0 to 255");
+  CHECK(error_of("tcp sock=open") ==
+        "packet 'tcp sock=open': 'sock=open' needs one of none, tcp-listen, tcp-syn-sent, tcp-established, "
+        "tcp-closed, udp, udp-connected, other");
+  CHECK(error_of("tcp sock=udp sock=other") == "packet 'tcp sock=udp sock=other': only one sock= word");
+  CHECK(error_of("sock=udp") == "packet 'sock=udp': sock= needs a packet to go with it");
 }
 
 TEST_CASE("describe_packet says what the filter sees") {
@@ -90,4 +153,16 @@ TEST_CASE("describe_packet says what the filter sees") {
   CHECK(describe("ipv4 ihl=2 tcp") == "ipv4 malformed, 40 bytes");
   CHECK(describe("arp payload=28") == "ethertype 0x0806, 28 bytes");
   CHECK(describe("ipv6 esp") == "ipv6 proto 50, 40 bytes");
+  // Addresses, TCP flags and ICMP type and code when they are not the words' defaults.
+  CHECK(describe("ipv4 src=192.0.2.1 tcp dport=22") == "ipv4 192.0.2.1 -> 10.0.0.2 tcp 12345 -> 22, 40 bytes");
+  CHECK(describe("ipv6 dst=2001:DB8::1 udp") == "ipv6 fd00::1 -> 2001:db8::1 udp 12345 -> 80, 48 bytes");
+  CHECK(describe("ipv4 tcp flags=syn,ack") == "ipv4 tcp 12345 -> 80 flags syn,ack, 40 bytes");
+  CHECK(describe("ipv4 tcp flags=0") == "ipv4 tcp 12345 -> 80 flags none, 40 bytes");
+  CHECK(describe("ipv4 tcp flags=syn") == "ipv4 tcp 12345 -> 80, 40 bytes");
+  CHECK(describe("ipv4 icmp") == "ipv4 icmp, 28 bytes");
+  CHECK(describe("ipv6 icmpv6 type=1 code=4") == "ipv6 icmpv6 type 1 code 4, 48 bytes");
+  CHECK(describe("ipv4 icmp type=0") == "ipv4 icmp type 0 code 0, 28 bytes");
+  CHECK(describe("ipv4 icmp cut=23") == "ipv4 malformed, 23 bytes");
+  CHECK(describe("ipv4 frag=3 icmp type=3") == "ipv4 icmp non-first fragment, 28 bytes");
+  CHECK(describe("ipv4 udp sock=udp-connected") == "ipv4 udp 12345 -> 80, 28 bytes, socket udp-connected");
 }
