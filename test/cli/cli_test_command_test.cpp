@@ -149,3 +149,48 @@ TEST_CASE("bpffwc test --param is checked as the compile command's --param: same
   CHECK(undeclared.exit_code == 1);
   CHECK(undeclared.err.rfind("bpffwc: error: 1:8: unknown variable 'mtu'", 0) == 0);
 }
+
+TEST_CASE("bpffwc test: the new words, -t for local_* and remote_*, sock= judged by the interpreter") {
+  require_root_and_bpffs();
+  ProcessResult words = run_bpffwc({"test", "tcp && (tcp_flags & (SYN | ACK)) == SYN && src_addr == 192.0.2.0/24", "-p",
+                                    "ipv4 src=192.0.2.1 tcp dport=22 flags=syn", "-p",
+                                    "ipv4 src=192.0.2.1 tcp dport=22 flags=syn,ack", "-p", "ipv6 tcp"});
+  CHECK(words.exit_code == 0);
+  CHECK(words.err.empty());
+  CHECK(words.out ==
+        "pass  ipv4 192.0.2.1 -> 10.0.0.2 tcp 12345 -> 22, 40 bytes\n"
+        "drop  ipv4 192.0.2.1 -> 10.0.0.2 tcp 12345 -> 22 flags syn,ack, 40 bytes\n"
+        "drop  ipv6 tcp 12345 -> 80, 60 bytes\n"
+        "judged in the kernel with BPF_PROG_TEST_RUN\n");
+
+  ProcessResult icmp = run_bpffwc({"test", "icmp_type == ICMPV6_ECHO_REQUEST", "-p", "ipv6 dst=fd00::1 icmpv6 type=128",
+                                   "-p", "ipv6 icmpv6 type=1 code=4", "-p", "ipv4 icmp type=128 cut=23"});
+  CHECK(icmp.exit_code == 0);
+  CHECK(icmp.out ==
+        "pass  ipv6 fd00::1 -> fd00::1 icmpv6, 48 bytes\n"
+        "drop  ipv6 icmpv6 type 1 code 4, 48 bytes\n"
+        "drop  ipv4 malformed, 23 bytes\n"
+        "judged in the kernel with BPF_PROG_TEST_RUN\n");
+
+  // local_port is dst_port on ingress and src_port on egress.
+  for (const std::string direction : {"ingress", "egress"}) {
+    ProcessResult local = run_bpffwc({"test", "-t", direction, "local_port == 80", "-p", "ipv4 tcp"});
+    CHECK(local.exit_code == 0);
+    CHECK(local.out.rfind(std::string(direction == "ingress" ? "pass" : "drop") + "  ipv4 tcp", 0) == 0);
+  }
+  ProcessResult no_direction = run_bpffwc({"test", "local_port == 80", "-p", "ipv4 tcp"});
+  CHECK(no_direction.exit_code == 1);
+  CHECK(no_direction.err.find("needs the direction") != std::string::npos);
+  ProcessResult bad_direction = run_bpffwc({"test", "-t", "sideways", "tcp", "-p", "ipv4 tcp"});
+  CHECK(bad_direction.exit_code == 2);
+
+  // The kernel's test run has no socket: those packets are judged by the interpreter, and say so.
+  ProcessResult sockets = run_bpffwc({"test", "established", "-p", "ipv4 tcp sock=tcp-established", "-p",
+                                      "ipv4 udp sock=udp", "-p", "ipv4 tcp"});
+  CHECK(sockets.exit_code == 0);
+  CHECK(sockets.out ==
+        "pass  ipv4 tcp 12345 -> 80, 40 bytes, socket tcp-established  (interpreter: the kernel's test run has no socket)\n"
+        "drop  ipv4 udp 12345 -> 80, 28 bytes, socket udp  (interpreter: the kernel's test run has no socket)\n"
+        "drop  ipv4 tcp 12345 -> 80, 40 bytes\n"
+        "judged in the kernel with BPF_PROG_TEST_RUN\n");
+}

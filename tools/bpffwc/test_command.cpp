@@ -1,6 +1,7 @@
 // bpffwc test EXPRESSION --packet SPEC...: a dry run. Each packet, described in words, is judged
 // in the kernel with BPF_PROG_TEST_RUN when bpffwc may load programs, and by the reference
-// interpreter otherwise (or with --interpret); the output says which.
+// interpreter otherwise (or with --interpret); the output says which. A packet with a socket
+// (sock=...) is judged by the interpreter alone: the kernel's test run gives a program no socket.
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -32,13 +33,18 @@ class TestCommand final : public Command {
     app.add_option("EXPRESSION", expression_, "the filter (put -- before one that starts with '-')")->type_name("");
     app.add_option("-p,--packet", specs_,
                    "a packet in words, e.g. 'ipv4 udp dport=53', 'ipv6 hbh tcp sport=1 dport=80', "
-                   "'ipv4 frag=185 udp', or hex:BYTES from the IP header on; repeat for more")
+                   "'ipv4 frag=185 udp', 'ipv4 src=192.0.2.1 tcp dport=22 flags=syn', "
+                   "'ipv6 dst=fd00::1 icmpv6 type=128', 'tcp sock=tcp-established', or hex:BYTES from the IP "
+                   "header on; repeat for more")
         ->type_name("SPEC")
         ->allow_extra_args(false);  // one SPEC per -p: the word after it is the EXPRESSION
     add_param_option(app, parameter_args_,
                      "declare runtime parameter NAME with VALUE, as for compiling: the kernel program and the "
                      "interpreter both see VALUE. Repeatable")
         ->type_name("NAME=VALUE");
+    app.add_option("-t,--type", direction_,
+                   "ingress or egress: the direction the program is for (local_* and remote_* need it)")
+        ->type_name("DIR");
     app.add_flag("--interpret", interpret_only_, "judge with the reference interpreter only (no root needed)");
   }
 
@@ -51,6 +57,11 @@ class TestCommand final : public Command {
     // The declared values are the program's initial parameter values (compiled into its map) and
     // the interpreter's (Filter::parameters()), so both engines judge with the same values.
     bpffw::ParseOptions parse_options;
+    if (direction_) {
+      auto direction = bpffw::parse_direction(*direction_);
+      if (!direction) return report_usage(direction.error().message, direction.error().hint);
+      parse_options.direction = *direction;
+    }
     if (int resolved = resolve_parameters(parameter_args_, nullptr, parse_options.parameters); resolved != kExitSuccess)
       return resolved;
     auto filter = bpffw::Filter::parse(*expression_, parse_options);
@@ -100,8 +111,11 @@ class TestCommand final : public Command {
   // The kernel's verdict is checked against the interpreter's: a disagreement is a bpffw bug.
   static bpffw::Result<Judged> judge(const bpffw::Filter& filter, const bpffw::Program* program,
                                      const bpffw::packet::Packet& packet, std::size_t index) {
-    bool interpreted = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes).pass;
+    bool interpreted = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes, packet.socket).pass;
     if (program == nullptr) return Judged{interpreted, {}};
+    // docs/filter-language.md §4.5: the kernel's `established` would be 0 here, whatever sock= says.
+    if (packet.socket != bpffw::SocketState::None)
+      return Judged{interpreted, "interpreter: the kernel's test run has no socket"};
     auto run = program->test_run(packet.ethernet_frame());
     // Kernels since 5.x refuse (EINVAL) a test run whose IPv4/IPv6 fixed header is cut short.
     if (!run && run.error().sys_errno == EINVAL && !packet.fits_test_run())
@@ -121,6 +135,7 @@ class TestCommand final : public Command {
   std::optional<std::string> expression_;
   std::vector<std::string> specs_;
   std::vector<std::string> parameter_args_;  // --param, as given
+  std::optional<std::string> direction_;     // -t, as given
   bool interpret_only_ = false;
 };
 
