@@ -1,5 +1,7 @@
-// Random filter texts over every operator and variable of the spec (§2-§4) and sets (§7), with constants at the
-// edges (0, 1, 53, 65535, 65536, negatives, INT64_MIN/MAX, shift counts >= 64, zero divisors).
+// Random filter texts over every operator and variable of docs/filter-language.md (§2-§4) and
+// sets (§7), with constants at the edges (0, 1, 53, 65535, 65536, negatives, INT64_MIN/MAX, shift
+// counts >= 64, zero divisors); address tests against prefixes near the random packets'
+// addresses (random/addresses.hpp), ICMP types and TCP flag masks, named constants.
 // Used by the kernel differential test and bpffw-difftest.
 #pragma once
 
@@ -14,9 +16,13 @@ struct RandomFilterOptions {
   unsigned max_width = 5;   // operands of one && / || chain (a "wide" filter has 6 times more)
   unsigned max_nodes = 80;  // about how many operators and leaves one tree may have
   unsigned max_spine = 60;  // levels of a "deep" filter: one operator wrapped around another
+  // Whether local_addr, remote_addr, local_port and remote_port may appear: such filters parse
+  // only with ParseOptions::direction (§4.6).
+  bool directional = false;
 };
 
-// A filter that parses; the same rng state gives the same text.
+// A filter that parses (with a direction when options.directional); the same rng state gives the
+// same text. Every address use follows the type rules of §6.2.
 std::string random_filter(Rng& rng, const RandomFilterOptions& options = {});
 
 // A constant at the edges of the value range, as text that parses (INT64_MIN has no literal).

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "random/addresses.hpp"
+
 namespace bpffw::random {
 namespace {
 
@@ -27,15 +29,47 @@ std::uint16_t random_fragment_offset(Rng& rng) {
   return rng.chance(1, 2) ? static_cast<std::uint16_t>(rng.between(1, 3)) : static_cast<std::uint16_t>(rng.below(0x2000));
 }
 
+// A TCP flags byte: the usual combinations, or any.
+std::uint8_t random_tcp_flags(Rng& rng) {
+  constexpr std::array<std::uint8_t, 8> kCommon = {0x02, 0x12, 0x10, 0x04, 0x11, 0x18, 0x14, 0x00};
+  return rng.chance(1, 2) ? kCommon[rng.below(kCommon.size())] : static_cast<std::uint8_t>(rng.below(256));
+}
+
+// An ICMP or ICMPv6 type: every value 0..255, the named ones (docs/filter-language.md §4.4) often.
+std::uint8_t random_icmp_type(Rng& rng) {
+  constexpr std::array<std::uint8_t, 14> kNamed = {0, 3, 5, 8, 11, 1, 2, 3, 128, 129, 133, 134, 135, 136};
+  return rng.chance(1, 2) ? kNamed[rng.below(kNamed.size())] : static_cast<std::uint8_t>(rng.below(256));
+}
+
+// The family's ICMP (`v6` unset: the network layer's), or the other family's number: a full
+// 8-byte header, or 0 to 8 bytes of one, around the 4 that §5.4 asks for. Returns false when
+// nothing may follow (a short header must end the packet to be short).
+bool add_icmp(Rng& rng, PacketBuilder& builder, std::optional<bool> v6) {
+  std::uint8_t type = random_icmp_type(rng);
+  std::uint8_t code = rng.chance(1, 2) ? 0 : static_cast<std::uint8_t>(rng.below(256));
+  if (rng.chance(2, 3)) {
+    builder.icmp(packet::IcmpFields{v6, type, code});
+    return true;
+  }
+  bool in_ipv6 = std::holds_alternative<packet::Ipv6Fields>(builder.layers().front());
+  std::vector<unsigned char> header = random_bytes(rng, rng.below(9));
+  if (!header.empty()) header[0] = type;
+  if (header.size() > 1) header[1] = code;
+  builder.transport(v6.value_or(in_ipv6) ? proto::kIcmpv6 : proto::kIcmp, header);
+  return false;
+}
+
 // The transport layer: TCP, UDP, ICMP of either family, or a protocol number without a header.
 void add_transport(Rng& rng, PacketBuilder& builder) {
-  switch (rng.below(8)) {
+  bool may_follow = true;
+  switch (rng.below(9)) {
     case 0:
     case 1: builder.udp(random_port(rng), random_port(rng)); break;
     case 2:
-    case 3: builder.tcp(random_port(rng), random_port(rng)); break;
-    case 4: builder.icmp(); break;
-    case 5: rng.chance(1, 2) ? builder.icmpv6() : builder.transport(proto::kIcmp, random_bytes(rng, 8)); break;
+    case 3: builder.tcp(random_port(rng), random_port(rng), random_tcp_flags(rng)); break;
+    case 4:
+    case 8: may_follow = add_icmp(rng, builder, std::nullopt); break;
+    case 5: may_follow = add_icmp(rng, builder, rng.chance(1, 2)); break;  // maybe the other family's
     case 6: {
       constexpr std::array<std::uint8_t, 4> kOthers = {proto::kEsp, proto::kNoNextHeader, 132 /* SCTP */, 4};
       builder.transport(kOthers[rng.below(kOthers.size())], random_bytes(rng, rng.below(24)));
@@ -43,7 +77,19 @@ void add_transport(Rng& rng, PacketBuilder& builder) {
     }
     default: builder.transport(static_cast<std::uint8_t>(rng.below(256)), random_bytes(rng, rng.below(24))); break;
   }
-  if (rng.chance(1, 2)) builder.payload(rng.chance(9, 10) ? rng.below(64) : rng.between(64, 1400));
+  if (may_follow && rng.chance(1, 2)) builder.payload(rng.chance(9, 10) ? rng.below(64) : rng.between(64, 1400));
+}
+
+// §4.2: addresses from the pool shared with the random filters, sometimes the same twice.
+template <class Fields>
+void set_addresses(Rng& rng, Fields& fields, bool v6) {
+  auto copy = [&](auto& out) {
+    RandomAddress address = random_address(rng, v6);
+    std::copy(address.bytes.begin(), address.bytes.begin() + out.size(), out.begin());
+  };
+  copy(fields.src);
+  if (rng.chance(1, 8)) fields.dst = fields.src;
+  else copy(fields.dst);
 }
 
 PacketBuilder random_ipv4(Rng& rng) {
@@ -55,6 +101,7 @@ PacketBuilder random_ipv4(Rng& rng) {
   if (rng.chance(1, 6)) fields.ihl = static_cast<std::uint8_t>(rng.below(16));  // a lie, maybe
   if (rng.chance(1, 25)) fields.version = static_cast<std::uint8_t>(rng.below(16));
   if (rng.chance(1, 10)) fields.total_length = static_cast<std::uint16_t>(rng.below(65536));
+  set_addresses(rng, fields, false);
   builder.ipv4(fields);
   add_transport(rng, builder);
   return builder;
@@ -64,6 +111,7 @@ PacketBuilder random_ipv6(Rng& rng) {
   PacketBuilder builder;
   packet::Ipv6Fields fields;
   if (rng.chance(1, 25)) fields.version = static_cast<std::uint8_t>(rng.below(16));
+  set_addresses(rng, fields, true);
   builder.ipv6(fields);
   // Chains around the limit of 8 are the interesting ones.
   std::size_t chain = rng.chance(1, 3) ? rng.below(3) : rng.between(6, 10);
@@ -82,12 +130,15 @@ PacketBuilder random_ipv6(Rng& rng) {
   return builder;
 }
 
-// Cut at a header boundary (or one byte around it), or anywhere.
+// Cut at a header boundary (or one byte around it), inside a transport header where a field the
+// language reads ends (TCP's flags byte 13, ICMP's 4 bytes), or anywhere.
 void maybe_truncate(Rng& rng, PacketBuilder& builder, std::size_t built_size) {
   if (!rng.chance(1, 4) || built_size == 0) return;
   std::vector<std::size_t> boundaries;
   std::size_t at = 0;
   for (const packet::Layer& layer : builder.layers()) {
+    if (std::holds_alternative<packet::TcpFields>(layer)) boundaries.push_back(at + 14);
+    if (std::holds_alternative<packet::IcmpFields>(layer)) boundaries.push_back(at + 4);
     at += packet::layer_size(layer);
     boundaries.push_back(at);
   }

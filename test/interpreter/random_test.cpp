@@ -6,6 +6,7 @@
 #include <bpffw/bpffw.hpp>
 
 #include "interpreter/packet_facts.hpp"
+#include "random/addresses.hpp"
 #include "random/random_filter.hpp"
 #include "random/random_packet.hpp"
 
@@ -22,20 +23,81 @@ TEST_CASE("random filters parse and are the same for the same seed") {
   CHECK(distinct.size() > 1500);  // a few tiny filters (`tcp`) come up more than once
 }
 
-TEST_CASE("random filters use every operator and variable") {
+TEST_CASE("directional random filters parse with a direction, and only with one when they use local/remote") {
+  bpffw::random::RandomFilterOptions options;
+  options.directional = true;
+  bpffw::random::Rng rng(43);
+  int directional = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = bpffw::random::random_filter(rng, options);
+    for (bpffw::Direction direction : {bpffw::Direction::Ingress, bpffw::Direction::Egress}) {
+      bpffw::Result<bpffw::Filter> filter = bpffw::Filter::parse(text, {.direction = direction});
+      REQUIRE_MESSAGE(filter.has_value(), text << ": " << filter.error().message);
+    }
+    bool uses = text.find("local_") != std::string::npos || text.find("remote_") != std::string::npos;
+    directional += uses;
+    CHECK(bpffw::Filter::parse(text).has_value() == !uses);
+  }
+  CHECK(directional > 400);
+}
+
+TEST_CASE("random filters use every operator, variable and kind of address test") {
+  bpffw::random::RandomFilterOptions options;
+  options.directional = true;
   bpffw::random::Rng rng(7);
   std::string all;
-  for (int i = 0; i < 500; ++i) all += bpffw::random::random_filter(rng) + "\n";
+  for (int i = 0; i < 500; ++i) all += bpffw::random::random_filter(rng, options) + "\n";
   for (const char* token : {"ip", "ipv6", "tcp", "udp", "icmp", "src_port", "dst_port", "len", "true", "false", "*",
                             "/", "%", "+", "-", "<<", ">>", "<", "<=", ">", ">=", "==", "!=", "&", "^", "|", "&&",
-                            "||", "?", "!", "~", "9223372036854775807", "65536", "0x"}) {
+                            "||", "?", "!", "~", "9223372036854775807", "65536", "0x", "src_addr", "dst_addr",
+                            "local_addr", "remote_addr", "local_port", "remote_port", "icmp_type", "icmp_code",
+                            "tcp_flags", "established", "src_addr == dst_addr", "_addr in {", "/0", "::/",
+                            "10.0.0.0/8", "::ffff:", "(tcp_flags & (", "ICMP_ECHO_REQUEST", "ICMPV6_NEIGHBOR_ADVERT",
+                            "CWR", "icmp_type == (-1)"}) {
     CHECK_MESSAGE(all.find(token) != std::string::npos, token);
   }
+}
+
+TEST_CASE("random prefixes contain random addresses often, and miss them by one bit often") {
+  // The filter generator's prefixes and the packet generator's addresses come from one pool
+  // (random/addresses.hpp), so that both verdicts and the near misses at a boundary are common.
+  bpffw::random::Rng rng(11);
+  int inside = 0, one_bit_out = 0;
+  const int draws = 20000;
+  for (int i = 0; i < draws; ++i) {
+    bool v6 = rng.chance(1, 2);
+    bpffw::random::RandomAddress address = bpffw::random::random_address(rng, v6);
+    bpffw::random::RandomAddress network = bpffw::random::random_address(rng, v6);
+    unsigned length = bpffw::random::random_prefix_length(rng, v6);
+    REQUIRE(length <= (v6 ? 128u : 32u));
+    auto bit = [](const bpffw::random::RandomAddress& a, unsigned n) { return a.bytes[n / 8] >> (7 - n % 8) & 1; };
+    unsigned first_difference = length;
+    for (unsigned n = 0; n < length; ++n) {
+      if (bit(address, n) != bit(network, n)) {
+        first_difference = n;
+        break;
+      }
+    }
+    inside += first_difference == length;
+    one_bit_out += length > 0 && first_difference == length - 1;
+  }
+  CHECK(inside > draws / 10);
+  CHECK(inside < draws * 9 / 10);
+  CHECK(one_bit_out > draws / 50);
+  // prefix_text clears the host bits and writes what the language takes.
+  bpffw::random::RandomAddress ten{false, {10, 1, 2, 3}};
+  CHECK(bpffw::random::prefix_text(ten, 8) == "10.0.0.0/8");
+  CHECK(bpffw::random::prefix_text(ten, 32) == "10.1.2.3");
+  CHECK(bpffw::random::prefix_text(ten, 0) == "0.0.0.0/0");
+  bpffw::random::RandomAddress six{true, {0x20, 0x01, 0x0d, 0xb8, 0xff}};
+  CHECK(bpffw::random::prefix_text(six, 33) == "2001:db8:8000::/33");
 }
 
 TEST_CASE("random packets cover the shapes of §5") {
   bpffw::random::Rng rng(1);
   int non_ip = 0, ipv4 = 0, ipv6 = 0, malformed = 0, fragments = 0, long_chains = 0, udp = 0, tcp = 0, icmp = 0;
+  int same_addresses = 0;
+  std::set<std::uint64_t> tcp_flags;
   for (int i = 0; i < 5000; ++i) {
     bpffw::packet::Packet packet = bpffw::random::random_packet(rng);
     REQUIRE(packet.fits_test_run());
@@ -49,6 +111,8 @@ TEST_CASE("random packets cover the shapes of §5") {
     udp += !facts.malformed && facts.udp;
     tcp += !facts.malformed && facts.tcp;
     icmp += !facts.malformed && facts.icmp;
+    if (!facts.malformed && facts.tcp) tcp_flags.insert(facts.tcp_flags);
+    same_addresses += !facts.malformed && (facts.ip || facts.ipv6) && facts.src_addr == facts.dst_addr;
   }
   CHECK(non_ip > 250);
   CHECK(ipv4 > 1500);
@@ -60,4 +124,27 @@ TEST_CASE("random packets cover the shapes of §5") {
   CHECK(udp > 500);
   CHECK(tcp > 500);
   CHECK(icmp > 100);
+  CHECK(same_addresses > 50);
+  CHECK(tcp_flags.size() > 100);
+}
+
+TEST_CASE("random packets: every ICMP type in both families, ICMP headers of 0 to 8 bytes") {
+  bpffw::random::Rng rng(5);
+  std::set<std::size_t> short_sizes;
+  std::set<std::int64_t> icmp_types, icmpv6_types;
+  for (int i = 0; i < 100000; ++i) {
+    bpffw::packet::Packet packet = bpffw::random::random_packet(rng);
+    auto facts = bpffw::interpreter::read_packet(packet.skb_protocol(), packet.bytes);
+    if (!facts.malformed && facts.icmp && !facts.non_first_fragment)
+      (facts.ip ? icmp_types : icmpv6_types).insert(facts.icmp_type);
+    if (!facts.icmp || facts.non_first_fragment || facts.extension_headers > 0) continue;
+    std::size_t header = facts.ip ? (packet.bytes[0] & 0x0f) * 4u : 40;
+    if (packet.bytes.size() >= header && packet.bytes.size() - header <= 8) {
+      short_sizes.insert(packet.bytes.size() - header);
+      CHECK(facts.malformed == (packet.bytes.size() - header < 4));
+    }
+  }
+  for (std::size_t size = 0; size <= 8; ++size) CHECK_MESSAGE(short_sizes.count(size) == 1, size << " bytes of ICMP");
+  CHECK(icmp_types.size() == 256);
+  CHECK(icmpv6_types.size() == 256);
 }
