@@ -99,3 +99,20 @@ TEST_CASE("bpffw-difftest: usage errors exit 2, a missing privilege exits 3") {
   CHECK(unprivileged.exit_code == 3);
   CHECK(unprivileged.err.find("bpffw-difftest: error: ") == 0);
 }
+
+TEST_CASE("a reproduction of a directional filter carries its -t, and bpffwc test takes it") {
+  bpffw::test::require_root();
+  Result<bpffw::packet::Packet> packet = bpffw::packet::parse_packet_spec("ipv4 tcp sport=7 dport=80");
+  REQUIRE(packet.has_value());
+  for (bpffw::Direction direction : {bpffw::Direction::Ingress, bpffw::Direction::Egress}) {
+    std::string command = difftest::reproduction_command("local_port == 80", *packet, direction);
+    CHECK(command.rfind(std::string("bpffwc test -t ") + bpffw::to_string(direction) + " 'local_port == 80' --packet 'ethertype=0x0800 hex:", 0) == 0);
+    std::string spec = command.substr(command.find("ethertype="));
+    spec.pop_back();
+    bpffw::test::ProcessResult run = bpffw::test::run_bpffwc({"test", "-t", bpffw::to_string(direction), "local_port == 80", "-p", spec});
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.rfind(direction == bpffw::Direction::Ingress ? "pass" : "drop", 0) == 0);
+  }
+  CHECK(difftest::direction_word(std::nullopt) == std::string("none"));
+  CHECK(difftest::reproduction_command("tcp", *packet).rfind("bpffwc test 'tcp' --packet", 0) == 0);
+}

@@ -96,3 +96,25 @@ TEST_CASE("a predicate error stops the shrinking and is passed on") {
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message == "test run failed");
 }
+
+TEST_CASE("filters with local_* shrink with their direction, and address sets down to one prefix") {
+  const bpffw::ParseOptions ingress{.direction = bpffw::Direction::Ingress};
+  CHECK(filter_size("local_port == 80") == 0);  // needs a direction
+  CHECK(filter_size("local_port == 80", ingress) == 3);
+  CHECK(filter_size("src_addr in {10.0.0.0/8, fd00::/8}") == 1);  // one AddressMatch
+
+  // A stand-in bug: "fails" when the filter passes a packet from 192.0.2.1 to port 22 on ingress
+  // and still reads an address.
+  packet::Packet ssh = spec("ipv4 src=192.0.2.1 tcp dport=22");
+  auto still_fails = [&](const std::string& filter) -> Result<bool> {
+    Result<bpffw::Filter> parsed = bpffw::Filter::parse(filter, ingress);
+    REQUIRE_MESSAGE(parsed.has_value(), filter);
+    return filter.find("_addr") != std::string::npos &&
+           bpffw::interpret(*parsed, ssh.skb_protocol(), ssh.bytes).pass;
+  };
+  const std::string big = "local_port == 22 && remote_addr in {10.0.0.0/8, 192.0.2.0/24, fd00::/8} && tcp";
+  REQUIRE(*still_fails(big));
+  Result<std::string> small = shrink_filter(big, still_fails, ingress);
+  REQUIRE(small.has_value());
+  CHECK(*small == "remote_addr == 192.0.2.0/24");
+}

@@ -27,8 +27,9 @@ Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded
       verdict_word(verdicts.interpreter));
   out("  filter: " + text);
   out("  packet: " + describe_packet_hex(packet));
+  const std::optional<Direction> direction = settings.parse.direction;
   if (!shrink) {
-    out("  reproduce: " + reproduction_command(text, packet));
+    out("  reproduce: " + reproduction_command(text, packet, direction));
     return {};
   }
   auto packet_fails_with = [](const LoadedFilter& filter) {
@@ -46,7 +47,7 @@ Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded
     Result<Verdicts> judged = judge(*candidate_filter, *small_packet);
     if (!judged) return tl::unexpected(judged.error());
     return !judged->agree();
-  });
+  }, settings.parse);
   if (!small_filter) return tl::unexpected(small_filter.error());
   Result<LoadedFilter> small_loaded = load_filter(*small_filter, settings);
   if (!small_loaded) return tl::unexpected(small_loaded.error());
@@ -58,8 +59,17 @@ Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded
       verdict_word(shrunk->interpreter));
   out("  filter: " + *small_filter);
   out("  packet: " + describe_packet_hex(*smallest_packet));
-  out("  reproduce: " + reproduction_command(*small_filter, *smallest_packet));
+  out("  reproduce: " + reproduction_command(*small_filter, *smallest_packet, direction));
   return {};
+}
+
+// The direction a filter is compiled for: ingress or egress, or, for a filter that reads neither
+// local_* nor remote_* (which need one, docs/filter-language.md §4.6), sometimes none.
+std::optional<Direction> random_direction(random::Rng& rng, const std::string& text) {
+  bool needs_one = text.find("local_") != std::string::npos || text.find("remote_") != std::string::npos;
+  std::uint64_t choice = rng.below(needs_one ? 2 : 3);
+  if (choice == 2) return std::nullopt;
+  return choice == 0 ? Direction::Ingress : Direction::Egress;
 }
 
 }  // namespace
@@ -68,14 +78,17 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
   auto start = std::chrono::steady_clock::now();
   random::Rng rng(options.seed);
   random::RandomPacketOptions packet_options;  // kernel_only: every packet fits BPF_PROG_TEST_RUN
+  random::RandomFilterOptions filter_options = options.filter_options;
+  filter_options.directional = true;  // every filter gets a direction below
   DifftestStats stats;
   unsigned reports = 0;  // failures reported in full so far
   const std::uint64_t per_filter = std::max(1u, options.packets_per_filter);
   while (stats.pairs < options.pairs) {
     const std::uint64_t filter_index = stats.filters++;
     const std::uint64_t batch = std::min(per_filter, options.pairs - stats.pairs);
-    std::string text = random::random_filter(rng, options.filter_options);
-    const LoadSettings settings{ParseOptions{}, options.packet_parsers};
+    std::string text = random::random_filter(rng, filter_options);
+    const LoadSettings settings{ParseOptions{.direction = random_direction(rng, text)}, options.packet_parsers};
+    const std::string direction = direction_word(settings.parse.direction);
     Result<LoadedFilter> loaded = load_filter(text, settings);
     if (!loaded) {
       if (loaded.error().kind == ErrorKind::Permission) return tl::unexpected(loaded.error());
@@ -84,7 +97,8 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
       stats.mismatches += batch;
       if (reports++ < options.max_reports) {
         const char* stage = loaded.error().kind == ErrorKind::InvalidExpression ? "parse or compile" : "load";
-        out("filter #" + std::to_string(filter_index) + " does not " + stage + ": " + loaded.error().message);
+        out("filter #" + std::to_string(filter_index) + " (direction " + direction + ") does not " + stage + ": " +
+            loaded.error().message);
         if (!loaded.error().verifier_log.empty()) out("  verifier: " + first_line(loaded.error().verifier_log));
         out("  filter: " + text);
       }
@@ -109,7 +123,8 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
         std::snprintf(found_after, sizeof found_after, "after %llu pairs, %.1f s",
                       static_cast<unsigned long long>(stats.pairs), seconds_since(start));
         out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) +
-            ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", " + found_after + ")");
+            ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", direction " +
+            direction + ", " + found_after + ")");
         Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, settings, out);
         if (!reported) return tl::unexpected(reported.error());
       }

@@ -64,9 +64,13 @@ std::string describe_packet_hex(const packet::Packet& packet) {
          "): " + (packet.bytes.empty() ? std::string("no bytes") : hex_digits(packet.bytes, " "));
 }
 
-std::string reproduction_command(const std::string& filter, const packet::Packet& packet) {
+const char* direction_word(std::optional<Direction> direction) { return direction ? to_string(*direction) : "none"; }
+
+std::string reproduction_command(const std::string& filter, const packet::Packet& packet,
+                                 std::optional<Direction> direction) {
   // Filter texts cannot contain a single quote (spec §2), so single quotes are enough.
-  return "bpffwc test '" + filter + "' --packet 'ethertype=" + ethertype_text(packet.ethertype) + " hex:" +
+  std::string options = direction ? std::string("-t ") + to_string(*direction) + " " : "";
+  return "bpffwc test " + options + "'" + filter + "' --packet 'ethertype=" + ethertype_text(packet.ethertype) + " hex:" +
          hex_digits(packet.bytes, "") + "'";
 }
 

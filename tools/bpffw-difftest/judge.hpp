@@ -46,7 +46,11 @@ const char* verdict_word(bool pass);
 // "ethertype 0x86dd, 48 bytes (ipv6 udp 1 -> 53, 48 bytes): 60 00 ..." on one line.
 std::string describe_packet_hex(const packet::Packet& packet);
 
-// A command line that reproduces the pair: bpffwc test 'FILTER' --packet 'ethertype=N hex:...'.
-std::string reproduction_command(const std::string& filter, const packet::Packet& packet);
+// A command line that reproduces the pair: bpffwc test [-t DIR] 'FILTER' --packet 'ethertype=N hex:...'.
+std::string reproduction_command(const std::string& filter, const packet::Packet& packet,
+                                 std::optional<Direction> direction = std::nullopt);
+
+// "ingress", "egress" or "none", for reports.
+const char* direction_word(std::optional<Direction> direction);
 
 }  // namespace bpffw::difftest

@@ -6,6 +6,7 @@
 
 #include <bpffw/filter.hpp>
 
+#include "parser/addresses.hpp"
 #include "parser/ast.hpp"
 #include "parser/filter_access.hpp"
 
@@ -86,6 +87,13 @@ void collect_edits(const std::string& text, const ast::Expr& expr, std::vector<E
       edits.push_back({expr.span, bare ? joined : "(" + joined + ")"});
     }
   }
+  // An address set down to one of its prefixes.
+  if (const auto* match = std::get_if<ast::AddressMatch>(&expr.node); match != nullptr && match->prefixes.size() > 1) {
+    for (const ast::Prefix& prefix : match->prefixes) {
+      std::string test = std::string(ast::variable_name(match->variable)) + " == " + parser::format_prefix(prefix);
+      edits.push_back({expr.span, bare ? test : "(" + test + ")"});
+    }
+  }
   const auto* literal = std::get_if<ast::Literal>(&expr.node);
   for (const char* constant : {"0", "1"}) {
     if (literal == nullptr || literal->value != (constant[0] - '0')) edits.push_back({expr.span, constant});
@@ -131,26 +139,27 @@ bool smaller(const std::string& candidate, std::size_t candidate_size, const std
 
 }  // namespace
 
-std::size_t filter_size(const std::string& filter) {
-  Result<Filter> parsed = Filter::parse(filter);
+std::size_t filter_size(const std::string& filter, const ParseOptions& options) {
+  Result<Filter> parsed = Filter::parse(filter, options);
   return parsed ? count_nodes(detail::FilterAccess::root(*parsed)) : 0;
 }
 
-Result<std::string> shrink_filter(const std::string& filter, const FilterStillFails& still_fails) {
+Result<std::string> shrink_filter(const std::string& filter, const FilterStillFails& still_fails,
+                                  const ParseOptions& options) {
   std::string current = filter;
-  std::size_t current_size = filter_size(current);
+  std::size_t current_size = filter_size(current, options);
   int tries = 0;
   bool progress = true;
   while (progress && tries < kMaxFilterTries) {
     progress = false;
-    Result<Filter> parsed = Filter::parse(current);
+    Result<Filter> parsed = Filter::parse(current, options);
     if (!parsed) return tl::unexpected(parsed.error());
     std::vector<Edit> edits;
     collect_edits(current, detail::FilterAccess::root(*parsed), edits);
     for (const Edit& edit : edits) {
       std::string candidate = current.substr(0, edit.span.offset) + edit.replacement +
                               current.substr(edit.span.offset + edit.span.length);
-      std::size_t candidate_size = filter_size(candidate);
+      std::size_t candidate_size = filter_size(candidate, options);
       if (candidate_size == 0 || !smaller(candidate, candidate_size, current, current_size)) continue;
       if (++tries > kMaxFilterTries) break;
       Result<bool> fails = still_fails(candidate);

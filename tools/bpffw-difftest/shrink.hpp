@@ -7,6 +7,7 @@
 #include <string>
 
 #include <bpffw/error.hpp>
+#include <bpffw/filter.hpp>
 
 #include "packet/packet_builder.hpp"
 
@@ -19,14 +20,16 @@ using PacketStillFails = std::function<Result<bool>(const packet::Packet& packet
 
 // Greedily replaces subexpressions of `filter` by one of their operands or by 0 or 1, and drops
 // operands of && / || chains, while the result still fails; every accepted step has fewer AST
-// nodes or, with as many, a shorter text. `filter` must parse and fail.
-Result<std::string> shrink_filter(const std::string& filter, const FilterStillFails& still_fails);
+// nodes or, with as many, a shorter text. `filter` must parse with `options` (its direction,
+// for local_* and remote_*) and fail.
+Result<std::string> shrink_filter(const std::string& filter, const FilterStillFails& still_fails,
+                                  const ParseOptions& options = {});
 
 // Cuts the packet as short as possible, then deletes single bytes, then zeroes bytes, while it
 // still fails. Candidates BPF_PROG_TEST_RUN cannot take (Packet::fits_test_run()) are skipped.
 Result<packet::Packet> shrink_packet(const packet::Packet& packet, const PacketStillFails& still_fails);
 
-// The number of AST nodes of a filter that parses (a && b && c counts as 4), else 0.
-std::size_t filter_size(const std::string& filter);
+// The number of AST nodes of a filter that parses with `options` (a && b && c counts as 4), else 0.
+std::size_t filter_size(const std::string& filter, const ParseOptions& options = {});
 
 }  // namespace bpffw::difftest
