@@ -11,9 +11,9 @@
 
 namespace bpffw::test {
 
-KernelFilter::KernelFilter(const std::string& text) : text_(text) {
+KernelFilter::KernelFilter(const std::string& text, const ParseOptions& options) : text_(text) {
   require_root();
-  Result<Filter> filter = Filter::parse(text);
+  Result<Filter> filter = Filter::parse(text, options);
   REQUIRE_MESSAGE(filter.has_value(), "filter does not parse: " << text << ": " << filter.error().message);
   filter_ = *filter;
   Result<ObjectFile> object = compile(*filter_);

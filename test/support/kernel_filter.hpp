@@ -13,8 +13,9 @@ namespace bpffw::test {
 
 class KernelFilter {
  public:
-  // Parses, compiles and loads; a failure fails the running test with the error and the filter.
-  explicit KernelFilter(const std::string& text);
+  // Parses (with `options`: a direction for local_* and remote_*), compiles and loads; a failure
+  // fails the running test with the error and the filter.
+  explicit KernelFilter(const std::string& text, const ParseOptions& options = {});
 
   const Filter& filter() const { return *filter_; }
   const std::string& text() const { return text_; }
