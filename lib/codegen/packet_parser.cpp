@@ -52,15 +52,19 @@ struct TransportHeader {
   std::uint8_t holds;
 };
 constexpr TransportHeader kTcp{"tcp", kProtoTcp, 20, 16, kHoldsPorts | kHoldsTcp};
-constexpr TransportHeader kUdp{"udp", kProtoUdp, 8, 8, kHoldsPorts};
+constexpr TransportHeader kUdp{"udp", kProtoUdp, 8, 4, kHoldsPorts};
 constexpr TransportHeader kIcmp{"icmp", kProtoIcmp, 4, 4, kHoldsIcmp};
 constexpr TransportHeader kIcmpv6{"icmpv6", kProtoIcmpv6, 4, 4, kHoldsIcmp};
 static_assert(kTcp.copied <= static_cast<int>(sizeof(ParsedPacket::transport)));
+constexpr int kPortBytes = 4;  // source and destination port, first in TCP and UDP
 
 std::string n(long long value) { return std::to_string(value); }
 std::string at(std::size_t offset) { return "(r9 + " + n(static_cast<long long>(offset)) + ")"; }
 
 // Loads and stores that copy `size` bytes (4, 8 or 16) from `base` + `from` to r9 + `to`, via r1.
+// The helper way copies what bpf_skb_load_bytes put in the buffer the same way as the in-place
+// way copies from the packet: both then leave the same kind of stack slots (spilled registers),
+// so the verifier prunes the helper way at the join instead of walking the rest twice.
 std::string copy(const std::string& base, int from, int size, std::size_t to) {
   std::string text;
   for (int done = 0; done < size;) {
@@ -141,38 +145,66 @@ void dispatch(ParserText& p) {
   p.line("goto " + p.to("end"));
 }
 
-// One transport header of a family: complete (else malformed), its first bytes copied and r8 =
-// what they hold when the variant copies them. Protocol r7 at offset r8, r2/r3 = data/data_end.
+// How many of a transport header's bytes this variant copies (0: it checks the length only).
+int copied(const ParserVariant& variant, const TransportHeader& h) {
+  const bool tcp = h.protocol == kProtoTcp, udp = h.protocol == kProtoUdp;
+  if (tcp && variant.tcp_header) return h.copied;
+  if ((tcp || udp) && variant.ports) return kPortBytes;
+  return !tcp && !udp && variant.icmp ? h.copied : 0;
+}
+
+// One transport header of a family: complete (else malformed), and, when the variant copies some
+// of it, r8 = what the copied bytes hold. Protocol r7 at offset r8, r2/r3 = data/data_end.
 void transport_header(ParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& h) {
   const std::string name = family + "_" + h.name;
   const std::string end = "r0 = " + n(static_cast<long long>(status)) + "\ngoto " + p.to("end") + "\n";
   const std::string complete = "r1 = " + n(h.minimum) + "\nr1 += r8\nr2 = *(u32 *)(r6 + " + n(kSkbLen) +
                                ")\nif r1 > r2 goto " + p.to("malformed") + "\n";
+  const int size = copied(p.variant(), h);
   p.label(name);
-  if (!p.variant().transport) {
-    p.lines(complete + end);
+  if (size == 0) {
+    p.lines(complete + "r8 = 0\n" + end);
     return;
   }
   // In place, the header lies in the linear data, so within the packet: no length check needed.
   // The verifier learns a packet range from a constant added to the pointer, so each header has
   // its own check.
-  p.in_place("r8", h.minimum, name + "_helper", copy("r2", 0, h.copied, kTransport));
+  p.in_place("r8", h.minimum, name + "_helper", copy("r2", 0, size, kTransport));
   p.label(name + "_copied");
-  p.line("r8 = " + n(h.holds));
+  const std::uint8_t holds = size >= 14 ? h.holds : static_cast<std::uint8_t>(h.holds & ~kHoldsTcp);
+  p.line("r8 = " + n(holds));
   p.lines(end);
-  p.cold(name + "_helper",
-         complete + ParserText::helper_read("r8", h.copied, kTransport) + "goto " + p.to(name + "_copied") + "\n");
+  p.cold(name + "_helper", complete + ParserText::helper_read("r8", size, kBuffer) +
+                               copy("r9", static_cast<int>(kBuffer), size, kTransport) + "goto " +
+                               p.to(name + "_copied") + "\n");
 }
 
-// The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and
-// the family's ICMP are checked and copied; other protocols jump to FAMILY_other, which the
-// caller emits. Ends with r0 = status.
+// The ICMP header's 4 bytes (§5.4), checked without branching on the protocol when the filter
+// reads nothing of it: the packet must hold offset r8 + 4 * (r7 == protocol). A branch would
+// make the verifier walk an ICMP path of its own to the end.
+void icmp_length_check(ParserText& p, std::uint64_t protocol) {
+  p.line("r1 = r7");
+  p.line("r1 ^= " + n(static_cast<long long>(protocol)));
+  p.line("r1 += -1");
+  p.line("r1 >>= 63");  // 1 for the ICMP of the family (r7 < 256), else 0
+  p.line("r1 <<= 2");
+  p.line("r1 += r8");
+  p.line("r2 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
+  p.line("if r1 > r2 goto " + p.to("malformed"));
+}
+
+// The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and,
+// when the filter reads ICMP fields, the family's ICMP are checked and copied; other protocols
+// jump to FAMILY_other, which the caller emits. Ends with r0 = status.
 void transport(ParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& icmp) {
   p.label(family + "_transport");
   p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to(family + "_tcp"));
-  p.line("if r7 == " + n(static_cast<long long>(icmp.protocol)) + " goto " + p.to(family + "_" + icmp.name));
+  if (p.variant().icmp)
+    p.line("if r7 == " + n(static_cast<long long>(icmp.protocol)) + " goto " + p.to(family + "_" + icmp.name));
   p.line("if r7 != " + n(kProtoUdp) + " goto " + p.to(family + "_other"));
-  for (const TransportHeader* h : {&kUdp, &kTcp, &icmp}) transport_header(p, family, status, *h);
+  transport_header(p, family, status, kUdp);
+  transport_header(p, family, status, kTcp);
+  if (p.variant().icmp) transport_header(p, family, status, icmp);
 }
 
 // The end of a packet without a transport header to read (another protocol, or a non-first
@@ -188,8 +220,10 @@ void no_transport(ParserText& p, const std::string& family, std::uint64_t status
 std::string addresses_in_place(int src, int size) {
   return copy("r2", src, size, kSrcAddr) + copy("r2", src + size, size, kDstAddr);
 }
+// Through the buffer, which this overwrites.
 std::string addresses_by_helper(int src, int size) {
-  return ParserText::helper_read(n(src), size, kSrcAddr) + ParserText::helper_read(n(src + size), size, kDstAddr);
+  return ParserText::helper_read(n(src), size, kBuffer) + copy("r9", static_cast<int>(kBuffer), size, kSrcAddr) +
+         ParserText::helper_read(n(src + size), size, kBuffer) + copy("r9", static_cast<int>(kBuffer), size, kDstAddr);
 }
 
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
@@ -210,14 +244,20 @@ void ipv4(ParserText& p) {
   p.line("if r8 < 5 goto " + p.to("malformed"));
   p.line("r8 <<= 2");
   p.line("r4 &= 65311");  // the 13 offset bits of the big-endian field, read little-endian: 0xff1f
-  p.line("if r4 != 0 goto " + p.to("ipv4_other"));  // a non-first fragment; else the transport header
+  p.line("if r4 != 0 goto " + p.to("ipv4_fragment"));  // a non-first fragment; else the transport header
   transport(p, "ipv4", kParserIpv4, kIcmp);
-  p.label("ipv4_other");  // the IP header must lie within the packet
+  p.label("ipv4_other");  // the IP header (and an ICMP header) must lie within the packet
+  if (!p.variant().icmp) {
+    icmp_length_check(p, kProtoIcmp);
+    p.line("goto " + p.to("ipv4_no_transport"));
+  }
+  p.label("ipv4_fragment");  // the IP header must lie within the packet
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
   p.line("if r8 > r1 goto " + p.to("malformed"));
   no_transport(p, "ipv4", kParserIpv4);
   // 10 bytes are enough for the fields; the IHL check then finds a shorter header.
-  p.cold("ipv4_helper", ParserText::helper_read("0", 10, kBuffer) + (addresses ? addresses_by_helper(12, 4) : "") +
+  // The addresses go through the buffer too, so they come first.
+  p.cold("ipv4_helper", (addresses ? addresses_by_helper(12, 4) : "") + ParserText::helper_read("0", 10, kBuffer) +
                             "r1 = *(u8 *)" + at(kBuffer) + "\nr4 = *(u16 *)" + at(kBuffer + 6) + "\nr7 = *(u8 *)" +
                             at(kBuffer + 9) + "\n" + ParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
 }
@@ -283,6 +323,7 @@ void ipv6(ParserText& p) {
   p.line("r8 = " + n(kIpv6HeaderSize));
   transport(p, "ipv6", kParserIpv6, kIcmpv6);
   p.label("ipv6_other");
+  if (!p.variant().icmp) icmp_length_check(p, kProtoIcmpv6);  // 0 bytes more for an extension header
   unless_extension(p, "ipv6_no_transport");
   p.line("r1 = 0");
   p.line("*(u64 *)" + at(kFragmentBits) + " = r1");
@@ -293,12 +334,17 @@ void ipv6(ParserText& p) {
   p.line("r1 = *(u64 *)" + at(kFragmentBits));
   p.line("if r1 != 0 goto " + p.to("ipv6_no_transport"));  // a non-first fragment
   p.lines(ParserText::data_pointers());
-  for (const TransportHeader* h : {&kTcp, &kUdp, &kIcmpv6})
-    p.line("if r7 == " + n(static_cast<long long>(h->protocol)) + " goto " + p.to(std::string("ipv6_") + h->name));
+  p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to("ipv6_tcp"));
+  p.line("if r7 == " + n(kProtoUdp) + " goto " + p.to("ipv6_udp"));
+  if (p.variant().icmp) {
+    p.line("if r7 == " + n(kProtoIcmpv6) + " goto " + p.to("ipv6_icmpv6"));
+  } else {
+    icmp_length_check(p, kProtoIcmpv6);
+  }
   no_transport(p, "ipv6", kParserIpv6);
   p.cold("ipv6_helper", "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderSize) + " goto " +
-                            p.to("malformed") + "\n" + ParserText::helper_read("0", 8, kBuffer) +
-                            (addresses ? addresses_by_helper(8, 16) : "") + "r1 = *(u8 *)" + at(kBuffer) +
+                            p.to("malformed") + "\n" + (addresses ? addresses_by_helper(8, 16) : "") +
+                            ParserText::helper_read("0", 8, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
                             "\nr7 = *(u8 *)" + at(kBuffer + 6) + "\n" + ParserText::data_pointers() + "goto " +
                             p.to("ipv6_read") + "\n");
 }
@@ -321,6 +367,20 @@ std::string packet_parser_asm(const ParserVariant& variant) {
   malformed(p);
   // The helper reads, then the end, which the inline asm falls out of.
   return p.text() + ".Lbpffw_end:\n";
+}
+
+bool transport_bytes_only_for(const ParserVariant& variant, fields::Guard guard, std::size_t offset) {
+  auto has = [guard](const TransportHeader& h) {
+    switch (guard) {
+      case fields::Guard::TcpOrUdp: return h.protocol == kProtoTcp || h.protocol == kProtoUdp;
+      case fields::Guard::Tcp: return h.protocol == kProtoTcp;
+      case fields::Guard::Icmp: return h.protocol == kProtoIcmp || h.protocol == kProtoIcmpv6;
+      default: return false;
+    }
+  };
+  for (const TransportHeader* h : {&kTcp, &kUdp, &kIcmp, &kIcmpv6})
+    if (!has(*h) && copied(variant, *h) > static_cast<int>(offset)) return false;
+  return true;
 }
 
 }  // namespace bpffw::codegen

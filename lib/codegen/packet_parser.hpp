@@ -22,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -43,19 +44,26 @@ inline constexpr std::uint8_t kHoldsPorts = 1, kHoldsTcp = 2, kHoldsIcmp = 4;
 // What a program's parser copies into the ParsedPacket: each is skipped when the filter reads
 // nothing from it.
 struct ParserVariant {
-  bool transport = false;  // the transport header's first bytes, and r8
-  bool addresses = false;  // src_addr and dst_addr
+  bool ports = false;       // TCP's and UDP's first 4 bytes (the ports), and r8
+  bool tcp_header = false;  // TCP's first 16 bytes (the flags too), and r8
+  bool icmp = false;        // the ICMP header's first 4 bytes (type, code), and r8
+  bool addresses = false;   // src_addr and dst_addr
   // Tests only: every header read with bpf_skb_load_bytes, the way for headers outside the
   // linear data, which BPF_PROG_TEST_RUN never builds. Not an index bit: the library holds only
   // the product's variants (packet_reads.hpp), the tests their own (test/support).
   bool helper_only = false;
 
-  unsigned index() const { return (transport ? 1 : 0) | (addresses ? 2 : 0); }
+  unsigned index() const { return (ports ? 1 : 0) | (tcp_header ? 2 : 0) | (icmp ? 4 : 0) | (addresses ? 8 : 0); }
   static ParserVariant from_index(unsigned index, bool helper_only = false) {
-    return {(index & 1) != 0, (index & 2) != 0, helper_only};
+    return {(index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0, helper_only};
   }
 };
-inline constexpr unsigned kParserVariants = 4;
+inline constexpr unsigned kParserVariants = 16;
+
+// Whether, in this variant, only packets that pass `guard` put bytes at `offset` of
+// ParsedPacket::transport (every other packet leaves there the zeroes it starts with): a field
+// there whose absent value is 0 then reads right without testing r8.
+bool transport_bytes_only_for(const ParserVariant& variant, fields::Guard guard, std::size_t offset);
 
 // The assembly text of one variant.
 std::string packet_parser_asm(const ParserVariant& variant);

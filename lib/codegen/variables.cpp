@@ -20,8 +20,13 @@ ParserVariant VariableSet::parser_variant() const {
   ParserVariant variant;
   for (ast::Variable variable : ast::kAllVariables) {
     if (!contains(variable)) continue;
-    switch (fields::field(variable).source) {
-      case fields::Source::Transport: variant.transport = true; break;
+    const fields::PacketField& row = fields::field(variable);
+    switch (row.source) {
+      case fields::Source::Transport:
+        if (row.guard == fields::Guard::TcpOrUdp) variant.ports = true;
+        if (row.guard == fields::Guard::Tcp) variant.tcp_header = true;
+        if (row.guard == fields::Guard::Icmp) variant.icmp = true;
+        break;
       case fields::Source::Address: variant.addresses = true; break;
       default: break;
     }
