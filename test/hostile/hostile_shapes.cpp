@@ -14,13 +14,22 @@ using packet::Packet;
 using packet::PacketBuilder;
 namespace proto = packet::proto;
 
-constexpr SpecView kMalformed{true, Transport::None, 0};
-SpecView udp(std::uint16_t port) { return {false, Transport::Udp, port}; }
-SpecView tcp(std::uint16_t port) { return {false, Transport::Tcp, port}; }
-constexpr SpecView kOther{false, Transport::Other, 0};  // IP, neither TCP nor UDP
-constexpr SpecView kNonIp{false, Transport::None, 0};   // not IPv4/IPv6: every variable 0 but len
-constexpr SpecView kUdpNonFirstFragment{false, Transport::Udp, 0};
-constexpr SpecView kTcpNonFirstFragment{false, Transport::Tcp, 0};
+constexpr SpecView kMalformed{.malformed = true};
+SpecView udp(std::uint16_t port) { return {.transport = Transport::Udp, .dst_port = port}; }
+// The builder's TCP headers carry SYN unless told otherwise.
+SpecView tcp(std::uint16_t port, std::uint8_t flags = 0x02) {
+  return {.transport = Transport::Tcp, .dst_port = port, .tcp_flags = flags};
+}
+SpecView icmp(int type) { return {.transport = Transport::Icmp, .icmp_type = type}; }
+SpecView from_elsewhere(SpecView view) {
+  view.default_source = false;
+  return view;
+}
+constexpr SpecView kOther{.transport = Transport::Other};  // IP, neither TCP, UDP nor the family's ICMP
+constexpr SpecView kNonIp{};  // not IPv4/IPv6: every integer variable 0 but len (ICMP's -1), no address
+constexpr SpecView kUdpNonFirstFragment{.transport = Transport::Udp};
+constexpr SpecView kTcpNonFirstFragment{.transport = Transport::Tcp};
+constexpr SpecView kIcmpNonFirstFragment{.transport = Transport::Icmp};
 
 Packet spec(const std::string& text) {
   Result<Packet> packet = packet::parse_packet_spec(text);
@@ -38,7 +47,9 @@ Ipv4Fields ipv4_with(auto set) {
 Packet ipv6_chain(std::uint8_t type, int count, std::uint16_t port) {
   PacketBuilder builder;
   builder.ipv6();
-  for (int i = 0; i < count; ++i) builder.extension(ExtensionHeader{type});
+  ExtensionHeader header;
+  header.type = type;
+  for (int i = 0; i < count; ++i) builder.extension(header);
   return builder.udp(1000, port).build();
 }
 
@@ -113,11 +124,11 @@ std::vector<HostileShape> named_shapes() {
       {"ipv6 ah length 2 read as 8-byte units would be 24", spec("ipv6 ah=2 tcp dport=22"), tcp(22)},
       {"ipv6 routing header cut in the middle", spec("ipv6 routing udp dport=53 cut=44"), kMalformed},
       // Transport protocols that are neither TCP nor UDP.
-      {"ipv4 icmp", spec("ipv4 icmp"), kOther},
+      {"ipv4 icmp", spec("ipv4 icmp"), icmp(8)},
       {"ipv4 protocol 255 without a header", spec("ipv4 proto=255"), kOther},
       {"ipv6 esp", spec("ipv6 esp"), kOther},
       {"ipv6 no next header", spec("ipv6 nonext"), kOther},
-      {"ipv6 icmpv6 after hbh", spec("ipv6 hbh icmpv6"), kOther},
+      {"ipv6 icmpv6 after hbh", spec("ipv6 hbh icmpv6"), icmp(128)},
       // Non-IP ethertypes, IP bytes inside.
       {"arp", spec("arp"), kNonIp},
       {"arp ethertype, IPv4/UDP 123 bytes",
@@ -130,11 +141,45 @@ std::vector<HostileShape> named_shapes() {
       {"ipv4 total length 0, tcp 22",
        PacketBuilder().ipv4(ipv4_with([](Ipv4Fields& f) { f.total_length = 0; })).tcp(1, 22).build(), tcp(22)},
       {"ipv6 payload length 65535 on a 48-byte packet, udp 123",
-       PacketBuilder().ipv6(Ipv6Fields{.payload_length = 65535}).udp(1, 123).build(), udp(123)},
+       PacketBuilder().ipv6([] { Ipv6Fields f; f.payload_length = 65535; return f; }()).udp(1, 123).build(), udp(123)},
       {"ipv4 udp 53, 1400 bytes", spec("ipv4 udp dport=53 len=1400"), udp(53)},
       {"ipv6 tcp 80, 3000 bytes", spec("ipv6 tcp dport=80 len=3000"), tcp(80)},
       {"ipv4 tcp 80, 99 bytes", spec("ipv4 tcp dport=80 len=99"), tcp(80)},
       {"ipv4 tcp 80, 100 bytes", spec("ipv4 tcp dport=80 len=100"), tcp(80)},
+      // ICMP headers at and below their 4 bytes (§5.4), and ICMP that is not read.
+      {"ipv4 icmp 0 bytes", spec("ipv4 icmp cut=20"), kMalformed},
+      {"ipv4 icmp 1 byte", spec("ipv4 icmp type=5 cut=21"), kMalformed},
+      {"ipv4 icmp 3 bytes", spec("ipv4 icmp type=5 cut=23"), kMalformed},
+      {"ipv4 icmp exactly 4 bytes, redirect", spec("ipv4 icmp type=5 cut=24"), icmp(5)},
+      {"ipv4 options=4, icmp 2 bytes", spec("ipv4 options=4 icmp type=5 cut=26"), kMalformed},
+      {"ipv6 icmpv6 0 bytes", spec("ipv6 icmpv6 cut=40"), kMalformed},
+      {"ipv6 icmpv6 3 bytes", spec("ipv6 icmpv6 type=5 cut=43"), kMalformed},
+      {"ipv6 icmpv6 exactly 4 bytes, type 5", spec("ipv6 icmpv6 type=5 cut=44"), icmp(5)},
+      {"ipv6 hbh icmpv6 2 bytes", spec("ipv6 hbh icmpv6 cut=50"), kMalformed},
+      {"ipv6 frag(first) dstopts icmpv6 3 bytes", spec("ipv6 frag dstopts icmpv6 cut=59"), kMalformed},
+      {"ipv6 routing=1 cut inside, icmpv6 after it", spec("ipv6 routing=1 icmpv6 cut=50"), kMalformed},
+      {"ipv4 non-first fragment icmp, 0 bytes", spec("ipv4 frag=3 icmp cut=20"), kIcmpNonFirstFragment},
+      {"ipv6 non-first fragment icmpv6, 1 byte", spec("ipv6 frag=3 icmpv6 type=5 cut=49"), kIcmpNonFirstFragment},
+      {"ipv6 with protocol 1 (not icmp), 0 bytes", spec("ipv6 proto=1"), kOther},
+      {"ipv4 with protocol 58 (not icmp), 1 byte", spec("ipv4 icmpv6 type=5 cut=21"), kOther},
+      {"ipv4 icmp echo reply", spec("ipv4 icmp type=0"), icmp(0)},
+      {"ipv6 icmpv6 type 8 (not a ping there)", spec("ipv6 icmpv6 type=8"), icmp(8)},
+      {"ipv4 icmp type 128 (not a ping there)", spec("ipv4 icmp type=128"), icmp(128)},
+      // TCP flags, and TCP cut before and after its flags byte (13).
+      {"ipv4 tcp 22 syn-ack", spec("ipv4 tcp dport=22 flags=syn,ack"), tcp(22, 0x12)},
+      {"ipv6 tcp 80 syn,ece,cwr", spec("ipv6 tcp dport=80 flags=syn,ece,cwr"), tcp(80, 0xc2)},
+      {"ipv4 tcp 22 all flags", spec("ipv4 tcp dport=22 flags=0xff"), tcp(22, 0xff)},
+      {"ipv4 tcp 22 no flags", spec("ipv4 tcp dport=22 flags=0"), tcp(22, 0)},
+      {"ipv4 tcp 13 bytes (cut before the flags)", spec("ipv4 tcp dport=80 cut=33"), kMalformed},
+      {"ipv4 tcp 14 bytes (the flags, not the rest)", spec("ipv4 tcp dport=80 cut=34"), kMalformed},
+      {"ipv6 hbh tcp 13 bytes", spec("ipv6 hbh tcp dport=80 cut=61"), kMalformed},
+      {"ipv6 non-first fragment tcp syn, 13 bytes", spec("ipv6 frag=2 tcp dport=80 cut=61"), kTcpNonFirstFragment},
+      // Addresses other than the builder's own.
+      {"ipv4 udp 53 from 192.0.2.1", spec("ipv4 src=192.0.2.1 udp dport=53"), from_elsewhere(udp(53))},
+      {"ipv4 udp 53 from 10.0.0.0 (one bit off)", spec("ipv4 src=10.0.0.0 udp dport=53"), from_elsewhere(udp(53))},
+      {"ipv6 udp 53 from ::ffff:10.0.0.1", spec("ipv6 src=::ffff:10.0.0.1 udp dport=53"), from_elsewhere(udp(53))},
+      {"ipv6 udp 53 from a00:1:: (10.0.0.1's bits)", spec("ipv6 src=a00:1:: udp dport=53"), from_elsewhere(udp(53))},
+      {"ipv6 tcp 22 from fd00::1 to 10.0.0.1's bits", spec("ipv6 dst=a00:1:: tcp dport=22"), tcp(22)},
   };
 }
 
@@ -160,6 +205,9 @@ std::vector<HostileShape> hostile_shapes() {
   add_cuts(shapes, "ipv6 udp 53", "ipv6 udp dport=53", {1, 40, 48});
   add_cuts(shapes, "ipv6 hbh frag ah udp 53", "ipv6 hbh frag ah udp dport=53", {1, 40, 48, 56, 68, 76});
   add_cuts(shapes, "ipv6 routing=1 tcp 80", "ipv6 routing=1 tcp dport=80", {1, 40, 56, 76});
+  add_cuts(shapes, "ipv4 icmp", "ipv4 icmp", {1, 20, 24});  // the ICMP header needs 4 of its 8 bytes
+  add_cuts(shapes, "ipv6 hbh icmpv6", "ipv6 hbh icmpv6", {1, 40, 48, 52});
+  add_cuts(shapes, "ipv4 options=8 tcp syn-ack", "ipv4 options=8 tcp flags=syn,ack", {28, 42, 48});
   return shapes;
 }
 

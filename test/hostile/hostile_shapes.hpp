@@ -10,14 +10,18 @@
 
 namespace bpffw::test {
 
-enum class Transport { None, Tcp, Udp, Other };
+// None: not IP (no address either); Other: IP, but neither TCP, UDP nor the family's ICMP.
+enum class Transport { None, Tcp, Udp, Icmp, Other };
 
-// What spec §5 makes of a packet. `dst_port` is the value of the variable (0 for a non-first
-// fragment); `len` is the packet's size.
+// What docs/filter-language.md §4-§5 make of a packet. `dst_port`, `icmp_type` and `tcp_flags`
+// are the values of the variables (0, -1 and 0 for a non-first fragment); `len` is the packet's size.
 struct SpecView {
   bool malformed = false;
   Transport transport = Transport::None;
   std::uint16_t dst_port = 0;
+  int icmp_type = -1;
+  std::uint8_t tcp_flags = 0;
+  bool default_source = true;  // an IP packet's src_addr is the builder's 10.0.0.1 or fd00::1
 };
 
 struct HostileShape {

@@ -36,6 +36,15 @@ const std::vector<BypassFilter>& bypass_filters() {
       {"tcp && dst_port == 80",
        [](const SpecView& v, std::size_t) { return v.transport == Transport::Tcp && v.dst_port == 80; }},
       {"len < 100", [](const SpecView&, std::size_t len) { return len < 100; }},
+      {"!(icmp && icmp_type == ICMP_REDIRECT)",
+       [](const SpecView& v, std::size_t) { return !(v.transport == Transport::Icmp && v.icmp_type == 5); }},
+      {"icmp_type != ICMP_ECHO_REQUEST && icmp_type != ICMPV6_ECHO_REQUEST",
+       [](const SpecView& v, std::size_t) { return v.icmp_type != 8 && v.icmp_type != 128; }},
+      {"tcp && (tcp_flags & (SYN | ACK)) == SYN",
+       [](const SpecView& v, std::size_t) { return v.transport == Transport::Tcp && (v.tcp_flags & 0x12) == 0x02; }},
+      // Only from this host's own addresses: a packet that is not IP has none.
+      {"src_addr in {10.0.0.1, fd00::1}",
+       [](const SpecView& v, std::size_t) { return v.transport != Transport::None && v.default_source; }},
   };
   return filters;
 }
