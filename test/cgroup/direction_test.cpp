@@ -1,7 +1,11 @@
 // A program compiled for one direction (-t, docs/filter-language.md §4.6) attaches only there:
-// the kernel does not enforce it for programs returning 0 or 1, so the library does, from the
-// program's metadata. Compiled without a direction, it attaches anywhere.
+// the kernel does not enforce it for programs returning 0 or 1 (it enforces an egress program's
+// expected attach type only when that program returns 2 or 3, which asks for congestion
+// notification), so the library does, from the program's metadata. Compiled without a
+// direction, it attaches anywhere.
 #include <doctest/doctest.h>
+
+#include <bpf/bpf.h>
 
 #include <bpffw/bpffw.hpp>
 
@@ -62,4 +66,18 @@ TEST_CASE("direction: a program compiled without one attaches either way") {
     REQUIRE(bpffw::attach(either, *cgroup, direction).has_value());
     CHECK(bpffw::detach_all_bpffw(*cgroup, direction).value_or(0) == 1);
   }
+}
+
+// What systemd meets (docs/systemd.md): it attaches a pin with BPF_PROG_ATTACH in the direction
+// of the setting (IPIngressFilterPath=, IPEgressFilterPath=), checks nothing itself, and the
+// kernel takes a program compiled for the other direction. If a kernel ever refuses, the docs'
+// warning changes.
+TEST_CASE("direction: the kernel itself attaches a program compiled for egress to ingress") {
+  bpffw::test::require_root();
+  bpffw::e2e::ScratchCgroup scratch;
+  auto cgroup = bpffw::Cgroup::open(scratch.path());
+  REQUIRE(cgroup.has_value());
+  bpffw::Program egress = load("tcp && local_port == 8080", bpffw::Direction::Egress);
+  REQUIRE(bpf_prog_attach(egress.fd(), cgroup->fd(), BPF_CGROUP_INET_INGRESS, BPF_F_ALLOW_MULTI) == 0);
+  CHECK(bpffw::detach_all_bpffw(*cgroup, bpffw::Direction::Ingress).value_or(0) == 1);
 }
