@@ -102,8 +102,14 @@ _bpffwc() {
 
   case $prev in
     -p | --packet)
-      COMPREPLY=($(compgen -W "ipv4 ipv6 arp ethertype= ihl= options= frag= mf version= hbh routing
-        dstopts ah tcp udp icmp icmpv6 esp nonext proto= sport= dport= payload= len= cut= hex:" -- "$cur"))
+      if [[ $cur == sock=* ]]; then
+        COMPREPLY=($(compgen -P sock= -W "none tcp-listen tcp-syn-sent tcp-established tcp-closed udp
+          udp-connected other" -- "${cur#sock=}"))
+        return
+      fi
+      COMPREPLY=($(compgen -W "ipv4 ipv6 arp ethertype= ihl= options= frag= mf version= hbh routing frag
+        dstopts ah tcp udp icmp icmpv6 esp nonext proto= src= dst= sport= dport= flags= type= code= sock=
+        payload= len= cut= hex:" -- "$cur"))
       [[ ${COMPREPLY[*]} == *[=:]* ]] && compopt -o nospace 2>/dev/null
       return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
@@ -140,7 +146,7 @@ _bpffwc() {
       fi
       ;;
     test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --param --interpret -h --help --" -- "$cur"))
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -t --type --param --interpret -h --help --" -- "$cur"))
       ;;
     stats | watch)
       [[ $subcommand == stats ]] && options="--json -h --help" || options="--interval --count -h --help"

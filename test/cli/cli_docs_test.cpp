@@ -182,3 +182,84 @@ TEST_CASE("docs: the man page renders with no warnings (man --warnings -l)") {
                     width << ": no section " << section);
   }
 }
+
+namespace {
+
+// What the completion offers for `bpffwc test -p CUR`, from bash itself.
+std::vector<std::string> completed_packet_words(const std::string& cur) {
+  const std::string bash = find_in_path("bash");
+  REQUIRE_MESSAGE(!bash.empty(), "bash not found");
+  const std::string script = "source '" + std::string(BPFFW_SOURCE_DIR) +
+                             "/completions/bpffwc.bash'; COMP_WORDS=(bpffwc test -p '" + cur +
+                             "'); COMP_CWORD=3; _bpffwc; printf '%s\\n' \"${COMPREPLY[@]}\"";
+  ProcessResult result = run_process(bash, {"--norc", "-c", script});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+  std::vector<std::string> words;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) words.push_back(line);
+  return words;
+}
+
+// The words of docs/bpffwc.md's table of --packet words, as typed up to their value:
+// `hbh[=N]` is hbh, `sport=N` is sport=, `hex:BYTES` is hex:, `sock=none\|udp` is sock= and the
+// socket states.
+struct DocumentedPacketWords {
+  std::vector<std::string> words;
+  std::vector<std::string> socket_states;
+};
+
+DocumentedPacketWords documented_packet_words() {
+  const std::string guide = read_source_file("docs/bpffwc.md");
+  std::size_t start = guide.find("| words | meaning |");
+  REQUIRE_MESSAGE(start != std::string::npos, "docs/bpffwc.md has no table of --packet words");
+  std::size_t end = guide.find("\n\n", start);
+  DocumentedPacketWords documented;
+  std::istringstream rows(guide.substr(start, end - start));
+  for (std::string row; std::getline(rows, row);) {
+    std::size_t cell_end = row.find(" | ", 2);
+    if (row.rfind("| `", 0) != 0 || cell_end == std::string::npos) continue;
+    std::string cell = row.substr(2, cell_end - 2);
+    for (std::size_t tick = cell.find('`'); tick != std::string::npos; tick = cell.find('`', tick + 1)) {
+      std::size_t close = cell.find('`', tick + 1);
+      std::string code = cell.substr(tick + 1, close - tick - 1);
+      tick = close;
+      if (code.rfind("sock=", 0) == 0) {
+        documented.words.push_back("sock=");
+        std::string states = code.substr(5) + "\\|";
+        for (std::size_t from = 0, bar; (bar = states.find("\\|", from)) != std::string::npos; from = bar + 2)
+          documented.socket_states.push_back(states.substr(from, bar - from));
+        continue;
+      }
+      std::istringstream items(code);
+      for (std::string item; items >> item;) {
+        if (item.rfind("flags=", 0) == 0 && item != "flags=syn,ack") continue;  // a second form of flags=
+        std::size_t value = item.find_first_of("=[:");
+        if (value == std::string::npos) documented.words.push_back(item);
+        else documented.words.push_back(item[value] == '[' ? item.substr(0, value) : item.substr(0, value + 1));
+      }
+    }
+  }
+  return documented;
+}
+
+bool has(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+TEST_CASE("docs: the completion offers every --packet word of docs/bpffwc.md, and the socket states") {
+  DocumentedPacketWords documented = documented_packet_words();
+  REQUIRE(documented.words.size() >= 30);
+  REQUIRE(documented.socket_states.size() == 8);
+  const std::vector<std::string> offered = completed_packet_words("");
+  for (const std::string& word : documented.words)
+    CHECK_MESSAGE(has(offered, word), "completions/bpffwc.bash does not offer the --packet word " << word);
+  for (const std::string& word : offered)
+    CHECK_MESSAGE(has(documented.words, word), "completions/bpffwc.bash offers " << word << ", which docs/bpffwc.md lacks");
+  const std::vector<std::string> states = completed_packet_words("sock=");
+  for (const std::string& state : documented.socket_states)
+    CHECK_MESSAGE(has(states, "sock=" + state), "completions/bpffwc.bash does not offer sock=" << state);
+  CHECK(states.size() == documented.socket_states.size());
+}
