@@ -6,6 +6,8 @@
 namespace bpffw::bench {
 
 inline constexpr const char* kF1 = "icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)";
+// An address-and-port filter (docs/filter-language.md §6.2): SSH from two prefixes, one per family.
+inline constexpr const char* kA1 = "tcp && dst_port == 22 && src_addr in {192.0.2.0/24, 2001:db8::/32}";
 
 // `dst_port == 3 || dst_port == 6 || ...`: n terms, ports 3, 6, 9, ... (all distinct below 65536
 // for n <= 21,845, and none of them the ports of the packet mix except by design: see kernel_bench).

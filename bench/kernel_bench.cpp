@@ -4,9 +4,11 @@
 //                                                    bpffw F1 (counters off / on) per packet shape vs
 //                                                    two clang-compiled C references (helper reads,
 //                                                    direct packet access) vs a drop-all floor
+//   bpffw-bench-kernel address DIRECT_C [ROUNDS]     the address-and-port filter A1 per packet shape
+//                                                    vs the same in C with direct packet access
 //   bpffw-bench-kernel scale [ROUNDS]                10..10,000-term chains and sets vs one port
 //   bpffw-bench-kernel many [N]                      N different filters compiled in one process
-//   bpffw-bench-kernel verifier [BEFORE_OBJECT]      F1's xlated size and verifier-processed
+//   bpffw-bench-kernel verifier [BEFORE_OBJECT]      F1's (and A1's) xlated size and verifier-processed
 //                                                    instructions on this kernel (run in each
 //                                                    kernel of the matrix by bench/run-all)
 // ns per packet: BPF_PROG_TEST_RUN with repeat 100,000 on each packet of a fixed set of shapes
@@ -200,6 +202,24 @@ std::string fmt(const char* format, double v) {
   return buf;
 }
 
+// Whether every subject after the floor (s[0]) gives s[1]'s verdict on every shape: if not, the
+// timing means nothing.
+bool verdicts_agree(const std::vector<Subject>& s, const std::vector<Shape>& shapes) {
+  for (const Shape& shape : shapes) {
+    auto expected = s[1].program.test_run(shape.frame);
+    if (!expected) die("test_run", expected.error());
+    for (std::size_t i = 2; i < s.size(); ++i) {
+      auto other = s[i].program.test_run(shape.frame);
+      if (!other || other->verdict != expected->verdict) {
+        std::fprintf(stderr, "bpffw-bench-kernel: bpffw's %s and %s disagree on %s\n", s[1].name.c_str(),
+                     s[i].name.c_str(), shape.name);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 // packet HELPER_C DIRECT_C ROUNDS [BEFORE_PIN]: bpffw's F1 against the two C references (one
 // reading with bpf_skb_load_bytes, one with direct packet access only) and a drop-all floor, per
 // packet shape; BEFORE_PIN, when given, is F1 pinned by another bpffwc build (counters off).
@@ -217,20 +237,7 @@ int packet_mode(const std::string& helper_c_path, const std::string& direct_c_pa
     s.push_back(make_subject("before", std::move(*before)));
   }
   const std::vector<Shape> all = shapes();
-
-  // Same verdicts on every shape, or the timing means nothing.
-  for (const Shape& shape : all) {
-    auto expected = s[1].program.test_run(shape.frame);
-    if (!expected) die("test_run", expected.error());
-    for (std::size_t i = 2; i < s.size(); ++i) {
-      auto other = s[i].program.test_run(shape.frame);
-      if (!other || other->verdict != expected->verdict) {
-        std::fprintf(stderr, "bpffw-bench-kernel: bpffw's F1 and %s disagree on %s\n", s[i].name.c_str(),
-                     shape.name);
-        return 1;
-      }
-    }
-  }
+  if (!verdicts_agree(s, all)) return 1;
   run_shape_rounds(s, all, rounds);
   const Subject &floor = s[0], &f1 = s[1], &f1c = s[2], &helper = s[3], &direct = s[4];
   const Subject* before = s.size() > 5 ? &s[5] : nullptr;
@@ -260,6 +267,59 @@ int packet_mode(const std::string& helper_c_path, const std::string& direct_c_pa
       "counters cost " + fmt("%.1f", median(counter_cost)) + " ns");
   for (const Subject* p : {&f1, &f1c, &helper, &direct, &floor, before}) {
     if (p == nullptr) continue;
+    auto verified = p->info.verified_instructions;
+    row("c", p->name + ": xlated / jited B, verified insns",
+        std::to_string(p->info.xlated_bytes) + " / " + std::to_string(p->info.jited_bytes) + " / " +
+            (verified ? std::to_string(*verified) : "not reported"),
+        "on this kernel");
+  }
+  return 0;
+}
+
+// The shapes of the address-and-port filter A1: SSH from inside and from just outside each
+// prefix, both families (one IPv6 behind an extension header), and a packet that is not TCP.
+std::vector<Shape> address_shapes() {
+  using bpffw::packet::PacketBuilder;
+  auto v4 = [](std::uint8_t third, std::uint8_t fourth) {
+    bpffw::packet::Ipv4Fields fields;
+    fields.src = {192, 0, third, fourth};
+    return fields;
+  };
+  auto v6 = [](std::uint8_t second_low) {
+    bpffw::packet::Ipv6Fields fields;
+    fields.src = {0x20, 0x01, 0x0d, second_low, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+    return fields;
+  };
+  return {
+      {"ipv4 tcp 22 from 192.0.2.7", PacketBuilder().ipv4(v4(2, 7)).tcp(40000, 22).build().ethernet_frame(), false},
+      {"ipv4 tcp 22 from 192.0.3.0", PacketBuilder().ipv4(v4(3, 0)).tcp(40000, 22).build().ethernet_frame(), false},
+      {"ipv4 udp 22 from 192.0.2.7", PacketBuilder().ipv4(v4(2, 7)).udp(40000, 22).build().ethernet_frame(), false},
+      {"ipv6 tcp 22 from 2001:db8::7", PacketBuilder().ipv6(v6(0xb8)).tcp(40000, 22).build().ethernet_frame(), false},
+      {"ipv6 tcp 22 from 2001:db9::7", PacketBuilder().ipv6(v6(0xb9)).tcp(40000, 22).build().ethernet_frame(), false},
+      {"ipv6 hbh tcp 22 from 2001:db8::7",
+       PacketBuilder().ipv6(v6(0xb8)).hop_by_hop().tcp(40000, 22).build().ethernet_frame(), true},
+  };
+}
+
+// address DIRECT_C ROUNDS: bpffw's A1 (counters off) against the same filter written in C with
+// direct packet access, and a drop-all floor, per shape of address_shapes().
+int address_mode(const std::string& direct_c_path, int rounds) {
+  std::vector<Subject> s;
+  s.push_back(make_subject("floor", load_or_die("floor", compile_or_die("0", false))));
+  s.push_back(make_subject("A1", load_or_die("A1", compile_or_die(bpffw::bench::kA1, false))));
+  s.push_back(make_subject("A1 direct C", load_or_die("A1 direct C", read_object(direct_c_path))));
+  const std::vector<Shape> all = address_shapes();
+  if (!verdicts_agree(s, all)) return 1;
+  run_shape_rounds(s, all, rounds);
+  const Subject &floor = s[0], &a1 = s[1], &direct = s[2];
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    auto above = [&](const Subject& x) { return fmt("%.2f", median(x.shape_ns[i]) - median(floor.shape_ns[i])); };
+    row("c", std::string(all[i].name) + ": ns/pkt above floor, bpffw A1 / direct C", above(a1) + " / " + above(direct),
+        "**" + fmt("%.2f", above_floor_ratio(a1.shape_ns[i], direct.shape_ns[i], floor.shape_ns[i])) + " x direct C**");
+  }
+  row("c", "bpffw A1 counters off, mix, ns/pkt above floor", fmt("%.1f", median(a1.ns) - median(floor.ns)),
+      fmt("%.2f", above_floor_ratio(a1, direct, floor)) + " x direct C, " + std::to_string(rounds) + " rounds");
+  for (const Subject* p : {&a1, &direct}) {
     auto verified = p->info.verified_instructions;
     row("c", p->name + ": xlated / jited B, verified insns",
         std::to_string(p->info.xlated_bytes) + " / " + std::to_string(p->info.jited_bytes) + " / " +
@@ -428,6 +488,7 @@ int verifier_mode(const std::string& before_path) {
   report("F1", verifier_stats(compile_or_die(bpffw::bench::kF1, false)));
   report("F1+counters", verifier_stats(compile_or_die(bpffw::bench::kF1, true)));
   if (!before_path.empty()) report("F1 before", verifier_stats(read_object(before_path)));
+  report("A1", verifier_stats(compile_or_die(bpffw::bench::kA1, false)));
   return 0;
 }
 
@@ -437,11 +498,13 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "packet" && argc > 3)
     return packet_mode(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 21, argc > 5 ? argv[5] : "");
+  if (mode == "address" && argc > 2) return address_mode(argv[2], argc > 3 ? std::atoi(argv[3]) : 21);
   if (mode == "scale") return scale_mode(argc > 2 ? std::atoi(argv[2]) : 11);
   if (mode == "verifier") return verifier_mode(argc > 2 ? argv[2] : "");
   if (mode == "many") return many_mode(argc > 2 ? std::atoi(argv[2]) : 1000);
   std::fprintf(stderr,
-               "usage: bpffw-bench-kernel packet HELPER_C_OBJECT DIRECT_C_OBJECT [ROUNDS [BEFORE_PIN]] | scale [ROUNDS]"
+               "usage: bpffw-bench-kernel packet HELPER_C_OBJECT DIRECT_C_OBJECT [ROUNDS [BEFORE_PIN]]"
+               " | address DIRECT_C_OBJECT [ROUNDS] | scale [ROUNDS]"
                " | many [N] | verifier [BEFORE_OBJECT]\n");
   return 2;
 }
