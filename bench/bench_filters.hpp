@@ -12,7 +12,7 @@ inline constexpr const char* kA1 = "tcp && dst_port == 22 && src_addr in {192.0.
 // `dst_port == 3 || dst_port == 6 || ...`: n terms, ports 3, 6, 9, ... (all distinct below 65536
 // for n <= 21,845, and none of them the ports of the packet mix except by design: see kernel_bench).
 std::string port_chain(int n);
-// `dst_port in {3, 6, 9, ...}`: the same n ports as a set (spec §7).
+// `dst_port in {3, 6, 9, ...}`: the same n ports as a set (docs/filter-language.md §7.1).
 std::string port_set(int n);
 
 }  // namespace bpffw::bench

@@ -1,7 +1,7 @@
 # Every dependency comes from Debian 12's packages (see .ci/run for the list).
 
 # LLVM 19: only the BPF target and what code generation needs, linked statically.
-# A static link starts in a fraction of the time libLLVM.so takes (../shared/notes/platform.md).
+# A static link starts in a fraction of the time libLLVM.so takes (bench/RESULTS.md, the whole-process compile).
 find_package(LLVM 19.1 REQUIRED CONFIG PATHS /usr/lib/llvm-19/lib/cmake/llvm NO_DEFAULT_PATH)
 set(BPFFW_LLVM_COMPONENTS
   Core Support Analysis Passes Target MC MCDisassembler Object AsmParser

@@ -17,7 +17,7 @@ namespace detail {
 struct FilterAccess;
 }
 
-// A runtime parameter (docs/filter-language.md, spec §6): a name the expression may use like a
+// A runtime parameter (docs/filter-language.md §6.3): a name the expression may use like a
 // variable, whose 64-bit value lives in a map of the loaded program and can be changed there
 // without recompiling (set_parameter in <bpffw/runtime.hpp>). `value` is its initial value.
 struct Parameter {
@@ -49,7 +49,7 @@ class Filter {
   // The AST as an indented tree, one node per line with its span, for --emit ast and tests.
   std::string dump_ast() const;
 
-  // True when the filter reads any packet variable or runtime parameter (spec §5: only then are
+  // True when the filter reads any packet variable or runtime parameter (docs/filter-language.md §5.6: only then are
   // malformed packets dropped).
   bool reads_packet() const;
 

@@ -1,4 +1,4 @@
-// The reference interpreter: spec §4–§6 in plain C++, with no kernel and no code shared with the
+// The reference interpreter: docs/filter-language.md §4–§6 in plain C++, with no kernel and no code shared with the
 // code generator. The tests judge the kernel's verdicts against it.
 #pragma once
 
@@ -11,7 +11,7 @@ namespace bpffw {
 
 struct InterpretResult {
   bool pass = false;       // the verdict
-  bool malformed = false;  // the packet was dropped as malformed (spec §5) before the filter ran
+  bool malformed = false;  // the packet was dropped as malformed (docs/filter-language.md §5.6) before the filter ran
 };
 
 // The socket a packet belongs to, as the cgroup hook sees it (docs/filter-language.md §4.5):

@@ -1,5 +1,5 @@
 // How a long `&&`/`||` chain is lowered, decided on the AST before any IR is built. Every
-// operand is free of side effects (spec §6), so operands may be regrouped and reordered:
+// operand is free of side effects (docs/filter-language.md §6.1), so operands may be regrouped and reordered:
 // - tests of one packet variable against constants (`dst_port == 53 || dst_port == 80 ||
 //   dst_port in {8000..8100}`) become one set search, O(log n) compares (codegen/membership.hpp);
 // - in an `||` chain of `&&` terms that share a `v == c` conjunct (`(src_port == 1 && dst_port

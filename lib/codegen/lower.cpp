@@ -205,7 +205,7 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
             b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
           },
           [&](const ast::SetMember& set) {
-            // Spec §7 as a compare tree over the sorted, merged ranges: O(log n) compares.
+            // docs/filter-language.md §7.1 as a compare tree over the sorted, merged ranges: O(log n) compares.
             std::vector<ValueRange> ranges;
             ranges.reserve(set.ranges.size());
             for (const ast::SetRange& range : set.ranges) ranges.push_back({range.lo, range.hi});

@@ -1,4 +1,4 @@
-// Expression lowering: AST -> LLVM IR on i64 values, spec §6, with nothing that is undefined
+// Expression lowering: AST -> LLVM IR on i64 values, docs/filter-language.md §6.1, with nothing that is undefined
 // behaviour in LLVM IR. `&&`, `||`, `!` and `?:` become branches (short-circuit), so that long
 // chains need no stack: an i1 `or` chain of thousands of terms overflows the BPF stack.
 #pragma once

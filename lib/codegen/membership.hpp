@@ -1,4 +1,4 @@
-// Set membership as a balanced compare tree (spec §7, and long `x == c || ...` chains): the
+// Set membership as a balanced compare tree (docs/filter-language.md §7, and long `x == c || ...` chains): the
 // ranges are sorted and merged, and a value is located in O(log n) compares. Each leaf checks
 // only the bounds its path has not already established.
 #pragma once

@@ -67,7 +67,7 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
   builder.SetInsertPoint(entry);
   VariableSet wanted = variables_read_by(filter, runtime.direction);
   PacketFields fields;
-  // A filter that reads no variable gives its constant verdict for every packet (§5).
+  // A filter that reads no variable gives its constant verdict for every packet (§5.6).
   if (wanted.any()) fields = emit_packet_reads(builder, skb, wanted, drop, parsers);
   lower_branch(builder, fields, filter, pass, drop);
 

@@ -16,11 +16,11 @@ class VariableSet {
  public:
   // local_* and remote_* are added as what they stand for on `direction` (fields' aliases).
   void add(ast::Variable variable);
-  // Runtime parameters (§6) read no packet bytes, but reading one makes malformed packets drop.
+  // Runtime parameters (§6.3) read no packet bytes, but reading one makes malformed packets drop.
   void add_parameter() { reads_parameters_ = true; }
   bool reads_parameters() const { return reads_parameters_; }
   bool contains(ast::Variable variable) const { return used_[index(variable)]; }
-  // §5: malformed packets are dropped only when the filter reads some variable or parameter.
+  // §5.6: malformed packets are dropped only when the filter reads some variable or parameter.
   bool any() const;
   // What the packet parser must copy for these variables.
   ParserVariant parser_variant() const;

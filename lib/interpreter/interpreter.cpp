@@ -162,7 +162,7 @@ int64_t evaluate(const ast::Expr& expr, const Context& context) {
             return is_and ? 1 : 0;
           },
           [&](const ast::SetMember& node) -> int64_t {
-            // Spec §7, as plainly as possible: a linear scan of the items as written.
+            // docs/filter-language.md §7.1, as plainly as possible: a linear scan of the items as written.
             int64_t value = evaluate(*node.value, context);
             for (const ast::SetRange& range : node.ranges) {
               if (range.lo <= value && value <= range.hi) return 1;

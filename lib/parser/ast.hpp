@@ -50,7 +50,7 @@ struct Literal {
 struct VariableRef {
   Variable variable;
 };
-// A runtime parameter (spec §6): the index of its declaration (Filter::parameters()), whose
+// A runtime parameter (docs/filter-language.md §6.3): the index of its declaration (Filter::parameters()), whose
 // value the program reads from a map at run time.
 struct ParameterRef {
   std::uint32_t index;
@@ -79,7 +79,7 @@ struct SetRange {
   std::int64_t lo;
   std::int64_t hi;
 };
-// `value in {e1, lo..hi, ...}` (spec §7): 1 when value equals an item or lies in a range, else 0.
+// `value in {e1, lo..hi, ...}` (docs/filter-language.md §7): 1 when value equals an item or lies in a range, else 0.
 // The parser also reads sets of addresses and prefixes into `prefixes`; the type check turns
 // those into AddressMatch, so after it a SetMember has integer ranges only.
 struct SetMember {

@@ -92,7 +92,7 @@ bool reads_packet(const ast::Expr& root) {
   return std::visit(ast::overloaded{
                         [](const ast::Literal&) { return false; },
                         [](const ast::VariableRef&) { return true; },
-                        // Spec §5: reading a runtime parameter counts as reading the packet.
+                        // docs/filter-language.md §5.6: reading a runtime parameter counts as reading the packet.
                         [](const ast::ParameterRef&) { return true; },
                         [](const ast::Unary& node) { return reads_packet(*node.operand); },
                         [](const ast::Binary& node) { return reads_packet(*node.lhs) || reads_packet(*node.rhs); },

@@ -22,7 +22,7 @@ namespace bpffw::parser {
 // parameter_names: the declared runtime parameters, to print their names.
 std::string dump_ast(const ast::Expr& root, const std::vector<std::string>& parameter_names = {});
 
-// True when any node below `root` is a packet variable or a runtime parameter (spec §5).
+// True when any node below `root` is a packet variable or a runtime parameter (docs/filter-language.md §5.6).
 bool reads_packet(const ast::Expr& root);
 
 }  // namespace bpffw::parser

@@ -1,4 +1,4 @@
-// The filter language's grammar (spec §2 and §3) as PEGTL rules, one rule per line.
+// The filter language's grammar (docs/filter-language.md §2 and §3) as PEGTL rules, one rule per line.
 //
 // Every binary level is `operand (op operand)*` (iterative, so a 10,000-term chain does not recurse),
 // and every token after which the next thing is mandatory commits with must<>: the parser never
@@ -6,7 +6,7 @@
 // explicit operand stack. Only parentheses and `?:` recurse; the actions count their nesting and stop
 // at ParseOptions::max_depth, so the parser's own stack stays bounded.
 //
-// Set membership (spec §7) is one more alternative in relational_tail; runtime parameters and
+// Set membership (docs/filter-language.md §7) is one more alternative in relational_tail; runtime parameters and
 // named constants are identifiers, resolved by the actions (parser/names.hpp), so they need no
 // grammar change. Addresses (§2.4) are primaries and set items of their own.
 #pragma once
@@ -114,7 +114,7 @@ struct shift : seq<additive, star<shift_tail>> {};
 // One `< x`, `<= x`, `> x` or `>= x`.
 struct comparison_tail : seq<token<relational_operator>, shift> {};
 
-// Set membership, spec §7: `x in {22, 80, 8000..8100, -1}`. Items are constants, so the set is
+// Set membership, docs/filter-language.md §7: `x in {22, 80, 8000..8100, -1}`. Items are constants, so the set is
 // read without recursion however long it is.
 // The keyword `in`, not the start of a longer name.
 struct in_keyword : seq<string<'i', 'n'>, not_at<pegtl::identifier_other>> {};

@@ -1,4 +1,4 @@
-// Integer literals as in C (spec §2): decimal, 0x/0X hexadecimal, 0-prefixed octal; no suffixes.
+// Integer literals as in C (docs/filter-language.md §2): decimal, 0x/0X hexadecimal, 0-prefixed octal; no suffixes.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Which identifiers an expression may use, and the nearest one to suggest for a typo.
 // The packet variables (§4, fields/packet_fields.hpp), `true`/`false`, the named constants (§4.4:
-// TCP flags, ICMP types), and the runtime parameters (§6) declared when the filter is compiled;
+// TCP flags, ICMP types), and the runtime parameters (§6.3) declared when the filter is compiled;
 // the parser only calls resolve() and nearest().
 #pragma once
 

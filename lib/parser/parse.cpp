@@ -229,7 +229,7 @@ struct action<g::conditional_tail> {
   }
 };
 
-// Set membership (spec §7).
+// Set membership (docs/filter-language.md §7).
 template <>
 struct action<g::in_keyword> {
   template <class ActionInput>

@@ -239,7 +239,7 @@ class Generator {
     return rng_.chance(1, 2) ? protocol + " && " + test : test;
   }
 
-  // `x in {...}` (spec §7): mostly a port or len against ports and ranges, sometimes any value
+  // `x in {...}` (docs/filter-language.md §7): mostly a port or len against ports and ranges, sometimes any value
   // against negative or huge constants.
   std::string set_test(unsigned depth) {
     std::string x = rng_.chance(2, 3) ? numeric_variable() : paren(value(depth));
@@ -265,7 +265,7 @@ class Generator {
   }
 
   // Operations whose operands are computed from the packet at run time and land on the edges of
-  // §6: division by a value that may be 0 or -1, shifts by 63/64/65/-1, INT64_MIN arithmetic.
+  // §6.1: division by a value that may be 0 or -1, shifts by 63/64/65/-1, INT64_MIN arithmetic.
   std::string arithmetic_edge(unsigned depth) {
     std::string x = rng_.chance(1, 2) ? numeric_variable() : paren(value(depth));
     switch (rng_.below(6)) {

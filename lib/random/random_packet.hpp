@@ -1,4 +1,4 @@
-// Random packets of every shape of spec §5: IPv4 with options, IHL lies and fragments; IPv6 with
+// Random packets of every shape of docs/filter-language.md §5: IPv4 with options, IHL lies and fragments; IPv6 with
 // random extension-header chains up to and past the limit of 8; truncations at header boundaries;
 // tiny UDP/TCP/ICMP; every ICMP type, random TCP flags, addresses near prefix boundaries
 // (random/addresses.hpp); non-IP ethertypes; random bytes after a valid Ethernet header.

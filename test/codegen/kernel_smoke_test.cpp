@@ -1,5 +1,5 @@
 // Compiled programs in the real kernel: they load, and BPF_PROG_TEST_RUN gives the verdicts of
-// spec §5 for the main packet shapes (the full table is test/kernel's job).
+// docs/filter-language.md §5 for the main packet shapes (the full table is test/kernel's job).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -100,7 +100,7 @@ TEST_CASE("malformed packets are dropped only when the filter reads a variable")
   CHECK(passes(load("!ip && !ipv6 && !udp && dst_port == 0 && len > 20"), arp));
 }
 
-TEST_CASE("division, remainder and shifts follow spec §6 at run time") {
+TEST_CASE("division, remainder and shifts follow docs/filter-language.md §6.1 at run time") {
   // len - L is 0 for a packet of L bytes, and unknown to the compiler: no constant folding.
   const auto packet = PacketBuilder().ipv4().udp(1, 53).total_size(100).build();
   const std::string zero = "(len - 100)";

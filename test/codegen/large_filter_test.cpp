@@ -50,7 +50,7 @@ void check_mixed_chain(int terms, unsigned level) {
   REQUIRE(filter);
   auto object = bpffw::compile(*filter, {.optimization_level = level});
   if (!object) {
-    // Refusing is allowed (spec §8), with the reason; a verifier refusal is not.
+    // Refusing is allowed (docs/filter-language.md §8), with the reason; a verifier refusal is not.
     CHECK(object.error().kind == bpffw::ErrorKind::InvalidExpression);
     MESSAGE("refused: " << object.error().message);
     return;

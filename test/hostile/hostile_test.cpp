@@ -1,5 +1,5 @@
 // Hostile packets against filters built to expose bypasses: each shape's verdict under each filter
-// follows from what spec §5 says of the packet (hostile_shapes.cpp, by hand) and from the filter
+// follows from what docs/filter-language.md §5 says of the packet (hostile_shapes.cpp, by hand) and from the filter
 // (below, by hand, not by the interpreter). The kernel and the reference interpreter must both
 // give it; a packet that passes where the spec drops it is a bypass, and there must be none.
 // Shapes with an IPv4/IPv6 fixed header cut short are judged in the kernel where BPF_PROG_TEST_RUN

@@ -1,4 +1,4 @@
-// Spec §5 as the interpreter reads it, checked on the facts (variables) it extracts.
+// docs/filter-language.md §5 as the interpreter reads it, checked on the facts (variables) it extracts.
 // test/kernel/packet_rules_test.cpp checks the same rules end to end against the kernel.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Spec §6 on constant expressions: every edge value, written out by hand from the spec.
+// docs/filter-language.md §6.1 on constant expressions: every edge value, written out by hand from the spec.
 // (test/kernel/arithmetic_test.cpp computes the same edges from packet values in the kernel.)
 #include <doctest/doctest.h>
 

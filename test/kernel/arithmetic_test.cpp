@@ -1,4 +1,4 @@
-// Spec §6 edge values in the kernel, computed at run time from packet values (ports, len) so that
+// docs/filter-language.md §6.1 edge values in the kernel, computed at run time from packet values (ports, len) so that
 // LLVM cannot fold them away: the generated code itself must get them right.
 // The packet: IPv4 UDP, src_port 1, dst_port 0, 28 bytes (len 28).
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// Spec §5, every rule, positive and negative side by side: each row's verdict is written by hand
+// docs/filter-language.md §5, every rule, positive and negative side by side: each row's verdict is written by hand
 // from the spec; the kernel and the reference interpreter must both give it.
 //
 // Headers outside the linear data: BPF_PROG_TEST_RUN builds a linear skb for cgroup_skb programs

@@ -1,4 +1,4 @@
-// The seed's known bypasses and false drops (../shared/notes/anchors.md), each seen in the kernel
+// The seed's known bypasses and false drops (the examples bpffw grew out of), each seen in the kernel
 // with the seed's port-firewall, as named regression tests.
 #include <doctest/doctest.h>
 

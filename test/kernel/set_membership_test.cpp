@@ -1,4 +1,4 @@
-// Spec §7, set membership: `x in {e1, lo..hi, ...}`, in the kernel and the reference interpreter,
+// docs/filter-language.md §7, set membership: `x in {e1, lo..hi, ...}`, in the kernel and the reference interpreter,
 // positive and negative rows side by side. The compiled form is a compare tree over the sorted,
 // merged ranges (with 64-wide bit masks), so rows sit on the edges of ranges, masks and tree levels.
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// ASTs for every precedence level and associativity of spec §3, literal forms of §2, and spans.
+// ASTs for every precedence level and associativity of docs/filter-language.md §3, literal forms of §2, and spans.
 #include <doctest/doctest.h>
 
 #include <bpffw/filter.hpp>

@@ -1,4 +1,4 @@
-// Set membership, spec §7: the AST of `x in {...}` and the errors for malformed sets.
+// Set membership, docs/filter-language.md §7: the AST of `x in {...}` and the errors for malformed sets.
 #include <doctest/doctest.h>
 
 #include <string>

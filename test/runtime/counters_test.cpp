@@ -47,7 +47,7 @@ TEST_CASE("malformed and constant-verdict packets are counted too") {
   REQUIRE_FALSE(passes(constant, udp_packet(53, 0)));
   CHECK(counters_or_fail(constant).dropped_packets == 1);
 
-  // A UDP header cut to 4 bytes: malformed, dropped before the expression (spec §5).
+  // A UDP header cut to 4 bytes: malformed, dropped before the expression (docs/filter-language.md §5.6).
   Program reads = load_or_fail(parse_or_fail("1 || udp"));
   packet::Packet short_udp = packet::PacketBuilder().ipv4().udp(1, 53).truncate(24).build();
   REQUIRE_FALSE(passes(reads, short_udp));

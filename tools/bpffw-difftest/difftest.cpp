@@ -92,7 +92,7 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
     Result<LoadedFilter> loaded = load_filter(text, settings);
     if (!loaded) {
       if (loaded.error().kind == ErrorKind::Permission) return tl::unexpected(loaded.error());
-      // spec §8: every filter that parses must compile and load. Its pairs count as mismatches.
+      // docs/filter-language.md §8: every filter that parses must compile and load. Its pairs count as mismatches.
       stats.pairs += batch;
       stats.mismatches += batch;
       if (reports++ < options.max_reports) {

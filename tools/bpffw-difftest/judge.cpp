@@ -68,7 +68,7 @@ const char* direction_word(std::optional<Direction> direction) { return directio
 
 std::string reproduction_command(const std::string& filter, const packet::Packet& packet,
                                  std::optional<Direction> direction) {
-  // Filter texts cannot contain a single quote (spec §2), so single quotes are enough.
+  // Filter texts cannot contain a single quote (docs/filter-language.md §2), so single quotes are enough.
   std::string options = direction ? std::string("-t ") + to_string(*direction) + " " : "";
   return "bpffwc test " + options + "'" + filter + "' --packet 'ethertype=" + ethertype_text(packet.ethertype) + " hex:" +
          hex_digits(packet.bytes, "") + "'";
