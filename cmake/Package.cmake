@@ -14,7 +14,7 @@ include(CMakePackageConfigHelpers)
 # once), with every static archive it pulls in (LLVM) hidden: --exclude-libs,ALL keeps archive
 # symbols out of the dynamic symbol table, and the version script exports bpffw:: only. So a
 # program using libbpffw.so can load another LLVM beside it without clashes.
-add_library(bpffw_shared SHARED $<TARGET_OBJECTS:bpffw>)
+add_library(bpffw_shared SHARED ${BPFFW_LAYER_OBJECTS})
 set_target_properties(bpffw_shared PROPERTIES
   OUTPUT_NAME bpffw
   VERSION ${PROJECT_VERSION}

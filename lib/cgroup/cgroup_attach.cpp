@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cgroup/unique_fd.hpp"
+#include "loader/unique_fd.hpp"
 #include "loader/kernel_features.hpp"
 
 namespace bpffw {

@@ -14,7 +14,7 @@
 #include <sstream>
 #include <vector>
 
-#include "cgroup/unique_fd.hpp"
+#include "loader/unique_fd.hpp"
 
 namespace bpffw {
 namespace {

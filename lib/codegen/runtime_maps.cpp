@@ -6,8 +6,8 @@
 
 #include <bpffw/version.hpp>
 
-#include "runtime/map_layout.hpp"
-#include "runtime/metadata.hpp"
+#include "layout/map_layout.hpp"
+#include "layout/metadata.hpp"
 
 namespace bpffw::codegen {
 namespace {
@@ -89,7 +89,7 @@ void add_counter_map(llvm::Module& module, DebugTypes& types) {
   llvm::Type* ptr = llvm::PointerType::get(context, 0);
   auto* definition_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr});
   llvm::GlobalVariable* map = add_global(module, definition_type, llvm::ConstantAggregateZero::get(definition_type),
-                                         runtime::kCountersMap, ".maps", false, 8);
+                                         layout::kCountersMap, ".maps", false, 8);
   // Named key and value types, so that `bpftool map dump` shows the fields.
   llvm::DIType* value = types.struct_of("bpffw_counters", {{"passed_packets", types.u64()},
                                                            {"passed_bytes", types.u64()},
@@ -111,7 +111,7 @@ void add_parameters(llvm::Module& module, DebugTypes& types, const std::vector<P
     values.push_back(llvm::ConstantInt::get(llvm::Type::getInt64Ty(context), static_cast<std::uint64_t>(parameter.value)));
   // Not constant: the values change at run time through the map, so LLVM must load them.
   llvm::GlobalVariable* global = add_global(module, type, llvm::ConstantArray::get(type, values),
-                                            runtime::kParametersGlobal, ".data", false, 8);
+                                            layout::kParametersGlobal, ".data", false, 8);
   types.describe(global, types.array_of(types.i64(), parameters.size()));
   llvm::appendToCompilerUsed(module, {global});
 }
@@ -123,9 +123,9 @@ void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   for (const Parameter& parameter : spec.parameters) metadata.parameter_names.push_back(parameter.name);
   metadata.direction = spec.direction;
   metadata.expression = spec.source;
-  std::string text = runtime::encode_metadata(metadata);
+  std::string text = layout::encode_metadata(metadata);
   llvm::Constant* init = llvm::ConstantDataArray::getString(module.getContext(), text, true);
-  llvm::GlobalVariable* global = add_global(module, init->getType(), init, runtime::kMetadataGlobal, ".rodata", true, 1);
+  llvm::GlobalVariable* global = add_global(module, init->getType(), init, layout::kMetadataGlobal, ".rodata", true, 1);
   types.describe(global, types.array_of(types.const_char(), text.size() + 1, 8));
   llvm::appendToCompilerUsed(module, {global});
 }
@@ -156,11 +156,11 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   if (spec.metadata) add_metadata(module, types, spec);
 }
 
-bool has_counters(const llvm::Module& module) { return module.getNamedGlobal(runtime::kCountersMap) != nullptr; }
+bool has_counters(const llvm::Module& module) { return module.getNamedGlobal(layout::kCountersMap) != nullptr; }
 
 void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
   llvm::Module* module = b.GetInsertBlock()->getModule();
-  llvm::GlobalVariable* map = module->getNamedGlobal(runtime::kCountersMap);
+  llvm::GlobalVariable* map = module->getNamedGlobal(layout::kCountersMap);
   if (map == nullptr) return;
   llvm::Function* function = b.GetInsertBlock()->getParent();
   llvm::LLVMContext& context = b.getContext();
@@ -180,10 +180,10 @@ void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
   b.SetInsertPoint(add);
   llvm::Value* length = b.CreateZExt(b.CreateLoad(b.getInt32Ty(), skb, "skb_len"), b.getInt64Ty());  // skb->len, offset 0
   // The passed fields or the dropped ones, chosen by arithmetic: one copy of the code for both.
-  static_assert(runtime::kPassedBytesField == runtime::kPassedPacketsField + 1 &&
-                runtime::kDroppedBytesField == runtime::kDroppedPacketsField + 1);
-  llvm::Value* packets_field = b.CreateSelect(passed, b.getInt64(runtime::kPassedPacketsField),
-                                              b.getInt64(runtime::kDroppedPacketsField));
+  static_assert(layout::kPassedBytesField == layout::kPassedPacketsField + 1 &&
+                layout::kDroppedBytesField == layout::kDroppedPacketsField + 1);
+  llvm::Value* packets_field = b.CreateSelect(passed, b.getInt64(layout::kPassedPacketsField),
+                                              b.getInt64(layout::kDroppedPacketsField));
   llvm::Value* packets = b.CreateInBoundsGEP(b.getInt64Ty(), slot, packets_field);
   llvm::Value* bytes = b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), packets, 1);
   // Plain adds on this CPU's slot: a per-CPU map needs no atomics.
@@ -196,7 +196,7 @@ void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
 }
 
 llvm::Value* load_parameter(llvm::IRBuilder<>& b, std::uint32_t index) {
-  llvm::GlobalVariable* parameters = b.GetInsertBlock()->getModule()->getNamedGlobal(runtime::kParametersGlobal);
+  llvm::GlobalVariable* parameters = b.GetInsertBlock()->getModule()->getNamedGlobal(layout::kParametersGlobal);
   llvm::Value* address = b.CreateConstInBoundsGEP2_64(parameters->getValueType(), parameters, 0, index);
   return b.CreateLoad(b.getInt64Ty(), address, "parameter");
 }

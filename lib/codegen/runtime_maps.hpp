@@ -1,4 +1,4 @@
-// The runtime-control parts of a program's module (lib/runtime/map_layout.hpp has the layout):
+// The runtime-control parts of a program's module (lib/layout/map_layout.hpp has the layout):
 // the per-CPU counter map, the parameter global and the metadata global, with the debug info
 // from which LLVM's BPF backend emits BTF. libbpf 1.x defines maps only from BTF (".maps"), as
 // clang does for `__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY)`; the objects stay loadable by bpftool.

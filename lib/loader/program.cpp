@@ -19,7 +19,7 @@
 #include "loader/bpf_fd.hpp"
 #include "loader/kernel_features.hpp"
 #include "loader/libbpf_messages.hpp"
-#include "runtime/program_maps.hpp"
+#include "loader/program_maps.hpp"
 
 namespace bpffw {
 
@@ -90,9 +90,9 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
 
   // Whatever section name the object uses, this is a cgroup_skb program.
   bpf_program__set_type(program, BPF_PROG_TYPE_CGROUP_SKB);
-  // Counters that survive --force/--replace (lib/runtime/program_maps.hpp).
+  // Counters that survive --force/--replace (lib/loader/program_maps.hpp).
   if (options.keep_counters_of != nullptr) {
-    if (auto kept = runtime::reuse_counter_map(handle.get(), options.keep_counters_of->fd()); !kept)
+    if (auto kept = loader::reuse_counter_map(handle.get(), options.keep_counters_of->fd()); !kept)
       return tl::unexpected(kept.error());
   }
   // Log level 0 keeps a successful load fast; on failure libbpf retries with level 1 into this
@@ -117,7 +117,7 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
     return tl::unexpected(error);
   }
 
-  if (auto bound = runtime::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
+  if (auto bound = loader::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
     return tl::unexpected(bound.error());
   // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.
   int fd = ::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3);

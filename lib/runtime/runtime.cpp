@@ -13,9 +13,9 @@
 
 #include "loader/bpf_fd.hpp"
 #include "parser/names.hpp"
-#include "runtime/map_layout.hpp"
-#include "runtime/metadata.hpp"
-#include "runtime/program_maps.hpp"
+#include "layout/map_layout.hpp"
+#include "layout/metadata.hpp"
+#include "loader/program_maps.hpp"
 
 namespace bpffw {
 namespace {
@@ -41,7 +41,7 @@ std::size_t variable_offset(const bpf_map_info& info, std::string_view variable)
 }
 
 // The single value of a one-entry array map.
-Result<std::vector<unsigned char>> read_value(const runtime::ProgramMap& map, std::size_t size) {
+Result<std::vector<unsigned char>> read_value(const loader::ProgramMap& map, std::size_t size) {
   std::vector<unsigned char> value(size);
   __u32 key = 0;
   if (bpf_map_lookup_elem(map.fd.get(), &key, value.data()) != 0)
@@ -49,24 +49,24 @@ Result<std::vector<unsigned char>> read_value(const runtime::ProgramMap& map, st
   return value;
 }
 
-Result<runtime::ProgramMap> require_map(const Program& program, const char* name, const std::string& missing) {
-  auto found = runtime::find_program_map(program.fd(), name);
+Result<loader::ProgramMap> require_map(const Program& program, const char* name, const std::string& missing) {
+  auto found = loader::find_program_map(program.fd(), name);
   if (!found) return tl::unexpected(found.error());
   if (!*found) return make_error(ErrorKind::Usage, missing);
   return std::move(**found);
 }
 
 struct ParameterStore {
-  runtime::ProgramMap map;
+  loader::ProgramMap map;
   std::size_t offset = 0;
   std::vector<unsigned char> value;  // the whole map value
 };
 
 Result<ParameterStore> open_parameters(const Program& program, std::size_t count) {
-  auto map = require_map(program, runtime::kParametersMap, "the program has no parameter map");
+  auto map = require_map(program, layout::kParametersMap, "the program has no parameter map");
   if (!map) return tl::unexpected(map.error());
   ParameterStore store{std::move(*map), 0, {}};
-  store.offset = variable_offset(store.map.info, runtime::kParametersGlobal);
+  store.offset = variable_offset(store.map.info, layout::kParametersGlobal);
   if (store.offset + count * sizeof(std::int64_t) > store.map.info.value_size)
     return make_error(ErrorKind::Internal, "the program's parameter map is smaller than its parameter list");
   auto value = read_value(store.map, store.map.info.value_size);
@@ -84,32 +84,32 @@ std::int64_t parameter_at(const ParameterStore& store, std::size_t index) {
 }  // namespace
 
 Result<ProgramMetadata> read_metadata(const Program& program) {
-  auto map = require_map(program, runtime::kMetadataMap,
+  auto map = require_map(program, layout::kMetadataMap,
                          "the program carries no bpffw metadata; was it compiled by bpffw?");
   if (!map) return tl::unexpected(map.error());
   auto value = read_value(*map, map->info.value_size);
   if (!value) return tl::unexpected(value.error());
-  std::size_t offset = variable_offset(map->info, runtime::kMetadataGlobal);
+  std::size_t offset = variable_offset(map->info, layout::kMetadataGlobal);
   if (offset > value->size()) offset = 0;
-  return runtime::decode_metadata(
+  return layout::decode_metadata(
       std::string_view(reinterpret_cast<const char*>(value->data()) + offset, value->size() - offset));
 }
 
 Result<Counters> read_counters(const Program& program) {
-  auto map = require_map(program, runtime::kCountersMap,
+  auto map = require_map(program, layout::kCountersMap,
                          "the program has no counters: it was compiled with --no-counters");
   if (!map) return tl::unexpected(map.error());
-  if (map->info.value_size != sizeof(runtime::CounterSlot))
+  if (map->info.value_size != sizeof(layout::CounterSlot))
     return make_error(ErrorKind::Usage, "the program's counter map has an unknown layout");
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return tl::unexpected(loader::system_error("cannot count the possible CPUs", -cpus));
   // A per-CPU lookup fills one value per possible CPU, each rounded up to 8 bytes.
-  std::vector<runtime::CounterSlot> slots(static_cast<std::size_t>(cpus));
+  std::vector<layout::CounterSlot> slots(static_cast<std::size_t>(cpus));
   __u32 key = 0;
   if (bpf_map_lookup_elem(map->fd.get(), &key, slots.data()) != 0)
     return tl::unexpected(loader::system_error("cannot read the counter map", errno));
   Counters total;
-  for (const runtime::CounterSlot& slot : slots) {
+  for (const layout::CounterSlot& slot : slots) {
     total.passed_packets += slot.passed_packets;
     total.passed_bytes += slot.passed_bytes;
     total.dropped_packets += slot.dropped_packets;

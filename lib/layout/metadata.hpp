@@ -11,11 +11,11 @@
 
 #include <bpffw/runtime.hpp>
 
-namespace bpffw::runtime {
+namespace bpffw::layout {
 
 std::string encode_metadata(const ProgramMetadata& metadata);
 
 // ErrorKind::Usage when the text is not bpffw metadata (another tool's program).
 Result<ProgramMetadata> decode_metadata(std::string_view text);
 
-}  // namespace bpffw::runtime
+}  // namespace bpffw::layout

@@ -1,13 +1,13 @@
-#include "runtime/program_maps.hpp"
+#include "loader/program_maps.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "loader/bpf_fd.hpp"
-#include "runtime/map_layout.hpp"
+#include "layout/map_layout.hpp"
 
-namespace bpffw::runtime {
+namespace bpffw::loader {
 namespace {
 
 Result<std::vector<__u32>> program_map_ids(int program_fd) {
@@ -56,13 +56,13 @@ Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_v
 }
 
 Result<void> reuse_counter_map(bpf_object* object, int old_program_fd) {
-  bpf_map* counters = bpf_object__find_map_by_name(object, kCountersMap);
+  bpf_map* counters = bpf_object__find_map_by_name(object, layout::kCountersMap);
   if (counters == nullptr) return {};  // compiled without counters
-  auto old = find_program_map(old_program_fd, kCountersMap);
+  auto old = find_program_map(old_program_fd, layout::kCountersMap);
   if (!old) return tl::unexpected(old.error());
   if (!*old) return {};  // the old program had none: start from zero
   const bpf_map_info& info = (*old)->info;
-  if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(CounterSlot) || info.max_entries != 1)
+  if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(layout::CounterSlot) || info.max_entries != 1)
     return {};  // another layout (another bpffw version): start from zero rather than misread
   // libbpf dups the fd: ours may close when `old` goes out of scope.
   if (int rc = bpf_map__reuse_fd(counters, (*old)->fd.get()); rc != 0)
@@ -83,4 +83,4 @@ Result<void> bind_parameter_map(bpf_object* object, int program_fd) {
   return {};
 }
 
-}  // namespace bpffw::runtime
+}  // namespace bpffw::loader

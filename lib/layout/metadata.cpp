@@ -1,7 +1,7 @@
-#include "runtime/metadata.hpp"
+#include "layout/metadata.hpp"
 
 
-namespace bpffw::runtime {
+namespace bpffw::layout {
 namespace {
 
 constexpr std::string_view kMagic = "bpffw=";
@@ -63,4 +63,4 @@ Result<ProgramMetadata> decode_metadata(std::string_view text) {
   return not_ours("no expression");
 }
 
-}  // namespace bpffw::runtime
+}  // namespace bpffw::layout

@@ -10,9 +10,9 @@
 
 #include <bpffw/error.hpp>
 
-#include "cgroup/unique_fd.hpp"
+#include "loader/unique_fd.hpp"
 
-namespace bpffw::runtime {
+namespace bpffw::loader {
 
 struct ProgramMap {
   detail::UniqueFd fd;
@@ -31,4 +31,4 @@ Result<void> reuse_counter_map(bpf_object* object, int old_program_fd);
 // binds only .rodata by itself. Does nothing when the object has no parameters.
 Result<void> bind_parameter_map(bpf_object* object, int program_fd);
 
-}  // namespace bpffw::runtime
+}  // namespace bpffw::loader

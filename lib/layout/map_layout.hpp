@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-namespace bpffw::runtime {
+namespace bpffw::layout {
 
 inline constexpr const char* kCountersMap = "bpffw_counters";
 inline constexpr const char* kParametersGlobal = "bpffw_params";
@@ -37,4 +37,4 @@ inline constexpr unsigned kPassedBytesField = 1;
 inline constexpr unsigned kDroppedPacketsField = 2;
 inline constexpr unsigned kDroppedBytesField = 3;
 
-}  // namespace bpffw::runtime
+}  // namespace bpffw::layout
