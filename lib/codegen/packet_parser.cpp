@@ -5,7 +5,7 @@
 //   1. add it to ParsedPacket; its offset here comes from offsetof, never a bare number;
 //   2. copy it on both ways of every family that has it: the in-place loads of `in_place()` and
 //      the out-of-line helper read, so that the two leave the same verifier state at the join;
-//   3. if only some filters read it, make it a ParserVariant flag (an index bit, kParserVariants)
+//   3. if only some filters read it, make it a PacketParserVariant flag (an index bit, kPacketParserVariants)
 //      and skip it otherwise: a filter must not pay for bytes it does not read;
 //   4. run test/kernels/run-matrix: a verifier that accepts it proves nothing about the next.
 #include "codegen/packet_parser.hpp"
@@ -79,11 +79,11 @@ std::string copy(const std::string& base, int from, int size, std::size_t to) {
 
 // The parser's text, built line by line. Labels start with ".L" (assembler-local: no symbols in
 // the object); out-of-line blocks (the helper reads) are collected and placed after the hot path.
-class ParserText {
+class PacketParserText {
  public:
-  explicit ParserText(const ParserVariant& variant) : variant_(variant) {}
+  explicit PacketParserText(const PacketParserVariant& variant) : variant_(variant) {}
 
-  const ParserVariant& variant() const { return variant_; }
+  const PacketParserVariant& variant() const { return variant_; }
   void line(const std::string& text) { hot_ += text + "\n"; }
   void lines(const std::string& text) { hot_ += text; }
   void label(const std::string& name) { hot_ += ".Lbpffw_" + name + ":\n"; }
@@ -120,13 +120,13 @@ class ParserText {
   std::string text() const { return hot_ + cold_; }
 
  private:
-  ParserVariant variant_;
+  PacketParserVariant variant_;
   std::string hot_;
   std::string cold_;
 };
 
 // Jumps to `not_extension` unless r7 is one of the five IPv6 extension header types.
-void unless_extension(ParserText& p, const std::string& not_extension) {
+void unless_extension(PacketParserText& p, const std::string& not_extension) {
   p.line("if r7 > " + n(kLargestExtType) + " goto " + p.to(not_extension));
   p.line("r1 = " + n(static_cast<long long>(kExtTypeBits)) + " ll");
   p.line("r1 >>= r7");
@@ -135,18 +135,18 @@ void unless_extension(ParserText& p, const std::string& not_extension) {
 }
 
 // skb->protocol read as a little-endian u32: IPv4 0x0008, IPv6 0xDD86; anything else is not IP.
-void dispatch(ParserText& p) {
+void dispatch(PacketParserText& p) {
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbProtocol) + ")");
   p.line("r7 = 0");
   p.line("r8 = 0");
   p.line("if r1 == 8 goto " + p.to("ipv4"));
   p.line("if r1 == 56710 goto " + p.to("ipv6"));
-  p.line("r0 = " + n(kParserNotIp));
+  p.line("r0 = " + n(kPacketParserNotIp));
   p.line("goto " + p.to("end"));
 }
 
 // How many of a transport header's bytes this variant copies (0: it checks the length only).
-int copied(const ParserVariant& variant, const TransportHeader& h) {
+int copied(const PacketParserVariant& variant, const TransportHeader& h) {
   const bool tcp = h.protocol == kProtoTcp, udp = h.protocol == kProtoUdp;
   if (tcp && variant.tcp_header) return h.copied;
   if ((tcp || udp) && variant.ports) return kPortBytes;
@@ -155,7 +155,8 @@ int copied(const ParserVariant& variant, const TransportHeader& h) {
 
 // One transport header of a family: complete (else malformed), and, when the variant copies some
 // of it, r8 = what the copied bytes hold. Protocol r7 at offset r8, r2/r3 = data/data_end.
-void transport_header(ParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& h) {
+void transport_header(PacketParserText& p, const std::string& family, std::uint64_t status,
+                      const TransportHeader& h) {
   const std::string name = family + "_" + h.name;
   const std::string end = "r0 = " + n(static_cast<long long>(status)) + "\ngoto " + p.to("end") + "\n";
   const std::string complete = "r1 = " + n(h.minimum) + "\nr1 += r8\nr2 = *(u32 *)(r6 + " + n(kSkbLen) +
@@ -174,7 +175,7 @@ void transport_header(ParserText& p, const std::string& family, std::uint64_t st
   const std::uint8_t holds = size >= 14 ? h.holds : static_cast<std::uint8_t>(h.holds & ~kHoldsTcp);
   p.line("r8 = " + n(holds));
   p.lines(end);
-  p.cold(name + "_helper", complete + ParserText::helper_read("r8", size, kBuffer) +
+  p.cold(name + "_helper", complete + PacketParserText::helper_read("r8", size, kBuffer) +
                                copy("r9", static_cast<int>(kBuffer), size, kTransport) + "goto " +
                                p.to(name + "_copied") + "\n");
 }
@@ -182,7 +183,7 @@ void transport_header(ParserText& p, const std::string& family, std::uint64_t st
 // The ICMP header's 4 bytes (§5.4), checked without branching on the protocol when the filter
 // reads nothing of it: the packet must hold offset r8 + 4 * (r7 == protocol). A branch would
 // make the verifier walk an ICMP path of its own to the end.
-void icmp_length_check(ParserText& p, std::uint64_t protocol) {
+void icmp_length_check(PacketParserText& p, std::uint64_t protocol) {
   p.line("r1 = r7");
   p.line("r1 ^= " + n(static_cast<long long>(protocol)));
   p.line("r1 += -1");
@@ -196,7 +197,8 @@ void icmp_length_check(ParserText& p, std::uint64_t protocol) {
 // The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and,
 // when the filter reads ICMP fields, the family's ICMP are checked and copied; other protocols
 // jump to FAMILY_other, which the caller emits. Ends with r0 = status.
-void transport(ParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& icmp) {
+void transport(PacketParserText& p, const std::string& family, std::uint64_t status,
+               const TransportHeader& icmp) {
   p.label(family + "_transport");
   p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to(family + "_tcp"));
   if (p.variant().icmp)
@@ -209,7 +211,7 @@ void transport(ParserText& p, const std::string& family, std::uint64_t status, c
 
 // The end of a packet without a transport header to read (another protocol, or a non-first
 // fragment): `transport` holds nothing.
-void no_transport(ParserText& p, const std::string& family, std::uint64_t status) {
+void no_transport(PacketParserText& p, const std::string& family, std::uint64_t status) {
   p.label(family + "_no_transport");
   p.line("r8 = 0");
   p.line("r0 = " + n(static_cast<long long>(status)));
@@ -222,17 +224,18 @@ std::string addresses_in_place(int src, int size) {
 }
 // Through the buffer, which this overwrites.
 std::string addresses_by_helper(int src, int size) {
-  return ParserText::helper_read(n(src), size, kBuffer) + copy("r9", static_cast<int>(kBuffer), size, kSrcAddr) +
-         ParserText::helper_read(n(src + size), size, kBuffer) + copy("r9", static_cast<int>(kBuffer), size, kDstAddr);
+  const int buffer = static_cast<int>(kBuffer);
+  return PacketParserText::helper_read(n(src), size, kBuffer) + copy("r9", buffer, size, kSrcAddr) +
+         PacketParserText::helper_read(n(src + size), size, kBuffer) + copy("r9", buffer, size, kDstAddr);
 }
 
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
 // addresses at 12 and 16. A non-first fragment has a protocol but no transport header. Reading
 // the transport header in place also shows the IP header is complete; only the others check that.
-void ipv4(ParserText& p) {
+void ipv4(PacketParserText& p) {
   const bool addresses = p.variant().addresses;
   p.label("ipv4");
-  p.lines(ParserText::data_pointers());
+  p.lines(PacketParserText::data_pointers());
   p.in_place("", kIpv4HeaderSize, "ipv4_helper",
              (addresses ? addresses_in_place(12, 4) : "") +
                  "r1 = *(u8 *)(r2 + 0)\nr4 = *(u16 *)(r2 + 6)\nr7 = *(u8 *)(r2 + 9)\n");
@@ -245,7 +248,7 @@ void ipv4(ParserText& p) {
   p.line("r8 <<= 2");
   p.line("r4 &= 65311");  // the 13 offset bits of the big-endian field, read little-endian: 0xff1f
   p.line("if r4 != 0 goto " + p.to("ipv4_fragment"));  // a non-first fragment; else the transport header
-  transport(p, "ipv4", kParserIpv4, kIcmp);
+  transport(p, "ipv4", kPacketParserIpv4, kIcmp);
   p.label("ipv4_other");  // the IP header (and an ICMP header) must lie within the packet
   if (!p.variant().icmp) {
     icmp_length_check(p, kProtoIcmp);
@@ -254,12 +257,13 @@ void ipv4(ParserText& p) {
   p.label("ipv4_fragment");  // the IP header must lie within the packet
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
   p.line("if r8 > r1 goto " + p.to("malformed"));
-  no_transport(p, "ipv4", kParserIpv4);
+  no_transport(p, "ipv4", kPacketParserIpv4);
   // 10 bytes are enough for the fields; the IHL check then finds a shorter header.
   // The addresses go through the buffer too, so they come first.
-  p.cold("ipv4_helper", (addresses ? addresses_by_helper(12, 4) : "") + ParserText::helper_read("0", 10, kBuffer) +
-                            "r1 = *(u8 *)" + at(kBuffer) + "\nr4 = *(u16 *)" + at(kBuffer + 6) + "\nr7 = *(u8 *)" +
-                            at(kBuffer + 9) + "\n" + ParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
+  p.cold("ipv4_helper", (addresses ? addresses_by_helper(12, 4) : "") +
+                            PacketParserText::helper_read("0", 10, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
+                            "\nr4 = *(u16 *)" + at(kBuffer + 6) + "\nr7 = *(u8 *)" + at(kBuffer + 9) + "\n" +
+                            PacketParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
 }
 
 // One extension header at r8, of type r7 (known to be one), then the next: at most 8, a 9th is
@@ -267,11 +271,11 @@ void ipv4(ParserText& p) {
 // stack ("infinite loop detected"), and the copies cost nothing on the common path. The header
 // size comes without branching on the type, so the verifier walks one path per header whatever
 // the chain: Fragment 8, Authentication (length + 2) * 4, the others (length + 1) * 8.
-void extension_header(ParserText& p, int index) {
+void extension_header(PacketParserText& p, int index) {
   const std::string name = "extension" + n(index);
   const std::string read = name + "_read";
   p.label(name);
-  p.lines(ParserText::data_pointers());
+  p.lines(PacketParserText::data_pointers());
   p.in_place("r8", 4, name + "_helper", "r1 = *(u8 *)(r2 + 0)\nr3 = *(u16 *)(r2 + 2)\nr2 = *(u8 *)(r2 + 1)\n");
   p.label(read);  // r1 = next header, r2 = length field, r3 = Fragment offset field as read
   // r4 = -1 for a Fragment header, else 0: ((type ^ 44) - 1) >> 63, arithmetic (type < 64).
@@ -303,7 +307,7 @@ void extension_header(ParserText& p, int index) {
   p.line("if r8 > r1 goto " + p.to("malformed"));  // the header runs past the end of the packet
   p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + p.to("malformed"));  // never; bounds r8
   unless_extension(p, "chain_end");
-  p.cold(name + "_helper", ParserText::helper_read("r8", 4, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
+  p.cold(name + "_helper", PacketParserText::helper_read("r8", 4, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
                                "\nr3 = *(u16 *)" + at(kBuffer + 2) + "\nr2 = *(u8 *)" + at(kBuffer + 1) +
                                "\ngoto " + p.to(read) + "\n");
 }
@@ -311,17 +315,17 @@ void extension_header(ParserText& p, int index) {
 // IPv6: version 6, 40 bytes present; next header at 6, the addresses at 8 and 24. TCP, UDP and
 // ICMPv6, the common next headers, go straight to the transport header at 40; the others may
 // start an extension-header chain.
-void ipv6(ParserText& p) {
+void ipv6(PacketParserText& p) {
   const bool addresses = p.variant().addresses;
   p.label("ipv6");
-  p.lines(ParserText::data_pointers());
+  p.lines(PacketParserText::data_pointers());
   p.in_place("", kIpv6HeaderSize, "ipv6_helper",
              (addresses ? addresses_in_place(8, 16) : "") + "r1 = *(u8 *)(r2 + 0)\nr7 = *(u8 *)(r2 + 6)\n");
   p.label("ipv6_read");  // r1 = version and traffic class, r7 = next header
   p.line("r1 &= 240");
   p.line("if r1 != 96 goto " + p.to("malformed"));
   p.line("r8 = " + n(kIpv6HeaderSize));
-  transport(p, "ipv6", kParserIpv6, kIcmpv6);
+  transport(p, "ipv6", kPacketParserIpv6, kIcmpv6);
   p.label("ipv6_other");
   if (!p.variant().icmp) icmp_length_check(p, kProtoIcmpv6);  // 0 bytes more for an extension header
   unless_extension(p, "ipv6_no_transport");
@@ -333,7 +337,7 @@ void ipv6(ParserText& p) {
   p.label("chain_end");
   p.line("r1 = *(u64 *)" + at(kFragmentBits));
   p.line("if r1 != 0 goto " + p.to("ipv6_no_transport"));  // a non-first fragment
-  p.lines(ParserText::data_pointers());
+  p.lines(PacketParserText::data_pointers());
   p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to("ipv6_tcp"));
   p.line("if r7 == " + n(kProtoUdp) + " goto " + p.to("ipv6_udp"));
   if (p.variant().icmp) {
@@ -341,17 +345,17 @@ void ipv6(ParserText& p) {
   } else {
     icmp_length_check(p, kProtoIcmpv6);
   }
-  no_transport(p, "ipv6", kParserIpv6);
+  no_transport(p, "ipv6", kPacketParserIpv6);
   p.cold("ipv6_helper", "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderSize) + " goto " +
                             p.to("malformed") + "\n" + (addresses ? addresses_by_helper(8, 16) : "") +
-                            ParserText::helper_read("0", 8, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
-                            "\nr7 = *(u8 *)" + at(kBuffer + 6) + "\n" + ParserText::data_pointers() + "goto " +
+                            PacketParserText::helper_read("0", 8, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
+                            "\nr7 = *(u8 *)" + at(kBuffer + 6) + "\n" + PacketParserText::data_pointers() + "goto " +
                             p.to("ipv6_read") + "\n");
 }
 
-void malformed(ParserText& p) {
+void malformed(PacketParserText& p) {
   p.label("malformed");  // the program drops the packet; the fields hold whatever they hold
-  p.line("r0 = " + n(kParserMalformed));
+  p.line("r0 = " + n(kPacketParserMalformed));
   p.line("r7 = 0");
   p.line("r8 = 0");
   p.line("goto " + p.to("end"));
@@ -359,8 +363,8 @@ void malformed(ParserText& p) {
 
 }  // namespace
 
-std::string packet_parser_asm(const ParserVariant& variant) {
-  ParserText p(variant);
+std::string packet_parser_asm(const PacketParserVariant& variant) {
+  PacketParserText p(variant);
   dispatch(p);
   ipv4(p);
   ipv6(p);
@@ -369,7 +373,7 @@ std::string packet_parser_asm(const ParserVariant& variant) {
   return p.text() + ".Lbpffw_end:\n";
 }
 
-bool transport_bytes_only_for(const ParserVariant& variant, fields::Guard guard, std::size_t offset) {
+bool transport_bytes_only_for(const PacketParserVariant& variant, fields::Guard guard, std::size_t offset) {
   auto has = [guard](const TransportHeader& h) {
     switch (guard) {
       case fields::Guard::TcpOrUdp: return h.protocol == kProtoTcp || h.protocol == kProtoUdp;

@@ -37,7 +37,7 @@ void initialize_bpf_target() {
     LLVMInitializeBPFTargetMC();
     LLVMInitializeBPFAsmPrinter();
     LLVMInitializeBPFDisassembler();
-    LLVMInitializeBPFAsmParser();  // the packet parser is inline asm (prologue_asm.hpp)
+    LLVMInitializeBPFAsmParser();  // the packet parser is inline asm (packet_reads.cpp)
     // The lowering lays blocks out in the order that makes the common path fall through (the
     // BPF backend cannot invert a branch after placement, so moved blocks cost an extra `goto`
     // per branch). These options are process-wide; this LLVM is linked into bpffw alone.
