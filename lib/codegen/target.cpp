@@ -50,8 +50,9 @@ namespace {
 
 llvm::CodeGenOptLevel codegen_level(unsigned optimization_level) {
   switch (optimization_level) {
-    // BPF needs a real register allocator even at -O0: the fast one gives every value its own
-    // stack slot and overflows the 512-byte BPF stack on the prologue alone.
+    // BPF needs a real register allocator even at -O0: the fast one gives values stack slots of
+    // their own, which makes programs larger and overflows the 512-byte BPF stack on filters of
+    // a few hundred terms.
     case 0:
     case 1: return llvm::CodeGenOptLevel::Less;
     case 2: return llvm::CodeGenOptLevel::Default;
