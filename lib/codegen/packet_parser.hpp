@@ -3,14 +3,14 @@
 // (fields/packet_fields.hpp) that the expression's code reads with plain loads.
 //
 // Why assembly and not IR: the parser is the same in every filter, and LLVM's BPF backend costs
-// ~70 µs per IR block on every compile; the parser is ~50 blocks. It is assembled once, at build
-// time (encode_parser.cpp), and each program carries its machine code. Written by hand, it is
-// shaped for every kernel verifier bpffw supports (test/kernels boots them): headers are read in
-// place from the linear data, with a bpf_skb_load_bytes fallback out of line that leaves the same
-// verifier state at the join; the IPv6 extension-header walk is unrolled (older verifiers refuse
-// the loop) and sizes each header without branching on its type; constants it decides (the
-// status) end in a register, because older verifiers track a constant stored through a register
-// other than r10 imprecisely.
+// time per IR block on every compile, of which the parser as IR had many (bench/RESULTS.md,
+// issue 6). It is assembled once, at build time (encode_parser.cpp), and each program carries
+// its machine code. Written by hand, it is shaped for every kernel verifier bpffw supports
+// (test/kernels boots them): headers are read in place from the linear data, with a
+// bpf_skb_load_bytes fallback out of line that leaves the same verifier state at the join; the
+// IPv6 extension-header walk is unrolled (older verifiers refuse the loop) and sizes each header
+// without branching on its type; constants it decides (the status) end in a register, because
+// older verifiers track a constant stored through a register other than r10 imprecisely.
 //
 // Contract (the inline-asm constraints in packet_reads.cpp):
 //   in:  r6 = the skb (struct __sk_buff *), r9 = the ParsedPacket, 8-aligned on the stack; kept.
