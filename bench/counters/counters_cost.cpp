@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       {"F1, SSH packet (dropped)", "icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)",
        PacketBuilder().ipv4().tcp(40000, 22).build()},
       {"len <= mtu (parameter), passed", "len <= mtu", PacketBuilder().ipv4().udp(40000, 53).payload(20).build()},
-      {"1 (no prologue), passed", "1", PacketBuilder().ipv4().udp(40000, 53).build()},
+      {"1 (no packet parser), passed", "1", PacketBuilder().ipv4().udp(40000, 53).build()},
   };
   std::printf("%-34s %12s %12s %12s\n", "case", "counters ns", "without ns", "cost ns");
   for (const Case& c : cases) {

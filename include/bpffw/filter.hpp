@@ -28,7 +28,7 @@ struct Parameter {
 
 struct ParseOptions {
   // Deeper nesting (parentheses, operator chains) is refused with an error, so that no input can
-  // exhaust the stack of the parser or the code generator.
+  // exhaust the stack of the expression parser or the code generator.
   unsigned max_depth = 512;
   // The runtime parameters the expression may use, in this order. A name must be an identifier,
   // not a built-in name (ip, tcp, len, true, ...) and not declared twice: ErrorKind::Usage.

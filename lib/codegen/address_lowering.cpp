@@ -78,14 +78,14 @@ void emit_address_match(llvm::IRBuilder<>& b, const PacketFields& fields, ast::V
 
   llvm::BasicBlock* not_ipv4 = v6_high.empty() && v6_low.empty() ? on_false : test.block("address_not_ipv4");
   if (!v4.empty()) {
-    test.require_family(kParserIpv4, not_ipv4);
+    test.require_family(kPacketParserIpv4, not_ipv4);
     emit_membership(b, test.load(offset, 4), std::move(v4), {0, 0xffffffffLL}, on_true, on_false);
   } else {
     b.CreateBr(not_ipv4);
   }
   if (not_ipv4 == on_false) return;
   b.SetInsertPoint(not_ipv4);
-  test.require_family(kParserIpv6, on_false);
+  test.require_family(kPacketParserIpv6, on_false);
   llvm::Value* high = test.signed_order(test.load(offset, 8));
   llvm::BasicBlock* long_prefixes = v6_low.empty() ? on_false : test.block("address_long_prefixes");
   if (!v6_high.empty()) {
@@ -117,10 +117,10 @@ void emit_address_equal(llvm::IRBuilder<>& b, const PacketFields& fields, ast::V
   const std::size_t a = offset_of(resolve_direction(lhs, fields.direction));
   const std::size_t c = offset_of(resolve_direction(rhs, fields.direction));
   llvm::BasicBlock* not_ipv4 = test.block("address_not_ipv4");
-  test.require_family(kParserIpv4, not_ipv4);
+  test.require_family(kPacketParserIpv4, not_ipv4);
   b.CreateCondBr(b.CreateICmpEQ(test.load(a, 4), test.load(c, 4)), on_true, on_false);
   b.SetInsertPoint(not_ipv4);
-  test.require_family(kParserIpv6, on_false);
+  test.require_family(kPacketParserIpv6, on_false);
   llvm::BasicBlock* low_half = test.block("address_low_half");
   b.CreateCondBr(b.CreateICmpEQ(test.load(a, 8), test.load(c, 8)), low_half, on_false);
   b.SetInsertPoint(low_half);

@@ -1,6 +1,6 @@
 // Build-time tool: assembles the packet parser (packet_parser.cpp) with LLVM's BPF assembler and
 // writes each variant's machine code as a C++ array, which packet_reads.cpp puts into every
-// program. Assembling the text on every compile cost ~0.4 ms of a ~1.3 ms warm compile.
+// program, so that no compile pays for assembling the same text again.
 //   bpffw-encode-parser OUTPUT.inc               the product's variants (kPacketParsers)
 //   bpffw-encode-parser --helper-only OUTPUT.inc  the tests' (kHelperOnlyPacketParsers)
 #include <cstdio>
@@ -39,8 +39,8 @@ namespace {
   std::exit(1);
 }
 
-// The .text bytes of `text` assembled for BPF (the CPU version the compiler targets). The parser
-// must be self-contained: any relocation (a symbol, a map) would be lost, so one is an error.
+// The .text bytes of `text` assembled for BPF (the CPU version the compiler targets). The packet
+// parser must be self-contained: any relocation (a symbol, a map) would be lost, so one is an error.
 std::vector<unsigned char> assemble(const std::string& text) {
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(bpffw::codegen::kTargetTriple, error);
@@ -112,14 +112,14 @@ int main(int argc, char** argv) {
 
   std::ofstream out(path);
   out << "// Generated at build time by bpffw-encode-parser from lib/codegen/packet_parser.cpp: do not edit.\n"
-         "// BPF machine code, 8 bytes per instruction slot, one array per ParserVariant::index().\n"
+         "// BPF machine code, 8 bytes per instruction slot, one array per PacketParserVariant::index().\n"
          "#include <span>\n";
-  using bpffw::codegen::ParserVariant;
-  for (unsigned i = 0; i < bpffw::codegen::kParserVariants; ++i)
+  using bpffw::codegen::PacketParserVariant;
+  for (unsigned i = 0; i < bpffw::codegen::kPacketParserVariants; ++i)
     write_array(out, (table + "_" + std::to_string(i)).c_str(),
-                assemble(bpffw::codegen::packet_parser_asm(ParserVariant::from_index(i, helper_only))));
+                assemble(bpffw::codegen::packet_parser_asm(PacketParserVariant::from_index(i, helper_only))));
   out << "inline const std::span<const unsigned char> " << table << "[] = {";
-  for (unsigned i = 0; i < bpffw::codegen::kParserVariants; ++i) out << table << "_" << i << ", ";
+  for (unsigned i = 0; i < bpffw::codegen::kPacketParserVariants; ++i) out << table << "_" << i << ", ";
   out << "};\n";
   out.close();
   if (!out) fail(std::string("cannot write ") + path);

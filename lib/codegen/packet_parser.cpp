@@ -5,7 +5,7 @@
 //   1. add it to ParsedPacket; its offset here comes from offsetof, never a bare number;
 //   2. copy it on both ways of every family that has it: the in-place loads of `in_place()` and
 //      the out-of-line helper read, so that the two leave the same verifier state at the join;
-//   3. if only some filters read it, make it a ParserVariant flag (an index bit, kParserVariants)
+//   3. if only some filters read it, make it a PacketParserVariant flag (an index bit, kPacketParserVariants)
 //      and skip it otherwise: a filter must not pay for bytes it does not read;
 //   4. run test/kernels/run-matrix: a verifier that accepts it proves nothing about the next.
 #include "codegen/packet_parser.hpp"
@@ -32,15 +32,59 @@ constexpr std::size_t kDstAddr = offsetof(ParsedPacket, dst_addr);
 constexpr std::size_t kFragmentBits = offsetof(ParsedPacket, fragment_bits);
 constexpr std::size_t kBuffer = offsetof(ParsedPacket, buffer);
 
-constexpr int kIpv4HeaderSize = 20, kIpv6HeaderSize = 40;
-constexpr int kExtFragment = 44, kExtAuth = 51, kLargestExtType = 60;
-// Bits 0 (Hop-by-Hop), 43 (Routing), 44 (Fragment), 51 (Authentication), 60 (Destination Options).
-constexpr unsigned long long kExtTypeBits = 1ull << 0 | 1ull << 43 | 1ull << 44 | 1ull << 51 | 1ull << 60;
+// The shift that turns a 64-bit value's sign bit into bit 0 (the branch-free tests below).
+constexpr int kSignShift = 63;
+
+// docs/filter-language.md §5.1: the ethertypes, and skb->protocol (big-endian in its low 16 bits)
+// as the parser's u32 load reads them.
+constexpr std::uint16_t kEthertypeIpv4 = 0x0800, kEthertypeIpv6 = 0x86DD;
+constexpr long long as_loaded(std::uint16_t ethertype) { return (ethertype & 0xff) << 8 | ethertype >> 8; }
+
+// docs/filter-language.md §5.2: the IPv4 header's fields the parser reads, by byte offset.
+constexpr int kIpv4MinHeaderBytes = 20;
+constexpr int kIpv4VersionIhl = 0;     // version in the high 4 bits, IHL (4-byte words) in the low 4
+constexpr int kIpv4FragmentField = 6;  // flags and fragment offset, big-endian u16
+constexpr int kIpv4Protocol = 9;
+constexpr int kIpv4SrcAddr = 12, kIpv4AddrBytes = 4;  // the destination follows
+constexpr int kIpv4FieldsReadBytes = kIpv4Protocol + 1;  // what the helper way reads: up to the protocol
+constexpr int kIhlMask = 0x0f, kIhlToBytesShift = 2, kMinIhl = kIpv4MinHeaderBytes >> kIhlToBytesShift;
+// The 13 offset bits of the big-endian flags-and-offset field, read as a little-endian u16.
+constexpr int kIpv4FragmentOffsetMask = 0xff1f;
+
+// docs/filter-language.md §5.3: the IPv6 header's fields.
+constexpr int kIpv6HeaderBytes = 40;
+constexpr int kIpv6Version = 0;  // in the high 4 bits
+constexpr int kIpv6NextHeader = 6;
+constexpr int kIpv6SrcAddr = 8, kIpv6AddrBytes = 16;  // the destination follows
+constexpr int kIpv6FieldsReadBytes = 8;  // what the helper way reads: up to the next header, one u64
+constexpr int kVersionMask = 0xf0, kIpv4VersionBits = 4 << 4, kIpv6VersionBits = 6 << 4;
+
+// docs/filter-language.md §5.3: the extension headers bpffw follows, and their fields.
+constexpr int kExtHopByHop = 0, kExtRouting = 43, kExtFragment = 44, kExtAuth = 51, kExtDestinationOptions = 60;
+constexpr int kLargestExtType = kExtDestinationOptions;
+constexpr unsigned long long kExtTypeBits = 1ull << kExtHopByHop | 1ull << kExtRouting | 1ull << kExtFragment |
+                                            1ull << kExtAuth | 1ull << kExtDestinationOptions;
+constexpr int kExtNextHeader = 0, kExtLength = 1;  // bytes; the length counts 8-byte units beyond the first
+constexpr int kExtFragmentOffsetField = 2;  // the Fragment header's offset and flags, big-endian u16
+constexpr int kExtFieldsReadBytes = 4;      // next header, length and that field
+// The Fragment header's 13 offset bits of that field, read as a little-endian u16.
+constexpr int kExtFragmentOffsetMask = 0xf8ff;
+// Size: (length + 1) << 3 bytes; Authentication (length + 2) << 2 (RFC 4302).
+constexpr int kExtUnitShift = 3;
 constexpr int kMaxExtensionHeaders = 8;
-// An extension header is at most 2,048 bytes, so after 8 the transport header starts below
-// 40 + 8 * 2048: a bound the verifier can use for the in-place reads at that offset.
+constexpr int kLargestExtensionHeaderBytes = (255 + 1) << kExtUnitShift;  // the length is one byte
+// After 8 extension headers the transport header starts below 40 + 8 * 2,048 bytes: a bound the
+// verifier can use for the in-place reads at that offset.
 constexpr int kLargestTransportOffset = 0x7fff;
-static_assert(kIpv6HeaderSize + kMaxExtensionHeaders * 2048 <= kLargestTransportOffset);
+static_assert(kIpv6HeaderBytes + kMaxExtensionHeaders * kLargestExtensionHeaderBytes <= kLargestTransportOffset);
+
+// The fields/packet_fields.hpp row of `variable`, at compile time (this file is also built into
+// bpffw-encode-parser, which has no packet_fields.cpp).
+constexpr const fields::PacketField& row(fields::Variable variable) {
+  for (const fields::PacketField& field : fields::kPacketFields)
+    if (field.variable == variable) return field;
+  return fields::kPacketFields[0];
+}
 
 // The transport headers the parser checks: the bytes each must have (else the packet is
 // malformed), how many it copies into ParsedPacket::transport, and what they hold.
@@ -51,12 +95,21 @@ struct TransportHeader {
   int copied;
   std::uint8_t holds;
 };
-constexpr TransportHeader kTcp{"tcp", kProtoTcp, 20, 16, kHoldsPorts | kHoldsTcp};
-constexpr TransportHeader kUdp{"udp", kProtoUdp, 8, 4, kHoldsPorts};
-constexpr TransportHeader kIcmp{"icmp", kProtoIcmp, 4, 4, kHoldsIcmp};
-constexpr TransportHeader kIcmpv6{"icmpv6", kProtoIcmpv6, 4, 4, kHoldsIcmp};
-static_assert(kTcp.copied <= static_cast<int>(sizeof(ParsedPacket::transport)));
-constexpr int kPortBytes = 4;  // source and destination port, first in TCP and UDP
+// docs/filter-language.md §5.4: the bytes each header must have.
+constexpr int kTcpMinHeaderBytes = 20, kUdpHeaderBytes = 8, kIcmpMinHeaderBytes = 4;
+// Source and destination port, first in TCP and UDP.
+constexpr int kPortBytes =
+    static_cast<int>(row(fields::Variable::DstPort).offset + row(fields::Variable::DstPort).width);
+// TCP's copied bytes hold the flags when they reach its flags byte.
+constexpr int kTcpBytesWithFlags = static_cast<int>(row(fields::Variable::TcpFlags).offset + 1);
+constexpr int kTransportBytes = static_cast<int>(sizeof(ParsedPacket::transport));
+constexpr TransportHeader kTcp{"tcp", kProtoTcp, kTcpMinHeaderBytes, kTransportBytes, kHoldsPorts | kHoldsTcp};
+constexpr TransportHeader kUdp{"udp", kProtoUdp, kUdpHeaderBytes, kPortBytes, kHoldsPorts};
+constexpr TransportHeader kIcmp{"icmp", kProtoIcmp, kIcmpMinHeaderBytes, kIcmpMinHeaderBytes, kHoldsIcmp};
+constexpr TransportHeader kIcmpv6{"icmpv6", kProtoIcmpv6, kIcmpMinHeaderBytes, kIcmpMinHeaderBytes, kHoldsIcmp};
+constexpr int kIcmpMinHeaderShift = 2;  // the branch-free length check multiplies by 4 with a shift
+static_assert(1 << kIcmpMinHeaderShift == kIcmpMinHeaderBytes);
+static_assert(kTcp.copied <= kTcpMinHeaderBytes && kTcpBytesWithFlags <= kTcp.copied && kPortBytes == 4);
 
 std::string n(long long value) { return std::to_string(value); }
 std::string at(std::size_t offset) { return "(r9 + " + n(static_cast<long long>(offset)) + ")"; }
@@ -79,11 +132,11 @@ std::string copy(const std::string& base, int from, int size, std::size_t to) {
 
 // The parser's text, built line by line. Labels start with ".L" (assembler-local: no symbols in
 // the object); out-of-line blocks (the helper reads) are collected and placed after the hot path.
-class ParserText {
+class PacketParserText {
  public:
-  explicit ParserText(const ParserVariant& variant) : variant_(variant) {}
+  explicit PacketParserText(const PacketParserVariant& variant) : variant_(variant) {}
 
-  const ParserVariant& variant() const { return variant_; }
+  const PacketParserVariant& variant() const { return variant_; }
   void line(const std::string& text) { hot_ += text + "\n"; }
   void lines(const std::string& text) { hot_ += text; }
   void label(const std::string& name) { hot_ += ".Lbpffw_" + name + ":\n"; }
@@ -120,13 +173,13 @@ class ParserText {
   std::string text() const { return hot_ + cold_; }
 
  private:
-  ParserVariant variant_;
+  PacketParserVariant variant_;
   std::string hot_;
   std::string cold_;
 };
 
 // Jumps to `not_extension` unless r7 is one of the five IPv6 extension header types.
-void unless_extension(ParserText& p, const std::string& not_extension) {
+void unless_extension(PacketParserText& p, const std::string& not_extension) {
   p.line("if r7 > " + n(kLargestExtType) + " goto " + p.to(not_extension));
   p.line("r1 = " + n(static_cast<long long>(kExtTypeBits)) + " ll");
   p.line("r1 >>= r7");
@@ -135,18 +188,18 @@ void unless_extension(ParserText& p, const std::string& not_extension) {
 }
 
 // skb->protocol read as a little-endian u32: IPv4 0x0008, IPv6 0xDD86; anything else is not IP.
-void dispatch(ParserText& p) {
+void dispatch(PacketParserText& p) {
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbProtocol) + ")");
   p.line("r7 = 0");
   p.line("r8 = 0");
-  p.line("if r1 == 8 goto " + p.to("ipv4"));
-  p.line("if r1 == 56710 goto " + p.to("ipv6"));
-  p.line("r0 = " + n(kParserNotIp));
+  p.line("if r1 == " + n(as_loaded(kEthertypeIpv4)) + " goto " + p.to("ipv4"));
+  p.line("if r1 == " + n(as_loaded(kEthertypeIpv6)) + " goto " + p.to("ipv6"));
+  p.line("r0 = " + n(kPacketParserNotIp));
   p.line("goto " + p.to("end"));
 }
 
 // How many of a transport header's bytes this variant copies (0: it checks the length only).
-int copied(const ParserVariant& variant, const TransportHeader& h) {
+int copied(const PacketParserVariant& variant, const TransportHeader& h) {
   const bool tcp = h.protocol == kProtoTcp, udp = h.protocol == kProtoUdp;
   if (tcp && variant.tcp_header) return h.copied;
   if ((tcp || udp) && variant.ports) return kPortBytes;
@@ -155,7 +208,8 @@ int copied(const ParserVariant& variant, const TransportHeader& h) {
 
 // One transport header of a family: complete (else malformed), and, when the variant copies some
 // of it, r8 = what the copied bytes hold. Protocol r7 at offset r8, r2/r3 = data/data_end.
-void transport_header(ParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& h) {
+void transport_header(PacketParserText& p, const std::string& family, std::uint64_t status,
+                      const TransportHeader& h) {
   const std::string name = family + "_" + h.name;
   const std::string end = "r0 = " + n(static_cast<long long>(status)) + "\ngoto " + p.to("end") + "\n";
   const std::string complete = "r1 = " + n(h.minimum) + "\nr1 += r8\nr2 = *(u32 *)(r6 + " + n(kSkbLen) +
@@ -171,10 +225,10 @@ void transport_header(ParserText& p, const std::string& family, std::uint64_t st
   // its own check.
   p.in_place("r8", h.minimum, name + "_helper", copy("r2", 0, size, kTransport));
   p.label(name + "_copied");
-  const std::uint8_t holds = size >= 14 ? h.holds : static_cast<std::uint8_t>(h.holds & ~kHoldsTcp);
+  const std::uint8_t holds = size >= kTcpBytesWithFlags ? h.holds : static_cast<std::uint8_t>(h.holds & ~kHoldsTcp);
   p.line("r8 = " + n(holds));
   p.lines(end);
-  p.cold(name + "_helper", complete + ParserText::helper_read("r8", size, kBuffer) +
+  p.cold(name + "_helper", complete + PacketParserText::helper_read("r8", size, kBuffer) +
                                copy("r9", static_cast<int>(kBuffer), size, kTransport) + "goto " +
                                p.to(name + "_copied") + "\n");
 }
@@ -182,12 +236,12 @@ void transport_header(ParserText& p, const std::string& family, std::uint64_t st
 // The ICMP header's 4 bytes (§5.4), checked without branching on the protocol when the filter
 // reads nothing of it: the packet must hold offset r8 + 4 * (r7 == protocol). A branch would
 // make the verifier walk an ICMP path of its own to the end.
-void icmp_length_check(ParserText& p, std::uint64_t protocol) {
+void icmp_length_check(PacketParserText& p, std::uint64_t protocol) {
   p.line("r1 = r7");
   p.line("r1 ^= " + n(static_cast<long long>(protocol)));
   p.line("r1 += -1");
-  p.line("r1 >>= 63");  // 1 for the ICMP of the family (r7 < 256), else 0
-  p.line("r1 <<= 2");
+  p.line("r1 >>= " + n(kSignShift));  // 1 for the ICMP of the family (r7 < 256), else 0
+  p.line("r1 <<= " + n(kIcmpMinHeaderShift));
   p.line("r1 += r8");
   p.line("r2 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
   p.line("if r1 > r2 goto " + p.to("malformed"));
@@ -196,7 +250,8 @@ void icmp_length_check(ParserText& p, std::uint64_t protocol) {
 // The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and,
 // when the filter reads ICMP fields, the family's ICMP are checked and copied; other protocols
 // jump to FAMILY_other, which the caller emits. Ends with r0 = status.
-void transport(ParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& icmp) {
+void transport(PacketParserText& p, const std::string& family, std::uint64_t status,
+               const TransportHeader& icmp) {
   p.label(family + "_transport");
   p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to(family + "_tcp"));
   if (p.variant().icmp)
@@ -209,7 +264,7 @@ void transport(ParserText& p, const std::string& family, std::uint64_t status, c
 
 // The end of a packet without a transport header to read (another protocol, or a non-first
 // fragment): `transport` holds nothing.
-void no_transport(ParserText& p, const std::string& family, std::uint64_t status) {
+void no_transport(PacketParserText& p, const std::string& family, std::uint64_t status) {
   p.label(family + "_no_transport");
   p.line("r8 = 0");
   p.line("r0 = " + n(static_cast<long long>(status)));
@@ -222,30 +277,32 @@ std::string addresses_in_place(int src, int size) {
 }
 // Through the buffer, which this overwrites.
 std::string addresses_by_helper(int src, int size) {
-  return ParserText::helper_read(n(src), size, kBuffer) + copy("r9", static_cast<int>(kBuffer), size, kSrcAddr) +
-         ParserText::helper_read(n(src + size), size, kBuffer) + copy("r9", static_cast<int>(kBuffer), size, kDstAddr);
+  const int buffer = static_cast<int>(kBuffer);
+  return PacketParserText::helper_read(n(src), size, kBuffer) + copy("r9", buffer, size, kSrcAddr) +
+         PacketParserText::helper_read(n(src + size), size, kBuffer) + copy("r9", buffer, size, kDstAddr);
 }
 
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
 // addresses at 12 and 16. A non-first fragment has a protocol but no transport header. Reading
 // the transport header in place also shows the IP header is complete; only the others check that.
-void ipv4(ParserText& p) {
+void ipv4(PacketParserText& p) {
   const bool addresses = p.variant().addresses;
   p.label("ipv4");
-  p.lines(ParserText::data_pointers());
-  p.in_place("", kIpv4HeaderSize, "ipv4_helper",
-             (addresses ? addresses_in_place(12, 4) : "") +
-                 "r1 = *(u8 *)(r2 + 0)\nr4 = *(u16 *)(r2 + 6)\nr7 = *(u8 *)(r2 + 9)\n");
+  p.lines(PacketParserText::data_pointers());
+  p.in_place("", kIpv4MinHeaderBytes, "ipv4_helper",
+             (addresses ? addresses_in_place(kIpv4SrcAddr, kIpv4AddrBytes) : "") + "r1 = *(u8 *)(r2 + " +
+                 n(kIpv4VersionIhl) + ")\nr4 = *(u16 *)(r2 + " + n(kIpv4FragmentField) + ")\nr7 = *(u8 *)(r2 + " +
+                 n(kIpv4Protocol) + ")\n");
   p.label("ipv4_read");  // r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol
   p.line("r8 = r1");
-  p.line("r8 &= 15");
-  p.line("r1 &= 240");
-  p.line("if r1 != 64 goto " + p.to("malformed"));
-  p.line("if r8 < 5 goto " + p.to("malformed"));
-  p.line("r8 <<= 2");
-  p.line("r4 &= 65311");  // the 13 offset bits of the big-endian field, read little-endian: 0xff1f
+  p.line("r8 &= " + n(kIhlMask));
+  p.line("r1 &= " + n(kVersionMask));
+  p.line("if r1 != " + n(kIpv4VersionBits) + " goto " + p.to("malformed"));
+  p.line("if r8 < " + n(kMinIhl) + " goto " + p.to("malformed"));
+  p.line("r8 <<= " + n(kIhlToBytesShift));
+  p.line("r4 &= " + n(kIpv4FragmentOffsetMask));
   p.line("if r4 != 0 goto " + p.to("ipv4_fragment"));  // a non-first fragment; else the transport header
-  transport(p, "ipv4", kParserIpv4, kIcmp);
+  transport(p, "ipv4", kPacketParserIpv4, kIcmp);
   p.label("ipv4_other");  // the IP header (and an ICMP header) must lie within the packet
   if (!p.variant().icmp) {
     icmp_length_check(p, kProtoIcmp);
@@ -254,12 +311,14 @@ void ipv4(ParserText& p) {
   p.label("ipv4_fragment");  // the IP header must lie within the packet
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
   p.line("if r8 > r1 goto " + p.to("malformed"));
-  no_transport(p, "ipv4", kParserIpv4);
-  // 10 bytes are enough for the fields; the IHL check then finds a shorter header.
-  // The addresses go through the buffer too, so they come first.
-  p.cold("ipv4_helper", (addresses ? addresses_by_helper(12, 4) : "") + ParserText::helper_read("0", 10, kBuffer) +
-                            "r1 = *(u8 *)" + at(kBuffer) + "\nr4 = *(u16 *)" + at(kBuffer + 6) + "\nr7 = *(u8 *)" +
-                            at(kBuffer + 9) + "\n" + ParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
+  no_transport(p, "ipv4", kPacketParserIpv4);
+  // The bytes up to the protocol are enough for the fields; the IHL check then finds a shorter
+  // header. The addresses go through the buffer too, so they come first.
+  p.cold("ipv4_helper", (addresses ? addresses_by_helper(kIpv4SrcAddr, kIpv4AddrBytes) : "") +
+                            PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
+                            at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" + at(kBuffer + kIpv4FragmentField) +
+                            "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" +
+                            PacketParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
 }
 
 // One extension header at r8, of type r7 (known to be one), then the next: at most 8, a 9th is
@@ -267,20 +326,22 @@ void ipv4(ParserText& p) {
 // stack ("infinite loop detected"), and the copies cost nothing on the common path. The header
 // size comes without branching on the type, so the verifier walks one path per header whatever
 // the chain: Fragment 8, Authentication (length + 2) * 4, the others (length + 1) * 8.
-void extension_header(ParserText& p, int index) {
+void extension_header(PacketParserText& p, int index) {
   const std::string name = "extension" + n(index);
   const std::string read = name + "_read";
   p.label(name);
-  p.lines(ParserText::data_pointers());
-  p.in_place("r8", 4, name + "_helper", "r1 = *(u8 *)(r2 + 0)\nr3 = *(u16 *)(r2 + 2)\nr2 = *(u8 *)(r2 + 1)\n");
+  p.lines(PacketParserText::data_pointers());
+  p.in_place("r8", kExtFieldsReadBytes, name + "_helper",
+             "r1 = *(u8 *)(r2 + " + n(kExtNextHeader) + ")\nr3 = *(u16 *)(r2 + " + n(kExtFragmentOffsetField) +
+                 ")\nr2 = *(u8 *)(r2 + " + n(kExtLength) + ")\n");
   p.label(read);  // r1 = next header, r2 = length field, r3 = Fragment offset field as read
   // r4 = -1 for a Fragment header, else 0: ((type ^ 44) - 1) >> 63, arithmetic (type < 64).
   p.line("r4 = r7");
   p.line("r4 ^= " + n(kExtFragment));
   p.line("r4 += -1");
-  p.line("r4 s>>= 63");
+  p.line("r4 s>>= " + n(kSignShift));
   // A Fragment header's 13 offset bits (non-zero: a non-first fragment), kept across the chain.
-  p.line("r3 &= 63743");  // 0xf8ff: the offset bits of the big-endian field, read little-endian
+  p.line("r3 &= " + n(kExtFragmentOffsetMask));
   p.line("r3 &= r4");
   p.line("r5 = *(u64 *)" + at(kFragmentBits));
   p.line("r5 |= r3");
@@ -291,10 +352,10 @@ void extension_header(ParserText& p, int index) {
   p.line("r4 = r7");
   p.line("r4 ^= " + n(kExtAuth));
   p.line("r4 += -1");
-  p.line("r4 >>= 63");  // 1 for AH, else 0
+  p.line("r4 >>= " + n(kSignShift));  // 1 for AH, else 0
   p.line("r2 += 1");
   p.line("r2 += r4");
-  p.line("r3 = 3");
+  p.line("r3 = " + n(kExtUnitShift));
   p.line("r3 -= r4");
   p.line("r2 <<= r3");
   p.line("r7 = r1");
@@ -303,25 +364,27 @@ void extension_header(ParserText& p, int index) {
   p.line("if r8 > r1 goto " + p.to("malformed"));  // the header runs past the end of the packet
   p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + p.to("malformed"));  // never; bounds r8
   unless_extension(p, "chain_end");
-  p.cold(name + "_helper", ParserText::helper_read("r8", 4, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
-                               "\nr3 = *(u16 *)" + at(kBuffer + 2) + "\nr2 = *(u8 *)" + at(kBuffer + 1) +
+  p.cold(name + "_helper", PacketParserText::helper_read("r8", kExtFieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
+                               at(kBuffer + kExtNextHeader) + "\nr3 = *(u16 *)" +
+                               at(kBuffer + kExtFragmentOffsetField) + "\nr2 = *(u8 *)" + at(kBuffer + kExtLength) +
                                "\ngoto " + p.to(read) + "\n");
 }
 
 // IPv6: version 6, 40 bytes present; next header at 6, the addresses at 8 and 24. TCP, UDP and
 // ICMPv6, the common next headers, go straight to the transport header at 40; the others may
 // start an extension-header chain.
-void ipv6(ParserText& p) {
+void ipv6(PacketParserText& p) {
   const bool addresses = p.variant().addresses;
   p.label("ipv6");
-  p.lines(ParserText::data_pointers());
-  p.in_place("", kIpv6HeaderSize, "ipv6_helper",
-             (addresses ? addresses_in_place(8, 16) : "") + "r1 = *(u8 *)(r2 + 0)\nr7 = *(u8 *)(r2 + 6)\n");
+  p.lines(PacketParserText::data_pointers());
+  p.in_place("", kIpv6HeaderBytes, "ipv6_helper",
+             (addresses ? addresses_in_place(kIpv6SrcAddr, kIpv6AddrBytes) : "") + "r1 = *(u8 *)(r2 + " +
+                 n(kIpv6Version) + ")\nr7 = *(u8 *)(r2 + " + n(kIpv6NextHeader) + ")\n");
   p.label("ipv6_read");  // r1 = version and traffic class, r7 = next header
-  p.line("r1 &= 240");
-  p.line("if r1 != 96 goto " + p.to("malformed"));
-  p.line("r8 = " + n(kIpv6HeaderSize));
-  transport(p, "ipv6", kParserIpv6, kIcmpv6);
+  p.line("r1 &= " + n(kVersionMask));
+  p.line("if r1 != " + n(kIpv6VersionBits) + " goto " + p.to("malformed"));
+  p.line("r8 = " + n(kIpv6HeaderBytes));
+  transport(p, "ipv6", kPacketParserIpv6, kIcmpv6);
   p.label("ipv6_other");
   if (!p.variant().icmp) icmp_length_check(p, kProtoIcmpv6);  // 0 bytes more for an extension header
   unless_extension(p, "ipv6_no_transport");
@@ -333,7 +396,7 @@ void ipv6(ParserText& p) {
   p.label("chain_end");
   p.line("r1 = *(u64 *)" + at(kFragmentBits));
   p.line("if r1 != 0 goto " + p.to("ipv6_no_transport"));  // a non-first fragment
-  p.lines(ParserText::data_pointers());
+  p.lines(PacketParserText::data_pointers());
   p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to("ipv6_tcp"));
   p.line("if r7 == " + n(kProtoUdp) + " goto " + p.to("ipv6_udp"));
   if (p.variant().icmp) {
@@ -341,17 +404,18 @@ void ipv6(ParserText& p) {
   } else {
     icmp_length_check(p, kProtoIcmpv6);
   }
-  no_transport(p, "ipv6", kParserIpv6);
-  p.cold("ipv6_helper", "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderSize) + " goto " +
-                            p.to("malformed") + "\n" + (addresses ? addresses_by_helper(8, 16) : "") +
-                            ParserText::helper_read("0", 8, kBuffer) + "r1 = *(u8 *)" + at(kBuffer) +
-                            "\nr7 = *(u8 *)" + at(kBuffer + 6) + "\n" + ParserText::data_pointers() + "goto " +
-                            p.to("ipv6_read") + "\n");
+  no_transport(p, "ipv6", kPacketParserIpv6);
+  p.cold("ipv6_helper", "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " +
+                            p.to("malformed") + "\n" +
+                            (addresses ? addresses_by_helper(kIpv6SrcAddr, kIpv6AddrBytes) : "") +
+                            PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
+                            at(kBuffer + kIpv6Version) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv6NextHeader) + "\n" +
+                            PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
 }
 
-void malformed(ParserText& p) {
+void malformed(PacketParserText& p) {
   p.label("malformed");  // the program drops the packet; the fields hold whatever they hold
-  p.line("r0 = " + n(kParserMalformed));
+  p.line("r0 = " + n(kPacketParserMalformed));
   p.line("r7 = 0");
   p.line("r8 = 0");
   p.line("goto " + p.to("end"));
@@ -359,8 +423,8 @@ void malformed(ParserText& p) {
 
 }  // namespace
 
-std::string packet_parser_asm(const ParserVariant& variant) {
-  ParserText p(variant);
+std::string packet_parser_asm(const PacketParserVariant& variant) {
+  PacketParserText p(variant);
   dispatch(p);
   ipv4(p);
   ipv6(p);
@@ -369,7 +433,7 @@ std::string packet_parser_asm(const ParserVariant& variant) {
   return p.text() + ".Lbpffw_end:\n";
 }
 
-bool transport_bytes_only_for(const ParserVariant& variant, fields::Guard guard, std::size_t offset) {
+bool transport_bytes_only_for(const PacketParserVariant& variant, fields::Guard guard, std::size_t offset) {
   auto has = [guard](const TransportHeader& h) {
     switch (guard) {
       case fields::Guard::TcpOrUdp: return h.protocol == kProtoTcp || h.protocol == kProtoUdp;

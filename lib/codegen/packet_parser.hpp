@@ -3,22 +3,22 @@
 // (fields/packet_fields.hpp) that the expression's code reads with plain loads.
 //
 // Why assembly and not IR: the parser is the same in every filter, and LLVM's BPF backend costs
-// ~70 µs per IR block on every compile; the parser is ~50 blocks. It is assembled once, at build
-// time (encode_parser.cpp), and each program carries its machine code. Written by hand, it is
-// shaped for every kernel verifier bpffw supports (test/kernels boots them): headers are read in
-// place from the linear data, with a bpf_skb_load_bytes fallback out of line that leaves the same
-// verifier state at the join; the IPv6 extension-header walk is unrolled (older verifiers refuse
-// the loop) and sizes each header without branching on its type; constants it decides (the
-// status) end in a register, because older verifiers track a constant stored through a register
-// other than r10 imprecisely.
+// time per IR block on every compile, of which the parser as IR had many (bench/RESULTS.md,
+// issue 6). It is assembled once, at build time (encode_parser.cpp), and each program carries
+// its machine code. Written by hand, it is shaped for every kernel verifier bpffw supports
+// (test/kernels boots them): headers are read in place from the linear data, with a
+// bpf_skb_load_bytes fallback out of line that leaves the same verifier state at the join; the
+// IPv6 extension-header walk is unrolled (older verifiers refuse the loop) and sizes each header
+// without branching on its type; constants it decides (the status) end in a register, because
+// older verifiers track a constant stored through a register other than r10 imprecisely.
 //
 // Contract (the inline-asm constraints in packet_reads.cpp):
 //   in:  r6 = the skb (struct __sk_buff *), r9 = the ParsedPacket, 8-aligned on the stack; kept.
 //        The parts of it the expression reads are zeroed before (through r10: see there).
-//   out: r0 = status: kParserNotIp, kParserMalformed, kParserIpv4 or kParserIpv6;
+//   out: r0 = status: kPacketParserNotIp, kPacketParserMalformed, kPacketParserIpv4 or kPacketParserIpv6;
 //        r7 = the transport protocol (IPv4's protocol field, IPv6's last next header; 0 when not IP);
 //        r8 = which fields ParsedPacket::transport holds (kHolds* bits; 0 when none or not copied);
-//        the ParsedPacket's bytes (which ones, ParserVariant says). Clobbers r1-r5.
+//        the ParsedPacket's bytes (which ones, PacketParserVariant says). Clobbers r1-r5.
 #pragma once
 
 #include <array>
@@ -31,19 +31,21 @@
 
 namespace bpffw::codegen {
 
-inline constexpr std::uint64_t kParserNotIp = 0, kParserMalformed = 1, kParserIpv4 = 63, kParserIpv6 = 6;
+inline constexpr std::uint64_t kPacketParserNotIp = 0, kPacketParserMalformed = 1;
+inline constexpr std::uint64_t kPacketParserIpv4 = 63, kPacketParserIpv6 = 6;
 inline constexpr std::uint64_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmpv6 = 58;
 // The statuses are chosen so that `icmp` (ICMP on IPv4, ICMPv6 on IPv6) is one add and one
 // compare: l4_protocol + status == kIcmpForFamily exactly for the family's ICMP.
 inline constexpr std::uint64_t kIcmpForFamily = 64;
-static_assert(kProtoIcmp + kParserIpv4 == kIcmpForFamily && kProtoIcmpv6 + kParserIpv6 == kIcmpForFamily);
+static_assert(kProtoIcmp + kPacketParserIpv4 == kIcmpForFamily);
+static_assert(kProtoIcmpv6 + kPacketParserIpv6 == kIcmpForFamily);
 
 // r8 at the end: which fields ParsedPacket::transport holds, as bits.
 inline constexpr std::uint8_t kHoldsPorts = 1, kHoldsTcp = 2, kHoldsIcmp = 4;
 
 // What a program's parser copies into the ParsedPacket: each is skipped when the filter reads
 // nothing from it.
-struct ParserVariant {
+struct PacketParserVariant {
   bool ports = false;       // TCP's and UDP's first 4 bytes (the ports), and r8
   bool tcp_header = false;  // TCP's first 16 bytes (the flags too), and r8
   bool icmp = false;        // the ICMP header's first 4 bytes (type, code), and r8
@@ -54,23 +56,23 @@ struct ParserVariant {
   bool helper_only = false;
 
   unsigned index() const { return (ports ? 1 : 0) | (tcp_header ? 2 : 0) | (icmp ? 4 : 0) | (addresses ? 8 : 0); }
-  static ParserVariant from_index(unsigned index, bool helper_only = false) {
+  static PacketParserVariant from_index(unsigned index, bool helper_only = false) {
     return {(index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0, helper_only};
   }
 };
-inline constexpr unsigned kParserVariants = 16;
+inline constexpr unsigned kPacketParserVariants = 16;
 
 // Whether, in this variant, only packets that pass `guard` put bytes at `offset` of
 // ParsedPacket::transport (every other packet leaves there the zeroes it starts with): a field
 // there whose absent value is 0 then reads right without testing r8.
-bool transport_bytes_only_for(const ParserVariant& variant, fields::Guard guard, std::size_t offset);
+bool transport_bytes_only_for(const PacketParserVariant& variant, fields::Guard guard, std::size_t offset);
 
 // The assembly text of one variant.
-std::string packet_parser_asm(const ParserVariant& variant);
+std::string packet_parser_asm(const PacketParserVariant& variant);
 
-// The pre-assembled packet parser of each variant (ParserVariant::index()). The library has the
+// The pre-assembled packet parser of each variant (PacketParserVariant::index()). The library has the
 // product's (packet_reads.cpp); tests can pass others (the helper-only ones, test/support).
-using PacketParserBytes = std::array<std::span<const unsigned char>, kParserVariants>;
+using PacketParserBytes = std::array<std::span<const unsigned char>, kPacketParserVariants>;
 const PacketParserBytes& product_packet_parsers();
 
 }  // namespace bpffw::codegen

@@ -18,7 +18,7 @@ namespace {
 using ast::Variable;
 using fields::ParsedPacket;
 
-// The parser's machine code (assembled at build time) as an assembler directive: the backend
+// The packet parser's machine code (assembled at build time) as an assembler directive: the backend
 // copies the bytes into the program as they are, with no instruction to parse or select.
 std::string as_directive(std::span<const unsigned char> bytes) {
   std::string text = ".ascii \"";
@@ -64,15 +64,16 @@ std::uint64_t holds_bits(fields::Guard guard) {
   }
 }
 
-// What the parser returns (packet_parser.hpp): status, transport protocol, which fields the
+// What the packet parser returns (packet_parser.hpp): status, transport protocol, which fields the
 // transport bytes hold.
-struct ParserResults {
+struct PacketParserResults {
   llvm::Value* status;
   llvm::Value* protocol;
   llvm::Value* holds;
 };
 
-ParserResults call_parser(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed, const std::string& parser) {
+PacketParserResults call_packet_parser(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed,
+                                       const std::string& parser) {
   // Outputs r0, r7, r8. Inputs: the ParsedPacket in r9, the skb in r6; both kept.
   llvm::Type* i64 = b.getInt64Ty();
   auto* results = llvm::StructType::get(b.getContext(), {i64, i64, i64});
@@ -85,10 +86,10 @@ ParserResults call_parser(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* p
 }
 
 // Zeroes [offset, offset + size) of the ParsedPacket, in 8-byte stores the IR makes, which LLVM
-// emits through r10. The parser then overwrites what it copies. Two reasons: the expression's
+// emits through r10. The packet parser then overwrites what it copies. Two reasons: the expression's
 // loads may run before the test that says a field is there, and must not read uninitialized
 // stack; and a verifier tracing a loaded value back for precision finds the slot written here
-// through r10 (a store through the parser's r9 it does not follow, and 6.18 calls that a bug).
+// through r10 (a store through the packet parser's r9 it does not follow, and 6.18 calls that a bug).
 void zero(llvm::IRBuilder<>& b, llvm::Value* parsed, std::size_t offset, std::size_t size) {
   for (std::size_t at = offset; at < offset + size; at += 8)
     b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), parsed, at), llvm::Align(8));
@@ -150,7 +151,7 @@ llvm::Value* established(llvm::IRBuilder<>& b, llvm::Value* skb) {
 const PacketParserBytes& product_packet_parsers() {
   static const PacketParserBytes parsers = [] {
     PacketParserBytes table{};
-    for (unsigned i = 0; i < kParserVariants; ++i) table[i] = kPacketParsers[i];
+    for (unsigned i = 0; i < kPacketParserVariants; ++i) table[i] = kPacketParsers[i];
     return table;
   }();
   return parsers;
@@ -162,11 +163,11 @@ llvm::Value* PacketFields::get(Variable variable) const {
 
 PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
                                llvm::BasicBlock* malformed, const PacketParserBytes& parsers) {
-  ParserVariant variant = wanted.parser_variant();
+  PacketParserVariant variant = wanted.packet_parser_variant();
   std::span<const unsigned char> bytes = parsers[variant.index()];
   // Directives are built once per variant; a compile reuses them.
-  thread_local std::array<std::string, kParserVariants> directives;
-  thread_local std::array<const unsigned char*, kParserVariants> built_from{};
+  thread_local std::array<std::string, kPacketParserVariants> directives;
+  thread_local std::array<const unsigned char*, kPacketParserVariants> built_from{};
   if (built_from[variant.index()] != bytes.data()) {
     directives[variant.index()] = as_directive(bytes);
     built_from[variant.index()] = bytes.data();
@@ -177,7 +178,7 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
   if (variant.ports || variant.tcp_header || variant.icmp)
     zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));
   if (variant.addresses) zero(b, parsed, offsetof(ParsedPacket, src_addr), 2 * sizeof(ParsedPacket::src_addr));
-  ParserResults results = call_parser(b, skb, parsed, directives[variant.index()]);
+  PacketParserResults results = call_packet_parser(b, skb, parsed, directives[variant.index()]);
   llvm::Value* status = results.status;
 
   llvm::Function* function = b.GetInsertBlock()->getParent();
@@ -185,7 +186,7 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
       llvm::BasicBlock::Create(b.getContext(), "well_formed", function, b.GetInsertBlock()->getNextNode());
   auto equals = [&](llvm::Value* value, std::uint64_t constant) { return b.CreateICmpEQ(value, b.getInt64(constant)); };
   // Malformed packets are rare: the well-formed path falls through.
-  b.CreateCondBr(equals(status, kParserMalformed), malformed, well_formed,
+  b.CreateCondBr(equals(status, kPacketParserMalformed), malformed, well_formed,
                  llvm::MDBuilder(b.getContext()).createUnlikelyBranchWeights());
   b.SetInsertPoint(well_formed);
 
@@ -201,7 +202,7 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
     llvm::Value* value = nullptr;
     switch (row.source) {
       case fields::Source::Status:
-        value = as_i64(equals(status, variable == Variable::Ip ? kParserIpv4 : kParserIpv6));
+        value = as_i64(equals(status, variable == Variable::Ip ? kPacketParserIpv4 : kPacketParserIpv6));
         break;
       case fields::Source::Protocol:
         if (variable == Variable::Icmp) {
@@ -213,7 +214,7 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
         break;
       case fields::Source::Transport: {
         value = read.big_endian(offsetof(ParsedPacket, transport) + row.offset, row.width);
-        // The test costs the verifier a branch on every path; a zero left by the parser
+        // The test costs the verifier a branch on every path; a zero left by the packet parser
         // already reads as the absent value when no other header's bytes can lie there.
         if (row.absent == 0 && transport_bytes_only_for(variant, row.guard, row.offset)) break;
         llvm::Value* present =

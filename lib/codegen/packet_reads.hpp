@@ -1,5 +1,5 @@
 // A program's entry: the packet parser's call (packet_parser.hpp), malformed packets to the drop
-// block, and the packet variables read from what the parser leaves — the ParsedPacket, its
+// block, and the packet variables read from what the packet parser leaves — the ParsedPacket, its
 // status, skb->len — each as the field table says (fields/packet_fields.hpp). Expression lowering
 // only asks for variables; it knows nothing of parsing.
 #pragma once
@@ -21,7 +21,7 @@ class PacketFields {
   llvm::Value* get(ast::Variable variable) const;
   void set(ast::Variable variable, llvm::Value* value) { values_[static_cast<std::size_t>(variable)] = value; }
 
-  llvm::Value* status = nullptr;  // the parser's status, i64
+  llvm::Value* status = nullptr;  // the packet parser's status, i64
   llvm::Value* parsed = nullptr;  // the ParsedPacket (a pointer to the stack)
   std::optional<Direction> direction;
 
@@ -29,7 +29,7 @@ class PacketFields {
   std::array<llvm::Value*, std::size(ast::kAllVariables)> values_{};
 };
 
-// Emits the parser's call and the variables `wanted` reads at the builder's insertion point,
+// Emits the packet parser's call and the variables `wanted` reads at the builder's insertion point,
 // which must be the function's entry block (the ParsedPacket is an alloca there). `skb` is the
 // program's context (struct __sk_buff *). Malformed packets branch to `malformed`.
 PacketFields emit_packet_reads(llvm::IRBuilder<>& builder, llvm::Value* skb, const VariableSet& wanted,

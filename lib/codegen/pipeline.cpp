@@ -22,7 +22,9 @@
 namespace bpffw::codegen {
 namespace {
 
-// The IPv6 extension-header walk runs its body up to 9 times (8 headers and the check that ends it).
+// The lowering emits no loop (the IPv6 extension-header walk, once IR, is unrolled assembly now);
+// should a cycle appear, its blocks count this many times, the bound that walk had (8 headers and
+// the check that ends it).
 constexpr std::size_t kMaxLoopTrips = 9;
 
 }  // namespace
@@ -57,8 +59,8 @@ void optimize_module(llvm::Module& module, llvm::TargetMachine& target, unsigned
 std::size_t longest_branch_path(const llvm::Function& function) {
   if (function.empty()) return 0;
   // Longest path over the acyclic part of the CFG (back edges dropped), in reverse post-order.
-  // A block on a cycle counts its branches kMaxLoopTrips times: an upper bound for the bounded
-  // loops the prologue emits.
+  // A block on a cycle counts its branches kMaxLoopTrips times. No IR bpffw emits has a cycle; the
+  // packet parser's branches are inside the inline asm, which this count does not see.
   llvm::ReversePostOrderTraversal<const llvm::Function*> order(&function);
   std::unordered_map<const llvm::BasicBlock*, std::size_t> position;
   for (const llvm::BasicBlock* block : order) position.emplace(block, position.size());

@@ -147,7 +147,7 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   // Debug info is here only for the BTF that libbpf needs to create maps; BPF's AsmPrinter
   // derives BTF from it on its own. Without a "Dwarf Version" and with the "CodeView" flag,
   // LLVM's generic AsmPrinter creates no DwarfDebug: no .debug_* sections nobody reads, and
-  // ~10 % less work per compile.
+  // less work per compile.
   module.addModuleFlag(llvm::Module::Warning, "CodeView", 1);
   module.addModuleFlag(llvm::Module::Warning, "Debug Info Version", llvm::DEBUG_METADATA_VERSION);
   DebugTypes types(module);

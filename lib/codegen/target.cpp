@@ -37,7 +37,7 @@ void initialize_bpf_target() {
     LLVMInitializeBPFTargetMC();
     LLVMInitializeBPFAsmPrinter();
     LLVMInitializeBPFDisassembler();
-    LLVMInitializeBPFAsmParser();  // the packet parser is inline asm (prologue_asm.hpp)
+    LLVMInitializeBPFAsmParser();  // the packet parser is inline asm (packet_reads.cpp)
     // The lowering lays blocks out in the order that makes the common path fall through (the
     // BPF backend cannot invert a branch after placement, so moved blocks cost an extra `goto`
     // per branch). These options are process-wide; this LLVM is linked into bpffw alone.
@@ -50,8 +50,9 @@ namespace {
 
 llvm::CodeGenOptLevel codegen_level(unsigned optimization_level) {
   switch (optimization_level) {
-    // BPF needs a real register allocator even at -O0: the fast one gives every value its own
-    // stack slot and overflows the 512-byte BPF stack on the prologue alone.
+    // BPF needs a real register allocator even at -O0: the fast one gives values stack slots of
+    // their own, which makes programs larger and overflows the 512-byte BPF stack on filters of
+    // a few hundred terms.
     case 0:
     case 1: return llvm::CodeGenOptLevel::Less;
     case 2: return llvm::CodeGenOptLevel::Default;

@@ -30,8 +30,8 @@ llvm::TargetMachine* thread_target_machine(unsigned optimization_level);
 // diagnostic handler, as with a pass manager of one's own. False if the target cannot emit objects.
 //
 // Building LLVM's legacy codegen pass manager (addPassesToEmitFile: scheduling ~100 passes and
-// their analysis dependencies) cost more than running it on a small filter (1.4 of 2.9 million
-// instructions for the filter `1`), so each thread builds it once per level and reuses it. That
+// their analysis dependencies) was half of a trivial filter's compile (bench/RESULTS.md,
+// issue 6), so each thread builds it once per level and reuses it. That
 // is the run-twice setup of `llc -compile-twice`: each run's doInitialization/doFinalization reset
 // the MachineModuleInfo, its MCContext, the AsmPrinter's handlers and the object streamer.
 bool emit_object_file(unsigned optimization_level, llvm::Module& module, std::vector<unsigned char>& bytes);

@@ -16,8 +16,8 @@ bool VariableSet::any() const {
   return reads_parameters_ || std::any_of(used_.begin(), used_.end(), [](bool used) { return used; });
 }
 
-ParserVariant VariableSet::parser_variant() const {
-  ParserVariant variant;
+PacketParserVariant VariableSet::packet_parser_variant() const {
+  PacketParserVariant variant;
   for (ast::Variable variable : ast::kAllVariables) {
     if (!contains(variable)) continue;
     const fields::PacketField& row = fields::field(variable);
@@ -36,7 +36,7 @@ ParserVariant VariableSet::parser_variant() const {
 
 namespace {
 
-// Recursion depth is bounded by the parser's nesting limit (ParseOptions::max_depth).
+// Recursion depth is bounded by the expression parser's nesting limit (ParseOptions::max_depth).
 void collect(const ast::Expr& expr, VariableSet& set) {
   std::visit(ast::overloaded{
                  [](const ast::Literal&) {},

@@ -1,5 +1,5 @@
 // Which packet variables (docs/filter-language.md §4) an expression reads: the packet parser
-// copies only what they need (ParserVariant), and the expression's code computes only them.
+// copies only what they need (PacketParserVariant), and the expression's code computes only them.
 #pragma once
 
 #include <array>
@@ -23,7 +23,7 @@ class VariableSet {
   // §5.6: malformed packets are dropped only when the filter reads some variable or parameter.
   bool any() const;
   // What the packet parser must copy for these variables.
-  ParserVariant parser_variant() const;
+  PacketParserVariant packet_parser_variant() const;
 
   std::optional<Direction> direction;
 

@@ -6,7 +6,7 @@
 //
 // Adding a field:
 //   1. a Variable and a row in kPacketFields below;
-//   2. when it comes from packet bytes the parser does not copy yet, the copy into ParsedPacket
+//   2. when it comes from packet bytes the packet parser does not copy yet, the copy into ParsedPacket
 //      (lib/codegen/packet_parser.cpp, which opens with the steps for that), and how to read it
 //      (lib/codegen/packet_reads.cpp); a field within the 16 transport bytes needs neither;
 //   3. the interpreter's reading (lib/interpreter/packet_facts.cpp);
@@ -29,10 +29,10 @@ enum class Variable {
 };
 
 // The stack area the packet parser fills (lib/codegen/packet_parser.cpp) with bytes copied from
-// the packet, which the expression's code reads with plain loads. What the parser decides itself
+// the packet, which the expression's code reads with plain loads. What the packet parser decides itself
 // — the status, the transport protocol, which fields `transport` holds — it returns in registers
 // instead (codegen/packet_parser.hpp): kernel verifiers track a register's value precisely, but
-// not always a constant the parser stores through a pointer other than r10, and a verifier that
+// not always a constant the packet parser stores through a pointer other than r10, and a verifier that
 // loses track of a constant may merge two paths and remove one as dead code.
 struct ParsedPacket {
   // The transport header's first bytes, as many as the protocol guarantees (TCP 16, UDP 8,
@@ -64,9 +64,9 @@ enum class Guard {
 // Where the value comes from.
 enum class Source {
   Status,        // the packet parser's status (ip, ipv6)
-  Protocol,      // the parser's transport protocol compared with a constant (tcp, udp, icmp)
+  Protocol,      // the packet parser's transport protocol compared with a constant (tcp, udp, icmp)
   Transport,     // `width` bytes at `offset` of ParsedPacket::transport, big-endian, when the
-                 // parser says `transport` holds the guard's header
+                 // packet parser says `transport` holds the guard's header
   Address,       // ParsedPacket::src_addr or dst_addr (`offset`), with the family
   SkbLen,        // struct __sk_buff's len
   Socket,        // the socket the packet belongs to (§4.5)

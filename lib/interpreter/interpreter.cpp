@@ -32,8 +32,8 @@ struct Context {
   SocketState socket;
 };
 
-// §4.6: local_* is dst_* on ingress and src_* on egress, remote_* the other one. The parser
-// refuses local_* and remote_* without a direction, so `direction` is set when they appear.
+// §4.6: local_* is dst_* on ingress and src_* on egress, remote_* the other one. The expression
+// parser refuses local_* and remote_* without a direction, so `direction` is set when they appear.
 ast::Variable resolve(ast::Variable variable, std::optional<Direction> direction) {
   bool ingress = direction == Direction::Ingress;
   switch (variable) {
@@ -137,7 +137,7 @@ int64_t unary(ast::UnaryOp op, int64_t a) {
   return 0;
 }
 
-// Recursion depth is bounded by the parser's nesting limit (ParseOptions::max_depth).
+// Recursion depth is bounded by the expression parser's nesting limit (ParseOptions::max_depth).
 int64_t evaluate(const ast::Expr& expr, const Context& context) {
   return std::visit(
       ast::overloaded{

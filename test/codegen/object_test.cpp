@@ -90,7 +90,7 @@ TEST_CASE("emit_assembly disassembles the program, one numbered instruction per 
   CHECK(text->find("<unknown>") == std::string::npos);
   CHECK(text->find("\n     0:\t") != std::string::npos);
 
-  // A filter that reads no variable has no prologue: no bpf_skb_load_bytes (the counters' map
+  // A filter that reads no variable has no packet parser: no bpf_skb_load_bytes (the counters' map
   // lookup, call 1, remains).
   auto constant = bpffw::emit_assembly(parse("2 > 1"));
   REQUIRE_MESSAGE(constant, constant.error().message);
@@ -188,7 +188,7 @@ TEST_CASE("a thread that compiled other filters before gives the bytes of a fres
 }
 
 // packet_reads.cpp: the expression's code reads the ParsedPacket with plain loads that LLVM emits
-// through r10, and never through r9, the parser's pointer: the kernel verifiers of 5.10 and 6.1
+// through r10, and never through r9, the packet parser's pointer: the kernel verifiers of 5.10 and 6.1
 // trace only r10-based stack reads back for precision, and lost one read through r9 (a constant
 // of one path pruned another's code as dead, caught by test/kernels).
 TEST_CASE("the expression reads the packet parser's fields through r10, never through r9") {
@@ -201,8 +201,8 @@ TEST_CASE("the expression reads the packet parser's fields through r10, never th
     if (end == std::string::npos) end = assembly->size();
     lines.push_back(assembly->substr(start, end - start));
   }
-  // The parser begins with the read of skb->protocol and ends with its last instruction slot.
-  constexpr bpffw::codegen::ParserVariant kReadVariant{.ports = true, .tcp_header = true, .addresses = true};
+  // The packet parser begins with the read of skb->protocol and ends with its last instruction slot.
+  constexpr bpffw::codegen::PacketParserVariant kReadVariant{.ports = true, .tcp_header = true, .addresses = true};
   auto first = std::find_if(lines.begin(), lines.end(),
                             [](const std::string& line) { return line.find("= *(u32 *)(r6 + 16)") != std::string::npos; });
   REQUIRE(first != lines.end());

@@ -55,8 +55,8 @@ TEST_CASE("differential: large and deep random filters") {
   CHECK(stats.mismatches == 0);
 }
 
-TEST_CASE("differential: the parser's bpf_skb_load_bytes way, for headers outside the linear data") {
-  // BPF_PROG_TEST_RUN gives every program a linear packet, so the parser always copies headers
+TEST_CASE("differential: the packet parser's bpf_skb_load_bytes way, for headers outside the linear data") {
+  // BPF_PROG_TEST_RUN gives every program a linear packet, so the packet parser always copies headers
   // in place there. This runs its other way, taken by real traffic whose headers lie in
   // fragments, on its own.
   auto f1 = bpffw::Filter::parse("icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)");
@@ -69,7 +69,7 @@ TEST_CASE("differential: the parser's bpf_skb_load_bytes way, for headers outsid
   auto with_helper_info = with_helper->program.info();
   REQUIRE(in_place_info.has_value());
   REQUIRE(with_helper_info.has_value());
-  CHECK(with_helper_info->xlated_bytes < in_place_info->xlated_bytes);  // the helper-only parser took effect
+  CHECK(with_helper_info->xlated_bytes < in_place_info->xlated_bytes);  // the helper-only packet parser took effect
 
   auto stats = run_differential(20261201, 150, 30, {}, &bpffw::test::helper_only_packet_parsers());
   MESSAGE(stats.pairs << " pairs, " << stats.mismatches << " mismatches");

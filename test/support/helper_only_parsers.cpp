@@ -7,7 +7,7 @@ namespace bpffw::test {
 const codegen::PacketParserBytes& helper_only_packet_parsers() {
   static const codegen::PacketParserBytes parsers = [] {
     codegen::PacketParserBytes table{};
-    for (unsigned i = 0; i < codegen::kParserVariants; ++i) table[i] = kHelperOnlyPacketParsers[i];
+    for (unsigned i = 0; i < codegen::kPacketParserVariants; ++i) table[i] = kHelperOnlyPacketParsers[i];
     return table;
   }();
   return parsers;

@@ -5,8 +5,8 @@
 // pipelines ("bpf-..." pass names), which bpffw never does. That one reference makes the static
 // link pull PassBuilder.cpp.o, and with it every optimizer pass LLVM has and their thousands of
 // command-line options, registered by static initializers at every start. Defining the function
-// here satisfies the reference, so the linker leaves all of that out: text 36 -> 25 MB,
-// --version 5.3 -> 4.4 ms, -o F1 11.1 -> 10.1 ms (medians of 40 and 30 interleaved runs).
+// here satisfies the reference, so the linker leaves all of that out: a smaller binary that
+// starts faster (bench/RESULTS.md, issue 6, "What changed").
 // The middle-end bpffw runs (lib/codegen/pipeline.cpp) registers its analyses without
 // PassBuilder. If LLVM ever did call this, it would read as "no such option".
 #include <llvm/Passes/PassBuilder.h>
