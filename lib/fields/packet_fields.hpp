@@ -35,8 +35,8 @@ enum class Variable {
 // not always a constant the packet parser stores through a pointer other than r10, and a verifier that
 // loses track of a constant may merge two paths and remove one as dead code.
 struct ParsedPacket {
-  // The transport header's first bytes, as many as the protocol guarantees (TCP 16, UDP 8,
-  // ICMP/ICMPv6 4; the rest is 0): ports, TCP flags, ICMP type and code are read here.
+  // The transport header's first bytes, as many as a filter can read of the protocol (TCP 16, UDP
+  // its 4 port bytes, ICMP/ICMPv6 4; the rest is 0): ports, TCP flags, ICMP type and code.
   std::uint8_t transport[16];
   std::uint8_t src_addr[16];  // the IP source address; IPv4 in the first 4 bytes
   std::uint8_t dst_addr[16];  // the IP destination address; IPv4 in the first 4 bytes
