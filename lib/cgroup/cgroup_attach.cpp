@@ -129,6 +129,44 @@ Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& o
   return {};
 }
 
+Result<ReplaceAllOutcome> replace_all_bpffw(const Program& program, const Cgroup& cgroup, Direction direction) {
+  auto listed = attached_programs(cgroup, direction);
+  if (!listed) return tl::unexpected(listed.error());
+  std::vector<std::uint32_t> ours;
+  for (const AttachedProgram& attached : *listed)
+    if (attached.is_bpffw) ours.push_back(attached.id);
+  ReplaceAllOutcome outcome;
+  if (ours.empty()) {
+    if (auto attached = attach(program, cgroup, direction); !attached) return tl::unexpected(attached.error());
+    return outcome;
+  }
+  auto first = Program::open_id(ours.front());
+  if (!first) return tl::unexpected(first.error());
+  if (auto swapped = replace(cgroup, direction, *first, program); !swapped) return tl::unexpected(swapped.error());
+  outcome.replaced = ours.front();
+
+  auto new_id = identify(program.fd());
+  const std::string new_text = new_id ? "program " + std::to_string(new_id->id) : "the new program";
+  for (std::size_t i = 1; i < ours.size(); ++i) {
+    detail::UniqueFd fd(bpf_prog_get_fd_by_id(ours[i]));
+    if (fd.get() < 0) continue;  // gone since the listing
+    int rc = bpf_prog_detach2(fd.get(), cgroup.fd(), attach_type(direction));
+    if (rc == -ENOENT) continue;  // someone else detached it meanwhile
+    if (rc != 0) {
+      std::string still;
+      for (std::size_t j = i; j < ours.size(); ++j) still += (still.empty() ? "" : ", ") + std::to_string(ours[j]);
+      return make_error(ErrorKind::System,
+                        "cannot detach program " + std::to_string(ours[i]) + " from " + where(cgroup, direction) +
+                            ": " + std::strerror(-rc) + "; " + new_text + " replaced program " +
+                            std::to_string(ours.front()) + ", and still attached beside it: " + still,
+                        -rc, "detach them with: bpffwc detach " + cgroup.path() + " -t " + to_string(direction) +
+                                 " --all, then attach again");
+    }
+    outcome.detached.push_back(ours[i]);
+  }
+  return outcome;
+}
+
 Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& program) {
   auto id = identify(program.fd());
   if (!id) return tl::unexpected(id.error());
