@@ -20,6 +20,11 @@ namespace {
 const CommandEntry kCommands[] = {
     {"", "compile EXPRESSION and pin it (-o), attach it (--attach), print a stage (--emit) or check it (--check)",
      nullptr, &make_compile_command},
+    {"attach", "attach a pinned program to a cgroup: attach CGROUP -t DIR PIN (--replace-all: in place of bpffw's)",
+     "Examples:\n"
+     "  bpffwc attach system.slice/web.service -t ingress /sys/fs/bpf/web\n"
+     "  bpffwc attach self -t egress --replace-all /sys/fs/bpf/web-out",
+     &make_attach_command},
     {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup",
      "Examples:\n"
      "  bpffwc detach system.slice/web.service -t ingress /sys/fs/bpf/web\n"
