@@ -84,6 +84,9 @@ Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& pr
 // Having none attached is ErrorKind::Usage.
 Result<std::size_t> detach_all_bpffw(const Cgroup& cgroup, Direction direction);
 
+// True when `program` is attached to cgroup in direction (false also when that cannot be read).
+bool is_attached(const Program& program, const Cgroup& cgroup, Direction direction);
+
 // Every program attached to cgroup in direction (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction);
 

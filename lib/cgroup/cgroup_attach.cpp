@@ -97,8 +97,12 @@ Result<void> attach(const Program& program, const Cgroup& cgroup, Direction dire
   struct bpf_prog_attach_opts opts {};
   opts.sz = sizeof(opts);
   opts.flags = BPF_F_ALLOW_MULTI;
-  if (int rc = bpf_prog_attach_opts(program.fd(), cgroup.fd(), attach_type(direction), &opts); rc != 0)
+  if (int rc = bpf_prog_attach_opts(program.fd(), cgroup.fd(), attach_type(direction), &opts); rc != 0) {
+    // With BPF_F_ALLOW_MULTI the kernel answers EINVAL, not EEXIST, for a program attached there already.
+    if (rc == -EINVAL && is_attached(program, cgroup, direction))
+      return tl::unexpected(attach_error(EEXIST, cgroup, direction, "attach"));
     return tl::unexpected(attach_error(-rc, cgroup, direction, "attach"));
+  }
   return {};
 }
 
@@ -224,6 +228,15 @@ Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Dir
     programs.push_back({id, info->name, is_bpffw_name(info->name)});
   }
   return programs;
+}
+
+bool is_attached(const Program& program, const Cgroup& cgroup, Direction direction) {
+  auto id = identify(program.fd());
+  auto programs = attached_programs(cgroup, direction);
+  if (!id || !programs) return false;
+  for (const AttachedProgram& attached : *programs)
+    if (attached.id == id->id) return true;
+  return false;
 }
 
 Result<std::size_t> detach_all_bpffw(const Cgroup& cgroup, Direction direction) {

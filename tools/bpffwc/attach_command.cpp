@@ -41,8 +41,8 @@ class AttachCommand final : public Command {
       note_replaced(*outcome, *cgroup, *direction);
       return kExitSuccess;
     }
-    warn_if_stacking(*cgroup, *direction);
     if (auto attached = bpffw::attach(*program, *cgroup, *direction); !attached) return report(attached.error());
+    warn_if_stacking(*cgroup, *direction, *program);
     return kExitSuccess;
   }
 

@@ -72,7 +72,6 @@ int AttachOptions::run(bpffw::Program program, const std::optional<std::string>&
                        std::string_view expression) {
   if (replace_pin_) return replace_and_repin(std::move(program), expression);
   if (replace_all_) return replace_all(std::move(program), pin_path, expression);
-  warn_if_stacking(*opened_, *parsed_direction_);
   return attach_and_pin(std::move(program), pin_path, force, expression);
 }
 
@@ -82,7 +81,10 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
   // replaced an old one (--force) is not.
   if (auto attached = bpffw::attach(program, *opened_, *parsed_direction_); !attached)
     return report(attached.error(), expression);
-  if (!pin_path) return kExitSuccess;  // attached, unpinned: lives as long as the cgroup has it
+  if (!pin_path) {  // attached, unpinned: lives as long as the cgroup has it
+    warn_if_stacking(*opened_, *parsed_direction_, program);
+    return kExitSuccess;
+  }
   auto pinned = program.pin(*pin_path, force ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
   if (!pinned) {
     int code = report(pinned.error(), expression);
@@ -98,6 +100,7 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
     }
     return code;
   }
+  warn_if_stacking(*opened_, *parsed_direction_, program);
   return kExitSuccess;
 }
 
@@ -120,21 +123,13 @@ int AttachOptions::replace_and_repin(bpffw::Program program, std::string_view ex
   return kExitSuccess;
 }
 
-bool AttachOptions::is_attached(const bpffw::Program& program) const {
-  auto info = program.info();
-  auto programs = bpffw::attached_programs(*opened_, *parsed_direction_);
-  if (!info || !programs) return false;
-  for (const bpffw::AttachedProgram& attached : *programs)
-    if (attached.id == info->id) return true;
-  return false;
-}
-
-void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction) {
+void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction, const bpffw::Program& added) {
   auto programs = bpffw::attached_programs(cgroup, direction);
-  if (!programs) return;  // the attach that follows reports what is wrong
+  auto info = added.info();
+  if (!programs || !info) return;  // a warning only: the attach itself succeeded
   std::string ours;
   for (const bpffw::AttachedProgram& program : *programs)
-    if (program.is_bpffw) ours += std::string(kProgram) + ": warning:   " + program_line(program.id) + "\n";
+    if (program.is_bpffw && program.id != info->id) ours += std::string(kProgram) + ": warning:   " + program_line(program.id) + "\n";
   if (ours.empty()) return;
   const std::string where = cgroup.path() + " -t " + bpffw::to_string(direction);
   std::string text = std::string(kProgram) + ": warning: bpffw programs are already attached to " + cgroup.path() +
@@ -166,7 +161,7 @@ int AttachOptions::replace_all(bpffw::Program program, const std::optional<std::
   if (!outcome) {
     // A failed swap changed nothing: the pin goes too. After the swap (a detach failed, the error
     // says what is attached) the pin stays, naming the attached program.
-    if (pin_path && !is_attached(program)) ::unlink(pin_path->c_str());
+    if (pin_path && !bpffw::is_attached(program, *opened_, *parsed_direction_)) ::unlink(pin_path->c_str());
     return report(outcome.error(), expression);
   }
   note_replaced(*outcome, *opened_, *parsed_direction_);

@@ -13,9 +13,9 @@
 
 namespace bpffwc {
 
-// Before a plain attach (--attach, the attach subcommand): warns on stderr when bpffw programs are
-// attached there already, naming each with its expression: the programs stack.
-void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction);
+// After a plain attach (--attach, the attach subcommand) of `added`: warns on stderr when other
+// bpffw programs are attached there too, naming each with its expression: the programs stack.
+void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction, const bpffw::Program& added);
 
 // After --replace-all: "bpffwc: note: replaced program 41 in place and detached 42 (CGROUP DIR)".
 void note_replaced(const bpffw::ReplaceAllOutcome& outcome, const bpffw::Cgroup& cgroup, bpffw::Direction direction);
@@ -54,7 +54,6 @@ class AttachOptions {
                      std::string_view expression);
   int replace_and_repin(bpffw::Program program, std::string_view expression);
   int replace_all(bpffw::Program program, const std::optional<std::string>& pin_path, std::string_view expression);
-  bool is_attached(const bpffw::Program& program) const;
 
   std::optional<std::string> cgroup_;
   std::optional<std::string> direction_;
