@@ -1,11 +1,11 @@
 # bash completion for bpffwc(1). Installed as share/bash-completion/completions/bpffwc.
 # Completes subcommands, options, -t and --emit values, --packet words, pin paths under /sys/fs/bpf
-# (for every option and subcommand taking a PIN), cgroup directories (relative to the cgroup2
+# (for every option and subcommand taking a PIN; with -t, stats/set/watch take a cgroup instead), cgroup directories (relative to the cgroup2
 # mount, read from /proc/self/mountinfo, or absolute), and for `set PIN` the parameter names the
 # pinned program declares (read with `bpffwc show PIN`, which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
-_bpffwc_subcommands="detach show test stats set watch"
+_bpffwc_subcommands="attach detach show test stats set watch"
 
 # Options that take a value, per command: the word after one of them is that value, not a positional.
 _bpffwc_takes_value() {
@@ -51,6 +51,19 @@ _bpffwc_pins() {
   [[ -z $cur ]] && cur=/sys/fs/bpf/
   compopt -o filenames 2>/dev/null
   COMPREPLY+=($(compgen -f -- "$cur"))
+}
+
+# PROGRAM of stats, set and watch: a pin, id:N (nothing to offer for N), or with -t a cgroup.
+_bpffwc_program() {
+  local cur=$1 word
+  for word in "${words[@]}"; do
+    if [[ $word == -t || $word == --type ]]; then
+      _bpffwc_cgroups "$cur"
+      return
+    fi
+  done
+  [[ $cur == id:* ]] && return
+  _bpffwc_pins "$cur"
 }
 
 # NAME= for `set PIN`: the parameters line of `bpffwc show PIN` ("parameters  mtu=1500 limit=-1").
@@ -122,8 +135,8 @@ _bpffwc() {
 
   local options
   case $subcommand in
-    detach)
-      options="-t --type --all -h --help"
+    attach | detach)
+      [[ $subcommand == attach ]] && options="-t --type --replace-all -h --help" || options="-t --type --all -h --help"
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
@@ -149,18 +162,19 @@ _bpffwc() {
       [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -t --type --param --interpret -h --help --" -- "$cur"))
       ;;
     stats | watch)
-      [[ $subcommand == stats ]] && options="--json -h --help" || options="--interval --count -h --help"
+      [[ $subcommand == stats ]] && options="--json -t --type -h --help" ||
+        options="--interval --count -t --type -h --help"
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
-        _bpffwc_pins "$cur"
+        _bpffwc_program "$cur"
       fi
       ;;
     set)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "-t --type -h --help" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
-        _bpffwc_pins "$cur"
+        _bpffwc_program "$cur"
       elif [[ $cur != *=* && $prev != = ]]; then
         _bpffwc_parameters "${positionals[0]}" "$cur"
       fi
@@ -168,7 +182,7 @@ _bpffwc() {
     *)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-o --pin --force --emit -O --output --check --attach -t --type --replace
-          --param --no-counters -h --help --version --" -- "$cur"))
+          --replace-all --param --no-counters -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer
         COMPREPLY=($(compgen -W "$_bpffwc_subcommands" -- "$cur"))

@@ -63,6 +63,19 @@ Result<void> attach(const Program& program, const Cgroup& cgroup, Direction dire
 Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& old_program,
                      const Program& new_program);
 
+// What replace_all_bpffw did.
+struct ReplaceAllOutcome {
+  std::uint32_t replaced = 0;           // the bpffw program swapped out in place; 0: none was there (attached)
+  std::vector<std::uint32_t> detached;  // the other bpffw programs, detached after the swap
+};
+
+// Makes `program` the only bpffw program in that direction, leaving other tools' programs alone:
+// with none of ours attached it attaches (as attach()); otherwise it swaps the first bpffw
+// program for it in one step (BPF_F_REPLACE) and then detaches the other bpffw programs. Packets
+// meet the new program or all the old ones, never none. If the swap fails nothing has changed;
+// if a later detach fails the error says which programs are attached now.
+Result<ReplaceAllOutcome> replace_all_bpffw(const Program& program, const Cgroup& cgroup, Direction direction);
+
 // Detaches one program. Refuses a program not named kProgramName (another tool's), and says so
 // when the program is not attached there.
 Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& program);
@@ -70,6 +83,9 @@ Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& pr
 // Detaches every bpffw program in that direction and returns how many; never another tool's.
 // Having none attached is ErrorKind::Usage.
 Result<std::size_t> detach_all_bpffw(const Cgroup& cgroup, Direction direction);
+
+// True when `program` is attached to cgroup in direction (false also when that cannot be read).
+bool is_attached(const Program& program, const Cgroup& cgroup, Direction direction);
 
 // Every program attached to cgroup in direction (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction);

@@ -46,6 +46,9 @@ class Program {
   static Result<Program> load(const ObjectFile& object, const LoadOptions& options);
   // Opens a pinned program (BPF_OBJ_GET).
   static Result<Program> open_pinned(const std::string& path);
+  // Opens a loaded program by its kernel id (BPF_PROG_GET_FD_BY_ID, needs CAP_SYS_ADMIN), e.g. one
+  // attached to a cgroup without a pin. A missing id is ErrorKind::Usage.
+  static Result<Program> open_id(std::uint32_t id);
 
   Program(Program&& other) noexcept;
   Program& operator=(Program&& other) noexcept;

@@ -97,8 +97,12 @@ Result<void> attach(const Program& program, const Cgroup& cgroup, Direction dire
   struct bpf_prog_attach_opts opts {};
   opts.sz = sizeof(opts);
   opts.flags = BPF_F_ALLOW_MULTI;
-  if (int rc = bpf_prog_attach_opts(program.fd(), cgroup.fd(), attach_type(direction), &opts); rc != 0)
+  if (int rc = bpf_prog_attach_opts(program.fd(), cgroup.fd(), attach_type(direction), &opts); rc != 0) {
+    // With BPF_F_ALLOW_MULTI the kernel answers EINVAL, not EEXIST, for a program attached there already.
+    if (rc == -EINVAL && is_attached(program, cgroup, direction))
+      return tl::unexpected(attach_error(EEXIST, cgroup, direction, "attach"));
     return tl::unexpected(attach_error(-rc, cgroup, direction, "attach"));
+  }
   return {};
 }
 
@@ -127,6 +131,44 @@ Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& o
     return tl::unexpected(attach_error(err, cgroup, direction, "replace"));
   }
   return {};
+}
+
+Result<ReplaceAllOutcome> replace_all_bpffw(const Program& program, const Cgroup& cgroup, Direction direction) {
+  auto listed = attached_programs(cgroup, direction);
+  if (!listed) return tl::unexpected(listed.error());
+  std::vector<std::uint32_t> ours;
+  for (const AttachedProgram& attached : *listed)
+    if (attached.is_bpffw) ours.push_back(attached.id);
+  ReplaceAllOutcome outcome;
+  if (ours.empty()) {
+    if (auto attached = attach(program, cgroup, direction); !attached) return tl::unexpected(attached.error());
+    return outcome;
+  }
+  auto first = Program::open_id(ours.front());
+  if (!first) return tl::unexpected(first.error());
+  if (auto swapped = replace(cgroup, direction, *first, program); !swapped) return tl::unexpected(swapped.error());
+  outcome.replaced = ours.front();
+
+  auto new_id = identify(program.fd());
+  const std::string new_text = new_id ? "program " + std::to_string(new_id->id) : "the new program";
+  for (std::size_t i = 1; i < ours.size(); ++i) {
+    detail::UniqueFd fd(bpf_prog_get_fd_by_id(ours[i]));
+    if (fd.get() < 0) continue;  // gone since the listing
+    int rc = bpf_prog_detach2(fd.get(), cgroup.fd(), attach_type(direction));
+    if (rc == -ENOENT) continue;  // someone else detached it meanwhile
+    if (rc != 0) {
+      std::string still;
+      for (std::size_t j = i; j < ours.size(); ++j) still += (still.empty() ? "" : ", ") + std::to_string(ours[j]);
+      return make_error(ErrorKind::System,
+                        "cannot detach program " + std::to_string(ours[i]) + " from " + where(cgroup, direction) +
+                            ": " + std::strerror(-rc) + "; " + new_text + " replaced program " +
+                            std::to_string(ours.front()) + ", and still attached beside it: " + still,
+                        -rc, "detach them with: bpffwc detach " + cgroup.path() + " -t " + to_string(direction) +
+                                 " --all, then attach again");
+    }
+    outcome.detached.push_back(ours[i]);
+  }
+  return outcome;
 }
 
 Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& program) {
@@ -186,6 +228,15 @@ Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Dir
     programs.push_back({id, info->name, is_bpffw_name(info->name)});
   }
   return programs;
+}
+
+bool is_attached(const Program& program, const Cgroup& cgroup, Direction direction) {
+  auto id = identify(program.fd());
+  auto programs = attached_programs(cgroup, direction);
+  if (!id || !programs) return false;
+  for (const AttachedProgram& attached : *programs)
+    if (attached.id == id->id) return true;
+  return false;
 }
 
 Result<std::size_t> detach_all_bpffw(const Cgroup& cgroup, Direction direction) {

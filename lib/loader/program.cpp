@@ -154,6 +154,18 @@ Result<Program> Program::open_pinned(const std::string& path) {
   return program;
 }
 
+Result<Program> Program::open_id(std::uint32_t id) {
+  int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT)
+      return make_error(ErrorKind::Usage, "no loaded program has id " + std::to_string(id), err,
+                        "list the attached ones with: bpffwc show CGROUP");
+    return tl::unexpected(loader::system_error("cannot open program " + std::to_string(id), err));
+  }
+  return Program(fd);
+}
+
 Program::Program(Program&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 Program& Program::operator=(Program&& other) noexcept {

@@ -135,12 +135,12 @@ std::string find_in_path(const std::string& program) {
 TEST_CASE("docs: bpffwc --help lists the subcommands and options the docs test relies on") {
   // Guards the help parsing below: if CLI11's layout changed, the other checks would pass vacuously.
   CommandLine cli = command_line_from_help();
-  for (const char* sub : {"detach", "show", "test", "stats", "set", "watch"})
+  for (const char* sub : {"attach", "detach", "show", "test", "stats", "set", "watch"})
     CHECK_MESSAGE(std::find(cli.subcommands.begin(), cli.subcommands.end(), sub) != cli.subcommands.end(),
                   "subcommand '" << sub << "' not found in bpffwc --help");
   for (const char* option : {"--pin", "--force", "--emit", "--output", "--check", "--attach", "--type", "--replace",
                              "--param", "--no-counters", "--packet", "--interpret", "--json", "--interval", "--count",
-                             "--all", "--help", "--version"})
+                             "--all", "--replace-all", "--help", "--version"})
     CHECK_MESSAGE(std::find(cli.options.begin(), cli.options.end(), option) != cli.options.end(),
                   "option '" << option << "' not found in the --help of bpffwc or its subcommands");
 }

@@ -11,7 +11,7 @@ using namespace bpffw::test;
 
 namespace {
 
-const std::vector<std::string> kSubcommands = {"detach", "show", "test", "stats", "set", "watch"};
+const std::vector<std::string> kSubcommands = {"attach", "detach", "show", "test", "stats", "set", "watch"};
 
 }  // namespace
 
@@ -57,6 +57,8 @@ TEST_CASE("usage errors inside a subcommand point at that subcommand's --help") 
        "bpffwc: hint: try 'bpffwc test --help'\n"},
       {{"detach", "self", "/sys/fs/bpf/x"},
        "bpffwc: error: detach needs a direction: -t ingress or -t egress\nbpffwc: hint: try 'bpffwc detach --help'\n"},
+      {{"attach", "self", "/sys/fs/bpf/x"},
+       "bpffwc: error: attach needs a direction: -t ingress or -t egress\nbpffwc: hint: try 'bpffwc attach --help'\n"},
       {{"set", "/sys/fs/bpf/x"}, "bpffwc: error: ASSIGNMENT is required\nbpffwc: hint: try 'bpffwc set --help'\n"},
       {{"show", "a", "b"},
        "bpffwc: error: the following argument was not expected: b\nbpffwc: hint: try 'bpffwc show --help'\n"},

@@ -157,7 +157,7 @@ all_replies() { [[ $(ping_summary "$1") == "3 packets transmitted, 3 received"* 
 no_reply() { [[ $(ping_summary "$1") == "3 packets transmitted, 0 received"* ]]; }
 unit_is() { [[ $(in_container systemctl is-active "$1" 2>/dev/null) == "$2" ]]; }
 
-# 1. The one-liner: ExecStartPre=+bpffwc --attach self -t ingress FILTER, FILTER from the instance.
+# 1. The one-liner: ExecStartPre=+bpffwc --attach self -t ingress --replace-all FILTER, FILTER from the instance.
 deny=ping-attach-self@$(escape '!icmp').service
 allow=ping-attach-self@icmp.service
 check "$deny: the start fails because ping gets no reply" start_fails "$deny"

@@ -1,6 +1,11 @@
 #include "attach_options.hpp"
 
+#include <cstdio>
+
+#include <unistd.h>
+
 #include "diagnostics.hpp"
+#include "runtime_text.hpp"
 
 namespace bpffwc {
 
@@ -17,6 +22,10 @@ void AttachOptions::define(CLI::App& app) {
                  "with --attach: swap the program pinned at PIN, attached to CGROUP, for the new one in "
                  "one step, and re-pin PIN atomically")
       ->type_name("PIN");
+  app.add_flag("--replace-all", replace_all_,
+               "with --attach: put the new program in place of every bpffw program attached to CGROUP in "
+               "that direction (the first swapped in one step, the others then detached; other tools' "
+               "programs stay). With none there it attaches; so a unit's ExecStartPre= can run it again");
 }
 
 int AttachOptions::parse_direction_option() {
@@ -28,8 +37,15 @@ int AttachOptions::parse_direction_option() {
 }
 
 int AttachOptions::check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
+  if (!cgroup_ && replace_all_) return report_usage("--replace-all only applies to --attach",
+                                                    "bpffwc --attach CGROUP -t ingress|egress --replace-all EXPRESSION");
   if (!cgroup_) return report_usage("--replace only applies to --attach",
                                     "bpffwc --attach CGROUP -t ingress|egress --replace PIN EXPRESSION");
+  if (replace_all_ && replace_pin_)
+    return report_usage("give either --replace PIN or --replace-all, not both");
+  if (replace_all_ && force)
+    return report_usage("--replace-all pins a new program with -o PIN and cannot replace a pin (--force)",
+                        "swap a pinned, attached program with --replace PIN");
   if (!direction_)
     return report_usage("--attach needs a direction: -t ingress or -t egress");
   if (emit_or_check) return report_usage("--attach cannot be combined with --emit or --check");
@@ -55,6 +71,7 @@ int AttachOptions::prepare() {
 int AttachOptions::run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
                        std::string_view expression) {
   if (replace_pin_) return replace_and_repin(std::move(program), expression);
+  if (replace_all_) return replace_all(std::move(program), pin_path, expression);
   return attach_and_pin(std::move(program), pin_path, force, expression);
 }
 
@@ -64,7 +81,10 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
   // replaced an old one (--force) is not.
   if (auto attached = bpffw::attach(program, *opened_, *parsed_direction_); !attached)
     return report(attached.error(), expression);
-  if (!pin_path) return kExitSuccess;  // attached, unpinned: lives as long as the cgroup has it
+  if (!pin_path) {  // attached, unpinned: lives as long as the cgroup has it
+    warn_if_stacking(*opened_, *parsed_direction_, program);
+    return kExitSuccess;
+  }
   auto pinned = program.pin(*pin_path, force ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
   if (!pinned) {
     int code = report(pinned.error(), expression);
@@ -80,6 +100,7 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
     }
     return code;
   }
+  warn_if_stacking(*opened_, *parsed_direction_, program);
   return kExitSuccess;
 }
 
@@ -99,6 +120,51 @@ int AttachOptions::replace_and_repin(bpffw::Program program, std::string_view ex
     }
     return code;
   }
+  return kExitSuccess;
+}
+
+void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction, const bpffw::Program& added) {
+  auto programs = bpffw::attached_programs(cgroup, direction);
+  auto info = added.info();
+  if (!programs || !info) return;  // a warning only: the attach itself succeeded
+  std::string ours;
+  for (const bpffw::AttachedProgram& program : *programs)
+    if (program.is_bpffw && program.id != info->id) ours += std::string(kProgram) + ": warning:   " + program_line(program.id) + "\n";
+  if (ours.empty()) return;
+  const std::string where = cgroup.path() + " -t " + bpffw::to_string(direction);
+  std::string text = std::string(kProgram) + ": warning: bpffw programs are already attached to " + cgroup.path() +
+                     " " + bpffw::to_string(direction) +
+                     "; the new one is added beside them, and every attached program must pass a packet:\n" + ours +
+                     kProgram + ": hint: to put the new program in their place: bpffwc --attach " + where +
+                     " --replace-all EXPRESSION\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+void note_replaced(const bpffw::ReplaceAllOutcome& outcome, const bpffw::Cgroup& cgroup, bpffw::Direction direction) {
+  if (outcome.replaced == 0) return;
+  std::string note = "replaced program " + std::to_string(outcome.replaced);
+  if (!outcome.detached.empty()) {
+    note += " in place and detached";
+    for (std::uint32_t id : outcome.detached) note += " " + std::to_string(id);
+  }
+  report_note(note + " (" + cgroup.path() + " " + bpffw::to_string(direction) + ")");
+}
+
+int AttachOptions::replace_all(bpffw::Program program, const std::optional<std::string>& pin_path,
+                               std::string_view expression) {
+  // Pin first (a new pin only): if the swap then fails, removing the pin undoes everything.
+  if (pin_path) {
+    if (auto pinned = program.pin(*pin_path, bpffw::PinMode::CreateNew); !pinned)
+      return report(pinned.error(), expression);
+  }
+  auto outcome = bpffw::replace_all_bpffw(program, *opened_, *parsed_direction_);
+  if (!outcome) {
+    // A failed swap changed nothing: the pin goes too. After the swap (a detach failed, the error
+    // says what is attached) the pin stays, naming the attached program.
+    if (pin_path && !bpffw::is_attached(program, *opened_, *parsed_direction_)) ::unlink(pin_path->c_str());
+    return report(outcome.error(), expression);
+  }
+  note_replaced(*outcome, *opened_, *parsed_direction_);
   return kExitSuccess;
 }
 

@@ -1,4 +1,4 @@
-// --attach CGROUP -t DIR [--replace PIN]: the options the top-level (compile) command gains for
+// --attach CGROUP -t DIR [--replace PIN | --replace-all]: the options the top-level (compile) command gains for
 // attaching the freshly loaded program to a cgroup, kept here so compile_command.cpp only forwards.
 #pragma once
 
@@ -13,12 +13,19 @@
 
 namespace bpffwc {
 
+// After a plain attach (--attach, the attach subcommand) of `added`: warns on stderr when other
+// bpffw programs are attached there too, naming each with its expression: the programs stack.
+void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction, const bpffw::Program& added);
+
+// After --replace-all: "bpffwc: note: replaced program 41 in place and detached 42 (CGROUP DIR)".
+void note_replaced(const bpffw::ReplaceAllOutcome& outcome, const bpffw::Cgroup& cgroup, bpffw::Direction direction);
+
 class AttachOptions {
  public:
   void define(CLI::App& app);
 
   // True when --attach or --replace was given: the compile command then hands over.
-  bool requested() const { return cgroup_ || replace_pin_; }
+  bool requested() const { return cgroup_ || replace_pin_ || replace_all_; }
 
   // -t, parsed: the direction the program is compiled for (and attached to, with --attach).
   // Returns kExitSuccess, or the exit code of the reported error.
@@ -46,10 +53,12 @@ class AttachOptions {
   int attach_and_pin(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
                      std::string_view expression);
   int replace_and_repin(bpffw::Program program, std::string_view expression);
+  int replace_all(bpffw::Program program, const std::optional<std::string>& pin_path, std::string_view expression);
 
   std::optional<std::string> cgroup_;
   std::optional<std::string> direction_;
   std::optional<std::string> replace_pin_;
+  bool replace_all_ = false;
   std::optional<bpffw::Cgroup> opened_;
   std::optional<bpffw::Program> replaced_;  // the program pinned at --replace PIN
   std::optional<bpffw::Direction> parsed_direction_;

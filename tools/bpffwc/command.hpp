@@ -27,7 +27,9 @@ struct CommandEntry {
 
 // Top level: compile an expression and pin it (-o), emit a stage (--emit), or check it (--check).
 std::unique_ptr<Command> make_compile_command();
-// detach CGROUP -t DIR (PIN | --all), show [CGROUP]: see detach_command.cpp, show_command.cpp.
+// attach CGROUP -t DIR PIN, detach CGROUP -t DIR (PIN | --all), show [CGROUP]: see attach_command.cpp,
+// detach_command.cpp, show_command.cpp.
+std::unique_ptr<Command> make_attach_command();
 std::unique_ptr<Command> make_detach_command();
 std::unique_ptr<Command> make_show_command();
 // test EXPRESSION --packet SPEC...: a dry run on packets described in words (test_command.cpp).

@@ -20,6 +20,11 @@ namespace {
 const CommandEntry kCommands[] = {
     {"", "compile EXPRESSION and pin it (-o), attach it (--attach), print a stage (--emit) or check it (--check)",
      nullptr, &make_compile_command},
+    {"attach", "attach a pinned program to a cgroup: attach CGROUP -t DIR PIN (--replace-all: in place of bpffw's)",
+     "Examples:\n"
+     "  bpffwc attach system.slice/web.service -t ingress /sys/fs/bpf/web\n"
+     "  bpffwc attach self -t egress --replace-all /sys/fs/bpf/web-out",
+     &make_attach_command},
     {"detach", "detach a pinned bpffw program (PIN) or all of them (--all) from a cgroup",
      "Examples:\n"
      "  bpffwc detach system.slice/web.service -t ingress /sys/fs/bpf/web\n"
@@ -27,7 +32,7 @@ const CommandEntry kCommands[] = {
      "\n"
      "The pin stays; rm it to let the program go.",
      &make_detach_command},
-    {"show", "list the bpffw programs attached to a cgroup; for a PIN: its expression, parameters, counters",
+    {"show", "list the bpffw programs attached to a cgroup with their expressions, parameters, counters; or one PIN or id:N",
      "Examples:\n"
      "  bpffwc show system.slice/web.service\n"
      "  bpffwc show /sys/fs/bpf/mtu",
@@ -38,15 +43,15 @@ const CommandEntry kCommands[] = {
      "  bpffwc test --param mtu=576 -p 'ipv4 udp len=1000' 'len <= mtu'\n"
      "  bpffwc test -p arp -- '-1 < len'",
      &make_test_command},
-    {"stats", "print the packet counters of a pinned program (--json for a machine)",
+    {"stats", "print the packet counters of a program: PIN, id:N or CGROUP -t DIR (--json for a machine)",
      "Example:\n"
      "  bpffwc stats --json /sys/fs/bpf/mtu",
      &make_stats_command},
-    {"set", "change runtime parameters of a pinned program in place: set PIN NAME=VALUE...",
+    {"set", "change runtime parameters of a program in place: set PIN|id:N|CGROUP -t DIR NAME=VALUE...",
      "Example:\n"
      "  bpffwc set /sys/fs/bpf/mtu mtu=576",
      &make_set_command},
-    {"watch", "live view of a pinned program's counters, rates per second and parameters",
+    {"watch", "live view of a program's counters, rates per second and parameters; follows its PIN until removed",
      "Example:\n"
      "  bpffwc watch --interval 0.5 /sys/fs/bpf/mtu",
      &make_watch_command},

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
+#include <bpffw/cgroup.hpp>
+
 #include "diagnostics.hpp"
 
 namespace bpffwc {
@@ -65,30 +67,100 @@ bool is_bpffs_path(const std::string& argument) {
   return false;
 }
 
-int show_pin(const std::string& pin) {
-  auto program = bpffw::Program::open_pinned(pin);
-  if (!program) return report(program.error());
-  auto info = program->info();
-  if (!info) return report(info.error());
-  auto metadata = bpffw::read_metadata(*program);
-  if (!metadata) return report(metadata.error());
-  auto parameters = bpffw::read_parameters(*program);
-  if (!parameters) return report(parameters.error());
-  std::string out = pin + "\n";
-  out += "program     " + std::to_string(info->id) + " " + info->name + ", compiled by bpffw " + metadata->bpffw_version + "\n";
-  out += "expression  " + metadata->expression + "\n";
-  out += std::string("direction   ") +
+bpffw::Result<std::string> program_description(const bpffw::Program& program, const std::string& indent) {
+  auto info = program.info();
+  if (!info) return tl::unexpected(info.error());
+  auto metadata = bpffw::read_metadata(program);
+  if (!metadata) return tl::unexpected(metadata.error());
+  auto parameters = bpffw::read_parameters(program);
+  if (!parameters) return tl::unexpected(parameters.error());
+  std::string out;
+  out += indent + "program     " + std::to_string(info->id) + " " + info->name + ", compiled by bpffw " +
+         metadata->bpffw_version + "\n";
+  out += indent + "expression  " + metadata->expression + "\n";
+  out += indent + "direction   " +
          (metadata->direction ? bpffw::to_string(*metadata->direction) : "either (compiled without -t)") + "\n";
-  out += "parameters  " + parameters_text(*parameters) + "\n";
+  out += indent + "parameters  " + parameters_text(*parameters) + "\n";
   if (metadata->counters) {
-    auto counters = bpffw::read_counters(*program);
-    if (!counters) return report(counters.error());
-    out += "counters    " + counters_text(*counters) + "\n";
+    auto counters = bpffw::read_counters(program);
+    if (!counters) return tl::unexpected(counters.error());
+    out += indent + "counters    " + counters_text(*counters) + "\n";
   } else {
-    out += "counters    none (compiled with --no-counters)\n";
+    out += indent + "counters    none (compiled with --no-counters)\n";
   }
+  return out;
+}
+
+void add_cgroup_direction_option(CLI::App& app, std::optional<std::string>& direction) {
+  app.add_option("-t,--type", direction,
+                 "ingress or egress: PIN is then a cgroup, and the program the one bpffw program attached "
+                 "there in that direction")
+      ->type_name("DIR");
+}
+
+namespace {
+
+bpffw::Result<bpffw::Program> open_attached(const std::string& cgroup_argument, const std::string& direction_text) {
+  auto direction = bpffw::parse_direction(direction_text);
+  if (!direction) return tl::unexpected(direction.error());
+  auto cgroup = bpffw::Cgroup::open(cgroup_argument);
+  if (!cgroup) return tl::unexpected(cgroup.error());
+  auto programs = bpffw::attached_programs(*cgroup, *direction);
+  if (!programs) return tl::unexpected(programs.error());
+  std::vector<std::uint32_t> ours;
+  for (const bpffw::AttachedProgram& program : *programs)
+    if (program.is_bpffw) ours.push_back(program.id);
+  const std::string where = cgroup->path() + " " + bpffw::to_string(*direction);
+  if (ours.empty())
+    return bpffw::make_error(bpffw::ErrorKind::Usage, "no bpffw program is attached to " + where, 0,
+                             "show what is attached with: bpffwc show " + cgroup->path());
+  if (ours.size() > 1) {
+    std::string list;
+    for (std::uint32_t id : ours) list += "\n  " + program_line(id);
+    return bpffw::make_error(bpffw::ErrorKind::Usage,
+                             std::to_string(ours.size()) + " bpffw programs are attached to " + where + ":" + list, 0,
+                             "name one by its id: id:" + std::to_string(ours.front()));
+  }
+  return bpffw::Program::open_id(ours.front());
+}
+
+}  // namespace
+
+bpffw::Result<bpffw::Program> open_program(const std::string& argument, const std::optional<std::string>& direction) {
+  if (direction) return open_attached(argument, *direction);
+  if (argument.rfind("id:", 0) != 0) return bpffw::Program::open_pinned(argument);
+  const std::string digits = argument.substr(3);
+  std::uint32_t id = 0;
+  bool valid = !digits.empty() && digits.size() <= 10;
+  for (char c : digits) valid = valid && c >= '0' && c <= '9';
+  if (valid) {
+    unsigned long long value = std::stoull(digits);
+    valid = value > 0 && value <= 0xffffffffULL;
+    id = static_cast<std::uint32_t>(value);
+  }
+  if (!valid)
+    return bpffw::make_error(bpffw::ErrorKind::Usage, "'" + argument + "' is not a program id", 0,
+                             "write id:N with the id bpffwc show CGROUP lists, e.g. id:17036");
+  return bpffw::Program::open_id(id);
+}
+
+int show_pin(const std::string& pin) {
+  auto program = open_program(pin);
+  if (!program) return report(program.error());
+  auto description = program_description(*program);
+  if (!description) return report(description.error());
+  std::string out = pin + "\n" + *description;
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitSuccess;
+}
+
+std::string program_line(std::uint32_t id) {
+  std::string line = "program " + std::to_string(id);
+  auto program = bpffw::Program::open_id(id);
+  if (!program) return line + " (" + program.error().message + ")";
+  auto metadata = bpffw::read_metadata(*program);
+  if (!metadata) return line + " (" + metadata.error().message + ")";
+  return line + ": " + metadata->expression;
 }
 
 }  // namespace bpffwc

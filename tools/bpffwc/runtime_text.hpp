@@ -1,9 +1,14 @@
 // How stats, set, show PIN and watch print counters and parameters (one place, one format).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 
 namespace bpffwc {
@@ -25,7 +30,25 @@ std::string json_string(const std::string& text);
 // relative path on bpffs (a relative path that does not exist is a cgroup under the cgroup2 mount).
 bool is_bpffs_path(const std::string& argument);
 
+// The program a runtime command (stats, set, watch, show) names: "id:N" opens the loaded program
+// with id N (Program::open_id); with `direction` (-t) the argument is a cgroup, and the one bpffw
+// program attached there in that direction (ErrorKind::Usage listing them when there are several,
+// or none); anything else is a pin (Program::open_pinned).
+bpffw::Result<bpffw::Program> open_program(const std::string& argument,
+                                           const std::optional<std::string>& direction = std::nullopt);
+
+// The -t option of stats, set and watch: PIN then names a cgroup (open_program).
+void add_cgroup_direction_option(CLI::App& app, std::optional<std::string>& direction);
+
 // bpffwc show PIN: the program's self-description. Returns the exit code.
 int show_pin(const std::string& pin);
+
+// The lines of `show PIN` after the first, for any loaded bpffw program, each line starting with
+// `indent`: program, expression, direction, parameters, counters.
+bpffw::Result<std::string> program_description(const bpffw::Program& program, const std::string& indent = "");
+
+// "program 17036: tcp && dst_port == 443" for a loaded program, by id; "program 17036 (...)" with
+// the reason when its metadata cannot be read.
+std::string program_line(std::uint32_t id);
 
 }  // namespace bpffwc

@@ -1,5 +1,6 @@
-// bpffwc stats PIN [--json]: the packet counters of a pinned program, summed over all CPUs.
+// bpffwc stats PIN|id:N|CGROUP -t DIR [--json]: the packet counters of a pinned program, summed over all CPUs.
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <bpffw/runtime.hpp>
@@ -14,13 +15,16 @@ namespace {
 class StatsCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required()->type_name("");
+    app.add_option("PIN", pin_, "a program pinned by bpffwc -o, a program id (id:N), or with -t a cgroup")
+        ->required()
+        ->type_name("");
+    add_cgroup_direction_option(app, direction_);
     app.add_flag("--json", json_,
                  "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes");
   }
 
   int run() override {
-    auto program = bpffw::Program::open_pinned(pin_);
+    auto program = open_program(pin_, direction_);
     if (!program) return report(program.error());
     auto counters = bpffw::read_counters(*program);
     if (!counters) return report(counters.error());
@@ -35,6 +39,7 @@ class StatsCommand final : public Command {
 
  private:
   std::string pin_;
+  std::optional<std::string> direction_;
   bool json_ = false;
 };
 

@@ -1,8 +1,11 @@
-// bpffwc watch PIN [--interval SECONDS] [--count N]: a live view of a pinned program's counters,
-// with rates per second, and its parameters. On a terminal one line is redrawn in place;
+// bpffwc watch PIN|id:N|CGROUP -t DIR [--interval SECONDS] [--count N]: a live view of a program's
+// counters, with rates per second, and its parameters. A PIN is opened again at every sample: when it
+// names another program (--force, --replace) a line says so, and when it is removed watch ends (exit 0). On a terminal one line is redrawn in place;
 // otherwise (a pipe, a log) every sample is a line of its own:
 //   passed 1200 (+10/s) 98000 B (+840 B/s)  dropped 3 (+0/s) 180 B (+0 B/s)  mtu=1500
+#include <cerrno>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -19,7 +22,7 @@ namespace bpffwc {
 namespace {
 
 std::string rate(std::uint64_t now, std::uint64_t before, double seconds, const char* unit) {
-  if (seconds <= 0) return "(-)";
+  if (seconds <= 0 || now < before) return "(-)";  // the first sample, or a program with fresh counters
   double per_second = static_cast<double>(now - before) / seconds;
   char text[64];
   std::snprintf(text, sizeof text, "(+%.0f%s/s)", per_second, unit);
@@ -29,7 +32,12 @@ std::string rate(std::uint64_t now, std::uint64_t before, double seconds, const 
 class WatchCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("PIN", pin_, "a program pinned by bpffwc -o")->required()->type_name("");
+    app.add_option("PIN", pin_,
+                   "a program pinned by bpffwc -o (opened again at every sample: the view follows a replaced "
+                   "program and ends when the pin is removed), a program id (id:N), or with -t a cgroup")
+        ->required()
+        ->type_name("");
+    add_cgroup_direction_option(app, direction_);
     // The range is checked in run(): CLI11's Range would print it as "0.010000 to 3600.000000".
     app.add_option("--interval", interval_, "seconds between samples, from 0.01 to 3600 (default 1)")
         ->type_name("SECONDS");
@@ -39,14 +47,16 @@ class WatchCommand final : public Command {
   int run() override {
     if (!(interval_ >= 0.01 && interval_ <= 3600))
       return report_usage("--interval must be between 0.01 and 3600 seconds, not " + interval_text());
-    auto program = bpffw::Program::open_pinned(pin_);
+    auto program = open_program(pin_, direction_);
     if (!program) return report(program.error());
     auto metadata = bpffw::read_metadata(*program);
     if (!metadata) return report(metadata.error());
-    if (!metadata->counters)
-      return report(bpffw::Error{bpffw::ErrorKind::Usage, "the program has no counters to watch: it was compiled with --no-counters",
-                                 std::nullopt, 0, "recompile it without --no-counters (bpffwc -o PIN --force ...)", {}});
+    if (int counted = require_counters(*metadata); counted != kExitSuccess) return counted;
+    // A pin is opened again at every sample: after --force, --replace or a new pin the view follows
+    // what the pin names now, and it ends when the pin is gone. An id or a cgroup stays that program.
+    const bool follow_pin = !direction_ && pin_.rfind("id:", 0) != 0;
     bool terminal = ::isatty(STDOUT_FILENO) != 0;
+    std::uint32_t id = program_id(*program);
     std::string header = pin_ + ": " + metadata->expression + "\n";
     std::fwrite(header.data(), 1, header.size(), stdout);
 
@@ -54,6 +64,26 @@ class WatchCommand final : public Command {
     auto previous_time = std::chrono::steady_clock::now();
     for (unsigned sample = 0; count_ == 0 || sample < count_; ++sample) {
       if (sample > 0) std::this_thread::sleep_for(std::chrono::duration<double>(interval_));
+      if (follow_pin && sample > 0) {
+        auto reopened = bpffw::Program::open_pinned(pin_);
+        if (!reopened && reopened.error().sys_errno == ENOENT) {
+          std::string gone = std::string(terminal ? "\n" : "") + pin_ + ": the pin is gone; watch ends\n";
+          std::fwrite(gone.data(), 1, gone.size(), stdout);
+          return kExitSuccess;
+        }
+        if (!reopened) return report(reopened.error());
+        std::uint32_t now_id = program_id(*reopened);
+        if (now_id != id) {
+          auto now_metadata = bpffw::read_metadata(*reopened);
+          if (!now_metadata) return report(now_metadata.error());
+          std::string changed = std::string(terminal ? "\n" : "") + pin_ + ": now program " + std::to_string(now_id) +
+                                " (was " + std::to_string(id) + "): " + now_metadata->expression + "\n";
+          std::fwrite(changed.data(), 1, changed.size(), stdout);
+          if (int counted = require_counters(*now_metadata); counted != kExitSuccess) return counted;
+          id = now_id;
+        }
+        *program = std::move(*reopened);
+      }
       auto counters = bpffw::read_counters(*program);
       if (!counters) return report(counters.error());
       auto parameters = bpffw::read_parameters(*program);
@@ -80,6 +110,17 @@ class WatchCommand final : public Command {
   }
 
  private:
+  static int require_counters(const bpffw::ProgramMetadata& metadata) {
+    if (metadata.counters) return kExitSuccess;
+    return report(bpffw::Error{bpffw::ErrorKind::Usage, "the program has no counters to watch: it was compiled with --no-counters",
+                               std::nullopt, 0, "recompile it without --no-counters (bpffwc -o PIN --force ...)", {}});
+  }
+
+  static std::uint32_t program_id(const bpffw::Program& program) {
+    auto info = program.info();
+    return info ? info->id : 0;
+  }
+
   // As given, for the error message.
   std::string interval_text() const {
     char text[64];
@@ -88,6 +129,7 @@ class WatchCommand final : public Command {
   }
 
   std::string pin_;
+  std::optional<std::string> direction_;
   double interval_ = 1.0;
   unsigned count_ = 0;
 };
