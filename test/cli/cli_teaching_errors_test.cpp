@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <bpffw/cgroup.hpp>
+
 #include "cli/run_process.hpp"
 
 using namespace bpffw::test;
@@ -147,4 +149,12 @@ TEST_CASE("a comparison outside the variable's range: a warning with caret, the 
        "  ^~~~~~~~~~~~~~~~~\n"},
       {{"--check", "dst_port == 65535 || icmp_type == -1 || -1 < len"}, 0, ""},
   });
+}
+
+TEST_CASE("'show .' prints the cgroup2 mount on its first line (examples/port-firewall uses it)") {
+  auto mount = bpffw::find_cgroup2_mount();
+  REQUIRE(mount);
+  ProcessResult shown = run_bpffwc({"show", "."});
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.out.substr(0, shown.out.find('\n')) == *mount);
 }
