@@ -26,6 +26,15 @@ struct Parameter {
   bool operator==(const Parameter&) const = default;
 };
 
+// Something the language accepts but that is almost certainly not meant, e.g. `dst_port == 70000`
+// (always false: ports are 0..65535). The filter is valid; bpffwc prints these like errors, on
+// stderr with the caret, and its exit status does not change.
+struct Warning {
+  std::string message;  // one line, no trailing period
+  SourceSpan span;
+  std::string hint;     // may be empty
+};
+
 struct ParseOptions {
   // Deeper nesting (parentheses, operator chains) is refused with an error, so that no input can
   // exhaust the stack of the expression parser or the code generator.
@@ -55,6 +64,9 @@ class Filter {
 
   // The declared runtime parameters (ParseOptions::parameters), with their initial values.
   const std::vector<Parameter>& parameters() const;
+
+  // Comparisons whose answer is known before any packet arrives (docs/filter-language.md §8).
+  const std::vector<Warning>& warnings() const;
 
   // ParseOptions::direction, as given.
   std::optional<Direction> direction() const;

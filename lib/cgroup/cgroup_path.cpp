@@ -87,7 +87,8 @@ std::string join(const std::string& base, std::string_view rest) {
   std::string out = base;
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-  if (rest.empty()) return out;
+  // `.` is the mount itself: `bpffwc show .` prints where cgroup2 is mounted.
+  if (rest.empty() || rest == ".") return out;
   if (out != "/") out += '/';
   out += rest;
   return out;

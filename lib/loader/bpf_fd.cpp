@@ -2,10 +2,32 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include <unistd.h>
 
 namespace bpffw::loader {
+
+std::string bpffs_mount() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string line, first;
+  while (std::getline(mounts, line)) {
+    std::istringstream fields(line);
+    std::string device, where, type;
+    if (!(fields >> device >> where >> type) || type != "bpf") continue;
+    if (where == "/sys/fs/bpf") return where;
+    if (first.empty()) first = where;
+  }
+  return first;
+}
+
+std::string off_bpffs_hint(const std::string& name) {
+  std::string mount = bpffs_mount();
+  if (mount.empty()) return "no bpffs is mounted; mount one: mount -t bpf bpf /sys/fs/bpf";
+  std::string example = name.empty() || name == "." || name == ".." || name.find('.') != std::string::npos ? "NAME" : name;
+  return "a pin is a file name under a mounted bpffs, e.g. " + (mount == "/" ? "" : mount) + "/" + example;
+}
 
 Error system_error(const std::string& what, int err) {
   bool denied = err == EPERM || err == EACCES;

@@ -22,4 +22,12 @@ std::string bpf_object_kind(int fd);
 // Quotes a path for a message: 'path'.
 std::string quoted(const std::string& path);
 
+// Where a bpffs is mounted (the first in /proc/self/mounts, /sys/fs/bpf when there are several and
+// it is one of them), or empty when none is mounted.
+std::string bpffs_mount();
+
+// The hint for a pin path off bpffs: an example under the mounted bpffs with this last component
+// ("e.g. /sys/fs/bpf/NAME"), or how to mount one when none is mounted.
+std::string off_bpffs_hint(const std::string& name);
+
 }  // namespace bpffw::loader

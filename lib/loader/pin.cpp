@@ -56,7 +56,7 @@ Result<void> require_bpffs(const std::string& path, const std::string& directory
   }
   if (static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC)
     return make_error(ErrorKind::System, loader::quoted(path) + " is not on a BPF filesystem (bpffs)", 0,
-                      "mount -t bpf bpf /sys/fs/bpf");
+                      loader::off_bpffs_hint(path.substr(path.rfind('/') + 1)));
   return {};
 }
 
@@ -123,6 +123,11 @@ Result<void> Program::pin(const std::string& path, PinMode mode) const {
   if (fd_ < 0) return make_error(ErrorKind::Internal, "the program has no file descriptor (moved from)");
   auto split = split_pin_path(path);
   if (!split) return tl::unexpected(split.error());
+  // `-o /sys/fs/bpf`: the mount itself, or another directory, is no name for a pin.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return make_error(ErrorKind::Usage, "pin path " + loader::quoted(path) + " is a directory; a pin needs a file name in it", 0,
+                      "e.g. " + (path == "/" ? std::string() : path) + "/NAME");
   if (auto on_bpffs = require_bpffs(path, split->directory); !on_bpffs) return on_bpffs;
 
   if (mode == PinMode::Replace) return pin_replacing(fd_, path, *split);

@@ -129,16 +129,23 @@ Result<Program> Program::open_pinned(const std::string& path) {
   int fd = bpf_obj_get(path.c_str());
   if (fd < 0) {
     int err = errno;
-    if (err == ENOENT) {
-      return make_error(ErrorKind::System, "no pinned program at " + loader::quoted(path), err,
-                        "pin one with: bpffwc -o " + path + " EXPRESSION");
+    // bpffs refuses a '.' in a pin's name, and answers a lookup of one in a directory made with
+    // mkdir with EPERM: there is no pin by that name, whoever asks.
+    std::string name = path.substr(path.rfind('/') + 1);
+    bool dotted = name.find('.') != std::string::npos;
+    if (err == ENOENT || (err == EPERM && dotted)) {
+      // Only a name -o accepts.
+      std::string hint = !dotted
+                             ? "pin one with: bpffwc -o " + path + " EXPRESSION"
+                             : "a pin's name never contains '.' (bpffs refuses it), so no program is pinned there";
+      return make_error(ErrorKind::System, "no pinned program at " + loader::quoted(path), err, hint);
     }
     // BPF_OBJ_GET answers EACCES (or EINVAL) for anything that is not a pin: say what it is.
     if (err == EACCES || err == EINVAL) {
       struct statfs fs {};
       if (::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC)
         return make_error(ErrorKind::System, loader::quoted(path) + " is not on a BPF filesystem (bpffs)", err,
-                          "mount -t bpf bpf /sys/fs/bpf");
+                          loader::off_bpffs_hint(path.substr(path.rfind('/') + 1)));
       struct stat st {};
       if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         return make_error(ErrorKind::Usage, loader::quoted(path) + " is a directory, not a pinned program", err);

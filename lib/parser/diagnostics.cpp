@@ -1,5 +1,6 @@
 #include "parser/diagnostics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -55,7 +56,85 @@ SourceSpan span_at_offset(std::string_view source, std::size_t offset) {
   return span;
 }
 
+// The name that starts at `offset`, empty if none does.
+std::string_view name_at(std::string_view source, std::size_t offset) {
+  std::size_t end = offset;
+  while (end < source.size() && is_name_char(source[end])) ++end;
+  return source.substr(offset, end - offset);
+}
+
+// Where the name ending right before `offset` (blanks skipped) starts, or npos.
+std::size_t name_before(std::string_view source, std::size_t offset) {
+  std::size_t end = offset;
+  while (end > 0 && std::string_view(" \t\r\n").find(source[end - 1]) != std::string_view::npos) --end;
+  std::size_t begin = end;
+  while (begin > 0 && is_name_char(source[begin - 1])) --begin;
+  return begin == end ? std::string_view::npos : begin;
+}
+
+// The token after the word at [offset, offset + length), blanks skipped: "80", "10.0.0.1".
+std::string token_after(std::string_view source, std::size_t offset, std::size_t length) {
+  std::size_t begin = source.find_first_not_of(" \t\r\n", offset + length);
+  if (begin == std::string_view::npos) return {};
+  std::size_t end = source.find_first_of(" \t\r\n()", begin);
+  return std::string(source.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
+}
+
+bool starts_with_digit(std::string_view text) { return !text.empty() && text[0] >= '0' && text[0] <= '9'; }
+
 }  // namespace
+
+std::optional<SyntaxError> tcpdump_word_advice(std::string_view source, std::size_t offset) {
+  std::string_view word = name_at(source, offset);
+  // `dst port 80` fails at `port`: the advice is about both words.
+  if (word == "port" || word == "host") {
+    std::size_t before = name_before(source, offset);
+    if (before != std::string_view::npos && (name_at(source, before) == "src" || name_at(source, before) == "dst"))
+      return tcpdump_word_advice(source, before);
+  }
+  SourceSpan span = span_at_offset(source, offset);
+  span.length = word.size();
+  std::string next = token_after(source, offset, word.size());
+  // `and`, `or`, `not`: the same expression with the one word replaced is the hint.
+  auto replaced = [&](std::string_view with, bool glue) {
+    std::size_t rest = offset + word.size();
+    if (glue) rest = std::min(source.size(), source.find_first_not_of(" \t\r\n", rest));
+    return "write: " + std::string(source.substr(0, offset)) + std::string(with) + std::string(source.substr(rest));
+  };
+  if (word == "and") return SyntaxError{"bpffw writes '&&' for 'and' (a tcpdump word)", span, replaced("&&", false)};
+  if (word == "or") return SyntaxError{"bpffw writes '||' for 'or' (a tcpdump word)", span, replaced("||", false)};
+  if (word == "not") return SyntaxError{"bpffw writes '!' for 'not' (a tcpdump word)", span, replaced("!", true)};
+  // `src port 80`, `dst host 10.0.0.1`: one direction.
+  std::string_view side;
+  std::string_view what = word;
+  std::string value = next;
+  std::size_t length = word.size();
+  if (word == "src" || word == "dst") {
+    side = word;
+    std::size_t second = source.find_first_not_of(" \t\r\n", offset + word.size());
+    if (second == std::string_view::npos) return std::nullopt;
+    what = name_at(source, second);
+    if (what != "port" && what != "host") return std::nullopt;
+    value = token_after(source, second, what.size());
+    length = second + what.size() - offset;
+  }
+  span.length = length;
+  std::string written = std::string(source.substr(offset, length));
+  if (what == "port") {
+    std::string port = starts_with_digit(value) ? value : "80";
+    std::string hint = side.empty() ? "write 'dst_port == " + port + "' (the destination) or 'src_port == " + port +
+                                          "' (the source), e.g. 'tcp && dst_port == " + port + "'"
+                                    : "write '" + std::string(side) + "_port == " + port + "'";
+    return SyntaxError{"bpffw has no '" + written + "' (tcpdump words): compare a port variable", span, hint};
+  }
+  if (what == "host") {
+    std::string address = starts_with_digit(value) || value.find(':') != std::string::npos ? value : "10.0.0.1";
+    std::string hint = side.empty() ? "write 'src_addr == " + address + " || dst_addr == " + address + "'"
+                                    : "write '" + std::string(side) + "_addr == " + address + "'";
+    return SyntaxError{"bpffw has no '" + written + "' (tcpdump words): compare an address variable", span, hint};
+  }
+  return std::nullopt;
+}
 
 SourceSpan token_span_at(std::string_view source, const SourceSpan& at) {
   SourceSpan span = at;
@@ -121,8 +200,17 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
       if (at_end) return {"missing ':'" + opener, token};
       return {"expected an operator or ':'" + opener, token};
     }
-    case Expected::End:
+    case Expected::End: {
       if (next == ')') return {"unmatched ')'", token};
+      // tcpdump's words: `tcp and udp`, `tcp port 80` fail here at the word; `not udp`, `port 80`,
+      // `host 10.0.0.1` one token later, after a word that is no name of the language.
+      if (!at_end && !state.names.resolve(name_at(source, at.offset)))
+        if (auto advice = tcpdump_word_advice(source, at.offset)) return *advice;
+      std::size_t before = name_before(source, at.offset);
+      if (before != std::string_view::npos && !state.names.resolve(name_at(source, before)))
+        if (auto advice = tcpdump_word_advice(source, before)) return *advice;
+      return {"expected an operator or the end of the expression", token};
+    }
       return {"expected an operator or the end of the expression", token};
     case Expected::SetBrace:
       return {"expected '{' after 'in'", token};

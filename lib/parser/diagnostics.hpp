@@ -4,6 +4,9 @@
 // never shown.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include <tao/pegtl.hpp>
 
 #include "parser/grammar.hpp"
@@ -33,6 +36,10 @@ inline constexpr Expected expectation<grammar::set_end> = Expected::SetEnd;
 // The one error for a must<> that failed at `at`: says what was expected, or names the character
 // that cannot start any token, or the '=' of an attempted assignment.
 SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& state);
+
+// The error for a tcpdump word at `offset` (`and`, `or`, `not`, `port 80`, `host A`, `dst port 80`),
+// saying what bpffw writes instead, if the word there is one.
+std::optional<SyntaxError> tcpdump_word_advice(std::string_view source, std::size_t offset);
 
 // The span of the token that starts at `offset` (0 bytes long at the end of the input).
 SourceSpan token_span_at(std::string_view source, const SourceSpan& at);

@@ -3,6 +3,7 @@
 #include "parser/ast_dump.hpp"
 #include "parser/filter_access.hpp"
 #include "parser/parse.hpp"
+#include "parser/ranges.hpp"
 
 namespace bpffw {
 
@@ -12,6 +13,7 @@ struct Filter::Impl {
   bool reads_packet = false;
   std::vector<Parameter> parameters;
   std::optional<Direction> direction;
+  std::vector<Warning> warnings;
 };
 
 namespace {
@@ -54,6 +56,7 @@ Result<Filter> Filter::parse(std::string_view expression, const ParseOptions& op
   auto impl = std::make_shared<Impl>();
   impl->source = std::string(expression);
   impl->reads_packet = parser::reads_packet(**root);
+  impl->warnings = parser::range_warnings(**root);
   impl->root = std::move(*root);
   impl->parameters = options.parameters;
   impl->direction = options.direction;
@@ -71,6 +74,8 @@ std::string Filter::dump_ast() const {
 bool Filter::reads_packet() const { return impl_->reads_packet; }
 
 const std::vector<Parameter>& Filter::parameters() const { return impl_->parameters; }
+
+const std::vector<Warning>& Filter::warnings() const { return impl_->warnings; }
 
 std::optional<Direction> Filter::direction() const { return impl_->direction; }
 

@@ -3,6 +3,16 @@
 #include <algorithm>
 
 namespace bpffw::parser {
+namespace {
+
+std::string lowercase(std::string_view text) {
+  std::string lowered(text);
+  for (char& c : lowered)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return lowered;
+}
+
+}  // namespace
 
 NameScope::NameScope() {
   for (ast::Variable variable : ast::kAllVariables) {
@@ -36,11 +46,14 @@ std::optional<ast::Node> NameScope::resolve(std::string_view name) const {
 std::optional<std::string> NameScope::nearest(std::string_view name) const {
   // A suggestion is only useful when it is plausibly what was meant: allow about one edit per
   // three characters, at least one.
+  // Case does not count: `TCP` is `tcp`, `Dst_Port` is `dst_port` (every built-in name is lowercase).
   std::size_t allowed = std::max<std::size_t>(1, name.size() / 3);
   const Entry* best = nullptr;
   std::size_t best_distance = allowed + 1;
+  std::string lowered = lowercase(name);
   for (const Entry& entry : entries_) {
-    std::size_t distance = edit_distance(name, entry.name);
+    if (entry.name == name) continue;
+    std::size_t distance = lowered == lowercase(entry.name) ? 0 : edit_distance(lowered, lowercase(entry.name));
     if (distance < best_distance) {
       best = &entry;
       best_distance = distance;

@@ -348,9 +348,20 @@ Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOption
   }
   if (state.first_unknown_name) {
     const UnknownName& unknown = *state.first_unknown_name;
+    // `tcp && not udp`... parses (as names) up to the unknown word: say what bpffw writes.
+    if (auto advice = tcpdump_word_advice(source, unknown.span.offset))
+      return tl::unexpected(invalid(advice->message, advice->span, advice->hint));
     std::string message = "unknown variable '" + unknown.name + "'";
-    if (auto suggestion = names.nearest(unknown.name)) message += " (did you mean '" + *suggestion + "'?)";
-    return tl::unexpected(invalid(std::move(message), unknown.span));
+    std::string hint;
+    if (auto suggestion = names.nearest(unknown.name)) {
+      message += " (did you mean '" + *suggestion + "'?)";
+    } else {
+      hint = "the variables are";
+      for (ast::Variable variable : ast::kAllVariables) hint += std::string(" ") + std::string(ast::variable_name(variable)) + ",";
+      hint.back() = ' ';
+      hint += "(docs/filter-language.md §4)";
+    }
+    return tl::unexpected(invalid(std::move(message), unknown.span, std::move(hint)));
   }
   return check_types(state.builder.finish(), options.direction);
 }

@@ -127,7 +127,10 @@ TEST_CASE("usage errors: exit 2, one line, and a pointer to --help") {
        "bpffwc: error: -o, --emit and --check cannot be combined; give one of them\n" + help},
       {{"--force", "--check", "tcp"}, "bpffwc: error: --force only applies to -o PIN\n" + help},
       {{"-O", "/tmp/x", "--check", "tcp"}, "bpffwc: error: -O FILE only applies to --emit\n" + help},
-      {{"--check", "tcp", "udp"}, "bpffwc: error: the following argument was not expected: udp\n" + help},
+      {{"--check", "tcp", "udp"},
+       "bpffwc: error: the expression is split over 2 arguments: tcp udp\n"
+       "bpffwc: hint: quote it as one argument: bpffwc --check 'tcp udp'\n" +
+           help},
       {{"--check", "-(tcp)"},
        "bpffwc: error: the following argument was not expected: -(tcp)\n"
        "bpffwc: hint: put '--' after the options, before an expression that starts with '-': bpffwc "

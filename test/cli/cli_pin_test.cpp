@@ -96,8 +96,25 @@ TEST_CASE("-o outside bpffs, into a missing directory or with a dotted name: not
   CHECK(not_bpffs.exit_code == 3);
   CHECK(not_bpffs.err ==
         "bpffwc: error: '" + outside + "' is not on a BPF filesystem (bpffs)\n"
-        "bpffwc: hint: mount -t bpf bpf /sys/fs/bpf\n");
+        "bpffwc: hint: a pin is a file name under a mounted bpffs, e.g. /sys/fs/bpf/" + outside.substr(5) + "\n");
   CHECK_FALSE(path_exists(outside));
+
+  // A bare name is in the current directory, off bpffs too; the bpffs mount itself is a directory.
+  ProcessResult bare = run_bpffwc({"-o", "ux_pin", kF1});
+  CHECK(bare.exit_code == 3);
+  CHECK(bare.err ==
+        "bpffwc: error: 'ux_pin' is not on a BPF filesystem (bpffs)\n"
+        "bpffwc: hint: a pin is a file name under a mounted bpffs, e.g. /sys/fs/bpf/ux_pin\n");
+  ProcessResult mount = run_bpffwc({"-o", "/sys/fs/bpf", kF1});
+  CHECK(mount.exit_code == 2);
+  CHECK(mount.err ==
+        "bpffwc: error: pin path '/sys/fs/bpf' is a directory; a pin needs a file name in it\n"
+        "bpffwc: hint: e.g. /sys/fs/bpf/NAME\n");
+  ProcessResult directory = run_bpffwc({"-o", dir.path(), kF1});
+  CHECK(directory.exit_code == 2);
+  CHECK(directory.err ==
+        "bpffwc: error: pin path '" + dir.path() + "' is a directory; a pin needs a file name in it\n"
+        "bpffwc: hint: e.g. " + dir.path() + "/NAME\n");
 
   ProcessResult missing_dir = run_bpffwc({"--force", "-o", dir / "nope/filter", kF1});
   CHECK(missing_dir.exit_code == 3);

@@ -116,6 +116,12 @@ TEST_CASE("show of a path on bpffs is about the pin, whether it exists or not") 
   const RunResult shown = run_bpffwc({"show", missing});
   CHECK(shown.err.find("cgroup") == std::string::npos);
   CHECK(shown.err.find("bpffwc: hint: pin one with: bpffwc -o " + missing + " EXPRESSION\n") != std::string::npos);
+  // A name with '.' is one -o refuses: no hint to pin it.
+  const std::string dotted = pins.file("maps.debug");
+  const RunResult dotted_shown = run_bpffwc({"show", dotted});
+  CHECK(dotted_shown.exit_code == 3);
+  CHECK(dotted_shown.err == "bpffwc: error: no pinned program at '" + dotted + "'\n"
+                            "bpffwc: hint: a pin's name never contains '.' (bpffs refuses it), so no program is pinned there\n");
   // In a directory that does not exist either, and the pin directory itself.
   const std::string deeper = pins.file("no-dir/nope");
   expect_refused({"show", deeper}, 3, "no pinned program at '" + deeper + "'", cgroup.path(), pins);

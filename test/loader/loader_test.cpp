@@ -170,7 +170,7 @@ TEST_CASE("open_pinned: missing path, a map pin, a file outside bpffs") {
   REQUIRE_FALSE(not_bpffs);
   CHECK(not_bpffs.error().kind == ErrorKind::System);
   CHECK(not_bpffs.error().message == "'/proc/self/status' is not on a BPF filesystem (bpffs)");
-  CHECK(not_bpffs.error().hint == "mount -t bpf bpf /sys/fs/bpf");
+  CHECK(not_bpffs.error().hint == "a pin is a file name under a mounted bpffs, e.g. /sys/fs/bpf/status");
 
   auto directory = Program::open_pinned(dir.path());
   REQUIRE_FALSE(directory);

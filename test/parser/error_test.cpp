@@ -5,6 +5,7 @@
 
 #include "parse_helpers.hpp"
 
+using bpffw::test::ast_of;
 using bpffw::test::error_of;
 
 TEST_CASE("the issue's list of bad inputs") {
@@ -61,8 +62,10 @@ TEST_CASE("unknown names suggest the nearest known one when it is close") {
   CHECK(error_of("ipv4") == "1:1: unknown variable 'ipv4' (did you mean 'ipv6'?)\n  ipv4\n  ^~~~\n");
   CHECK(error_of("tcp || ture") ==
         "1:8: unknown variable 'ture' (did you mean 'true'?)\n  tcp || ture\n         ^~~~\n");
-  CHECK(error_of("port == 22") == "1:1: unknown variable 'port'\n  port == 22\n  ^~~~\n");
-  CHECK(error_of("TCP") == "1:1: unknown variable 'TCP'\n  TCP\n  ^~~\n");
+  // tcpdump's word, and a name in the wrong case: see the tests below.
+  CHECK(error_of("port == 22") ==
+        "1:1: bpffw has no 'port' (tcpdump words): compare a port variable\n  port == 22\n  ^~~~\n");
+  CHECK(error_of("TCP") == "1:1: unknown variable 'TCP' (did you mean 'tcp'?)\n  TCP\n  ^~~\n");
   // The first unknown name is the one reported.
   CHECK(error_of("tcp && foo || bar") == "1:8: unknown variable 'foo'\n  tcp && foo || bar\n         ^~~\n");
 }
@@ -170,4 +173,63 @@ TEST_CASE("a very long line is shown as a window around the error") {
   // The start of a long line is shown without a leading ellipsis.
   error.span = bpffw::SourceSpan{0, 1, 1, 1};
   CHECK(bpffw::render_source_excerpt(error, source) == "  " + std::string(100, '(') + "...\n  ^\n");
+}
+
+TEST_CASE("tcpdump's words are refused with what bpffw writes, the caret on the word") {
+  CHECK(error_of("tcp and dst_port == 443") ==
+        "1:5: bpffw writes '&&' for 'and' (a tcpdump word)\n  tcp and dst_port == 443\n      ^~~\n");
+  CHECK(error_of("udp or\ntcp") == "1:5: bpffw writes '||' for 'or' (a tcpdump word)\n  udp or\n      ^~\n");
+  CHECK(error_of("tcp && not udp") ==
+        "1:8: bpffw writes '!' for 'not' (a tcpdump word)\n  tcp && not udp\n         ^~~\n");
+  CHECK(error_of("not (udp)") == "1:1: bpffw writes '!' for 'not' (a tcpdump word)\n  not (udp)\n  ^~~\n");
+  CHECK(error_of("port 80") ==
+        "1:1: bpffw has no 'port' (tcpdump words): compare a port variable\n  port 80\n  ^~~~\n");
+  CHECK(error_of("src host 10.0.0.1") ==
+        "1:1: bpffw has no 'src host' (tcpdump words): compare an address variable\n"
+        "  src host 10.0.0.1\n  ^~~~~~~~\n");
+  auto hint_of = [](std::string_view source) {
+    auto filter = bpffw::Filter::parse(source);
+    return filter ? std::string("parsed") : filter.error().hint;
+  };
+  CHECK(hint_of("tcp and dst_port == 443") == "write: tcp && dst_port == 443");
+  CHECK(hint_of("not udp") == "write: !udp");
+  CHECK(hint_of("host 10.0.0.1") == "write 'src_addr == 10.0.0.1 || dst_addr == 10.0.0.1'");
+  CHECK(hint_of("host fd00::1") == "write 'src_addr == fd00::1 || dst_addr == fd00::1'");
+  CHECK(hint_of("dst port 53") == "write 'dst_port == 53'");
+  // A runtime parameter named like a tcpdump word is that parameter.
+  bpffw::ParseOptions with_port{.parameters = {{"port", 80}}};
+  CHECK(error_of("port 80", with_port) == "1:6: expected an operator or the end of the expression\n  port 80\n       ^~\n");
+  CHECK(ast_of("dst_port == port", with_port).rfind("unexpected", 0) != 0);
+}
+
+TEST_CASE("unknown names: case does not count for the suggestion; without one, the variables are listed") {
+  CHECK(error_of("TCP") == "1:1: unknown variable 'TCP' (did you mean 'tcp'?)\n  TCP\n  ^~~\n");
+  CHECK(error_of("udp && SRC_PORT == 53") ==
+        "1:8: unknown variable 'SRC_PORT' (did you mean 'src_port'?)\n  udp && SRC_PORT == 53\n         ^~~~~~~~\n");
+  auto filter = bpffw::Filter::parse("proto == 6");
+  REQUIRE_FALSE(filter);
+  CHECK(filter.error().message == "unknown variable 'proto'");
+  CHECK(filter.error().hint.rfind("the variables are ip, ipv6, tcp, udp, icmp, src_port, dst_port, len, ", 0) == 0);
+  CHECK(filter.error().hint.find("established (docs/filter-language.md §4)") != std::string::npos);
+}
+
+TEST_CASE("comparisons outside a variable's range are warned about, the filter stays valid") {
+  auto warnings_of = [](std::string_view source) {
+    auto filter = bpffw::Filter::parse(source);
+    REQUIRE(filter);
+    std::string text;
+    for (const bpffw::Warning& warning : filter->warnings())
+      text += std::to_string(warning.span.column) + "+" + std::to_string(warning.span.length) + ": " + warning.message + "\n";
+    return text;
+  };
+  CHECK(warnings_of("dst_port == 70000") == "1+17: this comparison is always false: dst_port is 0..65535\n");
+  CHECK(warnings_of("70000 != src_port") == "1+17: this comparison is always true: src_port is 0..65535\n");
+  CHECK(warnings_of("tcp && len < 0") == "8+7: this comparison is always false: len is 0..4294967295\n");
+  CHECK(warnings_of("icmp_type >= 256 || icmp_code == -2") ==
+        "1+16: this comparison is always false: icmp_type is 0..255, or -1 when absent\n"
+        "21+15: this comparison is always false: icmp_code is 0..255, or -1 when absent\n");
+  CHECK(warnings_of("tcp == 2") == "1+8: this comparison is always false: tcp is 0..1\n");
+  CHECK(warnings_of("-1 < len") == "");
+  CHECK(warnings_of("icmp_type == -1 || dst_port == 65535 || dst_port > 0 || len >= 0") == "");
+  CHECK(warnings_of("dst_port + 1 == 70000") == "");  // not a variable alone: not judged
 }

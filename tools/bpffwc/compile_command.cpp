@@ -82,6 +82,7 @@ class CompileCommand final : public Command {
     parse_options.direction = attach_.direction();
     auto filter = bpffw::Filter::parse(*expression_, parse_options);
     if (!filter) return report(filter.error(), *expression_);
+    report_warnings(filter->warnings(), *expression_);
 
     if (emit_) return emit(*filter);
 

@@ -49,6 +49,17 @@ int report_usage(const std::string& message, const std::string& hint) {
   return kExitUsage;
 }
 
+void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression) {
+  for (const bpffw::Warning& warning : warnings) {
+    print_line("warning", std::to_string(warning.span.line) + ":" + std::to_string(warning.span.column) + ": " +
+                              warning.message);
+    bpffw::Error located{bpffw::ErrorKind::InvalidExpression, warning.message, warning.span, 0, {}, {}};
+    print_raw(bpffw::render_source_excerpt(located, expression));
+    if (!warning.hint.empty()) print_line("hint", warning.hint);
+  }
+  std::fflush(stderr);
+}
+
 void set_usage_subcommand(std::string subcommand) { usage_subcommand = std::move(subcommand); }
 
 void report_note(const std::string& message) {

@@ -4,7 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include <bpffw/error.hpp>
+#include <bpffw/filter.hpp>
 
 namespace bpffwc {
 
@@ -32,6 +35,11 @@ int report_usage(const std::string& message, const std::string& hint = {});
 // the --help that describes the options involved. main.cpp sets it once it knows; a process-wide
 // setting because bpffwc runs exactly one command per process.
 void set_usage_subcommand(std::string subcommand);
+
+// The filter's warnings (bpffw::Filter::warnings), each as
+//   bpffwc: warning: LINE:COL: MESSAGE     then the source line and a caret
+// The caller's exit status does not change.
+void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression);
 
 // Something worth knowing that is not an error: "bpffwc: note: MESSAGE" on stderr.
 void report_note(const std::string& message);

@@ -1,12 +1,18 @@
 // bpffwc: the command line of bpffw. One table of commands, one dispatch, one place for errors.
+#include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include <bpffw/filter.hpp>
+
+#include "parser/names.hpp"  // edit_distance, for a misspelt subcommand
 
 #include "command.hpp"
 #include "diagnostics.hpp"
@@ -99,6 +105,78 @@ std::string hint_for_extras(const std::vector<std::string>& args, const std::str
   return {};
 }
 
+// An argument as it would be typed into a shell: quoted when it holds anything but plain characters.
+std::string shell_quoted(const std::string& arg) {
+  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@%+") ==
+                          std::string::npos)
+    return arg;
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string command_line(const std::vector<std::string>& args) {
+  std::string line = kProgram;
+  for (const std::string& arg : args) line += " " + shell_quoted(arg);
+  return line;
+}
+
+// `bpffwc --check dst_port == 443`: the shell split the expression, CLI11 took its first word
+// and refuses the rest (in reverse order). Says to quote it, with the command quoted.
+std::optional<std::pair<std::string, std::string>> split_expression(const std::vector<std::string>& args,
+                                                                    CLI::App& parsed, const std::vector<std::string>& extras) {
+  const CLI::Option* expression = parsed.get_option_no_throw("EXPRESSION");
+  if (expression == nullptr || expression->count() != 1 || extras.empty()) return std::nullopt;
+  // An unknown option (`test tcp -p arp --check`) is not a piece of the expression.
+  for (const std::string& extra : extras)
+    if (extra.size() > 1 && extra[0] == '-') return std::nullopt;
+  const std::string first = expression->results().front();
+  std::vector<std::string> rest = extras;
+  std::size_t start = 0;
+  while (start < args.size() && args[start] != first) ++start;
+  if (start == args.size()) return std::nullopt;
+  std::vector<std::string> fixed(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(start));
+  std::string joined = first;
+  std::size_t words = 1;
+  std::vector<std::string> after;
+  for (std::size_t i = start + 1; i < args.size(); ++i) {
+    auto used = std::find(rest.begin(), rest.end(), args[i]);
+    if (used == rest.end()) {
+      after.push_back(args[i]);
+      continue;
+    }
+    rest.erase(used);
+    joined += " " + args[i];
+    ++words;
+  }
+  if (!rest.empty()) return std::nullopt;
+  fixed.insert(fixed.end(), after.begin(), after.end());
+  fixed.push_back(joined);
+  return std::pair{"the expression is split over " + std::to_string(words) + " arguments: " + joined,
+                   "quote it as one argument: " + command_line(fixed)};
+}
+
+// `bpffwc --check -tcp` would be `-t cp`: an expression after '-' and a letter needs '--' before
+// it (a '-' and a digit, as in '-1 < len', is read as the expression either way).
+std::optional<std::pair<std::string, std::string>> expression_read_as_options(const std::vector<std::string>& args,
+                                                                              std::size_t first) {
+  for (std::size_t i = first; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") return std::nullopt;
+    if (arg.size() < 3 || arg[0] != '-' || !std::isalpha(static_cast<unsigned char>(arg[1]))) continue;
+    if (!bpffw::Filter::parse(arg)) continue;
+    std::vector<std::string> fixed;
+    for (std::size_t j = 0; j < args.size(); ++j)
+      if (j != i) fixed.push_back(args[j]);
+    fixed.push_back("--");
+    fixed.push_back(arg);
+    return std::pair{"'" + arg + "' would be read as options ('" + arg.substr(0, 2) + " " + arg.substr(2) +
+                         "'); an expression that starts with '-' needs '--' before it",
+                     command_line(fixed)};
+  }
+  return std::nullopt;
+}
+
 // CLI11 would write "bpffwc [OPTIONS] [EXPRESSION] [SUBCOMMAND]", but a subcommand comes first.
 class UsageFormatter final : public CLI::Formatter {
  public:
@@ -112,6 +190,34 @@ bool is_subcommand_name(const std::string& arg) {
   for (const CommandEntry& entry : kCommands)
     if (*entry.name && arg == entry.name) return true;
   return false;
+}
+
+// `bpffwc shwo PIN`, `bpffwc stat`: a first argument that is a bare word, no subcommand and no valid
+// expression, but close to a subcommand's name (or a top-level option's: `attach` for --attach).
+std::optional<std::string> misspelt_subcommand(const std::vector<std::string>& args, const CLI::App& app) {
+  const std::string& word = args.front();
+  if (word.empty() || !std::all_of(word.begin(), word.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }))
+    return std::nullopt;
+  auto parsed = bpffw::Filter::parse(word);
+  if (parsed || parsed.error().message.find("did you mean") != std::string::npos) return std::nullopt;
+  // `bpffwc stat --param stat=1 --check`: a declared parameter is a word of the expression.
+  for (std::size_t i = 1; i < args.size(); ++i)
+    if (args[i] == word || args[i].rfind(word + "=", 0) == 0) return std::nullopt;
+  if (app.get_option_no_throw("--" + word) != nullptr)
+    return "'" + word + "' is not a subcommand (did you mean the option '--" + word + "'?)";
+  std::size_t allowed = std::max<std::size_t>(1, word.size() / 3);
+  const char* best = nullptr;
+  std::size_t best_distance = allowed + 1;
+  for (const CommandEntry& entry : kCommands) {
+    if (!*entry.name) continue;
+    std::size_t distance = bpffw::parser::edit_distance(word, entry.name);
+    if (distance < best_distance) {
+      best = entry.name;
+      best_distance = distance;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return "'" + word + "' is not a subcommand (did you mean '" + best + "'?)";
 }
 
 int run(int argc, char** argv) {
@@ -145,6 +251,15 @@ int run(int argc, char** argv) {
     for (Registered& command : registered)
       if (command.app != &app) command.app->disabled();
 
+  bool to_subcommand = !raw_args.empty() && is_subcommand_name(raw_args[0]);
+  if (!raw_args.empty() && !help_first && !to_subcommand)
+    if (auto misspelt = misspelt_subcommand(raw_args, app)) return report_usage(*misspelt);
+  if (!to_subcommand || raw_args[0] == "test") {
+    set_usage_subcommand(to_subcommand ? "test" : "");
+    if (auto options = expression_read_as_options(raw_args, to_subcommand ? 1 : 0))
+      return report_usage(options->first, options->second);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -158,7 +273,13 @@ int run(int argc, char** argv) {
     for (const Registered& command : registered)
       if (command.app != &app && command.app->parsed()) subcommand = command.app->get_name();
     set_usage_subcommand(subcommand);
-    return report_usage(lowercase_start(e.what()), hint_for_extras(raw_args, subcommand));
+    std::string hint = hint_for_extras(raw_args, subcommand);
+    const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e);
+    CLI::App* parsed = subcommand.empty() ? &app : app.get_subcommand(subcommand);
+    if (extras != nullptr && hint.empty() && (subcommand.empty() || subcommand == "test"))
+      if (auto split = split_expression(raw_args, *parsed, parsed->remaining()))
+        return report_usage(split->first, split->second);
+    return report_usage(lowercase_start(e.what()), hint);
   }
 
   // The subcommand that was used runs; otherwise the top-level (compile) command.

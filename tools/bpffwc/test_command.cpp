@@ -66,6 +66,7 @@ class TestCommand final : public Command {
       return resolved;
     auto filter = bpffw::Filter::parse(*expression_, parse_options);
     if (!filter) return report(filter.error(), *expression_);
+    report_warnings(filter->warnings(), *expression_);
     std::vector<bpffw::packet::Packet> packets;
     for (const std::string& spec : specs_) {
       auto packet = bpffw::packet::parse_packet_spec(spec);
