@@ -29,11 +29,14 @@ target_link_options(bpffw_shared PRIVATE
   -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/bpffw.map
   -Wl,--no-undefined)
 
+# Install components, one Debian package each (DebPackage.cmake): "lib" is libbpffw.so.0.1 (package
+# libbpffw0.1), "dev" everything else here (bpffw-dev). `cmake --install` installs both.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/bpffw DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
-install(FILES ${PROJECT_BINARY_DIR}/include/bpffw/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bpffw)
-install(TARGETS bpffw ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS bpffw_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT Unspecified)
+        COMPONENT dev FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${PROJECT_BINARY_DIR}/include/bpffw/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bpffw
+        COMPONENT dev)
+install(TARGETS bpffw ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(TARGETS bpffw_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT lib NAMELINK_COMPONENT dev)
 
 # The static library's link dependencies, for bpffwConfig.cmake's bpffw::bpffw_static.
 set(BPFFW_STATIC_LLVM_LIBS "")
@@ -49,10 +52,10 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/bpffwConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/package/bpffwConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/package/bpffwConfig.cmake ${PROJECT_BINARY_DIR}/package/bpffwConfigVersion.cmake
-        DESTINATION ${BPFFW_CMAKE_DIR})
+        DESTINATION ${BPFFW_CMAKE_DIR} COMPONENT dev)
 
 # bpffw.pc finds its prefix relative to itself (${pcfiledir}), so `cmake --install --prefix` anywhere works.
 file(RELATIVE_PATH BPFFW_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" BPFFW_PC_TO_PREFIX "${BPFFW_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/bpffw.pc.in ${PROJECT_BINARY_DIR}/package/bpffw.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/package/bpffw.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/package/bpffw.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)

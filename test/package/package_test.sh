@@ -20,9 +20,11 @@ libdir=$(cd "$prefix" && ls -d lib lib/*-linux-gnu 2>/dev/null | while read -r d
 for f in include/bpffw/bpffw.hpp include/bpffw/runtime.hpp include/bpffw/version.hpp \
          "$libdir/libbpffw.a" "$libdir/libbpffw.so" "$libdir/cmake/bpffw/bpffwConfig.cmake" \
          "$libdir/cmake/bpffw/bpffwConfigVersion.cmake" "$libdir/pkgconfig/bpffw.pc" bin/bpffwc \
-         share/man/man1/bpffwc.1 share/bash-completion/completions/bpffwc; do
+         share/bash-completion/completions/bpffwc; do
   [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
+# The man page as it is, or gzip'ed in a tree configured for the Debian packages (BPFFW_GZIP_MAN_PAGES).
+[ -e "$prefix/share/man/man1/bpffwc.1" ] || [ -e "$prefix/share/man/man1/bpffwc.1.gz" ] || fail "not installed: the man page"
 ls "$prefix"/lib/systemd/system/*.service > /dev/null 2>&1 || fail "no systemd units installed"
 
 # Exported: bpffw:: symbols only (LLVM, PEGTL, libbpf hidden inside).
