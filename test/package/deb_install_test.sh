@@ -7,13 +7,12 @@
 # Needs root and systemd-container.
 #   deb_install_test.sh SOURCE_DIR DEB_BUILD_DIR
 # The root is test/systemd's ($BPFFW_TEST_ROOT, default /var/cache/bpffw-test/debian12-root,
-# built by systemd_container_test, which runs earlier): exit 77 (skipped) when it does not exist.
+# built by systemd_container_test, which ctest runs before this one): a missing root fails the test.
 # Not yet: booting it and starting the packaged units (test/systemd does that for `cmake --install`).
 set -euo pipefail
 source=$1
 deb_build=$2
 root=${BPFFW_TEST_ROOT:-/var/cache/bpffw-test/debian12-root}
-readonly SKIP=77
 
 say() { printf 'deb install test: %s\n' "$*"; }
 fail() { printf 'deb install test: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -21,8 +20,7 @@ fail() { printf 'deb install test: FAIL: %s\n' "$*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || fail "needs root (systemd-nspawn)"
 command -v systemd-nspawn >/dev/null || fail "systemd-nspawn is missing: apt-get install systemd-container"
 if [[ ! -x $root/usr/lib/systemd/systemd ]]; then
-  say "SKIP: no container root at $root (systemd_container_test builds it)"
-  exit "$SKIP"
+  fail "no container root at $root: run systemd_container_test first (it debootstraps the root)"
 fi
 
 work=$(mktemp -d /tmp/bpffw-test-deb-install.XXXXXX)
