@@ -84,8 +84,8 @@ std::vector<Shape> shapes() {
       {"ipv6 udp 53", PacketBuilder().ipv6().udp(40000, 53).payload(20).build().ethernet_frame(), false},
       {"ipv6 icmpv6", PacketBuilder().ipv6().icmp().build().ethernet_frame(), false},
       {"ipv6 hbh udp 53", PacketBuilder().ipv6().hop_by_hop().udp(40000, 53).build().ethernet_frame(), true},
-      {"ipv6 hbh frag udp 123",
-       PacketBuilder().ipv6().hop_by_hop().fragment().udp(40000, 123).build().ethernet_frame(), true},
+      {"ipv6 hbh frag udp 123", PacketBuilder().ipv6().hop_by_hop().fragment().udp(40000, 123).build().ethernet_frame(),
+       true},
   };
 }
 
@@ -248,8 +248,9 @@ int packet_mode(const std::string& helper_c_path, const std::string& direct_c_pa
     auto above = [&](const Subject& x) { return fmt("%.2f", median(x.shape_ns[i]) - median(floor.shape_ns[i])); };
     double vs_direct = above_floor_ratio(f1.shape_ns[i], direct.shape_ns[i], floor.shape_ns[i]);
     double vs_helper = above_floor_ratio(f1.shape_ns[i], helper.shape_ns[i], floor.shape_ns[i]);
-    std::string note = "**" + fmt("%.2f", vs_direct) + " x direct C** (target <= " +
-                       (all[i].extension_headers ? "1.5" : "1.0") + "), " + fmt("%.2f", vs_helper) + " x helper C";
+    std::string note = "**" + fmt("%.2f", vs_direct) +
+                       " x direct C** (target <= " + (all[i].extension_headers ? "1.5" : "1.0") + "), " +
+                       fmt("%.2f", vs_helper) + " x helper C";
     if (before)
       note += ", before " + above(*before) + " (" +
               fmt("%.2f", above_floor_ratio(before->shape_ns[i], direct.shape_ns[i], floor.shape_ns[i])) +
@@ -259,8 +260,7 @@ int packet_mode(const std::string& helper_c_path, const std::string& direct_c_pa
   }
   row("c", "bpffw F1 counters off, mix, ns/pkt above floor", fmt("%.1f", median(f1.ns) - median(floor.ns)),
       fmt("%.2f", above_floor_ratio(f1, direct, floor)) + " x direct C, " +
-          fmt("%.2f", above_floor_ratio(f1, helper, floor)) + " x helper C (total " + fmt("%.1f", median(f1.ns)) +
-          ")");
+          fmt("%.2f", above_floor_ratio(f1, helper, floor)) + " x helper C (total " + fmt("%.1f", median(f1.ns)) + ")");
   std::vector<double> counter_cost;
   for (int i = 0; i < rounds; ++i) counter_cost.push_back(f1c.ns[i] - f1.ns[i]);
   row("c", "bpffw F1 counters on, mix, ns/pkt above floor", fmt("%.1f", median(f1c.ns) - median(floor.ns)),
@@ -392,8 +392,8 @@ int many_mode(int n) {
     if (i % 2) {
       texts.push_back(bpffw::random::random_filter(rng));
     } else {
-      texts.push_back("icmp || (udp && dst_port == " + std::to_string(i) + ") || (tcp && dst_port == " +
-                      std::to_string(i + 1) + ")");
+      texts.push_back("icmp || (udp && dst_port == " + std::to_string(i) +
+                      ") || (tcp && dst_port == " + std::to_string(i + 1) + ")");
     }
   }
   // Each thread parses and compiles the next filter not yet taken; compile() is thread-safe (one
@@ -419,8 +419,7 @@ int many_mode(int n) {
   int failures = 0;
   compile_all(1, failures);
   double wall = ms_since(start) / 1000;
-  row("e", std::to_string(n) + " different filters parsed + compiled in one process, one thread, s",
-      fmt("%.2f", wall),
+  row("e", std::to_string(n) + " different filters parsed + compiled in one process, one thread, s", fmt("%.2f", wall),
       "cpu " + fmt("%.2f", cpu_seconds() - cpu0) + " s; " + what + std::to_string(failures) +
           " failures (target <= 1 s)");
 
@@ -460,7 +459,8 @@ VerifierStats verifier_stats(const bpffw::ObjectFile& object) {
   if (stats.loaded) {
     bpf_prog_info info{};
     __u32 length = sizeof info;
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length) == 0) stats.xlated_bytes = info.xlated_prog_len;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length) == 0)
+      stats.xlated_bytes = info.xlated_prog_len;
     std::size_t at = text.find("processed ");
     stats.processed = at == std::string::npos ? "?" : text.substr(at + 10, text.find(' ', at + 10) - at - 10);
   } else {
@@ -477,7 +477,7 @@ VerifierStats verifier_stats(const bpffw::ObjectFile& object) {
 // verifier [BEFORE_OBJECT]: F1's size and verifier-processed instructions on this kernel, as
 // bpffw compiles it now (counters off and on) and, when given, an object another bpffwc emitted.
 int verifier_mode(const std::string& before_path) {
-  struct utsname name {};
+  struct utsname name{};
   uname(&name);
   const std::string kernel = name.release;
   auto report = [&](const std::string& what, const VerifierStats& stats) {

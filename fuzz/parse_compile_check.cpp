@@ -11,7 +11,8 @@ namespace bpffw::fuzz {
 std::string check_parse_compile(std::string_view text, unsigned optimization_level) {
   Result<Filter> filter = Filter::parse(text);
   if (!filter) {
-    if (filter.error().kind != ErrorKind::InvalidExpression) return "parse error of the wrong kind: " + filter.error().message;
+    if (filter.error().kind != ErrorKind::InvalidExpression)
+      return "parse error of the wrong kind: " + filter.error().message;
     if (!filter.error().span) return "parse error without a position: " + filter.error().message;
     if (filter.error().message.empty() || filter.error().message.find('\n') != std::string::npos)
       return "parse error message not one line: '" + filter.error().message + "'";

@@ -28,7 +28,8 @@ bpffw::Program load(const char* text, bool counters) {
   auto filter = bpffw::Filter::parse(text, parse_options);
   bpffw::CompileOptions options;
   options.counters = counters;
-  auto object = filter ? bpffw::compile(*filter, options) : bpffw::Result<bpffw::ObjectFile>(tl::unexpected(filter.error()));
+  auto object =
+      filter ? bpffw::compile(*filter, options) : bpffw::Result<bpffw::ObjectFile>(tl::unexpected(filter.error()));
   auto program = object ? bpffw::Program::load(*object) : bpffw::Result<bpffw::Program>(tl::unexpected(object.error()));
   if (!program) {
     std::fprintf(stderr, "bpffw-bench-counters: %s: %s\n", text, program.error().message.c_str());

@@ -16,16 +16,16 @@ int fail(const bpffw::Error& error) {
 // An Ethernet frame carrying IPv4 + UDP to `port`, as BPF_PROG_TEST_RUN wants it.
 std::vector<unsigned char> udp_frame(unsigned port) {
   std::vector<unsigned char> frame(14 + 20 + 8, 0);
-  frame[12] = 0x08;                          // ethertype IPv4
+  frame[12] = 0x08;  // ethertype IPv4
   unsigned char* ip = frame.data() + 14;
-  ip[0] = 0x45;                              // version 4, IHL 5
-  ip[3] = 28;                                // total length
-  ip[8] = 64;                                // TTL
-  ip[9] = 17;                                // UDP
+  ip[0] = 0x45;  // version 4, IHL 5
+  ip[3] = 28;    // total length
+  ip[8] = 64;    // TTL
+  ip[9] = 17;    // UDP
   unsigned char* udp = ip + 20;
   udp[2] = static_cast<unsigned char>(port >> 8);
   udp[3] = static_cast<unsigned char>(port);
-  udp[5] = 8;                                // UDP length
+  udp[5] = 8;  // UDP length
   return frame;
 }
 

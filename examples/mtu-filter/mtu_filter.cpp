@@ -81,10 +81,11 @@ void print_status(const bpffw::Program& program, std::int64_t mtu) {
   auto counters = bpffw::read_counters(program);
   if (!counters) return;
   // \r and "erase line": one line, redrawn in place.
-  std::printf("\r\033[Kcgroup dropped %llu packets, forwarded %llu packets, MTU is %lld bytes "
-              "(Press +/- to change, q to quit)",
-              static_cast<unsigned long long>(counters->dropped_packets),
-              static_cast<unsigned long long>(counters->passed_packets), static_cast<long long>(mtu));
+  std::printf(
+      "\r\033[Kcgroup dropped %llu packets, forwarded %llu packets, MTU is %lld bytes "
+      "(Press +/- to change, q to quit)",
+      static_cast<unsigned long long>(counters->dropped_packets),
+      static_cast<unsigned long long>(counters->passed_packets), static_cast<long long>(mtu));
   std::fflush(stdout);
 }
 
@@ -155,9 +156,7 @@ int main(int argc, char** argv) {
         break;
       }
       case 'c': options.cgroup = optarg; break;
-      case 'h':
-        std::printf("usage: mtu-filter [-m MTU] [-t ingress|egress] [-c CGROUP] PIN\n");
-        return 0;
+      case 'h': std::printf("usage: mtu-filter [-m MTU] [-t ingress|egress] [-c CGROUP] PIN\n"); return 0;
       default: return usage("unknown option");
     }
   }

@@ -60,8 +60,7 @@ Result<void> attach(const Program& program, const Cgroup& cgroup, Direction dire
 
 // Swaps old_program, attached to cgroup in direction, for new_program in one step
 // (BPF_F_REPLACE): every packet meets one of the two, never neither.
-Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& old_program,
-                     const Program& new_program);
+Result<void> replace(const Cgroup& cgroup, Direction direction, const Program& old_program, const Program& new_program);
 
 // What replace_all_bpffw did.
 struct ReplaceAllOutcome {

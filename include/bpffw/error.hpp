@@ -29,18 +29,17 @@ enum class ErrorKind {
 
 struct Error {
   ErrorKind kind = ErrorKind::Internal;
-  std::string message;              // one line, no trailing period
-  std::optional<SourceSpan> span;   // where in the expression, for InvalidExpression
-  int sys_errno = 0;                // errno of the failing system call, 0 if none
-  std::string hint;                 // what the user can do about it, may be empty
-  std::string verifier_log;         // the kernel verifier's log, for Verifier
+  std::string message;             // one line, no trailing period
+  std::optional<SourceSpan> span;  // where in the expression, for InvalidExpression
+  int sys_errno = 0;               // errno of the failing system call, 0 if none
+  std::string hint;                // what the user can do about it, may be empty
+  std::string verifier_log;        // the kernel verifier's log, for Verifier
 };
 
 template <class T>
 using Result = tl::expected<T, Error>;
 
-inline tl::unexpected<Error> make_error(ErrorKind kind, std::string message, int sys_errno = 0,
-                                        std::string hint = {}) {
+inline tl::unexpected<Error> make_error(ErrorKind kind, std::string message, int sys_errno = 0, std::string hint = {}) {
   return tl::unexpected<Error>(Error{kind, std::move(message), std::nullopt, sys_errno, std::move(hint), {}});
 }
 

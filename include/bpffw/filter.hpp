@@ -32,7 +32,7 @@ struct Parameter {
 struct Warning {
   std::string message;  // one line, no trailing period
   SourceSpan span;
-  std::string hint;     // may be empty
+  std::string hint;  // may be empty
 };
 
 struct ParseOptions {

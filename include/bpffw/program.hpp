@@ -64,8 +64,7 @@ class Program {
 
   // Runs the program on one frame with BPF_PROG_TEST_RUN. The frame starts with a 14-byte
   // Ethernet header: the kernel takes skb->protocol from its ethertype and strips it.
-  Result<TestRunResult> test_run(std::span<const unsigned char> ethernet_frame,
-                                 std::uint32_t repeat = 1) const;
+  Result<TestRunResult> test_run(std::span<const unsigned char> ethernet_frame, std::uint32_t repeat = 1) const;
 
  private:
   explicit Program(int fd) : fd_(fd) {}

@@ -27,7 +27,7 @@ namespace bpffw {
 struct Counters {
   std::uint64_t passed_packets = 0;
   std::uint64_t dropped_packets = 0;
-  std::uint64_t passed_bytes = 0;   // skb->len: from the IP header on
+  std::uint64_t passed_bytes = 0;  // skb->len: from the IP header on
   std::uint64_t dropped_bytes = 0;
   bool operator==(const Counters&) const = default;
 };
@@ -39,7 +39,7 @@ struct ProgramMetadata {
   std::vector<std::string> parameter_names;  // in declaration order
   // The direction it was compiled for (-t, ParseOptions::direction); empty: either.
   std::optional<Direction> direction;
-  std::string expression;                    // the filter's source text
+  std::string expression;  // the filter's source text
 };
 
 // The program's self-description. ErrorKind::Usage for a program bpffw did not compile.

@@ -4,9 +4,7 @@
 
 namespace bpffw {
 
-const char* to_string(Direction direction) {
-  return direction == Direction::Ingress ? "ingress" : "egress";
-}
+const char* to_string(Direction direction) { return direction == Direction::Ingress ? "ingress" : "egress"; }
 
 Result<Direction> parse_direction(std::string_view text) {
   if (text == "ingress") return Direction::Ingress;

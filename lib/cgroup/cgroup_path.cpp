@@ -43,14 +43,12 @@ struct Cgroup2Mount {
   std::string root;  // the subtree of the hierarchy mounted there, "/" unless bind-mounted
 };
 
-Result<std::ifstream> open_proc_file(const CgroupResolveOptions& options, const char* name,
-                                     const char* purpose) {
+Result<std::ifstream> open_proc_file(const CgroupResolveOptions& options, const char* name, const char* purpose) {
   const std::string path = options.proc_root + "/self/" + name;
   std::ifstream in(path);
   if (!in) {
     const int err = errno;
-    return make_error(ErrorKind::System,
-                      "cannot read " + path + " to " + purpose + ": " + std::strerror(err), err,
+    return make_error(ErrorKind::System, "cannot read " + path + " to " + purpose + ": " + std::strerror(err), err,
                       std::string("mount /proc (mount -t proc proc /proc), or ") + kUseAPathHint);
   }
   return in;
@@ -77,9 +75,9 @@ Result<Cgroup2Mount> read_cgroup2_mount(const CgroupResolveOptions& options) {
     if (!found || (found->root != "/" && mount.root == "/")) found = std::move(mount);
   }
   if (!found)
-    return make_error(ErrorKind::System, "no cgroup2 file system is mounted (none in " +
-                                             options.proc_root + "/self/mountinfo)",
-                      0, "mount it with: mount -t cgroup2 none /sys/fs/cgroup");
+    return make_error(ErrorKind::System,
+                      "no cgroup2 file system is mounted (none in " + options.proc_root + "/self/mountinfo)", 0,
+                      "mount it with: mount -t cgroup2 none /sys/fs/cgroup");
   return *found;
 }
 
@@ -97,8 +95,7 @@ std::string join(const std::string& base, std::string_view rest) {
 std::string under_mount_hint(const CgroupResolveOptions& options) {
   auto mount = read_cgroup2_mount(options);
   if (!mount) return "name a directory on the cgroup2 file system";
-  return "name a directory under the cgroup2 mount " + mount->mount_point +
-         " (or a path relative to it, or self)";
+  return "name a directory under the cgroup2 mount " + mount->mount_point + " (or a path relative to it, or self)";
 }
 
 }  // namespace
@@ -133,8 +130,7 @@ Result<std::string> self_cgroup_path(const CgroupResolveOptions& options) {
     // Only a subtree is mounted: the process's cgroup must lie inside it.
     if (path.rfind(mount->root, 0) != 0)
       return make_error(ErrorKind::System,
-                        "the cgroup of self (" + *relative + ") is outside the mounted cgroup2 subtree " +
-                            mount->root,
+                        "the cgroup of self (" + *relative + ") is outside the mounted cgroup2 subtree " + mount->root,
                         0, kUseAPathHint);
     path.remove_prefix(mount->root.size());
   }
@@ -163,22 +159,19 @@ Result<Cgroup> Cgroup::open(std::string_view argument, const CgroupResolveOption
     const int err = errno;
     switch (err) {
       case ENOENT:
-        return make_error(ErrorKind::Usage, "cgroup '" + path + "' does not exist", err,
-                          under_mount_hint(options));
+        return make_error(ErrorKind::Usage, "cgroup '" + path + "' does not exist", err, under_mount_hint(options));
       case ENOTDIR:
-        return make_error(ErrorKind::Usage,
-                          "'" + path + "' is not a directory, so it is not a cgroup", err,
+        return make_error(ErrorKind::Usage, "'" + path + "' is not a directory, so it is not a cgroup", err,
                           under_mount_hint(options));
       case EACCES:
       case EPERM:
-        return make_error(ErrorKind::Permission, "cannot open cgroup '" + path + "': " + std::strerror(err),
-                          err, "run as root");
-      default:
-        return make_error(ErrorKind::System, "cannot open cgroup '" + path + "': " + std::strerror(err), err);
+        return make_error(ErrorKind::Permission, "cannot open cgroup '" + path + "': " + std::strerror(err), err,
+                          "run as root");
+      default: return make_error(ErrorKind::System, "cannot open cgroup '" + path + "': " + std::strerror(err), err);
     }
   }
   // Checked on the open fd, so the answer is about the very directory programs will attach to.
-  struct statfs fs {};
+  struct statfs fs{};
   if (::fstatfs(fd.get(), &fs) != 0) {
     const int err = errno;
     return make_error(ErrorKind::System, "cannot statfs '" + path + "': " + std::strerror(err), err);
@@ -193,8 +186,7 @@ Result<Cgroup> Cgroup::open(std::string_view argument, const CgroupResolveOption
   return Cgroup(std::move(path), fd.release());
 }
 
-Cgroup::Cgroup(Cgroup&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+Cgroup::Cgroup(Cgroup&& other) noexcept : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
 
 Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
   if (this != &other) {

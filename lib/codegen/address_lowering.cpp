@@ -40,7 +40,8 @@ class AddressTest {
   // The big-endian unsigned integer of `width` bytes at `offset` of the ParsedPacket, as i64.
   llvm::Value* load(std::size_t offset, unsigned width) {
     llvm::Value* address = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), fields_.parsed, offset);
-    llvm::Value* value = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateLoad(b_.getIntNTy(width * 8), address));
+    llvm::Value* value =
+        b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateLoad(b_.getIntNTy(width * 8), address));
     return b_.CreateZExt(value, b_.getInt64Ty());
   }
   llvm::Value* signed_order(llvm::Value* value) { return b_.CreateXor(value, b_.getInt64(kSignBit)); }
@@ -59,14 +60,14 @@ void emit_address_match(llvm::IRBuilder<>& b, const PacketFields& fields, ast::V
   AddressTest test(b, fields);
   const std::size_t offset = offset_of(resolve_direction(variable, fields.direction));
   std::vector<ValueRange> v4;
-  std::vector<ValueRange> v6_high;                         // prefixes of /64 or shorter
+  std::vector<ValueRange> v6_high;                          // prefixes of /64 or shorter
   std::map<std::uint64_t, std::vector<ValueRange>> v6_low;  // longer ones, by their upper half
   for (const ast::Prefix& prefix : prefixes) {
     if (prefix.family == ast::Family::Ipv4) {
       std::uint64_t network = static_cast<std::uint64_t>(prefix.bytes[0]) << 24 | prefix.bytes[1] << 16 |
                               prefix.bytes[2] << 8 | prefix.bytes[3];
-      v4.push_back({static_cast<std::int64_t>(network),
-                    static_cast<std::int64_t>(network | low_bits(32 - prefix.length))});
+      v4.push_back(
+          {static_cast<std::int64_t>(network), static_cast<std::int64_t>(network | low_bits(32 - prefix.length))});
     } else if (prefix.length <= 64) {
       std::uint64_t high = half(prefix, 0);
       v6_high.push_back({as_signed_order(high), as_signed_order(high | low_bits(64 - prefix.length))});

@@ -21,8 +21,8 @@
 #include <llvm/TargetParser/Triple.h>
 
 #include "codegen/emit.hpp"
-#include "codegen/runtime_maps.hpp"
 #include "codegen/module.hpp"
+#include "codegen/runtime_maps.hpp"
 #include "codegen/target.hpp"
 #include "parser/filter_access.hpp"
 
@@ -61,8 +61,8 @@ Result<Disassembler> make_disassembler() {
   }
   d.context = std::make_unique<llvm::MCContext>(triple, d.asm_info.get(), d.registers.get(), d.subtarget.get());
   d.decoder.reset(target->createMCDisassembler(*d.subtarget, *d.context));
-  d.printer.reset(target->createMCInstPrinter(triple, d.asm_info->getAssemblerDialect(), *d.asm_info,
-                                              *d.instructions, *d.registers));
+  d.printer.reset(target->createMCInstPrinter(triple, d.asm_info->getAssemblerDialect(), *d.asm_info, *d.instructions,
+                                              *d.registers));
   if (!d.decoder || !d.printer) return internal("the BPF disassembler of LLVM is not available");
   return d;
 }
@@ -111,8 +111,7 @@ Result<std::string> disassemble_program(const ObjectFile& object) {
     auto status = disassembler->decoder->getInstruction(instruction, size, bytes.slice(offset), offset, llvm::nulls());
     if (status != llvm::MCDisassembler::Success || size == 0) {
       size = std::min<std::uint64_t>(8, bytes.size() - offset);
-      out << llvm::format_decimal(offset / 8, 6) << ":\t" << hex_bytes(bytes.slice(offset, size))
-          << "\t<unknown>\n";
+      out << llvm::format_decimal(offset / 8, 6) << ":\t" << hex_bytes(bytes.slice(offset, size)) << "\t<unknown>\n";
       offset += size;
       continue;
     }

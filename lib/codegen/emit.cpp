@@ -37,7 +37,8 @@ struct Diagnostics {
 
 tl::unexpected<Error> internal(std::string message) {
   // One line: LLVM messages may carry newlines.
-  for (char& c : message) if (c == '\n') c = ' ';
+  for (char& c : message)
+    if (c == '\n') c = ' ';
   while (!message.empty() && message.back() == ' ') message.pop_back();
   return make_error(ErrorKind::Internal, std::move(message), 0, "please report this bug with the filter text");
 }
@@ -70,8 +71,9 @@ class Compilation {
 Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime,
                                              const PacketParserBytes& parsers) {
   if (options_.optimization_level > 3) {
-    return make_error(ErrorKind::Usage, "optimization level " + std::to_string(options_.optimization_level) +
-                                            " is out of range", 0, "use 0, 1, 2 or 3");
+    return make_error(ErrorKind::Usage,
+                      "optimization level " + std::to_string(options_.optimization_level) + " is out of range", 0,
+                      "use 0, 1, 2 or 3");
   }
   target_ = thread_target_machine(options_.optimization_level);
   if (target_ == nullptr) return internal("the BPF target of LLVM is not available");
@@ -79,9 +81,7 @@ Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const Runt
 
   std::string problems;
   llvm::raw_string_ostream problems_out(problems);
-  if (llvm::verifyModule(*module_, &problems_out)) {
-    return internal("generated LLVM IR is invalid: " + problems);
-  }
+  if (llvm::verifyModule(*module_, &problems_out)) { return internal("generated LLVM IR is invalid: " + problems); }
 
   optimize_module(*module_, *target_, options_.optimization_level);
   if (!diagnostics_.first_error.empty()) return internal("LLVM optimization failed: " + diagnostics_.first_error);
@@ -152,8 +152,8 @@ Result<void> Compilation::check_program_size() {
 tl::unexpected<Error> Compilation::codegen_failure() const {
   if (diagnostics_.first_error.find("stack limit") != std::string::npos) {
     return make_error(ErrorKind::InvalidExpression,
-                      "the filter is too large for one BPF program: it needs more than the 512 bytes of BPF stack",
-                      0, "use fewer terms, or ranges and sets instead of long || chains");
+                      "the filter is too large for one BPF program: it needs more than the 512 bytes of BPF stack", 0,
+                      "use fewer terms, or ranges and sets instead of long || chains");
   }
   return internal("BPF code generation failed: " + diagnostics_.first_error);
 }

@@ -120,111 +120,110 @@ llvm::Value* Lowering::boolean_of_branch(const ast::Expr& expr) {
 }
 
 llvm::Value* Lowering::value(const ast::Expr& expr) {
-  return std::visit(
-      ast::overloaded{
-          [&](const ast::Literal& literal) -> llvm::Value* { return constant(literal.value); },
-          [&](const ast::VariableRef& ref) -> llvm::Value* { return fields_.get(ref.variable); },
-          [&](const ast::ParameterRef& ref) -> llvm::Value* { return load_parameter(b_, ref.index); },
-          [&](const ast::Unary& unary) -> llvm::Value* {
-            switch (unary.op) {
-              case ast::UnaryOp::LogicalNot: return boolean_of_branch(expr);
-              case ast::UnaryOp::BitNot: return b_.CreateNot(value(*unary.operand));
-              case ast::UnaryOp::Negate: return b_.CreateSub(constant(0), value(*unary.operand));
-              case ast::UnaryOp::Plus: return value(*unary.operand);
-            }
-            return nullptr;
-          },
-          [&](const ast::Binary& binary_node) -> llvm::Value* {
-            llvm::Value* lhs = value(*binary_node.lhs);
-            llvm::Value* rhs = value(*binary_node.rhs);
-            return binary(binary_node.op, lhs, rhs);
-          },
-          [&](const ast::Logical&) -> llvm::Value* { return boolean_of_branch(expr); },
-          [&](const ast::SetMember&) -> llvm::Value* { return boolean_of_branch(expr); },
-          [&](const ast::AddressMatch&) -> llvm::Value* { return boolean_of_branch(expr); },
-          [&](const ast::AddressEqual&) -> llvm::Value* { return boolean_of_branch(expr); },
-          // The type check folds every address literal into a match (parser/types.hpp).
-          [&](const ast::AddressLiteral&) -> llvm::Value* { return constant(0); },
-          [&](const ast::Conditional& conditional) -> llvm::Value* {
-            llvm::BasicBlock* if_true = block("cond_true");
-            llvm::BasicBlock* if_false = block("cond_false");
-            llvm::BasicBlock* merge = block("cond_merge");
-            branch(*conditional.condition, if_true, if_false);
-            enter(if_true);
-            llvm::Value* true_value = value(*conditional.if_true);
-            llvm::BasicBlock* true_end = b_.GetInsertBlock();
-            b_.CreateBr(merge);
-            enter(if_false);
-            llvm::Value* false_value = value(*conditional.if_false);
-            llvm::BasicBlock* false_end = b_.GetInsertBlock();
-            b_.CreateBr(merge);
-            enter(merge);
-            llvm::PHINode* phi = b_.CreatePHI(b_.getInt64Ty(), 2);
-            phi->addIncoming(true_value, true_end);
-            phi->addIncoming(false_value, false_end);
-            return phi;
-          },
-      },
-      expr.node);
+  return std::visit(ast::overloaded{
+                        [&](const ast::Literal& literal) -> llvm::Value* { return constant(literal.value); },
+                        [&](const ast::VariableRef& ref) -> llvm::Value* { return fields_.get(ref.variable); },
+                        [&](const ast::ParameterRef& ref) -> llvm::Value* { return load_parameter(b_, ref.index); },
+                        [&](const ast::Unary& unary) -> llvm::Value* {
+                          switch (unary.op) {
+                            case ast::UnaryOp::LogicalNot: return boolean_of_branch(expr);
+                            case ast::UnaryOp::BitNot: return b_.CreateNot(value(*unary.operand));
+                            case ast::UnaryOp::Negate: return b_.CreateSub(constant(0), value(*unary.operand));
+                            case ast::UnaryOp::Plus: return value(*unary.operand);
+                          }
+                          return nullptr;
+                        },
+                        [&](const ast::Binary& binary_node) -> llvm::Value* {
+                          llvm::Value* lhs = value(*binary_node.lhs);
+                          llvm::Value* rhs = value(*binary_node.rhs);
+                          return binary(binary_node.op, lhs, rhs);
+                        },
+                        [&](const ast::Logical&) -> llvm::Value* { return boolean_of_branch(expr); },
+                        [&](const ast::SetMember&) -> llvm::Value* { return boolean_of_branch(expr); },
+                        [&](const ast::AddressMatch&) -> llvm::Value* { return boolean_of_branch(expr); },
+                        [&](const ast::AddressEqual&) -> llvm::Value* { return boolean_of_branch(expr); },
+                        // The type check folds every address literal into a match (parser/types.hpp).
+                        [&](const ast::AddressLiteral&) -> llvm::Value* { return constant(0); },
+                        [&](const ast::Conditional& conditional) -> llvm::Value* {
+                          llvm::BasicBlock* if_true = block("cond_true");
+                          llvm::BasicBlock* if_false = block("cond_false");
+                          llvm::BasicBlock* merge = block("cond_merge");
+                          branch(*conditional.condition, if_true, if_false);
+                          enter(if_true);
+                          llvm::Value* true_value = value(*conditional.if_true);
+                          llvm::BasicBlock* true_end = b_.GetInsertBlock();
+                          b_.CreateBr(merge);
+                          enter(if_false);
+                          llvm::Value* false_value = value(*conditional.if_false);
+                          llvm::BasicBlock* false_end = b_.GetInsertBlock();
+                          b_.CreateBr(merge);
+                          enter(merge);
+                          llvm::PHINode* phi = b_.CreatePHI(b_.getInt64Ty(), 2);
+                          phi->addIncoming(true_value, true_end);
+                          phi->addIncoming(false_value, false_end);
+                          return phi;
+                        },
+                    },
+                    expr.node);
 }
 
 void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
-  std::visit(
-      ast::overloaded{
-          [&](const ast::Literal& literal) { b_.CreateBr(literal.value != 0 ? on_true : on_false); },
-          [&](const ast::Unary& unary) {
-            if (unary.op == ast::UnaryOp::LogicalNot) {
-              branch(*unary.operand, on_false, on_true);
-              return;
-            }
-            b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
-          },
-          [&](const ast::Binary& binary_node) {
-            llvm::Value* lhs = value(*binary_node.lhs);
-            llvm::Value* rhs = value(*binary_node.rhs);
-            llvm::Value* condition = comparison(binary_node.op, lhs, rhs);
-            if (condition == nullptr) condition = b_.CreateICmpNE(binary(binary_node.op, lhs, rhs), constant(0));
-            b_.CreateCondBr(condition, on_true, on_false);
-          },
-          [&](const ast::Logical& logical) {
-            std::vector<const ast::Expr*> operands;
-            operands.reserve(logical.operands.size());
-            for (const ast::ExprPtr& operand : logical.operands) operands.push_back(operand.get());
-            chain(logical.op == ast::LogicalOp::Or, operands, on_true, on_false);
-          },
-          [&](const ast::Conditional& conditional) {
-            llvm::BasicBlock* if_true = block("cond_true");
-            llvm::BasicBlock* if_false = block("cond_false");
-            branch(*conditional.condition, if_true, if_false);
-            enter(if_true);
-            branch(*conditional.if_true, on_true, on_false);
-            enter(if_false);
-            branch(*conditional.if_false, on_true, on_false);
-          },
-          [&](const ast::VariableRef&) {
-            b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
-          },
-          [&](const ast::SetMember& set) {
-            // docs/filter-language.md §7.1 as a compare tree over the sorted, merged ranges: O(log n) compares.
-            std::vector<ValueRange> ranges;
-            ranges.reserve(set.ranges.size());
-            for (const ast::SetRange& range : set.ranges) ranges.push_back({range.lo, range.hi});
-            KnownBounds bounds;
-            if (const auto* ref = std::get_if<ast::VariableRef>(&set.value->node)) bounds = variable_bounds(ref->variable);
-            emit_membership(b_, value(*set.value), std::move(ranges), bounds, on_true, on_false);
-          },
-          [&](const ast::ParameterRef&) {
-            b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
-          },
-          [&](const ast::AddressMatch& match) {
-            emit_address_match(b_, fields_, match.variable, match.prefixes, on_true, on_false);
-          },
-          [&](const ast::AddressEqual& equal) {
-            emit_address_equal(b_, fields_, equal.lhs, equal.rhs, on_true, on_false);
-          },
-          [&](const ast::AddressLiteral&) { b_.CreateBr(on_false); },
-      },
-      expr.node);
+  std::visit(ast::overloaded{
+                 [&](const ast::Literal& literal) { b_.CreateBr(literal.value != 0 ? on_true : on_false); },
+                 [&](const ast::Unary& unary) {
+                   if (unary.op == ast::UnaryOp::LogicalNot) {
+                     branch(*unary.operand, on_false, on_true);
+                     return;
+                   }
+                   b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+                 },
+                 [&](const ast::Binary& binary_node) {
+                   llvm::Value* lhs = value(*binary_node.lhs);
+                   llvm::Value* rhs = value(*binary_node.rhs);
+                   llvm::Value* condition = comparison(binary_node.op, lhs, rhs);
+                   if (condition == nullptr) condition = b_.CreateICmpNE(binary(binary_node.op, lhs, rhs), constant(0));
+                   b_.CreateCondBr(condition, on_true, on_false);
+                 },
+                 [&](const ast::Logical& logical) {
+                   std::vector<const ast::Expr*> operands;
+                   operands.reserve(logical.operands.size());
+                   for (const ast::ExprPtr& operand : logical.operands) operands.push_back(operand.get());
+                   chain(logical.op == ast::LogicalOp::Or, operands, on_true, on_false);
+                 },
+                 [&](const ast::Conditional& conditional) {
+                   llvm::BasicBlock* if_true = block("cond_true");
+                   llvm::BasicBlock* if_false = block("cond_false");
+                   branch(*conditional.condition, if_true, if_false);
+                   enter(if_true);
+                   branch(*conditional.if_true, on_true, on_false);
+                   enter(if_false);
+                   branch(*conditional.if_false, on_true, on_false);
+                 },
+                 [&](const ast::VariableRef&) {
+                   b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+                 },
+                 [&](const ast::SetMember& set) {
+                   // docs/filter-language.md §7.1 as a compare tree over the sorted, merged ranges: O(log n) compares.
+                   std::vector<ValueRange> ranges;
+                   ranges.reserve(set.ranges.size());
+                   for (const ast::SetRange& range : set.ranges) ranges.push_back({range.lo, range.hi});
+                   KnownBounds bounds;
+                   if (const auto* ref = std::get_if<ast::VariableRef>(&set.value->node))
+                     bounds = variable_bounds(ref->variable);
+                   emit_membership(b_, value(*set.value), std::move(ranges), bounds, on_true, on_false);
+                 },
+                 [&](const ast::ParameterRef&) {
+                   b_.CreateCondBr(b_.CreateICmpNE(value(expr), constant(0)), on_true, on_false);
+                 },
+                 [&](const ast::AddressMatch& match) {
+                   emit_address_match(b_, fields_, match.variable, match.prefixes, on_true, on_false);
+                 },
+                 [&](const ast::AddressEqual& equal) {
+                   emit_address_equal(b_, fields_, equal.lhs, equal.rhs, on_true, on_false);
+                 },
+                 [&](const ast::AddressLiteral&) { b_.CreateBr(on_false); },
+             },
+             expr.node);
 }
 
 void Lowering::chain(bool is_or, const std::vector<const ast::Expr*>& operands, llvm::BasicBlock* on_true,
@@ -257,7 +256,9 @@ void Lowering::chain(bool is_or, const std::vector<const ast::Expr*>& operands, 
         // Buckets of 8 keys tried in turn: per indexed term, one key compare and its own test.
         emit_range_search(
             b_, fields_.get(step.variable), keys, variable_bounds(step.variable),
-            [&](std::size_t k, llvm::BasicBlock* otherwise, llvm::Value*) { any_of_terms(step.residuals[k], on_true, otherwise); },
+            [&](std::size_t k, llvm::BasicBlock* otherwise, llvm::Value*) {
+              any_of_terms(step.residuals[k], on_true, otherwise);
+            },
             next, 8);
         break;
       }

@@ -27,7 +27,13 @@ class RangeSearch {
  public:
   RangeSearch(llvm::IRBuilder<>& builder, llvm::Value* value, const std::vector<ValueRange>& ranges,
               const FoundRange& found, llvm::BasicBlock* not_found, std::size_t bucket)
-      : b_(builder), value_(value), current_(value), ranges_(ranges), found_(found), not_found_(not_found), bucket_(bucket) {}
+      : b_(builder),
+        value_(value),
+        current_(value),
+        ranges_(ranges),
+        found_(found),
+        not_found_(not_found),
+        bucket_(bucket) {}
 
   // Ranges [first, last) with the value known to lie in [bounds.min, bounds.max]. The recursion
   // depth is log2 of the number of ranges.
@@ -121,8 +127,7 @@ class RangeSearch {
 }  // namespace
 
 void emit_range_search(llvm::IRBuilder<>& builder, llvm::Value* value, const std::vector<ValueRange>& ranges,
-                       KnownBounds bounds, const FoundRange& found, llvm::BasicBlock* not_found,
-                       std::size_t bucket) {
+                       KnownBounds bounds, const FoundRange& found, llvm::BasicBlock* not_found, std::size_t bucket) {
   // Ranges entirely outside the known bounds can never match.
   std::size_t first = 0, last = ranges.size();
   while (first < last && ranges[first].hi < bounds.min) ++first;
@@ -142,8 +147,8 @@ namespace {
 // tested with one mask (LLVM's "bit test" switch lowering): for sparse port lists this cuts the
 // program several-fold, and the tree has fewer levels.
 struct Leaf {
-  ValueRange span;          // the values the leaf may contain
-  std::uint64_t mask = 0;   // bit i: span.lo + i is a member; 0 for a plain range
+  ValueRange span;         // the values the leaf may contain
+  std::uint64_t mask = 0;  // bit i: span.lo + i is a member; 0 for a plain range
 };
 
 constexpr std::uint64_t kWindow = 64;
@@ -178,8 +183,8 @@ std::vector<Leaf> cluster(const std::vector<ValueRange>& ranges) {
 
 }  // namespace
 
-void emit_membership(llvm::IRBuilder<>& builder, llvm::Value* value, std::vector<ValueRange> ranges,
-                     KnownBounds bounds, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+void emit_membership(llvm::IRBuilder<>& builder, llvm::Value* value, std::vector<ValueRange> ranges, KnownBounds bounds,
+                     llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
   std::vector<ValueRange> merged = merge_ranges(std::move(ranges));
   std::vector<Leaf> leaves = cluster(merged);
   std::vector<ValueRange> spans;

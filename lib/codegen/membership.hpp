@@ -38,7 +38,7 @@ void emit_range_search(llvm::IRBuilder<>& builder, llvm::Value* value, const std
                        std::size_t bucket = 1);
 
 // `value in ranges`: branches to on_true or on_false. `ranges` need not be merged.
-void emit_membership(llvm::IRBuilder<>& builder, llvm::Value* value, std::vector<ValueRange> ranges,
-                     KnownBounds bounds, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
+void emit_membership(llvm::IRBuilder<>& builder, llvm::Value* value, std::vector<ValueRange> ranges, KnownBounds bounds,
+                     llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
 
 }  // namespace bpffw::codegen

@@ -17,8 +17,8 @@ constexpr const char* kLicense = "GPL";
 
 void add_license(llvm::Module& module) {
   llvm::Constant* text = llvm::ConstantDataArray::getString(module.getContext(), kLicense);
-  auto* license = new llvm::GlobalVariable(module, text->getType(), true, llvm::GlobalValue::ExternalLinkage,
-                                           text, "_license");
+  auto* license =
+      new llvm::GlobalVariable(module, text->getType(), true, llvm::GlobalValue::ExternalLinkage, text, "_license");
   license->setSection("license");
   license->setAlignment(llvm::Align(1));
 }

@@ -45,7 +45,7 @@ constexpr int kIpv4MinHeaderBytes = 20;
 constexpr int kIpv4VersionIhl = 0;     // version in the high 4 bits, IHL (4-byte words) in the low 4
 constexpr int kIpv4FragmentField = 6;  // flags and fragment offset, big-endian u16
 constexpr int kIpv4Protocol = 9;
-constexpr int kIpv4SrcAddr = 12, kIpv4AddrBytes = 4;  // the destination follows
+constexpr int kIpv4SrcAddr = 12, kIpv4AddrBytes = 4;     // the destination follows
 constexpr int kIpv4FieldsReadBytes = kIpv4Protocol + 1;  // what the helper way reads: up to the protocol
 constexpr int kIhlMask = 0x0f, kIhlToBytesShift = 2, kMinIhl = kIpv4MinHeaderBytes >> kIhlToBytesShift;
 // The 13 offset bits of the big-endian flags-and-offset field, read as a little-endian u16.
@@ -56,7 +56,7 @@ constexpr int kIpv6HeaderBytes = 40;
 constexpr int kIpv6Version = 0;  // in the high 4 bits
 constexpr int kIpv6NextHeader = 6;
 constexpr int kIpv6SrcAddr = 8, kIpv6AddrBytes = 16;  // the destination follows
-constexpr int kIpv6FieldsReadBytes = 8;  // what the helper way reads: up to the next header, one u64
+constexpr int kIpv6FieldsReadBytes = 8;               // what the helper way reads: up to the next header, one u64
 constexpr int kVersionMask = 0xf0, kIpv4VersionBits = 4 << 4, kIpv6VersionBits = 6 << 4;
 
 // docs/filter-language.md §5.3: the extension headers bpffw follows, and their fields.
@@ -65,8 +65,8 @@ constexpr int kLargestExtType = kExtDestinationOptions;
 constexpr unsigned long long kExtTypeBits = 1ull << kExtHopByHop | 1ull << kExtRouting | 1ull << kExtFragment |
                                             1ull << kExtAuth | 1ull << kExtDestinationOptions;
 constexpr int kExtNextHeader = 0, kExtLength = 1;  // bytes; the length counts 8-byte units beyond the first
-constexpr int kExtFragmentOffsetField = 2;  // the Fragment header's offset and flags, big-endian u16
-constexpr int kExtFieldsReadBytes = 4;      // next header, length and that field
+constexpr int kExtFragmentOffsetField = 2;         // the Fragment header's offset and flags, big-endian u16
+constexpr int kExtFieldsReadBytes = 4;             // next header, length and that field
 // The Fragment header's 13 offset bits of that field, read as a little-endian u16.
 constexpr int kExtFragmentOffsetMask = 0xf8ff;
 // Size: (length + 1) << 3 bytes; Authentication (length + 2) << 2 (RFC 4302).
@@ -164,8 +164,8 @@ class PacketParserText {
   // bpf_skb_load_bytes, which reads wherever the bytes lie and fails exactly when the packet is
   // shorter (then it is malformed).
   static std::string helper_read(const std::string& offset, int size, std::size_t into) {
-    return "r1 = r6\nr2 = " + offset + "\nr3 = r9\nr3 += " + n(static_cast<long long>(into)) + "\nr4 = " +
-           n(size) + "\ncall " + n(BPF_FUNC_skb_load_bytes) + "\nif r0 != 0 goto " + to("malformed") + "\n";
+    return "r1 = r6\nr2 = " + offset + "\nr3 = r9\nr3 += " + n(static_cast<long long>(into)) + "\nr4 = " + n(size) +
+           "\ncall " + n(BPF_FUNC_skb_load_bytes) + "\nif r0 != 0 goto " + to("malformed") + "\n";
   }
   // An out-of-line block `name`: `text`, which ends in a jump back.
   void cold(const std::string& name, const std::string& text) { cold_ += ".Lbpffw_" + name + ":\n" + text; }
@@ -208,8 +208,7 @@ int copied(const PacketParserVariant& variant, const TransportHeader& h) {
 
 // One transport header of a family: complete (else malformed), and, when the variant copies some
 // of it, r8 = what the copied bytes hold. Protocol r7 at offset r8, r2/r3 = data/data_end.
-void transport_header(PacketParserText& p, const std::string& family, std::uint64_t status,
-                      const TransportHeader& h) {
+void transport_header(PacketParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& h) {
   const std::string name = family + "_" + h.name;
   const std::string end = "r0 = " + n(static_cast<long long>(status)) + "\ngoto " + p.to("end") + "\n";
   const std::string complete = "r1 = " + n(h.minimum) + "\nr1 += r8\nr2 = *(u32 *)(r6 + " + n(kSkbLen) +
@@ -250,8 +249,7 @@ void icmp_length_check(PacketParserText& p, std::uint64_t protocol) {
 // The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and,
 // when the filter reads ICMP fields, the family's ICMP are checked and copied; other protocols
 // jump to FAMILY_other, which the caller emits. Ends with r0 = status.
-void transport(PacketParserText& p, const std::string& family, std::uint64_t status,
-               const TransportHeader& icmp) {
+void transport(PacketParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& icmp) {
   p.label(family + "_transport");
   p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to(family + "_tcp"));
   if (p.variant().icmp)
@@ -317,8 +315,8 @@ void ipv4(PacketParserText& p) {
   p.cold("ipv4_helper", (addresses ? addresses_by_helper(kIpv4SrcAddr, kIpv4AddrBytes) : "") +
                             PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
                             at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" + at(kBuffer + kIpv4FragmentField) +
-                            "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" +
-                            PacketParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
+                            "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" + PacketParserText::data_pointers() +
+                            "goto " + p.to("ipv4_read") + "\n");
 }
 
 // One extension header at r8, of type r7 (known to be one), then the next: at most 8, a 9th is

@@ -130,7 +130,8 @@ llvm::Value* established(llvm::IRBuilder<>& b, llvm::Value* skb) {
   by_protocol->addCase(b.getInt64(kProtoUdp), udp);
   b.SetInsertPoint(tcp);
   llvm::Value* state = field(offsetof(bpf_sock, state));
-  llvm::Value* open = b.CreateAnd(b.CreateICmpNE(state, b.getInt64(kTcpListen)), b.CreateICmpNE(state, b.getInt64(kTcpClose)));
+  llvm::Value* open =
+      b.CreateAnd(b.CreateICmpNE(state, b.getInt64(kTcpListen)), b.CreateICmpNE(state, b.getInt64(kTcpClose)));
   llvm::Value* tcp_value = b.CreateZExt(open, i64);
   b.CreateBr(done);
   b.SetInsertPoint(udp);
@@ -173,7 +174,8 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
     built_from[variant.index()] = bytes.data();
   }
 
-  llvm::AllocaInst* parsed = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), sizeof(ParsedPacket)), nullptr, "parsed");
+  llvm::AllocaInst* parsed =
+      b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), sizeof(ParsedPacket)), nullptr, "parsed");
   parsed->setAlignment(llvm::Align(alignof(ParsedPacket)));
   if (variant.ports || variant.tcp_header || variant.icmp)
     zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));

@@ -44,8 +44,8 @@ class DebugTypes {
                                                        llvm::DINode::FlagZero, nullptr, llvm::DINodeArray());
     std::vector<llvm::Metadata*> members;
     for (std::size_t i = 0; i < fields.size(); ++i)
-      members.push_back(di_.createMemberType(type, fields[i].first, file_, 0, 64, 64, 64 * i,
-                                             llvm::DINode::FlagZero, fields[i].second));
+      members.push_back(di_.createMemberType(type, fields[i].first, file_, 0, 64, 64, 64 * i, llvm::DINode::FlagZero,
+                                             fields[i].second));
     di_.replaceArrays(type, di_.getOrCreateArray(members));
     return type;
   }
@@ -108,10 +108,11 @@ void add_parameters(llvm::Module& module, DebugTypes& types, const std::vector<P
   auto* type = llvm::ArrayType::get(llvm::Type::getInt64Ty(context), parameters.size());
   std::vector<llvm::Constant*> values;
   for (const Parameter& parameter : parameters)
-    values.push_back(llvm::ConstantInt::get(llvm::Type::getInt64Ty(context), static_cast<std::uint64_t>(parameter.value)));
+    values.push_back(
+        llvm::ConstantInt::get(llvm::Type::getInt64Ty(context), static_cast<std::uint64_t>(parameter.value)));
   // Not constant: the values change at run time through the map, so LLVM must load them.
-  llvm::GlobalVariable* global = add_global(module, type, llvm::ConstantArray::get(type, values),
-                                            layout::kParametersGlobal, ".data", false, 8);
+  llvm::GlobalVariable* global =
+      add_global(module, type, llvm::ConstantArray::get(type, values), layout::kParametersGlobal, ".data", false, 8);
   types.describe(global, types.array_of(types.i64(), parameters.size()));
   llvm::appendToCompilerUsed(module, {global});
 }
@@ -178,17 +179,18 @@ void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
   llvm::BasicBlock* done = llvm::BasicBlock::Create(context, "counted", function);
   b.CreateCondBr(b.CreateIsNull(slot), done, add);
   b.SetInsertPoint(add);
-  llvm::Value* length = b.CreateZExt(b.CreateLoad(b.getInt32Ty(), skb, "skb_len"), b.getInt64Ty());  // skb->len, offset 0
+  llvm::Value* length =
+      b.CreateZExt(b.CreateLoad(b.getInt32Ty(), skb, "skb_len"), b.getInt64Ty());  // skb->len, offset 0
   // The passed fields or the dropped ones, chosen by arithmetic: one copy of the code for both.
   static_assert(layout::kPassedBytesField == layout::kPassedPacketsField + 1 &&
                 layout::kDroppedBytesField == layout::kDroppedPacketsField + 1);
-  llvm::Value* packets_field = b.CreateSelect(passed, b.getInt64(layout::kPassedPacketsField),
-                                              b.getInt64(layout::kDroppedPacketsField));
+  llvm::Value* packets_field =
+      b.CreateSelect(passed, b.getInt64(layout::kPassedPacketsField), b.getInt64(layout::kDroppedPacketsField));
   llvm::Value* packets = b.CreateInBoundsGEP(b.getInt64Ty(), slot, packets_field);
   llvm::Value* bytes = b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), packets, 1);
   // Plain adds on this CPU's slot: a per-CPU map needs no atomics.
-  for (auto [address, amount] : {std::pair{packets, static_cast<llvm::Value*>(b.getInt64(1))},
-                                 std::pair{bytes, length}}) {
+  for (auto [address, amount] :
+       {std::pair{packets, static_cast<llvm::Value*>(b.getInt64(1))}, std::pair{bytes, length}}) {
     b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), address), amount), address);
   }
   b.CreateBr(done);

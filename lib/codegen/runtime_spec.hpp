@@ -14,10 +14,10 @@ namespace bpffw::codegen {
 
 struct RuntimeSpec {
   bool counters = false;
-  bool metadata = false;                // the self-description global
-  std::vector<Parameter> parameters;    // names and initial values
-  std::string source;                   // the expression, for the metadata
-  std::optional<Direction> direction;   // the filter's (local_*, remote_*), for the metadata
+  bool metadata = false;               // the self-description global
+  std::vector<Parameter> parameters;   // names and initial values
+  std::string source;                  // the expression, for the metadata
+  std::optional<Direction> direction;  // the filter's (local_*, remote_*), for the metadata
 };
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the

@@ -67,8 +67,7 @@ std::unique_ptr<llvm::TargetMachine> create_target_machine(unsigned optimization
   if (target == nullptr) return nullptr;
   llvm::TargetOptions options;
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      kTargetTriple, kTargetCpu, "", options, std::nullopt, std::nullopt,
-      codegen_level(optimization_level)));
+      kTargetTriple, kTargetCpu, "", options, std::nullopt, std::nullopt, codegen_level(optimization_level)));
 }
 
 // The legacy codegen pipeline to an ELF object, built once, run on many modules (target.hpp).

@@ -171,7 +171,7 @@ int64_t evaluate(const ast::Expr& expr, const Context& context) {
           },
           [&](const ast::Conditional& node) -> int64_t {
             return evaluate(*node.condition, context) != 0 ? evaluate(*node.if_true, context)
-                                                         : evaluate(*node.if_false, context);
+                                                           : evaluate(*node.if_false, context);
           },
           // The type check folds every address literal into an AddressMatch (§6.2).
           [](const ast::AddressLiteral&) -> int64_t { return 0; },

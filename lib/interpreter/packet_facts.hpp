@@ -16,7 +16,7 @@ inline constexpr int kMaxIpv6ExtensionHeaders = 8;
 // An IP header's address (§4.2). family 0: the packet has none (not IPv4/IPv6, or its header is
 // cut short).
 struct IpAddress {
-  int family = 0;                       // 0, 4 or 6
+  int family = 0;                        // 0, 4 or 6
   std::array<std::uint8_t, 16> bytes{};  // network byte order; IPv4 in the first 4
   bool operator==(const IpAddress&) const = default;
 };

@@ -1,6 +1,5 @@
 #include "layout/metadata.hpp"
 
-
 namespace bpffw::layout {
 namespace {
 

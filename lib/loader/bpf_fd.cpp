@@ -25,7 +25,8 @@ std::string bpffs_mount() {
 std::string off_bpffs_hint(const std::string& name) {
   std::string mount = bpffs_mount();
   if (mount.empty()) return "no bpffs is mounted; mount one: mount -t bpf bpf /sys/fs/bpf";
-  std::string example = name.empty() || name == "." || name == ".." || name.find('.') != std::string::npos ? "NAME" : name;
+  std::string example =
+      name.empty() || name == "." || name == ".." || name.find('.') != std::string::npos ? "NAME" : name;
   return "a pin is a file name under a mounted bpffs, e.g. " + (mount == "/" ? "" : mount) + "/" + example;
 }
 

@@ -7,8 +7,7 @@
 
 namespace bpffw::loader {
 
-inline constexpr const char* kPrivilegeMessage =
-    "loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
+inline constexpr const char* kPrivilegeMessage = "loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
 inline constexpr const char* kPrivilegeHint = "run as root, e.g. with sudo";
 
 // An error for a failed system call: EPERM/EACCES become ErrorKind::Permission, the rest System.

@@ -62,7 +62,7 @@ std::optional<KernelFeature> missing_program_feature() {
 bool attach_replace_supported(int program_fd, int cgroup_fd, bpf_attach_type type) {
   // A kernel that knows BPF_F_REPLACE looks up the program to replace (-1: EBADF) before changing
   // anything; one that does not refuses the unknown flag with EINVAL.
-  struct bpf_prog_attach_opts opts {};
+  struct bpf_prog_attach_opts opts{};
   opts.sz = sizeof(opts);
   opts.flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE;
   opts.replace_prog_fd = -1;
@@ -71,7 +71,7 @@ bool attach_replace_supported(int program_fd, int cgroup_fd, bpf_attach_type typ
 }
 
 Error missing_feature_error(const KernelFeature& feature, int sys_errno) {
-  struct utsname name {};
+  struct utsname name{};
   std::string release = ::uname(&name) == 0 ? name.release : "unknown";
   Error error;
   error.kind = ErrorKind::System;

@@ -39,14 +39,15 @@ Result<PinPath> split_pin_path(const std::string& path) {
     std::string suggestion = split.name;
     for (char& c : suggestion)
       if (c == '.') c = '-';
-    return make_error(ErrorKind::Usage, "pin name " + loader::quoted(split.name) + " contains '.', which bpffs does not allow",
-                      0, "use another character, e.g. " + loader::quoted(suggestion));
+    return make_error(ErrorKind::Usage,
+                      "pin name " + loader::quoted(split.name) + " contains '.', which bpffs does not allow", 0,
+                      "use another character, e.g. " + loader::quoted(suggestion));
   }
   return split;
 }
 
 Result<void> require_bpffs(const std::string& path, const std::string& directory) {
-  struct statfs fs {};
+  struct statfs fs{};
   if (::statfs(directory.c_str(), &fs) != 0) {
     int err = errno;
     if (err == ENOENT)
@@ -62,7 +63,7 @@ Result<void> require_bpffs(const std::string& path, const std::string& directory
 
 // Refuse to replace something that is not a BPF program (a map pin, a directory...).
 Result<void> require_replaceable(const std::string& path) {
-  struct stat st {};
+  struct stat st{};
   if (::lstat(path.c_str(), &st) != 0) return {};  // missing: nothing to replace
   if (!S_ISREG(st.st_mode))
     return make_error(ErrorKind::Usage, loader::quoted(path) + " exists and is not a pin; refusing to replace it");
@@ -78,7 +79,8 @@ Result<void> require_replaceable(const std::string& path) {
 // Pins fd at path and sets mode 0600 (bpffs applies the umask at creation). On failure the new
 // pin is removed again. EEXIST is how CreateNew finds an existing pin without a race.
 Result<void> pin_exclusive(int fd, const std::string& path) {
-  if (bpf_obj_pin(fd, path.c_str()) != 0) return tl::unexpected(loader::system_error("cannot pin " + loader::quoted(path), errno));
+  if (bpf_obj_pin(fd, path.c_str()) != 0)
+    return tl::unexpected(loader::system_error("cannot pin " + loader::quoted(path), errno));
   if (::chmod(path.c_str(), kPinMode) != 0) {
     int err = errno;
     ::unlink(path.c_str());
@@ -90,8 +92,8 @@ Result<void> pin_exclusive(int fd, const std::string& path) {
 std::string temporary_name(const PinPath& target, unsigned attempt) {
   static std::atomic<unsigned> counter{0};
   // No dots (bpffs forbids them); pid and counter keep concurrent replacers apart.
-  std::string name = "bpffw_tmp_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-                     std::to_string(attempt);
+  std::string name =
+      "bpffw_tmp_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + std::to_string(attempt);
   return (target.directory == "/" ? "" : target.directory) + "/" + name;
 }
 
@@ -124,9 +126,10 @@ Result<void> Program::pin(const std::string& path, PinMode mode) const {
   auto split = split_pin_path(path);
   if (!split) return tl::unexpected(split.error());
   // `-o /sys/fs/bpf`: the mount itself, or another directory, is no name for a pin.
-  struct stat st {};
+  struct stat st{};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return make_error(ErrorKind::Usage, "pin path " + loader::quoted(path) + " is a directory; a pin needs a file name in it", 0,
+    return make_error(ErrorKind::Usage,
+                      "pin path " + loader::quoted(path) + " is a directory; a pin needs a file name in it", 0,
                       "e.g. " + (path == "/" ? std::string() : path) + "/NAME");
   if (auto on_bpffs = require_bpffs(path, split->directory); !on_bpffs) return on_bpffs;
 
@@ -134,7 +137,8 @@ Result<void> Program::pin(const std::string& path, PinMode mode) const {
 
   auto pinned = pin_exclusive(fd_, path);
   if (!pinned && pinned.error().sys_errno == EEXIST)
-    return make_error(ErrorKind::Usage, "pin " + loader::quoted(path) + " already exists; use --force to replace it", EEXIST);
+    return make_error(ErrorKind::Usage, "pin " + loader::quoted(path) + " already exists; use --force to replace it",
+                      EEXIST);
   return pinned;
 }
 

@@ -135,18 +135,17 @@ Result<Program> Program::open_pinned(const std::string& path) {
     bool dotted = name.find('.') != std::string::npos;
     if (err == ENOENT || (err == EPERM && dotted)) {
       // Only a name -o accepts.
-      std::string hint = !dotted
-                             ? "pin one with: bpffwc -o " + path + " EXPRESSION"
-                             : "a pin's name never contains '.' (bpffs refuses it), so no program is pinned there";
+      std::string hint = !dotted ? "pin one with: bpffwc -o " + path + " EXPRESSION"
+                                 : "a pin's name never contains '.' (bpffs refuses it), so no program is pinned there";
       return make_error(ErrorKind::System, "no pinned program at " + loader::quoted(path), err, hint);
     }
     // BPF_OBJ_GET answers EACCES (or EINVAL) for anything that is not a pin: say what it is.
     if (err == EACCES || err == EINVAL) {
-      struct statfs fs {};
+      struct statfs fs{};
       if (::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC)
         return make_error(ErrorKind::System, loader::quoted(path) + " is not on a BPF filesystem (bpffs)", err,
                           loader::off_bpffs_hint(path.substr(path.rfind('/') + 1)));
-      struct stat st {};
+      struct stat st{};
       if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         return make_error(ErrorKind::Usage, loader::quoted(path) + " is a directory, not a pinned program", err);
     }
@@ -155,9 +154,8 @@ Result<Program> Program::open_pinned(const std::string& path) {
   Program program(fd);
   std::string kind = loader::bpf_object_kind(fd);
   if (kind != "prog")
-    return make_error(ErrorKind::Usage,
-                      loader::quoted(path) + " is a pinned BPF " + (kind.empty() ? "object" : kind) +
-                          ", not a program");
+    return make_error(ErrorKind::Usage, loader::quoted(path) + " is a pinned BPF " + (kind.empty() ? "object" : kind) +
+                                            ", not a program");
   return program;
 }
 
@@ -204,8 +202,7 @@ Result<ProgramInfo> Program::info() const {
   return info;
 }
 
-Result<TestRunResult> Program::test_run(std::span<const unsigned char> ethernet_frame,
-                                        std::uint32_t repeat) const {
+Result<TestRunResult> Program::test_run(std::span<const unsigned char> ethernet_frame, std::uint32_t repeat) const {
   if (fd_ < 0) return make_error(ErrorKind::Internal, "the program has no file descriptor (moved from)");
   if (ethernet_frame.size() < 14)
     return make_error(ErrorKind::Usage, "a test frame needs at least the 14-byte Ethernet header");

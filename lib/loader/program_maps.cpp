@@ -4,8 +4,8 @@
 #include <cstring>
 #include <vector>
 
-#include "loader/bpf_fd.hpp"
 #include "layout/map_layout.hpp"
+#include "loader/bpf_fd.hpp"
 
 namespace bpffw::loader {
 namespace {

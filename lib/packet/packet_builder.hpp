@@ -62,8 +62,8 @@ inline constexpr std::array<std::uint8_t, 16> kIpv6Destination = {0xfd, 0, 0, 0,
 
 // TCP flag bits (byte 13 of the header), and the flags a TCP header gets unless told otherwise.
 namespace tcp_flag {
-inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20,
-                              kEce = 0x40, kCwr = 0x80;
+inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20, kEce = 0x40,
+                              kCwr = 0x80;
 }  // namespace tcp_flag
 inline constexpr std::uint8_t kDefaultTcpFlags = tcp_flag::kSyn;
 // Echo request: the ICMP type a header gets unless told otherwise.
@@ -72,11 +72,11 @@ inline constexpr std::uint8_t kIcmpv6EchoRequest = 128;
 
 struct Ipv4Fields {
   std::uint8_t version = 4;
-  std::optional<std::uint8_t> ihl;         // the header-length nibble; default: the real size / 4
-  std::vector<unsigned char> options;      // after the fixed 20 bytes, padded with NOPs to 4 bytes
-  std::uint16_t fragment_offset = 0;       // in 8-byte units (13 bits)
+  std::optional<std::uint8_t> ihl;     // the header-length nibble; default: the real size / 4
+  std::vector<unsigned char> options;  // after the fixed 20 bytes, padded with NOPs to 4 bytes
+  std::uint16_t fragment_offset = 0;   // in 8-byte units (13 bits)
   bool more_fragments = false;
-  std::optional<std::uint8_t> protocol;    // default: the next layer's protocol
+  std::optional<std::uint8_t> protocol;       // default: the next layer's protocol
   std::optional<std::uint16_t> total_length;  // default: the real length before truncation
   std::array<std::uint8_t, 4> src = kIpv4Source;
   std::array<std::uint8_t, 4> dst = kIpv4Destination;
@@ -84,7 +84,7 @@ struct Ipv4Fields {
 
 struct Ipv6Fields {
   std::uint8_t version = 6;
-  std::optional<std::uint8_t> next_header;     // default: the next layer's protocol
+  std::optional<std::uint8_t> next_header;      // default: the next layer's protocol
   std::optional<std::uint16_t> payload_length;  // default: the real length before truncation
   std::array<std::uint8_t, 16> src = kIpv6Source;
   std::array<std::uint8_t, 16> dst = kIpv6Destination;
@@ -94,9 +94,9 @@ struct Ipv6Fields {
 // (length_field + 2) * 4, any other type (length_field + 1) * 8.
 struct ExtensionHeader {
   std::uint8_t type = proto::kHopByHop;
-  std::uint8_t length_field = 0;          // hdr[1] (unused by Fragment, written anyway as 0)
-  std::uint16_t fragment_offset = 0;      // Fragment only, in 8-byte units
-  bool more_fragments = false;            // Fragment only
+  std::uint8_t length_field = 0;            // hdr[1] (unused by Fragment, written anyway as 0)
+  std::uint16_t fragment_offset = 0;        // Fragment only, in 8-byte units
+  bool more_fragments = false;              // Fragment only
   std::optional<std::uint8_t> next_header;  // default: the next layer's protocol
 
   std::size_t size() const;
@@ -129,8 +129,8 @@ struct Payload {
   std::vector<unsigned char> bytes;
 };
 
-using Layer = std::variant<Ipv4Fields, Ipv6Fields, ExtensionHeader, TcpFields, UdpFields, IcmpFields,
-                           RawTransport, Payload>;
+using Layer =
+    std::variant<Ipv4Fields, Ipv6Fields, ExtensionHeader, TcpFields, UdpFields, IcmpFields, RawTransport, Payload>;
 
 // The bytes a layer takes in the packet.
 std::size_t layer_size(const Layer& layer);

@@ -168,7 +168,9 @@ std::string apply_word(Description& d, std::string_view word) {
       auto ethertype = number(0xffff);
       if (!ethertype) return error;
       d.ethertype = static_cast<std::uint16_t>(*ethertype);
-      d.family = d.ethertype == kEthertypeIpv4 ? Family::Ipv4 : d.ethertype == kEthertypeIpv6 ? Family::Ipv6 : Family::Other;
+      d.family = d.ethertype == kEthertypeIpv4   ? Family::Ipv4
+                 : d.ethertype == kEthertypeIpv6 ? Family::Ipv6
+                                                 : Family::Other;
     } else if (name == "arp") {
       d.family = Family::Other;
       d.ethertype = kEthertypeArp;
@@ -241,8 +243,10 @@ std::string apply_word(Description& d, std::string_view word) {
       d.transport = Transport::Raw;
       d.raw_protocol = name == "esp" ? proto::kEsp : proto::kNoNextHeader;
     } else {
-      d.transport = name == "tcp" ? Transport::Tcp : name == "udp" ? Transport::Udp
-                  : name == "icmp" ? Transport::Icmp : Transport::Icmpv6;
+      d.transport = name == "tcp"    ? Transport::Tcp
+                    : name == "udp"  ? Transport::Udp
+                    : name == "icmp" ? Transport::Icmp
+                                     : Transport::Icmpv6;
     }
     return {};
   }
@@ -270,7 +274,8 @@ std::string apply_word(Description& d, std::string_view word) {
   }
   if (name == "flags") {
     std::optional<std::uint8_t> flags = value ? parse_flags(*value) : std::nullopt;
-    if (!flags) return "'" + std::string(word) + "' needs TCP flags: names fin,syn,rst,psh,ack,urg,ece,cwr or a number 0 to 255";
+    if (!flags)
+      return "'" + std::string(word) + "' needs TCP flags: names fin,syn,rst,psh,ack,urg,ece,cwr or a number 0 to 255";
     d.tcp_flags = *flags;
     return {};
   }
@@ -420,7 +425,8 @@ std::string describe_packet(const Packet& packet) {
     if (facts.malformed) {
       text += " malformed";
     } else {
-      if (!default_addresses(facts)) text += " " + format_address(facts.src_addr) + " -> " + format_address(facts.dst_addr);
+      if (!default_addresses(facts))
+        text += " " + format_address(facts.src_addr) + " -> " + format_address(facts.dst_addr);
       if (facts.extension_headers > 0) text += " +" + std::to_string(facts.extension_headers) + " ext";
       if (facts.tcp || facts.udp) text += facts.tcp ? " tcp" : " udp";
       else if (facts.icmp) text += facts.ip ? " icmp" : " icmpv6";

@@ -7,8 +7,8 @@
 // 12345 -> 80, addresses to 10.0.0.1 -> 10.0.0.2 and fd00::1 -> fd00::2, TCP flags to SYN, ICMP to
 // an echo request (type 8 or 128, code 0); frag=N is the fragment offset in 8-byte units, as in
 // the header; hbh=N, routing=N, dstopts=N and ah=N set the header's length byte (hdr[1]); len=N
-// pads or cuts the packet to N bytes from the IP header on, cut=N only cuts. A packet cut inside its IPv4/IPv6 fixed header
-// cannot go through BPF_PROG_TEST_RUN (Packet::fits_test_run()).
+// pads or cuts the packet to N bytes from the IP header on, cut=N only cuts. A packet cut inside its IPv4/IPv6 fixed
+// header cannot go through BPF_PROG_TEST_RUN (Packet::fits_test_run()).
 #pragma once
 
 #include <string>

@@ -67,7 +67,8 @@ tl::expected<ast::Prefix, AddressError> parse_ipv4_literal(std::string_view text
                   std::to_string(std::stoul(std::string(part))) + " for " + std::string(part));
     if (part.size() > 3 || std::stoul(std::string(part)) > 255)
       return fail(std::string(part) + " in " + quoted(split->address) + " is not 0 to 255");
-    if (parts < 4) prefix.bytes[static_cast<std::size_t>(parts)] = static_cast<std::uint8_t>(std::stoul(std::string(part)));
+    if (parts < 4)
+      prefix.bytes[static_cast<std::size_t>(parts)] = static_cast<std::uint8_t>(std::stoul(std::string(part)));
     ++parts;
     if (dot == std::string_view::npos) break;
     rest = rest.substr(dot + 1);
@@ -85,8 +86,7 @@ tl::expected<ast::Prefix, AddressError> parse_ipv6_literal(std::string_view text
   std::size_t first = address.find("::");
   if (first != std::string_view::npos && address.find("::", first + 1) != std::string_view::npos)
     return fail(quoted(address) + " is not an IPv6 address: '::' may appear only once");
-  if (address.find(":::") != std::string_view::npos)
-    return fail(quoted(address) + " is not an IPv6 address: ':::'");
+  if (address.find(":::") != std::string_view::npos) return fail(quoted(address) + " is not an IPv6 address: ':::'");
   std::size_t group_start = 0;
   for (std::size_t i = 0; i <= address.size(); ++i) {
     if (i == address.size() || address[i] == ':') {
@@ -102,8 +102,9 @@ tl::expected<ast::Prefix, AddressError> parse_ipv6_literal(std::string_view text
   prefix.length = split->length;
   std::string copy(address);
   if (inet_pton(AF_INET6, copy.c_str(), prefix.bytes.data()) != 1)
-    return fail(quoted(address) + " is not an IPv6 address: 8 groups of hex digits, or fewer with one '::', "
-                                  "the last two may be an IPv4 address (RFC 4291)");
+    return fail(quoted(address) +
+                " is not an IPv6 address: 8 groups of hex digits, or fewer with one '::', "
+                "the last two may be an IPv4 address (RFC 4291)");
   return finish(text, prefix);
 }
 

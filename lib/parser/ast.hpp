@@ -17,8 +17,8 @@
 namespace bpffw::ast {
 
 // The packet variables (docs/filter-language.md §4): one row each in fields/packet_fields.hpp.
-using fields::Variable;
 using fields::kAllVariables;
+using fields::Variable;
 
 std::string_view variable_name(Variable variable);
 std::optional<Variable> variable_by_name(std::string_view name);
@@ -28,7 +28,7 @@ enum class Family : std::uint8_t { Ipv4 = 4, Ipv6 = 6 };
 struct Prefix {
   Family family = Family::Ipv4;
   std::array<std::uint8_t, 16> bytes{};  // network byte order; IPv4 in the first 4; host bits 0
-  unsigned length = 32;                 // in bits: 32 or 128 for one address
+  unsigned length = 32;                  // in bits: 32 or 128 for one address
   bool operator==(const Prefix&) const = default;
 };
 unsigned address_bits(Family family);  // 32 or 128

@@ -7,9 +7,9 @@
 //       binary == 1:17
 //         variable dst_port 1:17
 //         literal 53 1:29
-// Kinds: literal N, variable NAME, parameter NAME (or #INDEX without names), unary OP, binary OP, and, or (one line for a whole chain),
-// conditional (condition, then value, else value), in {ITEMS} (the items as written, then the
-// tested value).
+// Kinds: literal N, variable NAME, parameter NAME (or #INDEX without names), unary OP, binary OP, and, or (one line for
+// a whole chain), conditional (condition, then value, else value), in {ITEMS} (the items as written, then the tested
+// value).
 #pragma once
 
 #include <string>

@@ -77,8 +77,7 @@ void AstBuilder::reduce_conditional() {
   Operand condition = pop();
   SourceSpan span = span_between(condition.outer, if_false.outer);
   unsigned depth = std::max({condition.expr->depth, if_true.expr->depth, if_false.expr->depth}) + 1;
-  push(ast::Conditional{std::move(condition.expr), std::move(if_true.expr), std::move(if_false.expr)}, span,
-       depth);
+  push(ast::Conditional{std::move(condition.expr), std::move(if_true.expr), std::move(if_false.expr)}, span, depth);
 }
 
 void AstBuilder::apply_set(std::vector<ast::SetRange> ranges, std::vector<ast::Prefix> prefixes, std::size_t end) {

@@ -31,9 +31,7 @@ std::string where(const SourceSpan& opener, const SourceSpan& at) {
   return opener.line == at.line ? column : "line " + std::to_string(opener.line) + ", " + column;
 }
 
-bool is_blank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 const Opener* innermost(const ParseState& state, char symbol) {
   for (auto it = state.openers.rbegin(); it != state.openers.rend(); ++it) {
@@ -171,14 +169,10 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
   SourceSpan token = token_span_at(source, at);
   char next = at_end ? '\0' : source[at.offset];
 
-  if (!at_end && !is_language_char(next)) {
-    return {"unexpected character '" + describe_char(next) + "'", token};
-  }
+  if (!at_end && !is_language_char(next)) { return {"unexpected character '" + describe_char(next) + "'", token}; }
   // After a complete operand, a lone '=' is someone writing C's assignment for a comparison.
   bool lone_equals = next == '=' && source.substr(at.offset, 2) != "==";
-  if (what != Expected::Operand && lone_equals) {
-    return {"assignment is not supported (did you mean '=='?)", token};
-  }
+  if (what != Expected::Operand && lone_equals) { return {"assignment is not supported (did you mean '=='?)", token}; }
 
   switch (what) {
     case Expected::Operand:
@@ -212,8 +206,7 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
       return {"expected an operator or the end of the expression", token};
     }
       return {"expected an operator or the end of the expression", token};
-    case Expected::SetBrace:
-      return {"expected '{' after 'in'", token};
+    case Expected::SetBrace: return {"expected '{' after 'in'", token};
     case Expected::SetValue:
       if (state.last_token == "{" && next == '}') return {"empty set: list at least one value in '{ }'", token};
       if (state.last_token == "{") return {"expected a number or an address after '{'", token};
@@ -223,11 +216,9 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
       const Opener* brace = innermost(state, '{');
       std::string opener = brace ? " to close the '{' at " + where(brace->span, at) : "";
       if (at_end) return {"missing '}'" + opener, token};
-      return {"expected ',' or '}'" + opener + " (set items are integer constants, addresses or prefixes)",
-              token};
+      return {"expected ',' or '}'" + opener + " (set items are integer constants, addresses or prefixes)", token};
     }
-    case Expected::Nothing:
-      break;
+    case Expected::Nothing: break;
   }
   return {"invalid expression", token};
 }

@@ -46,8 +46,8 @@ struct two_colons : seq<star<sor<pegtl::xdigit, one<'.'>>>, one<':'>, star<sor<p
 // An IPv6 address or prefix: `::1`, `fd00::/8`, `::ffff:192.0.2.1`.
 struct ipv6_literal : seq<pegtl::at<two_colons>, pegtl::plus<ipv6_char>, opt<prefix_length>> {};
 // An IPv4 address or prefix: digits with dots, each dot followed by a digit (`1..5` is a range).
-struct ipv4_literal : seq<pegtl::plus<pegtl::digit>, pegtl::plus<one<'.'>, pegtl::plus<pegtl::digit>>,
-                          opt<prefix_length>> {};
+struct ipv4_literal
+    : seq<pegtl::plus<pegtl::digit>, pegtl::plus<one<'.'>, pegtl::plus<pegtl::digit>>, opt<prefix_length>> {};
 // An address or prefix of either family.
 struct address_literal : sor<ipv6_literal, ipv4_literal> {};
 // An address literal as an operand.

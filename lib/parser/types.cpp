@@ -107,8 +107,7 @@ class Checker {
       with_context("'" + symbol + "' does not apply to addresses",
                    [&] { integer(is_address(lhs) ? binary.rhs : binary.lhs); });
       const ast::Expr& address = is_address(lhs) ? lhs : rhs;
-      throw TypeError{describe(address) + " is an address and cannot be compared with an integer; " +
-                          kAddressesAllow,
+      throw TypeError{describe(address) + " is an address and cannot be compared with an integer; " + kAddressesAllow,
                       address.span};
     }
     if (is_address_literal(lhs) && is_address_literal(rhs))
@@ -141,12 +140,14 @@ class Checker {
     }
     if (!is_address_variable(*set.value)) {
       if (is_address_literal(*set.value))
-        throw TypeError{describe(*set.value) + " is a constant: test src_addr, dst_addr, local_addr or remote_addr "
-                                                "against the set",
+        throw TypeError{describe(*set.value) +
+                            " is a constant: test src_addr, dst_addr, local_addr or remote_addr "
+                            "against the set",
                         set.value->span};
-      throw TypeError{"the set holds addresses, but its value is an integer: test src_addr, dst_addr, local_addr "
-                      "or remote_addr against it",
-                      set.value->span};
+      throw TypeError{
+          "the set holds addresses, but its value is an integer: test src_addr, dst_addr, local_addr "
+          "or remote_addr against it",
+          set.value->span};
     }
     ast::Variable v = std::get<ast::VariableRef>(set.value->node).variable;
     check_direction(v, set.value->span);

@@ -13,8 +13,8 @@ using Bytes = std::array<std::uint8_t, 16>;
 // addresses whose first 32 bits are IPv4 pool addresses (a00:1:: is 10.0.0.1 followed by
 // zeros, ::ffff:10.0.0.1 is IPv4-mapped): an engine that mixes up the families matches those.
 constexpr Bytes kIpv4Pool[] = {
-    {10, 0, 0, 1}, {10, 0, 0, 2}, {192, 0, 2, 1}, {192, 168, 1, 255}, {172, 16, 0, 0},
-    {127, 0, 0, 1}, {0, 0, 0, 0}, {255, 255, 255, 255}, {128, 0, 0, 0},
+    {10, 0, 0, 1},  {10, 0, 0, 2}, {192, 0, 2, 1},       {192, 168, 1, 255}, {172, 16, 0, 0},
+    {127, 0, 0, 1}, {0, 0, 0, 0},  {255, 255, 255, 255}, {128, 0, 0, 0},
 };
 constexpr Bytes kIpv6Pool[] = {
     {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
@@ -65,7 +65,8 @@ unsigned random_prefix_length(Rng& rng, bool v6) {
 
 std::string prefix_text(const RandomAddress& address, unsigned length) {
   Bytes bytes = address.bytes;
-  for (unsigned bit = length; bit < bits(address.v6); ++bit) bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+  for (unsigned bit = length; bit < bits(address.v6); ++bit)
+    bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
   char text[INET6_ADDRSTRLEN];
   ::inet_ntop(address.v6 ? AF_INET6 : AF_INET, bytes.data(), text, sizeof text);
   std::string result = text;

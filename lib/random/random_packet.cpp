@@ -26,7 +26,8 @@ std::vector<unsigned char> random_bytes(Rng& rng, std::size_t size) {
 
 std::uint16_t random_fragment_offset(Rng& rng) {
   if (rng.chance(2, 3)) return 0;
-  return rng.chance(1, 2) ? static_cast<std::uint16_t>(rng.between(1, 3)) : static_cast<std::uint16_t>(rng.below(0x2000));
+  return rng.chance(1, 2) ? static_cast<std::uint16_t>(rng.between(1, 3))
+                          : static_cast<std::uint16_t>(rng.below(0x2000));
 }
 
 // A TCP flags byte: the usual combinations, or any.

@@ -11,11 +11,11 @@
 #include <bpf/btf.h>
 #include <unistd.h>
 
-#include "loader/bpf_fd.hpp"
-#include "parser/names.hpp"
 #include "layout/map_layout.hpp"
 #include "layout/metadata.hpp"
+#include "loader/bpf_fd.hpp"
 #include "loader/program_maps.hpp"
+#include "parser/names.hpp"
 
 namespace bpffw {
 namespace {
@@ -84,8 +84,8 @@ std::int64_t parameter_at(const ParameterStore& store, std::size_t index) {
 }  // namespace
 
 Result<ProgramMetadata> read_metadata(const Program& program) {
-  auto map = require_map(program, layout::kMetadataMap,
-                         "the program carries no bpffw metadata; was it compiled by bpffw?");
+  auto map =
+      require_map(program, layout::kMetadataMap, "the program carries no bpffw metadata; was it compiled by bpffw?");
   if (!map) return tl::unexpected(map.error());
   auto value = read_value(*map, map->info.value_size);
   if (!value) return tl::unexpected(value.error());
@@ -96,8 +96,8 @@ Result<ProgramMetadata> read_metadata(const Program& program) {
 }
 
 Result<Counters> read_counters(const Program& program) {
-  auto map = require_map(program, layout::kCountersMap,
-                         "the program has no counters: it was compiled with --no-counters");
+  auto map =
+      require_map(program, layout::kCountersMap, "the program has no counters: it was compiled with --no-counters");
   if (!map) return tl::unexpected(map.error());
   if (map->info.value_size != sizeof(layout::CounterSlot))
     return make_error(ErrorKind::Usage, "the program's counter map has an unknown layout");

@@ -151,7 +151,7 @@ TEST_CASE("real cgroups: self, relative and absolute name the same directory") {
   CHECK(by_relative.has_value());
   CHECK(by_absolute.has_value());
   if (by_relative) CHECK(by_relative->path() == path);
-  struct stat a {}, b {};
+  struct stat a{}, b{};
   if (by_relative && by_absolute) {
     REQUIRE(::fstat(by_relative->fd(), &a) == 0);
     REQUIRE(::fstat(by_absolute->fd(), &b) == 0);

@@ -105,8 +105,7 @@ CommandLine command_line_from_help() {
     ProcessResult help = run_bpffwc({sub, "--help"});
     REQUIRE_MESSAGE(help.exit_code == 0, "bpffwc " << sub << " --help failed: " << help.err);
     for (const std::string& option : long_options(help_section(help.out, "Options:")))
-      if (std::find(cli.options.begin(), cli.options.end(), option) == cli.options.end())
-        cli.options.push_back(option);
+      if (std::find(cli.options.begin(), cli.options.end(), option) == cli.options.end()) cli.options.push_back(option);
   }
   return cli;
 }
@@ -171,13 +170,13 @@ TEST_CASE("docs: the man page renders with no warnings (man --warnings -l)") {
   REQUIRE_MESSAGE(!man.empty(), "man not found: install the man-db package (scripts/bootstrap does)");
   const std::string page = std::string(BPFFW_SOURCE_DIR) + "/docs/man/bpffwc.1";
   for (const std::string width : {"MANWIDTH=100", "MANWIDTH=80"}) {
-    ProcessResult rendered =
-        run_process(man, {"--warnings", "-l", page}, ProcessOptions{.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", width}});
+    ProcessResult rendered = run_process(man, {"--warnings", "-l", page},
+                                         ProcessOptions{.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", width}});
     CHECK_MESSAGE(rendered.exit_code == 0, width << ": man exited " << rendered.exit_code << ": " << rendered.err);
     CHECK_MESSAGE(rendered.err.empty(), width << ": warnings: " << rendered.err);
     // It rendered the page, not an empty one: the sections a reader looks for are there.
-    for (const char* section : {"NAME", "SYNOPSIS", "OPTIONS", "SUBCOMMANDS", "EXIT STATUS", "EXAMPLES", "FILES",
-                                "SEE ALSO"})
+    for (const char* section :
+         {"NAME", "SYNOPSIS", "OPTIONS", "SUBCOMMANDS", "EXIT STATUS", "EXAMPLES", "FILES", "SEE ALSO"})
       CHECK_MESSAGE(rendered.out.find(std::string("\n") + section + "\n") != std::string::npos,
                     width << ": no section " << section);
   }
@@ -257,7 +256,8 @@ TEST_CASE("docs: the completion offers every --packet word of docs/bpffwc.md, an
   for (const std::string& word : documented.words)
     CHECK_MESSAGE(has(offered, word), "completions/bpffwc.bash does not offer the --packet word " << word);
   for (const std::string& word : offered)
-    CHECK_MESSAGE(has(documented.words, word), "completions/bpffwc.bash offers " << word << ", which docs/bpffwc.md lacks");
+    CHECK_MESSAGE(has(documented.words, word),
+                  "completions/bpffwc.bash offers " << word << ", which docs/bpffwc.md lacks");
   const std::vector<std::string> states = completed_packet_words("sock=");
   for (const std::string& state : documented.socket_states)
     CHECK_MESSAGE(has(states, "sock=" + state), "completions/bpffwc.bash does not offer sock=" << state);

@@ -49,7 +49,7 @@ TEST_CASE("bpffwc -o pins F1 silently, with no clang, llc or bpftool on PATH") {
   CHECK(result.out.empty());
   CHECK(result.err.empty());
 
-  struct stat st {};
+  struct stat st{};
   REQUIRE(::stat(pin.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0600);
   Program program = open_pin(pin);
@@ -94,9 +94,10 @@ TEST_CASE("-o outside bpffs, into a missing directory or with a dotted name: not
   const std::string outside = "/tmp/bpffw-cli-test-" + std::to_string(::getpid());
   ProcessResult not_bpffs = run_bpffwc({"-o", outside, kF1});
   CHECK(not_bpffs.exit_code == 3);
-  CHECK(not_bpffs.err ==
-        "bpffwc: error: '" + outside + "' is not on a BPF filesystem (bpffs)\n"
-        "bpffwc: hint: a pin is a file name under a mounted bpffs, e.g. /sys/fs/bpf/" + outside.substr(5) + "\n");
+  CHECK(not_bpffs.err == "bpffwc: error: '" + outside +
+                             "' is not on a BPF filesystem (bpffs)\n"
+                             "bpffwc: hint: a pin is a file name under a mounted bpffs, e.g. /sys/fs/bpf/" +
+                             outside.substr(5) + "\n");
   CHECK_FALSE(path_exists(outside));
 
   // A bare name is in the current directory, off bpffs too; the bpffs mount itself is a directory.
@@ -112,15 +113,17 @@ TEST_CASE("-o outside bpffs, into a missing directory or with a dotted name: not
         "bpffwc: hint: e.g. /sys/fs/bpf/NAME\n");
   ProcessResult directory = run_bpffwc({"-o", dir.path(), kF1});
   CHECK(directory.exit_code == 2);
-  CHECK(directory.err ==
-        "bpffwc: error: pin path '" + dir.path() + "' is a directory; a pin needs a file name in it\n"
-        "bpffwc: hint: e.g. " + dir.path() + "/NAME\n");
+  CHECK(directory.err == "bpffwc: error: pin path '" + dir.path() +
+                             "' is a directory; a pin needs a file name in it\n"
+                             "bpffwc: hint: e.g. " +
+                             dir.path() + "/NAME\n");
 
   ProcessResult missing_dir = run_bpffwc({"--force", "-o", dir / "nope/filter", kF1});
   CHECK(missing_dir.exit_code == 3);
-  CHECK(missing_dir.err ==
-        "bpffwc: error: directory '" + (dir / "nope") + "' does not exist\n"
-        "bpffwc: hint: create it on bpffs first, e.g. mkdir -p " + (dir / "nope") + "\n");
+  CHECK(missing_dir.err == "bpffwc: error: directory '" + (dir / "nope") +
+                               "' does not exist\n"
+                               "bpffwc: hint: create it on bpffs first, e.g. mkdir -p " +
+                               (dir / "nope") + "\n");
 
   ProcessResult dotted = run_bpffwc({"-o", dir / "port.firewall", kF1});
   CHECK(dotted.exit_code == 2);
@@ -151,7 +154,9 @@ TEST_CASE("--emit obj writes an ELF BPF object that loads and filters") {
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
   REQUIRE(result.out.size() > 64);
-  CHECK(result.out.compare(0, 4, "\x7f" "ELF") == 0);
+  CHECK(result.out.compare(0, 4,
+                           "\x7f"
+                           "ELF") == 0);
   CHECK(static_cast<unsigned char>(result.out[18]) == 247);  // e_machine EM_BPF
 
   ObjectFile object{std::vector<unsigned char>(result.out.begin(), result.out.end())};

@@ -47,7 +47,8 @@ TEST_CASE("usage errors inside a subcommand point at that subcommand's --help") 
   const Usage cases[] = {
       {{"stats"}, "bpffwc: error: PIN is required\nbpffwc: hint: try 'bpffwc stats --help'\n"},
       {{"watch", "--interval", "0", "/sys/fs/bpf/x"},
-       "bpffwc: error: --interval must be between 0.01 and 3600 seconds, not 0\nbpffwc: hint: try 'bpffwc watch --help'\n"},
+       "bpffwc: error: --interval must be between 0.01 and 3600 seconds, not 0\nbpffwc: hint: try 'bpffwc watch "
+       "--help'\n"},
       {{"test", "tcp", "-p", "arp", "--check"},
        "bpffwc: error: the following argument was not expected: --check\nbpffwc: hint: try 'bpffwc test --help'\n"},
       {{"test", "-p", "arp", "-(tcp)"},
@@ -75,7 +76,8 @@ TEST_CASE("usage errors inside a subcommand point at that subcommand's --help") 
   // A usage error of the command itself, after its own hint.
   ProcessResult no_packet = run_bpffwc({"test", "tcp"});
   CHECK(no_packet.exit_code == 2);
-  CHECK(no_packet.err.rfind("bpffwc: error: test needs at least one --packet SPEC\nbpffwc: hint: describe a packet", 0) == 0);
+  CHECK(no_packet.err.rfind("bpffwc: error: test needs at least one --packet SPEC\nbpffwc: hint: describe a packet",
+                            0) == 0);
   CHECK(no_packet.err.size() > 40);
   CHECK(no_packet.err.substr(no_packet.err.size() - 40) == "\nbpffwc: hint: try 'bpffwc test --help'\n");
 }

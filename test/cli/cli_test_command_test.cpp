@@ -12,8 +12,8 @@ using namespace bpffw::test;
 
 TEST_CASE("bpffwc test: pass, then drop, judged in the kernel") {
   require_root_and_bpffs();
-  ProcessResult result = run_bpffwc(
-      {"test", "udp && dst_port == 53", "--packet", "ipv4 udp dport=53", "--packet", "ipv4 udp dport=54"});
+  ProcessResult result =
+      run_bpffwc({"test", "udp && dst_port == 53", "--packet", "ipv4 udp dport=53", "--packet", "ipv4 udp dport=54"});
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
   CHECK(result.out ==
@@ -24,8 +24,8 @@ TEST_CASE("bpffwc test: pass, then drop, judged in the kernel") {
 
 TEST_CASE("bpffwc test: malformed and cut packets, and other ethertypes") {
   require_root_and_bpffs();
-  ProcessResult result = run_bpffwc({"test", "-p", "ipv4 ihl=4 udp", "-p", "ipv4 udp cut=10", "-p", "arp",
-                                     "-p", "ipv6 hbh frag udp dport=53", "--", "-1 < len"});
+  ProcessResult result = run_bpffwc({"test", "-p", "ipv4 ihl=4 udp", "-p", "ipv4 udp cut=10", "-p", "arp", "-p",
+                                     "ipv6 hbh frag udp dport=53", "--", "-1 < len"});
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
   // Kernels after 5.10 refuse to test-run the cut header (EINVAL), so the interpreter judges it there.
@@ -37,14 +37,14 @@ TEST_CASE("bpffwc test: malformed and cut packets, and other ethertypes") {
       "pass  ethertype 0x0806, 0 bytes\n"
       "pass  ipv6 +2 ext udp 12345 -> 53, 64 bytes\n"
       "judged in the kernel with BPF_PROG_TEST_RUN\n";
-  CHECK_MESSAGE((result.out == before + cut_judged_by_interpreter + after ||
-                 result.out == before + cut_judged_by_kernel + after),
-                result.out);
+  CHECK_MESSAGE(
+      (result.out == before + cut_judged_by_interpreter + after || result.out == before + cut_judged_by_kernel + after),
+      result.out);
 }
 
 TEST_CASE("bpffwc test without root, or with --interpret, uses the interpreter and says so") {
-  const std::vector<std::string> args = {"test", "icmp || (udp && dst_port == 53)", "-p", "ipv6 icmpv6",
-                                         "-p", "ipv4 tcp dport=53"};
+  const std::vector<std::string> args = {
+      "test", "icmp || (udp && dst_port == 53)", "-p", "ipv6 icmpv6", "-p", "ipv4 tcp dport=53"};
   ProcessResult unprivileged = run_bpffwc(args, ProcessOptions{.as_nobody = true});
   CHECK(unprivileged.exit_code == 0);
   CHECK(unprivileged.err.empty());
@@ -123,11 +123,11 @@ TEST_CASE("bpffwc test --param is checked as the compile command's --param: same
     int exit_code;
   };
   const Bad cases[] = {
-      {"mtu=15x0", "len <= mtu", 2},              // a bad value
+      {"mtu=15x0", "len <= mtu", 2},                  // a bad value
       {"mtu=99999999999999999999", "len <= mtu", 2},  // out of range
-      {"tcp=1", "tcp", 2},                        // a built-in name
-      {"1mtu=5", "len", 2},                       // not an identifier
-      {"mtu", "len <= mtu", 2},                   // no value, and nothing being replaced to keep it from
+      {"tcp=1", "tcp", 2},                            // a built-in name
+      {"1mtu=5", "len", 2},                           // not an identifier
+      {"mtu", "len <= mtu", 2},                       // no value, and nothing being replaced to keep it from
   };
   for (const Bad& bad : cases) {
     CAPTURE(bad.param);
@@ -185,11 +185,12 @@ TEST_CASE("bpffwc test: the new words, -t for local_* and remote_*, sock= judged
   CHECK(bad_direction.exit_code == 2);
 
   // The kernel's test run has no socket: those packets are judged by the interpreter, and say so.
-  ProcessResult sockets = run_bpffwc({"test", "established", "-p", "ipv4 tcp sock=tcp-established", "-p",
-                                      "ipv4 udp sock=udp", "-p", "ipv4 tcp"});
+  ProcessResult sockets = run_bpffwc(
+      {"test", "established", "-p", "ipv4 tcp sock=tcp-established", "-p", "ipv4 udp sock=udp", "-p", "ipv4 tcp"});
   CHECK(sockets.exit_code == 0);
   CHECK(sockets.out ==
-        "pass  ipv4 tcp 12345 -> 80, 40 bytes, socket tcp-established  (interpreter: the kernel's test run has no socket)\n"
+        "pass  ipv4 tcp 12345 -> 80, 40 bytes, socket tcp-established  (interpreter: the kernel's test run has no "
+        "socket)\n"
         "drop  ipv4 udp 12345 -> 80, 28 bytes, socket udp  (interpreter: the kernel's test run has no socket)\n"
         "drop  ipv4 tcp 12345 -> 80, 40 bytes\n"
         "judged in the kernel with BPF_PROG_TEST_RUN\n");

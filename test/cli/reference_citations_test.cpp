@@ -62,8 +62,8 @@ TEST_CASE("reference: every § the tree cites is a section of docs/filter-langua
       if ((*it)[1].matched) continue;
       ++cited;
       CHECK_MESSAGE(sections.count((*it)[2]) == 1, fs::relative(file, BPFFW_SOURCE_DIR).string()
-                                                        << " cites §" << (*it)[2]
-                                                        << ", which docs/filter-language.md does not have");
+                                                       << " cites §" << (*it)[2]
+                                                       << ", which docs/filter-language.md does not have");
     }
   }
   CHECK(cited >= 50);

@@ -22,7 +22,8 @@ bpffw::Program load(const std::string& text, unsigned level = 2) {
   auto object = bpffw::compile(*filter, {.optimization_level = level});
   REQUIRE_MESSAGE(object, text << ": " << (object ? "" : object.error().message));
   auto program = bpffw::Program::load(*object);
-  REQUIRE_MESSAGE(program, text << ": " << (program ? "" : program.error().message + "\n" + program.error().verifier_log));
+  REQUIRE_MESSAGE(program,
+                  text << ": " << (program ? "" : program.error().message + "\n" + program.error().verifier_log));
   return std::move(*program);
 }
 

@@ -36,8 +36,8 @@ bool load_and_run(const std::string& text, std::uint16_t dst_port) {
 std::string mixed_chain(int terms) {
   std::string text;
   for (int i = 1; i <= terms; ++i) {
-    text += (i > 1 ? " || " : "") + std::string("(src_port == ") + std::to_string(i) + " && dst_port == " +
-            std::to_string(i * 7 % 65536) + ")";
+    text += (i > 1 ? " || " : "") + std::string("(src_port == ") + std::to_string(i) +
+            " && dst_port == " + std::to_string(i * 7 % 65536) + ")";
   }
   return text;
 }
@@ -60,8 +60,12 @@ void check_mixed_chain(int terms, unsigned level) {
   auto frame = [](std::uint16_t src, std::uint16_t dst) {
     return bpffw::packet::PacketBuilder().ipv4().tcp(src, dst).build().ethernet_frame();
   };
-  for (auto [src, dst, pass] : {std::tuple{10, 70, 1}, {10, 71, 0}, {terms, terms * 7 % 65536, 1},
-                                {terms + 1, (terms + 1) * 7 % 65536, 0}, {0, 0, 0}, {11, 70, 0}}) {
+  for (auto [src, dst, pass] : {std::tuple{10, 70, 1},
+                                {10, 71, 0},
+                                {terms, terms * 7 % 65536, 1},
+                                {terms + 1, (terms + 1) * 7 % 65536, 0},
+                                {0, 0, 0},
+                                {11, 70, 0}}) {
     auto run = program->test_run(frame(static_cast<std::uint16_t>(src), static_cast<std::uint16_t>(dst)));
     REQUIRE(run);
     CHECK_MESSAGE(run->verdict == static_cast<std::uint32_t>(pass), "src " << src << " dst " << dst);
@@ -83,7 +87,6 @@ TEST_CASE("a 10,000-term && chain loads and excludes exactly its ports") {
   CHECK_FALSE(load_and_run(text, 300));
   CHECK(load_and_run(text, 301));
 }
-
 
 TEST_CASE("a 2,000-term chain of mixed conditions loads") { check_mixed_chain(2000, 2); }
 

@@ -43,10 +43,13 @@ TEST_CASE("compile yields a little-endian BPF ELF object with the program and li
   REQUIRE_MESSAGE(object, object.error().message);
   const auto& bytes = object->bytes;
   REQUIRE(bytes.size() > 64);
-  CHECK(std::memcmp(bytes.data(), "\x7f" "ELF", 4) == 0);
-  CHECK(bytes[4] == 2);                 // ELFCLASS64
-  CHECK(bytes[5] == 1);                 // little-endian
-  CHECK(u16_at(bytes, 18) == 247);      // e_machine EM_BPF
+  CHECK(std::memcmp(bytes.data(),
+                    "\x7f"
+                    "ELF",
+                    4) == 0);
+  CHECK(bytes[4] == 2);             // ELFCLASS64
+  CHECK(bytes[5] == 1);             // little-endian
+  CHECK(u16_at(bytes, 18) == 247);  // e_machine EM_BPF
   CHECK(contains(bytes, "cgroup/skb"));
   CHECK(contains(bytes, "license"));
   CHECK(contains(bytes, "GPL"));
@@ -114,8 +117,8 @@ TEST_CASE("a filter too large for one BPF program is an error, not a crash") {
   // Terms the lowering cannot regroup into a set or an index: one long run of branches.
   std::string text;
   for (int i = 1; i <= 10000; ++i) {
-    text += (i > 1 ? " || " : "") + std::string("(src_port + dst_port) * ") + std::to_string(i) + " == " +
-            std::to_string(i * 7);
+    text += (i > 1 ? " || " : "") + std::string("(src_port + dst_port) * ") + std::to_string(i) +
+            " == " + std::to_string(i * 7);
   }
   for (unsigned level : {0u, 2u}) {
     CAPTURE(level);
@@ -160,7 +163,8 @@ TEST_CASE("a thread that compiled other filters before gives the bytes of a fres
   // Each thread reuses its code generation pipeline from one module to the next (target.hpp):
   // nothing of an earlier module may show in a later one, whatever the options in between.
   std::string chain;  // large enough for the assembly-size check, which runs a pipeline of its own
-  for (int i = 1; i <= 5000; ++i) chain += (i > 1 ? " || " : "") + std::string("(src_port ^ ") + std::to_string(i) + ") == 3";
+  for (int i = 1; i <= 5000; ++i)
+    chain += (i > 1 ? " || " : "") + std::string("(src_port ^ ") + std::to_string(i) + ") == 3";
   const std::vector<std::string> texts = {"1", kF1, chain, "len > 100 && tcp", "2 > 1"};
   const std::vector<bpffw::CompileOptions> variants = {{.optimization_level = 2, .counters = true},
                                                        {.optimization_level = 2, .counters = false},
@@ -203,12 +207,14 @@ TEST_CASE("the expression reads the packet parser's fields through r10, never th
   }
   // The packet parser begins with the read of skb->protocol and ends with its last instruction slot.
   constexpr bpffw::codegen::PacketParserVariant kReadVariant{.ports = true, .tcp_header = true, .addresses = true};
-  auto first = std::find_if(lines.begin(), lines.end(),
-                            [](const std::string& line) { return line.find("= *(u32 *)(r6 + 16)") != std::string::npos; });
+  auto first = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+    return line.find("= *(u32 *)(r6 + 16)") != std::string::npos;
+  });
   REQUIRE(first != lines.end());
   auto slot = [](const std::string& line) { return std::atoi(line.c_str()); };
   const int parser_start = slot(*first);
-  const int parser_end = parser_start + static_cast<int>(bpffw::codegen::product_packet_parsers()[kReadVariant.index()].size() / 8);
+  const int parser_end =
+      parser_start + static_cast<int>(bpffw::codegen::product_packet_parsers()[kReadVariant.index()].size() / 8);
   int r10_loads = 0;
   for (const std::string& line : lines) {
     if (line.find(':') == std::string::npos || line.find("= *(u") == std::string::npos) continue;

@@ -94,8 +94,7 @@ TEST_CASE("bpffw-difftest: usage errors exit 2, a missing privilege exits 3") {
 
   bpffw::test::ProcessOptions nobody;
   nobody.as_nobody = true;
-  bpffw::test::ProcessResult unprivileged =
-      bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--pairs", "10"}, nobody);
+  bpffw::test::ProcessResult unprivileged = bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--pairs", "10"}, nobody);
   CHECK(unprivileged.exit_code == 3);
   CHECK(unprivileged.err.find("bpffw-difftest: error: ") == 0);
 }
@@ -106,10 +105,13 @@ TEST_CASE("a reproduction of a directional filter carries its -t, and bpffwc tes
   REQUIRE(packet.has_value());
   for (bpffw::Direction direction : {bpffw::Direction::Ingress, bpffw::Direction::Egress}) {
     std::string command = difftest::reproduction_command("local_port == 80", *packet, direction);
-    CHECK(command.rfind(std::string("bpffwc test -t ") + bpffw::to_string(direction) + " 'local_port == 80' --packet 'ethertype=0x0800 hex:", 0) == 0);
+    CHECK(command.rfind(std::string("bpffwc test -t ") + bpffw::to_string(direction) +
+                            " 'local_port == 80' --packet 'ethertype=0x0800 hex:",
+                        0) == 0);
     std::string spec = command.substr(command.find("ethertype="));
     spec.pop_back();
-    bpffw::test::ProcessResult run = bpffw::test::run_bpffwc({"test", "-t", bpffw::to_string(direction), "local_port == 80", "-p", spec});
+    bpffw::test::ProcessResult run =
+        bpffw::test::run_bpffwc({"test", "-t", bpffw::to_string(direction), "local_port == 80", "-p", spec});
     CHECK(run.exit_code == 0);
     CHECK(run.out.rfind(direction == bpffw::Direction::Ingress ? "pass" : "drop", 0) == 0);
   }

@@ -109,8 +109,7 @@ TEST_CASE("filters with local_* shrink with their direction, and address sets do
   auto still_fails = [&](const std::string& filter) -> Result<bool> {
     Result<bpffw::Filter> parsed = bpffw::Filter::parse(filter, ingress);
     REQUIRE_MESSAGE(parsed.has_value(), filter);
-    return filter.find("_addr") != std::string::npos &&
-           bpffw::interpret(*parsed, ssh.skb_protocol(), ssh.bytes).pass;
+    return filter.find("_addr") != std::string::npos && bpffw::interpret(*parsed, ssh.skb_protocol(), ssh.bytes).pass;
   };
   const std::string big = "local_port == 22 && remote_addr in {10.0.0.0/8, 192.0.2.0/24, fd00::/8} && tcp";
   REQUIRE(*still_fails(big));

@@ -40,8 +40,8 @@ struct Expected {
 void check_traffic(Direction direction, const std::string& cgroup, const Ports& ports, Expected expected) {
   const Sides sides = sides_for(direction, cgroup);
   for (Family family : {Family::V4, Family::V6}) {
-    INFO(bpffw::to_string(direction), " ", loopback(family), " allowed port ", ports.allowed,
-         ", blocked port ", ports.blocked);
+    INFO(bpffw::to_string(direction), " ", loopback(family), " allowed port ", ports.allowed, ", blocked port ",
+         ports.blocked);
     CHECK(udp_exchange(family, ports.allowed, sides) == expected.allowed_port);
     CHECK(udp_exchange(family, ports.blocked, sides) == expected.blocked_port);
     CHECK(tcp_connects(family, ports.allowed, sides) == expected.allowed_port);
@@ -50,9 +50,7 @@ void check_traffic(Direction direction, const std::string& cgroup, const Ports& 
   }
 }
 
-std::string port_filter(const Ports& ports) {
-  return "(udp || tcp) && dst_port == " + std::to_string(ports.allowed);
-}
+std::string port_filter(const Ports& ports) { return "(udp || tcp) && dst_port == " + std::to_string(ports.allowed); }
 
 void run_by_path(Direction direction, bool relative) {
   bpffw::test::ensure_bpffs();
@@ -139,6 +137,6 @@ TEST_CASE("without -o the program stays attached with no pin, and show lists it"
   auto shown = run_bpffwc({"show", cgroup.path()});
   REQUIRE_MESSAGE(shown.exit_code == 0, describe(shown));
   CHECK(shown.out.rfind(cgroup.path() + "\ningress none\negress  " + std::to_string(programs->front().id) +
-                             "  bpffw_filter\n          expression  !icmp\n",
-                         0) == 0);
+                            "  bpffw_filter\n          expression  !icmp\n",
+                        0) == 0);
 }

@@ -9,12 +9,12 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,8 +61,8 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 // Runs bpffwc and checks its exit code, the first line of its error, and that nothing changed.
 void expect_refused(const std::vector<std::string>& args, int exit_code, const std::string& error,
-                    const std::string& cgroup, const bpffw::test::ScopedPinDir& pins,
-                    const std::string& run_in = {}, const std::function<int()>& before_exec = {}) {
+                    const std::string& cgroup, const bpffw::test::ScopedPinDir& pins, const std::string& run_in = {},
+                    const std::function<int()>& before_exec = {}) {
   const State before = snapshot(cgroup, pins);
   const RunResult result = run_bpffwc(args, run_in, before_exec);
   std::string command = "bpffwc";
@@ -89,15 +89,15 @@ TEST_CASE("--attach to a missing cgroup, a cgroup v1 directory, a regular file, 
   bpffw::test::ScopedPinDir pins;
   const std::string pin = pins.file("filter");
   const std::string missing = cgroup.path() + "/no-such-child";
-  expect_refused({"--attach", missing, "-t", "egress", "-o", pin, "icmp"}, 2,
-                 "cgroup '" + missing + "' does not exist", cgroup.path(), pins);
+  expect_refused({"--attach", missing, "-t", "egress", "-o", pin, "icmp"}, 2, "cgroup '" + missing + "' does not exist",
+                 cgroup.path(), pins);
   expect_refused({"--attach", cgroup.name() + "/no-such-child", "-t", "ingress", "icmp"}, 2,
                  "cgroup '" + missing + "' does not exist", cgroup.path(), pins);
 
   CgroupV1Dir v1;
   expect_refused({"--attach", v1.path(), "-t", "egress", "-o", pin, "icmp"}, 2,
-                 "'" + v1.path() + "' is a cgroup v1 directory; bpf programs attach to cgroup v2 only",
-                 cgroup.path(), pins);
+                 "'" + v1.path() + "' is a cgroup v1 directory; bpf programs attach to cgroup v2 only", cgroup.path(),
+                 pins);
 
   const std::string file = cgroup.path() + "/cgroup.procs";
   expect_refused({"--attach", file, "-t", "egress", "icmp"}, 2,
@@ -120,8 +120,10 @@ TEST_CASE("show of a path on bpffs is about the pin, whether it exists or not") 
   const std::string dotted = pins.file("maps.debug");
   const RunResult dotted_shown = run_bpffwc({"show", dotted});
   CHECK(dotted_shown.exit_code == 3);
-  CHECK(dotted_shown.err == "bpffwc: error: no pinned program at '" + dotted + "'\n"
-                            "bpffwc: hint: a pin's name never contains '.' (bpffs refuses it), so no program is pinned there\n");
+  CHECK(dotted_shown.err ==
+        "bpffwc: error: no pinned program at '" + dotted +
+            "'\n"
+            "bpffwc: hint: a pin's name never contains '.' (bpffs refuses it), so no program is pinned there\n");
   // In a directory that does not exist either, and the pin directory itself.
   const std::string deeper = pins.file("no-dir/nope");
   expect_refused({"show", deeper}, 3, "no pinned program at '" + deeper + "'", cgroup.path(), pins);
@@ -226,10 +228,10 @@ TEST_CASE("detaching a pinned program that is not attached is an error") {
   expect_refused({"detach", cgroup.path(), "-t", "egress", pins.file("none")}, 3,
                  "no pinned program at '" + pins.file("none") + "'", cgroup.path(), pins);
   // --replace of a pin whose program is not attached here: nothing swapped, the pin untouched.
-  expect_refused({"--attach", cgroup.path(), "-t", "egress", "--replace", pin, "udp"}, 2,
-                 "the program to replace (id " + std::to_string(id) + ") is not attached to " + cgroup.path() +
-                     " egress",
-                 cgroup.path(), pins);
+  expect_refused(
+      {"--attach", cgroup.path(), "-t", "egress", "--replace", pin, "udp"}, 2,
+      "the program to replace (id " + std::to_string(id) + ") is not attached to " + cgroup.path() + " egress",
+      cgroup.path(), pins);
 }
 
 TEST_CASE("detach --all with no bpffw program attached: exit 0 and a note, nothing changed") {
@@ -280,11 +282,10 @@ TEST_CASE("self when /proc cannot be read: a system error, nothing attached") {
   bpffw::test::ScopedPinDir pins;
   const std::string error = "cannot read /proc/self/cgroup to find the cgroup of self: No such file or directory";
   // Run from inside the scratch cgroup, so that `self` would have been it.
-  expect_refused({"--attach", "self", "-t", "egress", "-o", pins.file("filter"), "icmp"}, 3, error, cgroup.path(),
-                 pins, cgroup.path(), hide_proc);
+  expect_refused({"--attach", "self", "-t", "egress", "-o", pins.file("filter"), "icmp"}, 3, error, cgroup.path(), pins,
+                 cgroup.path(), hide_proc);
   expect_refused({"show", "self"}, 3, error, cgroup.path(), pins, cgroup.path(), hide_proc);
-  expect_refused({"detach", "self", "-t", "egress", "--all"}, 3, error, cgroup.path(), pins, cgroup.path(),
-                 hide_proc);
+  expect_refused({"detach", "self", "-t", "egress", "--all"}, 3, error, cgroup.path(), pins, cgroup.path(), hide_proc);
   // The hint says what to do.
   auto result = run_bpffwc({"show", "self"}, cgroup.path(), hide_proc);
   CHECK(result.err.find("bpffwc: hint: mount /proc (mount -t proc proc /proc), or name the cgroup by its path") !=
@@ -310,8 +311,9 @@ TEST_CASE("another tool's program: detach --all leaves it, detach by its pin ref
   CHECK(shown.out.find("(other tools' programs: " + std::to_string(info.id) + " other_tool)") != std::string::npos);
 
   expect_refused({"detach", cgroup.path(), "-t", "egress", pins.file("other")}, 2,
-                 "program " + std::to_string(info.id) + " is named 'other_tool', not 'bpffw_filter': bpffwc does "
-                 "not detach another tool's program",
+                 "program " + std::to_string(info.id) +
+                     " is named 'other_tool', not 'bpffw_filter': bpffwc does "
+                     "not detach another tool's program",
                  cgroup.path(), pins);
 
   auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"});

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <sstream>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -35,13 +35,13 @@ constexpr int kTriplesPerBurst = 40;  // then a 1 ms pause: ~20,000 triples/s, w
 
 struct Summary {
   std::uint32_t sent = 0;
-  std::uint32_t old_judged = 0;   // datagrams received on A
-  std::uint32_t new_judged = 0;   // on B
-  std::uint32_t unfiltered = 0;   // on C: judged by neither
-  std::uint32_t lost = 0;         // triples with nothing on A nor B
-  std::uint32_t both = 0;         // triples with A and B (the swap fell between the two)
+  std::uint32_t old_judged = 0;     // datagrams received on A
+  std::uint32_t new_judged = 0;     // on B
+  std::uint32_t unfiltered = 0;     // on C: judged by neither
+  std::uint32_t lost = 0;           // triples with nothing on A nor B
+  std::uint32_t both = 0;           // triples with A and B (the swap fell between the two)
   std::uint32_t old_after_new = 0;  // A datagrams after the first B one: not a single swap
-  std::uint32_t overflow = 0;     // datagrams the receiving sockets dropped (SO_RXQ_OVFL)
+  std::uint32_t overflow = 0;       // datagrams the receiving sockets dropped (SO_RXQ_OVFL)
 };
 
 sockaddr_in loopback_v4(std::uint16_t port) {
@@ -174,8 +174,7 @@ struct Stream {
 Summary stream_during(const std::string& cgroup, const Stream& stream, const std::function<void()>& swap) {
   Pipe receiver_ready, receiver_control, receiver_result;
   const pid_t receiver = spawn("", [&] {
-    return receive(stream.ports, receiver_ready.write_end(), receiver_control.read_end(),
-                   receiver_result.write_end());
+    return receive(stream.ports, receiver_ready.write_end(), receiver_control.read_end(), receiver_result.write_end());
   });
   char byte = 0;
   REQUIRE(read_value(receiver_ready.read_end(), byte, 5000));
@@ -199,16 +198,16 @@ Summary stream_during(const std::string& cgroup, const Stream& stream, const std
   const int receiver_code = wait_child(receiver);
   REQUIRE_MESSAGE((sender_reported && sender_code == 0), "sender exit " << sender_code);
   REQUIRE_MESSAGE((receiver_reported && receiver_code == 0), "receiver exit " << receiver_code);
-  REQUIRE_MESSAGE(summary.overflow == 0, "the receiver's sockets dropped " << summary.overflow
-                                                                         << " datagrams: the counts are not exact");
+  REQUIRE_MESSAGE(summary.overflow == 0,
+                  "the receiver's sockets dropped " << summary.overflow << " datagrams: the counts are not exact");
   return summary;
 }
 
 std::string describe(const Summary& summary) {
   std::ostringstream out;
   out << summary.sent << " triples sent; judged by the old filter " << summary.old_judged << ", by the new filter "
-      << summary.new_judged << ", by neither " << summary.unfiltered << "; triples passed by both (swap between A and B) "
-      << summary.both << ", lost " << summary.lost;
+      << summary.new_judged << ", by neither " << summary.unfiltered
+      << "; triples passed by both (swap between A and B) " << summary.both << ", lost " << summary.lost;
   return out.str();
 }
 

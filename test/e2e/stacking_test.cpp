@@ -56,8 +56,8 @@ TEST_CASE("attaching beside bpffw programs warns and names them; --replace-all p
   ScratchCgroup server;  // an unfiltered server side that is not the test process
   const std::uint16_t port_a = free_port(), port_b = free_port();
   const std::string only_a = "udp && dst_port == " + std::to_string(port_a);
-  const std::string a_or_b = "udp && (dst_port == " + std::to_string(port_a) + " || dst_port == " +
-                             std::to_string(port_b) + ")";
+  const std::string a_or_b =
+      "udp && (dst_port == " + std::to_string(port_a) + " || dst_port == " + std::to_string(port_b) + ")";
   OtherToolsProgram other(cgroup.path(), BPF_CGROUP_INET_EGRESS);  // like systemd's sd_fw_egress
 
   auto first = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", only_a});
@@ -72,7 +72,8 @@ TEST_CASE("attaching beside bpffw programs warns and names them; --replace-all p
   MESSAGE("stacking warning:\n" << second.err);
   CHECK(second.err == "bpffwc: warning: bpffw programs are already attached to " + cgroup.path() +
                           " egress; the new one is added beside them, and every attached program must pass a "
-                          "packet:\nbpffwc: warning:   program " + std::to_string(first_ids[0]) + ": " + only_a +
+                          "packet:\nbpffwc: warning:   program " +
+                          std::to_string(first_ids[0]) + ": " + only_a +
                           "\nbpffwc: hint: to put the new program in their place: bpffwc --attach " + cgroup.path() +
                           " -t egress --replace-all EXPRESSION\n");
   REQUIRE(bpffw_ids(cgroup.path(), Direction::Egress).size() == 2);
@@ -83,14 +84,15 @@ TEST_CASE("attaching beside bpffw programs warns and names them; --replace-all p
   auto ambiguous = run_bpffwc({"stats", cgroup.path(), "-t", "egress"});
   MESSAGE("ambiguous: " << ambiguous.err);
   CHECK(ambiguous.exit_code == 2);
-  CHECK(contains(ambiguous.err, "bpffwc: error: 2 bpffw programs are attached to " + cgroup.path() + " egress:\n  program " +
-                                    std::to_string(first_ids[0]) + ": " + only_a + "\n"));
+  CHECK(contains(ambiguous.err, "bpffwc: error: 2 bpffw programs are attached to " + cgroup.path() +
+                                    " egress:\n  program " + std::to_string(first_ids[0]) + ": " + only_a + "\n"));
 
   // --replace-all: the new program in place of both; the other tool's program stays.
   auto replaced = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", a_or_b});
   REQUIRE_MESSAGE(replaced.exit_code == 0, describe(replaced));
   MESSAGE("--replace-all: " << replaced.err);
-  CHECK(contains(replaced.err, "bpffwc: note: replaced program " + std::to_string(first_ids[0]) + " in place and detached "));
+  CHECK(contains(replaced.err,
+                 "bpffwc: note: replaced program " + std::to_string(first_ids[0]) + " in place and detached "));
   const std::vector<bpffw::AttachedProgram> after = attached(cgroup.path(), Direction::Egress);
   REQUIRE(after.size() == 2);
   CHECK(after[0].name == "other_tool");  // in attach order: the other tool's first, still there
@@ -102,8 +104,8 @@ TEST_CASE("attaching beside bpffw programs warns and names them; --replace-all p
   // Again: idempotent, one bpffw program stays (the unit restarted in the same cgroup).
   auto again = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", a_or_b});
   REQUIRE_MESSAGE(again.exit_code == 0, describe(again));
-  CHECK(again.err == "bpffwc: note: replaced program " + std::to_string(after[1].id) + " (" + cgroup.path() +
-                         " egress)\n");
+  CHECK(again.err ==
+        "bpffwc: note: replaced program " + std::to_string(after[1].id) + " (" + cgroup.path() + " egress)\n");
   CHECK(bpffw_ids(cgroup.path(), Direction::Egress).size() == 1);
 
   // With nothing of ours there, --replace-all simply attaches (ingress here), without a word.
@@ -126,12 +128,12 @@ TEST_CASE("--replace-all: bad combinations are usage errors, and a failed attach
   auto without_attach = run_bpffwc({"--replace-all", "-o", pins.file("x"), "udp"});
   CHECK(without_attach.exit_code == 2);
   CHECK(contains(without_attach.err, "bpffwc: error: --replace-all only applies to --attach\n"));
-  auto with_replace = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", "--replace",
-                                  pins.file("x"), "udp"});
+  auto with_replace =
+      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", "--replace", pins.file("x"), "udp"});
   CHECK(with_replace.exit_code == 2);
   CHECK(contains(with_replace.err, "bpffwc: error: give either --replace PIN or --replace-all, not both\n"));
-  auto with_force = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", "-o", pins.file("x"),
-                                "--force", "udp"});
+  auto with_force =
+      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", "-o", pins.file("x"), "--force", "udp"});
   CHECK(with_force.exit_code == 2);
 
   // -o PIN with --replace-all: pinned and attached; an existing pin is refused before anything is
@@ -211,8 +213,8 @@ TEST_CASE("attach CGROUP -t DIR PIN attaches a pinned program, and detach takes 
   // A second one warns; with --replace-all it takes the first one's place.
   auto replaced = run_bpffwc({"attach", cgroup.path(), "-t", "egress", "--replace-all", other_pin});
   REQUIRE_MESSAGE(replaced.exit_code == 0, describe(replaced));
-  CHECK(replaced.err == "bpffwc: note: replaced program " + std::to_string(pinned_id(pin)) + " (" + cgroup.path() +
-                            " egress)\n");
+  CHECK(replaced.err ==
+        "bpffwc: note: replaced program " + std::to_string(pinned_id(pin)) + " (" + cgroup.path() + " egress)\n");
   CHECK(bpffw_ids(cgroup.path(), Direction::Egress) == std::vector<std::uint32_t>{pinned_id(other_pin)});
   auto stacked = run_bpffwc({"attach", cgroup.path(), "-t", "egress", pin});
   REQUIRE_MESSAGE(stacked.exit_code == 0, describe(stacked));
@@ -245,8 +247,9 @@ TEST_CASE("watch PIN follows the pin: new parameter values, a replaced program, 
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - removed_at).count();
   REQUIRE_MESSAGE(set.exit_code == 0, describe(set));
   REQUIRE_MESSAGE(forced.exit_code == 0, describe(forced));
-  MESSAGE("watch output (last lines): ..." << watched.out.substr(watched.out.size() > 400 ? watched.out.size() - 400 : 0)
-                                           << "ended " << ended_ms << " ms after the pin was removed");
+  MESSAGE("watch output (last lines): ..."
+          << watched.out.substr(watched.out.size() > 400 ? watched.out.size() - 400 : 0) << "ended " << ended_ms
+          << " ms after the pin was removed");
   CHECK(watched.exit_code == 0);
   CHECK(watched.err.empty());
   CHECK(watched.out.rfind(pin + ": len <= mtu\n", 0) == 0);

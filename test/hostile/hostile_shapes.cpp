@@ -86,8 +86,7 @@ std::vector<HostileShape> named_shapes() {
       {"ipv4 non-first fragment, 10 bytes of TCP", spec("ipv4 frag=7 tcp dport=80 cut=30"), kTcpNonFirstFragment},
       {"ipv4 last fragment (offset 8191)", spec("ipv4 frag=8191 udp dport=53"), kUdpNonFirstFragment},
       {"ipv6 first fragment, udp 123", spec("ipv6 frag=0 udp dport=123"), udp(123)},
-      {"ipv6 first fragment (M set), udp 123",
-       PacketBuilder().ipv6().fragment(0, true).udp(1, 123).build(), udp(123)},
+      {"ipv6 first fragment (M set), udp 123", PacketBuilder().ipv6().fragment(0, true).udp(1, 123).build(), udp(123)},
       {"ipv6 non-first fragment, udp header with port 123", spec("ipv6 frag=185 udp dport=123"), kUdpNonFirstFragment},
       {"ipv6 non-first fragment, tcp header with port 22", spec("ipv6 frag=1 tcp dport=22"), kTcpNonFirstFragment},
       {"ipv6 non-first fragment, no transport bytes", spec("ipv6 frag=3 tcp dport=80 cut=48"), kTcpNonFirstFragment},
@@ -131,8 +130,8 @@ std::vector<HostileShape> named_shapes() {
       {"ipv6 icmpv6 after hbh", spec("ipv6 hbh icmpv6"), icmp(128)},
       // Non-IP ethertypes, IP bytes inside.
       {"arp", spec("arp"), kNonIp},
-      {"arp ethertype, IPv4/UDP 123 bytes",
-       PacketBuilder().ipv4().udp(1, 123).ethertype(packet::kEthertypeArp).build(), kNonIp},
+      {"arp ethertype, IPv4/UDP 123 bytes", PacketBuilder().ipv4().udp(1, 123).ethertype(packet::kEthertypeArp).build(),
+       kNonIp},
       {"vlan 0x8100, IPv6/TCP 22 bytes", PacketBuilder().ipv6().tcp(1, 22).ethertype(0x8100).build(), kNonIp},
       {"802.3 length 0x0040, IPv4/TCP 80 bytes", PacketBuilder().ipv4().tcp(1, 80).ethertype(0x0040).build(), kNonIp},
       // Giant lengths.
@@ -141,7 +140,15 @@ std::vector<HostileShape> named_shapes() {
       {"ipv4 total length 0, tcp 22",
        PacketBuilder().ipv4(ipv4_with([](Ipv4Fields& f) { f.total_length = 0; })).tcp(1, 22).build(), tcp(22)},
       {"ipv6 payload length 65535 on a 48-byte packet, udp 123",
-       PacketBuilder().ipv6([] { Ipv6Fields f; f.payload_length = 65535; return f; }()).udp(1, 123).build(), udp(123)},
+       PacketBuilder()
+           .ipv6([] {
+             Ipv6Fields f;
+             f.payload_length = 65535;
+             return f;
+           }())
+           .udp(1, 123)
+           .build(),
+       udp(123)},
       {"ipv4 udp 53, 1400 bytes", spec("ipv4 udp dport=53 len=1400"), udp(53)},
       {"ipv6 tcp 80, 3000 bytes", spec("ipv6 tcp dport=80 len=3000"), tcp(80)},
       {"ipv4 tcp 80, 99 bytes", spec("ipv4 tcp dport=80 len=99"), tcp(80)},
@@ -190,8 +197,8 @@ void add_cuts(std::vector<HostileShape>& shapes, const std::string& name, const 
   for (std::size_t boundary : boundaries) {
     for (std::size_t cut : {boundary - 1, boundary}) {
       if (cut == boundaries.back()) continue;  // the whole header: not cut
-      shapes.push_back({name + " cut at " + std::to_string(cut), spec(full + " cut=" + std::to_string(cut)),
-                        kMalformed});
+      shapes.push_back(
+          {name + " cut at " + std::to_string(cut), spec(full + " cut=" + std::to_string(cut)), kMalformed});
     }
   }
 }

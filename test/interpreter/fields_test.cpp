@@ -37,7 +37,9 @@ Ipv4Fields v4(std::array<std::uint8_t, 4> src, std::array<std::uint8_t, 4> dst) 
 }
 
 // 2001:db8::<last>
-std::array<std::uint8_t, 16> doc6(std::uint8_t last) { return {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last}; }
+std::array<std::uint8_t, 16> doc6(std::uint8_t last) {
+  return {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last};
+}
 
 }  // namespace
 
@@ -101,13 +103,13 @@ TEST_CASE("§4.2 address tests: families apart, prefix boundaries, no address on
   CHECK(passes("src_addr == 10.1.2.3", a));
   CHECK_FALSE(passes("src_addr == 10.1.2.2", a));
   CHECK(passes("src_addr == 10.0.0.0/8", a));
-  CHECK(passes("src_addr == 10.1.2.2/31", a));   // 10.1.2.2-3
+  CHECK(passes("src_addr == 10.1.2.2/31", a));  // 10.1.2.2-3
   CHECK_FALSE(passes("src_addr == 10.1.2.0/31", a));
   CHECK(passes("src_addr == 0.0.0.0/0", a));
   CHECK_FALSE(passes("src_addr != 0.0.0.0/0", a));
-  CHECK_FALSE(passes("src_addr == ::/0", a));     // an IPv6 prefix never matches IPv4
+  CHECK_FALSE(passes("src_addr == ::/0", a));             // an IPv6 prefix never matches IPv4
   CHECK_FALSE(passes("src_addr == ::ffff:10.1.2.3", a));  // mapped IPv6 is IPv6 (§2.4)
-  CHECK_FALSE(passes("src_addr == a01:203::/32", a));      // the same first 32 bits, IPv6
+  CHECK_FALSE(passes("src_addr == a01:203::/32", a));     // the same first 32 bits, IPv6
   CHECK(passes("dst_addr in {fd00::/8, 192.168.0.128/25}", a));
   CHECK_FALSE(passes("dst_addr in {fd00::/8, 192.168.1.0/24, 192.168.0.0/25}", a));
 
@@ -152,8 +154,8 @@ TEST_CASE("§4.6 local and remote follow the direction") {
 TEST_CASE("§4.5 established: 1 for a connecting, connected or accepted TCP socket and a connected UDP one") {
   Packet packet = PacketBuilder().ipv4().tcp(1, 2).build();
   const std::pair<SocketState, bool> states[] = {
-      {SocketState::None, false},          {SocketState::TcpListen, false},     {SocketState::TcpSynSent, true},
-      {SocketState::TcpEstablished, true}, {SocketState::TcpClosed, false},     {SocketState::UdpUnconnected, false},
+      {SocketState::None, false},          {SocketState::TcpListen, false}, {SocketState::TcpSynSent, true},
+      {SocketState::TcpEstablished, true}, {SocketState::TcpClosed, false}, {SocketState::UdpUnconnected, false},
       {SocketState::UdpConnected, true},   {SocketState::Other, false},
   };
   for (const auto& [state, established] : states) {

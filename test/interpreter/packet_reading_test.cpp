@@ -48,7 +48,7 @@ TEST_CASE("IPv4: protocol, ports, IHL, options") {
   }
   bpffw::packet::Ipv4Fields long_ihl;
   long_ihl.ihl = 15;
-  CHECK(read(PacketBuilder().ipv4(long_ihl).udp(1, 53).build()).malformed);              // 28 < 60 bytes
+  CHECK(read(PacketBuilder().ipv4(long_ihl).udp(1, 53).build()).malformed);                    // 28 < 60 bytes
   CHECK_FALSE(read(PacketBuilder().ipv4(long_ihl).payload(40).udp(1, 53).build()).malformed);  // 68 bytes
   bpffw::packet::Ipv4Fields version;
   version.version = 6;
@@ -72,8 +72,15 @@ TEST_CASE("IPv4 fragments: a non-first fragment has ports 0 and no L4 length che
 }
 
 TEST_CASE("IPv6 extension headers: sizes, order, the limit of 8") {
-  PacketFacts facts = read(PacketBuilder().ipv6().hop_by_hop(1).routing(2).fragment().authentication(4)
-                               .destination_options(0).udp(7, 123).build());
+  PacketFacts facts = read(PacketBuilder()
+                               .ipv6()
+                               .hop_by_hop(1)
+                               .routing(2)
+                               .fragment()
+                               .authentication(4)
+                               .destination_options(0)
+                               .udp(7, 123)
+                               .build());
   CHECK_FALSE(facts.malformed);
   CHECK(facts.extension_headers == 5);
   CHECK(facts.dst_port == 123);

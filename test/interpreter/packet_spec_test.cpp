@@ -116,7 +116,8 @@ TEST_CASE("addresses, TCP flags, ICMP type and code, the socket") {
 TEST_CASE("bad descriptions get a clear error") {
   CHECK(error_of("ipv4 udpp") == "packet 'ipv4 udpp': unknown word 'udpp'");
   CHECK(error_of("") == "packet '': empty packet description");
-  CHECK(error_of("ipv4 tcp dport=65536") == "packet 'ipv4 tcp dport=65536': 'dport=65536' needs a number from 0 to 65535");
+  CHECK(error_of("ipv4 tcp dport=65536") ==
+        "packet 'ipv4 tcp dport=65536': 'dport=65536' needs a number from 0 to 65535");
   CHECK(error_of("ipv4 dport=53") == "packet 'ipv4 dport=53': sport= and dport= need tcp or udp");
   CHECK(error_of("ipv4 hbh udp") == "packet 'ipv4 hbh udp': 'hbh' is an IPv6 extension header: start with ipv6");
   CHECK(error_of("udp ipv4") == "packet 'udp ipv4': 'ipv4' must be the first word");
@@ -128,12 +129,15 @@ TEST_CASE("bad descriptions get a clear error") {
   CHECK(error_of("ipv4 ihl") == "packet 'ipv4 ihl': 'ihl' needs a value: ihl=N");
   CHECK(error_of("ipv4 src=fd00::1 udp") ==
         "packet 'ipv4 src=fd00::1 udp': 'src=fd00::1' needs an IPv4 address, as the packet is ipv4");
-  CHECK(error_of("ipv6 dst=10.0.0.1") == "packet 'ipv6 dst=10.0.0.1': 'dst=10.0.0.1' needs an IPv6 address, as the packet is ipv6");
-  CHECK(error_of("src=10.0.0.256") == "packet 'src=10.0.0.256': 'src=10.0.0.256' needs an IPv4 address, as the packet is ipv4");
+  CHECK(error_of("ipv6 dst=10.0.0.1") ==
+        "packet 'ipv6 dst=10.0.0.1': 'dst=10.0.0.1' needs an IPv6 address, as the packet is ipv6");
+  CHECK(error_of("src=10.0.0.256") ==
+        "packet 'src=10.0.0.256': 'src=10.0.0.256' needs an IPv4 address, as the packet is ipv4");
   CHECK(error_of("arp src=10.0.0.1") == "packet 'arp src=10.0.0.1': 'src=10.0.0.1' needs ipv4 or ipv6");
   CHECK(error_of("ipv4 udp flags=syn") == "packet 'ipv4 udp flags=syn': flags= needs tcp");
   CHECK(error_of("ipv4 tcp flags=sin") ==
-        "packet 'ipv4 tcp flags=sin': 'flags=sin' needs TCP flags: names fin,syn,rst,psh,ack,urg,ece,cwr or a number 0 to 255");
+        "packet 'ipv4 tcp flags=sin': 'flags=sin' needs TCP flags: names fin,syn,rst,psh,ack,urg,ece,cwr or a number 0 "
+        "to 255");
   CHECK(error_of("ipv4 tcp flags=0x100").find("needs TCP flags") != std::string::npos);
   CHECK(error_of("ipv4 tcp type=3") == "packet 'ipv4 tcp type=3': type= and code= need icmp or icmpv6");
   CHECK(error_of("ipv4 icmp code=256") == "packet 'ipv4 icmp code=256': 'code=256' needs a number from 0 to 255");

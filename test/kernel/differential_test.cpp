@@ -91,7 +91,8 @@ TEST_CASE("a pinned program, opened again, judges like the loaded one") {
   REQUIRE(program->pin(pins.file("f1")).has_value());
   bpffw::Result<bpffw::Program> reopened = bpffw::Program::open_pinned(pins.file("f1"));
   REQUIRE(reopened.has_value());
-  for (const char* spec : {"ipv4 udp dport=53", "ipv4 udp dport=54", "ipv6 tcp dport=80", "ipv6 icmp", "ipv4 tcp dport=22"}) {
+  for (const char* spec :
+       {"ipv4 udp dport=53", "ipv4 udp dport=54", "ipv6 tcp dport=80", "ipv6 icmp", "ipv4 tcp dport=22"}) {
     bpffw::Result<bpffw::packet::Packet> packet = bpffw::packet::parse_packet_spec(spec);
     REQUIRE(packet.has_value());
     std::vector<unsigned char> frame = packet->ethernet_frame();

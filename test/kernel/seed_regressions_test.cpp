@@ -20,8 +20,10 @@ TEST_CASE("seed bug: small UDP datagrams (DNS with few payload bytes) were dropp
   std::vector<VerdictRow> rows;
   for (std::size_t payload = 0; payload <= 12; ++payload) {
     std::string what = "UDP/53 with " + std::to_string(payload) + " payload bytes";
-    rows.push_back({what + " (IPv4)", "udp && dst_port == 53", PacketBuilder().ipv4().udp(40000, 53).payload(payload).build(), kPass});
-    rows.push_back({what + " (IPv6)", "udp && dst_port == 53", PacketBuilder().ipv6().udp(40000, 53).payload(payload).build(), kPass});
+    rows.push_back({what + " (IPv4)", "udp && dst_port == 53",
+                    PacketBuilder().ipv4().udp(40000, 53).payload(payload).build(), kPass});
+    rows.push_back({what + " (IPv6)", "udp && dst_port == 53",
+                    PacketBuilder().ipv6().udp(40000, 53).payload(payload).build(), kPass});
   }
   bpffw::test::check_rows(rows);
 }

@@ -73,7 +73,8 @@ TEST_CASE("§7 items may be negative, unsorted, overlapping and adjacent") {
       {"the whole port range", "src_port in {0..65535}", udp_to(1), kPass},
       {"values beyond the port range never match a port", "dst_port in {65536..100000, -5..-1}", udp_to(65535), kDrop},
       {"the full 64-bit range", "len * 1000000000000 in {-9223372036854775807..9223372036854775807}", udp_to(1), kPass},
-      {"INT64_MIN is below -9223372036854775807", "(-9223372036854775807 - 1) + len - len in {-9223372036854775807..0}", udp_to(1), kDrop},
+      {"INT64_MIN is below -9223372036854775807", "(-9223372036854775807 - 1) + len - len in {-9223372036854775807..0}",
+       udp_to(1), kDrop},
       {"INT64_MAX", "9223372036854775807 + len - len in {9223372036854775807}", udp_to(1), kPass},
   });
 }
@@ -89,10 +90,10 @@ TEST_CASE("§7 sets of any variable and any expression") {
       {"a computed value (negative)", "len % 7 in {0, 1, 2, 4, 6}", small, kDrop},
       {"negated", "!(dst_port in {2})", small, kDrop},
       {"in a conditional", "udp ? dst_port in {1, 2} : 0", small, kPass},
-      {"malformed packets drop", "dst_port in {0..65535}",
-       PacketBuilder().ipv4().udp(1, 2).truncate(25).build(), kDrop},
-      {"a constant set test passes every packet", "5 in {1..10}",
-       PacketBuilder().ipv4().udp(1, 2).truncate(25).build(), kPass},
+      {"malformed packets drop", "dst_port in {0..65535}", PacketBuilder().ipv4().udp(1, 2).truncate(25).build(),
+       kDrop},
+      {"a constant set test passes every packet", "5 in {1..10}", PacketBuilder().ipv4().udp(1, 2).truncate(25).build(),
+       kPass},
   });
 }
 
@@ -120,8 +121,8 @@ TEST_CASE("§7 a 10,000-port set: every member passes, its neighbours drop") {
   for (int i : {1, 2, 5, 63, 64, 65, 1000, 5000, 9999, 10000}) {
     int member = i * 3 + (i % 5 == 0 ? 1 : 0);
     rows.push_back({"member " + std::to_string(member), filter, udp_to(static_cast<std::uint16_t>(member)), kPass});
-    rows.push_back({"not a member " + std::to_string(member + 1), filter,
-                    udp_to(static_cast<std::uint16_t>(member + 1)), kDrop});
+    rows.push_back(
+        {"not a member " + std::to_string(member + 1), filter, udp_to(static_cast<std::uint16_t>(member + 1)), kDrop});
   }
   rows.push_back({"below all members", filter, udp_to(0), kDrop});
   rows.push_back({"above all members", filter, udp_to(30002), kDrop});

@@ -60,9 +60,8 @@ ObjectFile build_bpf_object(const std::vector<BpfInsn>& insns, const std::string
 
   align(out, 8);
   std::size_t section_headers = out.size();
-  auto section = [&](Elf64_Word name_offset, Elf64_Word type, Elf64_Xword flags, std::size_t offset,
-                     std::size_t size, Elf64_Word link, Elf64_Word info, Elf64_Xword alignment,
-                     Elf64_Xword entsize) {
+  auto section = [&](Elf64_Word name_offset, Elf64_Word type, Elf64_Xword flags, std::size_t offset, std::size_t size,
+                     Elf64_Word link, Elf64_Word info, Elf64_Xword alignment, Elf64_Xword entsize) {
     Elf64_Shdr header{};
     header.sh_name = name_offset;
     header.sh_type = type;
@@ -75,11 +74,11 @@ ObjectFile build_bpf_object(const std::vector<BpfInsn>& insns, const std::string
     header.sh_entsize = entsize;
     append(out, header);
   };
-  append(out, Elf64_Shdr{});                                                                   // 0
-  section(program_name, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text_offset, text_size, 0, 0, 8, 0);  // 1
+  append(out, Elf64_Shdr{});                                                                               // 0
+  section(program_name, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text_offset, text_size, 0, 0, 8, 0);      // 1
   section(license_name, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, license_offset, sizeof license, 0, 0, 1, 0);  // 2
-  section(symtab_name, SHT_SYMTAB, 0, symtab_offset, symtab_size, 4, 1, 8, sizeof(Elf64_Sym));  // 3
-  section(strtab_name, SHT_STRTAB, 0, strtab_offset, strings.size(), 0, 0, 1, 0);             // 4
+  section(symtab_name, SHT_SYMTAB, 0, symtab_offset, symtab_size, 4, 1, 8, sizeof(Elf64_Sym));             // 3
+  section(strtab_name, SHT_STRTAB, 0, strtab_offset, strings.size(), 0, 0, 1, 0);                          // 4
 
   Elf64_Ehdr header{};
   std::memcpy(header.e_ident, ELFMAG, SELFMAG);

@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kBpffs = "/sys/fs/bpf";
 
 bool is_bpffs(const char* path) {
-  struct statfs fs {};
+  struct statfs fs{};
   return ::statfs(path, &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
 }
 }  // namespace
@@ -38,8 +38,8 @@ void require_root_and_bpffs() {
 PinDirectory::PinDirectory(const std::string& tag) {
   require_root_and_bpffs();
   static int instances = 0;
-  path_ = std::string(kBpffs) + "/bpffw-test-" + std::to_string(::getpid()) + "-" +
-          std::to_string(instances++) + (tag.empty() ? "" : "-" + tag);
+  path_ = std::string(kBpffs) + "/bpffw-test-" + std::to_string(::getpid()) + "-" + std::to_string(instances++) +
+          (tag.empty() ? "" : "-" + tag);
   remove_all();
   REQUIRE_MESSAGE(::mkdir(path_.c_str(), 0700) == 0, "mkdir " << path_ << ": " << std::string(std::strerror(errno)));
 }
@@ -77,7 +77,7 @@ std::vector<std::string> PinDirectory::entries() const {
 }
 
 bool path_exists(const std::string& path) {
-  struct stat st {};
+  struct stat st{};
   return ::lstat(path.c_str(), &st) == 0;
 }
 

@@ -43,7 +43,8 @@ TEST_CASE("kernel features: the error names the feature, the Linux that has it, 
   bpffw::Error error = bpffw::loader::missing_feature_error(bpffw::loader::kAttachReplace, EINVAL);
   CHECK(error.kind == bpffw::ErrorKind::System);
   CHECK(error.message.rfind("this kernel (", 0) == 0);
-  CHECK(error.message.find(") lacks BPF_F_REPLACE (replacing an attached program in place), which came with Linux 5.6") !=
-        std::string::npos);
+  CHECK(
+      error.message.find(") lacks BPF_F_REPLACE (replacing an attached program in place), which came with Linux 5.6") !=
+      std::string::npos);
   CHECK(error.hint == "bpffw needs Linux 5.10 or later");
 }

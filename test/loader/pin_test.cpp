@@ -45,7 +45,7 @@ TEST_CASE("pin creates a 0600 pin that opens as the same program") {
   Program program = load_returning(1);
   auto pinned = program.pin(dir / "filter");
   REQUIRE_MESSAGE(pinned, (pinned ? "" : pinned.error().message));
-  struct stat st {};
+  struct stat st{};
   REQUIRE(::stat((dir / "filter").c_str(), &st) == 0);
   CHECK(S_ISREG(st.st_mode));
   CHECK((st.st_mode & 07777) == 0600);
@@ -62,7 +62,7 @@ TEST_CASE("the pin is 0600 whatever the umask") {
   ::umask(old_umask);
   REQUIRE(pinned);
   REQUIRE(replaced);
-  struct stat st {};
+  struct stat st{};
   REQUIRE(::stat((dir / "strict").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0600);
 }
@@ -90,7 +90,7 @@ TEST_CASE("Replace swaps the pin, the path never goes missing") {
   std::atomic<bool> stop{false};
   std::atomic<long> checks{0}, missing{0};
   std::thread watcher([&] {
-    struct stat st {};
+    struct stat st{};
     while (!stop) {
       if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) ++missing;
       ++checks;
@@ -110,7 +110,7 @@ TEST_CASE("Replace swaps the pin, the path never goes missing") {
   CHECK(pinned_id(path) == id_of(first));
   REQUIRE(second.pin(path, PinMode::Replace));
   CHECK(pinned_id(path) == id_of(second));
-  struct stat st {};
+  struct stat st{};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0600);
   CHECK(dir.entries() == std::vector<std::string>{"filter"});
@@ -172,7 +172,8 @@ TEST_CASE("failures leave no temporary pin and the old pin untouched") {
   auto onto_map = new_program.pin(dir / "a_map", PinMode::Replace);
   REQUIRE_FALSE(onto_map);
   CHECK(onto_map.error().kind == ErrorKind::Usage);
-  CHECK(onto_map.error().message == "'" + (dir / "a_map") + "' is a pinned BPF map, not a program; refusing to replace it");
+  CHECK(onto_map.error().message ==
+        "'" + (dir / "a_map") + "' is a pinned BPF map, not a program; refusing to replace it");
 
   // Names bpffs does not allow.
   auto dotted = new_program.pin(dir / "port.firewall");

@@ -60,7 +60,8 @@ TEST_CASE("addresses: malformed literals, with the caret under the literal") {
         "1:13: prefix length /33 is longer than an IPv4 address (32 bits)\n"
         "  src_addr == 10.0.0.0/33\n"
         "              ^~~~~~~~~~~\n");
-  CHECK(error_of("src_addr == ::/129").rfind("1:13: prefix length /129 is longer than an IPv6 address (128 bits)", 0) == 0);
+  CHECK(error_of("src_addr == ::/129").rfind("1:13: prefix length /129 is longer than an IPv6 address (128 bits)", 0) ==
+        0);
   CHECK(error_of("src_addr == ::1::") ==
         "1:13: '::1::' is not an IPv6 address: '::' may appear only once\n"
         "  src_addr == ::1::\n"

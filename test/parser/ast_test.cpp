@@ -26,10 +26,8 @@ TEST_CASE("the issue's example F1 parses into a flat or with two ands") {
 }
 
 TEST_CASE("binary operators are left-associative") {
-  CHECK(ast_of("1 - 2 - 3") ==
-        "binary - 1:1\n  binary - 1:1\n    literal 1 1:1\n    literal 2 1:5\n  literal 3 1:9\n");
-  CHECK(ast_of("8 / 4 / 2") ==
-        "binary / 1:1\n  binary / 1:1\n    literal 8 1:1\n    literal 4 1:5\n  literal 2 1:9\n");
+  CHECK(ast_of("1 - 2 - 3") == "binary - 1:1\n  binary - 1:1\n    literal 1 1:1\n    literal 2 1:5\n  literal 3 1:9\n");
+  CHECK(ast_of("8 / 4 / 2") == "binary / 1:1\n  binary / 1:1\n    literal 8 1:1\n    literal 4 1:5\n  literal 2 1:9\n");
   CHECK(ast_of("1 << 2 >> 3") ==
         "binary >> 1:1\n  binary << 1:1\n    literal 1 1:1\n    literal 2 1:6\n  literal 3 1:11\n");
   CHECK(ast_of("1 == 2 != 3") ==
@@ -40,10 +38,8 @@ TEST_CASE("binary operators are left-associative") {
 
 TEST_CASE("each level binds tighter than the next, as in C") {
   // multiplicative over additive
-  CHECK(ast_of("1 + 2 * 3") ==
-        "binary + 1:1\n  literal 1 1:1\n  binary * 1:5\n    literal 2 1:5\n    literal 3 1:9\n");
-  CHECK(ast_of("1 * 2 + 3") ==
-        "binary + 1:1\n  binary * 1:1\n    literal 1 1:1\n    literal 2 1:5\n  literal 3 1:9\n");
+  CHECK(ast_of("1 + 2 * 3") == "binary + 1:1\n  literal 1 1:1\n  binary * 1:5\n    literal 2 1:5\n    literal 3 1:9\n");
+  CHECK(ast_of("1 * 2 + 3") == "binary + 1:1\n  binary * 1:1\n    literal 1 1:1\n    literal 2 1:5\n  literal 3 1:9\n");
   // additive over shift
   CHECK(ast_of("1 << 2 + 3") ==
         "binary << 1:1\n  literal 1 1:1\n  binary + 1:6\n    literal 2 1:6\n    literal 3 1:10\n");
@@ -58,15 +54,11 @@ TEST_CASE("each level binds tighter than the next, as in C") {
   CHECK(ast_of("1 & 2 == 3") ==
         "binary & 1:1\n  literal 1 1:1\n  binary == 1:5\n    literal 2 1:5\n    literal 3 1:10\n");
   // and over xor, xor over or
-  CHECK(ast_of("1 ^ 2 & 3") ==
-        "binary ^ 1:1\n  literal 1 1:1\n  binary & 1:5\n    literal 2 1:5\n    literal 3 1:9\n");
-  CHECK(ast_of("1 | 2 ^ 3") ==
-        "binary | 1:1\n  literal 1 1:1\n  binary ^ 1:5\n    literal 2 1:5\n    literal 3 1:9\n");
+  CHECK(ast_of("1 ^ 2 & 3") == "binary ^ 1:1\n  literal 1 1:1\n  binary & 1:5\n    literal 2 1:5\n    literal 3 1:9\n");
+  CHECK(ast_of("1 | 2 ^ 3") == "binary | 1:1\n  literal 1 1:1\n  binary ^ 1:5\n    literal 2 1:5\n    literal 3 1:9\n");
   // bitwise or over logical and, logical and over logical or
-  CHECK(ast_of("1 && 2 | 3") ==
-        "and 1:1\n  literal 1 1:1\n  binary | 1:6\n    literal 2 1:6\n    literal 3 1:10\n");
-  CHECK(ast_of("1 || 2 && 3") ==
-        "or 1:1\n  literal 1 1:1\n  and 1:6\n    literal 2 1:6\n    literal 3 1:11\n");
+  CHECK(ast_of("1 && 2 | 3") == "and 1:1\n  literal 1 1:1\n  binary | 1:6\n    literal 2 1:6\n    literal 3 1:10\n");
+  CHECK(ast_of("1 || 2 && 3") == "or 1:1\n  literal 1 1:1\n  and 1:6\n    literal 2 1:6\n    literal 3 1:11\n");
   // logical or over the conditional
   CHECK(ast_of("ip || tcp ? 1 : 2") ==
         "conditional 1:1\n  or 1:1\n    variable ip 1:1\n    variable tcp 1:7\n"

@@ -79,8 +79,7 @@ TEST_CASE("literal forms that C refuses") {
   CHECK(error_of("0779") == "1:1: invalid digit '9' in octal literal '0779'\n  0779\n  ^~~~\n");
   CHECK(error_of("0xg") == "1:1: hexadecimal literal '0xg' has no digits\n  0xg\n  ^~~\n");
   CHECK(error_of("0x1fz") == "1:1: invalid suffix 'z' on integer literal '0x1fz'\n  0x1fz\n  ^~~~~\n");
-  CHECK(error_of("1 + 10UL") ==
-        "1:5: invalid suffix 'UL' on integer literal '10UL'\n  1 + 10UL\n      ^~~~\n");
+  CHECK(error_of("1 + 10UL") == "1:5: invalid suffix 'UL' on integer literal '10UL'\n  1 + 10UL\n      ^~~~\n");
   CHECK(error_of("9223372036854775808") ==
         "1:1: integer literal '9223372036854775808' is out of range (the maximum is 9223372036854775807)\n"
         "  9223372036854775808\n  ^~~~~~~~~~~~~~~~~~~\n");
@@ -96,8 +95,7 @@ TEST_CASE("assignment is refused wherever a comparison could have been meant") {
         "1:11: assignment is not supported (did you mean '=='?)\n  (dst_port = 1)\n            ^\n");
   CHECK(error_of("ip ? len = 1 : 2") ==
         "1:10: assignment is not supported (did you mean '=='?)\n  ip ? len = 1 : 2\n           ^\n");
-  CHECK(error_of("dst_port === 1") ==
-        "1:12: expected an operand after '=='\n  dst_port === 1\n             ^\n");
+  CHECK(error_of("dst_port === 1") == "1:12: expected an operand after '=='\n  dst_port === 1\n             ^\n");
 }
 
 TEST_CASE("missing operands name the operator before them") {
@@ -118,19 +116,16 @@ TEST_CASE("unbalanced parentheses and conditionals point back at the opener") {
         "1:6: expected an operator or ')' to close the '(' at column 1\n  (tcp udp)\n       ^~~\n");
   CHECK(error_of("tcp)") == "1:4: unmatched ')'\n  tcp)\n     ^\n");
   CHECK(error_of("ip ? 1") == "1:7: missing ':' for the '?' at column 4\n  ip ? 1\n        ^\n");
-  CHECK(error_of("ip ? 1 2") ==
-        "1:8: expected an operator or ':' for the '?' at column 4\n  ip ? 1 2\n         ^\n");
+  CHECK(error_of("ip ? 1 2") == "1:8: expected an operator or ':' for the '?' at column 4\n  ip ? 1 2\n         ^\n");
 }
 
 TEST_CASE("trailing tokens and characters outside the language") {
-  CHECK(error_of("tcp udp") ==
-        "1:5: expected an operator or the end of the expression\n  tcp udp\n      ^~~\n");
+  CHECK(error_of("tcp udp") == "1:5: expected an operator or the end of the expression\n  tcp udp\n      ^~~\n");
   CHECK(error_of("tcp && dst_port on {22}") ==
         "1:17: expected an operator or the end of the expression\n  tcp && dst_port on {22}\n                  ^~\n");
   CHECK(error_of("$") == "1:1: unexpected character '$'\n  $\n  ^\n");
   CHECK(error_of("\x7f") == "1:1: unexpected character '\\x7f'\n  ?\n  ^\n");
-  CHECK(error_of("dst_port == \xc3\xa9") ==
-        "1:13: unexpected character '\\xc3'\n  dst_port == ??\n              ^\n");
+  CHECK(error_of("dst_port == \xc3\xa9") == "1:13: unexpected character '\\xc3'\n  dst_port == ??\n              ^\n");
   CHECK(error_of("tcp &&\x00 udp") == "1:7: expected an operand after '&&'\n  tcp &&\n        ^\n");
   CHECK(error_of(std::string_view("tcp &&\x00 udp", 11)) ==
         "1:7: unexpected character '\\x00'\n  tcp &&? udp\n        ^\n");
@@ -198,7 +193,8 @@ TEST_CASE("tcpdump's words are refused with what bpffw writes, the caret on the 
   CHECK(hint_of("dst port 53") == "write 'dst_port == 53'");
   // A runtime parameter named like a tcpdump word is that parameter.
   bpffw::ParseOptions with_port{.parameters = {{"port", 80}}};
-  CHECK(error_of("port 80", with_port) == "1:6: expected an operator or the end of the expression\n  port 80\n       ^~\n");
+  CHECK(error_of("port 80", with_port) ==
+        "1:6: expected an operator or the end of the expression\n  port 80\n       ^~\n");
   CHECK(ast_of("dst_port == port", with_port).rfind("unexpected", 0) != 0);
 }
 
@@ -219,7 +215,8 @@ TEST_CASE("comparisons outside a variable's range are warned about, the filter s
     REQUIRE(filter);
     std::string text;
     for (const bpffw::Warning& warning : filter->warnings())
-      text += std::to_string(warning.span.column) + "+" + std::to_string(warning.span.length) + ": " + warning.message + "\n";
+      text += std::to_string(warning.span.column) + "+" + std::to_string(warning.span.length) + ": " + warning.message +
+              "\n";
     return text;
   };
   CHECK(warnings_of("dst_port == 70000") == "1+17: this comparison is always false: dst_port is 0..65535\n");

@@ -34,8 +34,7 @@ TEST_CASE("fields: every row of the table is a row of §4 with its type, and eve
     documented.insert(name);
     const bpffw::fields::PacketField* field = bpffw::fields::field_named(name);
     CHECK_MESSAGE(field != nullptr, "§4 lists '" << name << "', the table does not");
-    if (field != nullptr)
-      CHECK_MESSAGE((field->type == bpffw::fields::Type::Address) == ((*it)[2] == "address"), name);
+    if (field != nullptr) CHECK_MESSAGE((field->type == bpffw::fields::Type::Address) == ((*it)[2] == "address"), name);
   }
   for (const bpffw::fields::PacketField& field : bpffw::fields::kPacketFields)
     CHECK_MESSAGE(documented.count(std::string(field.name)) == 1, "the table has '" << field.name << "', §4 does not");

@@ -22,8 +22,8 @@ inline std::string error_of(std::string_view source, const ParseOptions& options
   const Error& error = filter.error();
   if (error.kind != ErrorKind::InvalidExpression) return "wrong error kind: " + error.message;
   if (!error.span) return "no span: " + error.message;
-  return std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " + error.message +
-         "\n" + render_source_excerpt(error, source);
+  return std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " + error.message + "\n" +
+         render_source_excerpt(error, source);
 }
 
 }  // namespace bpffw::test

@@ -49,7 +49,8 @@ TEST_CASE("malformed sets") {
         "  dst_port in {22, 80\n"
         "                     ^\n");
   CHECK(error_of("dst_port in {22 80}") ==
-        "1:17: expected ',' or '}' to close the '{' at column 13 (set items are integer constants, addresses or prefixes)\n"
+        "1:17: expected ',' or '}' to close the '{' at column 13 (set items are integer constants, addresses or "
+        "prefixes)\n"
         "  dst_port in {22 80}\n"
         "                  ^~\n");
   CHECK(error_of("dst_port in {22,}") ==
@@ -73,7 +74,8 @@ TEST_CASE("malformed sets") {
         "  dst_port in {src_port}\n"
         "               ^~~~~~~~\n");
   CHECK(error_of("dst_port in {1 + 2}") ==
-        "1:16: expected ',' or '}' to close the '{' at column 13 (set items are integer constants, addresses or prefixes)\n"
+        "1:16: expected ',' or '}' to close the '{' at column 13 (set items are integer constants, addresses or "
+        "prefixes)\n"
         "  dst_port in {1 + 2}\n"
         "                 ^\n");
   CHECK(error_of("dst_port in {99999999999999999999}") ==

@@ -30,7 +30,8 @@ TEST_CASE("types: every misuse of an address is refused at the address, saying w
       {"src_addr ? 1 : 0", "1:1: 'src_addr' is an address: it is not a truth value for '?'; "},
       {"tcp ? src_addr : dst_addr", "1:7: 'src_addr' is an address: '?:' chooses between integers only; "},
       {"src_addr", "1:1: 'src_addr' is an address: the filter's value must be an integer (non-zero passes); "},
-      {"10.0.0.1", "1:1: the address 10.0.0.1 is an address: the filter's value must be an integer (non-zero passes); "},
+      {"10.0.0.1",
+       "1:1: the address 10.0.0.1 is an address: the filter's value must be an integer (non-zero passes); "},
   };
   for (const auto& [filter, start] : cases) {
     INFO(filter);
@@ -45,7 +46,8 @@ TEST_CASE("types: comparisons that cannot be about a packet, and sets of the wro
   CHECK(first_line(error_of("dst_port in {10.0.0.0/8}")) ==
         "1:1: the set holds addresses, but its value is an integer: test src_addr, dst_addr, local_addr or remote_addr "
         "against it");
-  CHECK(first_line(error_of("dst_addr in {53, 80}")).rfind("1:1: 'dst_addr' is an address: it is tested against integers", 0) == 0);
+  CHECK(first_line(error_of("dst_addr in {53, 80}"))
+            .rfind("1:1: 'dst_addr' is an address: it is tested against integers", 0) == 0);
   CHECK(first_line(error_of("10.0.0.1 in {10.0.0.0/8}")) ==
         "1:1: the address 10.0.0.1 is a constant: test src_addr, dst_addr, local_addr or remote_addr against the set");
 }
@@ -72,8 +74,7 @@ TEST_CASE("types: local and remote need a direction, and keep their names") {
 
 TEST_CASE("types: named constants are numbers; a typo of one is suggested") {
   CHECK(ast_of("tcp_flags & SYN") == "binary & 1:1\n  variable tcp_flags 1:1\n  literal 2 1:13\n");
-  CHECK(ast_of("icmp_type == ICMPV6_ECHO_REQUEST") ==
-        "binary == 1:1\n  variable icmp_type 1:1\n  literal 128 1:14\n");
+  CHECK(ast_of("icmp_type == ICMPV6_ECHO_REQUEST") == "binary == 1:1\n  variable icmp_type 1:1\n  literal 128 1:14\n");
   CHECK(first_line(error_of("tcp_flags & SNY")) == "1:13: unknown variable 'SNY' (did you mean 'SYN'?)");
   CHECK(first_line(error_of("icmp_type == ICMP_ECHO_REQEST")) ==
         "1:14: unknown variable 'ICMP_ECHO_REQEST' (did you mean 'ICMP_ECHO_REQUEST'?)");

@@ -6,10 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
 #include <fcntl.h>
 #include <poll.h>
+#include <chrono>
+#include <cstdio>
 #include <regex>
 #include <string>
 #include <thread>
@@ -86,7 +86,8 @@ class PtyChild {
  private:
   Status last_status() const {
     static const std::regex line(
-        "cgroup dropped (\\d+) packets, forwarded (\\d+) packets, MTU is (-?\\d+) bytes \\(Press \\+/- to change, q to quit\\)");
+        "cgroup dropped (\\d+) packets, forwarded (\\d+) packets, MTU is (-?\\d+) bytes \\(Press \\+/- to change, q to "
+        "quit\\)");
     Status status;
     for (auto it = std::sregex_iterator(output_.begin(), output_.end(), line); it != std::sregex_iterator(); ++it) {
       status.dropped = std::stoull((*it)[1]);
@@ -138,7 +139,8 @@ TEST_CASE("mtu-filter under a pseudo-terminal: minus below the ping size raises 
     unsigned long long dropped_before = start.dropped;
 
     example.press('-');
-    Status lowered = example.read_until([&](const Status& s) { return s.mtu == 50 && s.dropped >= dropped_before + 3; });
+    Status lowered =
+        example.read_until([&](const Status& s) { return s.mtu == 50 && s.dropped >= dropped_before + 3; });
     CHECK(lowered.mtu == 50);
     CHECK(lowered.dropped >= dropped_before + 3);
 

@@ -66,8 +66,8 @@ TEST_CASE("parameter values: literals of the language, a sign, the 64-bit range"
   CHECK(parse_parameter_value("0").value() == 0);
   CHECK(parse_parameter_value("9223372036854775807").value() == std::numeric_limits<std::int64_t>::max());
   CHECK(parse_parameter_value("-9223372036854775808").value() == std::numeric_limits<std::int64_t>::min());
-  for (const char* bad : {"", "-", "9223372036854775808", "-9223372036854775809", "99999999999999999999", "12a",
-                          "0x", "08", "1.5", " 1", "+1", "--1"}) {
+  for (const char* bad : {"", "-", "9223372036854775808", "-9223372036854775809", "99999999999999999999", "12a", "0x",
+                          "08", "1.5", " 1", "+1", "--1"}) {
     auto value = parse_parameter_value(bad);
     CHECK_MESSAGE(!value.has_value(), bad);
     if (!value) CHECK(value.error().kind == ErrorKind::Usage);

@@ -70,8 +70,9 @@ TEST_CASE("bpffwc set flips verdicts with the program id unchanged") {
   // Errors change nothing: an unknown name, a bad value, a bad value after a good one.
   ProcessResult unknown = run_bpffwc({"set", pin, "mut=1"});
   CHECK(unknown.exit_code == 2);
-  CHECK(unknown.err == "bpffwc: error: the program has no parameter 'mut' (did you mean 'mtu'?)\n"
-                       "bpffwc: hint: its parameters: mtu\n");
+  CHECK(unknown.err ==
+        "bpffwc: error: the program has no parameter 'mut' (did you mean 'mtu'?)\n"
+        "bpffwc: hint: its parameters: mtu\n");
   ProcessResult bad = run_bpffwc({"set", pin, "mtu=1", "mtu=lots"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("bad value for parameter 'mtu': 'lots' is not an integer") != std::string::npos);
@@ -155,7 +156,8 @@ TEST_CASE("bpffwc watch samples counters with rates and parameters") {
   ProcessResult watch = run_bpffwc({"watch", pin, "--count", "3", "--interval", "0.05"});
   REQUIRE_MESSAGE(watch.exit_code == 0, describe(watch));
   CHECK(watch.out.starts_with(pin + ": len <= mtu\npassed 1 (-) 40 B (-)  dropped 0 (-) 0 B (-)  mtu=1500\n"));
-  CHECK(watch.out.find("passed 1 (+0/s) 40 B (+0 B/s)  dropped 0 (+0/s) 0 B (+0 B/s)  mtu=1500\n") != std::string::npos);
+  CHECK(watch.out.find("passed 1 (+0/s) 40 B (+0 B/s)  dropped 0 (+0/s) 0 B (+0 B/s)  mtu=1500\n") !=
+        std::string::npos);
   std::size_t lines = 0;
   for (char c : watch.out) lines += c == '\n';
   CHECK(lines == 4);
@@ -164,8 +166,9 @@ TEST_CASE("bpffwc watch samples counters with rates and parameters") {
 TEST_CASE("bad --param declarations are usage errors before anything is loaded") {
   ProcessResult builtin = run_bpffwc({"--check", "--param", "tcp=1", "tcp"});
   CHECK(builtin.exit_code == 2);
-  CHECK(builtin.err == "bpffwc: error: parameter name 'tcp' is a built-in name of the language\n"
-                       "bpffwc: hint: choose another name, e.g. max_tcp\n");
+  CHECK(builtin.err ==
+        "bpffwc: error: parameter name 'tcp' is a built-in name of the language\n"
+        "bpffwc: hint: choose another name, e.g. max_tcp\n");
   ProcessResult value = run_bpffwc({"--check", "--param", "mtu=1e3", "len < mtu"});
   CHECK(value.exit_code == 2);
   ProcessResult typo = run_bpffwc({"--check", "--param", "mtu=1", "len < mtv"});

@@ -19,15 +19,16 @@ constexpr const char* kBpffs = "/sys/fs/bpf";
 constexpr long kBpffsMagic = 0xcafe4a11;
 
 bool is_bpffs(const char* path) {
-  struct statfs info {};
+  struct statfs info{};
   return statfs(path, &info) == 0 && static_cast<long>(info.f_type) == kBpffsMagic;
 }
 
 }  // namespace
 
 void require_root() {
-  REQUIRE_MESSAGE(geteuid() == 0, "kernel tests load BPF programs and need root (CAP_BPF and CAP_NET_ADMIN); "
-                                  "run them as root, e.g. sudo ctest -L kernel");
+  REQUIRE_MESSAGE(geteuid() == 0,
+                  "kernel tests load BPF programs and need root (CAP_BPF and CAP_NET_ADMIN); "
+                  "run them as root, e.g. sudo ctest -L kernel");
 }
 
 void ensure_bpffs() {

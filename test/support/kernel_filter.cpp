@@ -25,12 +25,14 @@ KernelFilter::KernelFilter(const std::string& text, const ParseOptions& options)
 }
 
 bool KernelFilter::kernel_verdict(const packet::Packet& packet) const {
-  REQUIRE_MESSAGE(packet.fits_test_run(), "BPF_PROG_TEST_RUN cannot take this packet\n" << describe_case(text_, packet));
+  REQUIRE_MESSAGE(packet.fits_test_run(), "BPF_PROG_TEST_RUN cannot take this packet\n"
+                                              << describe_case(text_, packet));
   std::vector<unsigned char> frame = packet.ethernet_frame();
   Result<TestRunResult> result = program_->test_run(frame);
   REQUIRE_MESSAGE(result.has_value(), "BPF_PROG_TEST_RUN failed: " << result.error().message << "\n"
-                                                                    << describe_case(text_, packet));
-  REQUIRE_MESSAGE(result->verdict <= 1, "cgroup_skb verdict " << result->verdict << "\n" << describe_case(text_, packet));
+                                                                   << describe_case(text_, packet));
+  REQUIRE_MESSAGE(result->verdict <= 1, "cgroup_skb verdict " << result->verdict << "\n"
+                                                              << describe_case(text_, packet));
   return result->verdict == 1;
 }
 
@@ -39,7 +41,7 @@ std::optional<bool> KernelFilter::kernel_verdict_if_taken(const packet::Packet& 
   Result<TestRunResult> result = program_->test_run(packet.ethernet_frame());
   if (!result && result.error().sys_errno == EINVAL) return std::nullopt;
   REQUIRE_MESSAGE(result.has_value(), "BPF_PROG_TEST_RUN failed: " << result.error().message << "\n"
-                                                                    << describe_case(text_, packet));
+                                                                   << describe_case(text_, packet));
   return result->verdict == 1;
 }
 

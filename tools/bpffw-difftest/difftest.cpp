@@ -21,10 +21,8 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 // Shrinks a disagreement and reports it: first the packet with the original program (cheap: no
 // recompiling), then the filter (each candidate compiled and loaded), then the packet again.
 Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded, const packet::Packet& packet,
-                             const Verdicts& verdicts, bool shrink, const LoadSettings& settings,
-                             const LineSink& out) {
-  out("  kernel " + std::string(verdict_word(verdicts.kernel)) + ", interpreter " +
-      verdict_word(verdicts.interpreter));
+                             const Verdicts& verdicts, bool shrink, const LoadSettings& settings, const LineSink& out) {
+  out("  kernel " + std::string(verdict_word(verdicts.kernel)) + ", interpreter " + verdict_word(verdicts.interpreter));
   out("  filter: " + text);
   out("  packet: " + describe_packet_hex(packet));
   const std::optional<Direction> direction = settings.parse.direction;
@@ -41,13 +39,16 @@ Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded
   };
   Result<packet::Packet> small_packet = shrink_packet(packet, packet_fails_with(loaded));
   if (!small_packet) return tl::unexpected(small_packet.error());
-  Result<std::string> small_filter = shrink_filter(text, [&](const std::string& candidate) -> Result<bool> {
-    Result<LoadedFilter> candidate_filter = load_filter(candidate, settings);
-    if (!candidate_filter) return false;  // a smaller filter that does not load shows another bug
-    Result<Verdicts> judged = judge(*candidate_filter, *small_packet);
-    if (!judged) return tl::unexpected(judged.error());
-    return !judged->agree();
-  }, settings.parse);
+  Result<std::string> small_filter = shrink_filter(
+      text,
+      [&](const std::string& candidate) -> Result<bool> {
+        Result<LoadedFilter> candidate_filter = load_filter(candidate, settings);
+        if (!candidate_filter) return false;  // a smaller filter that does not load shows another bug
+        Result<Verdicts> judged = judge(*candidate_filter, *small_packet);
+        if (!judged) return tl::unexpected(judged.error());
+        return !judged->agree();
+      },
+      settings.parse);
   if (!small_filter) return tl::unexpected(small_filter.error());
   Result<LoadedFilter> small_loaded = load_filter(*small_filter, settings);
   if (!small_loaded) return tl::unexpected(small_loaded.error());
@@ -110,8 +111,8 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
       Result<Verdicts> verdicts = judge(*loaded, packet);
       if (!verdicts) {
         Error error = verdicts.error();
-        error.message += " (filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) +
-                         ": " + describe_packet_hex(packet) + ")";
+        error.message += " (filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ": " +
+                         describe_packet_hex(packet) + ")";
         return tl::unexpected(std::move(error));
       }
       ++stats.pairs;
@@ -122,9 +123,9 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
         char found_after[64];
         std::snprintf(found_after, sizeof found_after, "after %llu pairs, %.1f s",
                       static_cast<unsigned long long>(stats.pairs), seconds_since(start));
-        out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) +
-            ", filter #" + std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", direction " +
-            direction + ", " + found_after + ")");
+        out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) + ", filter #" +
+            std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", direction " + direction + ", " +
+            found_after + ")");
         Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, settings, out);
         if (!reported) return tl::unexpected(reported.error());
       }

@@ -20,7 +20,7 @@ struct DifftestOptions {
   unsigned packets_per_filter = 100;  // one compiled program serves this many packets
   unsigned max_reports = 3;           // mismatches reported (and shrunk) in full; all are counted
   bool shrink = true;
-  std::uint64_t stop_after = 0;       // stop after this many mismatches (0: run every pair)
+  std::uint64_t stop_after = 0;  // stop after this many mismatches (0: run every pair)
   random::RandomFilterOptions filter_options;
   // The packet parser's machine code to build with; the product's when null (tests pass the
   // helper-only one, test/support/helper_only_parsers.hpp).

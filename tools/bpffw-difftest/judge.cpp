@@ -27,8 +27,8 @@ Result<Verdicts> judge(const LoadedFilter& loaded, const packet::Packet& packet)
   Result<TestRunResult> run = loaded.program.test_run(frame);
   if (!run) return tl::unexpected(run.error());
   if (run->verdict > 1) {
-    return make_error(ErrorKind::Internal, "the program returned " + std::to_string(run->verdict) +
-                                               ", not a cgroup_skb verdict (0 or 1)");
+    return make_error(ErrorKind::Internal,
+                      "the program returned " + std::to_string(run->verdict) + ", not a cgroup_skb verdict (0 or 1)");
   }
   Verdicts verdicts;
   verdicts.kernel = run->verdict == 1;
@@ -70,8 +70,8 @@ std::string reproduction_command(const std::string& filter, const packet::Packet
                                  std::optional<Direction> direction) {
   // Filter texts cannot contain a single quote (docs/filter-language.md §2), so single quotes are enough.
   std::string options = direction ? std::string("-t ") + to_string(*direction) + " " : "";
-  return "bpffwc test " + options + "'" + filter + "' --packet 'ethertype=" + ethertype_text(packet.ethertype) + " hex:" +
-         hex_digits(packet.bytes, "") + "'";
+  return "bpffwc test " + options + "'" + filter + "' --packet 'ethertype=" + ethertype_text(packet.ethertype) +
+         " hex:" + hex_digits(packet.bytes, "") + "'";
 }
 
 }  // namespace bpffw::difftest

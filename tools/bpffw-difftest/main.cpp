@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
   bpffw::difftest::DifftestOptions options;
   unsigned max_nodes = options.filter_options.max_nodes;
   bool no_shrink = false;
-  CLI::App app{"bpffw-difftest: random filters x random packets, judged in the kernel and by the reference "
-               "interpreter; prints a shrunk reproduction of every disagreement (needs root)"};
+  CLI::App app{
+      "bpffw-difftest: random filters x random packets, judged in the kernel and by the reference "
+      "interpreter; prints a shrunk reproduction of every disagreement (needs root)"};
   app.add_option("-n,--pairs", options.pairs, "how many (filter, packet) pairs to run")->capture_default_str();
   app.add_option("-s,--seed", options.seed, "the random seed: the same seed runs the same pairs")
       ->capture_default_str();

@@ -28,24 +28,22 @@ std::string_view span_text(const std::string& text, const SourceSpan& span) {
 }
 
 std::vector<const ast::Expr*> operands_of(const ast::Expr& expr) {
-  return std::visit(ast::overloaded{
-                        // Leaves: literals, variables, runtime parameters.
-                        [](const auto&) { return std::vector<const ast::Expr*>{}; },
-                        [](const ast::Unary& node) { return std::vector<const ast::Expr*>{node.operand.get()}; },
-                        [](const ast::Binary& node) {
-                          return std::vector<const ast::Expr*>{node.lhs.get(), node.rhs.get()};
-                        },
-                        [](const ast::Logical& node) {
-                          std::vector<const ast::Expr*> operands;
-                          for (const ast::ExprPtr& operand : node.operands) operands.push_back(operand.get());
-                          return operands;
-                        },
-                        [](const ast::Conditional& node) {
-                          return std::vector<const ast::Expr*>{node.condition.get(), node.if_true.get(),
-                                                               node.if_false.get()};
-                        },
-                    },
-                    expr.node);
+  return std::visit(
+      ast::overloaded{
+          // Leaves: literals, variables, runtime parameters.
+          [](const auto&) { return std::vector<const ast::Expr*>{}; },
+          [](const ast::Unary& node) { return std::vector<const ast::Expr*>{node.operand.get()}; },
+          [](const ast::Binary& node) { return std::vector<const ast::Expr*>{node.lhs.get(), node.rhs.get()}; },
+          [](const ast::Logical& node) {
+            std::vector<const ast::Expr*> operands;
+            for (const ast::ExprPtr& operand : node.operands) operands.push_back(operand.get());
+            return operands;
+          },
+          [](const ast::Conditional& node) {
+            return std::vector<const ast::Expr*>{node.condition.get(), node.if_true.get(), node.if_false.get()};
+          },
+      },
+      expr.node);
 }
 
 bool is_leaf(const ast::Expr& expr) { return operands_of(expr).empty(); }
@@ -55,7 +53,6 @@ std::string operand_text(const std::string& text, const ast::Expr& operand) {
   std::string_view inner = span_text(text, operand.span);
   return is_leaf(operand) ? std::string(inner) : "(" + std::string(inner) + ")";
 }
-
 
 // True when text[span] stands directly inside parentheses, as in "( a + b )": a replacement
 // needs no parentheses of its own there.
@@ -157,8 +154,8 @@ Result<std::string> shrink_filter(const std::string& filter, const FilterStillFa
     std::vector<Edit> edits;
     collect_edits(current, detail::FilterAccess::root(*parsed), edits);
     for (const Edit& edit : edits) {
-      std::string candidate = current.substr(0, edit.span.offset) + edit.replacement +
-                              current.substr(edit.span.offset + edit.span.length);
+      std::string candidate =
+          current.substr(0, edit.span.offset) + edit.replacement + current.substr(edit.span.offset + edit.span.length);
       std::size_t candidate_size = filter_size(candidate, options);
       if (candidate_size == 0 || !smaller(candidate, candidate_size, current, current_size)) continue;
       if (++tries > kMaxFilterTries) break;

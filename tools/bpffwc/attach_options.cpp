@@ -37,20 +37,21 @@ int AttachOptions::parse_direction_option() {
 }
 
 int AttachOptions::check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
-  if (!cgroup_ && replace_all_) return report_usage("--replace-all only applies to --attach",
-                                                    "bpffwc --attach CGROUP -t ingress|egress --replace-all EXPRESSION");
-  if (!cgroup_) return report_usage("--replace only applies to --attach",
-                                    "bpffwc --attach CGROUP -t ingress|egress --replace PIN EXPRESSION");
-  if (replace_all_ && replace_pin_)
-    return report_usage("give either --replace PIN or --replace-all, not both");
+  if (!cgroup_ && replace_all_)
+    return report_usage("--replace-all only applies to --attach",
+                        "bpffwc --attach CGROUP -t ingress|egress --replace-all EXPRESSION");
+  if (!cgroup_)
+    return report_usage("--replace only applies to --attach",
+                        "bpffwc --attach CGROUP -t ingress|egress --replace PIN EXPRESSION");
+  if (replace_all_ && replace_pin_) return report_usage("give either --replace PIN or --replace-all, not both");
   if (replace_all_ && force)
     return report_usage("--replace-all pins a new program with -o PIN and cannot replace a pin (--force)",
                         "swap a pinned, attached program with --replace PIN");
-  if (!direction_)
-    return report_usage("--attach needs a direction: -t ingress or -t egress");
+  if (!direction_) return report_usage("--attach needs a direction: -t ingress or -t egress");
   if (emit_or_check) return report_usage("--attach cannot be combined with --emit or --check");
   if (replace_pin_ && pin_path)
-    return report_usage("--replace PIN already names the pin; drop -o", "bpffwc --attach CGROUP -t DIR --replace PIN EXPRESSION");
+    return report_usage("--replace PIN already names the pin; drop -o",
+                        "bpffwc --attach CGROUP -t DIR --replace PIN EXPRESSION");
   if (replace_pin_ && force) return report_usage("--force only applies to -o PIN; --replace always replaces the pin");
   return kExitSuccess;
 }
@@ -93,7 +94,8 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
       report(bpffw::Error{bpffw::ErrorKind::System,
                           "the program stays attached to " + opened_->path() + " " +
                               bpffw::to_string(*parsed_direction_) + " without a pin",
-                          std::nullopt, 0,
+                          std::nullopt,
+                          0,
                           std::string("remove it with: bpffwc detach ") + opened_->path() + " -t " +
                               bpffw::to_string(*parsed_direction_) + " --all",
                           {}});
@@ -116,7 +118,10 @@ int AttachOptions::replace_and_repin(bpffw::Program program, std::string_view ex
       report(back.error());
       report(bpffw::Error{bpffw::ErrorKind::System,
                           "the new program stays attached, while " + *replace_pin_ + " still holds the old one",
-                          std::nullopt, 0, "", {}});
+                          std::nullopt,
+                          0,
+                          "",
+                          {}});
     }
     return code;
   }
@@ -129,7 +134,8 @@ void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction, c
   if (!programs || !info) return;  // a warning only: the attach itself succeeded
   std::string ours;
   for (const bpffw::AttachedProgram& program : *programs)
-    if (program.is_bpffw && program.id != info->id) ours += std::string(kProgram) + ": warning:   " + program_line(program.id) + "\n";
+    if (program.is_bpffw && program.id != info->id)
+      ours += std::string(kProgram) + ": warning:   " + program_line(program.id) + "\n";
   if (ours.empty()) return;
   const std::string where = cgroup.path() + " -t " + bpffw::to_string(direction);
   std::string text = std::string(kProgram) + ": warning: bpffw programs are already attached to " + cgroup.path() +

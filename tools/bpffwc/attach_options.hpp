@@ -46,8 +46,7 @@ class AttachOptions {
 
   // With the program loaded: attach it (and pin it at pin_path if given), or swap it in for the
   // program pinned at --replace PIN. Any failure undoes what was done.
-  int run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
-          std::string_view expression);
+  int run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force, std::string_view expression);
 
  private:
   int attach_and_pin(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,

@@ -14,9 +14,9 @@
 #include <bpffw/program.hpp>
 
 #include "attach_options.hpp"
-#include "runtime_options.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "runtime_options.hpp"
 
 namespace bpffwc {
 
@@ -37,7 +37,8 @@ bpffw::Result<void> write_all(int fd, const void* data, std::size_t size, const 
   while (size > 0) {
     ssize_t n = ::write(fd, bytes, size);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return bpffw::make_error(bpffw::ErrorKind::System, "cannot write " + where + ": " + std::strerror(errno), errno);
+    if (n < 0)
+      return bpffw::make_error(bpffw::ErrorKind::System, "cannot write " + where + ": " + std::strerror(errno), errno);
     bytes += n;
     size -= static_cast<std::size_t>(n);
   }
@@ -49,7 +50,8 @@ bpffw::Result<void> write_output(const std::string& file, const void* data, std:
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   if (out) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
   if (out) out.close();
-  if (!out) return bpffw::make_error(bpffw::ErrorKind::System, "cannot write '" + file + "': " + std::strerror(errno), errno);
+  if (!out)
+    return bpffw::make_error(bpffw::ErrorKind::System, "cannot write '" + file + "': " + std::strerror(errno), errno);
   return {};
 }
 
@@ -66,10 +68,9 @@ class CompileCommand final : public Command {
                  "unpinned; to swap an attached program use --attach CGROUP -t DIR --replace PIN");
     app.add_option("--emit", emit_, "print a stage instead of loading: ast, llvm, asm or obj (no root needed)")
         ->type_name("KIND");
-    app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")
-        ->type_name("FILE");
+    app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")->type_name("FILE");
     app.add_flag("--check", check_, "parse and compile only; report errors and exit");
-    attach_.define(app);  // --attach CGROUP -t DIR [--replace PIN]
+    attach_.define(app);   // --attach CGROUP -t DIR [--replace PIN]
     runtime_.define(app);  // --param NAME[=VALUE], --no-counters
   }
 
@@ -128,9 +129,7 @@ class CompileCommand final : public Command {
     std::string text;
     std::vector<unsigned char> bytes;
     switch (*emit_kind_) {
-      case EmitKind::Ast:
-        text = filter.dump_ast();
-        break;
+      case EmitKind::Ast: text = filter.dump_ast(); break;
       case EmitKind::Llvm: {
         auto ir = bpffw::emit_llvm_ir(filter, runtime_.compile_options());
         if (!ir) return report(ir.error(), *expression_);

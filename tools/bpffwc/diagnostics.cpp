@@ -24,8 +24,8 @@ void print_raw(std::string_view text) {
 
 int report(const bpffw::Error& error, std::string_view expression) {
   if (error.span && error.kind == bpffw::ErrorKind::InvalidExpression) {
-    print_line("error", std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " +
-                            error.message);
+    print_line("error",
+               std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " + error.message);
     print_raw(bpffw::render_source_excerpt(error, expression));
   } else {
     print_line("error", error.message);
@@ -51,8 +51,8 @@ int report_usage(const std::string& message, const std::string& hint) {
 
 void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression) {
   for (const bpffw::Warning& warning : warnings) {
-    print_line("warning", std::to_string(warning.span.line) + ":" + std::to_string(warning.span.column) + ": " +
-                              warning.message);
+    print_line("warning",
+               std::to_string(warning.span.line) + ":" + std::to_string(warning.span.column) + ": " + warning.message);
     bpffw::Error located{bpffw::ErrorKind::InvalidExpression, warning.message, warning.span, 0, {}, {}};
     print_raw(bpffw::render_source_excerpt(located, expression));
     if (!warning.hint.empty()) print_line("hint", warning.hint);

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,7 +38,8 @@ const CommandEntry kCommands[] = {
      "\n"
      "The pin stays; rm it to let the program go.",
      &make_detach_command},
-    {"show", "list the bpffw programs attached to a cgroup with their expressions, parameters, counters; or one PIN or id:N",
+    {"show",
+     "list the bpffw programs attached to a cgroup with their expressions, parameters, counters; or one PIN or id:N",
      "Examples:\n"
      "  bpffwc show system.slice/web.service\n"
      "  bpffwc show /sys/fs/bpf/mtu",
@@ -96,8 +97,8 @@ std::string hint_for_extras(const std::vector<std::string>& args, const std::str
   if (!subcommand.empty() && subcommand != "test") return {};
   for (const std::string& arg : args) {
     if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-') continue;
-    bool looks_like_expression = std::isdigit(static_cast<unsigned char>(arg[1])) ||
-                                 arg.find_first_of(" ()!~&|<>=") != std::string::npos;
+    bool looks_like_expression =
+        std::isdigit(static_cast<unsigned char>(arg[1])) || arg.find_first_of(" ()!~&|<>=") != std::string::npos;
     if (!looks_like_expression) continue;
     std::string example = subcommand.empty() ? "bpffwc --check -- '" : "bpffwc test -p SPEC -- '";
     return "put '--' after the options, before an expression that starts with '-': " + example + arg + "'";
@@ -107,8 +108,9 @@ std::string hint_for_extras(const std::vector<std::string>& args, const std::str
 
 // An argument as it would be typed into a shell: quoted when it holds anything but plain characters.
 std::string shell_quoted(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@%+") ==
-                          std::string::npos)
+  if (!arg.empty() &&
+      arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@%+") ==
+          std::string::npos)
     return arg;
   std::string quoted = "'";
   for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -124,7 +126,8 @@ std::string command_line(const std::vector<std::string>& args) {
 // `bpffwc --check dst_port == 443`: the shell split the expression, CLI11 took its first word
 // and refuses the rest (in reverse order). Says to quote it, with the command quoted.
 std::optional<std::pair<std::string, std::string>> split_expression(const std::vector<std::string>& args,
-                                                                    CLI::App& parsed, const std::vector<std::string>& extras) {
+                                                                    CLI::App& parsed,
+                                                                    const std::vector<std::string>& extras) {
   const CLI::Option* expression = parsed.get_option_no_throw("EXPRESSION");
   if (expression == nullptr || expression->count() != 1 || extras.empty()) return std::nullopt;
   // An unknown option (`test tcp -p arp --check`) is not a piece of the expression.
@@ -196,7 +199,8 @@ bool is_subcommand_name(const std::string& arg) {
 // expression, but close to a subcommand's name (or a top-level option's: `attach` for --attach).
 std::optional<std::string> misspelt_subcommand(const std::vector<std::string>& args, const CLI::App& app) {
   const std::string& word = args.front();
-  if (word.empty() || !std::all_of(word.begin(), word.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }))
+  if (word.empty() || !std::all_of(word.begin(), word.end(),
+                                   [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }))
     return std::nullopt;
   auto parsed = bpffw::Filter::parse(word);
   if (parsed || parsed.error().message.find("did you mean") != std::string::npos) return std::nullopt;
@@ -262,13 +266,9 @@ int run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForVersion& e) { return app.exit(e); } catch (const CLI::ParseError& e) {
     std::string subcommand;
     for (const Registered& command : registered)
       if (command.app != &app && command.app->parsed()) subcommand = command.app->get_name();

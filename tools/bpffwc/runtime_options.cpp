@@ -26,8 +26,8 @@ int resolve_parameters(const std::vector<std::string>& given, const bpffw::Progr
     // NAME alone: its value in the program being replaced.
     const std::string keep_hint = "give a value: --param " + text + "=VALUE";
     if (old_program == nullptr)
-      return report_usage("parameter '" + text + "' has no value and there is no program being replaced to keep it from",
-                          keep_hint);
+      return report_usage(
+          "parameter '" + text + "' has no value and there is no program being replaced to keep it from", keep_hint);
     if (!old_values) {
       auto read = bpffw::read_parameters(*old_program);
       old_values = read ? std::move(*read) : std::vector<bpffw::Parameter>();
@@ -38,8 +38,9 @@ int resolve_parameters(const std::vector<std::string>& given, const bpffw::Progr
       parameters.push_back(old);
       found = true;
     }
-    if (!found) return report_usage("parameter '" + text + "' has no value: the program being replaced has no such parameter",
-                                    keep_hint);
+    if (!found)
+      return report_usage("parameter '" + text + "' has no value: the program being replaced has no such parameter",
+                          keep_hint);
   }
   return kExitSuccess;
 }
@@ -49,7 +50,8 @@ void RuntimeOptions::define(CLI::App& app) {
                    "declare runtime parameter NAME, usable in EXPRESSION like a variable, with its initial VALUE; "
                    "change it later with 'bpffwc set PIN NAME=VALUE'. Plain NAME keeps the current value of the "
                    "program replaced with --force/--replace. Repeatable");
-  app.add_flag("--no-counters", no_counters_, "do not count passed and dropped packets (saves a map lookup per packet)");
+  app.add_flag("--no-counters", no_counters_,
+               "do not count passed and dropped packets (saves a map lookup per packet)");
 }
 
 int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool force, const bpffw::Program* replaced) {

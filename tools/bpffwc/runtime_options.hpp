@@ -45,8 +45,8 @@ class RuntimeOptions {
  private:
   std::vector<std::string> parameters_;  // as given: NAME=VALUE or NAME
   bool no_counters_ = false;
-  std::optional<bpffw::Program> opened_old_;       // the pin replaced by --force, if any
-  const bpffw::Program* old_program_ = nullptr;    // that one or the --replace program
+  std::optional<bpffw::Program> opened_old_;     // the pin replaced by --force, if any
+  const bpffw::Program* old_program_ = nullptr;  // that one or the --replace program
   bpffw::ParseOptions parse_options_;
 };
 

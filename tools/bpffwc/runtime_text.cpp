@@ -28,7 +28,8 @@ std::string counters_json(const bpffw::Counters& c) {
 std::string parameters_text(const std::vector<bpffw::Parameter>& parameters) {
   if (parameters.empty()) return "none";
   std::string text;
-  for (const bpffw::Parameter& p : parameters) text += (text.empty() ? "" : " ") + p.name + "=" + std::to_string(p.value);
+  for (const bpffw::Parameter& p : parameters)
+    text += (text.empty() ? "" : " ") + p.name + "=" + std::to_string(p.value);
   return text;
 }
 
@@ -51,10 +52,10 @@ std::string json_string(const std::string& text) {
 
 bool is_bpffs_path(const std::string& argument) {
   auto on_bpffs = [](const std::string& path) {
-    struct statfs fs {};
+    struct statfs fs{};
     return ::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
   };
-  struct stat st {};
+  struct stat st{};
   if (::stat(argument.c_str(), &st) == 0) return on_bpffs(argument);
   if (argument.empty() || argument[0] != '/') return false;
   // Missing: the nearest existing ancestor says which file system the path would be on.

@@ -1,12 +1,12 @@
 // bpffwc watch PIN|id:N|CGROUP -t DIR [--interval SECONDS] [--count N]: a live view of a program's
 // counters, with rates per second, and its parameters. A PIN is opened again at every sample: when it
-// names another program (--force, --replace) a line says so, and when it is removed watch ends (exit 0). On a terminal one line is redrawn in place;
-// otherwise (a pipe, a log) every sample is a line of its own:
+// names another program (--force, --replace) a line says so, and when it is removed watch ends (exit 0). On a terminal
+// one line is redrawn in place; otherwise (a pipe, a log) every sample is a line of its own:
 //   passed 1200 (+10/s) 98000 B (+840 B/s)  dropped 3 (+0/s) 180 B (+0 B/s)  mtu=1500
 #include <cerrno>
 #include <chrono>
-#include <optional>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -91,13 +91,12 @@ class WatchCommand final : public Command {
       auto now = std::chrono::steady_clock::now();
       double seconds = sample == 0 ? 0 : std::chrono::duration<double>(now - previous_time).count();
       const bpffw::Counters& c = *counters;
-      std::string line = "passed " + std::to_string(c.passed_packets) + " " +
-                         rate(c.passed_packets, previous.passed_packets, seconds, "") + " " +
-                         std::to_string(c.passed_bytes) + " B " + rate(c.passed_bytes, previous.passed_bytes, seconds, " B") +
-                         "  dropped " + std::to_string(c.dropped_packets) + " " +
-                         rate(c.dropped_packets, previous.dropped_packets, seconds, "") + " " +
-                         std::to_string(c.dropped_bytes) + " B " +
-                         rate(c.dropped_bytes, previous.dropped_bytes, seconds, " B");
+      std::string line =
+          "passed " + std::to_string(c.passed_packets) + " " +
+          rate(c.passed_packets, previous.passed_packets, seconds, "") + " " + std::to_string(c.passed_bytes) + " B " +
+          rate(c.passed_bytes, previous.passed_bytes, seconds, " B") + "  dropped " +
+          std::to_string(c.dropped_packets) + " " + rate(c.dropped_packets, previous.dropped_packets, seconds, "") +
+          " " + std::to_string(c.dropped_bytes) + " B " + rate(c.dropped_bytes, previous.dropped_bytes, seconds, " B");
       if (!parameters->empty()) line += "  " + parameters_text(*parameters);
       line = terminal ? "\r\033[K" + line : line + "\n";
       std::fwrite(line.data(), 1, line.size(), stdout);
@@ -112,8 +111,12 @@ class WatchCommand final : public Command {
  private:
   static int require_counters(const bpffw::ProgramMetadata& metadata) {
     if (metadata.counters) return kExitSuccess;
-    return report(bpffw::Error{bpffw::ErrorKind::Usage, "the program has no counters to watch: it was compiled with --no-counters",
-                               std::nullopt, 0, "recompile it without --no-counters (bpffwc -o PIN --force ...)", {}});
+    return report(bpffw::Error{bpffw::ErrorKind::Usage,
+                               "the program has no counters to watch: it was compiled with --no-counters",
+                               std::nullopt,
+                               0,
+                               "recompile it without --no-counters (bpffwc -o PIN --force ...)",
+                               {}});
   }
 
   static std::uint32_t program_id(const bpffw::Program& program) {

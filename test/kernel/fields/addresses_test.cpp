@@ -38,7 +38,8 @@ TEST_CASE("§4.2 IPv4 prefixes: the last address inside and the first outside ea
       {"src_addr is not the destination", "src_addr == 10.0.0.2", from("192.0.2.1"), kDrop},
       {"addresses at 12 and 16 with options", "src_addr == 192.0.2.7 && dst_addr == 10.0.0.2",
        packet_of("ipv4 options=12 src=192.0.2.7 tcp dport=22"), kPass},
-      {"a non-first fragment has its addresses", "src_addr == 192.0.2.0/24", packet_of("ipv4 frag=9 src=192.0.2.5 udp"), kPass},
+      {"a non-first fragment has its addresses", "src_addr == 192.0.2.0/24", packet_of("ipv4 frag=9 src=192.0.2.5 udp"),
+       kPass},
   });
 }
 
@@ -66,7 +67,8 @@ TEST_CASE("§2.4 §4.2 an IPv4 prefix matches IPv4 packets only, an IPv6 one IPv
   check_rows({
       {"0.0.0.0/0 on IPv6", "src_addr == 0.0.0.0/0", packet_of("ipv6 udp"), kDrop},
       {"::/0 on IPv4", "src_addr == ::/0", packet_of("ipv4 udp"), kDrop},
-      {"10.0.0.0/8 on an IPv6 address starting with 0a00", "src_addr == 10.0.0.0/8", packet_of("ipv6 src=a00:1:: udp"), kDrop},
+      {"10.0.0.0/8 on an IPv6 address starting with 0a00", "src_addr == 10.0.0.0/8", packet_of("ipv6 src=a00:1:: udp"),
+       kDrop},
       {"a00:1::/32 on IPv4 10.0.0.1", "src_addr == a00:1::/32", packet_of("ipv4 src=10.0.0.1 udp"), kDrop},
       {"a00:1:: on IPv4 10.0.0.1 (zeros after it)", "src_addr == a00:1::", packet_of("ipv4 src=10.0.0.1 udp"), kDrop},
       {"mapped IPv6 on IPv4", "src_addr == ::ffff:10.0.0.1", packet_of("ipv4 src=10.0.0.1 udp"), kDrop},

@@ -66,9 +66,11 @@ TEST_CASE("§4.3 tcp_flags is 0 when the packet is not TCP or is a non-first fra
 
 TEST_CASE("§4.3 byte 13 wherever the TCP header lies") {
   check_rows({
-      {"after 40 bytes of IPv4 options", "tcp_flags == (PSH | ACK)", packet_of("ipv4 options=40 tcp flags=psh,ack"), kPass},
+      {"after 40 bytes of IPv4 options", "tcp_flags == (PSH | ACK)", packet_of("ipv4 options=40 tcp flags=psh,ack"),
+       kPass},
       {"after IPv4 options (negative)", "tcp_flags == (PSH | ACK)", packet_of("ipv4 options=40 tcp flags=ack"), kDrop},
-      {"after three extension headers", "tcp_flags == (FIN | ACK)", packet_of("ipv6 hbh=1 ah=2 dstopts tcp flags=fin,ack"), kPass},
+      {"after three extension headers", "tcp_flags == (FIN | ACK)",
+       packet_of("ipv6 hbh=1 ah=2 dstopts tcp flags=fin,ack"), kPass},
       {"after 8 extension headers", "tcp_flags == URG",
        packet_of("ipv6 hbh routing dstopts ah frag dstopts routing hbh tcp flags=urg"), kPass},
       {"with a payload behind it", "tcp_flags == CWR", packet_of("ipv4 tcp flags=cwr payload=100"), kPass},
@@ -79,10 +81,13 @@ TEST_CASE("§5.4 §5.6 a TCP header cut before or after the flags byte is malfor
   std::vector<VerdictRow> rows;
   for (int bytes : {0, 12, 13, 14, 19}) {
     std::string what = "ipv4 tcp, " + std::to_string(bytes) + " of its 20 bytes";
-    rows.push_back({what, "tcp_flags == 0 || tcp_flags != 0", packet_of("ipv4 tcp flags=0x12 cut=" + std::to_string(20 + bytes)), kDrop});
-    rows.push_back({"ipv6 hbh " + what.substr(5), "!tcp", packet_of("ipv6 hbh tcp cut=" + std::to_string(48 + bytes)), kDrop});
+    rows.push_back({what, "tcp_flags == 0 || tcp_flags != 0",
+                    packet_of("ipv4 tcp flags=0x12 cut=" + std::to_string(20 + bytes)), kDrop});
+    rows.push_back(
+        {"ipv6 hbh " + what.substr(5), "!tcp", packet_of("ipv6 hbh tcp cut=" + std::to_string(48 + bytes)), kDrop});
   }
   rows.push_back({"all 20 bytes", "tcp_flags == 0x12", packet_of("ipv4 tcp flags=0x12 len=40"), kPass});
-  rows.push_back({"a non-first fragment cut before the flags", "tcp && tcp_flags == 0", packet_of("ipv4 frag=1 tcp cut=30"), kPass});
+  rows.push_back({"a non-first fragment cut before the flags", "tcp && tcp_flags == 0",
+                  packet_of("ipv4 frag=1 tcp cut=30"), kPass});
   check_rows(rows);
 }
