@@ -3,6 +3,7 @@
 
 #include <bpffw/cgroup.hpp>
 #include <bpffw/compiler.hpp>
+#include <bpffw/drop_log.hpp>
 #include <bpffw/error.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/interpreter.hpp>

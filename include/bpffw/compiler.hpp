@@ -1,6 +1,8 @@
 // Filter -> BPF ELF object, in memory, with LLVM's BPF backend.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +14,23 @@ namespace bpffw {
 // The name every bpffw program carries in the kernel (bpftool prog show, bpffwc show).
 inline constexpr const char* kProgramName = "bpffw_filter";
 
+// The drop log's limit (--log rate=N/s,burst=M): a token bucket in the program that lets through
+// `rate_per_second` records a second on average and at most `burst` at once; records over it are
+// counted as suppressed (read_log_counters in <bpffw/runtime.hpp>).
+struct LogLimit {
+  std::uint32_t rate_per_second = 100;
+  std::uint32_t burst = 100;
+  bool operator==(const LogLimit&) const = default;
+};
+
 struct CompileOptions {
   unsigned optimization_level = 2;  // 0 to 3, as -O
   // Count passed and dropped packets and bytes in a per-CPU map (read_counters in
   // <bpffw/runtime.hpp>). Costs a map lookup and two adds per packet; false for the last nanosecond.
   bool counters = true;
+  // Record each dropped packet in a ring buffer (<bpffw/drop_log.hpp> reads it), within this limit.
+  // Only the drop path runs the log's code: a passing packet costs nothing more.
+  std::optional<LogLimit> log;
 };
 
 // A cgroup_skb program as an ELF object, ready for Program::load.

@@ -34,8 +34,8 @@ class Program;
 
 struct LoadOptions {
   // A running program whose packet counters the new one continues (--force, --replace): the new
-  // program uses the old one's counter map instead of a fresh one. Ignored when either program
-  // has no counters. The old program must stay open until load() returns.
+  // program uses the old one's counter map (and drop log's state and ring) instead of fresh ones. Ignored when either
+  // program has no counters. The old program must stay open until load() returns.
   const Program* keep_counters_of = nullptr;
 };
 

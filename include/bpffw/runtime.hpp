@@ -39,7 +39,16 @@ struct ProgramMetadata {
   std::vector<std::string> parameter_names;  // in declaration order
   // The direction it was compiled for (-t, ParseOptions::direction); empty: either.
   std::optional<Direction> direction;
-  std::string expression;  // the filter's source text
+  std::optional<LogLimit> log;  // compiled with the drop log (CompileOptions::log)
+  std::string expression;       // the filter's source text
+};
+
+// The drop log's own counters, kept across --force and --replace like the packet counters.
+struct LogCounters {
+  std::uint64_t logged = 0;      // records written to the ring buffer
+  std::uint64_t suppressed = 0;  // drops over the rate limit: not recorded
+  std::uint64_t lost = 0;        // drops within the limit that found the ring buffer full
+  bool operator==(const LogCounters&) const = default;
 };
 
 // The program's self-description. ErrorKind::Usage for a program bpffw did not compile.
@@ -47,6 +56,9 @@ Result<ProgramMetadata> read_metadata(const Program& program);
 
 // Sums the per-CPU counters. ErrorKind::Usage when the program was compiled without counters.
 Result<Counters> read_counters(const Program& program);
+
+// ErrorKind::Usage when the program was compiled without the drop log.
+Result<LogCounters> read_log_counters(const Program& program);
 
 // The runtime parameters with their current values, in declaration order (empty if none).
 Result<std::vector<Parameter>> read_parameters(const Program& program);

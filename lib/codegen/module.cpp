@@ -5,9 +5,11 @@
 
 #include <bpffw/compiler.hpp>
 
+#include "codegen/drop_log.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/packet_reads.hpp"
 #include "codegen/variables.hpp"
+#include "layout/map_layout.hpp"
 
 namespace bpffw::codegen {
 namespace {
@@ -64,12 +66,32 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
     builder.CreateRet(builder.getInt32(0));
   }
 
+  // With the drop log, the expression's drops and the malformed ones go through the log first,
+  // with their reason; the pass path does not change.
+  llvm::BasicBlock* drop_by_filter = drop;
+  llvm::BasicBlock* malformed = drop;
+  if (runtime.log) {
+    drop_by_filter = llvm::BasicBlock::Create(context, "drop_by_filter", function);
+    malformed = llvm::BasicBlock::Create(context, "malformed", function);
+    llvm::BasicBlock* log = llvm::BasicBlock::Create(context, "log_drop", function);
+    for (llvm::BasicBlock* from : {drop_by_filter, malformed}) {
+      builder.SetInsertPoint(from);
+      builder.CreateBr(log);
+    }
+    builder.SetInsertPoint(log);
+    llvm::PHINode* reason = builder.CreatePHI(builder.getInt8Ty(), 2, "reason");
+    reason->addIncoming(builder.getInt8(layout::kReasonFilter), drop_by_filter);
+    reason->addIncoming(builder.getInt8(layout::kReasonMalformed), malformed);
+    emit_drop_log(builder, skb, reason, *runtime.log, parsers);
+    builder.CreateBr(drop);
+  }
+
   builder.SetInsertPoint(entry);
   VariableSet wanted = variables_read_by(filter, runtime.direction);
   PacketFields fields;
   // A filter that reads no variable gives its constant verdict for every packet (§5.6).
-  if (wanted.any()) fields = emit_packet_reads(builder, skb, wanted, drop, parsers);
-  lower_branch(builder, fields, filter, pass, drop);
+  if (wanted.any()) fields = emit_packet_reads(builder, skb, wanted, malformed, parsers);
+  lower_branch(builder, fields, filter, pass, drop_by_filter);
 
   add_license(*module);
   return module;

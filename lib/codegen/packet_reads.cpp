@@ -64,14 +64,6 @@ std::uint64_t holds_bits(fields::Guard guard) {
   }
 }
 
-// What the packet parser returns (packet_parser.hpp): status, transport protocol, which fields the
-// transport bytes hold.
-struct PacketParserResults {
-  llvm::Value* status;
-  llvm::Value* protocol;
-  llvm::Value* holds;
-};
-
 PacketParserResults call_packet_parser(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed,
                                        const std::string& parser) {
   // Outputs r0, r7, r8. Inputs: the ParsedPacket in r9, the skb in r6; both kept.
@@ -162,17 +154,28 @@ llvm::Value* PacketFields::get(Variable variable) const {
   return values_[static_cast<std::size_t>(resolve_direction(variable, direction))];
 }
 
-PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
-                               llvm::BasicBlock* malformed, const PacketParserBytes& parsers) {
-  PacketParserVariant variant = wanted.packet_parser_variant();
+// Directives are built once per variant; a compile reuses them.
+static const std::string& directive_for(const PacketParserVariant& variant, const PacketParserBytes& parsers) {
   std::span<const unsigned char> bytes = parsers[variant.index()];
-  // Directives are built once per variant; a compile reuses them.
   thread_local std::array<std::string, kPacketParserVariants> directives;
   thread_local std::array<const unsigned char*, kPacketParserVariants> built_from{};
   if (built_from[variant.index()] != bytes.data()) {
     directives[variant.index()] = as_directive(bytes);
     built_from[variant.index()] = bytes.data();
   }
+  return directives[variant.index()];
+}
+
+PacketParserResults emit_complete_parse(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed,
+                                        const PacketParserBytes& parsers) {
+  PacketParserVariant variant;
+  variant.ports = variant.icmp = variant.addresses = true;
+  return call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
+}
+
+PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
+                               llvm::BasicBlock* malformed, const PacketParserBytes& parsers) {
+  PacketParserVariant variant = wanted.packet_parser_variant();
 
   llvm::AllocaInst* parsed =
       b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), sizeof(ParsedPacket)), nullptr, "parsed");
@@ -180,7 +183,7 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
   if (variant.ports || variant.tcp_header || variant.icmp)
     zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));
   if (variant.addresses) zero(b, parsed, offsetof(ParsedPacket, src_addr), 2 * sizeof(ParsedPacket::src_addr));
-  PacketParserResults results = call_packet_parser(b, skb, parsed, directives[variant.index()]);
+  PacketParserResults results = call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
   llvm::Value* status = results.status;
 
   llvm::Function* function = b.GetInsertBlock()->getParent();

@@ -35,4 +35,16 @@ class PacketFields {
 PacketFields emit_packet_reads(llvm::IRBuilder<>& builder, llvm::Value* skb, const VariableSet& wanted,
                                llvm::BasicBlock* malformed, const PacketParserBytes& parsers);
 
+// What the packet parser leaves in registers (packet_parser.hpp), each an i64.
+struct PacketParserResults {
+  llvm::Value* status;
+  llvm::Value* protocol;
+  llvm::Value* holds;
+};
+
+// The drop log's parse (drop_log.hpp): the variant that copies ports, ICMP type and code and the
+// addresses into the ParsedPacket at `parsed` (8-aligned, on the stack, zeroed by the caller).
+PacketParserResults emit_complete_parse(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* parsed,
+                                        const PacketParserBytes& parsers);
+
 }  // namespace bpffw::codegen

@@ -13,7 +13,9 @@ namespace bpffw::codegen {
 namespace {
 
 constexpr std::uint64_t kBpfFuncMapLookupElem = 1;
+constexpr unsigned kMapTypeArray = 2;        // BPF_MAP_TYPE_ARRAY
 constexpr unsigned kMapTypePercpuArray = 6;  // BPF_MAP_TYPE_PERCPU_ARRAY
+constexpr unsigned kMapTypeRingbuf = 27;     // BPF_MAP_TYPE_RINGBUF
 
 // Debug info just rich enough for BTF: the BPF backend turns DIGlobalVariables into BTF VARs and
 // DATASECs, and a ".maps" struct of `int (*name)[N]` members into a map definition libbpf reads.
@@ -84,12 +86,17 @@ llvm::GlobalVariable* add_global(llvm::Module& module, llvm::Type* type, llvm::C
   return global;
 }
 
-void add_counter_map(llvm::Module& module, DebugTypes& types) {
+// A ".maps" definition: `fields` pointer members, described by the caller's debug info.
+llvm::GlobalVariable* add_map_global(llvm::Module& module, unsigned fields, const char* name) {
   llvm::LLVMContext& context = module.getContext();
   llvm::Type* ptr = llvm::PointerType::get(context, 0);
-  auto* definition_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr});
-  llvm::GlobalVariable* map = add_global(module, definition_type, llvm::ConstantAggregateZero::get(definition_type),
-                                         layout::kCountersMap, ".maps", false, 8);
+  auto* definition_type = llvm::StructType::get(context, std::vector<llvm::Type*>(fields, ptr));
+  return add_global(module, definition_type, llvm::ConstantAggregateZero::get(definition_type), name, ".maps", false,
+                    8);
+}
+
+void add_counter_map(llvm::Module& module, DebugTypes& types) {
+  llvm::GlobalVariable* map = add_map_global(module, 4, layout::kCountersMap);
   // Named key and value types, so that `bpftool map dump` shows the fields.
   llvm::DIType* value = types.struct_of("bpffw_counters", {{"passed_packets", types.u64()},
                                                            {"passed_bytes", types.u64()},
@@ -101,6 +108,22 @@ void add_counter_map(llvm::Module& module, DebugTypes& types) {
                                                        {"value", types.pointer_to(value)}});
   types.describe(map, definition);
   llvm::appendToCompilerUsed(module, {map});
+}
+
+// The drop log's ring buffer and its state (map_layout.hpp).
+void add_log_maps(llvm::Module& module, DebugTypes& types) {
+  llvm::GlobalVariable* ring = add_map_global(module, 2, layout::kLogRingMap);
+  types.describe(ring, types.struct_of(nullptr, {types.uint_field("type", kMapTypeRingbuf),
+                                                 types.uint_field("max_entries", layout::kLogRingBytes)}));
+  llvm::GlobalVariable* state = add_map_global(module, 4, layout::kLogStateMap);
+  llvm::DIType* value = types.struct_of(
+      "bpffw_log_state",
+      {{"next_ns", types.u64()}, {"logged", types.u64()}, {"suppressed", types.u64()}, {"lost", types.u64()}});
+  types.describe(state, types.struct_of(nullptr, {types.uint_field("type", kMapTypeArray),
+                                                  types.uint_field("max_entries", 1),
+                                                  {"key", types.pointer_to(types.u32())},
+                                                  {"value", types.pointer_to(value)}}));
+  llvm::appendToCompilerUsed(module, {ring, state});
 }
 
 void add_parameters(llvm::Module& module, DebugTypes& types, const std::vector<Parameter>& parameters) {
@@ -123,6 +146,7 @@ void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   metadata.counters = spec.counters;
   for (const Parameter& parameter : spec.parameters) metadata.parameter_names.push_back(parameter.name);
   metadata.direction = spec.direction;
+  metadata.log = spec.log;
   metadata.expression = spec.source;
   std::string text = layout::encode_metadata(metadata);
   llvm::Constant* init = llvm::ConstantDataArray::getString(module.getContext(), text, true);
@@ -140,6 +164,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
   spec.parameters = filter.parameters();
   spec.source = filter.source();
   spec.direction = filter.direction();
+  spec.log = options.log;
   return spec;
 }
 
@@ -153,6 +178,7 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   module.addModuleFlag(llvm::Module::Warning, "Debug Info Version", llvm::DEBUG_METADATA_VERSION);
   DebugTypes types(module);
   if (spec.counters) add_counter_map(module, types);
+  if (spec.log) add_log_maps(module, types);
   if (!spec.parameters.empty()) add_parameters(module, types, spec.parameters);
   if (spec.metadata) add_metadata(module, types, spec);
 }

@@ -18,10 +18,11 @@ struct RuntimeSpec {
   std::vector<Parameter> parameters;   // names and initial values
   std::string source;                  // the expression, for the metadata
   std::optional<Direction> direction;  // the filter's (local_*, remote_*), for the metadata
+  std::optional<LogLimit> log;         // the drop log's maps (drop_log.hpp), and its limit
 };
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the
-// filter's parameters, and always the metadata.
+// filter's parameters, the drop log when options.log asks, and always the metadata.
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
 
 }  // namespace bpffw::codegen

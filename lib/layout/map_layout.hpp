@@ -11,8 +11,13 @@
 //   bpf_metadata_bpffw  ".rodata" global, text (metadata.hpp). libbpf binds the .rodata map to the
 //                       program (BPF_PROG_BIND_MAP), so it is among the program's map ids even
 //                       though no instruction reads it; `bpftool prog show` prints it as metadata.
+//   bpffw_log           ".maps", BPF_MAP_TYPE_RINGBUF of kLogRingBytes (only with the drop log):
+//                       one DropRecordLayout per recorded drop.
+//   bpffw_log_state     ".maps", BPF_MAP_TYPE_ARRAY, 1 entry, value LogState: the token bucket
+//                       and the log's counters, shared by all CPUs (see LogState).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace bpffw::layout {
@@ -36,5 +41,50 @@ inline constexpr unsigned kPassedPacketsField = 0;
 inline constexpr unsigned kPassedBytesField = 1;
 inline constexpr unsigned kDroppedPacketsField = 2;
 inline constexpr unsigned kDroppedBytesField = 3;
+
+inline constexpr const char* kLogRingMap = "bpffw_log";
+inline constexpr const char* kLogStateMap = "bpffw_log_state";
+// 256 KiB: some 3,000 records, more than a second of the largest sensible rate, so a reader that
+// wakes a few times a second loses none.
+inline constexpr std::uint32_t kLogRingBytes = 256 * 1024;
+
+// The drop log's state. The bucket is GCRA (a token bucket kept as one time): `next_ns` is when
+// the bucket is full again; a drop is recorded when next_ns - now <= (burst - 1) * interval, and
+// then moves next_ns on by one interval. One shared value and no lock: bpf_spin_lock is not
+// offered to cgroup_skb on every kernel of the matrix and compare-and-swap needs 5.12, so two CPUs
+// dropping at the same instant may both take the last token (the limit is approximate by a record
+// or so per CPU). The counters are atomic adds (BPF_XADD, every kernel), exact: every drop is
+// counted once as logged, suppressed or lost.
+struct LogState {
+  std::uint64_t next_ns;
+  std::uint64_t logged;
+  std::uint64_t suppressed;
+  std::uint64_t lost;
+};
+inline constexpr unsigned kLogNextField = 0, kLogLoggedField = 1, kLogSuppressedField = 2, kLogLostField = 3;
+
+// One record in bpffw_log, as the program writes it: a header, then the packet parser's
+// ParsedPacket prefix (fields/packet_fields.hpp: transport bytes, source, destination) that the
+// program's second, complete parse leaves there.
+inline constexpr std::uint8_t kDropRecordVersion = 1;
+inline constexpr std::uint8_t kReasonFilter = 1, kReasonMalformed = 2;
+struct DropRecordLayout {
+  std::uint64_t time_ns;    // bpf_ktime_get_ns: CLOCK_MONOTONIC
+  std::uint64_t cgroup_id;  // bpf_skb_cgroup_id: the socket's cgroup v2 (its inode number)
+  std::uint32_t uid;        // bpf_get_socket_uid: the socket owner's; the overflow uid without one
+  std::uint32_t length;     // skb->len
+  std::uint8_t version;     // kDropRecordVersion
+  std::uint8_t ingress;     // 1 ingress, 0 egress (skb->ingress_ifindex is 0 on egress)
+  std::uint8_t reason;      // kReasonFilter or kReasonMalformed
+  std::uint8_t status;      // the packet parser's status (packet_parser.hpp): not IP, malformed, v4, v6
+  std::uint16_t ethertype;  // skb->protocol as the kernel keeps it (big-endian): the family when malformed
+  std::uint8_t protocol;    // the transport protocol (IPv6: the last next header)
+  std::uint8_t holds;       // which fields `transport` holds: ports, TCP, ICMP (packet_parser.hpp bits)
+  std::uint8_t transport[16];
+  std::uint8_t src_addr[16];
+  std::uint8_t dst_addr[16];
+};
+inline constexpr std::size_t kDropRecordHeaderBytes = 32;  // then the ParsedPacket
+static_assert(sizeof(DropRecordLayout) == kDropRecordHeaderBytes + 48);
 
 }  // namespace bpffw::layout

@@ -1,5 +1,7 @@
 #include "layout/metadata.hpp"
 
+#include <charconv>
+
 namespace bpffw::layout {
 namespace {
 
@@ -9,6 +11,20 @@ constexpr std::string_view kExpression = "expression=";
 tl::unexpected<Error> not_ours(const std::string& why) {
   return make_error(ErrorKind::Usage, "the program carries no readable bpffw metadata: " + why, 0,
                     "is it a bpffw program? bpffw 0.1.0 and later describe themselves");
+}
+
+// "RATE/BURST", both positive decimal numbers.
+std::optional<LogLimit> decode_log_limit(std::string_view text) {
+  std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  LogLimit limit;
+  auto number = [](std::string_view digits, std::uint32_t& out) {
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return error == std::errc() && end == digits.data() + digits.size() && out > 0;
+  };
+  if (!number(text.substr(0, slash), limit.rate_per_second) || !number(text.substr(slash + 1), limit.burst))
+    return std::nullopt;
+  return limit;
 }
 
 }  // namespace
@@ -22,6 +38,8 @@ std::string encode_metadata(const ProgramMetadata& metadata) {
       text += (i == 0 ? "" : ",") + metadata.parameter_names[i];
   }
   if (metadata.direction) text += std::string(" direction=") + to_string(*metadata.direction);
+  if (metadata.log)
+    text += " log=" + std::to_string(metadata.log->rate_per_second) + "/" + std::to_string(metadata.log->burst);
   text += " ";
   text += kExpression;
   text += metadata.expression;
@@ -50,6 +68,8 @@ Result<ProgramMetadata> decode_metadata(std::string_view text) {
       metadata.counters = item.back() == '1';
     } else if (item.starts_with("direction=")) {
       if (auto direction = parse_direction(item.substr(10))) metadata.direction = *direction;
+    } else if (item.starts_with("log=")) {
+      if (auto limit = decode_log_limit(item.substr(4))) metadata.log = *limit;
     } else if (item.starts_with("params=")) {
       std::string_view names = item.substr(7);
       while (!names.empty()) {

@@ -92,7 +92,7 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
   bpf_program__set_type(program, BPF_PROG_TYPE_CGROUP_SKB);
   // Counters that survive --force/--replace (lib/loader/program_maps.hpp).
   if (options.keep_counters_of != nullptr) {
-    if (auto kept = loader::reuse_counter_map(handle.get(), options.keep_counters_of->fd()); !kept)
+    if (auto kept = loader::reuse_kept_maps(handle.get(), options.keep_counters_of->fd()); !kept)
       return tl::unexpected(kept.error());
   }
   // Log level 0 keeps a successful load fast; on failure libbpf retries with level 1 into this

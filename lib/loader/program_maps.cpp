@@ -55,19 +55,39 @@ Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_v
   return std::optional<ProgramMap>();
 }
 
-Result<void> reuse_counter_map(bpf_object* object, int old_program_fd) {
-  bpf_map* counters = bpf_object__find_map_by_name(object, layout::kCountersMap);
-  if (counters == nullptr) return {};  // compiled without counters
-  auto old = find_program_map(old_program_fd, layout::kCountersMap);
+namespace {
+
+// Makes the object's map `name` the old program's map of that name when its layout is the same.
+Result<void> reuse_map(bpf_object* object, int old_program_fd, const char* name, bpf_map_type type,
+                       std::uint32_t value_size, std::uint32_t max_entries) {
+  bpf_map* map = bpf_object__find_map_by_name(object, name);
+  if (map == nullptr) return {};  // compiled without it
+  auto old = find_program_map(old_program_fd, name);
   if (!old) return tl::unexpected(old.error());
   if (!*old) return {};  // the old program had none: start from zero
   const bpf_map_info& info = (*old)->info;
-  if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(layout::CounterSlot) || info.max_entries != 1)
+  if (info.type != type || info.value_size != value_size || info.max_entries != max_entries)
     return {};  // another layout (another bpffw version): start from zero rather than misread
   // libbpf dups the fd: ours may close when `old` goes out of scope.
-  if (int rc = bpf_map__reuse_fd(counters, (*old)->fd.get()); rc != 0)
-    return tl::unexpected(loader::system_error("cannot reuse the old program's counter map", rc < 0 ? -rc : errno));
+  if (int rc = bpf_map__reuse_fd(map, (*old)->fd.get()); rc != 0)
+    return tl::unexpected(
+        loader::system_error(std::string("cannot reuse the old program's map ") + name, rc < 0 ? -rc : errno));
   return {};
+}
+
+}  // namespace
+
+Result<void> reuse_kept_maps(bpf_object* object, int old_program_fd) {
+  if (auto kept = reuse_map(object, old_program_fd, layout::kCountersMap, BPF_MAP_TYPE_PERCPU_ARRAY,
+                            sizeof(layout::CounterSlot), 1);
+      !kept)
+    return kept;
+  if (auto kept =
+          reuse_map(object, old_program_fd, layout::kLogStateMap, BPF_MAP_TYPE_ARRAY, sizeof(layout::LogState), 1);
+      !kept)
+    return kept;
+  // The ring too: a `bpffwc log` following the old program goes on reading the new one's drops.
+  return reuse_map(object, old_program_fd, layout::kLogRingMap, BPF_MAP_TYPE_RINGBUF, 0, layout::kLogRingBytes);
 }
 
 Result<void> bind_parameter_map(bpf_object* object, int program_fd) {

@@ -22,9 +22,9 @@ struct ProgramMap {
 // The program's map whose kernel name is `name`; std::nullopt when it has none.
 Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name);
 
-// Before bpf_object__load: makes the object's counter map the one old_program_fd uses, so counts
-// continue. Does nothing when either side has no counter map or the layouts differ.
-Result<void> reuse_counter_map(bpf_object* object, int old_program_fd);
+// Before bpf_object__load: makes the object's counter map, drop-log state and ring buffer the ones
+// old_program_fd uses, so counts continue. Skips each map either side lacks or whose layout differs.
+Result<void> reuse_kept_maps(bpf_object* object, int old_program_fd);
 
 // After bpf_object__load: binds the parameter map (.data) to the program, so that it is among the
 // program's map ids even when no instruction reads a parameter (`--param x=1 'tcp'`); libbpf

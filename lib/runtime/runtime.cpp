@@ -118,6 +118,18 @@ Result<Counters> read_counters(const Program& program) {
   return total;
 }
 
+Result<LogCounters> read_log_counters(const Program& program) {
+  auto map = require_map(program, layout::kLogStateMap, "the program has no drop log: it was compiled without --log");
+  if (!map) return tl::unexpected(map.error());
+  if (map->info.value_size != sizeof(layout::LogState))
+    return make_error(ErrorKind::Usage, "the program's drop-log state has an unknown layout");
+  auto value = read_value(*map, sizeof(layout::LogState));
+  if (!value) return tl::unexpected(value.error());
+  layout::LogState state;
+  std::memcpy(&state, value->data(), sizeof state);
+  return LogCounters{state.logged, state.suppressed, state.lost};
+}
+
 Result<std::vector<Parameter>> read_parameters(const Program& program) {
   auto metadata = read_metadata(program);
   if (!metadata) return tl::unexpected(metadata.error());

@@ -1,0 +1,69 @@
+// The drop log of a program compiled with CompileOptions::log: reading its ring buffer, one
+// DropRecord per recorded drop. The log's counters are read_log_counters (<bpffw/runtime.hpp>).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <bpffw/direction.hpp>
+#include <bpffw/error.hpp>
+#include <bpffw/program.hpp>
+
+namespace bpffw {
+
+enum class DropReason {
+  Filter,     // the expression said 0
+  Malformed,  // the packet claims IPv4 or IPv6 but cannot be read (docs/filter-language.md §5.6)
+};
+const char* to_string(DropReason reason);  // "filter", "malformed"
+
+struct DropRecord {
+  std::uint64_t time_ns = 0;  // CLOCK_MONOTONIC (bpf_ktime_get_ns)
+  Direction direction = Direction::Ingress;
+  DropReason reason = DropReason::Filter;
+  int family = 0;             // 4, 6, or 0 for a packet that is not IP
+  std::uint8_t protocol = 0;  // the transport protocol (IPv6: the last next header); 0 when not IP
+  std::string source;         // the addresses as text; empty when the packet is not IP
+  std::string destination;
+  std::optional<std::uint16_t> source_port;  // TCP and UDP, first fragments only
+  std::optional<std::uint16_t> destination_port;
+  std::optional<std::uint8_t> icmp_type;  // ICMP and ICMPv6
+  std::optional<std::uint8_t> icmp_code;
+  std::uint32_t length = 0;     // skb->len: from the IP header on
+  std::uint64_t cgroup_id = 0;  // the socket's cgroup v2, its directory's inode number
+  std::uint32_t uid = 0;        // the socket's owner; the overflow uid (65534) when the kernel gives none
+};
+
+// The protocol's name as the language spells it ("tcp", "udp", "icmp", "icmpv6"), else its number.
+std::string protocol_name(std::uint8_t protocol);
+
+// Follows one program's ring buffer. Records are kept for a reader only from the moment the
+// program recorded them until one reads them: open it before the traffic to see all of it.
+class DropLog {
+ public:
+  using Handler = std::function<void(const DropRecord&)>;
+
+  // ErrorKind::Usage when the program was compiled without the log. The program may go away
+  // while the log is open: the ring then stays readable and simply stops filling.
+  static Result<DropLog> open(const Program& program, Handler handler);
+
+  DropLog(DropLog&&) noexcept;
+  DropLog& operator=(DropLog&&) noexcept;
+  ~DropLog();
+
+  // Waits up to timeout_ms for records and hands each to the handler; returns how many. A signal
+  // interrupting the wait returns 0 records, not an error.
+  Result<int> poll(int timeout_ms);
+  // An fd that is readable when records wait (epoll), for following several logs at once.
+  int wait_fd() const;
+
+ private:
+  struct State;
+  explicit DropLog(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace bpffw

@@ -1,0 +1,134 @@
+#include "codegen/drop_log.hpp"
+
+#include <linux/bpf.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include <llvm/IR/Module.h>
+
+#include "codegen/packet_reads.hpp"
+#include "fields/packet_fields.hpp"
+#include "layout/map_layout.hpp"
+
+namespace bpffw::codegen {
+namespace {
+
+using layout::DropRecordLayout;
+
+constexpr std::uint64_t kNanosecondsPerSecond = 1'000'000'000;
+constexpr std::size_t kRecordAllocaBytes = layout::kDropRecordHeaderBytes + sizeof(fields::ParsedPacket);
+
+llvm::Value* call_helper(llvm::IRBuilder<>& b, std::uint64_t helper, llvm::ArrayRef<llvm::Value*> arguments) {
+  std::vector<llvm::Type*> types;
+  for (llvm::Value* argument : arguments) types.push_back(argument->getType());
+  auto* type = llvm::FunctionType::get(b.getInt64Ty(), types, false);
+  return b.CreateCall(type, b.CreateIntToPtr(b.getInt64(helper), b.getPtrTy()), arguments);
+}
+
+llvm::Value* skb_u32(llvm::IRBuilder<>& b, llvm::Value* skb, std::size_t offset) {
+  llvm::Value* address = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), skb, offset);
+  return b.CreateAlignedLoad(b.getInt32Ty(), address, llvm::Align(4));
+}
+
+void store_at(llvm::IRBuilder<>& b, llvm::Value* record, std::size_t offset, llvm::Value* value) {
+  b.CreateStore(value, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, offset));
+}
+
+// Adds 1 to a LogState counter of `state` with an atomic add whose result is unused: BPF_XADD,
+// which every kernel of the matrix has (fetching adds need 5.12).
+void count(llvm::IRBuilder<>& b, llvm::Value* state, llvm::Value* field) {
+  llvm::Value* address = b.CreateInBoundsGEP(b.getInt64Ty(), state, field);
+  b.CreateAtomicRMW(llvm::AtomicRMWInst::Add, address, b.getInt64(1), llvm::Align(8), llvm::AtomicOrdering::Monotonic);
+}
+
+// The record's header (DropRecordLayout) from the skb, the helpers and the second parse.
+void fill_header(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* record, llvm::Value* now, llvm::Value* reason,
+                 const PacketParserResults& parse) {
+  store_at(b, record, offsetof(DropRecordLayout, time_ns), now);
+  store_at(b, record, offsetof(DropRecordLayout, cgroup_id), call_helper(b, BPF_FUNC_skb_cgroup_id, {skb}));
+  store_at(b, record, offsetof(DropRecordLayout, uid),
+           b.CreateTrunc(call_helper(b, BPF_FUNC_get_socket_uid, {skb}), b.getInt32Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, length), skb_u32(b, skb, offsetof(__sk_buff, len)));
+  store_at(b, record, offsetof(DropRecordLayout, version), b.getInt8(layout::kDropRecordVersion));
+  llvm::Value* ingress = b.CreateICmpNE(skb_u32(b, skb, offsetof(__sk_buff, ingress_ifindex)), b.getInt32(0));
+  store_at(b, record, offsetof(DropRecordLayout, ingress), b.CreateZExt(ingress, b.getInt8Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, reason), reason);
+  store_at(b, record, offsetof(DropRecordLayout, status), b.CreateTrunc(parse.status, b.getInt8Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, ethertype),
+           b.CreateTrunc(skb_u32(b, skb, offsetof(__sk_buff, protocol)), b.getInt16Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, protocol), b.CreateTrunc(parse.protocol, b.getInt8Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, holds), b.CreateTrunc(parse.holds, b.getInt8Ty()));
+}
+
+}  // namespace
+
+void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
+                   const PacketParserBytes& parsers) {
+  static_assert(offsetof(DropRecordLayout, transport) == layout::kDropRecordHeaderBytes &&
+                offsetof(DropRecordLayout, src_addr) ==
+                    layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, src_addr) &&
+                offsetof(DropRecordLayout, dst_addr) ==
+                    layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, dst_addr));
+  llvm::Module* module = b.GetInsertBlock()->getModule();
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext& context = b.getContext();
+  llvm::GlobalVariable* state_map = module->getNamedGlobal(layout::kLogStateMap);
+  llvm::GlobalVariable* ring = module->getNamedGlobal(layout::kLogRingMap);
+  auto block = [&](const char* name) { return llvm::BasicBlock::Create(context, name, function); };
+
+  // Stack slots live in the entry block. The record: its header, then a whole ParsedPacket for the
+  // parse (its scratch bytes at the end are not sent).
+  llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
+  llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "log_state_key");
+  llvm::AllocaInst* record =
+      entry.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), kRecordAllocaBytes), nullptr, "drop_record");
+  record->setAlignment(llvm::Align(8));
+
+  b.CreateStore(b.getInt32(0), key);
+  auto* lookup_type = llvm::FunctionType::get(b.getPtrTy(), {b.getPtrTy(), b.getPtrTy()}, false);
+  llvm::Value* lookup = b.CreateIntToPtr(b.getInt64(BPF_FUNC_map_lookup_elem), b.getPtrTy());
+  llvm::Value* state = b.CreateCall(lookup_type, lookup, {state_map, key}, "log_state");
+  llvm::BasicBlock* bucket = block("log_bucket");
+  llvm::BasicBlock* write = block("log_write");
+  llvm::BasicBlock* tally = block("log_count");
+  llvm::BasicBlock* done = block("logged");
+  // Entry 0 of an array always exists, but the verifier wants the NULL check.
+  b.CreateCondBr(b.CreateIsNull(state), done, bucket);
+
+  // GCRA (map_layout.hpp): recorded when the bucket's time is at most burst - 1 intervals ahead.
+  b.SetInsertPoint(bucket);
+  std::uint64_t interval = std::max<std::uint64_t>(1, kNanosecondsPerSecond / std::max(1u, limit.rate_per_second));
+  llvm::Value* now = call_helper(b, BPF_FUNC_ktime_get_ns, {});
+  llvm::Value* next = b.CreateLoad(b.getInt64Ty(), state, "bucket_next");
+  llvm::Value* from = b.CreateSelect(b.CreateICmpUGT(next, now), next, now);
+  llvm::Value* over = b.CreateICmpUGT(b.CreateSub(from, now), b.getInt64((std::max(1u, limit.burst) - 1) * interval));
+  b.CreateCondBr(over, tally, write);
+
+  b.SetInsertPoint(write);
+  b.CreateStore(b.CreateAdd(from, b.getInt64(interval)), state);
+  // Zeroed through the frame: the helper reads only initialized stack, and the parse copies only
+  // what the packet has.
+  for (std::size_t at = 0; at < sizeof(DropRecordLayout); at += 8)
+    b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
+  llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
+  PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers);
+  fill_header(b, skb, record, now, reason, parse);
+  llvm::Value* written =
+      call_helper(b, BPF_FUNC_ringbuf_output, {ring, record, b.getInt64(sizeof(DropRecordLayout)), b.getInt64(0)});
+  llvm::Value* outcome = b.CreateSelect(b.CreateICmpEQ(written, b.getInt64(0)), b.getInt64(layout::kLogLoggedField),
+                                        b.getInt64(layout::kLogLostField));
+  llvm::BasicBlock* written_block = b.GetInsertBlock();
+  b.CreateBr(tally);
+
+  b.SetInsertPoint(tally);
+  llvm::PHINode* field = b.CreatePHI(b.getInt64Ty(), 2, "log_counter");
+  field->addIncoming(b.getInt64(layout::kLogSuppressedField), bucket);
+  field->addIncoming(outcome, written_block);
+  count(b, state, field);
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
+}  // namespace bpffw::codegen

@@ -1,0 +1,125 @@
+// <bpffw/drop_log.hpp>: the program's ring buffer (layout::kLogRingMap) through libbpf's
+// ring_buffer, each record decoded from layout::DropRecordLayout.
+#include <bpffw/drop_log.hpp>
+
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "layout/map_layout.hpp"
+#include "loader/bpf_fd.hpp"
+#include "loader/program_maps.hpp"
+
+namespace bpffw {
+namespace {
+
+// The packet parser's statuses and transport bits (lib/codegen/packet_parser.hpp), as recorded.
+constexpr std::uint8_t kStatusIpv4 = 63, kStatusIpv6 = 6;
+constexpr std::uint8_t kHoldsPorts = 1, kHoldsIcmp = 4;
+constexpr std::uint16_t kEthertypeIpv4 = 0x0800, kEthertypeIpv6 = 0x86DD;
+
+std::string address_text(int family, const std::uint8_t* bytes) {
+  char text[INET6_ADDRSTRLEN] = "";
+  ::inet_ntop(family == 4 ? AF_INET : AF_INET6, bytes, text, sizeof text);
+  return text;
+}
+
+bool all_zero(const std::uint8_t* bytes, std::size_t size) {
+  for (std::size_t i = 0; i < size; ++i)
+    if (bytes[i] != 0) return false;
+  return true;
+}
+
+DropRecord decode(const layout::DropRecordLayout& raw) {
+  DropRecord record;
+  record.time_ns = raw.time_ns;
+  record.direction = raw.ingress != 0 ? Direction::Ingress : Direction::Egress;
+  record.reason = raw.reason == layout::kReasonMalformed ? DropReason::Malformed : DropReason::Filter;
+  // A malformed packet has no status of its family: the ethertype says which it claims to be.
+  std::uint16_t ethertype = ntohs(raw.ethertype);
+  if (raw.status == kStatusIpv4 || (raw.status != kStatusIpv6 && ethertype == kEthertypeIpv4)) record.family = 4;
+  if (raw.status == kStatusIpv6 || (raw.status != kStatusIpv4 && ethertype == kEthertypeIpv6)) record.family = 6;
+  record.protocol = raw.protocol;
+  record.length = raw.length;
+  record.cgroup_id = raw.cgroup_id;
+  record.uid = raw.uid;
+  std::size_t address_bytes = record.family == 4 ? 4 : 16;
+  // A malformed packet's addresses are there only when the parser got as far as copying them.
+  if (record.family != 0 && !(raw.status != kStatusIpv4 && raw.status != kStatusIpv6 &&
+                              all_zero(raw.src_addr, address_bytes) && all_zero(raw.dst_addr, address_bytes))) {
+    record.source = address_text(record.family, raw.src_addr);
+    record.destination = address_text(record.family, raw.dst_addr);
+  }
+  if ((raw.holds & kHoldsPorts) != 0) {
+    record.source_port = static_cast<std::uint16_t>(raw.transport[0] << 8 | raw.transport[1]);
+    record.destination_port = static_cast<std::uint16_t>(raw.transport[2] << 8 | raw.transport[3]);
+  }
+  if ((raw.holds & kHoldsIcmp) != 0) {
+    record.icmp_type = raw.transport[0];
+    record.icmp_code = raw.transport[1];
+  }
+  return record;
+}
+
+}  // namespace
+
+const char* to_string(DropReason reason) { return reason == DropReason::Malformed ? "malformed" : "filter"; }
+
+std::string protocol_name(std::uint8_t protocol) {
+  switch (protocol) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 58: return "icmpv6";
+    default: return std::to_string(protocol);
+  }
+}
+
+struct DropLog::State {
+  Handler handler;
+  detail::UniqueFd map;  // the ring's; kept for the ring's epoll registration
+  ring_buffer* ring = nullptr;
+  ~State() { ring_buffer__free(ring); }
+
+  static int on_sample(void* context, void* data, std::size_t size) {
+    auto* state = static_cast<State*>(context);
+    layout::DropRecordLayout raw{};
+    if (size < sizeof raw) return 0;  // not ours; skip it rather than stop the poll
+    std::memcpy(&raw, data, sizeof raw);
+    if (raw.version != layout::kDropRecordVersion) return 0;
+    state->handler(decode(raw));
+    return 0;
+  }
+};
+
+DropLog::DropLog(std::unique_ptr<State> state) : state_(std::move(state)) {}
+DropLog::DropLog(DropLog&&) noexcept = default;
+DropLog& DropLog::operator=(DropLog&&) noexcept = default;
+DropLog::~DropLog() = default;
+
+Result<DropLog> DropLog::open(const Program& program, Handler handler) {
+  auto map = loader::find_program_map(program.fd(), layout::kLogRingMap);
+  if (!map) return tl::unexpected(map.error());
+  if (!*map || (*map)->info.type != BPF_MAP_TYPE_RINGBUF)
+    return make_error(ErrorKind::Usage, "the program has no drop log: it was compiled without --log", 0,
+                      "recompile it with --log (bpffwc --log -o PIN --force ...)");
+  auto state = std::make_unique<State>();
+  state->handler = std::move(handler);
+  state->map = std::move((*map)->fd);
+  state->ring = ring_buffer__new(state->map.get(), &State::on_sample, state.get(), nullptr);
+  if (state->ring == nullptr) return tl::unexpected(loader::system_error("cannot map the drop log's ring", errno));
+  return DropLog(std::move(state));
+}
+
+Result<int> DropLog::poll(int timeout_ms) {
+  int count = ring_buffer__poll(state_->ring, timeout_ms);
+  if (count == -EINTR) return 0;
+  if (count < 0) return tl::unexpected(loader::system_error("cannot read the drop log", -count));
+  return count;
+}
+
+int DropLog::wait_fd() const { return ring_buffer__epoll_fd(state_->ring); }
+
+}  // namespace bpffw

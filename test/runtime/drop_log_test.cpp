@@ -1,0 +1,156 @@
+// The drop log in the kernel (issue 12): programs compiled with CompileOptions::log record each
+// dropped packet in their ring buffer, read back with DropLog, within the token bucket's limit;
+// passed packets leave nothing. BPF_PROG_TEST_RUN on loaded programs.
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <bpffw/drop_log.hpp>
+
+#include "runtime/runtime_test_support.hpp"
+#include "support/kernel_env.hpp"
+
+namespace bpffw::test {
+namespace {
+
+CompileOptions logging(std::uint32_t rate, std::uint32_t burst) {
+  CompileOptions options;
+  options.log = LogLimit{rate, burst};
+  return options;
+}
+
+// Every record the program's ring holds now.
+std::vector<DropRecord> drain(const Program& program) {
+  std::vector<DropRecord> records;
+  auto log = DropLog::open(program, [&](const DropRecord& record) { records.push_back(record); });
+  REQUIRE_MESSAGE(log.has_value(), (log ? "" : log.error().message));
+  for (;;) {
+    auto read = log->poll(0);
+    REQUIRE_MESSAGE(read.has_value(), (read ? "" : read.error().message));
+    if (*read == 0) return records;
+  }
+}
+
+LogCounters log_counters_or_fail(const Program& program) {
+  auto counters = read_log_counters(program);
+  REQUIRE_MESSAGE(counters.has_value(), (counters ? "" : counters.error().message));
+  return *counters;
+}
+
+TEST_CASE("a logging program records each dropped packet with its addresses, ports and reason, no passed one") {
+  require_root();
+  Program program = load_or_fail(parse_or_fail("tcp && dst_port == 22"), logging(1000, 1000));
+  for (std::uint16_t port = 1; port <= 3; ++port)
+    REQUIRE_FALSE(passes(program, packet::PacketBuilder().ipv4().udp(5000 + port, 53).payload(port).build()));
+  REQUIRE(passes(program, packet::PacketBuilder().ipv4().tcp(40000, 22).build()));
+  // Malformed: a TCP header cut to 10 bytes (docs/filter-language.md §5.6).
+  REQUIRE_FALSE(passes(program, packet::PacketBuilder().ipv4().tcp(1, 22).truncate(30).build()));
+  REQUIRE_FALSE(passes(program, packet::PacketBuilder().ipv6().icmp(packet::IcmpFields{{}, 1, 4}).build()));
+
+  std::vector<DropRecord> records = drain(program);
+  REQUIRE(records.size() == 5);
+  for (std::uint16_t port = 1; port <= 3; ++port) {
+    const DropRecord& udp = records[port - 1];
+    CHECK(udp.reason == DropReason::Filter);
+    CHECK(udp.family == 4);
+    CHECK(protocol_name(udp.protocol) == "udp");
+    CHECK(udp.source == "10.0.0.1");
+    CHECK(udp.destination == "10.0.0.2");
+    CHECK(udp.source_port == 5000 + port);
+    CHECK(udp.destination_port == 53);
+    CHECK(udp.length == 28 + port);
+    CHECK_FALSE(udp.icmp_type.has_value());
+  }
+  CHECK(records[0].time_ns <= records[1].time_ns);
+  const DropRecord& cut = records[3];
+  CHECK(cut.reason == DropReason::Malformed);
+  CHECK(cut.family == 4);
+  CHECK(cut.length == 30);
+  CHECK_FALSE(cut.source_port.has_value());
+  const DropRecord& icmp = records[4];
+  CHECK(icmp.reason == DropReason::Filter);
+  CHECK(icmp.family == 6);
+  CHECK(protocol_name(icmp.protocol) == "icmpv6");
+  CHECK(icmp.source == "fd00::1");
+  CHECK(icmp.destination == "fd00::2");
+  CHECK(icmp.icmp_type == 1);
+  CHECK(icmp.icmp_code == 4);
+  CHECK_FALSE(icmp.destination_port.has_value());
+  CHECK(log_counters_or_fail(program) == LogCounters{5, 0, 0});
+}
+
+TEST_CASE("a filter that reads no variable logs its drops too, as the filter's") {
+  require_root();
+  Program program = load_or_fail(parse_or_fail("0"), logging(100, 100));
+  REQUIRE_FALSE(passes(program, packet::PacketBuilder().ipv4().tcp(1234, 80).build()));
+  std::vector<DropRecord> records = drain(program);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].reason == DropReason::Filter);
+  CHECK(records[0].source_port == 1234);
+  CHECK(records[0].destination_port == 80);
+}
+
+TEST_CASE("over the rate limit drops are suppressed and counted: every drop is logged or suppressed") {
+  require_root();
+  // 1 a second, 5 at once: a burst of 200 drops within a second logs 5 (6 if a second passes).
+  Program program = load_or_fail(parse_or_fail("udp && dst_port == 53"), logging(1, 5));
+  packet::Packet ntp = udp_packet(123, 0);
+  auto run = program.test_run(ntp.ethernet_frame(), 200);
+  REQUIRE(run.has_value());
+  LogCounters counters = log_counters_or_fail(program);
+  CHECK(counters.logged >= 5);
+  CHECK(counters.logged <= 6);
+  CHECK(counters.logged + counters.suppressed == 200);
+  CHECK(counters.lost == 0);
+  CHECK(drain(program).size() == counters.logged);
+}
+
+TEST_CASE("records that find the ring full are counted as lost") {
+  require_root();
+  Program program = load_or_fail(parse_or_fail("0"), logging(1'000'000'000, 5000));
+  auto run = program.test_run(udp_packet(123, 0).ethernet_frame(), 5000);
+  REQUIRE(run.has_value());
+  LogCounters counters = log_counters_or_fail(program);
+  CHECK(counters.lost > 0);
+  CHECK(counters.logged + counters.lost + counters.suppressed == 5000);
+  CHECK(drain(program).size() == counters.logged);
+}
+
+TEST_CASE("the log's limit is in the metadata; a program without the log has none and says so") {
+  require_root();
+  Program logs = load_or_fail(parse_or_fail("tcp"), logging(7, 9));
+  auto metadata = read_metadata(logs);
+  REQUIRE(metadata.has_value());
+  REQUIRE(metadata->log.has_value());
+  CHECK(*metadata->log == LogLimit{7, 9});
+  CHECK(metadata->expression == "tcp");
+
+  Program quiet = load_or_fail(parse_or_fail("tcp"));
+  auto quiet_metadata = read_metadata(quiet);
+  REQUIRE(quiet_metadata.has_value());
+  CHECK_FALSE(quiet_metadata->log.has_value());
+  auto counters = read_log_counters(quiet);
+  REQUIRE_FALSE(counters.has_value());
+  CHECK(counters.error().kind == ErrorKind::Usage);
+  auto log = DropLog::open(quiet, [](const DropRecord&) {});
+  REQUIRE_FALSE(log.has_value());
+  CHECK(log.error().message.find("--log") != std::string::npos);
+}
+
+TEST_CASE("a program loaded with keep_counters_of continues the old one's log counters and ring") {
+  require_root();
+  Program old_program = load_or_fail(parse_or_fail("0"), logging(1, 2));
+  REQUIRE(old_program.test_run(udp_packet(1, 0).ethernet_frame(), 10).has_value());
+  LoadOptions keep;
+  keep.keep_counters_of = &old_program;
+  Program new_program = load_or_fail(parse_or_fail("tcp"), logging(1000, 1000), keep);
+  CHECK(log_counters_or_fail(new_program) == log_counters_or_fail(old_program));
+  REQUIRE_FALSE(passes(new_program, udp_packet(2, 0)));
+  LogCounters counters = log_counters_or_fail(new_program);
+  CHECK(counters.logged + counters.suppressed == 11);
+  // One ring: the old program's two records and the new one's.
+  CHECK(drain(old_program).size() == counters.logged);
+}
+
+}  // namespace
+}  // namespace bpffw::test
