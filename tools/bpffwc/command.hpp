@@ -39,5 +39,7 @@ std::unique_ptr<Command> make_test_command();
 std::unique_ptr<Command> make_stats_command();
 std::unique_ptr<Command> make_set_command();
 std::unique_ptr<Command> make_watch_command();
+// log PIN: follows a program's drop log live (log_command.cpp).
+std::unique_ptr<Command> make_log_command();
 
 }  // namespace bpffwc

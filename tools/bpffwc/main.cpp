@@ -62,6 +62,11 @@ const CommandEntry kCommands[] = {
      "Example:\n"
      "  bpffwc watch --interval 0.5 /sys/fs/bpf/mtu",
      &make_watch_command},
+    {"log", "follow the drops a program compiled with --log records, live: PIN, id:N or CGROUP -t DIR",
+     "Examples:\n"
+     "  bpffwc log /sys/fs/bpf/web\n"
+     "  bpffwc log --json system.slice/web.service -t ingress",
+     &make_log_command},
 };
 
 constexpr const char* kDescription =

@@ -1,7 +1,9 @@
 #include "runtime_options.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <optional>
+#include <string_view>
 
 #include <bpffw/runtime.hpp>
 
@@ -52,6 +54,37 @@ void RuntimeOptions::define(CLI::App& app) {
                    "program replaced with --force/--replace. Repeatable");
   app.add_flag("--no-counters", no_counters_,
                "do not count passed and dropped packets (saves a map lookup per packet)");
+  app.add_flag("--log", log_,
+               "record each dropped packet in the program's drop log, for 'bpffwc log' (only dropped packets pay "
+               "for it); limited to 100 records a second, bursts of 100, unless --log-limit says otherwise");
+  app.add_option("--log-limit", log_limit_text_, "the drop log's limit (implies --log), e.g. rate=10/s,burst=20")
+      ->type_name("rate=N/s,burst=M");
+}
+
+// "rate=N/s,burst=M", either part optional, in any order; N and M from 1 to 1000000.
+static std::optional<bpffw::LogLimit> parse_log_limit(const std::string& text) {
+  bpffw::LogLimit limit;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    std::uint32_t* target = nullptr;
+    if (item.starts_with("rate=")) {
+      item.remove_prefix(5);
+      if (item.ends_with("/s")) item.remove_suffix(2);
+      target = &limit.rate_per_second;
+    } else if (item.starts_with("burst=")) {
+      item.remove_prefix(6);
+      target = &limit.burst;
+    } else {
+      return std::nullopt;
+    }
+    auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), *target);
+    if (error != std::errc() || end != item.data() + item.size() || *target == 0 || *target > 1'000'000)
+      return std::nullopt;
+  }
+  return limit;
 }
 
 int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool force, const bpffw::Program* replaced) {
@@ -64,12 +97,24 @@ int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool for
       old_program_ = &*opened_old_;
     }
   }
+  if (!log_limit_text_.empty()) {
+    log_limit_ = parse_log_limit(log_limit_text_);
+    if (!log_limit_)
+      return report_usage("--log-limit '" + log_limit_text_ + "' is not rate=N/s,burst=M",
+                          "N records a second, bursts of M, each from 1 to 1000000: --log-limit rate=10/s,burst=20");
+  } else if (log_) {
+    log_limit_ = bpffw::LogLimit{};
+  } else if (old_program_ != nullptr) {
+    // Replacing a logging program keeps its log, as it keeps its counters.
+    if (auto metadata = bpffw::read_metadata(*old_program_)) log_limit_ = metadata->log;
+  }
   return resolve_parameters(parameters_, old_program_, parse_options_.parameters);
 }
 
 bpffw::CompileOptions RuntimeOptions::compile_options() const {
   bpffw::CompileOptions options;
   options.counters = !no_counters_;
+  options.log = log_limit_;
   return options;
 }
 

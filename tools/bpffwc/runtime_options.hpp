@@ -1,8 +1,9 @@
-// --param NAME=VALUE, --param NAME and --no-counters: the options the top-level (compile) command
+// --param NAME=VALUE, --param NAME, --no-counters, --log and --log-limit: the options the top-level (compile) command
 // gains for runtime control (docs/bpffwc.md), kept here so compile_command.cpp only forwards.
 //
 // When the new program replaces an old one (-o PIN --force over an existing pin, or --replace PIN),
-// it continues the old program's packet counters, and `--param NAME` without a value keeps that
+// it continues the old program's packet counters and drop-log counters (and, without --log, keeps
+// logging as the old program did, at its limit), and `--param NAME` without a value keeps that
 // parameter's current value in the old program. `--param NAME=VALUE` always sets VALUE: the
 // command line says what the program should do, so a value given there wins.
 #pragma once
@@ -45,6 +46,9 @@ class RuntimeOptions {
  private:
   std::vector<std::string> parameters_;  // as given: NAME=VALUE or NAME
   bool no_counters_ = false;
+  bool log_ = false;
+  std::string log_limit_text_;                   // --log-limit rate=N/s,burst=M, as given
+  std::optional<bpffw::LogLimit> log_limit_;     // what prepare() made of --log, --log-limit and the old program
   std::optional<bpffw::Program> opened_old_;     // the pin replaced by --force, if any
   const bpffw::Program* old_program_ = nullptr;  // that one or the --replace program
   bpffw::ParseOptions parse_options_;

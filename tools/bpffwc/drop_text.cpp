@@ -1,0 +1,98 @@
+#include "drop_text.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+#include "runtime_text.hpp"
+
+namespace bpffwc {
+namespace {
+
+constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+
+std::string unit_of(const std::string& path) {
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    std::size_t slash = rest.rfind('/');
+    std::string_view last = rest.substr(slash == std::string_view::npos ? 0 : slash + 1);
+    if (last.ends_with(".service") || last.ends_with(".scope")) return std::string(last);
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(0, slash);
+  }
+  return "";
+}
+
+// "1.2.3.4:80", "[fd00::1]:80", or the address alone.
+std::string endpoint(const bpffw::DropRecord& record, const std::string& address,
+                     const std::optional<std::uint16_t>& port) {
+  if (!port) return address;
+  return (record.family == 6 ? "[" + address + "]" : address) + ":" + std::to_string(*port);
+}
+
+}  // namespace
+
+const CgroupNames::Name& CgroupNames::lookup(std::uint64_t cgroup_id) {
+  if (auto found = names_.find(cgroup_id); found != names_.end() && !found->second.path.empty()) return found->second;
+  Name name;
+  std::error_code error;
+  // The id of the root itself, then every directory below.
+  struct stat status{};
+  if (::stat(kCgroupRoot, &status) == 0 && status.st_ino == cgroup_id) name.path = "/";
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           kCgroupRoot, std::filesystem::directory_options::skip_permission_denied, error);
+       name.path.empty() && !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (!it->is_directory(error)) continue;
+    if (::stat(it->path().c_str(), &status) == 0 && status.st_ino == cgroup_id)
+      name.path = it->path().string().substr(std::string_view(kCgroupRoot).size());
+  }
+  name.unit = unit_of(name.path);
+  return names_[cgroup_id] = name;
+}
+
+std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup) {
+  std::string line = std::string("drop ") + bpffw::to_string(record.direction) + " ";
+  if (record.family == 0) {
+    line += "not-ip";
+  } else {
+    line += bpffw::protocol_name(record.protocol);
+    if (!record.source.empty())
+      line += " " + endpoint(record, record.source, record.source_port) + " -> " +
+              endpoint(record, record.destination, record.destination_port);
+    if (record.icmp_type)
+      line += " type " + std::to_string(*record.icmp_type) + " code " + std::to_string(*record.icmp_code);
+  }
+  line += " " + std::to_string(record.length) + " B, " + bpffw::to_string(record.reason);
+  if (!cgroup.unit.empty()) {
+    line += "  unit " + cgroup.unit;
+  } else if (!cgroup.path.empty()) {
+    line += "  cgroup " + cgroup.path;
+  } else {
+    line += "  cgroup id " + std::to_string(record.cgroup_id);
+  }
+  return line + "  uid " + std::to_string(record.uid);
+}
+
+std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup) {
+  std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) +
+                     ",\"direction\":" + json_string(bpffw::to_string(record.direction)) +
+                     ",\"reason\":" + json_string(bpffw::to_string(record.reason)) +
+                     ",\"family\":" + std::to_string(record.family) +
+                     ",\"protocol\":" + json_string(bpffw::protocol_name(record.protocol));
+  if (!record.source.empty())
+    json += ",\"src_addr\":" + json_string(record.source) + ",\"dst_addr\":" + json_string(record.destination);
+  if (record.source_port)
+    json += ",\"src_port\":" + std::to_string(*record.source_port) +
+            ",\"dst_port\":" + std::to_string(*record.destination_port);
+  if (record.icmp_type)
+    json +=
+        ",\"icmp_type\":" + std::to_string(*record.icmp_type) + ",\"icmp_code\":" + std::to_string(*record.icmp_code);
+  json += ",\"length\":" + std::to_string(record.length) + ",\"cgroup_id\":" + std::to_string(record.cgroup_id);
+  if (!cgroup.path.empty()) json += ",\"cgroup\":" + json_string(cgroup.path);
+  if (!cgroup.unit.empty()) json += ",\"unit\":" + json_string(cgroup.unit);
+  return json + ",\"uid\":" + std::to_string(record.uid) + "}";
+}
+
+}  // namespace bpffwc

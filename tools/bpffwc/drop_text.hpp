@@ -1,0 +1,32 @@
+// How `bpffwc log` prints a drop record: one line of text or one JSON object, with the packet's
+// cgroup resolved to its path and, under systemd, its unit.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <bpffw/drop_log.hpp>
+
+namespace bpffwc {
+
+// A cgroup v2 id (its directory's inode) to its path under the cgroup2 mount and its systemd unit
+// (the innermost *.service or *.scope directory). Resolved by walking the hierarchy, cached.
+class CgroupNames {
+ public:
+  struct Name {
+    std::string path;  // "/system.slice/sshd.service"; empty when no directory has the id (any more)
+    std::string unit;  // "sshd.service"; empty outside systemd's units
+  };
+  const Name& lookup(std::uint64_t cgroup_id);
+
+ private:
+  std::map<std::uint64_t, Name> names_;
+};
+
+// "drop ingress tcp 203.0.113.7:51234 -> 10.0.0.5:22 60 B, filter  unit sshd.service ..."
+std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup);
+// {"direction":"ingress","reason":"filter",...}
+std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup);
+
+}  // namespace bpffwc
