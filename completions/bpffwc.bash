@@ -1,11 +1,11 @@
 # bash completion for bpffwc(1). Installed as share/bash-completion/completions/bpffwc.
 # Completes subcommands, options, -t and --emit values, --packet words, pin paths under /sys/fs/bpf
-# (for every option and subcommand taking a PIN; with -t, stats/set/watch take a cgroup instead), cgroup directories (relative to the cgroup2
+# (for every option and subcommand taking a PIN; with -t, stats/set/watch/log take a cgroup instead), cgroup directories (relative to the cgroup2
 # mount, read from /proc/self/mountinfo, or absolute), and for `set PIN` the parameter names the
 # pinned program declares (read with `bpffwc show PIN`, which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
-_bpffwc_subcommands="attach detach show test stats set watch"
+_bpffwc_subcommands="attach detach show test stats set watch log"
 
 # Options that take a value, per command: the word after one of them is that value, not a positional.
 _bpffwc_takes_value() {
@@ -161,9 +161,11 @@ _bpffwc() {
     test)
       [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -t --type --param --interpret -h --help --" -- "$cur"))
       ;;
-    stats | watch)
-      [[ $subcommand == stats ]] && options="--json -t --type -h --help" ||
-        options="--interval --count -t --type -h --help"
+    stats | watch | log)
+      case $subcommand in
+        stats | log) options="--json -t --type -h --help" ;;
+        *) options="--interval --count -t --type -h --help" ;;
+      esac
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
@@ -182,7 +184,7 @@ _bpffwc() {
     *)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-o --pin --force --emit -O --output --check --attach -t --type --replace
-          --replace-all --param --no-counters -h --help --version --" -- "$cur"))
+          --replace-all --param --no-counters --log --log-limit -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer
         COMPREPLY=($(compgen -W "$_bpffwc_subcommands" -- "$cur"))

@@ -89,6 +89,15 @@ bpffw::Result<std::string> program_description(const bpffw::Program& program, co
   } else {
     out += indent + "counters    none (compiled with --no-counters)\n";
   }
+  // Only for a logging program: the description of the others stays as it was.
+  if (metadata->log) {
+    auto log = bpffw::read_log_counters(program);
+    if (!log) return tl::unexpected(log.error());
+    out += indent + "drop log    rate=" + std::to_string(metadata->log->rate_per_second) +
+           "/s,burst=" + std::to_string(metadata->log->burst) + ": logged " + std::to_string(log->logged) +
+           ", suppressed " + std::to_string(log->suppressed) + ", lost " + std::to_string(log->lost) +
+           " (bpffwc log PIN)\n";
+  }
   return out;
 }
 

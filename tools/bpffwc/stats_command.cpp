@@ -33,6 +33,16 @@ class StatsCommand final : public Command {
                                   std::to_string(counters->passed_bytes) + " bytes\n" + "dropped  " +
                                   std::to_string(counters->dropped_packets) + " packets  " +
                                   std::to_string(counters->dropped_bytes) + " bytes\n";
+    // A logging program's log counters too (a program without the log prints what it always did).
+    if (auto log = bpffw::read_log_counters(*program)) {
+      if (json_) {
+        out.insert(out.size() - 2, ",\"logged\":" + std::to_string(log->logged) + ",\"suppressed\":" +
+                                       std::to_string(log->suppressed) + ",\"lost\":" + std::to_string(log->lost));
+      } else {
+        out += "logged   " + std::to_string(log->logged) + "  suppressed " + std::to_string(log->suppressed) +
+               "  lost " + std::to_string(log->lost) + "\n";
+      }
+    }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return kExitSuccess;
   }

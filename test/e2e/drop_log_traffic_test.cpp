@@ -1,0 +1,153 @@
+// The drop log with real loopback traffic (issue 12): a logging filter on a scratch cgroup, UDP
+// from a process in it, `bpffwc log --json` following the pin: every dropped datagram within the
+// limit is a record with the right addresses, ports, direction and reason, no passed one is; over
+// the limit every drop is logged or suppressed.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <bpffw/program.hpp>
+#include <bpffw/runtime.hpp>
+
+#include "e2e/processes.hpp"
+#include "e2e/traffic.hpp"
+#include "support/kernel_env.hpp"
+
+using namespace bpffw::e2e;
+
+namespace {
+
+// Sends `count` datagrams to 127.0.0.1:port from source port `from` in `cgroup`, without waiting
+// for anything (an egress drop fails the send; that is the point).
+void send_datagrams(const std::string& cgroup, std::uint16_t from, std::uint16_t port, int count) {
+  pid_t child = spawn(cgroup, [&] {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(from);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 1;
+    address.sin_port = htons(port);
+    for (int i = 0; i < count; ++i) ::sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    return 0;
+  });
+  REQUIRE(wait_child(child) == 0);
+}
+
+// `bpffwc log --json PIN` in the background, its output in a file.
+class LogFollower {
+ public:
+  LogFollower(const std::string& pin, const std::string& output) : output_(output) {
+    pid_ = spawn("", [&] {
+      int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) return 101;
+      ::dup2(fd, STDOUT_FILENO);
+      std::string program = BPFFWC_PATH;
+      std::string log = "log", json = "--json", path = pin;
+      char* argv[] = {program.data(), log.data(), json.data(), path.data(), nullptr};
+      ::execv(program.c_str(), argv);
+      return 102;
+    });
+  }
+  // The lines once `lines` of them hold `needle` (or after 10 s), then SIGTERM: exit 0 expected.
+  std::string stop_after(std::size_t lines, const std::string& needle) {
+    for (int i = 0; i < 100 && occurrences(read(), needle) < lines; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::kill(pid_, SIGTERM);
+    CHECK(wait_child(pid_) == 0);
+    pid_ = -1;
+    return read();
+  }
+  ~LogFollower() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      wait_child(pid_);
+    }
+    ::unlink(output_.c_str());
+  }
+  static std::size_t occurrences(const std::string& text, const std::string& needle) {
+    std::size_t count = 0;
+    for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+    return count;
+  }
+
+ private:
+  std::string read() const {
+    std::ifstream in(output_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  std::string output_;
+  pid_t pid_ = -1;
+};
+
+TEST_CASE("loopback UDP from a cgroup: each dropped datagram is a record in bpffwc log --json, no passed one") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("logged");
+  std::uint16_t allowed = free_port(), blocked = free_port(), source = free_port();
+  while (blocked == allowed) blocked = free_port();
+  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log-limit",
+                              "rate=1000/s,burst=1000", "!udp || dst_port == " + std::to_string(allowed)});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+
+  LogFollower follower(pin, pins.file("log.json"));
+  send_datagrams(cgroup.path(), source, allowed, 4);
+  send_datagrams(cgroup.path(), source, blocked, 7);
+  const std::string record =
+      "\"direction\":\"egress\",\"reason\":\"filter\",\"family\":4,\"protocol\":\"udp\","
+      "\"src_addr\":\"127.0.0.1\",\"dst_addr\":\"127.0.0.1\",\"src_port\":" +
+      std::to_string(source) + ",\"dst_port\":" + std::to_string(blocked) + ",\"length\":29";
+  std::string out = follower.stop_after(7, record);
+  INFO("bpffwc log --json printed:\n", out);
+  CHECK(LogFollower::occurrences(out, record) == 7);
+  CHECK(LogFollower::occurrences(out, "\"dst_port\":" + std::to_string(allowed)) == 0);
+  CHECK(LogFollower::occurrences(out, "\"cgroup\":\"/" + cgroup.name() + "\"") == 7);
+
+  auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
+  REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
+}
+
+TEST_CASE("loopback UDP over the log's limit: sent = logged + suppressed, and bpffwc log shows the logged") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("limited");
+  std::uint16_t port = free_port(), source = free_port();
+  auto attached =
+      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log-limit", "rate=1/s,burst=3", "!udp"});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+
+  LogFollower follower(pin, pins.file("log.json"));
+  constexpr int kSent = 40;
+  send_datagrams(cgroup.path(), source, port, kSent);
+  auto program = bpffw::Program::open_pinned(pin);
+  REQUIRE(program.has_value());
+  auto counters = bpffw::read_log_counters(*program);
+  REQUIRE(counters.has_value());
+  CHECK(counters->logged >= 3);
+  CHECK(counters->suppressed > 0);
+  CHECK(counters->lost == 0);
+  CHECK(counters->logged + counters->suppressed == kSent);
+  std::string out = follower.stop_after(counters->logged, "\"dst_port\":" + std::to_string(port));
+  INFO("bpffwc log --json printed:\n", out);
+  CHECK(LogFollower::occurrences(out, "\"dst_port\":" + std::to_string(port)) == counters->logged);
+
+  auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
+  REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
+}
+
+}  // namespace
