@@ -115,8 +115,8 @@ TEST_CASE("usage errors: exit 2, one line, and a pointer to --help") {
   };
   const std::string help = "bpffwc: hint: try 'bpffwc --help'\n";
   const Usage cases[] = {
-      {{}, "bpffwc: error: missing EXPRESSION\n" + help},
-      {{"--check"}, "bpffwc: error: missing EXPRESSION\n" + help},
+      {{}, "bpffwc: error: missing EXPRESSION or -f FILE\n" + help},
+      {{"--check"}, "bpffwc: error: missing EXPRESSION or -f FILE\n" + help},
       {{"tcp"}, "bpffwc: error: nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check\n" + help},
       {{"--bogus", "tcp"}, "bpffwc: error: the following argument was not expected: --bogus\n" + help},
       {{"--emit", "bogus", "tcp"},

@@ -198,7 +198,7 @@ TEST_CASE("a missing or unknown -t, and option combinations that make no sense")
                  "--attach cannot be combined with --emit or --check", cg, pins);
   expect_refused({"--attach", cg, "-t", "egress", "--replace", pin, "-o", pin, "icmp"}, 2,
                  "--replace PIN already names the pin; drop -o", cg, pins);
-  expect_refused({"--attach", cg, "-t", "egress"}, 2, "missing EXPRESSION", cg, pins);
+  expect_refused({"--attach", cg, "-t", "egress"}, 2, "missing EXPRESSION or -f FILE", cg, pins);
   expect_refused({"detach", cg, pin}, 2, "detach needs a direction: -t ingress or -t egress", cg, pins);
   expect_refused({"detach", cg, "-t", "up", "--all"}, 2, "unknown direction 'up'", cg, pins);
   expect_refused({"detach", cg, "-t", "egress"}, 2, "detach needs PIN or --all", cg, pins);

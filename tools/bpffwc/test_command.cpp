@@ -15,6 +15,7 @@
 
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "expression_source.hpp"
 #include "packet/packet_spec.hpp"
 #include "runtime_options.hpp"
 
@@ -30,7 +31,7 @@ struct Judged {
 class TestCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("EXPRESSION", expression_, "the filter (put -- before one that starts with '-')")->type_name("");
+    source_.define(app, "the filter (put -- before one that starts with '-')");
     app.add_option("-p,--packet", specs_,
                    "a packet in words, e.g. 'ipv4 udp dport=53', 'ipv6 hbh tcp sport=1 dport=80', "
                    "'ipv4 frag=185 udp', 'ipv4 src=192.0.2.1 tcp dport=22 flags=syn', "
@@ -49,7 +50,7 @@ class TestCommand final : public Command {
   }
 
   int run() override {
-    if (!expression_) return report_usage("test needs an EXPRESSION", "bpffwc test EXPRESSION --packet SPEC");
+    if (int read = source_.read(); read != kExitSuccess) return read;
     if (specs_.empty())
       return report_usage("test needs at least one --packet SPEC",
                           "describe a packet with: " + std::string(bpffw::packet::packet_spec_words()));
@@ -64,9 +65,9 @@ class TestCommand final : public Command {
     }
     if (int resolved = resolve_parameters(parameter_args_, nullptr, parse_options.parameters); resolved != kExitSuccess)
       return resolved;
-    auto filter = bpffw::Filter::parse(*expression_, parse_options);
-    if (!filter) return report(filter.error(), *expression_);
-    report_warnings(filter->warnings(), *expression_);
+    auto filter = bpffw::Filter::parse(source_.text(), parse_options);
+    if (!filter) return source_.report(filter.error());
+    source_.report_warnings(filter->warnings());
     std::vector<bpffw::packet::Packet> packets;
     for (const std::string& spec : specs_) {
       auto packet = bpffw::packet::parse_packet_spec(spec);
@@ -74,7 +75,7 @@ class TestCommand final : public Command {
       packets.push_back(std::move(*packet));
     }
     auto object = bpffw::compile(*filter);
-    if (!object) return report(object.error(), *expression_);
+    if (!object) return source_.report(object.error());
 
     std::optional<bpffw::Program> program;
     std::string engine = "judged by the reference interpreter (--interpret)";
@@ -86,7 +87,7 @@ class TestCommand final : public Command {
       } else if (loaded.error().kind == bpffw::ErrorKind::Permission) {
         engine = "judged by the reference interpreter: loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
       } else {
-        return report(loaded.error(), *expression_);
+        return source_.report(loaded.error());
       }
     }
 
@@ -96,7 +97,7 @@ class TestCommand final : public Command {
       if (!judged) {
         std::fwrite(output.data(), 1, output.size(), stdout);
         std::fflush(stdout);
-        return report(judged.error(), *expression_);
+        return source_.report(judged.error());
       }
       output += judged->pass ? "pass  " : "drop  ";
       output += bpffw::packet::describe_packet(packets[i]);
@@ -133,7 +134,7 @@ class TestCommand final : public Command {
     return Judged{kernel, {}};
   }
 
-  std::optional<std::string> expression_;
+  ExpressionSource source_;
   std::vector<std::string> specs_;
   std::vector<std::string> parameter_args_;  // --param, as given
   std::optional<std::string> direction_;     // -t, as given
