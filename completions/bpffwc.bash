@@ -147,7 +147,7 @@ _bpffwc() {
       ;;
     show)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--json -h --help" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
         # a cgroup, self, or a pin on bpffs
         if [[ $cur == /sys/fs/bpf* ]]; then
@@ -159,11 +159,11 @@ _bpffwc() {
       fi
       ;;
     test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -f --file -t --type --param --interpret -h --help --" -- "$cur"))
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -f --file -t --type --param --interpret --json -h --help --" -- "$cur"))
       ;;
     stats | watch)
       [[ $subcommand == stats ]] && options="--json -t --type -h --help" ||
-        options="--interval --count -t --type -h --help"
+        options="--interval --count --json -t --type -h --help"
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then

@@ -18,6 +18,7 @@
 #include "expression_source.hpp"
 #include "packet/packet_spec.hpp"
 #include "runtime_options.hpp"
+#include "runtime_text.hpp"
 
 namespace bpffwc {
 
@@ -47,6 +48,9 @@ class TestCommand final : public Command {
                    "ingress or egress: the direction the program is for (local_* and remote_* need it)")
         ->type_name("DIR");
     app.add_flag("--interpret", interpret_only_, "judge with the reference interpreter only (no root needed)");
+    app.add_flag("--json", json_,
+                 "print one JSON object: judged_by (kernel or interpreter), why, and the packets with their "
+                 "verdicts");
   }
 
   int run() override {
@@ -79,32 +83,41 @@ class TestCommand final : public Command {
 
     std::optional<bpffw::Program> program;
     std::string engine = "judged by the reference interpreter (--interpret)";
+    std::string why = "--interpret";
     if (!interpret_only_) {
       auto loaded = bpffw::Program::load(*object);
       if (loaded) {
         program = std::move(*loaded);
         engine = "judged in the kernel with BPF_PROG_TEST_RUN";
+        why = "BPF_PROG_TEST_RUN";
       } else if (loaded.error().kind == bpffw::ErrorKind::Permission) {
-        engine = "judged by the reference interpreter: loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
+        why = "loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
+        engine = "judged by the reference interpreter: " + why;
       } else {
         return source_.report(loaded.error());
       }
     }
 
-    std::string output;
+    std::string output, json_packets;
     for (std::size_t i = 0; i < packets.size(); ++i) {
       auto judged = judge(*filter, program ? &*program : nullptr, packets[i], i);
       if (!judged) {
-        std::fwrite(output.data(), 1, output.size(), stdout);
+        if (!json_) std::fwrite(output.data(), 1, output.size(), stdout);
         std::fflush(stdout);
         return source_.report(judged.error());
       }
-      output += judged->pass ? "pass  " : "drop  ";
-      output += bpffw::packet::describe_packet(packets[i]);
+      const std::string described = bpffw::packet::describe_packet(packets[i]);
+      output += (judged->pass ? "pass  " : "drop  ") + described;
       if (!judged->note.empty()) output += "  (" + judged->note + ")";
       output += '\n';
+      json_packets += std::string(json_packets.empty() ? "" : ",") + "{\"packet\":" + json_string(described) +
+                      ",\"verdict\":" + (judged->pass ? "\"pass\"" : "\"drop\"") +
+                      ",\"note\":" + (judged->note.empty() ? "null" : json_string(judged->note)) + "}";
     }
     output += engine + '\n';
+    if (json_)
+      output = "{\"judged_by\":" + std::string(program ? "\"kernel\"" : "\"interpreter\"") +
+               ",\"why\":" + json_string(why) + ",\"packets\":[" + json_packets + "]}\n";
     std::fwrite(output.data(), 1, output.size(), stdout);
     return kExitSuccess;
   }
@@ -138,6 +151,7 @@ class TestCommand final : public Command {
   std::vector<std::string> specs_;
   std::vector<std::string> parameter_args_;  // --param, as given
   std::optional<std::string> direction_;     // -t, as given
+  bool json_ = false;
   bool interpret_only_ = false;
 };
 
