@@ -127,7 +127,7 @@ _bpffwc() {
       return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
     --emit) COMPREPLY=($(compgen -W "ast llvm asm obj" -- "$cur")); return ;;
-    -o | --pin | --replace) _bpffwc_pins "$cur"; return ;;
+    -o | --pin | --replace | --replace-everywhere) _bpffwc_pins "$cur"; return ;;
     -O | --output | -f | --file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --attach) _bpffwc_cgroups "$cur"; return ;;
     --param | --interval | --count) return ;;  # a name or a number: nothing to offer
@@ -181,7 +181,7 @@ _bpffwc() {
       ;;
     *)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-o --pin --force -f --file --emit -O --output --check --attach -t --type --replace
+        COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --attach -t --type --replace
           --replace-all --param --no-counters -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer
