@@ -10,6 +10,8 @@
 # cgroups, its /sys/fs/bpf is a scratch directory of the host's bpffs; an EXIT trap powers the
 # container off and removes them. Then check DESCRIPTION COMMAND... counts $failures.
 
+remove_at_exit=()  # files and directories the EXIT trap removes as well
+
 in_container() { nsenter -t "$container_pid" -a "$@"; }
 
 failures=0
@@ -92,5 +94,6 @@ container_cleanup() {
     rmdir "$pins"
   fi
   rm -f "$console"
+  ((${#remove_at_exit[@]} == 0)) || rm -rf "${remove_at_exit[@]}"
   exit "$status"
 }
