@@ -133,6 +133,14 @@ check "and the line with the caret" grep -qxF '       ^~~~~~~~' <<<"$journal"
 check "bpffw@web stays active, its pin unchanged" bash -c '[[ $(nsenter -t "$1" -a systemctl is-active bpffw@web.service) == active && $(nsenter -t "$1" -a bpffwc show --json /sys/fs/bpf/bpffw/web) == *"\"id\":$2,"* ]]' _ "$container_pid" "$new_id"
 set_marks; sleep 1
 for s in path closed; do check "pinger-$s: the filter in force still drops its replies" only_unanswered $s; done
+# The one-liner reads the same file itself (the broken one refuses to start, below): a good file lets it start.
+put /etc/bpffw/ping.filter <<'FILTER'
+# one-liner test: replies may come in
+icmp
+FILTER
+check "the one-liner with -f /etc/bpffw/ping.filter: starts and ping gets its reply" in_container systemd-run --wait -q \
+  -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress --replace-all -f /etc/bpffw/ping.filter" \
+  /usr/bin/ping -c 1 -W 1 127.0.0.1
 in_container systemctl stop pinger-path.service pinger-closed.service bpffw@web.service
 check "stopping bpffw@web removes its pin" test ! -e "$pins/bpffw/web"
 
@@ -150,6 +158,8 @@ for pin in missing not-a-program; do
 done
 check "the one-liner with a broken filter: refuses to start" \
   bash -c '! nsenter -t "$1" -a systemd-run --wait -q -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress \"tcp &&\"" /usr/bin/true 2>/dev/null' _ "$container_pid"
+check "the one-liner with a broken filter file: refuses to start" \
+  bash -c '! nsenter -t "$1" -a systemd-run --wait -q -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress -f /etc/bpffw/web.filter" /usr/bin/true 2>/dev/null' _ "$container_pid"
 
 # --- 4. remove -------------------------------------------------------------------------------------
 remove_all() {
