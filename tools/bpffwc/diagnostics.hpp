@@ -24,8 +24,9 @@ inline constexpr int kExitFailure = 3;
 //   bpffwc: error: MESSAGE                 otherwise
 //   bpffwc: verifier log: ...              for a verifier refusal (a bug in bpffw)
 //   bpffwc: hint: HINT                     when there is one
-// `expression` is the filter text the error's span points into (empty if none).
-int report(const bpffw::Error& error, std::string_view expression = {});
+// `expression` is the filter text the error's span points into (empty if none); `source_name`,
+// when given, is the file it came from: "bpffwc: error: FILE:LINE:COL: MESSAGE".
+int report(const bpffw::Error& error, std::string_view expression = {}, std::string_view source_name = {});
 
 // A usage error: "bpffwc: error: MESSAGE", the hint if any, then "bpffwc: hint: try 'bpffwc --help'"
 // ('bpffwc SUB --help' inside a subcommand, see set_usage_subcommand). Returns 2.
@@ -37,9 +38,10 @@ int report_usage(const std::string& message, const std::string& hint = {});
 void set_usage_subcommand(std::string subcommand);
 
 // The filter's warnings (bpffw::Filter::warnings), each as
-//   bpffwc: warning: LINE:COL: MESSAGE     then the source line and a caret
+//   bpffwc: warning: [FILE:]LINE:COL: MESSAGE     then the source line and a caret
 // The caller's exit status does not change.
-void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression);
+void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression,
+                     std::string_view source_name = {});
 
 // Something worth knowing that is not an error: "bpffwc: note: MESSAGE" on stderr.
 void report_note(const std::string& message);
