@@ -45,6 +45,11 @@ void send_datagrams(const std::string& cgroup, std::uint16_t from, std::uint16_t
   REQUIRE(wait_child(child) == 0);
 }
 
+// A scratch file for the follower's output (bpffs, where the pins are, holds no regular files).
+std::string output_file(const char* name) {
+  return "/tmp/bpffw-test-" + std::to_string(::getpid()) + "-" + name + ".json";
+}
+
 // `bpffwc log --json PIN` in the background, its output in a file.
 class LogFollower {
  public:
@@ -104,7 +109,7 @@ TEST_CASE("loopback UDP from a cgroup: each dropped datagram is a record in bpff
                               "rate=1000/s,burst=1000", "!udp || dst_port == " + std::to_string(allowed)});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
 
-  LogFollower follower(pin, pins.file("log.json"));
+  LogFollower follower(pin, output_file("logged"));
   send_datagrams(cgroup.path(), source, allowed, 4);
   send_datagrams(cgroup.path(), source, blocked, 7);
   const std::string record =
@@ -131,7 +136,7 @@ TEST_CASE("loopback UDP over the log's limit: sent = logged + suppressed, and bp
       run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log-limit", "rate=1/s,burst=3", "!udp"});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
 
-  LogFollower follower(pin, pins.file("log.json"));
+  LogFollower follower(pin, output_file("limited"));
   constexpr int kSent = 40;
   send_datagrams(cgroup.path(), source, port, kSent);
   auto program = bpffw::Program::open_pinned(pin);

@@ -6,12 +6,21 @@
 #include <string_view>
 #include <system_error>
 
+#include <bpffw/cgroup.hpp>
+
 #include "runtime_text.hpp"
 
 namespace bpffwc {
 namespace {
 
-constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+// The cgroup2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
+const std::string& cgroup_root() {
+  static const std::string root = [] {
+    auto mount = bpffw::find_cgroup2_mount();
+    return mount ? *mount : std::string("/sys/fs/cgroup");
+  }();
+  return root;
+}
 
 std::string unit_of(const std::string& path) {
   std::string_view rest = path;
@@ -40,13 +49,14 @@ const CgroupNames::Name& CgroupNames::lookup(std::uint64_t cgroup_id) {
   std::error_code error;
   // The id of the root itself, then every directory below.
   struct stat status{};
-  if (::stat(kCgroupRoot, &status) == 0 && status.st_ino == cgroup_id) name.path = "/";
+  const std::string& root = cgroup_root();
+  if (::stat(root.c_str(), &status) == 0 && status.st_ino == cgroup_id) name.path = "/";
   for (auto it = std::filesystem::recursive_directory_iterator(
-           kCgroupRoot, std::filesystem::directory_options::skip_permission_denied, error);
+           root, std::filesystem::directory_options::skip_permission_denied, error);
        name.path.empty() && !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
     if (!it->is_directory(error)) continue;
     if (::stat(it->path().c_str(), &status) == 0 && status.st_ino == cgroup_id)
-      name.path = it->path().string().substr(std::string_view(kCgroupRoot).size());
+      name.path = it->path().string().substr(root.size());
   }
   name.unit = unit_of(name.path);
   return names_[cgroup_id] = name;
