@@ -111,6 +111,12 @@ std::string program_report_text(const ProgramReport& report, const std::string& 
   out += indent + "parameters  " + parameters_text(report.parameters) + "\n";
   out += indent + "counters    " +
          (report.counters ? counters_text(*report.counters) : "none (compiled with --no-counters)") + "\n";
+  // Only for a logging program: the description of the others stays as it was.
+  if (metadata.log && report.log)
+    out += indent + "drop log    rate=" + std::to_string(metadata.log->rate_per_second) +
+           "/s,burst=" + std::to_string(metadata.log->burst) + ": logged " + std::to_string(report.log->logged) +
+           ", suppressed " + std::to_string(report.log->suppressed) + ", lost " + std::to_string(report.log->lost) +
+           " (bpffwc log PIN)\n";
   return out;
 }
 
