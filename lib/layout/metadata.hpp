@@ -1,7 +1,7 @@
 // The self-description every program carries (bpf_metadata_bpffw, map_layout.hpp): the bpffw
 // version, whether it counts, its parameter names and the expression, as one line of text, so
 // that `bpftool prog show` prints it as a string too (it shows text with control bytes as numbers):
-//   bpffw=0.1.0 counters=1 params=mtu,limit direction=egress expression=len <= mtu && len > limit
+//   bpffw=0.1.0 counters=1 params=mtu,limit sets=ports:int,blocklist:addr direction=egress expression=...
 // Unknown key=value items before "expression=" are skipped (a newer bpffw's additions); the
 // expression runs to the end of the string.
 #pragma once

@@ -22,10 +22,11 @@ void print_raw(std::string_view text) {
 
 }  // namespace
 
-int report(const bpffw::Error& error, std::string_view expression) {
+int report(const bpffw::Error& error, std::string_view expression, std::string_view source_name) {
   if (error.span && error.kind == bpffw::ErrorKind::InvalidExpression) {
-    print_line("error",
-               std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " + error.message);
+    std::string where = source_name.empty() ? std::string() : std::string(source_name) + ":";
+    print_line("error", where + std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " +
+                            error.message);
     print_raw(bpffw::render_source_excerpt(error, expression));
   } else {
     print_line("error", error.message);

@@ -24,8 +24,9 @@ inline constexpr int kExitFailure = 3;
 //   bpffwc: error: MESSAGE                 otherwise
 //   bpffwc: verifier log: ...              for a verifier refusal (a bug in bpffw)
 //   bpffwc: hint: HINT                     when there is one
-// `expression` is the filter text the error's span points into (empty if none).
-int report(const bpffw::Error& error, std::string_view expression = {});
+// `expression` is the filter text the error's span points into (empty if none); `source_name`,
+// when given, names where that text came from (a set file), as "NAME:LINE:COL: MESSAGE".
+int report(const bpffw::Error& error, std::string_view expression = {}, std::string_view source_name = {});
 
 // A usage error: "bpffwc: error: MESSAGE", the hint if any, then "bpffwc: hint: try 'bpffwc --help'"
 // ('bpffwc SUB --help' inside a subcommand, see set_usage_subcommand). Returns 2.

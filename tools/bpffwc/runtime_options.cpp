@@ -50,6 +50,12 @@ void RuntimeOptions::define(CLI::App& app) {
                    "declare runtime parameter NAME, usable in EXPRESSION like a variable, with its initial VALUE; "
                    "change it later with 'bpffwc set PIN NAME=VALUE'. Plain NAME keeps the current value of the "
                    "program replaced with --force/--replace. Repeatable");
+  add_set_options(app, sets_);
+  app.add_option("--set-capacity", set_capacity_,
+                 "the most entries the program's map of integer sets, and each of its IPv4 and IPv6 prefix maps, "
+                 "holds (default 131072 integers, 2097152 prefixes); a range takes one entry per integer")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1u << 28));
   app.add_flag("--no-counters", no_counters_,
                "do not count passed and dropped packets (saves a map lookup per packet)");
 }
@@ -64,12 +70,15 @@ int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool for
       old_program_ = &*opened_old_;
     }
   }
-  return resolve_parameters(parameters_, old_program_, parse_options_.parameters);
+  if (int resolved = resolve_parameters(parameters_, old_program_, parse_options_.parameters); resolved != kExitSuccess)
+    return resolved;
+  return resolve_sets(sets_, old_program_, parse_options_.sets);
 }
 
 bpffw::CompileOptions RuntimeOptions::compile_options() const {
   bpffw::CompileOptions options;
   options.counters = !no_counters_;
+  options.set_capacity = set_capacity_;
   return options;
 }
 

@@ -7,6 +7,7 @@
 // command line says what the program should do, so a value given there wins.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 #include <bpffw/compiler.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/program.hpp>
+
+#include "set_options.hpp"
 
 namespace bpffwc {
 
@@ -45,6 +48,8 @@ class RuntimeOptions {
  private:
   std::vector<std::string> parameters_;  // as given: NAME=VALUE or NAME
   bool no_counters_ = false;
+  SetArguments sets_;                            // --set, --set-file
+  std::uint32_t set_capacity_ = 0;               // --set-capacity
   std::optional<bpffw::Program> opened_old_;     // the pin replaced by --force, if any
   const bpffw::Program* old_program_ = nullptr;  // that one or the --replace program
   bpffw::ParseOptions parse_options_;

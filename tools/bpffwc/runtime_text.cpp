@@ -33,6 +33,21 @@ std::string parameters_text(const std::vector<bpffw::Parameter>& parameters) {
   return text;
 }
 
+std::string sets_text(const std::vector<bpffw::NamedSet>& sets) {
+  std::string text;
+  for (const bpffw::NamedSet& set : sets)
+    text += (text.empty() ? "" : ", ") + set.name + " (" + std::to_string(set.items.entry_count()) +
+            (set.items.element == bpffw::SetElement::Address ? " prefixes)" : " integers)");
+  return text;
+}
+
+std::string sets_json(const std::vector<bpffw::NamedSet>& sets) {
+  std::string out;
+  for (const bpffw::NamedSet& set : sets)
+    out += (out.empty() ? "" : ",") + json_string(set.name) + ":" + std::to_string(set.items.entry_count());
+  return "{" + out + "}";
+}
+
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {
@@ -82,6 +97,11 @@ bpffw::Result<std::string> program_description(const bpffw::Program& program, co
   out += indent + "direction   " +
          (metadata->direction ? bpffw::to_string(*metadata->direction) : "either (compiled without -t)") + "\n";
   out += indent + "parameters  " + parameters_text(*parameters) + "\n";
+  if (!metadata->sets.empty()) {
+    auto sets = bpffw::read_sets(program);
+    if (!sets) return tl::unexpected(sets.error());
+    out += indent + "sets        " + sets_text(*sets) + "\n";
+  }
   if (metadata->counters) {
     auto counters = bpffw::read_counters(program);
     if (!counters) return tl::unexpected(counters.error());

@@ -22,6 +22,11 @@ std::string counters_json(const bpffw::Counters& counters);
 // "mtu=1500 limit=-1", or "none"
 std::string parameters_text(const std::vector<bpffw::Parameter>& parameters);
 
+// "ports (3 integers), blocklist (2 prefixes)": named sets with their sizes in map entries.
+std::string sets_text(const std::vector<bpffw::NamedSet>& sets);
+// {"ports":3,"blocklist":2}
+std::string sets_json(const std::vector<bpffw::NamedSet>& sets);
+
 // A JSON string literal.
 std::string json_string(const std::string& text);
 
