@@ -82,8 +82,9 @@ a unit with IPIngressFilterPath=/IPEgressFilterPath=, or attaches it to a
 cgroup v2 directory itself. It also runs filters on packets described in
 words, in the kernel or in a reference interpreter, reads counters and sets
 runtime parameters of loaded filters.
-This package contains bpffwc, the systemd units bpf-firewall@.service and
-cgroup-sock-drop.service, and example units.")
+This package contains bpffwc, the systemd units bpffw@.service (a named
+filter from /etc/bpffw/NAME.filter, reloaded live), bpf-firewall@.service
+and cgroup-sock-drop.service, and example units.")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libbpffw${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)

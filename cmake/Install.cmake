@@ -1,7 +1,7 @@
 # What `cmake --install` puts beside bin/bpffwc (tools/bpffwc/CMakeLists.txt installs that):
 #   share/man/man1/bpffwc.1                         the man page
 #   share/bash-completion/completions/bpffwc        bash completion (found there by bash-completion)
-#   lib/systemd/system/{bpf-firewall@,cgroup-sock-drop}.service
+#   lib/systemd/system/{bpffw@,bpf-firewall@,cgroup-sock-drop}.service
 #                                                   the reusable loader units; systemd also reads
 #                                                   /usr/local/lib/systemd/system
 #   share/doc/bpffw/examples/systemd/*.service      every example unit, to copy to /etc/systemd/system
@@ -38,9 +38,9 @@ foreach(unit IN LISTS BPFFW_UNITS)
   file(READ ${unit} text)
   string(REGEX MATCHALL "[^\n]*bin/bpffwc" calls "${text}")
   foreach(call IN LISTS calls)
-    if(NOT call MATCHES "^ExecStart(Pre)?=\\+?/usr/local/bin/bpffwc$")
+    if(NOT call MATCHES "^Exec(Start|StartPre|Reload)=\\+?/usr/local/bin/bpffwc$")
       message(FATAL_ERROR "examples/systemd/${name}: '${call}': units must call /usr/local/bin/bpffwc "
-                          "from ExecStart= or ExecStartPre= (cmake/Install.cmake replaces that path)")
+                          "from ExecStart=, ExecStartPre= or ExecReload= (cmake/Install.cmake replaces that path)")
     endif()
   endforeach()
   string(REPLACE "/usr/local/bin/bpffwc" "${BPFFW_UNIT_BPFFWC}" text "${text}")
@@ -48,7 +48,8 @@ foreach(unit IN LISTS BPFFW_UNITS)
   file(WRITE ${PROJECT_BINARY_DIR}/units.in/${name} "${text}")
   configure_file(${PROJECT_BINARY_DIR}/units.in/${name} ${PROJECT_BINARY_DIR}/units/${name} COPYONLY)
 endforeach()
-install(FILES ${PROJECT_BINARY_DIR}/units/bpf-firewall@.service
+install(FILES ${PROJECT_BINARY_DIR}/units/bpffw@.service
+              ${PROJECT_BINARY_DIR}/units/bpf-firewall@.service
               ${PROJECT_BINARY_DIR}/units/cgroup-sock-drop.service
         DESTINATION lib/systemd/system)
 install(DIRECTORY ${PROJECT_BINARY_DIR}/units/

@@ -127,8 +127,8 @@ _bpffwc() {
       return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
     --emit) COMPREPLY=($(compgen -W "ast llvm asm obj" -- "$cur")); return ;;
-    -o | --pin | --replace) _bpffwc_pins "$cur"; return ;;
-    -O | --output) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -o | --pin | --replace | --replace-everywhere) _bpffwc_pins "$cur"; return ;;
+    -O | --output | -f | --file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --attach) _bpffwc_cgroups "$cur"; return ;;
     --param | --interval | --count) return ;;  # a name or a number: nothing to offer
   esac
@@ -147,7 +147,7 @@ _bpffwc() {
       ;;
     show)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--json -h --help" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
         # a cgroup, self, or a pin on bpffs
         if [[ $cur == /sys/fs/bpf* ]]; then
@@ -159,11 +159,11 @@ _bpffwc() {
       fi
       ;;
     test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -t --type --param --interpret -h --help --" -- "$cur"))
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -f --file -t --type --param --interpret --json -h --help --" -- "$cur"))
       ;;
     stats | watch)
       [[ $subcommand == stats ]] && options="--json -t --type -h --help" ||
-        options="--interval --count -t --type -h --help"
+        options="--interval --count --json -t --type -h --help"
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
@@ -181,7 +181,7 @@ _bpffwc() {
       ;;
     *)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-o --pin --force --emit -O --output --check --attach -t --type --replace
+        COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --attach -t --type --replace
           --replace-all --param --no-counters -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer

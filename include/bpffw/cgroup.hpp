@@ -89,4 +89,22 @@ bool is_attached(const Program& program, const Cgroup& cgroup, Direction directi
 // Every program attached to cgroup in direction (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction);
 
+// One place a program is attached.
+struct Attachment {
+  std::string cgroup;  // its directory, under the cgroup2 mount
+  Direction direction;
+};
+
+// Every cgroup and direction where `program` is attached: the kernel does not keep that list, so
+// each directory under the cgroup2 mount is asked (BPF_PROG_QUERY). Cgroups removed meanwhile are
+// passed over. Needs root.
+Result<std::vector<Attachment>> find_attachments(const Program& program, const CgroupResolveOptions& options = {});
+
+// Swaps new_program in for old_program wherever old_program is attached (find_attachments), each
+// in one step (BPF_F_REPLACE: every packet meets one of the two), and returns where. A cgroup
+// removed or detached meanwhile is passed over. If a swap fails, the ones done are swapped back
+// before the error returns: then every cgroup still has the old program.
+Result<std::vector<Attachment>> replace_everywhere(const Program& old_program, const Program& new_program,
+                                                   const CgroupResolveOptions& options = {});
+
 }  // namespace bpffw

@@ -27,8 +27,10 @@ using pegtl::star;
 using pegtl::string;
 using pegtl::success;
 
-// Whitespace separates tokens and is otherwise ignored: space, tab, CR, LF; there are no comments.
-struct whitespace : star<one<' ', '\t', '\r', '\n'>> {};
+// Whitespace separates tokens and is otherwise ignored: space, tab, CR, LF, and comments, from
+// `#` to the end of the line (docs/filter-language.md §2.1), so a filter file can explain itself.
+struct comment : seq<one<'#'>, star<pegtl::not_one<'\n'>>> {};
+struct whitespace : star<sor<one<' ', '\t', '\r', '\n'>, comment>> {};
 // A token followed by the whitespace after it, so every rule starts at a non-blank byte.
 template <class Rule>
 struct token : seq<Rule, whitespace> {};

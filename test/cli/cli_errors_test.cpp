@@ -115,17 +115,17 @@ TEST_CASE("usage errors: exit 2, one line, and a pointer to --help") {
   };
   const std::string help = "bpffwc: hint: try 'bpffwc --help'\n";
   const Usage cases[] = {
-      {{}, "bpffwc: error: missing EXPRESSION\n" + help},
-      {{"--check"}, "bpffwc: error: missing EXPRESSION\n" + help},
+      {{}, "bpffwc: error: missing EXPRESSION or -f FILE\n" + help},
+      {{"--check"}, "bpffwc: error: missing EXPRESSION or -f FILE\n" + help},
       {{"tcp"}, "bpffwc: error: nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check\n" + help},
       {{"--bogus", "tcp"}, "bpffwc: error: the following argument was not expected: --bogus\n" + help},
       {{"--emit", "bogus", "tcp"},
        "bpffwc: error: unknown --emit kind 'bogus'; expected ast, llvm, asm or obj\n" + help},
       {{"--emit"}, "bpffwc: error: --emit: 1 required KIND missing\n" + help},
       {{"-o", "/sys/fs/bpf/x", "--emit", "asm", "tcp"},
-       "bpffwc: error: -o, --emit and --check cannot be combined; give one of them\n" + help},
+       "bpffwc: error: -o, --replace-everywhere, --emit and --check cannot be combined; give one of them\n" + help},
       {{"--check", "--emit", "asm", "tcp"},
-       "bpffwc: error: -o, --emit and --check cannot be combined; give one of them\n" + help},
+       "bpffwc: error: -o, --replace-everywhere, --emit and --check cannot be combined; give one of them\n" + help},
       {{"--force", "--check", "tcp"}, "bpffwc: error: --force only applies to -o PIN\n" + help},
       {{"-O", "/tmp/x", "--check", "tcp"}, "bpffwc: error: -O FILE only applies to --emit\n" + help},
       {{"--check", "tcp", "udp"},

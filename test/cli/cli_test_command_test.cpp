@@ -75,8 +75,7 @@ TEST_CASE("bpffwc test: bad specs and missing arguments are usage errors, bad ex
   ProcessResult no_expression = run_bpffwc({"test"});
   CHECK(no_expression.exit_code == 2);
   CHECK(no_expression.err ==
-        "bpffwc: error: test needs an EXPRESSION\n"
-        "bpffwc: hint: bpffwc test EXPRESSION --packet SPEC\n"
+        "bpffwc: error: missing EXPRESSION or -f FILE\n"
         "bpffwc: hint: try 'bpffwc test --help'\n");
 
   ProcessResult bad_expression = run_bpffwc({"test", "dst_prot == 53", "-p", "ipv4 udp"});

@@ -169,9 +169,15 @@ TEST_CASE("every option the compile command would ignore is a usage error, with 
       // Without --attach, one of -o, --emit, --check.
       {{}, "nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check"},
       {{"--param", "x=1", "--no-counters"}, "nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check"},
-      {{"-o", pin, "--check"}, "-o, --emit and --check cannot be combined; give one of them"},
-      {{"-o", pin, "--emit", "asm"}, "-o, --emit and --check cannot be combined; give one of them"},
-      {{"--emit", "asm", "--check"}, "-o, --emit and --check cannot be combined; give one of them"},
+      {{"-o", pin, "--check"}, "-o, --replace-everywhere, --emit and --check cannot be combined; give one of them"},
+      {{"-o", pin, "--emit", "asm"},
+       "-o, --replace-everywhere, --emit and --check cannot be combined; give one of them"},
+      {{"--emit", "asm", "--check"},
+       "-o, --replace-everywhere, --emit and --check cannot be combined; give one of them"},
+      {{"--replace-everywhere", pin, "-o", pin},
+       "-o, --replace-everywhere, --emit and --check cannot be combined; give one of them"},
+      {{"--replace-everywhere", pin, "--attach", cg, "-t", "egress"},
+       "--replace-everywhere finds the cgroups itself; it does not combine with --attach"},
   };
   for (const Combination& combination : table) {
     std::vector<std::string> args = combination.options;
@@ -198,7 +204,7 @@ TEST_CASE("a missing or unknown -t, and option combinations that make no sense")
                  "--attach cannot be combined with --emit or --check", cg, pins);
   expect_refused({"--attach", cg, "-t", "egress", "--replace", pin, "-o", pin, "icmp"}, 2,
                  "--replace PIN already names the pin; drop -o", cg, pins);
-  expect_refused({"--attach", cg, "-t", "egress"}, 2, "missing EXPRESSION", cg, pins);
+  expect_refused({"--attach", cg, "-t", "egress"}, 2, "missing EXPRESSION or -f FILE", cg, pins);
   expect_refused({"detach", cg, pin}, 2, "detach needs a direction: -t ingress or -t egress", cg, pins);
   expect_refused({"detach", cg, "-t", "up", "--all"}, 2, "unknown direction 'up'", cg, pins);
   expect_refused({"detach", cg, "-t", "egress"}, 2, "detach needs PIN or --all", cg, pins);

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# bpffw and libbpffw0.1 installed as a user would: dpkg -i into a Debian 12 root in a container
-# (systemd-nspawn --ephemeral: the root itself is never changed; no network, so only what the root
-# has satisfies Depends:), then bpffwc runs from /usr/bin, the units pass systemd-analyze verify,
-# the ldconfig trigger registered libbpffw.so.0.1, and dpkg -r removes every file. bpffw-dev is
-# only unpacked (its Depends, libbpf-dev and libexpected-dev, are not in the root).
-# Needs root and systemd-container.
+# bpffw installed and used as an administrator would, in a Debian 12 root booted with its own
+# systemd (test/systemd/container.sh; --ephemeral: the root itself is never changed):
+#   1. apt-get install ./bpffw_*.deb ./libbpffw0.1_*.deb pulls their dependencies and nothing else
+#      (no LLVM: it is linked in); bpffwc runs from /usr/bin; the units pass systemd-analyze verify;
+#      the ldconfig trigger registered libbpffw.so.0.1.
+#   2. A named filter, /etc/bpffw/web.filter with comments over several lines (and web.conf), loaded
+#      by bpffw@web.service; two long-running services ping through it, one with
+#      IPIngressFilterPath=, one with the fail-closed ExecStartPre=+bpffwc attach self. After an edit,
+#      `systemctl reload bpffw@web` changes both running services' verdicts on real traffic, with
+#      no restart; a broken edit leaves the filter in force, the reload fails, and the journal of
+#      bpffw@web has the error with FILE:LINE:COLUMN and the caret.
+#   3. Failing closed (docs/systemd.md): what systemd 252 does when IPIngressFilterPath= names a
+#      missing pin (refuses to start) or a pin that is not a program (starts unfiltered!), and that
+#      the shipped pattern and the one-liner refuse to start in both cases.
+#   4. dpkg -r removes every file. bpffw-dev is only unpacked (its Depends, libbpf-dev and
+#      libexpected-dev, are not in the root).
+# Needs root and systemd-container; the root is test/systemd's ($BPFFW_TEST_ROOT, default
+# /var/cache/bpffw-test/debian12-root, built by systemd_container_test, which ctest runs first): a
+# missing root fails the test.
 #   deb_install_test.sh SOURCE_DIR DEB_BUILD_DIR
-# The root is test/systemd's ($BPFFW_TEST_ROOT, default /var/cache/bpffw-test/debian12-root,
-# built by systemd_container_test, which ctest runs before this one): a missing root fails the test.
-# Not yet: booting it and starting the packaged units (test/systemd does that for `cmake --install`).
 set -euo pipefail
 source=$1
 deb_build=$2
@@ -18,45 +28,152 @@ say() { printf 'deb install test: %s\n' "$*"; }
 fail() { printf 'deb install test: FAIL: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || fail "needs root (systemd-nspawn)"
-command -v systemd-nspawn >/dev/null || fail "systemd-nspawn is missing: apt-get install systemd-container"
+for tool in systemd-nspawn nsenter bpftool; do
+  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install systemd-container bpftool"
+done
 if [[ ! -x $root/usr/lib/systemd/systemd ]]; then
   fail "no container root at $root: run systemd_container_test first (it debootstraps the root)"
 fi
 
 work=$(mktemp -d /tmp/bpffw-test-deb-install.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT  # until boot_container's trap, which removes it too
 "$source/scripts/build-deb" "$deb_build" > "$work/debs" || fail "scripts/build-deb"
 mkdir "$work/debs.d"
 while read -r deb; do cp "$deb" "$work/debs.d/"; done < "$work/debs"
 
-# What runs inside. A failing check prints "FAIL: ..." and exits non-zero.
-cat > "$work/debs.d/check.sh" <<'INSIDE'
-set -eu
-fail() { echo "FAIL: $*"; exit 1; }
-dpkg -i /debs/bpffw_*.deb /debs/libbpffw0.1_*.deb > /tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; fail "dpkg -i"; }
-for p in bpffw libbpffw0.1; do
-  dpkg-query -W -f='${Status}' "$p" | grep -q '^install ok installed$' || fail "$p is not installed"
-done
-dpkg --unpack /debs/bpffw-dev_*.deb > /tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; fail "dpkg --unpack bpffw-dev"; }
-[ -e /usr/include/bpffw/bpffw.hpp ] && [ -L /usr/lib/x86_64-linux-gnu/libbpffw.so ] || fail "bpffw-dev's files"
-/usr/bin/bpffwc --version > /dev/null || fail "bpffwc --version"
-/usr/bin/bpffwc --check 'icmp || (tcp && dst_port == 80)' || fail "bpffwc --check"
-systemd-analyze verify --man=no /usr/lib/systemd/system/cgroup-sock-drop.service \
-  /usr/lib/systemd/system/bpf-firewall@.service || fail "systemd-analyze verify"
-ldconfig -p | grep -q 'x86_64-linux-gnu/libbpffw.so.0.1$' || fail "libbpffw.so.0.1 is not in ld.so.cache"
-files=$(dpkg -L bpffw libbpffw0.1 bpffw-dev | sort -u)
-dpkg -r bpffw-dev libbpffw0.1 bpffw > /tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; fail "dpkg -r"; }
-for f in $files; do
-  [ -d "$f" ] || [ ! -e "$f" ] || fail "$f left after dpkg -r"
-done
-echo "inside: ok"
-INSIDE
-
 # test/systemd's lock: its run installs into this root, so wait for it.
 exec 9>"$root.lock"
 flock 9
-out=$(systemd-nspawn --quiet --register=no --keep-unit --ephemeral -D "$root" \
-        --bind-ro="$work/debs.d":/debs sh /debs/check.sh 2>&1 | tr -d '\r') || true
-printf '%s\n' "$out" | grep -v 'Attempted to remove disk file system' || true
-printf '%s\n' "$out" | grep -qx 'inside: ok' || fail "in the container (above)"
-say "ok: dpkg -i, bpffwc, systemd-analyze verify, ldconfig trigger, dpkg -r"
+source "$source/test/systemd/container.sh"
+remove_at_exit+=("$work")
+boot_container "$root" bpffw-test-deb --ephemeral --bind-ro="$work/debs.d":/debs
+
+# --- 1. install --------------------------------------------------------------------------------------
+apt_log=$work/apt.log
+debs=("$work"/debs.d/bpffw_*.deb "$work"/debs.d/libbpffw0.1_*.deb)  # as the container sees them:
+in_container env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+  "${debs[@]/#"$work"\/debs.d//debs}" >"$apt_log" 2>&1 </dev/null || { cat "$apt_log" >&2; fail "apt-get install"; }
+# The packages apt chose: the indented lines after "The following NEW packages will be installed:".
+new=$(awk '/^The following NEW packages/ { on = 1; next } on && /^ / { print; next } { on = 0 }' "$apt_log" |
+  tr -s ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')
+say "apt-get install brought: $new(bpffw Depends: $(dpkg-deb -f "${debs[0]}" Depends); what the root has already is not brought again)"
+check "apt-get installed bpffw and libbpffw0.1" grep -qE '(^| )bpffw .*libbpffw0\.1 |(^| )libbpffw0\.1 .*bpffw ' <<<"$new "
+check "and nothing of LLVM, clang or a compiler (linked in statically)" \
+  bash -c '! grep -qiE "llvm|clang|libz3|gcc|g\+\+" <<<"$1"' _ "$new"
+check "bpffwc --version runs from /usr/bin" in_container /usr/bin/bpffwc --version
+check "the packaged units pass systemd-analyze verify" in_container systemd-analyze verify --man=no \
+  /usr/lib/systemd/system/bpffw@.service /usr/lib/systemd/system/cgroup-sock-drop.service \
+  /usr/lib/systemd/system/bpf-firewall@.service
+check "the ldconfig trigger registered libbpffw.so.0.1" \
+  bash -c 'nsenter -t "$1" -a ldconfig -p | grep -q "x86_64-linux-gnu/libbpffw.so.0.1$"' _ "$container_pid"
+
+# --- 2. a named filter, reloaded under running services --------------------------------------------
+put() { in_container sh -c "cat > $1"; }  # put FILE: standard input becomes FILE in the container
+in_container mkdir -p /etc/bpffw
+put /etc/bpffw/web.filter <<'FILTER'
+# /etc/bpffw/web.filter: what the pingers may receive.
+icmp        # ping's echo replies
+  || tcp    # and TCP, for the web server to come
+FILTER
+put /etc/bpffw/web.conf <<<'BPFFWC_OPTIONS="-t ingress"'
+for style in path closed; do
+  if [[ $style == path ]]; then attach='IPIngressFilterPath=/sys/fs/bpf/bpffw/web'
+  else attach='ExecStartPre=+/usr/bin/bpffwc attach self -t ingress --replace-all /sys/fs/bpf/bpffw/web'; fi
+  put /etc/systemd/system/pinger-$style.service <<UNIT
+[Unit]
+Requires=bpffw@web.service
+After=bpffw@web.service
+[Service]
+$attach
+ExecStart=/usr/bin/ping -O -i 0.1 127.0.0.1
+UNIT
+done
+in_container systemctl daemon-reload
+check "bpffw@web and two services using it start" in_container systemctl start pinger-path.service pinger-closed.service
+check "the pin is /sys/fs/bpf/bpffw/web, in a directory for root alone" \
+  bash -c '[[ -e $1/bpffw/web && $(stat -c %a "$1/bpffw") == 700 ]]' _ "$pins"
+check "web.conf's options reached bpffwc: the program is for ingress" \
+  bash -c 'nsenter -t "$1" -a bpffwc show /sys/fs/bpf/bpffw/web | grep -qx "direction   ingress"' _ "$container_pid"
+
+# Ping's lines since the mark: replies ("bytes from") or none ("no answer yet").
+journal_lines() { in_container journalctl -q -o cat --no-pager -u "$1" | wc -l; }
+declare -A mark
+set_marks() { for s in path closed; do mark[$s]=$(journal_lines pinger-$s.service); done; }
+since_mark() { in_container journalctl -q -o cat --no-pager -u "pinger-$1.service" | tail -n +"$((mark[$1] + 1))"; }
+replies() { since_mark "$1" | grep -q 'bytes from 127.0.0.1'; }
+only_unanswered() { local lines; lines=$(since_mark "$1"); grep -q 'no answer yet' <<<"$lines" && ! grep -q 'bytes from' <<<"$lines"; }
+main_pid() { in_container systemctl show -p MainPID --value "pinger-$1.service"; }
+
+set_marks; sleep 1
+for s in path closed; do check "pinger-$s: replies pass the first filter" replies $s; done
+pid_path=$(main_pid path) pid_closed=$(main_pid closed)
+old_id=$(in_container bpffwc show --json /sys/fs/bpf/bpffw/web | sed 's/.*"program":{"id":\([0-9]*\).*/\1/')
+
+put /etc/bpffw/web.filter <<'FILTER'
+# /etc/bpffw/web.filter, second version: no more ping.
+tcp && dst_port == 80     # HTTP only
+FILTER
+check "systemctl reload bpffw@web succeeds" in_container systemctl reload bpffw@web.service
+sleep 0.5; set_marks; sleep 1
+for s in path closed; do check "pinger-$s: after the reload its replies are dropped" only_unanswered $s; done
+check "both kept running, with no restart" bash -c '[[ $(nsenter -t "$1" -a systemctl show -p MainPID --value pinger-path.service) == "$2" && $(nsenter -t "$1" -a systemctl show -p MainPID --value pinger-closed.service) == "$3" ]]' _ "$container_pid" "$pid_path" "$pid_closed"
+new_id=$(in_container bpffwc show --json /sys/fs/bpf/bpffw/web | sed 's/.*"program":{"id":\([0-9]*\).*/\1/')
+check "the reload said where it swapped the program in" bash -c 'nsenter -t "$1" -a journalctl -q -o cat --no-pager -u bpffw@web.service | grep -q "program $2 replaces $3 at the pin and in 2 cgroups"' _ "$container_pid" "$new_id" "$old_id"
+
+put /etc/bpffw/web.filter <<'FILTER'
+# /etc/bpffw/web.filter, broken: a typo on line 3.
+tcp
+  && dst_prot == 80
+FILTER
+check "a broken edit: systemctl reload bpffw@web fails" bash -c '! nsenter -t "$1" -a systemctl reload bpffw@web.service 2>/dev/null' _ "$container_pid"
+journal=$(in_container journalctl -q -o cat --no-pager -u bpffw@web.service)
+check "its journal has the error with FILE:LINE:COLUMN" \
+  grep -qF "bpffwc: error: /etc/bpffw/web.filter:3:6: unknown variable 'dst_prot' (did you mean 'dst_port'?)" <<<"$journal"
+check "and the line with the caret" grep -qxF '       ^~~~~~~~' <<<"$journal"
+check "bpffw@web stays active, its pin unchanged" bash -c '[[ $(nsenter -t "$1" -a systemctl is-active bpffw@web.service) == active && $(nsenter -t "$1" -a bpffwc show --json /sys/fs/bpf/bpffw/web) == *"\"id\":$2,"* ]]' _ "$container_pid" "$new_id"
+set_marks; sleep 1
+for s in path closed; do check "pinger-$s: the filter in force still drops its replies" only_unanswered $s; done
+# The one-liner reads the same file itself (the broken one refuses to start, below): a good file lets it start.
+put /etc/bpffw/ping.filter <<'FILTER'
+# one-liner test: replies may come in
+icmp
+FILTER
+check "the one-liner with -f /etc/bpffw/ping.filter: starts and ping gets its reply" in_container systemd-run --wait -q \
+  -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress --replace-all -f /etc/bpffw/ping.filter" \
+  /usr/bin/ping -c 1 -W 1 127.0.0.1
+in_container systemctl stop pinger-path.service pinger-closed.service bpffw@web.service
+check "stopping bpffw@web removes its pin" test ! -e "$pins/bpffw/web"
+
+# --- 3. failing closed -----------------------------------------------------------------------------
+# run_ping [PROPERTY...]: a transient service pinging once; succeeds when it started and got a reply.
+run_ping() { in_container systemd-run --wait -q "${@/#/-p}" /usr/bin/ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1; }
+bpftool map create "$pins/not-a-program" type array key 4 value 4 entries 1 name not_a_program
+check "systemd 252, IPIngressFilterPath= with a missing pin: refuses to start" \
+  bash -c '! nsenter -t "$1" -a systemd-run --wait -q -p IPIngressFilterPath=/sys/fs/bpf/missing /usr/bin/true 2>/dev/null' _ "$container_pid"
+check "systemd 252, IPIngressFilterPath= naming a map, not a program: starts UNFILTERED (ping replied)" \
+  run_ping IPIngressFilterPath=/sys/fs/bpf/not-a-program
+for pin in missing not-a-program; do
+  check "the shipped pattern (ExecStartPre=+bpffwc attach self) with $pin: refuses to start" \
+    bash -c '! nsenter -t "$1" -a systemd-run --wait -q -p "ExecStartPre=+/usr/bin/bpffwc attach self -t ingress /sys/fs/bpf/$2" /usr/bin/true 2>/dev/null' _ "$container_pid" "$pin"
+done
+check "the one-liner with a broken filter: refuses to start" \
+  bash -c '! nsenter -t "$1" -a systemd-run --wait -q -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress \"tcp &&\"" /usr/bin/true 2>/dev/null' _ "$container_pid"
+check "the one-liner with a broken filter file: refuses to start" \
+  bash -c '! nsenter -t "$1" -a systemd-run --wait -q -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress -f /etc/bpffw/web.filter" /usr/bin/true 2>/dev/null' _ "$container_pid"
+
+# --- 4. remove -------------------------------------------------------------------------------------
+remove_all() {
+  in_container sh -c '
+    dpkg --unpack /debs/bpffw-dev_*.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
+    [ -e /usr/include/bpffw/bpffw.hpp ] && [ -L /usr/lib/x86_64-linux-gnu/libbpffw.so ] || { echo "bpffw-dev files"; exit 1; }
+    files=$(dpkg -L bpffw libbpffw0.1 bpffw-dev | sort -u)
+    dpkg -r bpffw-dev libbpffw0.1 bpffw >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
+    for f in $files; do [ -d "$f" ] || [ ! -e "$f" ] || { echo "$f left after dpkg -r"; exit 1; }; done'
+}
+check "bpffw-dev unpacks; dpkg -r removes every file of the three packages" remove_all
+
+if ((failures > 0)); then
+  in_container journalctl -b -q -o short --no-pager -n 80 >&2 || true
+  fail "$failures checks failed"
+fi
+say "all checks passed"

@@ -1,4 +1,4 @@
-// bpffwc [OPTIONS] EXPRESSION: compile a filter, then pin it (-o), print a stage (--emit) or
+// bpffwc [OPTIONS] (EXPRESSION | -f FILE): compile a filter, then pin it (-o), print a stage (--emit) or
 // stop there (--check).
 #include <cerrno>
 #include <cstdio>
@@ -16,6 +16,8 @@
 #include "attach_options.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "expression_source.hpp"
+#include "replace_everywhere.hpp"
 #include "runtime_options.hpp"
 
 namespace bpffwc {
@@ -58,14 +60,17 @@ bpffw::Result<void> write_output(const std::string& file, const void* data, std:
 class CompileCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("EXPRESSION", expression_,
-                   "the filter, e.g. 'tcp && dst_port == 80' (put -- before one that starts with '-')")
-        ->type_name("");  // the name says it: no CLI11 "TEXT"
+    source_.define(app, "the filter, e.g. 'tcp && dst_port == 80' (put -- before one that starts with '-')");
     app.add_option("-o,--pin", pin_path_, "compile, load and pin the program at PIN on bpffs (needs root)")
         ->type_name("PIN");
     app.add_flag("--force", force_,
                  "with -o: replace an existing pin atomically. A program attached to a cgroup stays attached, "
                  "unpinned; to swap an attached program use --attach CGROUP -t DIR --replace PIN");
+    app.add_option("--replace-everywhere", everywhere_pin_,
+                   "compile, load and put the program in place of the one pinned at PIN: at the pin and in every "
+                   "cgroup where that one is attached (each swap atomic); a missing PIN is simply pinned. "
+                   "Keeps counters and parameters as --force does; on any failure nothing changes")
+        ->type_name("PIN");
     app.add_option("--emit", emit_, "print a stage instead of loading: ast, llvm, asm or obj (no root needed)")
         ->type_name("KIND");
     app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")->type_name("FILE");
@@ -77,25 +82,28 @@ class CompileCommand final : public Command {
   int run() override {
     if (int usage = check_usage(); usage != kExitSuccess) return usage;
 
-    if (int prepared = runtime_.prepare(pin_path_, force_, attach_.replaced_program()); prepared != kExitSuccess)
+    if (int prepared = everywhere_pin_ ? runtime_.prepare(everywhere_pin_, true, nullptr)
+                                       : runtime_.prepare(pin_path_, force_, attach_.replaced_program());
+        prepared != kExitSuccess)
       return prepared;
     bpffw::ParseOptions parse_options = runtime_.parse_options();
     parse_options.direction = attach_.direction();
-    auto filter = bpffw::Filter::parse(*expression_, parse_options);
-    if (!filter) return report(filter.error(), *expression_);
-    report_warnings(filter->warnings(), *expression_);
+    auto filter = bpffw::Filter::parse(source_.text(), parse_options);
+    if (!filter) return source_.report(filter.error());
+    source_.report_warnings(filter->warnings());
 
     if (emit_) return emit(*filter);
 
     auto object = bpffw::compile(*filter, runtime_.compile_options());
-    if (!object) return report(object.error(), *expression_);
+    if (!object) return source_.report(object.error());
     if (check_) return kExitSuccess;
 
     auto program = bpffw::Program::load(*object, runtime_.load_options());
-    if (!program) return report(program.error(), *expression_);
-    if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, *expression_);
+    if (!program) return source_.report(program.error());
+    if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, source_.text());
+    if (everywhere_pin_) return replace_everywhere(*program, *everywhere_pin_);
     auto pinned = program->pin(*pin_path_, force_ ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
-    if (!pinned) return report(pinned.error(), *expression_);
+    if (!pinned) return source_.report(pinned.error());
     return kExitSuccess;
   }
 
@@ -103,15 +111,18 @@ class CompileCommand final : public Command {
   // Every option must do something: one that would be ignored in this combination is a usage error,
   // with --attach as without it (test/e2e/bad_input_test.cpp has the table).
   int check_usage() {
-    int modes = (pin_path_ ? 1 : 0) + (emit_ ? 1 : 0) + (check_ ? 1 : 0);
-    if (!expression_) return report_usage("missing EXPRESSION");
+    int modes = (pin_path_ ? 1 : 0) + (emit_ ? 1 : 0) + (check_ ? 1 : 0) + (everywhere_pin_ ? 1 : 0);
+    if (int read = source_.read(); read != kExitSuccess) return read;
     if (int direction = attach_.parse_direction_option(); direction != kExitSuccess) return direction;
+    if (everywhere_pin_ && attach_.requested())
+      return report_usage("--replace-everywhere finds the cgroups itself; it does not combine with --attach");
     if (attach_.requested()) {
       if (int usage = attach_.check_combination(pin_path_, force_, emit_ || check_); usage != kExitSuccess)
         return usage;
     } else {
       if (modes == 0) return report_usage("nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check");
-      if (modes > 1) return report_usage("-o, --emit and --check cannot be combined; give one of them");
+      if (modes > 1)
+        return report_usage("-o, --replace-everywhere, --emit and --check cannot be combined; give one of them");
     }
     if (force_ && !pin_path_) return report_usage("--force only applies to -o PIN");
     if (output_ && !emit_) return report_usage("-O FILE only applies to --emit");
@@ -132,19 +143,19 @@ class CompileCommand final : public Command {
       case EmitKind::Ast: text = filter.dump_ast(); break;
       case EmitKind::Llvm: {
         auto ir = bpffw::emit_llvm_ir(filter, runtime_.compile_options());
-        if (!ir) return report(ir.error(), *expression_);
+        if (!ir) return source_.report(ir.error());
         text = std::move(*ir);
         break;
       }
       case EmitKind::Asm: {
         auto assembly = bpffw::emit_assembly(filter, runtime_.compile_options());
-        if (!assembly) return report(assembly.error(), *expression_);
+        if (!assembly) return source_.report(assembly.error());
         text = std::move(*assembly);
         break;
       }
       case EmitKind::Obj: {
         auto object = bpffw::compile(filter, runtime_.compile_options());
-        if (!object) return report(object.error(), *expression_);
+        if (!object) return source_.report(object.error());
         bytes = std::move(object->bytes);
         break;
       }
@@ -155,8 +166,9 @@ class CompileCommand final : public Command {
     return kExitSuccess;
   }
 
-  std::optional<std::string> expression_;
+  ExpressionSource source_;
   std::optional<std::string> pin_path_;
+  std::optional<std::string> everywhere_pin_;  // --replace-everywhere
   std::optional<std::string> emit_;
   std::optional<std::string> output_;
   std::optional<EmitKind> emit_kind_;

@@ -20,13 +20,17 @@ void print_raw(std::string_view text) {
   if (!text.empty() && text.back() != '\n') std::fputc('\n', stderr);
 }
 
+// "FILE:LINE:COL: " as compilers write it; "LINE:COL: " for an expression given as an argument.
+std::string location(const bpffw::SourceSpan& span, std::string_view source_name) {
+  std::string where = source_name.empty() ? "" : std::string(source_name) + ":";
+  return where + std::to_string(span.line) + ":" + std::to_string(span.column) + ": ";
+}
+
 }  // namespace
 
 int report(const bpffw::Error& error, std::string_view expression, std::string_view source_name) {
   if (error.span && error.kind == bpffw::ErrorKind::InvalidExpression) {
-    std::string where = source_name.empty() ? std::string() : std::string(source_name) + ":";
-    print_line("error", where + std::to_string(error.span->line) + ":" + std::to_string(error.span->column) + ": " +
-                            error.message);
+    print_line("error", location(*error.span, source_name) + error.message);
     print_raw(bpffw::render_source_excerpt(error, expression));
   } else {
     print_line("error", error.message);
@@ -50,10 +54,10 @@ int report_usage(const std::string& message, const std::string& hint) {
   return kExitUsage;
 }
 
-void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression) {
+void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression,
+                     std::string_view source_name) {
   for (const bpffw::Warning& warning : warnings) {
-    print_line("warning",
-               std::to_string(warning.span.line) + ":" + std::to_string(warning.span.column) + ": " + warning.message);
+    print_line("warning", location(warning.span, source_name) + warning.message);
     bpffw::Error located{bpffw::ErrorKind::InvalidExpression, warning.message, warning.span, 0, {}, {}};
     print_raw(bpffw::render_source_excerpt(located, expression));
     if (!warning.hint.empty()) print_line("hint", warning.hint);

@@ -25,7 +25,7 @@ inline constexpr int kExitFailure = 3;
 //   bpffwc: verifier log: ...              for a verifier refusal (a bug in bpffw)
 //   bpffwc: hint: HINT                     when there is one
 // `expression` is the filter text the error's span points into (empty if none); `source_name`,
-// when given, names where that text came from (a set file), as "NAME:LINE:COL: MESSAGE".
+// when given, is the file it came from: "bpffwc: error: FILE:LINE:COL: MESSAGE".
 int report(const bpffw::Error& error, std::string_view expression = {}, std::string_view source_name = {});
 
 // A usage error: "bpffwc: error: MESSAGE", the hint if any, then "bpffwc: hint: try 'bpffwc --help'"
@@ -38,9 +38,10 @@ int report_usage(const std::string& message, const std::string& hint = {});
 void set_usage_subcommand(std::string subcommand);
 
 // The filter's warnings (bpffw::Filter::warnings), each as
-//   bpffwc: warning: LINE:COL: MESSAGE     then the source line and a caret
+//   bpffwc: warning: [FILE:]LINE:COL: MESSAGE     then the source line and a caret
 // The caller's exit status does not change.
-void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression);
+void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_view expression,
+                     std::string_view source_name = {});
 
 // Something worth knowing that is not an error: "bpffwc: note: MESSAGE" on stderr.
 void report_note(const std::string& message);

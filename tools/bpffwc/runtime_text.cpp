@@ -48,6 +48,13 @@ std::string sets_json(const std::vector<bpffw::NamedSet>& sets) {
   return "{" + out + "}";
 }
 
+std::string parameters_json(const std::vector<bpffw::Parameter>& parameters) {
+  std::string json;
+  for (const bpffw::Parameter& p : parameters)
+    json += (json.empty() ? "" : ",") + json_string(p.name) + ":" + std::to_string(p.value);
+  return "{" + json + "}";
+}
+
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {
@@ -83,33 +90,60 @@ bool is_bpffs_path(const std::string& argument) {
   return false;
 }
 
-bpffw::Result<std::string> program_description(const bpffw::Program& program, const std::string& indent) {
+bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program) {
+  ProgramReport report;
   auto info = program.info();
   if (!info) return tl::unexpected(info.error());
+  report.info = std::move(*info);
   auto metadata = bpffw::read_metadata(program);
   if (!metadata) return tl::unexpected(metadata.error());
+  report.metadata = std::move(*metadata);
   auto parameters = bpffw::read_parameters(program);
   if (!parameters) return tl::unexpected(parameters.error());
-  std::string out;
-  out += indent + "program     " + std::to_string(info->id) + " " + info->name + ", compiled by bpffw " +
-         metadata->bpffw_version + "\n";
-  out += indent + "expression  " + metadata->expression + "\n";
-  out += indent + "direction   " +
-         (metadata->direction ? bpffw::to_string(*metadata->direction) : "either (compiled without -t)") + "\n";
-  out += indent + "parameters  " + parameters_text(*parameters) + "\n";
-  if (!metadata->sets.empty()) {
+  if (!report.metadata.sets.empty()) {
     auto sets = bpffw::read_sets(program);
     if (!sets) return tl::unexpected(sets.error());
-    out += indent + "sets        " + sets_text(*sets) + "\n";
+    report.sets = std::move(*sets);
   }
-  if (metadata->counters) {
+  report.parameters = std::move(*parameters);
+  if (report.metadata.counters) {
     auto counters = bpffw::read_counters(program);
     if (!counters) return tl::unexpected(counters.error());
-    out += indent + "counters    " + counters_text(*counters) + "\n";
-  } else {
-    out += indent + "counters    none (compiled with --no-counters)\n";
+    report.counters = *counters;
   }
+  return report;
+}
+
+std::string program_report_text(const ProgramReport& report, const std::string& indent) {
+  const bpffw::ProgramMetadata& metadata = report.metadata;
+  std::string out;
+  out += indent + "program     " + std::to_string(report.info.id) + " " + report.info.name + ", compiled by bpffw " +
+         metadata.bpffw_version + "\n";
+  out += indent + "expression  " + metadata.expression + "\n";
+  out += indent + "direction   " +
+         (metadata.direction ? bpffw::to_string(*metadata.direction) : "either (compiled without -t)") + "\n";
+  out += indent + "parameters  " + parameters_text(report.parameters) + "\n";
+  if (!report.sets.empty()) out += indent + "sets        " + sets_text(report.sets) + "\n";
+  out += indent + "counters    " +
+         (report.counters ? counters_text(*report.counters) : "none (compiled with --no-counters)") + "\n";
   return out;
+}
+
+std::string program_report_json(const ProgramReport& report) {
+  const bpffw::ProgramMetadata& metadata = report.metadata;
+  return "{\"id\":" + std::to_string(report.info.id) + ",\"name\":" + json_string(report.info.name) +
+         ",\"bpffw_version\":" + json_string(metadata.bpffw_version) +
+         ",\"expression\":" + json_string(metadata.expression) +
+         ",\"direction\":" + (metadata.direction ? json_string(bpffw::to_string(*metadata.direction)) : "null") +
+         ",\"parameters\":" + parameters_json(report.parameters) +
+         (report.sets.empty() ? "" : ",\"sets\":" + sets_json(report.sets)) +
+         ",\"counters\":" + (report.counters ? counters_json(*report.counters) : "null") + "}";
+}
+
+bpffw::Result<std::string> program_description(const bpffw::Program& program, const std::string& indent) {
+  auto report = describe_program(program);
+  if (!report) return tl::unexpected(report.error());
+  return program_report_text(*report, indent);
 }
 
 void add_cgroup_direction_option(CLI::App& app, std::optional<std::string>& direction) {
@@ -165,12 +199,13 @@ bpffw::Result<bpffw::Program> open_program(const std::string& argument, const st
   return bpffw::Program::open_id(id);
 }
 
-int show_pin(const std::string& pin) {
+int show_pin(const std::string& pin, bool json) {
   auto program = open_program(pin);
   if (!program) return report(program.error());
-  auto description = program_description(*program);
-  if (!description) return report(description.error());
-  std::string out = pin + "\n" + *description;
+  auto described = describe_program(*program);
+  if (!described) return report(described.error());
+  std::string out = json ? "{\"pin\":" + json_string(pin) + ",\"program\":" + program_report_json(*described) + "}\n"
+                         : pin + "\n" + program_report_text(*described);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitSuccess;
 }

@@ -26,6 +26,8 @@ std::string parameters_text(const std::vector<bpffw::Parameter>& parameters);
 std::string sets_text(const std::vector<bpffw::NamedSet>& sets);
 // {"ports":3,"blocklist":2}
 std::string sets_json(const std::vector<bpffw::NamedSet>& sets);
+// {"mtu":1500,"limit":-1}, in declaration order; {} for none
+std::string parameters_json(const std::vector<bpffw::Parameter>& parameters);
 
 // A JSON string literal.
 std::string json_string(const std::string& text);
@@ -45,11 +47,28 @@ bpffw::Result<bpffw::Program> open_program(const std::string& argument,
 // The -t option of stats, set and watch: PIN then names a cgroup (open_program).
 void add_cgroup_direction_option(CLI::App& app, std::optional<std::string>& direction);
 
-// bpffwc show PIN: the program's self-description. Returns the exit code.
-int show_pin(const std::string& pin);
+// bpffwc show PIN [--json]: the program's self-description. Returns the exit code.
+int show_pin(const std::string& pin, bool json);
 
-// The lines of `show PIN` after the first, for any loaded bpffw program, each line starting with
-// `indent`: program, expression, direction, parameters, counters.
+// Everything `show` says about one loaded bpffw program, read once, printed as text or JSON.
+struct ProgramReport {
+  bpffw::ProgramInfo info;
+  bpffw::ProgramMetadata metadata;
+  std::vector<bpffw::Parameter> parameters;
+  std::vector<bpffw::NamedSet> sets;        // docs/filter-language.md §9, with their contents
+  std::optional<bpffw::Counters> counters;  // empty: compiled with --no-counters
+};
+bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program);
+
+// The lines of `show PIN` after the first, each starting with `indent`: program, expression,
+// direction, parameters, counters.
+std::string program_report_text(const ProgramReport& report, const std::string& indent = "");
+
+// docs/bpffwc.md "JSON output": {"id":41,"name":"bpffw_filter","bpffw_version":"0.1.0",
+// "expression":"...","direction":"ingress"|null,"parameters":{...},"counters":{...}|null}
+std::string program_report_json(const ProgramReport& report);
+
+// program_report_text of the program, for callers that only print.
 bpffw::Result<std::string> program_description(const bpffw::Program& program, const std::string& indent = "");
 
 // "program 17036: tcp && dst_port == 443" for a loaded program, by id; "program 17036 (...)" with

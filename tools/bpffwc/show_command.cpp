@@ -1,4 +1,4 @@
-// bpffwc show [CGROUP|self]: the bpffw programs attached to a cgroup, per direction.
+// bpffwc show [CGROUP|self] [--json]: the bpffw programs attached to a cgroup, per direction.
 // bpffwc show PIN (a path on bpffs) or show id:N: what the program says about itself (runtime_text.cpp).
 // Each bpffw program, read by its id (no pin needed), with what `show PIN` says of it:
 //   /sys/fs/cgroup/system.slice/foo.service
@@ -28,14 +28,18 @@ class ShowCommand final : public Command {
                    "or a PIN (any path on bpffs) or id:N (a program id): its expression, parameters, counters and "
                    "bpffw version")
         ->type_name("");
+    app.add_flag("--json", json_,
+                 "print one JSON object (docs/bpffwc.md, \"JSON output\"): for a cgroup its path and, per direction, "
+                 "the attached programs; for a program what it says about itself");
   }
 
   int run() override {
     // A path on bpffs is a pin to describe (runtime_text.hpp), or to say is missing; anything else
     // is a cgroup.
-    if (is_bpffs_path(cgroup_) || cgroup_.rfind("id:", 0) == 0) return show_pin(cgroup_);
+    if (is_bpffs_path(cgroup_) || cgroup_.rfind("id:", 0) == 0) return show_pin(cgroup_, json_);
     auto cgroup = bpffw::Cgroup::open(cgroup_);
     if (!cgroup) return report(cgroup.error());
+    if (json_) return show_json(*cgroup);
     std::string out = cgroup->path() + "\n";
     for (bpffw::Direction direction : {bpffw::Direction::Ingress, bpffw::Direction::Egress}) {
       auto programs = bpffw::attached_programs(*cgroup, direction);
@@ -60,6 +64,39 @@ class ShowCommand final : public Command {
   }
 
  private:
+  // {"cgroup":PATH,"ingress":[PROGRAM...],"egress":[...]}, in attach order: a bpffw program as
+  // program_report_json with "bpffw":true (or "error" when it cannot be read), another tool's as
+  // {"id":7,"name":"sd_fw_egress","bpffw":false}.
+  int show_json(const bpffw::Cgroup& cgroup) {
+    std::string out = "{\"cgroup\":" + json_string(cgroup.path());
+    for (bpffw::Direction direction : {bpffw::Direction::Ingress, bpffw::Direction::Egress}) {
+      auto programs = bpffw::attached_programs(cgroup, direction);
+      if (!programs) return report(programs.error());
+      std::string list;
+      for (const bpffw::AttachedProgram& program : *programs) {
+        std::string head = "{\"id\":" + std::to_string(program.id) + ",\"name\":" + json_string(program.name) +
+                           ",\"bpffw\":" + (program.is_bpffw ? "true" : "false");
+        std::string entry = head + "}";
+        if (program.is_bpffw) {
+          auto described = describe(program.id);
+          entry = described ? "{\"bpffw\":true," + program_report_json(*described).substr(1)
+                            : head + ",\"error\":" + json_string(described.error().message) + "}";
+        }
+        list += (list.empty() ? "" : ",") + entry;
+      }
+      out += ",\"" + std::string(bpffw::to_string(direction)) + "\":[" + list + "]";
+    }
+    out += "}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return kExitSuccess;
+  }
+
+  static bpffw::Result<ProgramReport> describe(std::uint32_t id) {
+    auto program = bpffw::Program::open_id(id);
+    if (!program) return tl::unexpected(program.error());
+    return describe_program(*program);
+  }
+
   // The description of `show PIN` without its first line (the program line above says it).
   static std::string details(std::uint32_t id) {
     const std::string indent(10, ' ');
@@ -71,6 +108,7 @@ class ShowCommand final : public Command {
   }
 
   std::string cgroup_ = "self";
+  bool json_ = false;
 };
 
 }  // namespace

@@ -15,8 +15,10 @@
 
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "expression_source.hpp"
 #include "packet/packet_spec.hpp"
 #include "runtime_options.hpp"
+#include "runtime_text.hpp"
 #include "set_options.hpp"
 
 namespace bpffwc {
@@ -31,7 +33,7 @@ struct Judged {
 class TestCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("EXPRESSION", expression_, "the filter (put -- before one that starts with '-')")->type_name("");
+    source_.define(app, "the filter (put -- before one that starts with '-')");
     app.add_option("-p,--packet", specs_,
                    "a packet in words, e.g. 'ipv4 udp dport=53', 'ipv6 hbh tcp sport=1 dport=80', "
                    "'ipv4 frag=185 udp', 'ipv4 src=192.0.2.1 tcp dport=22 flags=syn', "
@@ -48,10 +50,13 @@ class TestCommand final : public Command {
                    "ingress or egress: the direction the program is for (local_* and remote_* need it)")
         ->type_name("DIR");
     app.add_flag("--interpret", interpret_only_, "judge with the reference interpreter only (no root needed)");
+    app.add_flag("--json", json_,
+                 "print one JSON object: judged_by (kernel or interpreter), why, and the packets with their "
+                 "verdicts");
   }
 
   int run() override {
-    if (!expression_) return report_usage("test needs an EXPRESSION", "bpffwc test EXPRESSION --packet SPEC");
+    if (int read = source_.read(); read != kExitSuccess) return read;
     if (specs_.empty())
       return report_usage("test needs at least one --packet SPEC",
                           "describe a packet with: " + std::string(bpffw::packet::packet_spec_words()));
@@ -67,9 +72,9 @@ class TestCommand final : public Command {
     if (int resolved = resolve_parameters(parameter_args_, nullptr, parse_options.parameters); resolved != kExitSuccess)
       return resolved;
     if (int resolved = resolve_sets(set_args_, nullptr, parse_options.sets); resolved != kExitSuccess) return resolved;
-    auto filter = bpffw::Filter::parse(*expression_, parse_options);
-    if (!filter) return report(filter.error(), *expression_);
-    report_warnings(filter->warnings(), *expression_);
+    auto filter = bpffw::Filter::parse(source_.text(), parse_options);
+    if (!filter) return source_.report(filter.error());
+    source_.report_warnings(filter->warnings());
     std::vector<bpffw::packet::Packet> packets;
     for (const std::string& spec : specs_) {
       auto packet = bpffw::packet::parse_packet_spec(spec);
@@ -77,36 +82,45 @@ class TestCommand final : public Command {
       packets.push_back(std::move(*packet));
     }
     auto object = bpffw::compile(*filter);
-    if (!object) return report(object.error(), *expression_);
+    if (!object) return source_.report(object.error());
 
     std::optional<bpffw::Program> program;
     std::string engine = "judged by the reference interpreter (--interpret)";
+    std::string why = "--interpret";
     if (!interpret_only_) {
       auto loaded = bpffw::Program::load(*object);
       if (loaded) {
         program = std::move(*loaded);
         engine = "judged in the kernel with BPF_PROG_TEST_RUN";
+        why = "BPF_PROG_TEST_RUN";
       } else if (loaded.error().kind == bpffw::ErrorKind::Permission) {
-        engine = "judged by the reference interpreter: loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
+        why = "loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)";
+        engine = "judged by the reference interpreter: " + why;
       } else {
-        return report(loaded.error(), *expression_);
+        return source_.report(loaded.error());
       }
     }
 
-    std::string output;
+    std::string output, json_packets;
     for (std::size_t i = 0; i < packets.size(); ++i) {
       auto judged = judge(*filter, program ? &*program : nullptr, packets[i], i);
       if (!judged) {
-        std::fwrite(output.data(), 1, output.size(), stdout);
+        if (!json_) std::fwrite(output.data(), 1, output.size(), stdout);
         std::fflush(stdout);
-        return report(judged.error(), *expression_);
+        return source_.report(judged.error());
       }
-      output += judged->pass ? "pass  " : "drop  ";
-      output += bpffw::packet::describe_packet(packets[i]);
+      const std::string described = bpffw::packet::describe_packet(packets[i]);
+      output += (judged->pass ? "pass  " : "drop  ") + described;
       if (!judged->note.empty()) output += "  (" + judged->note + ")";
       output += '\n';
+      json_packets += std::string(json_packets.empty() ? "" : ",") + "{\"packet\":" + json_string(described) +
+                      ",\"verdict\":" + (judged->pass ? "\"pass\"" : "\"drop\"") +
+                      ",\"note\":" + (judged->note.empty() ? "null" : json_string(judged->note)) + "}";
     }
     output += engine + '\n';
+    if (json_)
+      output = "{\"judged_by\":" + std::string(program ? "\"kernel\"" : "\"interpreter\"") +
+               ",\"why\":" + json_string(why) + ",\"packets\":[" + json_packets + "]}\n";
     std::fwrite(output.data(), 1, output.size(), stdout);
     return kExitSuccess;
   }
@@ -136,11 +150,12 @@ class TestCommand final : public Command {
     return Judged{kernel, {}};
   }
 
-  std::optional<std::string> expression_;
+  ExpressionSource source_;
   std::vector<std::string> specs_;
   std::vector<std::string> parameter_args_;  // --param, as given
   SetArguments set_args_;                    // --set, --set-file, as given
   std::optional<std::string> direction_;     // -t, as given
+  bool json_ = false;
   bool interpret_only_ = false;
 };
 

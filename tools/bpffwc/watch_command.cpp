@@ -3,12 +3,15 @@
 // names another program (--force, --replace) a line says so, and when it is removed watch ends (exit 0). On a terminal
 // one line is redrawn in place; otherwise (a pipe, a log) every sample is a line of its own:
 //   passed 1200 (+10/s) 98000 B (+840 B/s)  dropped 3 (+0/s) 180 B (+0 B/s)  mtu=1500
+// With --json every line is a JSON object instead (docs/bpffwc.md, "JSON output"): "start", then a
+// "sample" per interval, "replaced" when the pin names another program, "gone" at its end.
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <unistd.h>
 
@@ -42,6 +45,9 @@ class WatchCommand final : public Command {
     app.add_option("--interval", interval_, "seconds between samples, from 0.01 to 3600 (default 1)")
         ->type_name("SECONDS");
     app.add_option("--count", count_, "stop after N samples (default: run until interrupted)")->type_name("N");
+    app.add_flag("--json", json_,
+                 "one JSON object per line: start, a sample per interval (counters, rates, parameters), "
+                 "replaced, gone");
   }
 
   int run() override {
@@ -55,9 +61,12 @@ class WatchCommand final : public Command {
     // A pin is opened again at every sample: after --force, --replace or a new pin the view follows
     // what the pin names now, and it ends when the pin is gone. An id or a cgroup stays that program.
     const bool follow_pin = !direction_ && pin_.rfind("id:", 0) != 0;
-    bool terminal = ::isatty(STDOUT_FILENO) != 0;
+    bool terminal = !json_ && ::isatty(STDOUT_FILENO) != 0;
     std::uint32_t id = program_id(*program);
-    std::string header = pin_ + ": " + metadata->expression + "\n";
+    std::string header = json_ ? "{\"event\":\"start\",\"program\":" + json_string(pin_) +
+                                     ",\"id\":" + std::to_string(id) +
+                                     ",\"expression\":" + json_string(metadata->expression) + "}\n"
+                               : pin_ + ": " + metadata->expression + "\n";
     std::fwrite(header.data(), 1, header.size(), stdout);
 
     bpffw::Counters previous;
@@ -67,7 +76,8 @@ class WatchCommand final : public Command {
       if (follow_pin && sample > 0) {
         auto reopened = bpffw::Program::open_pinned(pin_);
         if (!reopened && reopened.error().sys_errno == ENOENT) {
-          std::string gone = std::string(terminal ? "\n" : "") + pin_ + ": the pin is gone; watch ends\n";
+          std::string gone = json_ ? "{\"event\":\"gone\"}\n"
+                                   : std::string(terminal ? "\n" : "") + pin_ + ": the pin is gone; watch ends\n";
           std::fwrite(gone.data(), 1, gone.size(), stdout);
           return kExitSuccess;
         }
@@ -76,8 +86,11 @@ class WatchCommand final : public Command {
         if (now_id != id) {
           auto now_metadata = bpffw::read_metadata(*reopened);
           if (!now_metadata) return report(now_metadata.error());
-          std::string changed = std::string(terminal ? "\n" : "") + pin_ + ": now program " + std::to_string(now_id) +
-                                " (was " + std::to_string(id) + "): " + now_metadata->expression + "\n";
+          std::string changed =
+              json_ ? "{\"event\":\"replaced\",\"id\":" + std::to_string(now_id) + ",\"was\":" + std::to_string(id) +
+                          ",\"expression\":" + json_string(now_metadata->expression) + "}\n"
+                    : std::string(terminal ? "\n" : "") + pin_ + ": now program " + std::to_string(now_id) + " (was " +
+                          std::to_string(id) + "): " + now_metadata->expression + "\n";
           std::fwrite(changed.data(), 1, changed.size(), stdout);
           if (int counted = require_counters(*now_metadata); counted != kExitSuccess) return counted;
           id = now_id;
@@ -99,6 +112,7 @@ class WatchCommand final : public Command {
           " " + std::to_string(c.dropped_bytes) + " B " + rate(c.dropped_bytes, previous.dropped_bytes, seconds, " B");
       if (!parameters->empty()) line += "  " + parameters_text(*parameters);
       line = terminal ? "\r\033[K" + line : line + "\n";
+      if (json_) line = sample_json(id, seconds, c, previous, *parameters);
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fflush(stdout);
       previous = c;
@@ -119,6 +133,28 @@ class WatchCommand final : public Command {
                                {}});
   }
 
+  // {"event":"sample","id":N,"seconds":S,"counters":{...},"rates":{...}|null,"parameters":{...}}:
+  // rates per second over the S seconds since the last sample; null at the first.
+  static std::string sample_json(std::uint32_t id, double seconds, const bpffw::Counters& now,
+                                 const bpffw::Counters& before, const std::vector<bpffw::Parameter>& parameters) {
+    auto per_second = [&](std::uint64_t a, std::uint64_t b) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%.3f", a < b ? 0.0 : static_cast<double>(a - b) / seconds);
+      return std::string(text);
+    };
+    char elapsed[64];
+    std::snprintf(elapsed, sizeof elapsed, "%.3f", seconds);
+    std::string rates = seconds <= 0
+                            ? "null"
+                            : "{\"passed_packets\":" + per_second(now.passed_packets, before.passed_packets) +
+                                  ",\"dropped_packets\":" + per_second(now.dropped_packets, before.dropped_packets) +
+                                  ",\"passed_bytes\":" + per_second(now.passed_bytes, before.passed_bytes) +
+                                  ",\"dropped_bytes\":" + per_second(now.dropped_bytes, before.dropped_bytes) + "}";
+    return "{\"event\":\"sample\",\"id\":" + std::to_string(id) + ",\"seconds\":" + elapsed +
+           ",\"counters\":" + counters_json(now) + ",\"rates\":" + rates +
+           ",\"parameters\":" + parameters_json(parameters) + "}\n";
+  }
+
   static std::uint32_t program_id(const bpffw::Program& program) {
     auto info = program.info();
     return info ? info->id : 0;
@@ -135,6 +171,7 @@ class WatchCommand final : public Command {
   std::optional<std::string> direction_;
   double interval_ = 1.0;
   unsigned count_ = 0;
+  bool json_ = false;
 };
 
 }  // namespace

@@ -1,0 +1,154 @@
+// bpffwc --replace-everywhere PIN (what `systemctl reload bpffw@NAME` runs): the new program takes
+// the old one's place at the pin and in every cgroup where it is attached, nested ones included,
+// keeping counters and parameters; traffic is judged by the new rules at once; a swap that cannot
+// be done anywhere changes nothing anywhere.
+#include <doctest/doctest.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <bpffw/cgroup.hpp>
+#include <bpffw/program.hpp>
+#include <bpffw/runtime.hpp>
+
+#include "e2e/processes.hpp"
+#include "e2e/traffic.hpp"
+#include "support/kernel_env.hpp"
+
+using namespace bpffw::e2e;
+using bpffw::Direction;
+
+namespace {
+
+std::uint32_t pinned_id(const std::string& pin) {
+  auto program = bpffw::Program::open_pinned(pin);
+  REQUIRE(program.has_value());
+  return program->info().value().id;
+}
+
+// The ids of the bpffw programs attached to `cgroup` in `direction`.
+std::vector<std::uint32_t> bpffw_ids(const std::string& cgroup, Direction direction) {
+  auto opened = bpffw::Cgroup::open(cgroup);
+  REQUIRE(opened.has_value());
+  auto programs = bpffw::attached_programs(*opened, direction);
+  REQUIRE(programs.has_value());
+  std::vector<std::uint32_t> ids;
+  for (const bpffw::AttachedProgram& program : *programs)
+    if (program.is_bpffw) ids.push_back(program.id);
+  return ids;
+}
+
+std::vector<std::string> directory_entries(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  REQUIRE(dir != nullptr);
+  while (const dirent* entry = ::readdir(dir))
+    if (entry->d_name[0] != '.') names.push_back(entry->d_name);
+  ::closedir(dir);
+  return names;
+}
+
+// A cgroup directory below another, removed at the end (after its programs are detached).
+class ChildCgroup {
+ public:
+  ChildCgroup(const std::string& parent, const std::string& name) : path_(parent + "/" + name) {
+    REQUIRE(::mkdir(path_.c_str(), 0755) == 0);
+  }
+  ~ChildCgroup() {
+    run_bpffwc({"detach", path_, "-t", "ingress", "--all"});
+    run_bpffwc({"detach", path_, "-t", "egress", "--all"});
+    ::rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+TEST_CASE("--replace-everywhere: at the pin and in every cgroup it is attached to; traffic follows") {
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("web");
+  ScratchCgroup service;  // sends: filtered on egress
+  ScratchCgroup other;
+  ChildCgroup nested(other.path(), "worker");
+  const std::uint16_t port_a = free_port(), port_b = free_port();
+  auto only = [](std::uint16_t port) { return "udp && dst_port == " + std::to_string(port); };
+
+  RunResult first = run_bpffwc({"--replace-everywhere", pin, "--param", "spare=7", only(port_a) + " && spare > 0"});
+  REQUIRE_MESSAGE(first.exit_code == 0, describe(first));
+  CHECK(first.out == pin + ": program " + std::to_string(pinned_id(pin)) + " pinned; there was none to replace\n");
+  const std::uint32_t old_id = pinned_id(pin);
+  for (const auto& [cgroup, direction] :
+       {std::pair{service.path(), "egress"}, std::pair{other.path(), "ingress"}, std::pair{nested.path(), "egress"}})
+    REQUIRE(run_bpffwc({"attach", cgroup, "-t", direction, pin}).exit_code == 0);
+  CHECK(udp_exchange(Family::V4, port_a, {service.path(), ""}));
+  CHECK_FALSE(udp_exchange(Family::V4, port_b, {service.path(), ""}));
+
+  RunResult reloaded = run_bpffwc({"--replace-everywhere", pin, "--param", "spare", only(port_b) + " && spare > 0"});
+  REQUIRE_MESSAGE(reloaded.exit_code == 0, describe(reloaded));
+  const std::uint32_t new_id = pinned_id(pin);
+  CHECK(new_id != old_id);
+  CHECK(reloaded.out.rfind(pin + ": program " + std::to_string(new_id) + " replaces " + std::to_string(old_id) +
+                               " at the pin and in 3 cgroups: ",
+                           0) == 0);
+  for (const std::string& place :
+       {other.path() + " (ingress)", nested.path() + " (egress)", service.path() + " (egress)"})
+    CHECK(reloaded.out.find(place) != std::string::npos);
+  CHECK(bpffw_ids(service.path(), Direction::Egress) == std::vector{new_id});
+  CHECK(bpffw_ids(other.path(), Direction::Ingress) == std::vector{new_id});
+  CHECK(bpffw_ids(nested.path(), Direction::Egress) == std::vector{new_id});
+  CHECK(bpffw_ids(nested.path(), Direction::Ingress).empty());
+  // The running "service" is filtered by the new rules, with no restart and no re-attach.
+  CHECK_FALSE(udp_exchange(Family::V4, port_a, {service.path(), ""}));
+  CHECK(udp_exchange(Family::V4, port_b, {service.path(), ""}));
+  // Counters continue (3 datagrams judged before, 2 after) and `--param spare` kept its value.
+  auto program = bpffw::Program::open_pinned(pin);
+  REQUIRE(program.has_value());
+  auto counters = bpffw::read_counters(*program);
+  REQUIRE(counters.has_value());
+  CHECK(counters->passed_packets + counters->dropped_packets == 4);
+  CHECK(bpffw::read_parameters(*program).value() == std::vector<bpffw::Parameter>{{"spare", 7}});
+
+  for (const std::string& cgroup : {service.path(), other.path()}) {
+    run_bpffwc({"detach", cgroup, "-t", "ingress", "--all"});
+    run_bpffwc({"detach", cgroup, "-t", "egress", "--all"});
+  }
+}
+
+TEST_CASE("--replace-everywhere: a swap refused in one cgroup leaves the old program everywhere and at the pin") {
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("dir");
+  ScratchCgroup in, out;
+  REQUIRE(run_bpffwc({"-o", pin, "udp"}).exit_code == 0);
+  const std::uint32_t old_id = pinned_id(pin);
+  REQUIRE(run_bpffwc({"attach", in.path(), "-t", "ingress", pin}).exit_code == 0);
+  REQUIRE(run_bpffwc({"attach", out.path(), "-t", "egress", pin}).exit_code == 0);
+  // Compiled for ingress: the kernel would run it on egress too, so bpffwc refuses that swap, and
+  // the ingress one done before it is undone.
+  RunResult refused = run_bpffwc({"--replace-everywhere", pin, "-t", "ingress", "udp && local_port == 53"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("cannot swap the new program in at ") != std::string::npos);
+  CHECK(refused.err.find("nothing changed: the pin and every cgroup keep program " + std::to_string(old_id)) !=
+        std::string::npos);
+  CHECK(pinned_id(pin) == old_id);
+  CHECK(bpffw_ids(in.path(), Direction::Ingress) == std::vector{old_id});
+  CHECK(bpffw_ids(out.path(), Direction::Egress) == std::vector{old_id});
+  CHECK(directory_entries(pins.path()) == std::vector<std::string>{"dir"});  // no temporary pin left
+
+  // A broken expression: nothing is loaded, the error has the caret, nothing changes.
+  RunResult broken = run_bpffwc({"--replace-everywhere", pin, "udp &&"});
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.err.find("^") != std::string::npos);
+  CHECK(pinned_id(pin) == old_id);
+
+  run_bpffwc({"detach", in.path(), "-t", "ingress", "--all"});
+  run_bpffwc({"detach", out.path(), "-t", "egress", "--all"});
+}

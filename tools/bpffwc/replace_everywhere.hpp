@@ -1,0 +1,18 @@
+// bpffwc --replace-everywhere PIN EXPRESSION: the new program takes the place of the one pinned at
+// PIN, at the pin and in every cgroup where that one is attached (systemd attached it wherever a
+// unit's IPIngressFilterPath=/IPEgressFilterPath= names the pin). What `systemctl reload
+// bpffw@NAME` runs (docs/systemd.md).
+#pragma once
+
+#include <string>
+
+#include <bpffw/program.hpp>
+
+namespace bpffwc {
+
+// Pins `program` at `pin` (creating it when there is none: nothing to replace) and swaps it in
+// wherever the old pinned program is attached. Prints where on standard output. On any failure
+// the pin and every cgroup keep the old program. Returns the exit code.
+int replace_everywhere(const bpffw::Program& program, const std::string& pin);
+
+}  // namespace bpffwc
