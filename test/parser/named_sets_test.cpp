@@ -48,7 +48,7 @@ TEST_CASE("a set file: items per line, # comments, errors at the file's line and
   REQUIRE(items.has_value());
   CHECK(format_set_items(*items) == "10.0.0.0/8, 192.0.2.1, 192.0.2.2");
   CHECK(items_error("10.0.0.1\n# fine\n  10.0.0.300\n", true) ==
-        "3:3: IPv4 address 10.0.0.300: each part must be 0 to 255\n  10.0.0.300\n  ^~~~~~~~~~\n");
+        "3:3: 300 in '10.0.0.300' is not 0 to 255\n    10.0.0.300\n    ^~~~~~~~~~\n");
   CHECK(items_error("10.0.0.1\n22\n", true).starts_with("2:1: a set holds integers or addresses, not both"));
 }
 
