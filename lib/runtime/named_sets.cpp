@@ -76,40 +76,53 @@ Result<std::vector<NamedSet>> read_sets(const Program& program) {
   return sets;
 }
 
-Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items) {
+namespace {
+
+// The set `name`, checked against the items, with the tag of its current generation.
+struct CurrentSet {
+  OpenSet set;
+  std::uint32_t tag = 0;
+  std::uint32_t generation = 0;
+};
+
+Result<CurrentSet> open_current(const Program& program, std::string_view name, const SetItems& items) {
   auto set = open_set(program, name);
   if (!set) return tl::unexpected(set.error());
-  if (auto checked = check_element(*set, name, items); !checked) return checked;
+  if (auto checked = check_element(*set, name, items); !checked) return tl::unexpected(checked.error());
   auto generation = loader::read_set_generation(set->maps, set->index);
   if (!generation) return tl::unexpected(generation.error());
   std::uint32_t tag = layout::set_tag(set->index, *generation);
-  SetItems added;
-  if (auto done = loader::insert_set_items(set->maps, tag, items, &added); !done)
-    return undo_then(set->maps, tag, added, true, done.error());
+  return CurrentSet{std::move(*set), tag, *generation};
+}
+
+// Adds (or removes) the items in the current generation; on failure, undoes what it changed.
+Result<void> change_in_place(const Program& program, std::string_view name, const SetItems& items, bool add) {
+  auto current = open_current(program, name, items);
+  if (!current) return tl::unexpected(current.error());
+  const loader::SetMaps& maps = current->set.maps;
+  SetItems changed;
+  auto done = add ? loader::insert_set_items(maps, current->tag, items, &changed)
+                  : loader::delete_set_items(maps, current->tag, items, &changed);
+  if (!done) return undo_then(maps, current->tag, changed, add, done.error());
   return {};
+}
+
+}  // namespace
+
+Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items) {
+  return change_in_place(program, name, items, true);
 }
 
 Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items) {
-  auto set = open_set(program, name);
-  if (!set) return tl::unexpected(set.error());
-  if (auto checked = check_element(*set, name, items); !checked) return checked;
-  auto generation = loader::read_set_generation(set->maps, set->index);
-  if (!generation) return tl::unexpected(generation.error());
-  std::uint32_t tag = layout::set_tag(set->index, *generation);
-  SetItems deleted;
-  if (auto done = loader::delete_set_items(set->maps, tag, items, &deleted); !done)
-    return undo_then(set->maps, tag, deleted, false, done.error());
-  return {};
+  return change_in_place(program, name, items, false);
 }
 
 Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items) {
-  auto set = open_set(program, name);
-  if (!set) return tl::unexpected(set.error());
-  if (auto checked = check_element(*set, name, items); !checked) return checked;
-  auto generation = loader::read_set_generation(set->maps, set->index);
-  if (!generation) return tl::unexpected(generation.error());
-  std::uint32_t old_tag = layout::set_tag(set->index, *generation);
-  std::uint32_t new_generation = *generation ^ 1;
+  auto current = open_current(program, name, items);
+  if (!current) return tl::unexpected(current.error());
+  const OpenSet* set = &current->set;
+  std::uint32_t old_tag = current->tag;
+  std::uint32_t new_generation = current->generation ^ 1;
   std::uint32_t new_tag = layout::set_tag(set->index, new_generation);
   // What an interrupted replace may have left under the new tag: no packet looks there.
   auto stale = loader::read_set_items(set->maps, new_tag, set->element);
