@@ -9,4 +9,5 @@
 #include <bpffw/interpreter.hpp>
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
+#include <bpffw/sets.hpp>
 #include <bpffw/version.hpp>

@@ -31,11 +31,17 @@ struct CompileOptions {
   // Record each dropped packet in a ring buffer (<bpffw/drop_log.hpp> reads it), within this limit.
   // Only the drop path runs the log's code: a passing packet costs nothing more.
   std::optional<LogLimit> log;
+  // The most entries the map of the program's integer sets, and each of its two address maps
+  // (IPv4, IPv6), holds (docs/filter-language.md §9); 0: kDefaultIntegerSetCapacity and
+  // kDefaultAddressSetCapacity. Sets that need more are refused before anything is loaded.
+  std::uint32_t set_capacity = 0;
 };
 
 // A cgroup_skb program as an ELF object, ready for Program::load.
 struct ObjectFile {
   std::vector<unsigned char> bytes;
+  // The named sets' initial contents, which Program::load writes into the program's maps.
+  std::vector<NamedSet> sets;
 };
 
 Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options = {});

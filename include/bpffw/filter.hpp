@@ -10,6 +10,7 @@
 
 #include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
+#include <bpffw/sets.hpp>
 
 namespace bpffw {
 
@@ -42,6 +43,10 @@ struct ParseOptions {
   // The runtime parameters the expression may use, in this order. A name must be an identifier,
   // not a built-in name (ip, tcp, len, true, ...) and not declared twice: ErrorKind::Usage.
   std::vector<Parameter> parameters = {};  // "= {}": designated initializers may leave it out
+  // The named sets the expression may test with `in NAME` (docs/filter-language.md §9). A name
+  // must be an identifier, not a built-in name, not a parameter's, and not declared twice:
+  // ErrorKind::Usage.
+  std::vector<NamedSet> sets = {};
   // The direction the program is for. local_addr, remote_addr, local_port and remote_port need
   // it (they mean dst_* on ingress and src_* on egress); without it they are an error.
   std::optional<Direction> direction = std::nullopt;
@@ -64,6 +69,10 @@ class Filter {
 
   // The declared runtime parameters (ParseOptions::parameters), with their initial values.
   const std::vector<Parameter>& parameters() const;
+
+  // The declared named sets with their initial contents; a set declared without items has the
+  // element type its use gives it (Integer when unused).
+  const std::vector<NamedSet>& sets() const;
 
   // Comparisons whose answer is known before any packet arrives (docs/filter-language.md §8).
   const std::vector<Warning>& warnings() const;

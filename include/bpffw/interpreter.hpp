@@ -21,7 +21,8 @@ enum class SocketState { None, TcpListen, TcpSynSent, TcpEstablished, TcpClosed,
 
 // skb_protocol is the ethertype in host byte order (0x0800, 0x86DD, ...); packet starts at the
 // IP header, as a cgroup_skb program sees it. local_* and remote_* follow Filter::direction().
-// Runtime parameters take their declared initial values (Filter::parameters()).
+// Runtime parameters take their declared initial values (Filter::parameters()), named sets the
+// contents in Filter::sets().
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
                           SocketState socket = SocketState::None);
 

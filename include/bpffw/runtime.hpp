@@ -19,6 +19,7 @@
 #include <bpffw/error.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/program.hpp>
+#include <bpffw/sets.hpp>
 
 namespace bpffw {
 
@@ -37,6 +38,13 @@ struct ProgramMetadata {
   std::string bpffw_version;                 // of the bpffw that compiled it, e.g. "0.1.0"
   bool counters = false;                     // compiled with counters
   std::vector<std::string> parameter_names;  // in declaration order
+  // The named sets (docs/filter-language.md §9), in declaration order.
+  struct SetName {
+    std::string name;
+    SetElement element = SetElement::Integer;
+    bool operator==(const SetName&) const = default;
+  };
+  std::vector<SetName> sets;
   // The direction it was compiled for (-t, ParseOptions::direction); empty: either.
   std::optional<Direction> direction;
   std::optional<LogLimit> log;  // compiled with the drop log (CompileOptions::log)
@@ -69,8 +77,24 @@ Result<std::vector<Parameter>> read_parameters(const Program& program);
 // one map update, so a packet sees either all old or all new values.
 Result<void> set_parameters(const Program& program, const std::vector<Parameter>& changes);
 
+// Named sets (docs/filter-language.md §9) of a loaded program: the same program keeps running
+// and judges its next packet by the changed set. An unknown set name is ErrorKind::Usage naming
+// the sets the program has; items of the other element type are ErrorKind::Usage. A change that
+// fails leaves the set as it was.
+//
+// Every set with its current contents, in declaration order.
+Result<std::vector<NamedSet>> read_sets(const Program& program);
+// Adds the items that are not in the set yet.
+Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items);
+// Removes the items (an item not in the set is no error). An integer range removes each integer;
+// a prefix removes that exact prefix.
+Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items);
+// Replaces the set's contents whole, atomically: a packet is judged by the old contents or by
+// the new ones, never by a mix (lib/layout/map_layout.hpp says how).
+Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items);
+
 // The filter the program was compiled from, parsed again with its parameters' current values
-// as their initial values: for interpret() on a loaded program, or to recompile it.
+// and its sets' current contents as their initial ones: for interpret() on a loaded program, or to recompile it.
 Result<Filter> recover_filter(const Program& program);
 
 // A parameter value as bpffwc --param and set accept it: an integer literal of the language

@@ -197,9 +197,46 @@ Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const Compil
 
 namespace bpffw {
 
+namespace {
+
+// docs/filter-language.md §9: all sets of an element type share a map; refuse before loading
+// what would not fit.
+Result<void> check_set_capacity(const Filter& filter, const codegen::RuntimeSpec& spec) {
+  struct Need {
+    const char* map;
+    std::uint64_t entries = 0;
+    std::uint32_t capacity;
+  };
+  Need integers{"integer sets", 0, spec.integer_set_capacity};
+  Need ipv4{"IPv4 prefixes", 0, spec.address_set_capacity};
+  Need ipv6{"IPv6 prefixes", 0, spec.address_set_capacity};
+  for (const NamedSet& set : filter.sets()) {
+    std::uint64_t before = integers.entries;
+    integers.entries += std::min<std::uint64_t>(set.items.entry_count() - set.items.prefixes.size(), UINT32_MAX);
+    for (const SetPrefix& prefix : set.items.prefixes) ++(prefix.ipv6 ? ipv6 : ipv4).entries;
+    for (const Need* need : {&integers, &ipv4, &ipv6}) {
+      if (need->entries <= need->capacity) continue;
+      std::string what = need == &integers && before == 0 ? "set '" + set.name + "'"
+                                                          : "set '" + set.name + "' with the sets before it";
+      return make_error(ErrorKind::Usage,
+                        what + " needs " + std::to_string(need->entries) + " map entries for its " + need->map +
+                            ", more than the map's maximum of " + std::to_string(need->capacity),
+                        0,
+                        "raise the maximum with --set-capacity N (CompileOptions::set_capacity); a range "
+                        "lo..hi takes one entry per integer");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) {
-  return codegen::compile_expression(detail::FilterAccess::root(filter), options,
-                                     codegen::runtime_spec_for(filter, options));
+  codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
+  if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
+  auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options, spec);
+  if (object) object->sets = filter.sets();
+  return object;
 }
 
 Result<std::string> emit_llvm_ir(const Filter& filter, const CompileOptions& options) {

@@ -6,6 +6,7 @@
 #include "codegen/address_lowering.hpp"
 #include "codegen/chains.hpp"
 #include "codegen/membership.hpp"
+#include "codegen/named_sets.hpp"
 
 #include "codegen/runtime_maps.hpp"
 
@@ -142,6 +143,8 @@ llvm::Value* Lowering::value(const ast::Expr& expr) {
                         [&](const ast::SetMember&) -> llvm::Value* { return boolean_of_branch(expr); },
                         [&](const ast::AddressMatch&) -> llvm::Value* { return boolean_of_branch(expr); },
                         [&](const ast::AddressEqual&) -> llvm::Value* { return boolean_of_branch(expr); },
+                        [&](const ast::NamedSetMember&) -> llvm::Value* { return boolean_of_branch(expr); },
+                        [&](const ast::AddressSetMatch&) -> llvm::Value* { return boolean_of_branch(expr); },
                         // The type check folds every address literal into a match (parser/types.hpp).
                         [&](const ast::AddressLiteral&) -> llvm::Value* { return constant(0); },
                         [&](const ast::Conditional& conditional) -> llvm::Value* {
@@ -222,6 +225,12 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
                    emit_address_equal(b_, fields_, equal.lhs, equal.rhs, on_true, on_false);
                  },
                  [&](const ast::AddressLiteral&) { b_.CreateBr(on_false); },
+                 [&](const ast::NamedSetMember& set) {
+                   emit_integer_set_lookup(b_, value(*set.value), set.set, on_true, on_false);
+                 },
+                 [&](const ast::AddressSetMatch& match) {
+                   emit_address_set_lookup(b_, fields_, match.variable, match.set, on_true, on_false);
+                 },
              },
              expr.node);
 }

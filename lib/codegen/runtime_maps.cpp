@@ -13,8 +13,10 @@ namespace bpffw::codegen {
 namespace {
 
 constexpr std::uint64_t kBpfFuncMapLookupElem = 1;
+constexpr unsigned kMapTypeHash = 1;         // BPF_MAP_TYPE_HASH
 constexpr unsigned kMapTypeArray = 2;        // BPF_MAP_TYPE_ARRAY
 constexpr unsigned kMapTypePercpuArray = 6;  // BPF_MAP_TYPE_PERCPU_ARRAY
+constexpr unsigned kMapTypeLpmTrie = 11;     // BPF_MAP_TYPE_LPM_TRIE
 constexpr unsigned kMapTypeRingbuf = 27;     // BPF_MAP_TYPE_RINGBUF
 
 // Debug info just rich enough for BTF: the BPF backend turns DIGlobalVariables into BTF VARs and
@@ -126,6 +128,45 @@ void add_log_maps(llvm::Module& module, DebugTypes& types) {
   llvm::appendToCompilerUsed(module, {ring, state});
 }
 
+// A map defined by sizes only (__uint(key_size, ...), __uint(value_size, ...)): the kernel wants
+// no BTF key type for an LPM trie unless it is a struct, and the values are never shown.
+void add_sized_map(llvm::Module& module, DebugTypes& types, const char* name, unsigned map_type,
+                   std::uint32_t max_entries, std::uint32_t key_size, std::uint32_t value_size, std::uint32_t flags) {
+  llvm::LLVMContext& context = module.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(context, 0);
+  std::vector<std::pair<const char*, llvm::DIType*>> fields = {
+      types.uint_field("type", map_type), types.uint_field("max_entries", max_entries),
+      types.uint_field("key_size", key_size), types.uint_field("value_size", value_size)};
+  if (flags != 0) fields.push_back(types.uint_field("map_flags", flags));
+  std::vector<llvm::Type*> members(fields.size(), ptr);
+  auto* definition_type = llvm::StructType::get(context, members);
+  llvm::GlobalVariable* map =
+      add_global(module, definition_type, llvm::ConstantAggregateZero::get(definition_type), name, ".maps", false, 8);
+  types.describe(map, types.struct_of(nullptr, fields));
+  llvm::appendToCompilerUsed(module, {map});
+}
+
+// docs/filter-language.md §9; the layout is in map_layout.hpp.
+void add_set_maps(llvm::Module& module, DebugTypes& types, const RuntimeSpec& spec) {
+  bool integers = false;
+  bool addresses = false;
+  for (const ProgramMetadata::SetName& set : spec.sets) {
+    integers |= set.element == SetElement::Integer;
+    addresses |= set.element == SetElement::Address;
+  }
+  add_sized_map(module, types, layout::kSetGenerationMap, kMapTypeArray, static_cast<std::uint32_t>(spec.sets.size()),
+                4, 4, 0);
+  if (integers)
+    add_sized_map(module, types, layout::kIntegerSetMap, kMapTypeHash, spec.integer_set_capacity,
+                  sizeof(layout::IntegerSetKey), 1, layout::kMapNoPrealloc);
+  if (addresses) {
+    add_sized_map(module, types, layout::kIpv4SetMap, kMapTypeLpmTrie, spec.address_set_capacity,
+                  sizeof(layout::Ipv4SetKey), 1, layout::kMapNoPrealloc);
+    add_sized_map(module, types, layout::kIpv6SetMap, kMapTypeLpmTrie, spec.address_set_capacity,
+                  sizeof(layout::Ipv6SetKey), 1, layout::kMapNoPrealloc);
+  }
+}
+
 void add_parameters(llvm::Module& module, DebugTypes& types, const std::vector<Parameter>& parameters) {
   llvm::LLVMContext& context = module.getContext();
   auto* type = llvm::ArrayType::get(llvm::Type::getInt64Ty(context), parameters.size());
@@ -145,6 +186,7 @@ void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   metadata.bpffw_version = kVersion;
   metadata.counters = spec.counters;
   for (const Parameter& parameter : spec.parameters) metadata.parameter_names.push_back(parameter.name);
+  metadata.sets = spec.sets;
   metadata.direction = spec.direction;
   metadata.log = spec.log;
   metadata.expression = spec.source;
@@ -162,6 +204,8 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
   spec.counters = options.counters;
   spec.metadata = true;
   spec.parameters = filter.parameters();
+  for (const NamedSet& set : filter.sets()) spec.sets.push_back({set.name, set.items.element});
+  if (options.set_capacity != 0) spec.integer_set_capacity = spec.address_set_capacity = options.set_capacity;
   spec.source = filter.source();
   spec.direction = filter.direction();
   spec.log = options.log;
@@ -169,7 +213,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
 }
 
 void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
-  if (!spec.counters && !spec.metadata && spec.parameters.empty()) return;
+  if (!spec.counters && !spec.metadata && spec.parameters.empty() && spec.sets.empty()) return;
   // Debug info is here only for the BTF that libbpf needs to create maps; BPF's AsmPrinter
   // derives BTF from it on its own. Without a "Dwarf Version" and with the "CodeView" flag,
   // LLVM's generic AsmPrinter creates no DwarfDebug: no .debug_* sections nobody reads, and
@@ -180,6 +224,7 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   if (spec.counters) add_counter_map(module, types);
   if (spec.log) add_log_maps(module, types);
   if (!spec.parameters.empty()) add_parameters(module, types, spec.parameters);
+  if (!spec.sets.empty()) add_set_maps(module, types, spec);
   if (spec.metadata) add_metadata(module, types, spec);
 }
 

@@ -51,6 +51,14 @@ void collect(const ast::Expr& expr, VariableSet& set) {
                    for (const auto& operand : logical.operands) collect(*operand, set);
                  },
                  [&](const ast::SetMember& member) { collect(*member.value, set); },
+                 [&](const ast::NamedSetMember& member) {
+                   collect(*member.value, set);
+                   set.add_parameter();  // a map lookup, like a parameter's read
+                 },
+                 [&](const ast::AddressSetMatch& match) {
+                   set.add(match.variable);
+                   set.add_parameter();
+                 },
                  [&](const ast::Conditional& conditional) {
                    collect(*conditional.condition, set);
                    collect(*conditional.if_true, set);

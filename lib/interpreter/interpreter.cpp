@@ -30,6 +30,7 @@ struct Context {
   std::span<const std::int64_t> parameters;
   std::optional<Direction> direction;
   SocketState socket;
+  const std::vector<NamedSet>& sets;  // the named sets' contents (§9)
 };
 
 // §4.6: local_* is dst_* on ingress and src_* on egress, remote_* the other one. The expression
@@ -182,6 +183,22 @@ int64_t evaluate(const ast::Expr& expr, const Context& context) {
             }
             return 0;
           },
+          // §9: a linear scan here too; the kernel's maps are what is under test.
+          [&](const ast::NamedSetMember& node) -> int64_t {
+            int64_t value = evaluate(*node.value, context);
+            for (const SetIntegerRange& range : context.sets.at(node.set).items.ranges) {
+              if (range.lo <= value && value <= range.hi) return 1;
+            }
+            return 0;
+          },
+          [&](const ast::AddressSetMatch& node) -> int64_t {
+            const interpreter::IpAddress& address = address_of(node.variable, context);
+            for (const SetPrefix& prefix : context.sets.at(node.set).items.prefixes) {
+              ast::Prefix as_written{prefix.ipv6 ? ast::Family::Ipv6 : ast::Family::Ipv4, prefix.bytes, prefix.length};
+              if (in_prefix(address, as_written)) return 1;
+            }
+            return 0;
+          },
           [&](const ast::AddressEqual& node) -> int64_t {
             // §6.2: both present and the same.
             const interpreter::IpAddress& a = address_of(node.lhs, context);
@@ -206,7 +223,7 @@ InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std:
   interpreter::PacketFacts facts = interpreter::read_packet(skb_protocol, packet);
   // Malformed packets are dropped only by filters that read the packet or a parameter (§5.6).
   if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true};
-  const Context context{facts, parameter_values, filter.direction(), socket};
+  const Context context{facts, parameter_values, filter.direction(), socket, filter.sets()};
   int64_t value = evaluate(detail::FilterAccess::root(filter), context);
   return InterpretResult{value != 0, false};
 }

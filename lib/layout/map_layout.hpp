@@ -8,6 +8,17 @@
 //                       "bpffw.data"); the program reads it directly, with no helper call.
 //                       Program::load binds it to the program (BPF_PROG_BIND_MAP) so that it is
 //                       found even when the expression does not use every declared parameter.
+//   bpffw_set_gen       ".maps", BPF_MAP_TYPE_ARRAY, one u32 per named set (docs/filter-language.md
+//                       §9): the set's current generation, 0 or 1. Only in programs with sets.
+//   bpffw_set_int       ".maps", BPF_MAP_TYPE_HASH, key IntegerSetKey, value u8 1: every integer of
+//                       every integer set (a range is one entry per integer).
+//   bpffw_set_v4        ".maps", BPF_MAP_TYPE_LPM_TRIE, key Ipv4SetKey, value u8 1: the IPv4
+//   bpffw_set_v6        (IPv6) prefixes of every address set.
+//                       A key carries the set's tag: index * 2 + generation. The program looks
+//                       up the tag of the set's current generation only, so replacing a set whole
+//                       fills the other generation, flips bpffw_set_gen with one update, and then
+//                       deletes the old generation's entries: a packet sees the old set or the new,
+//                       never a half-filled one. The maps are BPF_F_NO_PREALLOC: memory as used.
 //   bpf_metadata_bpffw  ".rodata" global, text (metadata.hpp). libbpf binds the .rodata map to the
 //                       program (BPF_PROG_BIND_MAP), so it is among the program's map ids even
 //                       though no instruction reads it; `bpftool prog show` prints it as metadata.
@@ -29,6 +40,39 @@ inline constexpr const char* kMetadataGlobal = "bpf_metadata_bpffw";
 // libbpf names internal maps "<object name>.<section>"; Program::load opens objects as "bpffw".
 inline constexpr const char* kParametersMap = "bpffw.data";
 inline constexpr const char* kMetadataMap = "bpffw.rodata";
+
+inline constexpr const char* kSetGenerationMap = "bpffw_set_gen";
+inline constexpr const char* kIntegerSetMap = "bpffw_set_int";
+inline constexpr const char* kIpv4SetMap = "bpffw_set_v4";
+inline constexpr const char* kIpv6SetMap = "bpffw_set_v6";
+
+inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t generation) {
+  return set_index * 2 + generation;
+}
+
+// The key of bpffw_set_int.
+struct IntegerSetKey {
+  std::int64_t value;
+  std::uint32_t tag;  // host byte order
+  std::uint32_t zero;
+};
+static_assert(sizeof(IntegerSetKey) == 16);
+
+// The keys of the LPM tries: prefix_length counts the tag's 32 bits too (so it is 32 + the
+// prefix's length), and the tag is big-endian, as LPM tries compare bytes from the first.
+template <unsigned AddressBytes>
+struct AddressSetKey {
+  std::uint32_t prefix_length;
+  std::uint8_t tag_be[4];
+  std::uint8_t address[AddressBytes];  // network byte order
+};
+using Ipv4SetKey = AddressSetKey<4>;
+using Ipv6SetKey = AddressSetKey<16>;
+static_assert(sizeof(Ipv4SetKey) == 12 && sizeof(Ipv6SetKey) == 24);
+inline constexpr unsigned kSetTagBits = 32;
+inline constexpr unsigned kSetKeyTagOffset = 4;
+inline constexpr unsigned kSetKeyAddressOffset = 8;
+inline constexpr std::uint32_t kMapNoPrealloc = 1;  // BPF_F_NO_PREALLOC
 
 // One CPU's counters, the value of bpffw_counters' only entry.
 struct CounterSlot {

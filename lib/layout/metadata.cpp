@@ -37,6 +37,12 @@ std::string encode_metadata(const ProgramMetadata& metadata) {
     for (std::size_t i = 0; i < metadata.parameter_names.size(); ++i)
       text += (i == 0 ? "" : ",") + metadata.parameter_names[i];
   }
+  if (!metadata.sets.empty()) {
+    text += " sets=";
+    for (std::size_t i = 0; i < metadata.sets.size(); ++i)
+      text += (i == 0 ? "" : ",") + metadata.sets[i].name +
+              (metadata.sets[i].element == SetElement::Address ? ":addr" : ":int");
+  }
   if (metadata.direction) text += std::string(" direction=") + to_string(*metadata.direction);
   if (metadata.log)
     text += " log=" + std::to_string(metadata.log->rate_per_second) + "/" + std::to_string(metadata.log->burst);
@@ -70,6 +76,16 @@ Result<ProgramMetadata> decode_metadata(std::string_view text) {
       if (auto direction = parse_direction(item.substr(10))) metadata.direction = *direction;
     } else if (item.starts_with("log=")) {
       if (auto limit = decode_log_limit(item.substr(4))) metadata.log = *limit;
+    } else if (item.starts_with("sets=")) {
+      std::string_view sets = item.substr(5);
+      while (!sets.empty()) {
+        std::size_t comma = sets.find(',');
+        std::string_view one = sets.substr(0, comma);
+        std::size_t colon = one.find(':');
+        metadata.sets.push_back({std::string(one.substr(0, colon)),
+                                 one.substr(colon + 1) == "addr" ? SetElement::Address : SetElement::Integer});
+        sets = comma == std::string_view::npos ? std::string_view() : sets.substr(comma + 1);
+      }
     } else if (item.starts_with("params=")) {
       std::string_view names = item.substr(7);
       while (!names.empty()) {

@@ -20,6 +20,7 @@
 #include "loader/kernel_features.hpp"
 #include "loader/libbpf_messages.hpp"
 #include "loader/program_maps.hpp"
+#include "loader/set_maps.hpp"
 
 namespace bpffw {
 
@@ -119,6 +120,9 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
 
   if (auto bound = loader::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
     return tl::unexpected(bound.error());
+  // The named sets' contents, before anyone can attach the program (docs/filter-language.md §9).
+  if (auto filled = loader::fill_set_maps(handle.get(), bpf_program__fd(program), object.sets); !filled)
+    return tl::unexpected(filled.error());
   // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.
   int fd = ::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3);
   if (fd < 0) return tl::unexpected(loader::system_error("cannot duplicate the program's fd", errno));

@@ -104,8 +104,21 @@ struct AddressEqual {
   Variable rhs;
 };
 
+// `value in NAME` (docs/filter-language.md §9): a named set, the index of its declaration
+// (Filter::sets()), whose contents the program looks up in a map. After the type check the value
+// is an integer; an address variable tested against an address set is an AddressSetMatch instead.
+struct NamedSetMember {
+  ExprPtr value;
+  std::uint32_t set;
+};
+// 1 when the packet has the address and it lies in a prefix of named set `set`.
+struct AddressSetMatch {
+  Variable variable;
+  std::uint32_t set;
+};
+
 using Node = std::variant<Literal, VariableRef, ParameterRef, Unary, Binary, Logical, Conditional, SetMember,
-                          AddressLiteral, AddressMatch, AddressEqual>;
+                          AddressLiteral, AddressMatch, AddressEqual, NamedSetMember, AddressSetMatch>;
 
 struct Expr {
   Node node;

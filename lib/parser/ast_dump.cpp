@@ -52,6 +52,12 @@ void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::st
                    out += " == ";
                    out += ast::variable_name(node.rhs);
                  },
+                 [&](const ast::NamedSetMember& node) { out += "in set #" + std::to_string(node.set); },
+                 [&](const ast::AddressSetMatch& node) {
+                   out += "address ";
+                   out += ast::variable_name(node.variable);
+                   out += " in set #" + std::to_string(node.set);
+                 },
              },
              expr.node);
   out += " " + std::to_string(expr.span.line) + ":" + std::to_string(expr.span.column) + "\n";
@@ -76,6 +82,8 @@ void dump_node(const ast::Expr& expr, unsigned indent, const std::vector<std::st
                  [](const ast::AddressLiteral&) {},
                  [](const ast::AddressMatch&) {},
                  [](const ast::AddressEqual&) {},
+                 [&](const ast::NamedSetMember& node) { dump_node(*node.value, indent + 1, names, out); },
+                 [](const ast::AddressSetMatch&) {},
              },
              expr.node);
 }
@@ -110,6 +118,9 @@ bool reads_packet(const ast::Expr& root) {
                         [](const ast::AddressLiteral&) { return false; },
                         [](const ast::AddressMatch&) { return true; },
                         [](const ast::AddressEqual&) { return true; },
+                        // Like a parameter, a named set is state read at run time (§9).
+                        [](const ast::NamedSetMember&) { return true; },
+                        [](const ast::AddressSetMatch&) { return true; },
                     },
                     root.node);
 }

@@ -88,6 +88,14 @@ void AstBuilder::apply_set(std::vector<ast::SetRange> ranges, std::vector<ast::P
   push(ast::SetMember{std::move(value.expr), std::move(ranges), std::move(prefixes)}, span, depth);
 }
 
+void AstBuilder::apply_named_set(std::uint32_t set, std::size_t end) {
+  Operand value = pop();
+  SourceSpan span = value.outer;
+  span.length = end - span.offset;
+  unsigned depth = value.expr->depth + 1;
+  push(ast::NamedSetMember{std::move(value.expr), set}, span, depth);
+}
+
 ast::ExprPtr AstBuilder::finish() {
   ast::ExprPtr root = std::move(stack_.back().expr);
   stack_.clear();

@@ -34,6 +34,8 @@ class AstBuilder {
   void reduce_logical(ast::LogicalOp op);
   void reduce_conditional();
   // The operand on top is tested against a set whose `}` ends at byte `end`.
+  // `value in NAME`: the operand on top becomes the value tested against named set `set`.
+  void apply_named_set(std::uint32_t set, std::size_t end);
   void apply_set(std::vector<ast::SetRange> ranges, std::vector<ast::Prefix> prefixes, std::size_t end);
 
   std::size_t size() const { return stack_.size(); }

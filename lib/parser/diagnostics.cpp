@@ -206,11 +206,15 @@ SyntaxError explain_failure(Expected what, SourceSpan at, const ParseState& stat
       return {"expected an operator or the end of the expression", token};
     }
       return {"expected an operator or the end of the expression", token};
-    case Expected::SetBrace: return {"expected '{' after 'in'", token};
+    case Expected::SetBrace: return {"expected '{' or a set's name after 'in'", token};
+    case Expected::SetItemsEnd:
+      return {"expected ',' between items (set items are integer constants, ranges lo..hi, addresses or prefixes)",
+              token};
     case Expected::SetValue:
       if (state.last_token == "{" && next == '}') return {"empty set: list at least one value in '{ }'", token};
       if (state.last_token == "{") return {"expected a number or an address after '{'", token};
       if (state.last_token == "..") return {"expected a number after '..'", token};
+      if (state.last_token.empty()) return {"expected a number, a range lo..hi, an address or a prefix", token};
       return {"expected a number or an address after '" + std::string(state.last_token) + "'", token};
     case Expected::SetEnd: {
       const Opener* brace = innermost(state, '{');

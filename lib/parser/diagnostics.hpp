@@ -14,7 +14,7 @@
 
 namespace bpffw::parser {
 
-enum class Expected { Nothing, Operand, CloseParen, Colon, End, SetBrace, SetValue, SetEnd };
+enum class Expected { Nothing, Operand, CloseParen, Colon, End, SetBrace, SetValue, SetEnd, SetItemsEnd };
 
 template <class Rule>
 inline constexpr Expected expectation = Expected::Nothing;
@@ -32,6 +32,8 @@ template <>
 inline constexpr Expected expectation<grammar::set_value_expected> = Expected::SetValue;
 template <>
 inline constexpr Expected expectation<grammar::set_end> = Expected::SetEnd;
+template <>
+inline constexpr Expected expectation<grammar::end_of_set_items> = Expected::SetItemsEnd;
 
 // The one error for a must<> that failed at `at`: says what was expected, or names the character
 // that cannot start any token, or the '=' of an attempted assignment.

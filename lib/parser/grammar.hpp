@@ -148,8 +148,12 @@ struct set_items : seq<set_item, star<token<set_comma>, set_item>> {};
 struct set_close : one<'}'> {};
 // What must follow the items: a `}`.
 struct set_end : token<set_close> {};
-// `in { items }`.
-struct set_tail : seq<token<in_keyword>, must<set_brace>, set_items, must<set_end>> {};
+// A named set (docs/filter-language.md §9): `in allowed_ports`, resolved by the action.
+struct set_name : pegtl::identifier {};
+// `{ items }` after `in`.
+struct inline_set : seq<must<set_brace>, set_items, must<set_end>> {};
+// `in { items }` or `in NAME`.
+struct set_tail : seq<token<in_keyword>, sor<token<set_name>, inline_set>> {};
 // One relational operator and its operand, or a set membership test.
 struct relational_tail : sor<comparison_tail, set_tail> {};
 // Relational level.
@@ -192,9 +196,15 @@ struct conditional_tail : seq<token<question>, expression, must<conditional_colo
 struct conditional : seq<logical_or, opt<conditional_tail>> {};
 // A whole expression.
 struct expression : conditional {};
+// What must follow a set declaration's items: nothing.
+struct end_of_set_items : eof {};
 // What must follow a complete expression: nothing.
 struct end_of_expression : eof {};
 // The filter: optional leading whitespace, one expression, the end of the input.
 struct filter : seq<whitespace, expression, must<end_of_expression>> {};
+
+// A named set's items on their own (--set NAME=ITEMS, one line of a set file): the items of an
+// inline set without the braces, possibly none.
+struct set_items_only : seq<whitespace, sor<eof, seq<set_items, must<end_of_set_items>>>> {};
 
 }  // namespace bpffw::parser::grammar

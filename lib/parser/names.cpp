@@ -29,6 +29,11 @@ NameScope::NameScope(const std::vector<std::string>& parameter_names) : NameScop
     entries_.push_back({parameter_names[i], ast::ParameterRef{static_cast<std::uint32_t>(i)}});
 }
 
+NameScope::NameScope(const std::vector<std::string>& parameter_names, std::vector<std::string> set_names)
+    : NameScope(parameter_names) {
+  set_names_ = std::move(set_names);
+}
+
 bool NameScope::is_builtin(std::string_view name) {
   if (ast::variable_by_name(name).has_value() || name == "true" || name == "false") return true;
   for (const fields::NamedConstant& constant : fields::named_constants())
@@ -44,23 +49,35 @@ std::optional<ast::Node> NameScope::resolve(std::string_view name) const {
 }
 
 std::optional<std::string> NameScope::nearest(std::string_view name) const {
+  std::vector<std::string> candidates;
+  for (const Entry& entry : entries_) candidates.push_back(entry.name);
+  return nearest_name(name, candidates);
+}
+
+std::optional<std::uint32_t> NameScope::resolve_set(std::string_view name) const {
+  for (std::size_t i = 0; i < set_names_.size(); ++i)
+    if (set_names_[i] == name) return static_cast<std::uint32_t>(i);
+  return std::nullopt;
+}
+
+std::optional<std::string> nearest_name(std::string_view name, const std::vector<std::string>& candidates) {
   // A suggestion is only useful when it is plausibly what was meant: allow about one edit per
   // three characters, at least one.
   // Case does not count: `TCP` is `tcp`, `Dst_Port` is `dst_port` (every built-in name is lowercase).
   std::size_t allowed = std::max<std::size_t>(1, name.size() / 3);
-  const Entry* best = nullptr;
+  const std::string* best = nullptr;
   std::size_t best_distance = allowed + 1;
   std::string lowered = lowercase(name);
-  for (const Entry& entry : entries_) {
-    if (entry.name == name) continue;
-    std::size_t distance = lowered == lowercase(entry.name) ? 0 : edit_distance(lowered, lowercase(entry.name));
+  for (const std::string& candidate : candidates) {
+    if (candidate == name) continue;
+    std::size_t distance = lowered == lowercase(candidate) ? 0 : edit_distance(lowered, lowercase(candidate));
     if (distance < best_distance) {
-      best = &entry;
+      best = &candidate;
       best_distance = distance;
     }
   }
   if (best == nullptr) return std::nullopt;
-  return best->name;
+  return *best;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -312,8 +312,34 @@ struct action<g::set_close> {
   }
 };
 
+// `in NAME` (docs/filter-language.md §9).
 template <>
-struct action<g::set_tail> {
+struct action<g::set_name> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    std::string_view name = in.string_view();
+    std::optional<std::uint32_t> set = state.names.resolve_set(name);
+    if (!set) {
+      std::string message = "unknown set '" + std::string(name) + "'";
+      std::string hint;
+      if (auto suggestion = nearest_name(name, state.names.set_names())) {
+        message += " (did you mean '" + *suggestion + "'?)";
+      } else if (state.names.set_names().empty()) {
+        hint = "declare it when compiling, e.g. --set " + std::string(name) + "=22,80 or --set-file " +
+               std::string(name) + "=FILE";
+      } else {
+        hint = "the declared sets are";
+        for (const std::string& known : state.names.set_names()) hint += " " + known + ",";
+        hint.pop_back();
+      }
+      throw SyntaxError{std::move(message), span_of(in), std::move(hint)};
+    }
+    state.builder.apply_named_set(*set, in.position().byte + in.size());
+  }
+};
+
+template <>
+struct action<g::inline_set> {
   static void apply0(ParseState& state) {
     state.builder.apply_set(std::move(state.set_items), std::move(state.set_prefixes), state.last_set_close_end);
     state.set_items.clear();
@@ -329,8 +355,35 @@ Error invalid(std::string message, SourceSpan span, std::string hint = {}) {
 
 }  // namespace
 
+Result<SetItems> parse_set_items_text(std::string_view text) {
+  NameScope no_names;
+  ParseState state(text, no_names, 1);
+  pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> input(text.data(), text.size(), "set");
+  try {
+    pegtl::parse<g::set_items_only, action, control>(input, state);
+  } catch (const SyntaxError& error) {
+    return tl::unexpected(invalid(error.message, error.span, error.hint));
+  }
+  SetItems items;
+  if (!state.set_items.empty() && !state.set_prefixes.empty()) {
+    return tl::unexpected(invalid("a set holds integers or addresses, not both",
+                                  SourceSpan{0, text.size(), 1, 1}));
+  }
+  items.element = state.set_prefixes.empty() ? SetElement::Integer : SetElement::Address;
+  for (const ast::SetRange& range : state.set_items) items.ranges.push_back({range.lo, range.hi});
+  for (const ast::Prefix& prefix : state.set_prefixes)
+    items.prefixes.push_back({prefix.family == ast::Family::Ipv6, prefix.bytes, prefix.length});
+  return items;
+}
+
 Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOptions& options,
                                       const NameScope& names) {
+  std::vector<std::optional<SetElement>> no_sets;
+  return parse_expression(source, options, names, no_sets);
+}
+
+Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOptions& options, const NameScope& names,
+                                      std::vector<std::optional<SetElement>>& set_elements) {
   ParseState state(source, names, options.max_depth);
   pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> input(source.data(), source.size(),
                                                                              "expression");
@@ -363,7 +416,7 @@ Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOption
     }
     return tl::unexpected(invalid(std::move(message), unknown.span, std::move(hint)));
   }
-  return check_types(state.builder.finish(), options.direction);
+  return check_types(state.builder.finish(), options.direction, set_elements);
 }
 
 }  // namespace bpffw::parser

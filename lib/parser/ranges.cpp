@@ -92,6 +92,7 @@ void walk(const ast::Expr& expr, std::vector<Warning>& out) {
                    walk(*conditional.if_false, out);
                  },
                  [&](const ast::SetMember& set) { walk(*set.value, out); },
+                 [&](const ast::NamedSetMember& set) { walk(*set.value, out); },
                  [](const auto&) {},
              },
              expr.node);

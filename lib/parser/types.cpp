@@ -40,7 +40,8 @@ std::string describe(const ast::Expr& expr) {
 
 class Checker {
  public:
-  explicit Checker(std::optional<Direction> direction) : direction_(direction) {}
+  Checker(std::optional<Direction> direction, std::vector<std::optional<SetElement>>& set_elements)
+      : direction_(direction), set_elements_(set_elements) {}
 
   // Checks `expr`, which stands where an integer (or a truth value) is expected, and rewrites
   // the address comparisons under it.
@@ -71,6 +72,8 @@ class Checker {
                    [](ast::AddressLiteral&) {},
                    [](ast::AddressMatch&) {},
                    [](ast::AddressEqual&) {},
+                   [&](ast::NamedSetMember& set) { named_set_member(set, expr); },
+                   [](ast::AddressSetMatch&) {},
                },
                expr->node);
   }
@@ -154,6 +157,25 @@ class Checker {
     replace(expr, ast::AddressMatch{v, std::move(set.prefixes)}, false);
   }
 
+  // docs/filter-language.md §9: the set's element type, from its items or else from this use.
+  void named_set_member(ast::NamedSetMember& set, ast::ExprPtr& expr) {
+    std::optional<SetElement>& element = set_elements_.at(set.set);
+    if (!element) element = is_address_variable(*set.value) ? SetElement::Address : SetElement::Integer;
+    if (*element == SetElement::Integer) {
+      with_context("the set holds integers", [&] { integer(set.value); });
+      return;
+    }
+    if (!is_address_variable(*set.value)) {
+      throw TypeError{"the set holds addresses, but its value is " +
+                          std::string(is_address_literal(*set.value) ? "a constant" : "an integer") +
+                          ": test src_addr, dst_addr, local_addr or remote_addr against it",
+                      set.value->span};
+    }
+    ast::Variable v = std::get<ast::VariableRef>(set.value->node).variable;
+    check_direction(v, set.value->span);
+    replace(expr, ast::AddressSetMatch{v, set.set}, false);
+  }
+
   // `expr` becomes `node`, or `!node`, with expr's span; the depth only shrinks.
   static void replace(ast::ExprPtr& expr, ast::Node node, bool negate) {
     SourceSpan span = expr->span;
@@ -166,14 +188,16 @@ class Checker {
   }
 
   std::optional<Direction> direction_;
+  std::vector<std::optional<SetElement>>& set_elements_;
   std::string context_ = "the filter's value must be an integer (non-zero passes)";
 };
 
 }  // namespace
 
-Result<ast::ExprPtr> check_types(ast::ExprPtr root, std::optional<Direction> direction) {
+Result<ast::ExprPtr> check_types(ast::ExprPtr root, std::optional<Direction> direction,
+                                 std::vector<std::optional<SetElement>>& set_elements) {
   try {
-    Checker(direction).integer(root);
+    Checker(direction, set_elements).integer(root);
   } catch (const TypeError& error) {
     return tl::unexpected(Error{ErrorKind::InvalidExpression, error.message, error.span, 0, {}, {}});
   }

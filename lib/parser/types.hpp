@@ -7,14 +7,19 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
+#include <bpffw/sets.hpp>
 
 #include "parser/ast.hpp"
 
 namespace bpffw::parser {
 
-Result<ast::ExprPtr> check_types(ast::ExprPtr root, std::optional<Direction> direction);
+// `set_elements` holds each named set's element type, std::nullopt for a set declared without
+// items: its first use decides it (and the check writes it there).
+Result<ast::ExprPtr> check_types(ast::ExprPtr root, std::optional<Direction> direction,
+                                 std::vector<std::optional<SetElement>>& set_elements);
 
 }  // namespace bpffw::parser

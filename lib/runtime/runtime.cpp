@@ -179,8 +179,12 @@ Result<Filter> recover_filter(const Program& program) {
   if (!metadata) return tl::unexpected(metadata.error());
   auto parameters = read_parameters(program);
   if (!parameters) return tl::unexpected(parameters.error());
+  auto sets = read_sets(program);
+  if (!sets) return tl::unexpected(sets.error());
   ParseOptions options;
   options.parameters = std::move(*parameters);
+  options.sets = std::move(*sets);
+  options.direction = metadata->direction;
   return Filter::parse(metadata->expression, options);
 }
 

@@ -58,7 +58,7 @@ TEST_CASE("malformed sets") {
         "  dst_port in {22,}\n"
         "                  ^\n");
   CHECK(error_of("dst_port in 22") ==
-        "1:13: expected '{' after 'in'\n"
+        "1:13: expected '{' or a set's name after 'in'\n"
         "  dst_port in 22\n"
         "              ^~\n");
   CHECK(error_of("dst_port in {10..5}") ==

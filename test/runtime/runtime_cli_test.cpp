@@ -1,6 +1,10 @@
 // bpffwc's runtime control end to end: -o --param, stats --json, set, show PIN, watch, --force
 // keeping counters and parameters, --no-counters. Packets go through the pinned program with
 // BPF_PROG_TEST_RUN from this process; bpffwc runs as a child.
+#include <cstdio>
+
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include "cli/run_process.hpp"
@@ -207,6 +211,66 @@ TEST_CASE("--attach --replace keeps the counters and a parameter named without a
   REQUIRE(opened.has_value());
   auto detached = detach_all_bpffw(*opened, Direction::Ingress);
   CHECK(detached.has_value());
+}
+
+TEST_CASE("bpffwc named sets: --set and --set-file, set +=, -=, =@FILE, show, stats, --force keeping them") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string pin = pins.file("web");
+  std::string list = "/tmp/bpffw-sets-test-" + std::to_string(::getpid()) + ".txt";
+  {
+    std::FILE* out = std::fopen(list.c_str(), "w");
+    REQUIRE(out != nullptr);
+    std::fputs("# blocked\n10.0.0.0/8  # office\n\n2001:db8::/32\n", out);
+    std::fclose(out);
+  }
+  bpffwc_ok({"-o", pin, "--set", "ports=22,80", "--set-file", "blocklist=" + list,
+             "dst_port in ports && !(src_addr in blocklist)"});
+  std::uint32_t id = id_of(pin);
+  packet::Packet listed = packet::PacketBuilder().ipv4({.src = {198, 51, 100, 7}}).udp(1, 80).build();
+  CHECK(passes(open_or_fail(pin), listed));
+  bpffwc_ok({"set", pin, "blocklist+=198.51.100.7"});
+  CHECK_FALSE(passes(open_or_fail(pin), listed));
+  bpffwc_ok({"set", pin, "ports-=80"});
+  bpffwc_ok({"set", pin, "blocklist=@" + list});
+  bpffwc_ok({"set", pin, "ports=80"});
+  CHECK(passes(open_or_fail(pin), listed));
+  CHECK(id_of(pin) == id);
+
+  ProcessResult show = run_bpffwc({"show", pin});
+  REQUIRE_MESSAGE(show.exit_code == 0, describe(show));
+  CHECK(show.out.find("sets        ports (1 integers), blocklist (2 prefixes)\n") != std::string::npos);
+  ProcessResult stats = run_bpffwc({"stats", "--json", pin});
+  REQUIRE_MESSAGE(stats.exit_code == 0, describe(stats));
+  CHECK(stats.out.find("\"sets\":{\"ports\":1,\"blocklist\":2}") != std::string::npos);
+
+  ProcessResult unknown = run_bpffwc({"set", pin, "blocklst+=1.2.3.4"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("the program has no set 'blocklst'") != std::string::npos);
+  CHECK(unknown.err.find("its sets: ports, blocklist") != std::string::npos);
+  ProcessResult wrong = run_bpffwc({"set", pin, "ports+=10.0.0.1"});
+  CHECK(wrong.exit_code == 2);
+  CHECK(passes(open_or_fail(pin), listed));
+
+  // --force with a bare --set NAME keeps the old program's contents.
+  bpffwc_ok(
+      {"-o", pin, "--force", "--set", "ports", "--set", "blocklist", "dst_port in ports && src_addr in blocklist"});
+  CHECK_FALSE(passes(open_or_fail(pin), listed));
+  bpffwc_ok({"set", pin, "blocklist+=198.51.100.0/24"});
+  CHECK(passes(open_or_fail(pin), listed));
+
+  {
+    std::FILE* out = std::fopen(list.c_str(), "w");
+    REQUIRE(out != nullptr);
+    std::fputs("10.0.0.0/8\n  10.0.0.300\n", out);
+    std::fclose(out);
+  }
+  ProcessResult bad_file = run_bpffwc({"--check", "--set-file", "b=" + list, "src_addr in b"});
+  CHECK(bad_file.exit_code == 1);
+  CHECK(bad_file.err.find("bpffwc: error: " + list + ":2:3: ") == 0);
+  CHECK(bad_file.err.find("  10.0.0.300\n    ^~~~~~~~~~\n") != std::string::npos);
+  std::remove(list.c_str());
 }
 
 }  // namespace

@@ -52,6 +52,11 @@ void RuntimeOptions::define(CLI::App& app) {
                    "declare runtime parameter NAME, usable in EXPRESSION like a variable, with its initial VALUE; "
                    "change it later with 'bpffwc set PIN NAME=VALUE'. Plain NAME keeps the current value of the "
                    "program replaced with --force/--replace. Repeatable");
+  add_set_options(app, sets_);
+  app.add_option("--set-capacity", set_capacity_,
+                 "the most entries the program's map of integer sets, and each of its IPv4 and IPv6 prefix maps, "
+                 "holds (default 131072 integers, 2097152 prefixes); a range takes one entry per integer")
+      ->type_name("N");
   app.add_flag("--no-counters", no_counters_,
                "do not count passed and dropped packets (saves a map lookup per packet)");
   app.add_flag("--log", log_,
@@ -108,13 +113,16 @@ int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool for
     // Replacing a logging program keeps its log, as it keeps its counters.
     if (auto metadata = bpffw::read_metadata(*old_program_)) log_limit_ = metadata->log;
   }
-  return resolve_parameters(parameters_, old_program_, parse_options_.parameters);
+  if (int resolved = resolve_parameters(parameters_, old_program_, parse_options_.parameters); resolved != kExitSuccess)
+    return resolved;
+  return resolve_sets(sets_, old_program_, parse_options_.sets);
 }
 
 bpffw::CompileOptions RuntimeOptions::compile_options() const {
   bpffw::CompileOptions options;
   options.counters = !no_counters_;
   options.log = log_limit_;
+  options.set_capacity = set_capacity_;
   return options;
 }
 

@@ -8,6 +8,7 @@
 // command line says what the program should do, so a value given there wins.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@
 #include <bpffw/compiler.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/program.hpp>
+
+#include "set_options.hpp"
 
 namespace bpffwc {
 
@@ -49,6 +52,8 @@ class RuntimeOptions {
   bool log_ = false;
   std::string log_limit_text_;                   // --log-limit rate=N/s,burst=M, as given
   std::optional<bpffw::LogLimit> log_limit_;     // what prepare() made of --log, --log-limit and the old program
+  SetArguments sets_;                            // --set, --set-file
+  std::uint32_t set_capacity_ = 0;               // --set-capacity
   std::optional<bpffw::Program> opened_old_;     // the pin replaced by --force, if any
   const bpffw::Program* old_program_ = nullptr;  // that one or the --replace program
   bpffw::ParseOptions parse_options_;

@@ -33,6 +33,21 @@ std::string parameters_text(const std::vector<bpffw::Parameter>& parameters) {
   return text;
 }
 
+std::string sets_text(const std::vector<bpffw::NamedSet>& sets) {
+  std::string text;
+  for (const bpffw::NamedSet& set : sets)
+    text += (text.empty() ? "" : ", ") + set.name + " (" + std::to_string(set.items.entry_count()) +
+            (set.items.element == bpffw::SetElement::Address ? " prefixes)" : " integers)");
+  return text;
+}
+
+std::string sets_json(const std::vector<bpffw::NamedSet>& sets) {
+  std::string out;
+  for (const bpffw::NamedSet& set : sets)
+    out += (out.empty() ? "" : ",") + json_string(set.name) + ":" + std::to_string(set.items.entry_count());
+  return "{" + out + "}";
+}
+
 std::string parameters_json(const std::vector<bpffw::Parameter>& parameters) {
   std::string json;
   for (const bpffw::Parameter& p : parameters)
@@ -85,6 +100,11 @@ bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program) {
   report.metadata = std::move(*metadata);
   auto parameters = bpffw::read_parameters(program);
   if (!parameters) return tl::unexpected(parameters.error());
+  if (!report.metadata.sets.empty()) {
+    auto sets = bpffw::read_sets(program);
+    if (!sets) return tl::unexpected(sets.error());
+    report.sets = std::move(*sets);
+  }
   report.parameters = std::move(*parameters);
   if (report.metadata.counters) {
     auto counters = bpffw::read_counters(program);
@@ -109,6 +129,7 @@ std::string program_report_text(const ProgramReport& report, const std::string& 
   out += indent + "direction   " +
          (metadata.direction ? bpffw::to_string(*metadata.direction) : "either (compiled without -t)") + "\n";
   out += indent + "parameters  " + parameters_text(report.parameters) + "\n";
+  if (!report.sets.empty()) out += indent + "sets        " + sets_text(report.sets) + "\n";
   out += indent + "counters    " +
          (report.counters ? counters_text(*report.counters) : "none (compiled with --no-counters)") + "\n";
   // Only for a logging program: the description of the others stays as it was.
@@ -137,6 +158,7 @@ std::string program_report_json(const ProgramReport& report) {
          ",\"expression\":" + json_string(metadata.expression) +
          ",\"direction\":" + (metadata.direction ? json_string(bpffw::to_string(*metadata.direction)) : "null") +
          ",\"parameters\":" + parameters_json(report.parameters) +
+         (report.sets.empty() ? "" : ",\"sets\":" + sets_json(report.sets)) +
          ",\"counters\":" + (report.counters ? counters_json(*report.counters) : "null") + log_json(report) + "}";
 }
 

@@ -22,6 +22,10 @@ std::string counters_json(const bpffw::Counters& counters);
 // "mtu=1500 limit=-1", or "none"
 std::string parameters_text(const std::vector<bpffw::Parameter>& parameters);
 
+// "ports (3 integers), blocklist (2 prefixes)": named sets with their sizes in map entries.
+std::string sets_text(const std::vector<bpffw::NamedSet>& sets);
+// {"ports":3,"blocklist":2}
+std::string sets_json(const std::vector<bpffw::NamedSet>& sets);
 // {"mtu":1500,"limit":-1}, in declaration order; {} for none
 std::string parameters_json(const std::vector<bpffw::Parameter>& parameters);
 
@@ -51,6 +55,7 @@ struct ProgramReport {
   bpffw::ProgramInfo info;
   bpffw::ProgramMetadata metadata;
   std::vector<bpffw::Parameter> parameters;
+  std::vector<bpffw::NamedSet> sets;        // docs/filter-language.md §9, with their contents
   std::optional<bpffw::Counters> counters;  // empty: compiled with --no-counters
   std::optional<bpffw::LogCounters> log;    // empty: compiled without --log
 };

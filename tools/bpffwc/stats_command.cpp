@@ -28,7 +28,12 @@ class StatsCommand final : public Command {
     if (!program) return report(program.error());
     auto counters = bpffw::read_counters(*program);
     if (!counters) return report(counters.error());
-    std::string out = json_ ? counters_json(*counters) + "\n"
+    auto sets = bpffw::read_sets(*program);
+    if (!sets) return report(sets.error());
+    std::string json = counters_json(*counters);
+    // Named sets' sizes, only for a program that has sets: other programs' output stays as it was.
+    if (!sets->empty()) json.insert(json.size() - 1, ",\"sets\":" + sets_json(*sets));
+    std::string out = json_ ? json + "\n"
                             : "passed   " + std::to_string(counters->passed_packets) + " packets  " +
                                   std::to_string(counters->passed_bytes) + " bytes\n" + "dropped  " +
                                   std::to_string(counters->dropped_packets) + " packets  " +

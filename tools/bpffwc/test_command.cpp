@@ -19,6 +19,7 @@
 #include "packet/packet_spec.hpp"
 #include "runtime_options.hpp"
 #include "runtime_text.hpp"
+#include "set_options.hpp"
 
 namespace bpffwc {
 
@@ -44,6 +45,7 @@ class TestCommand final : public Command {
                      "declare runtime parameter NAME with VALUE, as for compiling: the kernel program and the "
                      "interpreter both see VALUE. Repeatable")
         ->type_name("NAME=VALUE");
+    add_set_options(app, set_args_);
     app.add_option("-t,--type", direction_,
                    "ingress or egress: the direction the program is for (local_* and remote_* need it)")
         ->type_name("DIR");
@@ -69,6 +71,7 @@ class TestCommand final : public Command {
     }
     if (int resolved = resolve_parameters(parameter_args_, nullptr, parse_options.parameters); resolved != kExitSuccess)
       return resolved;
+    if (int resolved = resolve_sets(set_args_, nullptr, parse_options.sets); resolved != kExitSuccess) return resolved;
     auto filter = bpffw::Filter::parse(source_.text(), parse_options);
     if (!filter) return source_.report(filter.error());
     source_.report_warnings(filter->warnings());
@@ -150,6 +153,7 @@ class TestCommand final : public Command {
   ExpressionSource source_;
   std::vector<std::string> specs_;
   std::vector<std::string> parameter_args_;  // --param, as given
+  SetArguments set_args_;                    // --set, --set-file, as given
   std::optional<std::string> direction_;     // -t, as given
   bool json_ = false;
   bool interpret_only_ = false;

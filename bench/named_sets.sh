@@ -1,0 +1,58 @@
+#!/bin/bash
+# Named sets (issue 16): whole-process time of `bpffwc -o` (compile + load + fill + pin) with large
+# --set-file sets, and of `bpffwc set PIN NAME+=ITEM`. Needs root and bpffs. Usage:
+#   bench/named_sets.sh BUILD_DIR [RUNS]
+set -euo pipefail
+build=${1:?usage: named_sets.sh BUILD_DIR [RUNS]}
+runs=${2:-5}
+bpffwc=$build/tools/bpffwc/bpffwc
+dir=$(mktemp -d)
+pin=/sys/fs/bpf/bench-named-sets-$$
+trap 'rm -rf "$dir"; rm -f "$pin"' EXIT
+
+# n/2 IPv4 /32s and n/2 IPv6 /128s, distinct.
+prefixes() {
+  python3 -c "
+import sys
+n = int(sys.argv[1])
+for i in range(n // 2): print('10.%d.%d.%d' % (i >> 16 & 255, i >> 8 & 255, i & 255))
+for i in range(n - n // 2): print('2001:db8::%x:%x' % (i >> 16, i & 0xffff))
+" "$1"
+}
+
+median_ms() {  # runs "$@" $runs times, prints the median wall time in ms
+  local times=()
+  for _ in $(seq "$runs"); do
+    rm -f "$pin"
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null
+    end=$(date +%s%N)
+    times+=($(((end - start) / 1000)))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+}
+
+seq 1 10000 >"$dir/ports-10k"
+seq 0 65535 >"$dir/ports-all"
+for n in 10000 100000 1000000; do prefixes $n >"$dir/prefixes-$n"; done
+
+echo "ports 10^4:   $(median_ms "$bpffwc" -o "$pin" --set-file s="$dir/ports-10k" 'dst_port in s') ms"
+echo "ports 65536:  $(median_ms "$bpffwc" -o "$pin" --set-file s="$dir/ports-all" 'dst_port in s') ms"
+for n in 10000 100000 1000000; do
+  echo "prefixes $n: $(median_ms "$bpffwc" -o "$pin" --set-file s="$dir/prefixes-$n" 'src_addr in s') ms"
+done
+rm -f "$pin"
+"$bpffwc" -o "$pin" --set-file s="$dir/prefixes-100000" 'src_addr in s'
+times=()
+for i in $(seq "$runs"); do
+  start=$(date +%s%N)
+  "$bpffwc" set "$pin" "s+=198.51.100.$i"
+  end=$(date +%s%N)
+  times+=($(((end - start) / 1000)))
+done
+echo "set s+=ADDRESS on a 10^5 set: $(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}') ms"
+start=$(date +%s%N)
+"$bpffwc" set "$pin" "s=@$dir/prefixes-100000"
+end=$(date +%s%N)
+echo "set s=@FILE, 10^5 prefixes replaced whole: $(((end - start) / 1000000)) ms"

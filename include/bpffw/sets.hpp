@@ -1,0 +1,80 @@
+// Named sets (docs/filter-language.md §9): `dst_port in allowed_ports`, `src_addr in blocklist`.
+// A set is declared when the filter is compiled (ParseOptions::sets) and kept in maps of the
+// loaded program, so its contents can change without recompiling or reloading (runtime.hpp).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <bpffw/error.hpp>
+
+namespace bpffw {
+
+enum class SetElement : std::uint8_t { Integer, Address };
+
+// An inclusive range of integers lo..hi (lo == hi for one value).
+struct SetIntegerRange {
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  bool operator==(const SetIntegerRange&) const = default;
+};
+
+// An address or prefix: IPv4 in the first 4 bytes, network byte order, host bits 0.
+struct SetPrefix {
+  bool ipv6 = false;
+  std::array<std::uint8_t, 16> bytes{};
+  unsigned length = 32;  // in bits
+  bool operator==(const SetPrefix&) const = default;
+};
+
+// A set's contents: integers (ranges) or addresses (prefixes), never both.
+struct SetItems {
+  SetElement element = SetElement::Integer;
+  std::vector<SetIntegerRange> ranges;
+  std::vector<SetPrefix> prefixes;
+  bool empty() const { return ranges.empty() && prefixes.empty(); }
+  bool operator==(const SetItems&) const = default;
+  // How many map entries the items take: each integer of a range is one, each prefix one
+  // (saturating at UINT64_MAX).
+  std::uint64_t entry_count() const {
+    std::uint64_t count = prefixes.size();
+    for (const SetIntegerRange& range : ranges) {
+      std::uint64_t width = static_cast<std::uint64_t>(range.hi) - static_cast<std::uint64_t>(range.lo);
+      if (width == UINT64_MAX || count > UINT64_MAX - width - 1) return UINT64_MAX;
+      count += width + 1;
+    }
+    return count;
+  }
+};
+
+// A named set's declaration (ParseOptions::sets): its name, an identifier, and its items. With
+// no items the set takes its element type from its use.
+struct NamedSet {
+  std::string name;
+  SetItems items;
+  bool operator==(const NamedSet&) const = default;
+};
+
+// Parses items written like an inline set's (without the braces), e.g. "22, 80..90".
+// ErrorKind::InvalidExpression with a span into `text`.
+Result<SetItems> parse_set_items(std::string_view text);
+
+// Parses a set file: one item per line (or several, separated by commas), `#` starts a comment
+// to the end of the line, blank lines are skipped. ErrorKind::InvalidExpression with a span into
+// `text` (its line and column count in the file).
+Result<SetItems> parse_set_file_text(std::string_view text);
+
+// "a, b, c": the items in the syntax parse_set_items reads back.
+std::string format_set_items(const SetItems& items);
+
+// All integer sets of a program share one hash map, all IPv4 prefixes one LPM trie and all IPv6
+// prefixes another; each holds at most this many entries unless CompileOptions::set_capacity
+// says otherwise. Replacing a set whole holds its old and new entries at once for a moment, so
+// a set can be replaced whole while its map is at most half full.
+inline constexpr std::uint32_t kDefaultIntegerSetCapacity = 1u << 17;
+inline constexpr std::uint32_t kDefaultAddressSetCapacity = 1u << 21;
+
+}  // namespace bpffw

@@ -1,0 +1,146 @@
+// Named sets of a loaded program (docs/filter-language.md §9), on the set maps (loader/set_maps.hpp).
+#include <chrono>
+#include <thread>
+
+#include <bpffw/runtime.hpp>
+
+#include "layout/map_layout.hpp"
+#include "loader/set_maps.hpp"
+#include "parser/names.hpp"
+
+namespace bpffw {
+namespace {
+
+struct OpenSet {
+  loader::SetMaps maps;
+  std::uint32_t index = 0;
+  SetElement element = SetElement::Integer;
+};
+
+std::string element_name(SetElement element) { return element == SetElement::Address ? "addresses" : "integers"; }
+
+Result<OpenSet> open_set(const Program& program, std::string_view name) {
+  auto metadata = read_metadata(program);
+  if (!metadata) return tl::unexpected(metadata.error());
+  const auto& sets = metadata->sets;
+  std::vector<std::string> names;
+  for (const ProgramMetadata::SetName& set : sets) names.push_back(set.name);
+  OpenSet open;
+  while (open.index < sets.size() && sets[open.index].name != name) ++open.index;
+  if (open.index == sets.size()) {
+    std::string message = "the program has no set '" + std::string(name) + "'";
+    if (names.empty()) return make_error(ErrorKind::Usage, message, 0, "it was compiled without --set or --set-file");
+    if (auto nearest = parser::nearest_name(name, names)) message += " (did you mean '" + *nearest + "'?)";
+    std::string known;
+    for (const std::string& known_name : names) known += (known.empty() ? "" : ", ") + known_name;
+    return make_error(ErrorKind::Usage, message, 0, "its sets: " + known);
+  }
+  open.element = sets[open.index].element;
+  auto maps = loader::open_set_maps(program.fd());
+  if (!maps) return tl::unexpected(maps.error());
+  open.maps = std::move(*maps);
+  return open;
+}
+
+Result<void> check_element(const OpenSet& set, std::string_view name, const SetItems& items) {
+  if (items.empty() || items.element == set.element) return {};
+  return make_error(ErrorKind::Usage, "set '" + std::string(name) + "' holds " + element_name(set.element) + ", not " +
+                                          element_name(items.element));
+}
+
+// A failed step's error, after undoing what the steps before it did (best effort: the undo
+// itself only deletes or re-adds entries that were just changed).
+Result<void> undo_then(const loader::SetMaps& maps, std::uint32_t tag, const SetItems& changed, bool were_added,
+                       Error error) {
+  if (were_added) (void)loader::delete_set_items(maps, tag, changed);
+  else (void)loader::insert_set_items(maps, tag, changed);
+  return tl::unexpected(std::move(error));
+}
+
+}  // namespace
+
+Result<std::vector<NamedSet>> read_sets(const Program& program) {
+  auto metadata = read_metadata(program);
+  if (!metadata) return tl::unexpected(metadata.error());
+  std::vector<NamedSet> sets;
+  if (metadata->sets.empty()) return sets;
+  auto maps = loader::open_set_maps(program.fd());
+  if (!maps) return tl::unexpected(maps.error());
+  for (std::uint32_t i = 0; i < metadata->sets.size(); ++i) {
+    auto generation = loader::read_set_generation(*maps, i);
+    if (!generation) return tl::unexpected(generation.error());
+    auto items = loader::read_set_items(*maps, layout::set_tag(i, *generation), metadata->sets[i].element);
+    if (!items) return tl::unexpected(items.error());
+    sets.push_back({metadata->sets[i].name, std::move(*items)});
+  }
+  return sets;
+}
+
+namespace {
+
+// The set `name`, checked against the items, with the tag of its current generation.
+struct CurrentSet {
+  OpenSet set;
+  std::uint32_t tag = 0;
+  std::uint32_t generation = 0;
+};
+
+Result<CurrentSet> open_current(const Program& program, std::string_view name, const SetItems& items) {
+  auto set = open_set(program, name);
+  if (!set) return tl::unexpected(set.error());
+  if (auto checked = check_element(*set, name, items); !checked) return tl::unexpected(checked.error());
+  auto generation = loader::read_set_generation(set->maps, set->index);
+  if (!generation) return tl::unexpected(generation.error());
+  std::uint32_t tag = layout::set_tag(set->index, *generation);
+  return CurrentSet{std::move(*set), tag, *generation};
+}
+
+// Adds (or removes) the items in the current generation; on failure, undoes what it changed.
+Result<void> change_in_place(const Program& program, std::string_view name, const SetItems& items, bool add) {
+  auto current = open_current(program, name, items);
+  if (!current) return tl::unexpected(current.error());
+  const loader::SetMaps& maps = current->set.maps;
+  SetItems changed;
+  auto done = add ? loader::insert_set_items(maps, current->tag, items, &changed)
+                  : loader::delete_set_items(maps, current->tag, items, &changed);
+  if (!done) return undo_then(maps, current->tag, changed, add, done.error());
+  return {};
+}
+
+}  // namespace
+
+Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items) {
+  return change_in_place(program, name, items, true);
+}
+
+Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items) {
+  return change_in_place(program, name, items, false);
+}
+
+Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items) {
+  auto current = open_current(program, name, items);
+  if (!current) return tl::unexpected(current.error());
+  const OpenSet* set = &current->set;
+  std::uint32_t old_tag = current->tag;
+  std::uint32_t new_generation = current->generation ^ 1;
+  std::uint32_t new_tag = layout::set_tag(set->index, new_generation);
+  // What an interrupted replace may have left under the new tag: no packet looks there.
+  auto stale = loader::read_set_items(set->maps, new_tag, set->element);
+  if (!stale) return tl::unexpected(stale.error());
+  if (auto cleared = loader::delete_set_items(set->maps, new_tag, *stale); !cleared) return cleared;
+  auto old_items = loader::read_set_items(set->maps, old_tag, set->element);
+  if (!old_items) return tl::unexpected(old_items.error());
+
+  SetItems added;
+  if (auto filled = loader::insert_set_items(set->maps, new_tag, items, &added); !filled)
+    return undo_then(set->maps, new_tag, added, true, filled.error());
+  // The switch: one update of the generation, after which every packet looks up the new tag.
+  if (auto switched = loader::write_set_generation(set->maps, set->index, new_generation); !switched)
+    return undo_then(set->maps, new_tag, added, true, switched.error());
+  // A packet that read the old generation just before the switch may still be looking up the old
+  // tag: a program run takes microseconds, so wait far longer than that before deleting it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return loader::delete_set_items(set->maps, old_tag, *old_items);
+}
+
+}  // namespace bpffw

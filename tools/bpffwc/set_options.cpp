@@ -1,0 +1,86 @@
+#include "set_options.hpp"
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <bpffw/runtime.hpp>
+
+#include "diagnostics.hpp"
+
+namespace bpffwc {
+namespace {
+
+// "NAME=REST" split at the first '='; std::nullopt for a bare NAME.
+std::pair<std::string, std::optional<std::string>> split_assignment(const std::string& text) {
+  std::size_t equals = text.find('=');
+  if (equals == std::string::npos) return {text, std::nullopt};
+  return {text.substr(0, equals), text.substr(equals + 1)};
+}
+
+}  // namespace
+
+int read_set_file(const std::string& path, bpffw::SetItems& items) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return report_usage("cannot read set file '" + path + "'", "check the path and its permissions");
+  std::ostringstream content;
+  content << in.rdbuf();
+  std::string contents = content.str();
+  auto parsed = bpffw::parse_set_file_text(contents);
+  if (!parsed) return report(parsed.error(), contents, path);
+  items = std::move(*parsed);
+  return kExitSuccess;
+}
+
+void add_set_options(CLI::App& app, SetArguments& given) {
+  app.add_option("--set", given.sets,
+                 "declare named set NAME, usable as 'x in NAME', with ITEMS written as in an inline set "
+                 "(22,80,8000..8100 or 10.0.0.0/8,fd00::/8); change it later with 'bpffwc set PIN NAME+=ITEMS'. "
+                 "Plain NAME keeps the set's contents in the program replaced with --force/--replace. Repeatable")
+      ->type_name("NAME[=ITEMS]")
+      ->allow_extra_args(false);
+  app.add_option("--set-file", given.set_files,
+                 "declare named set NAME with the items in FILE, one or more per line, '#' comments. Repeatable")
+      ->type_name("NAME=FILE")
+      ->allow_extra_args(false);
+}
+
+int resolve_sets(const SetArguments& given, const bpffw::Program* old_program, std::vector<bpffw::NamedSet>& sets) {
+  std::optional<std::vector<bpffw::NamedSet>> old_sets;  // read once, only if needed
+  for (const std::string& text : given.sets) {
+    auto [name, items] = split_assignment(text);
+    if (items) {
+      auto parsed = bpffw::parse_set_items(*items);
+      if (!parsed) return report(parsed.error(), *items, "--set " + name);
+      sets.push_back({name, std::move(*parsed)});
+      continue;
+    }
+    if (old_program == nullptr)
+      return report_usage("set '" + name + "' has no items and there is no program being replaced to keep them from",
+                          "give items: --set " + name + "=ITEMS, or an empty set: --set " + name + "=");
+    if (!old_sets) {
+      auto read = bpffw::read_sets(*old_program);
+      if (!read) return report(read.error());
+      old_sets = std::move(*read);
+    }
+    bool found = false;
+    for (const bpffw::NamedSet& old : *old_sets) {
+      if (old.name != name) continue;
+      sets.push_back(old);
+      found = true;
+    }
+    if (!found)
+      return report_usage("set '" + name + "' has no items: the program being replaced has no such set",
+                          "give items: --set " + name + "=ITEMS");
+  }
+  for (const std::string& text : given.set_files) {
+    auto [name, file] = split_assignment(text);
+    if (!file || file->empty()) return report_usage("--set-file takes NAME=FILE, not '" + text + "'");
+    bpffw::SetItems items;
+    if (int read = read_set_file(*file, items); read != kExitSuccess) return read;
+    sets.push_back({name, std::move(items)});
+  }
+  return kExitSuccess;
+}
+
+}  // namespace bpffwc
