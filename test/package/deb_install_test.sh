@@ -49,6 +49,9 @@ remove_at_exit+=("$work")
 boot_container "$root" bpffw-test-deb --ephemeral --bind-ro="$work/debs.d":/debs
 
 # --- 1. install --------------------------------------------------------------------------------------
+# The systemd test installs into this root with `cmake --install` under /usr/local, whose units
+# systemd would prefer: this copy gets only what the packages bring.
+in_container sh -c 'rm -rf /usr/local/bin/bpffwc /usr/local/lib/systemd/system/* /usr/local/share/doc/bpffw'
 apt_log=$work/apt.log
 debs=("$work"/debs.d/bpffw_*.deb "$work"/debs.d/libbpffw0.1_*.deb)  # as the container sees them:
 in_container env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -89,6 +92,12 @@ ExecStart=/usr/bin/ping -O -i 0.1 127.0.0.1
 UNIT
 done
 in_container systemctl daemon-reload
+check "the unit is the package's, calling /usr/bin/bpffwc" bash -c '
+  unit=$(nsenter -t "$1" -a systemctl show -p FragmentPath --value bpffw@web.service)
+  echo "bpffw@web.service is $unit"
+  [[ $unit == */lib/systemd/system/bpffw@.service && $unit != /usr/local/* ]] &&
+    nsenter -t "$1" -a grep -q "^ExecReload=/usr/bin/bpffwc --replace-everywhere" /usr/lib/systemd/system/bpffw@.service' \
+  _ "$container_pid"
 check "bpffw@web and two services using it start" in_container systemctl start pinger-path.service pinger-closed.service
 check "the pin is /sys/fs/bpf/bpffw/web, in a directory for root alone" \
   bash -c '[[ -e $1/bpffw/web && $(stat -c %a "$1/bpffw") == 700 ]]' _ "$pins"
