@@ -1,12 +1,11 @@
 #include "set_options.hpp"
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <bpffw/runtime.hpp>
 
 #include "diagnostics.hpp"
+#include "expression_source.hpp"  // read_text_file
 
 namespace bpffwc {
 namespace {
@@ -21,13 +20,10 @@ std::pair<std::string, std::optional<std::string>> split_assignment(const std::s
 }  // namespace
 
 int read_set_file(const std::string& path, bpffw::SetItems& items) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return report_usage("cannot read set file '" + path + "'", "check the path and its permissions");
-  std::ostringstream content;
-  content << in.rdbuf();
-  std::string contents = content.str();
-  auto parsed = bpffw::parse_set_file_text(contents);
-  if (!parsed) return report(parsed.error(), contents, path);
+  auto contents = read_text_file(path);
+  if (!contents) return report(contents.error());
+  auto parsed = bpffw::parse_set_file_text(*contents);
+  if (!parsed) return report(parsed.error(), *contents, path);
   items = std::move(*parsed);
   return kExitSuccess;
 }
