@@ -43,6 +43,8 @@ find_package(PkgConfig REQUIRED)
 # libbpf 1.1 or newer; the code uses nothing that 1.1.2 (Debian 12's libbpf-dev) lacks, which is
 # the version tested.
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf>=1.1)
+# bpffwc log --journal writes entries with sd_journal_sendv (libsystemd-dev).
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
 find_package(pegtl 3.2 REQUIRED CONFIG)
 find_package(tl-expected REQUIRED CONFIG)

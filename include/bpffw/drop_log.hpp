@@ -20,10 +20,26 @@ enum class DropReason {
 };
 const char* to_string(DropReason reason);  // "filter", "malformed"
 
+// Which rule of docs/filter-language.md §5.6 a malformed packet broke.
+enum class MalformedRule {
+  Ipv4Version,      // the IPv4 header's version is not 4
+  Ipv4Ihl,          // its IHL is below 5
+  Ipv4Length,       // the packet ends before the IPv4 header does (20 bytes, or what IHL announces)
+  Ipv6Version,      // the IPv6 header's version is not 6
+  Ipv6Length,       // the packet is shorter than the IPv6 header's 40 bytes
+  ExtensionLength,  // an IPv6 extension header runs past the end of the packet
+  ExtensionCount,   // more than 8 extension headers
+  TransportLength,  // the TCP, UDP or ICMP header is cut short
+};
+// "ipv4-version", "ipv4-ihl", "ipv4-length", "ipv6-version", "ipv6-length", "extension-length",
+// "extension-count", "transport-length".
+const char* to_string(MalformedRule rule);
+
 struct DropRecord {
   std::uint64_t time_ns = 0;  // CLOCK_MONOTONIC (bpf_ktime_get_ns)
   Direction direction = Direction::Ingress;
   DropReason reason = DropReason::Filter;
+  std::optional<MalformedRule> rule;  // for DropReason::Malformed
   int family = 0;             // 4, 6, or 0 for a packet that is not IP
   std::uint8_t protocol = 0;  // the transport protocol (IPv6: the last next header); 0 when not IP
   std::string source;         // the addresses as text; empty when the packet is not IP
@@ -59,6 +75,9 @@ class DropLog {
   Result<int> poll(int timeout_ms);
   // An fd that is readable when records wait (epoll), for following several logs at once.
   int wait_fd() const;
+  // The ring's map id. Programs that replaced one another with LoadOptions::keep_counters_of
+  // share a ring, and readers of one ring share its read position: follow each ring once.
+  std::uint32_t ring_id() const;
 
  private:
   struct State;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <bpffw/compiler.hpp>
 #include <bpffw/error.hpp>
@@ -49,6 +50,9 @@ class Program {
   // Opens a loaded program by its kernel id (BPF_PROG_GET_FD_BY_ID, needs CAP_SYS_ADMIN), e.g. one
   // attached to a cgroup without a pin. A missing id is ErrorKind::Usage.
   static Result<Program> open_id(std::uint32_t id);
+  // The ids of every program loaded now, of any tool, ascending (BPF_PROG_GET_NEXT_ID, needs
+  // CAP_SYS_ADMIN): what `bpffwc log --all` scans for programs with a drop log.
+  static Result<std::vector<std::uint32_t>> loaded_ids();
 
   Program(Program&& other) noexcept;
   Program& operator=(Program&& other) noexcept;

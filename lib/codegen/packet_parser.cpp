@@ -13,6 +13,9 @@
 #include <linux/bpf.h>
 
 #include <cstddef>
+#include <set>
+
+#include "layout/map_layout.hpp"
 
 namespace bpffw::codegen {
 namespace {
@@ -160,12 +163,21 @@ class PacketParserText {
     return "r2 = *(u32 *)(r6 + " + n(kSkbData) + ")\nr3 = *(u32 *)(r6 + " + n(kSkbDataEnd) + ")\n";
   }
 
+  // The label of a malformed packet that broke `rule` (layout::kMalformed*, §5.6): it sets r8 to
+  // the rule and joins `malformed`. Emitted once per rule used, out of line.
+  std::string malformed(std::uint8_t rule) {
+    const std::string name = "malformed_" + n(rule);
+    if (rules_.insert(rule).second) cold(name, "r8 = " + n(rule) + "\ngoto " + to("malformed") + "\n");
+    return to(name);
+  }
+
   // Lines that copy `size` packet bytes at `offset` (a register or a number) to r9 + `to` with
   // bpf_skb_load_bytes, which reads wherever the bytes lie and fails exactly when the packet is
-  // shorter (then it is malformed).
-  static std::string helper_read(const std::string& offset, int size, std::size_t into) {
+  // shorter (then it is malformed, at `short_packet`).
+  static std::string helper_read(const std::string& offset, int size, std::size_t into,
+                                 const std::string& short_packet) {
     return "r1 = r6\nr2 = " + offset + "\nr3 = r9\nr3 += " + n(static_cast<long long>(into)) + "\nr4 = " + n(size) +
-           "\ncall " + n(BPF_FUNC_skb_load_bytes) + "\nif r0 != 0 goto " + to("malformed") + "\n";
+           "\ncall " + n(BPF_FUNC_skb_load_bytes) + "\nif r0 != 0 goto " + short_packet + "\n";
   }
   // An out-of-line block `name`: `text`, which ends in a jump back.
   void cold(const std::string& name, const std::string& text) { cold_ += ".Lbpffw_" + name + ":\n" + text; }
@@ -176,6 +188,7 @@ class PacketParserText {
   PacketParserVariant variant_;
   std::string hot_;
   std::string cold_;
+  std::set<std::uint8_t> rules_;  // the malformed_RULE blocks emitted
 };
 
 // Jumps to `not_extension` unless r7 is one of the five IPv6 extension header types.
@@ -212,7 +225,7 @@ void transport_header(PacketParserText& p, const std::string& family, std::uint6
   const std::string name = family + "_" + h.name;
   const std::string end = "r0 = " + n(static_cast<long long>(status)) + "\ngoto " + p.to("end") + "\n";
   const std::string complete = "r1 = " + n(h.minimum) + "\nr1 += r8\nr2 = *(u32 *)(r6 + " + n(kSkbLen) +
-                               ")\nif r1 > r2 goto " + p.to("malformed") + "\n";
+                               ")\nif r1 > r2 goto " + p.to(family + "_short") + "\n";
   const int size = copied(p.variant(), h);
   p.label(name);
   if (size == 0) {
@@ -227,7 +240,7 @@ void transport_header(PacketParserText& p, const std::string& family, std::uint6
   const std::uint8_t holds = size >= kTcpBytesWithFlags ? h.holds : static_cast<std::uint8_t>(h.holds & ~kHoldsTcp);
   p.line("r8 = " + n(holds));
   p.lines(end);
-  p.cold(name + "_helper", complete + PacketParserText::helper_read("r8", size, kBuffer) +
+  p.cold(name + "_helper", complete + PacketParserText::helper_read("r8", size, kBuffer, p.to(family + "_short")) +
                                copy("r9", static_cast<int>(kBuffer), size, kTransport) + "goto " +
                                p.to(name + "_copied") + "\n");
 }
@@ -235,7 +248,7 @@ void transport_header(PacketParserText& p, const std::string& family, std::uint6
 // The ICMP header's 4 bytes (§5.4), checked without branching on the protocol when the filter
 // reads nothing of it: the packet must hold offset r8 + 4 * (r7 == protocol). A branch would
 // make the verifier walk an ICMP path of its own to the end.
-void icmp_length_check(PacketParserText& p, std::uint64_t protocol) {
+void icmp_length_check(PacketParserText& p, const std::string& family, std::uint64_t protocol) {
   p.line("r1 = r7");
   p.line("r1 ^= " + n(static_cast<long long>(protocol)));
   p.line("r1 += -1");
@@ -243,7 +256,18 @@ void icmp_length_check(PacketParserText& p, std::uint64_t protocol) {
   p.line("r1 <<= " + n(kIcmpMinHeaderShift));
   p.line("r1 += r8");
   p.line("r2 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
-  p.line("if r1 > r2 goto " + p.to("malformed"));
+  p.line("if r1 > r2 goto " + p.to(family + "_short"));
+}
+
+// Where a packet goes whose transport header (at r8) is cut short: transport-length, or, for
+// IPv4, whose helper way reads only the first bytes of the IP header, ipv4-length when the packet
+// ends before the IP header does. IPv6's header and extension headers are known complete there.
+void short_transport(PacketParserText& p, const std::string& family) {
+  std::string text;
+  if (family == "ipv4")
+    text = "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r8 > r1 goto " + p.malformed(layout::kMalformedIpv4Length) +
+           "\n";
+  p.cold(family + "_short", text + "goto " + p.malformed(layout::kMalformedTransportLength) + "\n");
 }
 
 // The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and,
@@ -274,10 +298,11 @@ std::string addresses_in_place(int src, int size) {
   return copy("r2", src, size, kSrcAddr) + copy("r2", src + size, size, kDstAddr);
 }
 // Through the buffer, which this overwrites.
-std::string addresses_by_helper(int src, int size) {
+std::string addresses_by_helper(int src, int size, const std::string& short_packet) {
   const int buffer = static_cast<int>(kBuffer);
-  return PacketParserText::helper_read(n(src), size, kBuffer) + copy("r9", buffer, size, kSrcAddr) +
-         PacketParserText::helper_read(n(src + size), size, kBuffer) + copy("r9", buffer, size, kDstAddr);
+  return PacketParserText::helper_read(n(src), size, kBuffer, short_packet) + copy("r9", buffer, size, kSrcAddr) +
+         PacketParserText::helper_read(n(src + size), size, kBuffer, short_packet) +
+         copy("r9", buffer, size, kDstAddr);
 }
 
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
@@ -295,25 +320,28 @@ void ipv4(PacketParserText& p) {
   p.line("r8 = r1");
   p.line("r8 &= " + n(kIhlMask));
   p.line("r1 &= " + n(kVersionMask));
-  p.line("if r1 != " + n(kIpv4VersionBits) + " goto " + p.to("malformed"));
-  p.line("if r8 < " + n(kMinIhl) + " goto " + p.to("malformed"));
+  p.line("if r1 != " + n(kIpv4VersionBits) + " goto " + p.malformed(layout::kMalformedIpv4Version));
+  p.line("if r8 < " + n(kMinIhl) + " goto " + p.malformed(layout::kMalformedIpv4Ihl));
   p.line("r8 <<= " + n(kIhlToBytesShift));
   p.line("r4 &= " + n(kIpv4FragmentOffsetMask));
   p.line("if r4 != 0 goto " + p.to("ipv4_fragment"));  // a non-first fragment; else the transport header
   transport(p, "ipv4", kPacketParserIpv4, kIcmp);
   p.label("ipv4_other");  // the IP header (and an ICMP header) must lie within the packet
   if (!p.variant().icmp) {
-    icmp_length_check(p, kProtoIcmp);
+    icmp_length_check(p, "ipv4", kProtoIcmp);
     p.line("goto " + p.to("ipv4_no_transport"));
   }
   p.label("ipv4_fragment");  // the IP header must lie within the packet
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
-  p.line("if r8 > r1 goto " + p.to("malformed"));
+  p.line("if r8 > r1 goto " + p.malformed(layout::kMalformedIpv4Length));
   no_transport(p, "ipv4", kPacketParserIpv4);
+  short_transport(p, "ipv4");
   // The bytes up to the protocol are enough for the fields; the IHL check then finds a shorter
   // header. The addresses go through the buffer too, so they come first.
-  p.cold("ipv4_helper", (addresses ? addresses_by_helper(kIpv4SrcAddr, kIpv4AddrBytes) : "") +
-                            PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
+  const std::string short_header = p.malformed(layout::kMalformedIpv4Length);
+  p.cold("ipv4_helper", (addresses ? addresses_by_helper(kIpv4SrcAddr, kIpv4AddrBytes, short_header) : "") +
+                            PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer, short_header) +
+                            "r1 = *(u8 *)" +
                             at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" + at(kBuffer + kIpv4FragmentField) +
                             "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" + PacketParserText::data_pointers() +
                             "goto " + p.to("ipv4_read") + "\n");
@@ -359,10 +387,12 @@ void extension_header(PacketParserText& p, int index) {
   p.line("r7 = r1");
   p.line("r8 += r2");
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
-  p.line("if r8 > r1 goto " + p.to("malformed"));  // the header runs past the end of the packet
-  p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + p.to("malformed"));  // never; bounds r8
+  const std::string too_long = p.malformed(layout::kMalformedExtensionLength);
+  p.line("if r8 > r1 goto " + too_long);                                 // the header runs past the end of the packet
+  p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + too_long);  // never; bounds r8
   unless_extension(p, "chain_end");
-  p.cold(name + "_helper", PacketParserText::helper_read("r8", kExtFieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
+  p.cold(name + "_helper", PacketParserText::helper_read("r8", kExtFieldsReadBytes, kBuffer, too_long) +
+                               "r1 = *(u8 *)" +
                                at(kBuffer + kExtNextHeader) + "\nr3 = *(u16 *)" +
                                at(kBuffer + kExtFragmentOffsetField) + "\nr2 = *(u8 *)" + at(kBuffer + kExtLength) +
                                "\ngoto " + p.to(read) + "\n");
@@ -380,16 +410,16 @@ void ipv6(PacketParserText& p) {
                  n(kIpv6Version) + ")\nr7 = *(u8 *)(r2 + " + n(kIpv6NextHeader) + ")\n");
   p.label("ipv6_read");  // r1 = version and traffic class, r7 = next header
   p.line("r1 &= " + n(kVersionMask));
-  p.line("if r1 != " + n(kIpv6VersionBits) + " goto " + p.to("malformed"));
+  p.line("if r1 != " + n(kIpv6VersionBits) + " goto " + p.malformed(layout::kMalformedIpv6Version));
   p.line("r8 = " + n(kIpv6HeaderBytes));
   transport(p, "ipv6", kPacketParserIpv6, kIcmpv6);
   p.label("ipv6_other");
-  if (!p.variant().icmp) icmp_length_check(p, kProtoIcmpv6);  // 0 bytes more for an extension header
+  if (!p.variant().icmp) icmp_length_check(p, "ipv6", kProtoIcmpv6);  // 0 bytes more for an extension header
   unless_extension(p, "ipv6_no_transport");
   p.line("r1 = 0");
   p.line("*(u64 *)" + at(kFragmentBits) + " = r1");
   for (int index = 1; index <= kMaxExtensionHeaders; ++index) extension_header(p, index);
-  p.line("goto " + p.to("malformed"));  // a 9th extension header
+  p.line("goto " + p.malformed(layout::kMalformedExtensionCount));  // a 9th extension header
   // The chain's end: a protocol that is no extension header, at r8.
   p.label("chain_end");
   p.line("r1 = *(u64 *)" + at(kFragmentBits));
@@ -400,22 +430,25 @@ void ipv6(PacketParserText& p) {
   if (p.variant().icmp) {
     p.line("if r7 == " + n(kProtoIcmpv6) + " goto " + p.to("ipv6_icmpv6"));
   } else {
-    icmp_length_check(p, kProtoIcmpv6);
+    icmp_length_check(p, "ipv6", kProtoIcmpv6);
   }
   no_transport(p, "ipv6", kPacketParserIpv6);
+  short_transport(p, "ipv6");
+  const std::string short_header = p.malformed(layout::kMalformedIpv6Length);
   p.cold("ipv6_helper", "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " +
-                            p.to("malformed") + "\n" +
-                            (addresses ? addresses_by_helper(kIpv6SrcAddr, kIpv6AddrBytes) : "") +
-                            PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer) + "r1 = *(u8 *)" +
+                            short_header + "\n" +
+                            (addresses ? addresses_by_helper(kIpv6SrcAddr, kIpv6AddrBytes, short_header) : "") +
+                            PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) +
+                            "r1 = *(u8 *)" +
                             at(kBuffer + kIpv6Version) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv6NextHeader) + "\n" +
                             PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
 }
 
+// Every malformed packet, r8 = the rule it broke (PacketParserText::malformed).
 void malformed(PacketParserText& p) {
   p.label("malformed");  // the program drops the packet; the fields hold whatever they hold
   p.line("r0 = " + n(kPacketParserMalformed));
   p.line("r7 = 0");
-  p.line("r8 = 0");
   p.line("goto " + p.to("end"));
 }
 

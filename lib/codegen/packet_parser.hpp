@@ -17,7 +17,8 @@
 //        The parts of it the expression reads are zeroed before (through r10: see there).
 //   out: r0 = status: kPacketParserNotIp, kPacketParserMalformed, kPacketParserIpv4 or kPacketParserIpv6;
 //        r7 = the transport protocol (IPv4's protocol field, IPv6's last next header; 0 when not IP);
-//        r8 = which fields ParsedPacket::transport holds (kHolds* bits; 0 when none or not copied);
+//        r8 = which fields ParsedPacket::transport holds (kHolds* bits; 0 when none or not copied),
+//        or, when malformed, the rule the packet broke (layout::kMalformed*, docs/filter-language.md §5.6);
 //        the ParsedPacket's bytes (which ones, PacketParserVariant says). Clobbers r1-r5.
 #pragma once
 

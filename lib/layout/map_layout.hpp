@@ -123,12 +123,18 @@ struct DropRecordLayout {
   std::uint8_t status;      // the packet parser's status (packet_parser.hpp): not IP, malformed, v4, v6
   std::uint16_t ethertype;  // skb->protocol as the kernel keeps it (big-endian): the family when malformed
   std::uint8_t protocol;    // the transport protocol (IPv6: the last next header)
-  std::uint8_t holds;       // which fields `transport` holds: ports, TCP, ICMP (packet_parser.hpp bits)
+  std::uint8_t holds;       // which fields `transport` holds (packet_parser.hpp bits); malformed: kMalformed*
   std::uint8_t transport[16];
   std::uint8_t src_addr[16];
   std::uint8_t dst_addr[16];
 };
 inline constexpr std::size_t kDropRecordHeaderBytes = 32;  // then the ParsedPacket
+
+// A malformed packet's `holds`: the rule of docs/filter-language.md §5.6 it broke, which the packet
+// parser leaves in r8 in place of the transport bits (packet_parser.cpp).
+inline constexpr std::uint8_t kMalformedIpv4Version = 1, kMalformedIpv4Ihl = 2, kMalformedIpv4Length = 3,
+                              kMalformedIpv6Version = 4, kMalformedIpv6Length = 5, kMalformedExtensionLength = 6,
+                              kMalformedExtensionCount = 7, kMalformedTransportLength = 8;
 static_assert(sizeof(DropRecordLayout) == kDropRecordHeaderBytes + 48);
 
 }  // namespace bpffw::layout

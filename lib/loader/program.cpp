@@ -175,6 +175,17 @@ Result<Program> Program::open_id(std::uint32_t id) {
   return Program(fd);
 }
 
+Result<std::vector<std::uint32_t>> Program::loaded_ids() {
+  std::vector<std::uint32_t> ids;
+  for (__u32 id = 0;;) {
+    if (bpf_prog_get_next_id(id, &id) != 0) {
+      if (errno == ENOENT) return ids;
+      return tl::unexpected(loader::system_error("cannot list the loaded programs", errno));
+    }
+    ids.push_back(id);
+  }
+}
+
 Program::Program(Program&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 Program& Program::operator=(Program&& other) noexcept {

@@ -32,6 +32,20 @@ bool all_zero(const std::uint8_t* bytes, std::size_t size) {
   return true;
 }
 
+std::optional<MalformedRule> malformed_rule(std::uint8_t code) {
+  switch (code) {
+    case layout::kMalformedIpv4Version: return MalformedRule::Ipv4Version;
+    case layout::kMalformedIpv4Ihl: return MalformedRule::Ipv4Ihl;
+    case layout::kMalformedIpv4Length: return MalformedRule::Ipv4Length;
+    case layout::kMalformedIpv6Version: return MalformedRule::Ipv6Version;
+    case layout::kMalformedIpv6Length: return MalformedRule::Ipv6Length;
+    case layout::kMalformedExtensionLength: return MalformedRule::ExtensionLength;
+    case layout::kMalformedExtensionCount: return MalformedRule::ExtensionCount;
+    case layout::kMalformedTransportLength: return MalformedRule::TransportLength;
+    default: return std::nullopt;
+  }
+}
+
 DropRecord decode(const layout::DropRecordLayout& raw) {
   DropRecord record;
   record.time_ns = raw.time_ns;
@@ -52,6 +66,9 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
     record.source = address_text(record.family, raw.src_addr);
     record.destination = address_text(record.family, raw.dst_addr);
   }
+  const bool parsed = raw.status == kStatusIpv4 || raw.status == kStatusIpv6;
+  if (!parsed && record.reason == DropReason::Malformed) record.rule = malformed_rule(raw.holds);
+  if (!parsed) return record;  // `holds` is the rule then, not transport bits
   if ((raw.holds & kHoldsPorts) != 0) {
     record.source_port = static_cast<std::uint16_t>(raw.transport[0] << 8 | raw.transport[1]);
     record.destination_port = static_cast<std::uint16_t>(raw.transport[2] << 8 | raw.transport[3]);
@@ -67,6 +84,20 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
 
 const char* to_string(DropReason reason) { return reason == DropReason::Malformed ? "malformed" : "filter"; }
 
+const char* to_string(MalformedRule rule) {
+  switch (rule) {
+    case MalformedRule::Ipv4Version: return "ipv4-version";
+    case MalformedRule::Ipv4Ihl: return "ipv4-ihl";
+    case MalformedRule::Ipv4Length: return "ipv4-length";
+    case MalformedRule::Ipv6Version: return "ipv6-version";
+    case MalformedRule::Ipv6Length: return "ipv6-length";
+    case MalformedRule::ExtensionLength: return "extension-length";
+    case MalformedRule::ExtensionCount: return "extension-count";
+    case MalformedRule::TransportLength: return "transport-length";
+  }
+  return "unknown";
+}
+
 std::string protocol_name(std::uint8_t protocol) {
   switch (protocol) {
     case 1: return "icmp";
@@ -80,6 +111,7 @@ std::string protocol_name(std::uint8_t protocol) {
 struct DropLog::State {
   Handler handler;
   detail::UniqueFd map;  // the ring's; kept for the ring's epoll registration
+  std::uint32_t ring_id = 0;
   ring_buffer* ring = nullptr;
   ~State() { ring_buffer__free(ring); }
 
@@ -108,6 +140,7 @@ Result<DropLog> DropLog::open(const Program& program, Handler handler) {
   auto state = std::make_unique<State>();
   state->handler = std::move(handler);
   state->map = std::move((*map)->fd);
+  state->ring_id = (*map)->info.id;
   state->ring = ring_buffer__new(state->map.get(), &State::on_sample, state.get(), nullptr);
   if (state->ring == nullptr) return tl::unexpected(loader::system_error("cannot map the drop log's ring", errno));
   return DropLog(std::move(state));
@@ -121,5 +154,7 @@ Result<int> DropLog::poll(int timeout_ms) {
 }
 
 int DropLog::wait_fd() const { return ring_buffer__epoll_fd(state_->ring); }
+
+std::uint32_t DropLog::ring_id() const { return state_->ring_id; }
 
 }  // namespace bpffw

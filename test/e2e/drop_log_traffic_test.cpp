@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
@@ -53,22 +54,28 @@ std::string output_file(const char* name) {
 // `bpffwc log --json PIN` in the background, its output in a file.
 class LogFollower {
  public:
-  LogFollower(const std::string& pin, const std::string& output) : output_(output) {
+  // `bpffwc log --json WHAT`: a pin, or --all.
+  LogFollower(const std::string& what, const std::string& output) : output_(output) {
     pid_ = spawn("", [&] {
       int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0) return 101;
       ::dup2(fd, STDOUT_FILENO);
       std::string program = BPFFWC_PATH;
-      std::string log = "log", json = "--json", path = pin;
-      char* argv[] = {program.data(), log.data(), json.data(), path.data(), nullptr};
+      std::string log = "log", json = "--json", argument = what;
+      char* argv[] = {program.data(), log.data(), json.data(), argument.data(), nullptr};
       ::execv(program.c_str(), argv);
       return 102;
     });
   }
-  // The lines once `lines` of them hold `needle` (or after 10 s), then SIGTERM: exit 0 expected.
-  std::string stop_after(std::size_t lines, const std::string& needle) {
+  // Waits until `lines` lines hold `needle` (or 10 s have passed); the output then.
+  std::string wait_for(std::size_t lines, const std::string& needle) {
     for (int i = 0; i < 100 && occurrences(read(), needle) < lines; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return read();
+  }
+  // The lines once `lines` of them hold `needle` (or after 10 s), then SIGTERM: exit 0 expected.
+  std::string stop_after(std::size_t lines, const std::string& needle) {
+    wait_for(lines, needle);
     ::kill(pid_, SIGTERM);
     CHECK(wait_child(pid_) == 0);
     pid_ = -1;
@@ -153,6 +160,58 @@ TEST_CASE("loopback UDP over the log's limit: sent = logged + suppressed, and bp
 
   auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
   REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
+}
+
+TEST_CASE("bpffwc log --all: programs loaded after it started, each ring read once across --force, gone at the end") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup first, second;
+  bpffw::test::ScopedPinDir pins;
+  const std::string first_pin = pins.file("first"), second_pin = pins.file("second");
+  std::uint16_t allowed = free_port(), blocked = free_port(), source = free_port();
+  while (blocked == allowed) blocked = free_port();
+  const std::string filter = "!udp || dst_port == " + std::to_string(allowed);
+
+  LogFollower follower("--all", output_file("all"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // started before any program
+  for (const auto& [cgroup, pin] : {std::pair{&first, first_pin}, std::pair{&second, second_pin}}) {
+    auto attached = run_bpffwc({"--attach", cgroup->path(), "-t", "egress", "-o", pin, "--log", filter});
+    REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  }
+  send_datagrams(first.path(), source, blocked, 3);
+  send_datagrams(second.path(), source, blocked, 4);
+  send_datagrams(first.path(), source, allowed, 2);
+  const std::string in_first = "\"cgroup\":\"/" + first.name() + "\"";
+  const std::string in_second = "\"cgroup\":\"/" + second.name() + "\"";
+  follower.wait_for(3, in_first);
+  follower.wait_for(4, in_second);
+
+  // A replacement at the first pin shares the old program's ring, which stays attached and
+  // records: one reader for both, so each record once.
+  auto replaced = run_bpffwc({"-o", first_pin, "--force", "--log", filter + " || dst_port == 9"});
+  REQUIRE_MESSAGE(replaced.exit_code == 0, describe(replaced));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // one scan of the loaded programs
+  send_datagrams(first.path(), source, blocked, 5);
+  std::string out = follower.wait_for(8, in_first);
+  INFO("bpffwc log --all --json printed:\n", out);
+  CHECK(LogFollower::occurrences(out, in_first) == 8);
+  CHECK(LogFollower::occurrences(out, in_second) == 4);
+  CHECK(LogFollower::occurrences(out, "\"dst_port\":" + std::to_string(allowed)) == 0);
+
+  std::vector<std::string> gone;  // the newest program of each ring
+  for (const std::string& pin : {first_pin, second_pin}) {
+    auto program = bpffw::Program::open_pinned(pin);
+    REQUIRE(program.has_value());
+    gone.push_back("{\"event\":\"gone\",\"program_id\":" + std::to_string(program->info()->id) + "}");
+  }
+  for (const auto& [cgroup, pin] : {std::pair{&first, first_pin}, std::pair{&second, second_pin}}) {
+    auto detached = run_bpffwc({"detach", cgroup->path(), "-t", "egress", "--all"});
+    REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
+    REQUIRE(::unlink(pin.c_str()) == 0);
+  }
+  follower.wait_for(1, gone[0]);
+  out = follower.stop_after(1, gone[1]);
+  CHECK(LogFollower::occurrences(out, gone[0]) == 1);
+  CHECK(LogFollower::occurrences(out, gone[1]) == 1);
 }
 
 }  // namespace

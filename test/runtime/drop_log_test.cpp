@@ -7,6 +7,7 @@
 
 #include <bpffw/drop_log.hpp>
 
+#include "packet/packet_spec.hpp"
 #include "runtime/runtime_test_support.hpp"
 #include "support/kernel_env.hpp"
 
@@ -77,6 +78,50 @@ TEST_CASE("a logging program records each dropped packet with its addresses, por
   CHECK(icmp.icmp_code == 4);
   CHECK_FALSE(icmp.destination_port.has_value());
   CHECK(log_counters_or_fail(program) == LogCounters{5, 0, 0});
+}
+
+TEST_CASE("a malformed packet's record names the rule of §5.6 it broke") {
+  require_root();
+  struct Case {
+    const char* packet;
+    MalformedRule rule;
+  };
+  const Case cases[] = {
+      {"ipv4 version=6 udp dport=123", MalformedRule::Ipv4Version},
+      {"ipv4 ihl=3 tcp dport=22", MalformedRule::Ipv4Ihl},
+      // IHL says more bytes than the packet has (BPF_PROG_TEST_RUN refuses IPv4 shorter than 20 bytes).
+      {"ipv4 ihl=15 udp dport=123", MalformedRule::Ipv4Length},
+      {"ipv4 ihl=8 dport=22 tcp len=30", MalformedRule::Ipv4Length},
+      {"ipv6 version=4 udp dport=123", MalformedRule::Ipv6Version},
+      // ipv6-length: BPF_PROG_TEST_RUN refuses IPv6 shorter than 40 bytes too.
+      {"ipv6 hbh udp dport=53 cut=44", MalformedRule::ExtensionLength},
+      {"ipv6 hbh hbh hbh hbh hbh hbh hbh hbh hbh udp dport=53", MalformedRule::ExtensionCount},
+      {"ipv4 tcp dport=22 cut=30", MalformedRule::TransportLength},
+      {"ipv6 udp dport=123 cut=47", MalformedRule::TransportLength},
+      {"ipv4 icmp type=8 cut=22", MalformedRule::TransportLength},
+  };
+  // The filter's own parse reads no ICMP field; the log's second parse reads them all.
+  Program program = load_or_fail(parse_or_fail("tcp && dst_port == 22"), logging(1000, 1000));
+  for (const Case& c : cases) {
+    INFO(std::string(c.packet));
+    auto packet = packet::parse_packet_spec(c.packet);
+    REQUIRE_MESSAGE(packet.has_value(), c.packet);
+    REQUIRE_FALSE(passes(program, *packet));
+  }
+  std::vector<DropRecord> records = drain(program);
+  REQUIRE(records.size() == std::size(cases));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    INFO(std::string(cases[i].packet));
+    CHECK(records[i].reason == DropReason::Malformed);
+    REQUIRE(records[i].rule.has_value());
+    CHECK(to_string(*records[i].rule) == std::string(to_string(cases[i].rule)));
+    CHECK_FALSE(records[i].source_port.has_value());
+  }
+  // A filter drop names no rule.
+  REQUIRE_FALSE(passes(program, udp_packet(53, 0)));
+  records = drain(program);
+  REQUIRE(records.size() == 1);
+  CHECK_FALSE(records[0].rule.has_value());
 }
 
 TEST_CASE("a filter that reads no variable logs its drops too, as the filter's") {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <bpffw/cgroup.hpp>
 
@@ -22,16 +23,28 @@ const std::string& cgroup_root() {
   return root;
 }
 
-std::string unit_of(const std::string& path) {
+bool is_unit(std::string_view directory) { return directory.ends_with(".service") || directory.ends_with(".scope"); }
+
+// The path's unit directories, outermost first: {"user@1000.service", "app.service"}.
+std::vector<std::string> units_of(const std::string& path) {
+  std::vector<std::string> units;
   std::string_view rest = path;
   while (!rest.empty()) {
-    std::size_t slash = rest.rfind('/');
-    std::string_view last = rest.substr(slash == std::string_view::npos ? 0 : slash + 1);
-    if (last.ends_with(".service") || last.ends_with(".scope")) return std::string(last);
+    std::size_t slash = rest.find('/');
+    std::string_view directory = rest.substr(0, slash);
+    if (is_unit(directory)) units.emplace_back(directory);
     if (slash == std::string_view::npos) break;
-    rest = rest.substr(0, slash);
+    rest.remove_prefix(slash + 1);
   }
-  return "";
+  return units;
+}
+
+void name_units(CgroupNames::Name& name) {
+  std::vector<std::string> units = units_of(name.path);
+  if (units.empty()) return;
+  name.unit = units.back();
+  name.system_unit = units.front();
+  if (units.size() > 1 && units.front().starts_with("user@")) name.user_unit = units.back();
 }
 
 // "1.2.3.4:80", "[fd00::1]:80", or the address alone.
@@ -58,7 +71,7 @@ const CgroupNames::Name& CgroupNames::lookup(std::uint64_t cgroup_id) {
     if (::stat(it->path().c_str(), &status) == 0 && status.st_ino == cgroup_id)
       name.path = it->path().string().substr(root.size());
   }
-  name.unit = unit_of(name.path);
+  name_units(name);
   return names_[cgroup_id] = name;
 }
 
@@ -75,6 +88,7 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
       line += " type " + std::to_string(*record.icmp_type) + " code " + std::to_string(*record.icmp_code);
   }
   line += " " + std::to_string(record.length) + " B, " + bpffw::to_string(record.reason);
+  if (record.rule) line += std::string(" (") + bpffw::to_string(*record.rule) + ")";
   if (!cgroup.unit.empty()) {
     line += "  unit " + cgroup.unit;
   } else if (!cgroup.path.empty()) {
@@ -85,10 +99,11 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
   return line + "  uid " + std::to_string(record.uid);
 }
 
-std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup) {
-  std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) +
+std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id) {
+  std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) + ",\"program_id\":" + std::to_string(program_id) +
                      ",\"direction\":" + json_string(bpffw::to_string(record.direction)) +
                      ",\"reason\":" + json_string(bpffw::to_string(record.reason)) +
+                     (record.rule ? ",\"rule\":" + json_string(bpffw::to_string(*record.rule)) : std::string()) +
                      ",\"family\":" + std::to_string(record.family) +
                      ",\"protocol\":" + json_string(bpffw::protocol_name(record.protocol));
   if (!record.source.empty())

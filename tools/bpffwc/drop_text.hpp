@@ -17,6 +17,10 @@ class CgroupNames {
   struct Name {
     std::string path;  // "/system.slice/sshd.service"; empty when no directory has the id (any more)
     std::string unit;  // "sshd.service"; empty outside systemd's units
+    // For the journal: the system's unit (the outermost unit directory, "user@1000.service" for a
+    // user's service) and, inside user@UID.service, the user's unit ("app.service").
+    std::string system_unit;
+    std::string user_unit;
   };
   const Name& lookup(std::uint64_t cgroup_id);
 
@@ -27,6 +31,6 @@ class CgroupNames {
 // "drop ingress tcp 203.0.113.7:51234 -> 10.0.0.5:22 60 B, filter  unit sshd.service ..."
 std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup);
 // {"direction":"ingress","reason":"filter",...}
-std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup);
+std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id);
 
 }  // namespace bpffwc

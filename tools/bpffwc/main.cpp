@@ -62,10 +62,13 @@ const CommandEntry kCommands[] = {
      "Example:\n"
      "  bpffwc watch --interval 0.5 /sys/fs/bpf/mtu",
      &make_watch_command},
-    {"log", "follow the drops a program compiled with --log records, live: PIN, id:N or CGROUP -t DIR",
+    {"log",
+     "follow the drops programs compiled with --log record, live: PIN, id:N, CGROUP -t DIR, or --all; as lines, "
+     "JSON or journal entries",
      "Examples:\n"
      "  bpffwc log /sys/fs/bpf/web\n"
-     "  bpffwc log --json system.slice/web.service -t ingress",
+     "  bpffwc log --json system.slice/web.service -t ingress\n"
+     "  bpffwc log --all --journal      # what bpffw-log.service runs: journalctl -u web.service shows its drops",
      &make_log_command},
 };
 

@@ -1,0 +1,91 @@
+#include "drop_journal.hpp"
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace bpffwc {
+namespace {
+
+// One entry's FIELD=value strings, sent with sd_journal_sendv.
+class JournalEntry {
+ public:
+  JournalEntry& add(const char* field, const std::string& value) {
+    fields_.push_back(std::string(field) + "=" + value);
+    return *this;
+  }
+
+  bpffw::Result<void> send() const {
+    std::vector<iovec> vectors;
+    for (const std::string& field : fields_)
+      vectors.push_back({const_cast<char*>(field.data()), field.size()});
+    int result = sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
+    if (result < 0)
+      return bpffw::make_error(bpffw::ErrorKind::System,
+                               std::string("cannot write to the journal: ") + std::strerror(-result), -result,
+                               "is systemd-journald running? Without the journal, leave out --journal");
+    return {};
+  }
+
+ private:
+  std::vector<std::string> fields_;
+};
+
+JournalEntry common(int priority, const char* message_id, const std::string& message, std::uint32_t program_id) {
+  JournalEntry entry;
+  entry.add("MESSAGE", message)
+      .add("MESSAGE_ID", message_id)
+      .add("PRIORITY", std::to_string(priority))
+      .add("SYSLOG_IDENTIFIER", "bpffw")
+      .add("BPFFW_PROGRAM_ID", std::to_string(program_id));
+  return entry;
+}
+
+}  // namespace
+
+bool stdout_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat status{};
+  return ::fstat(STDOUT_FILENO, &status) == 0 && status.st_dev == device && status.st_ino == inode;
+}
+
+bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
+                                 std::uint32_t program_id) {
+  JournalEntry entry = common(LOG_NOTICE, kDropMessageId, drop_line(record, cgroup), program_id);
+  entry.add("BPFFW_DIRECTION", bpffw::to_string(record.direction)).add("BPFFW_REASON", bpffw::to_string(record.reason));
+  if (record.rule) entry.add("BPFFW_RULE", bpffw::to_string(*record.rule));
+  if (record.family != 0) entry.add("BPFFW_PROTOCOL", bpffw::protocol_name(record.protocol));
+  if (!record.source.empty()) entry.add("BPFFW_SRC_ADDR", record.source).add("BPFFW_DST_ADDR", record.destination);
+  if (record.source_port)
+    entry.add("BPFFW_SRC_PORT", std::to_string(*record.source_port))
+        .add("BPFFW_DST_PORT", std::to_string(*record.destination_port));
+  if (record.icmp_type)
+    entry.add("BPFFW_ICMP_TYPE", std::to_string(*record.icmp_type))
+        .add("BPFFW_ICMP_CODE", std::to_string(*record.icmp_code));
+  entry.add("BPFFW_LENGTH", std::to_string(record.length))
+      .add("BPFFW_CGROUP_ID", std::to_string(record.cgroup_id))
+      .add("BPFFW_UID", std::to_string(record.uid));
+  if (!cgroup.path.empty()) entry.add("OBJECT_SYSTEMD_CGROUP", cgroup.path);
+  if (!cgroup.system_unit.empty()) entry.add("OBJECT_SYSTEMD_UNIT", cgroup.system_unit);
+  if (!cgroup.user_unit.empty()) entry.add("OBJECT_SYSTEMD_USER_UNIT", cgroup.user_unit);
+  return entry.send();
+}
+
+bpffw::Result<void> journal_counters(const std::string& message, const bpffw::LogCounters& counters,
+                                     std::uint32_t program_id) {
+  return common(LOG_WARNING, kLogCountersMessageId, message, program_id)
+      .add("BPFFW_SUPPRESSED", std::to_string(counters.suppressed))
+      .add("BPFFW_LOST", std::to_string(counters.lost))
+      .send();
+}
+
+}  // namespace bpffwc
