@@ -83,8 +83,9 @@ cgroup v2 directory itself. It also runs filters on packets described in
 words, in the kernel or in a reference interpreter, reads counters and sets
 runtime parameters of loaded filters.
 This package contains bpffwc, the systemd units bpffw@.service (a named
-filter from /etc/bpffw/NAME.filter, reloaded live), bpf-firewall@.service
-and cgroup-sock-drop.service, and example units.")
+filter from /etc/bpffw/NAME.filter, reloaded live), bpffw-log.service (the
+drops of logging filters in the journal of their service),
+bpf-firewall@.service and cgroup-sock-drop.service, and example units.")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libbpffw${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)

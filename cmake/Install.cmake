@@ -1,7 +1,7 @@
 # What `cmake --install` puts beside bin/bpffwc (tools/bpffwc/CMakeLists.txt installs that):
 #   share/man/man1/bpffwc.1                         the man page
 #   share/bash-completion/completions/bpffwc        bash completion (found there by bash-completion)
-#   lib/systemd/system/{bpffw@,bpf-firewall@,cgroup-sock-drop}.service
+#   lib/systemd/system/{bpffw@,bpffw-log,bpf-firewall@,cgroup-sock-drop}.service
 #                                                   the reusable loader units; systemd also reads
 #                                                   /usr/local/lib/systemd/system
 #   share/doc/bpffw/examples/systemd/*.service      every example unit, to copy to /etc/systemd/system
@@ -49,6 +49,7 @@ foreach(unit IN LISTS BPFFW_UNITS)
   configure_file(${PROJECT_BINARY_DIR}/units.in/${name} ${PROJECT_BINARY_DIR}/units/${name} COPYONLY)
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/units/bpffw@.service
+              ${PROJECT_BINARY_DIR}/units/bpffw-log.service
               ${PROJECT_BINARY_DIR}/units/bpf-firewall@.service
               ${PROJECT_BINARY_DIR}/units/cgroup-sock-drop.service
         DESTINATION lib/systemd/system)

@@ -66,7 +66,7 @@ check "and nothing of LLVM, clang or a compiler (linked in statically)" \
 check "bpffwc --version runs from /usr/bin" in_container /usr/bin/bpffwc --version
 check "the packaged units pass systemd-analyze verify" in_container systemd-analyze verify --man=no \
   /usr/lib/systemd/system/bpffw@.service /usr/lib/systemd/system/cgroup-sock-drop.service \
-  /usr/lib/systemd/system/bpf-firewall@.service
+  /usr/lib/systemd/system/bpf-firewall@.service /usr/lib/systemd/system/bpffw-log.service
 check "the ldconfig trigger registered libbpffw.so.0.1" \
   bash -c 'nsenter -t "$1" -a ldconfig -p | grep -q "x86_64-linux-gnu/libbpffw.so.0.1$"' _ "$container_pid"
 

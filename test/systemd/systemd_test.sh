@@ -51,7 +51,7 @@ DESTDIR=$root cmake --install "$build" --prefix /usr/local --strip >/dev/null ||
   fail "cmake --install into the container root failed"
 examples=$root/usr/local/share/doc/bpffw/examples/systemd
 units=$root/usr/local/lib/systemd/system
-for file in "$units/bpffw@.service" "$units/bpf-firewall@.service" "$units/cgroup-sock-drop.service" "$examples/filtered-ping@.service" \
+for file in "$units/bpffw@.service" "$units/bpffw-log.service" "$units/bpf-firewall@.service" "$units/cgroup-sock-drop.service" "$examples/filtered-ping@.service" \
     "$examples/ping-attach-self@.service" "$examples/ping-no-icmp-egress.service" "$root/usr/local/bin/bpffwc" \
     "$root/usr/local/share/man/man1/bpffwc.1" "$root/usr/local/share/bash-completion/completions/bpffwc"; do
   [[ -f $file ]] || fail "cmake --install did not install ${file#"$root"}"
@@ -111,6 +111,43 @@ check "with IPEgressFilterPath=/sys/fs/bpf/cgroup-sock-drop it cannot" dropped_p
 check "the drop-all pin exists while cgroup-sock-drop.service is active" test -e "$pins/cgroup-sock-drop"
 in_container systemctl stop cgroup-sock-drop.service
 check "stopping cgroup-sock-drop.service removes the pin" test ! -e "$pins/cgroup-sock-drop"
+
+# 5. The drop log in the service's journal: bpffw-log.service, started before the filter exists,
+# follows it once pinned; a service whose TCP connection the filter refuses finds the drop in
+# `journalctl -u` of its own unit.
+check "bpffw-log.service starts" start_unit bpffw-log.service
+check "bpffw-log.service is active" unit_is bpffw-log.service active
+check "a logging filter refusing TCP is pinned at /sys/fs/bpf/no-tcp" \
+  in_container /usr/local/bin/bpffwc -o /sys/fs/bpf/no-tcp --log '!tcp'
+client=bpffw-log-client.service
+# The SYN is dropped on egress, and again when TCP sends it again; the unit stays up meanwhile, so
+# its cgroup, which names the unit in the entry, is still there when the record is read.
+check "$client starts with IPEgressFilterPath=/sys/fs/bpf/no-tcp" \
+  in_container systemd-run -q --unit="$client" -p IPEgressFilterPath=/sys/fs/bpf/no-tcp \
+  /bin/bash -c 'echo connecting to 8022; (exec 3<>/dev/tcp/127.0.0.1/8022) && echo connected; exec sleep 60'
+drop_in_journal() {
+  local _
+  for _ in $(seq 40); do
+    in_container journalctl -q -u "$client" -o cat --no-pager |
+      grep -qE '^drop egress tcp 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:8022 [0-9]+ B, filter  unit '"$client" && return 0
+    sleep 0.25
+  done
+  in_container journalctl -q -u "$client" -o cat --no-pager >&2
+  return 1
+}
+check "journalctl -u $client shows the drop beside the unit's own output" drop_in_journal
+check "... its own output is there too, and it never connected" \
+  bash -c 'out=$(nsenter -t "$1" -a journalctl -q -u "$2" -o cat --no-pager) &&
+    grep -qx "connecting to 8022" <<<"$out" && ! grep -qx connected <<<"$out"' _ "$container_pid" "$client"
+structured_entry() {
+  in_container journalctl -q -u "$client" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
+    tr -d ' ' | grep -qx 'BPFFW_REASON=filter' &&
+    in_container journalctl -q -u "$client" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
+    tr -d ' ' | grep -qx 'BPFFW_DST_PORT=8022'
+}
+check "the entry is structured: MESSAGE_ID, BPFFW_REASON=filter, BPFFW_DST_PORT=8022" structured_entry
+in_container systemctl stop "$client" bpffw-log.service
+in_container rm -f /sys/fs/bpf/no-tcp
 
 if ((failures > 0)); then
   in_container journalctl -b -q -o short --no-pager -n 60 >&2 || true
