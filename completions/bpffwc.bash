@@ -163,7 +163,8 @@ _bpffwc() {
       ;;
     stats | watch | log)
       case $subcommand in
-        stats | log) options="--json -t --type -h --help" ;;
+        stats) options="--json -t --type -h --help" ;;
+        log) options="--json --journal --all -t --type -h --help" ;;
         *) options="--interval --count --json -t --type -h --help" ;;
       esac
       if [[ $cur == -* ]]; then

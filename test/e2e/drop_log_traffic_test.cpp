@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -212,6 +214,41 @@ TEST_CASE("bpffwc log --all: programs loaded after it started, each ring read on
   out = follower.stop_after(1, gone[1]);
   CHECK(LogFollower::occurrences(out, gone[0]) == 1);
   CHECK(LogFollower::occurrences(out, gone[1]) == 1);
+}
+
+TEST_CASE("bpffwc log --journal without a journal to write to: exit 3, and it says what is missing") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("journal");
+  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log", "!udp"});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+
+  // A mount namespace with an empty /run: no journald socket, whatever the host runs.
+  const std::string output = output_file("journal");
+  pid_t follower = spawn("", [&] {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("none", "/run", "tmpfs", 0, nullptr) != 0)
+      return 101;
+    int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return 102;
+    ::dup2(fd, STDERR_FILENO);
+    std::string program = BPFFWC_PATH, log = "log", journal = "--journal", path = pin;
+    char* argv[] = {program.data(), log.data(), journal.data(), path.data(), nullptr};
+    ::execv(program.c_str(), argv);
+    return 103;
+  });
+  CHECK(wait_child(follower) == 3);
+  std::ifstream in(output);
+  std::stringstream text;
+  text << in.rdbuf();
+  ::unlink(output.c_str());
+  INFO("bpffwc log --journal printed:\n", text.str());
+  CHECK(text.str().find("no journal to write to: /run/systemd/journal/socket is missing") != std::string::npos);
+  CHECK(text.str().find("systemd-journald") != std::string::npos);
+
+  auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
+  REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
 }
 
 }  // namespace

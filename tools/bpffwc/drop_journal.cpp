@@ -29,7 +29,7 @@ class JournalEntry {
     if (result < 0)
       return bpffw::make_error(bpffw::ErrorKind::System,
                                std::string("cannot write to the journal: ") + std::strerror(-result), -result,
-                               "is systemd-journald running? Without the journal, leave out --journal");
+                               "is systemd-journald running? Without it, leave out --journal (or use --json)");
     return {};
   }
 
@@ -48,6 +48,17 @@ JournalEntry common(int priority, const char* message_id, const std::string& mes
 }
 
 }  // namespace
+
+bpffw::Result<void> journal_available() {
+  // Where sd_journal_sendv sends (systemd's journal-send.c).
+  constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
+  struct stat status{};
+  if (::stat(kJournalSocket, &status) != 0 || !S_ISSOCK(status.st_mode))
+    return bpffw::make_error(bpffw::ErrorKind::System,
+                             std::string("no journal to write to: ") + kJournalSocket + " is missing", ENOENT,
+                             "is systemd-journald running? Without it, leave out --journal (or use --json)");
+  return {};
+}
 
 bool stdout_is_journal() {
   const char* stream = std::getenv("JOURNAL_STREAM");

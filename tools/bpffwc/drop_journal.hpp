@@ -22,6 +22,10 @@ inline constexpr const char* kLogCountersMessageId = "c1f0a4e9b27d4d5b9e3a6f08d2
 // and inode for a unit's StandardOutput=journal): then `bpffwc log` writes entries, not lines.
 bool stdout_is_journal();
 
+// Whether journald listens: libsystemd drops entries silently when its socket is missing, so this
+// is checked before following anything.
+bpffw::Result<void> journal_available();
+
 // MESSAGE is drop_line's text; BPFFW_* fields carry the record, OBJECT_SYSTEMD_* its unit.
 bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
                                  std::uint32_t program_id);

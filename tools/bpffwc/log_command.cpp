@@ -84,6 +84,9 @@ class LogCommand final : public Command {
     if (all_ && direction_)
       return fail(bpffw::ErrorKind::Usage, "-t goes with a cgroup, not with --all");
     output_ = journal_ || (!json_ && stdout_is_journal()) ? Output::Journal : json_ ? Output::Json : Output::Text;
+    if (output_ == Output::Journal) {
+      if (auto available = journal_available(); !available) return report(available.error());
+    }
     epoll_ = bpffw::detail::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     if (epoll_.get() < 0) return fail(bpffw::ErrorKind::System, "epoll_create1 failed", errno);
 
