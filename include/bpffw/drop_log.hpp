@@ -40,9 +40,9 @@ struct DropRecord {
   Direction direction = Direction::Ingress;
   DropReason reason = DropReason::Filter;
   std::optional<MalformedRule> rule;  // for DropReason::Malformed
-  int family = 0;             // 4, 6, or 0 for a packet that is not IP
-  std::uint8_t protocol = 0;  // the transport protocol (IPv6: the last next header); 0 when not IP
-  std::string source;         // the addresses as text; empty when the packet is not IP
+  int family = 0;                     // 4, 6, or 0 for a packet that is not IP
+  std::uint8_t protocol = 0;          // the transport protocol (IPv6: the last next header); 0 when not IP
+  std::string source;                 // the addresses as text; empty when the packet is not IP
   std::string destination;
   std::optional<std::uint16_t> source_port;  // TCP and UDP, first fragments only
   std::optional<std::uint16_t> destination_port;

@@ -265,8 +265,8 @@ void icmp_length_check(PacketParserText& p, const std::string& family, std::uint
 void short_transport(PacketParserText& p, const std::string& family) {
   std::string text;
   if (family == "ipv4")
-    text = "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r8 > r1 goto " + p.malformed(layout::kMalformedIpv4Length) +
-           "\n";
+    text =
+        "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r8 > r1 goto " + p.malformed(layout::kMalformedIpv4Length) + "\n";
   p.cold(family + "_short", text + "goto " + p.malformed(layout::kMalformedTransportLength) + "\n");
 }
 
@@ -301,8 +301,7 @@ std::string addresses_in_place(int src, int size) {
 std::string addresses_by_helper(int src, int size, const std::string& short_packet) {
   const int buffer = static_cast<int>(kBuffer);
   return PacketParserText::helper_read(n(src), size, kBuffer, short_packet) + copy("r9", buffer, size, kSrcAddr) +
-         PacketParserText::helper_read(n(src + size), size, kBuffer, short_packet) +
-         copy("r9", buffer, size, kDstAddr);
+         PacketParserText::helper_read(n(src + size), size, kBuffer, short_packet) + copy("r9", buffer, size, kDstAddr);
 }
 
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
@@ -341,10 +340,9 @@ void ipv4(PacketParserText& p) {
   const std::string short_header = p.malformed(layout::kMalformedIpv4Length);
   p.cold("ipv4_helper", (addresses ? addresses_by_helper(kIpv4SrcAddr, kIpv4AddrBytes, short_header) : "") +
                             PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer, short_header) +
-                            "r1 = *(u8 *)" +
-                            at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" + at(kBuffer + kIpv4FragmentField) +
-                            "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" + PacketParserText::data_pointers() +
-                            "goto " + p.to("ipv4_read") + "\n");
+                            "r1 = *(u8 *)" + at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" +
+                            at(kBuffer + kIpv4FragmentField) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" +
+                            PacketParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
 }
 
 // One extension header at r8, of type r7 (known to be one), then the next: at most 8, a 9th is
@@ -388,12 +386,11 @@ void extension_header(PacketParserText& p, int index) {
   p.line("r8 += r2");
   p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
   const std::string too_long = p.malformed(layout::kMalformedExtensionLength);
-  p.line("if r8 > r1 goto " + too_long);                                 // the header runs past the end of the packet
+  p.line("if r8 > r1 goto " + too_long);                                  // the header runs past the end of the packet
   p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + too_long);  // never; bounds r8
   unless_extension(p, "chain_end");
   p.cold(name + "_helper", PacketParserText::helper_read("r8", kExtFieldsReadBytes, kBuffer, too_long) +
-                               "r1 = *(u8 *)" +
-                               at(kBuffer + kExtNextHeader) + "\nr3 = *(u16 *)" +
+                               "r1 = *(u8 *)" + at(kBuffer + kExtNextHeader) + "\nr3 = *(u16 *)" +
                                at(kBuffer + kExtFragmentOffsetField) + "\nr2 = *(u8 *)" + at(kBuffer + kExtLength) +
                                "\ngoto " + p.to(read) + "\n");
 }
@@ -435,13 +432,12 @@ void ipv6(PacketParserText& p) {
   no_transport(p, "ipv6", kPacketParserIpv6);
   short_transport(p, "ipv6");
   const std::string short_header = p.malformed(layout::kMalformedIpv6Length);
-  p.cold("ipv6_helper", "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " +
-                            short_header + "\n" +
-                            (addresses ? addresses_by_helper(kIpv6SrcAddr, kIpv6AddrBytes, short_header) : "") +
-                            PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) +
-                            "r1 = *(u8 *)" +
-                            at(kBuffer + kIpv6Version) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv6NextHeader) + "\n" +
-                            PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
+  p.cold("ipv6_helper",
+         "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " + short_header + "\n" +
+             (addresses ? addresses_by_helper(kIpv6SrcAddr, kIpv6AddrBytes, short_header) : "") +
+             PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) + "r1 = *(u8 *)" +
+             at(kBuffer + kIpv6Version) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv6NextHeader) + "\n" +
+             PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
 }
 
 // Every malformed packet, r8 = the rule it broke (PacketParserText::malformed).

@@ -23,8 +23,7 @@ class JournalEntry {
 
   bpffw::Result<void> send() const {
     std::vector<iovec> vectors;
-    for (const std::string& field : fields_)
-      vectors.push_back({const_cast<char*>(field.data()), field.size()});
+    for (const std::string& field : fields_) vectors.push_back({const_cast<char*>(field.data()), field.size()});
     int result = sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
     if (result < 0)
       return bpffw::make_error(bpffw::ErrorKind::System,

@@ -100,7 +100,8 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
 }
 
 std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id) {
-  std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) + ",\"program_id\":" + std::to_string(program_id) +
+  std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) +
+                     ",\"program_id\":" + std::to_string(program_id) +
                      ",\"direction\":" + json_string(bpffw::to_string(record.direction)) +
                      ",\"reason\":" + json_string(bpffw::to_string(record.reason)) +
                      (record.rule ? ",\"rule\":" + json_string(bpffw::to_string(*record.rule)) : std::string()) +

@@ -79,10 +79,9 @@ class LogCommand final : public Command {
 
   int run() override {
     if (all_ == pin_.has_value())
-      return fail(bpffw::ErrorKind::Usage, "name one program (PIN, id:N or CGROUP -t DIR) or --all",
-                                       0, "bpffwc log /sys/fs/bpf/web, or bpffwc log --all");
-    if (all_ && direction_)
-      return fail(bpffw::ErrorKind::Usage, "-t goes with a cgroup, not with --all");
+      return fail(bpffw::ErrorKind::Usage, "name one program (PIN, id:N or CGROUP -t DIR) or --all", 0,
+                  "bpffwc log /sys/fs/bpf/web, or bpffwc log --all");
+    if (all_ && direction_) return fail(bpffw::ErrorKind::Usage, "-t goes with a cgroup, not with --all");
     output_ = journal_ || (!json_ && stdout_is_journal()) ? Output::Journal : json_ ? Output::Json : Output::Text;
     if (output_ == Output::Journal) {
       if (auto available = journal_available(); !available) return report(available.error());
@@ -124,9 +123,8 @@ class LogCommand final : public Command {
     if (!info) return required ? report(info.error()) : kExitSuccess;
     auto ring = std::make_unique<FollowedRing>();
     FollowedRing* followed = ring.get();
-    auto log = bpffw::DropLog::open(program, [this, followed](const bpffw::DropRecord& record) {
-      emit(record, followed->newest_id);
-    });
+    auto log = bpffw::DropLog::open(
+        program, [this, followed](const bpffw::DropRecord& record) { emit(record, followed->newest_id); });
     if (!log) return required ? report(log.error()) : kExitSuccess;
     auto counters = bpffw::read_log_counters(program);
     if (!counters) return required ? report(counters.error()) : kExitSuccess;
@@ -152,8 +150,7 @@ class LogCommand final : public Command {
   int read_ready_rings() {
     epoll_event events[kEventsPerWait];
     int ready = ::epoll_wait(epoll_.get(), events, kEventsPerWait, kWaitMilliseconds);
-    if (ready < 0 && errno != EINTR)
-      return fail(bpffw::ErrorKind::System, "cannot wait for the drop log", errno);
+    if (ready < 0 && errno != EINTR) return fail(bpffw::ErrorKind::System, "cannot wait for the drop log", errno);
     for (int i = 0; i < ready; ++i) {
       auto ring = rings_.find(events[i].data.u32);
       if (ring == rings_.end()) continue;
@@ -256,7 +253,7 @@ class LogCommand final : public Command {
   Output output_ = Output::Text;
   bpffw::detail::UniqueFd epoll_;  // declared before rings_: the rings' fds leave the epoll set as they close
   std::map<std::uint32_t, std::unique_ptr<FollowedRing>> rings_;  // by ring id
-  std::set<std::uint32_t> seen_;  // --all: the loaded programs already looked at
+  std::set<std::uint32_t> seen_;                                  // --all: the loaded programs already looked at
   CgroupNames names_;
   int failure_ = kExitSuccess;  // a journal write that failed inside a handler
 };
