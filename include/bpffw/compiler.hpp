@@ -31,9 +31,9 @@ struct CompileOptions {
   // Record each dropped packet in a ring buffer (<bpffw/drop_log.hpp> reads it), within this limit.
   // Only the drop path runs the log's code: a passing packet costs nothing more.
   std::optional<LogLimit> log;
-  // The most entries the map of the program's integer sets, and each of its two address maps
-  // (IPv4, IPv6), holds (docs/filter-language.md §9); 0: kDefaultIntegerSetCapacity and
-  // kDefaultAddressSetCapacity. Sets that need more are refused before anything is loaded.
+  // The most entries each of the program's set maps holds (docs/filter-language.md §9, sets.hpp);
+  // 0: the defaults, raised to twice what the sets need. Sets that need more are refused before
+  // anything is loaded.
   std::uint32_t set_capacity = 0;
 };
 

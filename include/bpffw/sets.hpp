@@ -70,11 +70,16 @@ Result<SetItems> parse_set_file_text(std::string_view text);
 // "a, b, c": the items in the syntax parse_set_items reads back.
 std::string format_set_items(const SetItems& items);
 
-// All integer sets of a program share one hash map, all IPv4 prefixes one LPM trie and all IPv6
-// prefixes another; each holds at most this many entries unless CompileOptions::set_capacity
-// says otherwise. Replacing a set whole holds its old and new entries at once for a moment, so
-// a set can be replaced whole while its map is at most half full.
+// All integer sets of a program share one hash map; all whole IPv4 addresses (/32) one hash map,
+// all shorter IPv4 prefixes one LPM trie, and the same for IPv6. Each map holds
+// CompileOptions::set_capacity entries if that is given, else the default below or twice what the
+// sets put in it when compiled, whichever is more. Replacing a set whole holds its old and new
+// entries at once for a moment, so a set can be replaced whole while its maps are at most half
+// full.
 inline constexpr std::uint32_t kDefaultIntegerSetCapacity = 1u << 17;
+inline constexpr std::uint32_t kDefaultExactAddressSetCapacity = 1u << 14;
 inline constexpr std::uint32_t kDefaultAddressSetCapacity = 1u << 21;
+// The most entries a set map is given without CompileOptions::set_capacity.
+inline constexpr std::uint32_t kMaxSetCapacity = 1u << 26;
 
 }  // namespace bpffw

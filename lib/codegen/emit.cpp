@@ -202,29 +202,29 @@ namespace {
 // docs/filter-language.md §9: all sets of an element type share a map; refuse before loading
 // what would not fit.
 Result<void> check_set_capacity(const Filter& filter, const codegen::RuntimeSpec& spec) {
-  struct Need {
-    const char* map;
-    std::uint64_t entries = 0;
-    std::uint32_t capacity;
+  using Sizes = codegen::SetMapSizes;
+  static constexpr std::pair<std::uint64_t Sizes::*, const char*> kMaps[] = {
+      {&Sizes::integers, "integer sets"},       {&Sizes::ipv4_exact, "IPv4 addresses"},
+      {&Sizes::ipv6_exact, "IPv6 addresses"},   {&Sizes::ipv4_prefixes, "IPv4 prefixes"},
+      {&Sizes::ipv6_prefixes, "IPv6 prefixes"},
   };
-  Need integers{"integer sets", 0, spec.integer_set_capacity};
-  Need ipv4{"IPv4 prefixes", 0, spec.address_set_capacity};
-  Need ipv6{"IPv6 prefixes", 0, spec.address_set_capacity};
+  Sizes needed;
+  bool first = true;
   for (const NamedSet& set : filter.sets()) {
-    std::uint64_t before = integers.entries;
-    integers.entries += std::min<std::uint64_t>(set.items.entry_count() - set.items.prefixes.size(), UINT32_MAX);
-    for (const SetPrefix& prefix : set.items.prefixes) ++(prefix.ipv6 ? ipv6 : ipv4).entries;
-    for (const Need* need : {&integers, &ipv4, &ipv6}) {
-      if (need->entries <= need->capacity) continue;
-      std::string what = need == &integers && before == 0 ? "set '" + set.name + "'"
-                                                          : "set '" + set.name + "' with the sets before it";
+    Sizes before = needed;
+    needed += codegen::set_map_entries(set.items);
+    for (auto [member, map] : kMaps) {
+      if (needed.*member <= spec.set_capacity.*member) continue;
+      std::string what =
+          first || before.*member == 0 ? "set '" + set.name + "'" : "set '" + set.name + "' with the sets before it";
       return make_error(ErrorKind::Usage,
-                        what + " needs " + std::to_string(need->entries) + " map entries for its " + need->map +
-                            ", more than the map's maximum of " + std::to_string(need->capacity),
+                        what + " needs " + std::to_string(needed.*member) + " map entries for its " + map +
+                            ", more than the map's maximum of " + std::to_string(spec.set_capacity.*member),
                         0,
                         "raise the maximum with --set-capacity N (CompileOptions::set_capacity); a range "
                         "lo..hi takes one entry per integer");
     }
+    first = false;
   }
   return {};
 }

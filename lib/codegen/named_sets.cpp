@@ -36,16 +36,16 @@ class SetLookup {
     llvm::Value* helper = b.CreateIntToPtr(b.getInt64(kBpfFuncMapLookupElem), b.getPtrTy());
     return b.CreateCall(type, helper, {map, key});
   }
-  // The i32 tag of the set's current generation, read once per packet in the entry block, so
+  // The i32 state word of the set (map_layout.hpp), read once per packet in the entry block, so
   // that every test of the set in one expression sees the same generation (a packet is judged by
   // the old contents or the new, never by both). The array has an entry for every set, but the
-  // verifier wants the NULL check: a missing one reads as generation 0.
-  llvm::Value* current_tag(std::uint32_t set) {
+  // verifier wants the NULL check: a missing one reads as state 0.
+  llvm::Value* state(std::uint32_t set) {
     llvm::Function* function = b_.GetInsertBlock()->getParent();
-    std::string name = "set_tag_" + std::to_string(set);
+    std::string name = "set_state_" + std::to_string(set);
     if (llvm::Value* known = function->getValueSymbolTable()->lookup(name)) return known;
     llvm::Value* key = slot(4, "set_index");
-    llvm::Value* zero = slot(4, "set_generation_default");
+    llvm::Value* zero = slot(4, "set_state_default");
     // After the entry block's allocas: the optimizer may turn the NULL check into a branch that
     // splits the block, and an alloca after the split would no longer be a static one.
     llvm::BasicBlock& first = function->getEntryBlock();
@@ -56,8 +56,12 @@ class SetLookup {
     entry.CreateStore(b_.getInt32(0), zero);
     llvm::Value* found = lookup_with(entry, layout::kSetGenerationMap, key);
     llvm::Value* slot = entry.CreateSelect(entry.CreateIsNull(found), zero, found);
-    llvm::Value* generation = entry.CreateAnd(entry.CreateLoad(b_.getInt32Ty(), slot), b_.getInt32(1));
-    return entry.CreateAdd(b_.getInt32(layout::set_tag(set, 0)), generation, name);
+    return entry.CreateLoad(b_.getInt32Ty(), slot, name);
+  }
+  // The tag of the set's current generation.
+  llvm::Value* current_tag(std::uint32_t set) {
+    llvm::Value* generation = b_.CreateAnd(state(set), b_.getInt32(layout::kSetStateGeneration));
+    return b_.CreateAdd(b_.getInt32(layout::set_tag(set, 0)), generation);
   }
   void store(llvm::Value* key, unsigned offset, llvm::Value* value) {
     b_.CreateStore(value, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), key, offset));
@@ -99,20 +103,32 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
   b.SetInsertPoint(not_ipv4);
   b.CreateCondBr(b.CreateICmpEQ(fields.status, b.getInt64(kPacketParserIpv6)), ipv6, on_false);
 
+  // The whole address in the hash map first: when it misses, the trie of shorter prefixes, if
+  // the set's state says it has any.
+  auto look_up = [&](unsigned bytes, const char* exact_map, const char* trie_map, std::uint32_t trie_flag,
+                     llvm::Type* chunk) {
+    const unsigned chunk_bytes = chunk->getIntegerBitWidth() / 8;
+    llvm::Value* exact_key = lookup.slot(bytes + 4, "exact_set_key");
+    for (unsigned at = 0; at < bytes; at += chunk_bytes) lookup.store(exact_key, at, packet_bytes(offset + at, chunk));
+    lookup.store(exact_key, bytes, tag);
+    llvm::BasicBlock* missed = lookup.block("address_set_not_exact");
+    llvm::BasicBlock* trie = lookup.block("address_set_trie");
+    lookup.branch_on_found(exact_map, exact_key, on_true, missed);
+    b.SetInsertPoint(missed);
+    llvm::Value* has_shorter = b.CreateAnd(lookup.state(set), b.getInt32(trie_flag));
+    b.CreateCondBr(b.CreateIsNotNull(has_shorter), trie, on_false);
+    b.SetInsertPoint(trie);
+    llvm::Value* trie_key = lookup.slot(layout::kSetKeyAddressOffset + bytes, "trie_set_key");
+    lookup.store(trie_key, 0, b.getInt32(layout::kSetTagBits + 8 * bytes));
+    lookup.store(trie_key, layout::kSetKeyTagOffset, tag_be);
+    for (unsigned at = 0; at < bytes; at += chunk_bytes)
+      lookup.store(trie_key, layout::kSetKeyAddressOffset + at, packet_bytes(offset + at, chunk));
+    lookup.branch_on_found(trie_map, trie_key, on_true, on_false);
+  };
   b.SetInsertPoint(ipv4);
-  llvm::Value* key4 = lookup.slot(sizeof(layout::Ipv4SetKey), "ipv4_set_key");
-  lookup.store(key4, 0, b.getInt32(layout::kSetTagBits + 32));
-  lookup.store(key4, layout::kSetKeyTagOffset, tag_be);
-  lookup.store(key4, layout::kSetKeyAddressOffset, packet_bytes(offset, b.getInt32Ty()));
-  lookup.branch_on_found(layout::kIpv4SetMap, key4, on_true, on_false);
-
+  look_up(4, layout::kIpv4ExactSetMap, layout::kIpv4SetMap, layout::kSetStateIpv4Trie, b.getInt32Ty());
   b.SetInsertPoint(ipv6);
-  llvm::Value* key6 = lookup.slot(sizeof(layout::Ipv6SetKey), "ipv6_set_key");
-  lookup.store(key6, 0, b.getInt32(layout::kSetTagBits + 128));
-  lookup.store(key6, layout::kSetKeyTagOffset, tag_be);
-  lookup.store(key6, layout::kSetKeyAddressOffset, packet_bytes(offset, b.getInt64Ty()));
-  lookup.store(key6, layout::kSetKeyAddressOffset + 8, packet_bytes(offset + 8, b.getInt64Ty()));
-  lookup.branch_on_found(layout::kIpv6SetMap, key6, on_true, on_false);
+  look_up(16, layout::kIpv6ExactSetMap, layout::kIpv6SetMap, layout::kSetStateIpv6Trie, b.getInt64Ty());
 }
 
 }  // namespace bpffw::codegen

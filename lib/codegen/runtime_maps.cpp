@@ -156,14 +156,16 @@ void add_set_maps(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   }
   add_sized_map(module, types, layout::kSetGenerationMap, kMapTypeArray, static_cast<std::uint32_t>(spec.sets.size()),
                 4, 4, 0);
-  if (integers)
-    add_sized_map(module, types, layout::kIntegerSetMap, kMapTypeHash, spec.integer_set_capacity,
-                  sizeof(layout::IntegerSetKey), 1, layout::kMapNoPrealloc);
+  const SetMapSizes& capacity = spec.set_capacity;
+  auto add = [&](const char* name, std::uint32_t type, std::uint64_t entries, std::size_t key_size) {
+    add_sized_map(module, types, name, type, static_cast<std::uint32_t>(entries), key_size, 1, layout::kMapNoPrealloc);
+  };
+  if (integers) add(layout::kIntegerSetMap, kMapTypeHash, capacity.integers, sizeof(layout::IntegerSetKey));
   if (addresses) {
-    add_sized_map(module, types, layout::kIpv4SetMap, kMapTypeLpmTrie, spec.address_set_capacity,
-                  sizeof(layout::Ipv4SetKey), 1, layout::kMapNoPrealloc);
-    add_sized_map(module, types, layout::kIpv6SetMap, kMapTypeLpmTrie, spec.address_set_capacity,
-                  sizeof(layout::Ipv6SetKey), 1, layout::kMapNoPrealloc);
+    add(layout::kIpv4ExactSetMap, kMapTypeHash, capacity.ipv4_exact, sizeof(layout::Ipv4ExactKey));
+    add(layout::kIpv6ExactSetMap, kMapTypeHash, capacity.ipv6_exact, sizeof(layout::Ipv6ExactKey));
+    add(layout::kIpv4SetMap, kMapTypeLpmTrie, capacity.ipv4_prefixes, sizeof(layout::Ipv4SetKey));
+    add(layout::kIpv6SetMap, kMapTypeLpmTrie, capacity.ipv6_prefixes, sizeof(layout::Ipv6SetKey));
   }
 }
 
@@ -199,13 +201,43 @@ void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
 
 }  // namespace
 
+SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
+  integers += other.integers;
+  ipv4_exact += other.ipv4_exact;
+  ipv6_exact += other.ipv6_exact;
+  ipv4_prefixes += other.ipv4_prefixes;
+  ipv6_prefixes += other.ipv6_prefixes;
+  return *this;
+}
+
+SetMapSizes set_map_entries(const SetItems& items) {
+  SetMapSizes entries;
+  entries.integers = items.entry_count() - items.prefixes.size();
+  for (const SetPrefix& prefix : items.prefixes) {
+    bool whole = prefix.length == (prefix.ipv6 ? 128 : 32);
+    ++(prefix.ipv6 ? (whole ? entries.ipv6_exact : entries.ipv6_prefixes)
+                   : (whole ? entries.ipv4_exact : entries.ipv4_prefixes));
+  }
+  return entries;
+}
+
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options) {
   RuntimeSpec spec;
   spec.counters = options.counters;
   spec.metadata = true;
   spec.parameters = filter.parameters();
   for (const NamedSet& set : filter.sets()) spec.sets.push_back({set.name, set.items.element});
-  if (options.set_capacity != 0) spec.integer_set_capacity = spec.address_set_capacity = options.set_capacity;
+  SetMapSizes needed;
+  for (const NamedSet& set : filter.sets()) needed += set_map_entries(set.items);
+  auto capacity = [&](std::uint64_t entries, std::uint32_t default_capacity) -> std::uint64_t {
+    if (options.set_capacity != 0) return options.set_capacity;
+    return std::min<std::uint64_t>(std::max<std::uint64_t>(default_capacity, 2 * entries), kMaxSetCapacity);
+  };
+  spec.set_capacity = {capacity(needed.integers, kDefaultIntegerSetCapacity),
+                       capacity(needed.ipv4_exact, kDefaultExactAddressSetCapacity),
+                       capacity(needed.ipv6_exact, kDefaultExactAddressSetCapacity),
+                       capacity(needed.ipv4_prefixes, kDefaultAddressSetCapacity),
+                       capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity)};
   spec.source = filter.source();
   spec.direction = filter.direction();
   spec.log = options.log;

@@ -14,22 +14,36 @@
 
 namespace bpffw::codegen {
 
+// How many entries each of a program's set maps (map_layout.hpp) holds, or may hold.
+struct SetMapSizes {
+  std::uint64_t integers = 0;
+  std::uint64_t ipv4_exact = 0;  // whole addresses, in the hash maps
+  std::uint64_t ipv6_exact = 0;
+  std::uint64_t ipv4_prefixes = 0;  // shorter prefixes, in the LPM tries
+  std::uint64_t ipv6_prefixes = 0;
+  SetMapSizes& operator+=(const SetMapSizes& other);
+};
+
+// The entries one set's items take in the set maps.
+SetMapSizes set_map_entries(const SetItems& items);
+
 struct RuntimeSpec {
   bool counters = false;
   bool metadata = false;              // the self-description global
   std::vector<Parameter> parameters;  // names and initial values
-  // Named sets (docs/filter-language.md §9): names and element types, and the most entries the
-  // integer map and each address map hold (map_layout.hpp).
+  // Named sets (docs/filter-language.md §9): names and element types, and the most entries each
+  // set map holds.
   std::vector<ProgramMetadata::SetName> sets;
-  std::uint32_t integer_set_capacity = kDefaultIntegerSetCapacity;
-  std::uint32_t address_set_capacity = kDefaultAddressSetCapacity;
+  SetMapSizes set_capacity;
   std::string source;                  // the expression, for the metadata
   std::optional<Direction> direction;  // the filter's (local_*, remote_*), for the metadata
   std::optional<LogLimit> log;         // the drop log's maps (drop_log.hpp), and its limit
 };
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the
-// filter's parameters, the drop log when options.log asks, and always the metadata.
+// filter's parameters, the drop log when options.log asks, and always the metadata. Each set map
+// holds options.set_capacity entries if given, else its default (sets.hpp) or twice what the
+// filter's sets put in it, whichever is more, so that any set can be replaced whole.
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
 
 }  // namespace bpffw::codegen

@@ -9,11 +9,16 @@
 //                       Program::load binds it to the program (BPF_PROG_BIND_MAP) so that it is
 //                       found even when the expression does not use every declared parameter.
 //   bpffw_set_gen       ".maps", BPF_MAP_TYPE_ARRAY, one u32 per named set (docs/filter-language.md
-//                       §9): the set's current generation, 0 or 1. Only in programs with sets.
+//                       §9): the set's state, its current generation (bit 0) and whether that
+//                       generation has prefixes shorter than a whole address (kSetState*).
 //   bpffw_set_int       ".maps", BPF_MAP_TYPE_HASH, key IntegerSetKey, value u8 1: every integer of
 //                       every integer set (a range is one entry per integer).
-//   bpffw_set_v4        ".maps", BPF_MAP_TYPE_LPM_TRIE, key Ipv4SetKey, value u8 1: the IPv4
-//   bpffw_set_v6        (IPv6) prefixes of every address set.
+//   bpffw_set_v4x       ".maps", BPF_MAP_TYPE_HASH, key Ipv4ExactKey (Ipv6ExactKey), value u8 1:
+//   bpffw_set_v6x       the whole addresses (/32, /128) of every address set, so that a hit is one
+//                       hash lookup whatever the set's size.
+//   bpffw_set_v4        ".maps", BPF_MAP_TYPE_LPM_TRIE, key Ipv4SetKey, value u8 1: the shorter
+//   bpffw_set_v6        IPv4 (IPv6) prefixes of every address set; the program looks here only
+//                       after the hash map missed, and only when the set's state says it has any.
 //                       A key carries the set's tag: index * 2 + generation. The program looks
 //                       up the tag of the set's current generation only, so replacing a set whole
 //                       fills the other generation, flips bpffw_set_gen with one update, and then
@@ -45,6 +50,13 @@ inline constexpr const char* kSetGenerationMap = "bpffw_set_gen";
 inline constexpr const char* kIntegerSetMap = "bpffw_set_int";
 inline constexpr const char* kIpv4SetMap = "bpffw_set_v4";
 inline constexpr const char* kIpv6SetMap = "bpffw_set_v6";
+inline constexpr const char* kIpv4ExactSetMap = "bpffw_set_v4x";
+inline constexpr const char* kIpv6ExactSetMap = "bpffw_set_v6x";
+
+// A set's state word in bpffw_set_gen.
+inline constexpr std::uint32_t kSetStateGeneration = 1;  // the current generation, 0 or 1
+inline constexpr std::uint32_t kSetStateIpv4Trie = 2;    // it has IPv4 prefixes shorter than /32
+inline constexpr std::uint32_t kSetStateIpv6Trie = 4;    // it has IPv6 prefixes shorter than /128
 
 inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t generation) {
   return set_index * 2 + generation;
@@ -70,6 +82,17 @@ using Ipv4SetKey = AddressSetKey<4>;
 using Ipv6SetKey = AddressSetKey<16>;
 static_assert(sizeof(Ipv4SetKey) == 12 && sizeof(Ipv6SetKey) == 24);
 inline constexpr unsigned kSetTagBits = 32;
+
+// The keys of the hash maps of whole addresses: the address first, where the program's 8-byte
+// stores of an IPv6 address are aligned.
+template <unsigned AddressBytes>
+struct ExactAddressKey {
+  std::uint8_t address[AddressBytes];  // network byte order
+  std::uint32_t tag;                   // host byte order
+};
+using Ipv4ExactKey = ExactAddressKey<4>;
+using Ipv6ExactKey = ExactAddressKey<16>;
+static_assert(sizeof(Ipv4ExactKey) == 8 && sizeof(Ipv6ExactKey) == 20);
 inline constexpr unsigned kSetKeyTagOffset = 4;
 inline constexpr unsigned kSetKeyAddressOffset = 8;
 inline constexpr std::uint32_t kMapNoPrealloc = 1;  // BPF_F_NO_PREALLOC

@@ -36,9 +36,10 @@ Result<std::vector<__u32>> program_map_ids(int program_fd) {
 
 }  // namespace
 
-Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name) {
+Result<std::vector<ProgramMap>> program_maps(int program_fd) {
   auto ids = program_map_ids(program_fd);
   if (!ids) return tl::unexpected(ids.error());
+  std::vector<ProgramMap> maps;
   for (__u32 id : *ids) {
     ProgramMap map;
     map.fd = detail::UniqueFd(bpf_map_get_fd_by_id(id));
@@ -49,9 +50,18 @@ Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_v
     __u32 length = sizeof map.info;
     if (bpf_obj_get_info_by_fd(map.fd.get(), &map.info, &length) != 0)
       return tl::unexpected(loader::system_error("cannot read the info of map " + std::to_string(id), errno));
-    if (std::string_view(map.info.name, strnlen(map.info.name, sizeof map.info.name)) == name)
-      return std::optional<ProgramMap>(std::move(map));
+    maps.push_back(std::move(map));
   }
+  return maps;
+}
+
+std::string_view map_name(const bpf_map_info& info) { return {info.name, strnlen(info.name, sizeof info.name)}; }
+
+Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name) {
+  auto maps = program_maps(program_fd);
+  if (!maps) return tl::unexpected(maps.error());
+  for (ProgramMap& map : *maps)
+    if (map_name(map.info) == name) return std::optional<ProgramMap>(std::move(map));
   return std::optional<ProgramMap>();
 }
 

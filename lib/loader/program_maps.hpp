@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,6 +19,11 @@ struct ProgramMap {
   detail::UniqueFd fd;
   bpf_map_info info{};
 };
+
+// Every map of the program, opened.
+Result<std::vector<ProgramMap>> program_maps(int program_fd);
+// A map's kernel name.
+std::string_view map_name(const bpf_map_info& info);
 
 // The program's map whose kernel name is `name`; std::nullopt when it has none.
 Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name);

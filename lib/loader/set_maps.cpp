@@ -15,6 +15,19 @@ namespace bpffw::loader {
 namespace {
 
 constexpr std::uint8_t kPresent = 1;
+// Entries per batch syscall: large enough that the syscalls cost little next to the entries.
+constexpr std::uint32_t kBatchEntries = 8192;
+// The kernel's ENOTSUPP (not in user space's errno.h): a map type without batch operations, as
+// LPM tries before 6.x.
+constexpr int kEnotsupp = 524;
+
+constexpr const char* kMapNames[] = {layout::kIntegerSetMap, layout::kIpv4ExactSetMap, layout::kIpv6ExactSetMap,
+                                     layout::kIpv4SetMap, layout::kIpv6SetMap};
+constexpr std::size_t kKeySizes[] = {sizeof(layout::IntegerSetKey), sizeof(layout::Ipv4ExactKey),
+                                     sizeof(layout::Ipv6ExactKey), sizeof(layout::Ipv4SetKey),
+                                     sizeof(layout::Ipv6SetKey)};
+constexpr std::size_t kMaxKeySize = sizeof(layout::Ipv6SetKey);
+constexpr SetMapKind kAddressKinds[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie};
 
 void put_tag(std::uint8_t* tag_be, std::uint32_t tag) {
   for (int i = 0; i < 4; ++i) tag_be[i] = static_cast<std::uint8_t>(tag >> (24 - 8 * i));
@@ -23,13 +36,55 @@ std::uint32_t get_tag(const std::uint8_t* tag_be) {
   return static_cast<std::uint32_t>(tag_be[0]) << 24 | tag_be[1] << 16 | tag_be[2] << 8 | tag_be[3];
 }
 
-template <unsigned Bytes>
-layout::AddressSetKey<Bytes> address_key(std::uint32_t tag, const SetPrefix& prefix) {
-  layout::AddressSetKey<Bytes> key{};
-  key.prefix_length = layout::kSetTagBits + prefix.length;
-  put_tag(key.tag_be, tag);
-  std::memcpy(key.address, prefix.bytes.data(), Bytes);
-  return key;
+unsigned address_bytes(SetMapKind kind) { return kind == kIpv4Exact || kind == kIpv4Trie ? 4 : 16; }
+
+// A whole address goes to the hash map of its family, a shorter prefix to the trie.
+SetMapKind kind_of(const SetPrefix& prefix) {
+  bool whole = prefix.length == (prefix.ipv6 ? 128u : 32u);
+  return prefix.ipv6 ? (whole ? kIpv6Exact : kIpv6Trie) : (whole ? kIpv4Exact : kIpv4Trie);
+}
+
+void integer_key(std::uint32_t tag, std::int64_t value, std::uint8_t* out) {
+  layout::IntegerSetKey key{value, tag, 0};
+  std::memcpy(out, &key, sizeof key);
+}
+
+void prefix_key(std::uint32_t tag, const SetPrefix& prefix, std::uint8_t* out) {
+  SetMapKind kind = kind_of(prefix);
+  unsigned bytes = address_bytes(kind);
+  if (kind == kIpv4Exact || kind == kIpv6Exact) {
+    std::memcpy(out, prefix.bytes.data(), bytes);
+    std::memcpy(out + bytes, &tag, 4);
+    return;
+  }
+  std::uint32_t prefix_length = layout::kSetTagBits + prefix.length;
+  std::memcpy(out, &prefix_length, 4);
+  put_tag(out + layout::kSetKeyTagOffset, tag);
+  std::memcpy(out + layout::kSetKeyAddressOffset, prefix.bytes.data(), bytes);
+}
+
+std::uint32_t tag_of(SetMapKind kind, const std::uint8_t* key) {
+  std::uint32_t tag = 0;
+  if (kind == kIntegers) std::memcpy(&tag, key + offsetof(layout::IntegerSetKey, tag), 4);
+  else if (kind == kIpv4Exact || kind == kIpv6Exact) std::memcpy(&tag, key + address_bytes(kind), 4);
+  else tag = get_tag(key + layout::kSetKeyTagOffset);
+  return tag;
+}
+
+SetPrefix prefix_of(SetMapKind kind, const std::uint8_t* key) {
+  SetPrefix prefix;
+  unsigned bytes = address_bytes(kind);
+  prefix.ipv6 = bytes == 16;
+  if (kind == kIpv4Exact || kind == kIpv6Exact) {
+    prefix.length = 8 * bytes;
+    std::memcpy(prefix.bytes.data(), key, bytes);
+    return prefix;
+  }
+  std::uint32_t prefix_length;
+  std::memcpy(&prefix_length, key, 4);
+  prefix.length = prefix_length - layout::kSetTagBits;
+  std::memcpy(prefix.bytes.data(), key + layout::kSetKeyAddressOffset, bytes);
+  return prefix;
 }
 
 tl::unexpected<Error> missing_map(const char* what) {
@@ -37,45 +92,139 @@ tl::unexpected<Error> missing_map(const char* what) {
                     "was it compiled by an older bpffw, or without that kind of set?");
 }
 
-// Visits every key of the map at `fd` (key_size bytes each).
-template <class Visit>
-Result<void> for_each_key(int fd, std::size_t key_size, Visit&& visit) {
+Result<void> check_maps(const SetMaps& maps, const SetItems& items) {
+  if (!items.ranges.empty() && maps.entries[kIntegers].fd.get() < 0) return missing_map("integer");
+  for (const SetPrefix& prefix : items.prefixes)
+    if (maps.entries[kind_of(prefix)].fd.get() < 0) return missing_map("address");
+  return {};
+}
+
+tl::unexpected<Error> write_failed(int err) {
+  if (err == E2BIG || err == ENOSPC || err == ENOMEM)
+    return make_error(ErrorKind::Usage, "the set map is full", err,
+                      "compile with a larger --set-capacity N (CompileOptions::set_capacity)");
+  return tl::unexpected(system_error("cannot add an entry to a set map", err));
+}
+
+bool batch_unsupported(int err) { return err == kEnotsupp || err == EOPNOTSUPP || err == EINVAL; }
+
+// Writes `count` keys of `key_size` bytes with the value 1 (BPF_ANY).
+Result<void> update_keys(int fd, const std::vector<std::uint8_t>& keys, std::size_t key_size) {
+  static const std::vector<std::uint8_t> values(kBatchEntries, kPresent);
+  const std::size_t count = keys.size() / key_size;
+  bool batches = true;
+  for (std::size_t done = 0; done < count;) {
+    const std::uint8_t* at = keys.data() + done * key_size;
+    if (batches) {
+      LIBBPF_OPTS(bpf_map_batch_opts, options, .elem_flags = BPF_ANY);
+      __u32 chunk = static_cast<__u32>(std::min<std::size_t>(count - done, kBatchEntries));
+      __u32 processed = chunk;
+      if (bpf_map_update_batch(fd, at, values.data(), &processed, &options) == 0) {
+        done += chunk;
+        continue;
+      }
+      if (batch_unsupported(errno)) {  // one by one, from this chunk's first (the count may be stale)
+        batches = false;
+        continue;
+      }
+      return write_failed(errno);
+    }
+    if (bpf_map_update_elem(fd, at, &kPresent, BPF_ANY) != 0) return write_failed(errno);
+    ++done;
+  }
+  return {};
+}
+
+// Deletes `count` keys; a key that is not there is skipped.
+Result<void> delete_keys(int fd, const std::vector<std::uint8_t>& keys, std::size_t key_size) {
+  const std::size_t count = keys.size() / key_size;
+  bool batches = true;
+  for (std::size_t done = 0; done < count;) {
+    const std::uint8_t* at = keys.data() + done * key_size;
+    if (batches) {
+      LIBBPF_OPTS(bpf_map_batch_opts, options);
+      __u32 chunk = static_cast<__u32>(std::min<std::size_t>(count - done, kBatchEntries));
+      __u32 processed = chunk;
+      if (bpf_map_delete_batch(fd, at, &processed, &options) == 0) {
+        done += chunk;
+        continue;
+      }
+      if (errno == ENOENT && processed < chunk) {  // the batch stopped at a missing key: skip it
+        done += processed + 1;
+        continue;
+      }
+      if (batch_unsupported(errno)) {
+        batches = false;
+        continue;
+      }
+      return tl::unexpected(system_error("cannot delete entries of a set map", errno));
+    }
+    if (bpf_map_delete_elem(fd, at) != 0 && errno != ENOENT)
+      return tl::unexpected(system_error("cannot delete an entry of a set map", errno));
+    ++done;
+  }
+  return {};
+}
+
+// Every key of the map whose tag is `tag`, one after another.
+Result<std::vector<std::uint8_t>> keys_under(const SetMap& map, SetMapKind kind, std::uint32_t tag) {
+  std::vector<std::uint8_t> found;
+  if (map.fd.get() < 0) return found;
+  const std::size_t key_size = kKeySizes[kind];
+  auto keep = [&](const std::uint8_t* key) {
+    if (tag_of(kind, key) == tag) found.insert(found.end(), key, key + key_size);
+  };
+  // In batches where the map type has them (hash maps), else key by key.
+  std::vector<std::uint8_t> keys(kBatchEntries * key_size);
+  std::vector<std::uint8_t> values(kBatchEntries);
+  alignas(8) std::uint8_t batch_in[kMaxKeySize];
+  alignas(8) std::uint8_t batch_out[kMaxKeySize];
+  for (bool first = true;; first = false) {
+    LIBBPF_OPTS(bpf_map_batch_opts, options);
+    __u32 count = kBatchEntries;
+    int rc = bpf_map_lookup_batch(map.fd.get(), first ? nullptr : batch_in, batch_out, keys.data(), values.data(),
+                                  &count, &options);
+    int err = rc == 0 ? 0 : errno;
+    if (err != 0 && err != ENOENT) {
+      if (first && batch_unsupported(err)) break;
+      return tl::unexpected(system_error("cannot list a set map's entries", err));
+    }
+    for (__u32 i = 0; i < count; ++i) keep(keys.data() + i * key_size);
+    if (err == ENOENT) return found;
+    std::memcpy(batch_in, batch_out, sizeof batch_in);
+  }
   std::vector<std::uint8_t> key(key_size);
   std::vector<std::uint8_t> next(key_size);
-  bool first = true;
-  while (true) {
-    int rc = bpf_map_get_next_key(fd, first ? nullptr : key.data(), next.data());
-    if (rc != 0) {
-      if (errno == ENOENT) return {};
+  for (bool first = true;; first = false) {
+    if (bpf_map_get_next_key(map.fd.get(), first ? nullptr : key.data(), next.data()) != 0) {
+      if (errno == ENOENT) return found;
       return tl::unexpected(system_error("cannot list a set map's entries", errno));
     }
-    visit(next.data());
+    keep(next.data());
     key.swap(next);
-    first = false;
   }
 }
 
-// Each entry of the items, with its map and key, until `write` fails. `write` returns whether it
+// Calls write(fd, key) for each entry of the items, until it fails. `write` returns whether it
 // changed the map; the entries it changed are recorded in `changed`, if given.
 template <class Write>
 Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* changed,
                             Write&& write) {
-  if (!items.ranges.empty() && maps.integers.get() < 0) return missing_map("integer");
-  if (!items.prefixes.empty() && (maps.ipv4.get() < 0 || maps.ipv6.get() < 0)) return missing_map("address");
+  if (auto present = check_maps(maps, items); !present) return present;
   if (changed != nullptr) changed->element = items.element;
+  std::uint8_t key[kMaxKeySize];
   for (const SetIntegerRange& range : items.ranges) {
     for (std::int64_t value = range.lo;; ++value) {
-      layout::IntegerSetKey key{value, tag, 0};
-      auto done = write(maps.integers.get(), &key);
+      integer_key(tag, value, key);
+      auto done = write(maps.entries[kIntegers].fd.get(), key);
       if (!done) return tl::unexpected(done.error());
       if (*done && changed != nullptr) changed->ranges.push_back({value, value});
       if (value == range.hi) break;
     }
   }
   for (const SetPrefix& prefix : items.prefixes) {
-    auto key4 = address_key<4>(tag, prefix);
-    auto key6 = address_key<16>(tag, prefix);
-    auto done = prefix.ipv6 ? write(maps.ipv6.get(), &key6) : write(maps.ipv4.get(), &key4);
+    prefix_key(tag, prefix, key);
+    auto done = write(maps.entries[kind_of(prefix)].fd.get(), key);
     if (!done) return tl::unexpected(done.error());
     if (*done && changed != nullptr) changed->prefixes.push_back(prefix);
   }
@@ -84,17 +233,13 @@ Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetIte
 
 // BPF_NOEXIST, so that an entry already there is told apart from one added (LPM tries support
 // it for exact prefixes too).
-Result<bool> update(int fd, const void* key) {
+Result<bool> insert_one(int fd, const void* key) {
   if (bpf_map_update_elem(fd, key, &kPresent, BPF_NOEXIST) == 0) return true;
-  int err = errno;
-  if (err == EEXIST) return false;
-  if (err == E2BIG || err == ENOSPC || err == ENOMEM)
-    return make_error(ErrorKind::Usage, "the set map is full", err,
-                      "compile with a larger --set-capacity N (CompileOptions::set_capacity)");
-  return tl::unexpected(system_error("cannot add an entry to a set map", err));
+  if (errno == EEXIST) return false;
+  return write_failed(errno);
 }
 
-Result<bool> remove(int fd, const void* key) {
+Result<bool> delete_one(int fd, const void* key) {
   if (bpf_map_delete_elem(fd, key) == 0) return true;
   if (errno == ENOENT) return false;
   return tl::unexpected(system_error("cannot delete an entry of a set map", errno));
@@ -103,55 +248,114 @@ Result<bool> remove(int fd, const void* key) {
 }  // namespace
 
 Result<SetMaps> open_set_maps(int program_fd) {
+  auto found = program_maps(program_fd);
+  if (!found) return tl::unexpected(found.error());
   SetMaps maps;
-  for (auto [name, fd] :
-       {std::pair{layout::kSetGenerationMap, &maps.generation}, std::pair{layout::kIntegerSetMap, &maps.integers},
-        std::pair{layout::kIpv4SetMap, &maps.ipv4}, std::pair{layout::kIpv6SetMap, &maps.ipv6}}) {
-    auto found = find_program_map(program_fd, name);
-    if (!found) return tl::unexpected(found.error());
-    if (*found) *fd = std::move((*found)->fd);
+  for (ProgramMap& map : *found) {
+    std::string_view name = map_name(map.info);
+    if (name == layout::kSetGenerationMap) maps.state = std::move(map.fd);
+    for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) {
+      if (name != kMapNames[kind]) continue;
+      maps.entries[kind].capacity = map.info.max_entries;
+      maps.entries[kind].fd = std::move(map.fd);
+    }
   }
   return maps;
+}
+
+std::uint32_t trie_flags(const SetItems& items) {
+  std::uint32_t flags = 0;
+  for (const SetPrefix& prefix : items.prefixes) {
+    SetMapKind kind = kind_of(prefix);
+    if (kind == kIpv4Trie) flags |= layout::kSetStateIpv4Trie;
+    if (kind == kIpv6Trie) flags |= layout::kSetStateIpv6Trie;
+  }
+  return flags;
 }
 
 Result<void> fill_set_maps(bpf_object* object, int program_fd, const std::vector<NamedSet>& sets) {
   if (sets.empty()) return {};
   SetMaps maps;
-  for (auto [name, fd] :
-       {std::pair{layout::kSetGenerationMap, &maps.generation}, std::pair{layout::kIntegerSetMap, &maps.integers},
-        std::pair{layout::kIpv4SetMap, &maps.ipv4}, std::pair{layout::kIpv6SetMap, &maps.ipv6}}) {
+  auto bind = [&](const char* name, detail::UniqueFd& fd, std::uint32_t* capacity) -> Result<void> {
     bpf_map* map = bpf_object__find_map_by_name(object, name);
-    if (map == nullptr) continue;
+    if (map == nullptr) return {};
     if (bpf_prog_bind_map(program_fd, bpf_map__fd(map), nullptr) != 0)
       return tl::unexpected(system_error("cannot bind a set map to the program", errno));
-    *fd = detail::UniqueFd(::fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 3));
-  }
+    fd = detail::UniqueFd(::fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 3));
+    if (capacity != nullptr) *capacity = bpf_map__max_entries(map);
+    return {};
+  };
+  if (auto bound = bind(layout::kSetGenerationMap, maps.state, nullptr); !bound) return bound;
+  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
+    if (auto bound = bind(kMapNames[kind], maps.entries[kind].fd, &maps.entries[kind].capacity); !bound) return bound;
   for (std::uint32_t i = 0; i < sets.size(); ++i) {
-    if (auto written = insert_set_items(maps, layout::set_tag(i, 0), sets[i].items); !written) return written;
+    if (auto written = write_set_items(maps, layout::set_tag(i, 0), sets[i].items); !written) return written;
+    if (std::uint32_t flags = trie_flags(sets[i].items); flags != 0)
+      if (auto stated = write_set_state(maps, i, flags); !stated) return stated;
   }
   return {};
 }
 
+Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items) {
+  if (auto present = check_maps(maps, items); !present) return present;
+  // Each map's share, checked against its size before anything is built or written.
+  std::uint64_t entries[std::size(kMapNames)] = {};
+  entries[kIntegers] = items.entry_count() - items.prefixes.size();
+  for (const SetPrefix& prefix : items.prefixes) ++entries[kind_of(prefix)];
+  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
+    if (entries[kind] > maps.entries[kind].capacity) return write_failed(E2BIG);
+
+  std::vector<std::uint8_t> keys[std::size(kMapNames)];
+  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) keys[kind].reserve(entries[kind] * kKeySizes[kind]);
+  std::uint8_t key[kMaxKeySize];
+  for (const SetIntegerRange& range : items.ranges) {
+    for (std::int64_t value = range.lo;; ++value) {
+      integer_key(tag, value, key);
+      keys[kIntegers].insert(keys[kIntegers].end(), key, key + sizeof(layout::IntegerSetKey));
+      if (value == range.hi) break;
+    }
+  }
+  for (const SetPrefix& prefix : items.prefixes) {
+    SetMapKind kind = kind_of(prefix);
+    prefix_key(tag, prefix, key);
+    keys[kind].insert(keys[kind].end(), key, key + kKeySizes[kind]);
+  }
+  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) {
+    if (keys[kind].empty()) continue;
+    if (auto written = update_keys(maps.entries[kind].fd.get(), keys[kind], kKeySizes[kind]); !written) return written;
+  }
+  return {};
+}
+
+Result<void> clear_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element) {
+  auto clear = [&](SetMapKind kind) -> Result<void> {
+    auto keys = keys_under(maps.entries[kind], kind, tag);
+    if (!keys) return tl::unexpected(keys.error());
+    return delete_keys(maps.entries[kind].fd.get(), *keys, kKeySizes[kind]);
+  };
+  if (element == SetElement::Integer) return clear(kIntegers);
+  for (SetMapKind kind : kAddressKinds)
+    if (auto cleared = clear(kind); !cleared) return cleared;
+  return {};
+}
+
 Result<void> insert_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* added) {
-  return for_each_entry(maps, tag, items, added, update);
+  return for_each_entry(maps, tag, items, added, insert_one);
 }
 
 Result<void> delete_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* deleted) {
-  return for_each_entry(maps, tag, items, deleted, remove);
+  return for_each_entry(maps, tag, items, deleted, delete_one);
 }
 
 Result<SetItems> read_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element) {
   SetItems items;
   items.element = element;
   if (element == SetElement::Integer) {
-    if (maps.integers.get() < 0) return items;
-    std::vector<std::int64_t> values;
-    auto listed = for_each_key(maps.integers.get(), sizeof(layout::IntegerSetKey), [&](const std::uint8_t* bytes) {
-      layout::IntegerSetKey key;
-      std::memcpy(&key, bytes, sizeof key);
-      if (key.tag == tag) values.push_back(key.value);
-    });
-    if (!listed) return tl::unexpected(listed.error());
+    auto keys = keys_under(maps.entries[kIntegers], kIntegers, tag);
+    if (!keys) return tl::unexpected(keys.error());
+    std::vector<std::int64_t> values(keys->size() / sizeof(layout::IntegerSetKey));
+    for (std::size_t i = 0; i < values.size(); ++i)
+      std::memcpy(&values[i], keys->data() + i * sizeof(layout::IntegerSetKey), sizeof values[i]);
     std::sort(values.begin(), values.end());
     for (std::int64_t value : values) {
       if (!items.ranges.empty() && items.ranges.back().hi != INT64_MAX && items.ranges.back().hi + 1 == value)
@@ -160,34 +364,25 @@ Result<SetItems> read_set_items(const SetMaps& maps, std::uint32_t tag, SetEleme
     }
     return items;
   }
-  for (auto [fd, bytes] : {std::pair{maps.ipv4.get(), 4u}, std::pair{maps.ipv6.get(), 16u}}) {
-    if (fd < 0) continue;
-    std::size_t key_size = layout::kSetKeyAddressOffset + bytes;
-    auto listed = for_each_key(fd, key_size, [&](const std::uint8_t* key) {
-      if (get_tag(key + layout::kSetKeyTagOffset) != tag) return;
-      std::uint32_t prefix_length;
-      std::memcpy(&prefix_length, key, 4);
-      SetPrefix prefix;
-      prefix.ipv6 = bytes == 16;
-      prefix.length = prefix_length - layout::kSetTagBits;
-      std::memcpy(prefix.bytes.data(), key + layout::kSetKeyAddressOffset, bytes);
-      items.prefixes.push_back(prefix);
-    });
-    if (!listed) return tl::unexpected(listed.error());
+  for (SetMapKind kind : kAddressKinds) {
+    auto keys = keys_under(maps.entries[kind], kind, tag);
+    if (!keys) return tl::unexpected(keys.error());
+    for (std::size_t at = 0; at < keys->size(); at += kKeySizes[kind])
+      items.prefixes.push_back(prefix_of(kind, keys->data() + at));
   }
   return items;
 }
 
-Result<std::uint32_t> read_set_generation(const SetMaps& maps, std::uint32_t set_index) {
-  std::uint32_t generation = 0;
-  if (maps.generation.get() < 0 || bpf_map_lookup_elem(maps.generation.get(), &set_index, &generation) != 0)
-    return tl::unexpected(system_error("cannot read a set's generation", errno));
-  return generation & 1;
+Result<std::uint32_t> read_set_state(const SetMaps& maps, std::uint32_t set_index) {
+  std::uint32_t state = 0;
+  if (maps.state.get() < 0 || bpf_map_lookup_elem(maps.state.get(), &set_index, &state) != 0)
+    return tl::unexpected(system_error("cannot read a set's state", errno));
+  return state;
 }
 
-Result<void> write_set_generation(const SetMaps& maps, std::uint32_t set_index, std::uint32_t generation) {
-  if (bpf_map_update_elem(maps.generation.get(), &set_index, &generation, BPF_ANY) != 0)
-    return tl::unexpected(system_error("cannot switch a set's generation", errno));
+Result<void> write_set_state(const SetMaps& maps, std::uint32_t set_index, std::uint32_t state) {
+  if (bpf_map_update_elem(maps.state.get(), &set_index, &state, BPF_ANY) != 0)
+    return tl::unexpected(system_error("cannot write a set's state", errno));
   return {};
 }
 

@@ -1,8 +1,12 @@
 // Named sets' items (docs/filter-language.md §9): the inline-set item syntax without braces, and
 // set files of one or more items per line with `#` comments.
+#include <algorithm>
+#include <optional>
+
 #include <bpffw/sets.hpp>
 
 #include "parser/addresses.hpp"
+#include "parser/literals.hpp"
 #include "parser/parse.hpp"
 
 namespace bpffw {
@@ -13,12 +17,70 @@ void append(SetItems& to, SetItems&& from) {
   to.prefixes.insert(to.prefixes.end(), from.prefixes.begin(), from.prefixes.end());
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// `text` without an optional `/digits` at its end; false when the part after `/` is not digits.
+bool strip_prefix_length(std::string_view& text) {
+  std::size_t slash = text.rfind('/');
+  if (slash == std::string_view::npos) return true;
+  std::string_view length = text.substr(slash + 1);
+  if (length.empty() || length.size() > 3 || !std::all_of(length.begin(), length.end(), is_digit)) return false;
+  text = text.substr(0, slash);
+  return true;
+}
+
+// A set-file line of one plain item, a decimal integer or an address, read without the grammar:
+// the grammar would take the same text as one literal (grammar.hpp, ipv4_literal and
+// ipv6_literal) and check it with the same function. Anything else, and any item the check
+// refuses, goes to the grammar, which says what is wrong and where.
+struct PlainItem {
+  bool blank = false;
+  SetElement element = SetElement::Integer;
+  std::int64_t value = 0;
+  SetPrefix prefix;
+};
+
+std::optional<PlainItem> plain_item(std::string_view line) {
+  std::size_t first = line.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return PlainItem{true};
+  std::string_view item = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+  PlainItem plain;
+  if (std::all_of(item.begin(), item.end(), is_digit)) {
+    if (item.size() > 18 || (item.size() > 1 && item[0] == '0')) return std::nullopt;  // long or octal
+    auto value = parser::parse_integer_literal(item);
+    if (!value) return std::nullopt;
+    plain.value = *value;
+    return plain;
+  }
+  std::string_view address = item;
+  if (!strip_prefix_length(address) || address.empty()) return std::nullopt;
+  bool ipv6 =
+      std::count(address.begin(), address.end(), ':') >= 2 &&
+      std::all_of(address.begin(), address.end(), [](char c) { return is_hex_digit(c) || c == ':' || c == '.'; });
+  bool ipv4 = !ipv6 && is_digit(address.front()) && is_digit(address.back()) &&
+              address.find("..") == std::string_view::npos && address.find('.') != std::string_view::npos &&
+              std::all_of(address.begin(), address.end(), [](char c) { return is_digit(c) || c == '.'; });
+  if (!ipv6 && !ipv4) return std::nullopt;
+  auto prefix = ipv6 ? parser::parse_ipv6_literal(item) : parser::parse_ipv4_literal(item);
+  if (!prefix) return std::nullopt;
+  plain.element = SetElement::Address;
+  plain.prefix = {ipv6, prefix->bytes, prefix->length};
+  return plain;
+}
+
+const char* element_name(SetElement element) { return element == SetElement::Address ? "addresses" : "integers"; }
+
 }  // namespace
 
 Result<SetItems> parse_set_items(std::string_view text) { return parser::parse_set_items_text(text); }
 
 Result<SetItems> parse_set_file_text(std::string_view text) {
   SetItems all;
+  // Room for an item per line, either type, so that a large file is not copied as it grows.
+  std::size_t lines = std::count(text.begin(), text.end(), '\n') + 1;
+  all.prefixes.reserve(lines);
+  all.ranges.reserve(lines);
   bool typed = false;
   std::size_t line_start = 0;
   for (unsigned line_number = 1; line_start <= text.size(); ++line_number) {
@@ -26,6 +88,30 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
     if (line_end == std::string_view::npos) line_end = text.size();
     std::string_view line = text.substr(line_start, line_end - line_start);
     std::string_view items = line.substr(0, line.find('#'));
+    // Items of the other type than the lines before: refused with the line's place.
+    auto mixed = [&](SetElement element) {
+      std::size_t first = items.find_first_not_of(" \t\r");
+      SourceSpan span{line_start + first, items.find_last_not_of(" \t\r") + 1 - first, line_number,
+                      static_cast<unsigned>(first + 1)};
+      return tl::unexpected(Error{ErrorKind::InvalidExpression,
+                                  std::string("a set holds integers or addresses, not both: this line has ") +
+                                      element_name(element) + ", the lines before it " + element_name(all.element),
+                                  span,
+                                  0,
+                                  {},
+                                  {}});
+    };
+    if (std::optional<PlainItem> plain = plain_item(items)) {
+      if (!plain->blank) {
+        if (typed && plain->element != all.element) return mixed(plain->element);
+        all.element = plain->element;
+        typed = true;
+        if (plain->element == SetElement::Address) all.prefixes.push_back(plain->prefix);
+        else all.ranges.push_back({plain->value, plain->value});
+      }
+      line_start = line_end + 1;
+      continue;
+    }
     auto parsed = parser::parse_set_items_text(items);
     if (!parsed) {
       // The span is within the line: make it one within the file.
@@ -37,26 +123,15 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
       return tl::unexpected(std::move(error));
     }
     if (!parsed->empty()) {
-      if (typed && parsed->element != all.element) {
-        std::size_t first = items.find_first_not_of(" \t\r");
-        SourceSpan span{line_start + first, items.find_last_not_of(" \t\r") + 1 - first, line_number,
-                        static_cast<unsigned>(first + 1)};
-        return tl::unexpected(Error{ErrorKind::InvalidExpression,
-                                    std::string("a set holds integers or addresses, not both: this line has ") +
-                                        (parsed->element == SetElement::Address ? "addresses" : "integers") +
-                                        ", the lines before it " +
-                                        (all.element == SetElement::Address ? "addresses" : "integers"),
-                                    span,
-                                    0,
-                                    {},
-                                    {}});
-      }
+      if (typed && parsed->element != all.element) return mixed(parsed->element);
       all.element = parsed->element;
       typed = true;
       append(all, std::move(*parsed));
     }
     line_start = line_end + 1;
   }
+  if (all.element == SetElement::Address) std::vector<SetIntegerRange>().swap(all.ranges);
+  else std::vector<SetPrefix>().swap(all.prefixes);
   return all;
 }
 

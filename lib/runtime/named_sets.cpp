@@ -67,9 +67,10 @@ Result<std::vector<NamedSet>> read_sets(const Program& program) {
   auto maps = loader::open_set_maps(program.fd());
   if (!maps) return tl::unexpected(maps.error());
   for (std::uint32_t i = 0; i < metadata->sets.size(); ++i) {
-    auto generation = loader::read_set_generation(*maps, i);
-    if (!generation) return tl::unexpected(generation.error());
-    auto items = loader::read_set_items(*maps, layout::set_tag(i, *generation), metadata->sets[i].element);
+    auto state = loader::read_set_state(*maps, i);
+    if (!state) return tl::unexpected(state.error());
+    std::uint32_t generation = *state & layout::kSetStateGeneration;
+    auto items = loader::read_set_items(*maps, layout::set_tag(i, generation), metadata->sets[i].element);
     if (!items) return tl::unexpected(items.error());
     sets.push_back({metadata->sets[i].name, std::move(*items)});
   }
@@ -78,21 +79,21 @@ Result<std::vector<NamedSet>> read_sets(const Program& program) {
 
 namespace {
 
-// The set `name`, checked against the items, with the tag of its current generation.
+// The set `name`, checked against the items, with its state and the tag of its current generation.
 struct CurrentSet {
   OpenSet set;
   std::uint32_t tag = 0;
-  std::uint32_t generation = 0;
+  std::uint32_t state = 0;
 };
 
 Result<CurrentSet> open_current(const Program& program, std::string_view name, const SetItems& items) {
   auto set = open_set(program, name);
   if (!set) return tl::unexpected(set.error());
   if (auto checked = check_element(*set, name, items); !checked) return tl::unexpected(checked.error());
-  auto generation = loader::read_set_generation(set->maps, set->index);
-  if (!generation) return tl::unexpected(generation.error());
-  std::uint32_t tag = layout::set_tag(set->index, *generation);
-  return CurrentSet{std::move(*set), tag, *generation};
+  auto state = loader::read_set_state(set->maps, set->index);
+  if (!state) return tl::unexpected(state.error());
+  std::uint32_t tag = layout::set_tag(set->index, *state & layout::kSetStateGeneration);
+  return CurrentSet{std::move(*set), tag, *state};
 }
 
 // Adds (or removes) the items in the current generation; on failure, undoes what it changed.
@@ -100,6 +101,9 @@ Result<void> change_in_place(const Program& program, std::string_view name, cons
   auto current = open_current(program, name, items);
   if (!current) return tl::unexpected(current.error());
   const loader::SetMaps& maps = current->set.maps;
+  // Shorter prefixes are looked up only when the state says the set has some: say so first.
+  if (std::uint32_t flags = loader::trie_flags(items); add && (current->state & flags) != flags)
+    if (auto stated = loader::write_set_state(maps, current->set.index, current->state | flags); !stated) return stated;
   SetItems changed;
   auto done = add ? loader::insert_set_items(maps, current->tag, items, &changed)
                   : loader::delete_set_items(maps, current->tag, items, &changed);
@@ -120,27 +124,25 @@ Result<void> remove_from_set(const Program& program, std::string_view name, cons
 Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items) {
   auto current = open_current(program, name, items);
   if (!current) return tl::unexpected(current.error());
-  const OpenSet* set = &current->set;
+  const OpenSet& set = current->set;
   std::uint32_t old_tag = current->tag;
-  std::uint32_t new_generation = current->generation ^ 1;
-  std::uint32_t new_tag = layout::set_tag(set->index, new_generation);
-  // What an interrupted replace may have left under the new tag: no packet looks there.
-  auto stale = loader::read_set_items(set->maps, new_tag, set->element);
-  if (!stale) return tl::unexpected(stale.error());
-  if (auto cleared = loader::delete_set_items(set->maps, new_tag, *stale); !cleared) return cleared;
-  auto old_items = loader::read_set_items(set->maps, old_tag, set->element);
-  if (!old_items) return tl::unexpected(old_items.error());
-
-  SetItems added;
-  if (auto filled = loader::insert_set_items(set->maps, new_tag, items, &added); !filled)
-    return undo_then(set->maps, new_tag, added, true, filled.error());
-  // The switch: one update of the generation, after which every packet looks up the new tag.
-  if (auto switched = loader::write_set_generation(set->maps, set->index, new_generation); !switched)
-    return undo_then(set->maps, new_tag, added, true, switched.error());
-  // A packet that read the old generation just before the switch may still be looking up the old
+  std::uint32_t new_generation = (current->state & layout::kSetStateGeneration) ^ 1;
+  std::uint32_t new_tag = layout::set_tag(set.index, new_generation);
+  // The other generation holds nothing no packet looks at (or what an interrupted replace left).
+  auto clear_new = [&](Error error) -> Result<void> {
+    (void)loader::clear_set_items(set.maps, new_tag, set.element);
+    return tl::unexpected(std::move(error));
+  };
+  if (auto cleared = loader::clear_set_items(set.maps, new_tag, set.element); !cleared) return cleared;
+  if (auto filled = loader::write_set_items(set.maps, new_tag, items); !filled) return clear_new(filled.error());
+  // The switch: one update of the state, after which every packet looks up the new tag.
+  if (auto switched = loader::write_set_state(set.maps, set.index, new_generation | loader::trie_flags(items));
+      !switched)
+    return clear_new(switched.error());
+  // A packet that read the old state just before the switch may still be looking up the old
   // tag: a program run takes microseconds, so wait far longer than that before deleting it.
   std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return loader::delete_set_items(set->maps, old_tag, *old_items);
+  return loader::clear_set_items(set.maps, old_tag, set.element);
 }
 
 }  // namespace bpffw

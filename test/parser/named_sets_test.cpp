@@ -52,6 +52,56 @@ TEST_CASE("a set file: items per line, # comments, errors at the file's line and
   CHECK(items_error("10.0.0.1\n22\n", true).starts_with("2:1: a set holds integers or addresses, not both"));
 }
 
+TEST_CASE("a set file's one-item lines, read without the grammar, mean what the grammar reads") {
+  // sets.cpp reads a line of one plain item (a decimal integer, an address or prefix) without the
+  // grammar; for every line the result, or the refusal, must be the grammar's.
+  for (const char* line : {"0",
+                           "22",
+                           "65535",
+                           "007",
+                           "0x16",
+                           "123456789012345678",
+                           "1234567890123456789",
+                           "99999999999999999999",
+                           "192.0.2.1",
+                           "  192.0.2.1\t",
+                           "10.0.0.0/8",
+                           "10.0.0.1/8",
+                           "10.0.0.0/33",
+                           "10.0.0.0/",
+                           "10.0.0.0/x",
+                           "1.2.3",
+                           "1.2.3.4.5",
+                           "01.2.3.4",
+                           "256.0.0.1",
+                           "1..2",
+                           "1.2.3.4/08",
+                           "::",
+                           "::1",
+                           "2001:db8::/32",
+                           "2001:DB8::1",
+                           "fd00::1/129",
+                           "::ffff:192.0.2.1",
+                           "1:2:3:4:5:6:7:8",
+                           "1:2:3:4:5:6:7:8:9",
+                           "1:::2",
+                           "abcd::",
+                           "ab:cd",
+                           "g::1",
+                           "::1/",
+                           "-5",
+                           "22,",
+                           "22 23",
+                           "1.2.3.4 5"}) {
+    auto grammar = parse_set_items(line);
+    auto file = parse_set_file_text(line);
+    INFO(line);
+    REQUIRE(grammar.has_value() == file.has_value());
+    if (grammar) CHECK(*grammar == *file);
+    else CHECK(grammar.error().message == file.error().message);
+  }
+}
+
 TEST_CASE("`in NAME` names a declared set and is type-checked against its element type") {
   ParseOptions options = sets({{"ports", "22, 80"}, {"blocklist", "10.0.0.0/8"}, {"later", ""}});
   CHECK(ast_of("dst_port in ports", options) == "in set #0 1:1\n  variable dst_port 1:1\n");

@@ -54,7 +54,7 @@ TEST_CASE("an integer set in a map judges like the inline set, kernel and interp
     CHECK_MESSAGE(!judged(program, filter, udp_packet(port, 4)), port);
 }
 
-TEST_CASE("an address set holds IPv4 and IPv6 prefixes in LPM tries") {
+TEST_CASE("an address set holds whole addresses in hash maps and shorter prefixes in LPM tries") {
   require_root();
   Filter filter = parse_or_fail("!(src_addr in blocklist)",
                                 with_sets({{"blocklist", "10.0.0.0/8, 192.0.2.1, 2001:db8::/32, fd00::1"}}));
@@ -67,6 +67,38 @@ TEST_CASE("an address set holds IPv4 and IPv6 prefixes in LPM tries") {
   CHECK_FALSE(judged(program, filter, spec("ipv6 src=fd00::1 udp dport=53")));
   CHECK(judged(program, filter, spec("ipv6 src=fd00::2 udp dport=53")));
   CHECK(judged(program, filter, spec("ipv6 src=2001:db9::1 udp dport=53")));
+}
+
+TEST_CASE("a set of whole addresses looks in its tries only once it has a shorter prefix") {
+  require_root();
+  // Loaded with whole addresses only: the set's state says it has no shorter prefixes, so the
+  // program does not look in the tries; adding one must turn that on, a replace must set it anew.
+  Filter filter = parse_or_fail("src_addr in listed", with_sets({{"listed", "192.0.2.1, 2001:db8::1"}}));
+  Program program = load_or_fail(filter);
+  packet::Packet in_v4_prefix = spec("ipv4 src=198.51.100.9 udp dport=53");
+  packet::Packet in_v6_prefix = spec("ipv6 src=2001:db8:5::9 udp dport=53");
+  CHECK(passes(program, spec("ipv4 src=192.0.2.1 udp dport=53")));
+  CHECK(passes(program, spec("ipv6 src=2001:db8::1 udp dport=53")));
+  CHECK_FALSE(passes(program, in_v4_prefix));
+  CHECK_FALSE(passes(program, in_v6_prefix));
+
+  REQUIRE(add_to_set(program, "listed", items_or_fail("198.51.100.0/24")).has_value());
+  CHECK(passes(program, in_v4_prefix));
+  CHECK_FALSE(passes(program, in_v6_prefix));
+  REQUIRE(add_to_set(program, "listed", items_or_fail("2001:db8:5::/48")).has_value());
+  CHECK(passes(program, in_v6_prefix));
+  Filter now = recovered(program);
+  for (const packet::Packet* packet : {&in_v4_prefix, &in_v6_prefix}) CHECK(judged(program, now, *packet));
+
+  // Replaced by whole addresses only: the prefixes are gone, and so is every old entry.
+  REQUIRE(replace_set(program, "listed", items_or_fail("198.51.100.9, 2001:db8:5::8")).has_value());
+  CHECK(passes(program, in_v4_prefix));
+  CHECK_FALSE(passes(program, in_v6_prefix));
+  CHECK_FALSE(passes(program, spec("ipv4 src=192.0.2.1 udp dport=53")));
+  CHECK_FALSE(passes(program, spec("ipv4 src=198.51.100.10 udp dport=53")));
+  auto sets = read_sets(program);
+  REQUIRE(sets.has_value());
+  CHECK(format_set_items((*sets)[0].items) == "198.51.100.9, 2001:db8:5::8");
 }
 
 TEST_CASE("add, remove and replace change the loaded program's set, same program id") {
