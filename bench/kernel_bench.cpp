@@ -8,6 +8,8 @@
 //                                                    vs the same in C with direct packet access
 //   bpffw-bench-kernel scale [ROUNDS]                10..10,000-term chains and sets vs one port
 //   bpffw-bench-kernel many [N]                      N different filters compiled in one process
+//   bpffw-bench-kernel sets [ROUNDS]                 `src_addr in s` with 2 and 10^6 addresses, hit
+//                                                    and miss, vs the same test inline
 //   bpffw-bench-kernel verifier [BEFORE_OBJECT]      F1's (and A1's) xlated size and verifier-processed
 //                                                    instructions on this kernel (run in each
 //                                                    kernel of the matrix by bench/run-all)
@@ -492,6 +494,75 @@ int verifier_mode(const std::string& before_path) {
   return 0;
 }
 
+// A named set of `n` whole addresses, half IPv4 (11.x.x.x) and half IPv6 (2001:db8::x), none of
+// them the packet builder's sources (10.0.0.1, fd00::1).
+bpffw::SetItems whole_addresses(std::size_t n) {
+  bpffw::SetItems items;
+  items.element = bpffw::SetElement::Address;
+  for (std::size_t i = 0; i < n; ++i) {
+    bpffw::SetPrefix prefix;
+    prefix.ipv6 = i % 2 == 1;
+    std::uint32_t k = static_cast<std::uint32_t>(i / 2);
+    if (prefix.ipv6) {
+      prefix.bytes = {0x20, 0x01, 0x0d, 0xb8};
+      for (int b = 0; b < 4; ++b) prefix.bytes[12 + b] = static_cast<std::uint8_t>(k >> (24 - 8 * b));
+      prefix.length = 128;
+    } else {
+      prefix.bytes[0] = 11;
+      for (int b = 1; b < 4; ++b) prefix.bytes[b] = static_cast<std::uint8_t>(k >> (24 - 8 * b));
+    }
+    items.prefixes.push_back(prefix);
+  }
+  return items;
+}
+
+// Per-packet cost of `src_addr in s` by the set's size: O(1) means the 10^6 set costs what the
+// one-address set does. The mix's sources are 10.0.0.1 and fd00::1.
+int sets_mode(int rounds) {
+  auto sources = bpffw::parse_set_items("10.0.0.1, fd00::1");
+  auto prefixes = bpffw::parse_set_items("172.16.0.0/12, 192.168.0.0/16, 2001:db8:ffff::/48, fc00::/8");
+  if (!sources || !prefixes) die("set items", (sources ? prefixes : sources).error());
+  auto with = [](bpffw::SetItems items, const bpffw::SetItems& more) {
+    items.prefixes.insert(items.prefixes.end(), more.prefixes.begin(), more.prefixes.end());
+    return items;
+  };
+  auto load_set = [](const std::string& label, const std::string& text, bpffw::SetItems items) {
+    bpffw::ParseOptions options;
+    options.sets = {{"s", std::move(items)}};
+    auto filter = bpffw::Filter::parse(text, options);
+    if (!filter) die("parse " + label, filter.error());
+    bpffw::CompileOptions compile_options;
+    compile_options.counters = false;
+    auto object = bpffw::compile(*filter, compile_options);
+    if (!object) die("compile " + label, object.error());
+    return load_or_die(label, *object);
+  };
+  constexpr std::size_t kMillion = 1000000;
+  std::vector<Subject> s;
+  s.push_back(make_subject("floor", load_or_die("floor", compile_or_die("0", false))));
+  s.push_back(
+      make_subject("inline src_addr == 10.0.0.1 || src_addr == fd00::1",
+                   load_or_die("inline", compile_or_die("src_addr == 10.0.0.1 || src_addr == fd00::1", false))));
+  s.push_back(make_subject("set of the 2 sources (hit)", load_set("two", "src_addr in s", *sources)));
+  s.push_back(make_subject("set of 10^6 + the 2 sources (hit)",
+                           load_set("million hit", "src_addr in s", with(whole_addresses(kMillion), *sources))));
+  s.push_back(make_subject("set of 10^6 (miss)", load_set("million miss", "src_addr in s", whole_addresses(kMillion))));
+  s.push_back(make_subject("set of 10^6 + 4 prefixes (miss, trie looked up)",
+                           load_set("million prefixes", "src_addr in s", with(whole_addresses(kMillion), *prefixes))));
+  run_rounds(s, rounds);
+  const Subject& floor = s[0];
+  const Subject& two = s[2];
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    std::vector<double> ratio;
+    for (int r = 0; r < rounds; ++r) ratio.push_back(s[i].ns[r] / two.ns[r]);
+    row("s", s[i].name + ": ns/pkt", fmt("%.1f", median(s[i].ns)),
+        fmt("%.2f", median(ratio)) + " x the 2-address set (above floor " +
+            fmt("%.2f", above_floor_ratio(s[i], two, floor)) + ")");
+  }
+  row("s", "floor: ns/pkt", fmt("%.1f", median(floor.ns)), "a program that returns 0");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -500,11 +571,12 @@ int main(int argc, char** argv) {
     return packet_mode(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 21, argc > 5 ? argv[5] : "");
   if (mode == "address" && argc > 2) return address_mode(argv[2], argc > 3 ? std::atoi(argv[3]) : 21);
   if (mode == "scale") return scale_mode(argc > 2 ? std::atoi(argv[2]) : 11);
+  if (mode == "sets") return sets_mode(argc > 2 ? std::atoi(argv[2]) : 11);
   if (mode == "verifier") return verifier_mode(argc > 2 ? argv[2] : "");
   if (mode == "many") return many_mode(argc > 2 ? std::atoi(argv[2]) : 1000);
   std::fprintf(stderr,
                "usage: bpffw-bench-kernel packet HELPER_C_OBJECT DIRECT_C_OBJECT [ROUNDS [BEFORE_PIN]]"
                " | address DIRECT_C_OBJECT [ROUNDS] | scale [ROUNDS]"
-               " | many [N] | verifier [BEFORE_OBJECT]\n");
+               " | many [N] | sets [ROUNDS] | verifier [BEFORE_OBJECT]\n");
   return 2;
 }

@@ -5,18 +5,20 @@
 #include "random/addresses.hpp"
 
 namespace bpffw::random {
+
+constexpr std::array<std::uint16_t, 12> kPorts = {0, 1, 22, 53, 80, 123, 443, 1023, 1024, 8080, 65534, 65535};
+
+std::uint16_t random_port(Rng& rng) {
+  return rng.chance(3, 4) ? kPorts[rng.below(kPorts.size())] : static_cast<std::uint16_t>(rng.below(65536));
+}
+
 namespace {
 
 using packet::PacketBuilder;
 namespace proto = packet::proto;
 
-constexpr std::array<std::uint16_t, 12> kPorts = {0, 1, 22, 53, 80, 123, 443, 1023, 1024, 8080, 65534, 65535};
 constexpr std::array<std::uint8_t, 5> kExtensionTypes = {proto::kHopByHop, proto::kRouting, proto::kFragment,
                                                          proto::kAuthentication, proto::kDestinationOptions};
-
-std::uint16_t random_port(Rng& rng) {
-  return rng.chance(3, 4) ? kPorts[rng.below(kPorts.size())] : static_cast<std::uint16_t>(rng.below(65536));
-}
 
 std::vector<unsigned char> random_bytes(Rng& rng, std::size_t size) {
   std::vector<unsigned char> bytes(size);

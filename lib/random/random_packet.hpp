@@ -17,4 +17,7 @@ struct RandomPacketOptions {
 
 packet::Packet random_packet(Rng& rng, const RandomPacketOptions& options = {});
 
+// A port the way random packets pick them: often a well-known one or an edge, else any.
+std::uint16_t random_port(Rng& rng);
+
 }  // namespace bpffw::random

@@ -40,6 +40,25 @@ TEST_CASE("the engine: 2,000 pairs with a fixed seed, 0 mismatches, both verdict
   CHECK(stats->passes < stats->pairs * 9 / 10);
 }
 
+TEST_CASE("the engine with --sets: random named sets changed while judging, 0 mismatches") {
+  bpffw::test::require_root();
+  difftest::DifftestOptions options;
+  options.pairs = 5000;
+  options.seed = 16;
+  options.packets_per_filter = 50;
+  options.sets = true;
+  options.change_every = 5;
+  std::string output;
+  Result<difftest::DifftestStats> stats =
+      difftest::run_difftest(options, [&](const std::string& line) { output += line + "\n"; });
+  REQUIRE_MESSAGE(stats.has_value(), stats.error().message);
+  CHECK_MESSAGE(stats->mismatches == 0, output);
+  CHECK(stats->set_mismatches == 0);
+  CHECK(stats->set_changes == 100 * 9);  // every 5th of 50 packets, after the first
+  CHECK(stats->passes > stats->pairs / 10);
+  CHECK(stats->passes < stats->pairs * 9 / 10);
+}
+
 TEST_CASE("a planted disagreement is caught and shrunk to a bpffwc test reproduction") {
   // The kernel runs `dst_port < 53` where the interpreter is asked about `dst_port <= 53`: the
   // same shape as a flipped comparison in the code generator.

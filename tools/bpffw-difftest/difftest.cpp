@@ -6,6 +6,7 @@
 
 #include "judge.hpp"
 #include "random/random_packet.hpp"
+#include "random_sets.hpp"
 #include "shrink.hpp"
 
 namespace bpffw::difftest {
@@ -73,6 +74,38 @@ std::optional<Direction> random_direction(random::Rng& rng, const std::string& t
   return choice == 0 ? Direction::Ingress : Direction::Egress;
 }
 
+// A random change to the loaded program's set and to the model, then the filter the interpreter
+// judges with, parsed again with the model's contents. False when the program's contents then
+// differ from the model's.
+Result<bool> change_random_set(random::Rng& rng, LoadedFilter& loaded, SetModel& model, LoadSettings& settings) {
+  const SetElement element = model.element();
+  SetItems items = random_set_items(rng, element, 8);
+  Result<void> done;
+  switch (rng.below(3)) {
+    case 0:
+      done = add_to_set(loaded.program, kRandomSetName, items);
+      if (done) model.add(items);
+      break;
+    case 1:
+      done = remove_from_set(loaded.program, kRandomSetName, items);
+      if (done) model.remove(items);
+      break;
+    default:
+      items = random_set_items(rng, element, 24);
+      done = replace_set(loaded.program, kRandomSetName, items);
+      if (done) model.replace(items);
+      break;
+  }
+  if (!done) return tl::unexpected(done.error());
+  settings.parse.sets = {{kRandomSetName, model.items()}};
+  Result<Filter> filter = Filter::parse(loaded.filter.source(), settings.parse);
+  if (!filter) return tl::unexpected(filter.error());
+  loaded.filter = std::move(*filter);
+  Result<std::vector<NamedSet>> read = read_sets(loaded.program);
+  if (!read) return tl::unexpected(read.error());
+  return read->size() == 1 && same_contents((*read)[0].items, model);
+}
+
 }  // namespace
 
 Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSink& out) {
@@ -88,7 +121,14 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
     const std::uint64_t filter_index = stats.filters++;
     const std::uint64_t batch = std::min(per_filter, options.pairs - stats.pairs);
     std::string text = random::random_filter(rng, filter_options);
-    const LoadSettings settings{ParseOptions{.direction = random_direction(rng, text)}, options.packet_parsers};
+    std::optional<SetModel> model;
+    if (options.sets) {
+      model.emplace(rng.chance(1, 2) ? SetElement::Address : SetElement::Integer);
+      text = with_set_test(rng, random_set_test(rng, model->element(), true), text);
+      model->replace(random_set_items(rng, model->element(), 24));
+    }
+    LoadSettings settings{ParseOptions{.direction = random_direction(rng, text)}, options.packet_parsers};
+    if (model) settings.parse.sets = {{kRandomSetName, model->items()}};
     const std::string direction = direction_word(settings.parse.direction);
     Result<LoadedFilter> loaded = load_filter(text, settings);
     if (!loaded) {
@@ -107,6 +147,21 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
       continue;
     }
     for (std::uint64_t p = 0; p < batch; ++p) {
+      if (model && p > 0 && p % std::max(1u, options.change_every) == 0) {
+        Result<bool> same = change_random_set(rng, *loaded, *model, settings);
+        if (!same) return tl::unexpected(same.error());
+        ++stats.set_changes;
+        if (!*same) {
+          ++stats.set_mismatches;
+          ++stats.mismatches;
+          if (reports++ < options.max_reports) {
+            out("set mismatch (seed " + std::to_string(options.seed) + ", filter #" + std::to_string(filter_index) +
+                "): after a change the program's set differs from what it should hold");
+            out("  should hold: " + format_set_items(model->items()));
+            out("  filter: " + text);
+          }
+        }
+      }
       packet::Packet packet = random::random_packet(rng, packet_options);
       Result<Verdicts> verdicts = judge(*loaded, packet);
       if (!verdicts) {
@@ -126,7 +181,13 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
         out("mismatch #" + std::to_string(stats.mismatches) + " (seed " + std::to_string(options.seed) + ", filter #" +
             std::to_string(filter_index) + ", packet #" + std::to_string(p) + ", direction " + direction + ", " +
             found_after + ")");
-        Result<void> reported = report_mismatch(text, *loaded, packet, *verdicts, options.shrink, settings, out);
+        if (model)
+          out("  set s: {" + format_set_items(model->items()) + "}, after " +
+              std::to_string(p / std::max(1u, options.change_every)) + " changes");
+        // Not shrunk with sets: the shrinker loads fresh programs, which would not carry the state
+        // the changes left.
+        Result<void> reported =
+            report_mismatch(text, *loaded, packet, *verdicts, options.shrink && !model, settings, out);
         if (!reported) return tl::unexpected(reported.error());
       }
       if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;

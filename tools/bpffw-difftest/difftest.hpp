@@ -22,6 +22,11 @@ struct DifftestOptions {
   bool shrink = true;
   std::uint64_t stop_after = 0;  // stop after this many mismatches (0: run every pair)
   random::RandomFilterOptions filter_options;
+  // Named sets (--sets): every filter tests a random set `s`, which changes at random (add,
+  // remove, replace) every `change_every` packets; the interpreter judges with what it must hold,
+  // and the program's contents must equal that.
+  bool sets = false;
+  unsigned change_every = 10;
   // The packet parser's machine code to build with; the product's when null (tests pass the
   // helper-only one, test/support/helper_only_parsers.hpp).
   const codegen::PacketParserBytes* packet_parsers = nullptr;
@@ -29,8 +34,10 @@ struct DifftestOptions {
 
 struct DifftestStats {
   std::uint64_t pairs = 0;
-  std::uint64_t mismatches = 0;  // disagreements, plus the pairs of a filter that failed to load
-  std::uint64_t passes = 0;      // pairs the kernel passed
+  std::uint64_t mismatches = 0;      // disagreements, plus the pairs of a filter that failed to load
+  std::uint64_t set_changes = 0;     // with --sets: changes made to loaded programs' sets
+  std::uint64_t set_mismatches = 0;  // changes after which a program's set held what it should not
+  std::uint64_t passes = 0;          // pairs the kernel passed
   std::uint64_t filters = 0;
   double seconds = 0;
 };

@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-reports", options.max_reports, "mismatches shown (and shrunk) in full; all are counted")
       ->capture_default_str();
   app.add_flag("--no-shrink", no_shrink, "show mismatches as found, without shrinking them");
+  app.add_flag("--sets", options.sets,
+               "every filter tests a named set s, changed at random (add, remove, replace) while it judges");
+  app.add_option("--change-every", options.change_every, "with --sets: packets between changes of the set")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
   app.add_option("--stop-after", options.stop_after, "stop after this many mismatches (0: never)")
       ->capture_default_str();
   try {
@@ -70,6 +75,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(stats->pairs - stats->passes), stats->seconds,
                 stats->seconds > 0 ? static_cast<double>(stats->pairs) / stats->seconds : 0.0);
   print_line(summary);
+  if (options.sets)
+    print_line(std::to_string(stats->set_changes) + " set changes, " + std::to_string(stats->set_mismatches) +
+               " after which the set held what it should not");
   print_line(std::to_string(stats->pairs) + " pairs, " + std::to_string(stats->mismatches) + " mismatches");
   return stats->mismatches == 0 ? 0 : kExitMismatches;
 }
