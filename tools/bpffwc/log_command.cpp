@@ -108,7 +108,8 @@ class LogCommand final : public Command {
       if (all_) {
         if (int code = scan_for_new_programs(); code != kExitSuccess) return code;
       } else if (!pinned_program_still_there()) {
-        return finish_ring(rings_.begin());
+        erase_ring(rings_.begin());
+        return failure_;
       }
       report_counters();
     }
@@ -185,25 +186,23 @@ class LogCommand final : public Command {
     const bool pin = !direction_ && pin_->rfind("id:", 0) != 0;
     auto now = pin ? bpffw::Program::open_pinned(*pin_) : bpffw::Program::open_id(id);
     if (!now) return false;
-    if (pin) follow(*now, /*required=*/false);  // a --force replacement joins its ring
+    if (!pin) return true;
+    // A --force replacement joins its ring; a program already followed needs nothing.
+    auto info = now->info();
+    if (info && !rings_.begin()->second->program_ids.contains(info->id)) follow(*now, /*required=*/false);
     return true;
   }
 
-  // What the ring still holds, then the notice that its programs are gone.
+  // What the ring still holds, then the notice that its programs are gone; the ring goes.
   std::map<std::uint32_t, std::unique_ptr<FollowedRing>>::iterator erase_ring(
       std::map<std::uint32_t, std::unique_ptr<FollowedRing>>::iterator ring) {
-    finish_ring(ring);
-    return rings_.erase(ring);
-  }
-
-  int finish_ring(std::map<std::uint32_t, std::unique_ptr<FollowedRing>>::iterator ring) {
     FollowedRing& followed = *ring->second;
     followed.log->poll(0);
     const std::string id = std::to_string(followed.newest_id);
     if (output_ == Output::Json) print("{\"event\":\"gone\",\"program_id\":" + id + "}");
     if (output_ == Output::Text)
       print(all_ ? "program " + id + " is gone; its log ends" : *pin_ + ": the program is gone; log ends");
-    return failure_;
+    return rings_.erase(ring);
   }
 
   void report_counters() {
