@@ -28,7 +28,7 @@ has() {  # has DEB PATH...
     grep -qx "./$f" "$work/list" || fail "$(basename "$deb") lacks /$f"
   done
 }
-has "$bpffw" usr/bin/bpffwc usr/lib/systemd/system/bpf-firewall@.service usr/lib/systemd/system/bpffw-log.service \
+has "$bpffw" usr/bin/bpffwc usr/libexec/bpffw/bpffwc-full usr/lib/systemd/system/bpf-firewall@.service usr/lib/systemd/system/bpffw-log.service \
   usr/lib/systemd/system/cgroup-sock-drop.service usr/share/man/man1/bpffwc.1.gz \
   usr/share/bash-completion/completions/bpffwc usr/share/doc/bpffw/copyright \
   usr/share/doc/bpffw/changelog.Debian.gz usr/share/doc/bpffw/examples/systemd/filtered-ping@.service
