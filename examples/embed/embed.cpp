@@ -1,6 +1,7 @@
 // A tiny program embedding libbpffw, built against the installed package (CMake or pkg-config):
-// compile a filter with a runtime parameter, load it, run a packet through it, change the
-// parameter in place, run the packet again, read the counters. Prints one line per step.
+// compile a filter with a runtime parameter and a named set, load it, run a packet through it,
+// change the parameter in place, run the packet again, add its source to the set, run it once
+// more, read the counters. Prints one line per step.
 #include <cstdio>
 #include <vector>
 
@@ -35,7 +36,8 @@ int main() {
   std::printf("bpffw %s\n", bpffw::kVersion);
   bpffw::ParseOptions options;
   options.parameters = {{"port", 53}};
-  auto filter = bpffw::Filter::parse("udp && dst_port == port", options);
+  options.sets = {{"blocked", {}}};  // empty: an address set, from its use
+  auto filter = bpffw::Filter::parse("udp && dst_port == port && !(src_addr in blocked)", options);
   if (!filter) return fail(filter.error());
   auto object = bpffw::compile(*filter);
   if (!object) return fail(object.error());
@@ -49,7 +51,12 @@ int main() {
   if (auto set = bpffw::set_parameters(*program, {{"port", 123}}); !set) return fail(set.error());
   auto second = program->test_run(frame);
   if (!second) return fail(second.error());
-  std::printf("verdicts %u %u\n", first->verdict, second->verdict);
+  auto source = bpffw::parse_set_items("0.0.0.0");  // the frame's source address
+  if (!source) return fail(source.error());
+  if (auto added = bpffw::add_to_set(*program, "blocked", *source); !added) return fail(added.error());
+  auto third = program->test_run(frame);
+  if (!third) return fail(third.error());
+  std::printf("verdicts %u %u %u\n", first->verdict, second->verdict, third->verdict);
 
   auto counters = bpffw::read_counters(*program);
   if (!counters) return fail(counters.error());
