@@ -20,17 +20,22 @@ for i in range(n - n // 2): print('2001:db8::%x:%x' % (i >> 16, i & 0xffff))
 " "$1"
 }
 
-median_ms() {  # runs "$@" $runs times, prints the median wall time in ms
+# Wall time of one command in microseconds, from bash's clock (no `date` process in the time).
+us_of() {
+  local start=$EPOCHREALTIME
+  "$@" >/dev/null
+  local end=$EPOCHREALTIME
+  echo $(((${end/./} - ${start/./})))
+}
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'; }
+
+median_ms() {  # runs "$@" $runs times, each with no pin there yet; prints the median in ms
   local times=()
   for _ in $(seq "$runs"); do
     rm -f "$pin"
-    local start end
-    start=$(date +%s%N)
-    "$@" >/dev/null
-    end=$(date +%s%N)
-    times+=($(((end - start) / 1000)))
+    times+=("$(us_of "$@")")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+  printf '%s\n' "${times[@]}" | median
 }
 
 seq 1 10000 >"$dir/ports-10k"
@@ -44,15 +49,13 @@ for n in 10000 100000 1000000; do
 done
 rm -f "$pin"
 "$bpffwc" -o "$pin" --set-file s="$dir/prefixes-100000" 'src_addr in s'
-times=()
+times=() same=() true=()
 for i in $(seq "$runs"); do
-  start=$(date +%s%N)
-  "$bpffwc" set "$pin" "s+=198.51.100.$i"
-  end=$(date +%s%N)
-  times+=($(((end - start) / 1000)))
+  times+=("$(us_of "$bpffwc" set "$pin" "s+=198.51.100.$i")")
+  same+=("$(us_of "$bpffwc" set "$pin" "s+=198.51.100.$i")")
+  true+=("$(us_of /bin/true)")
 done
-echo "set s+=ADDRESS on a 10^5 set: $(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}') ms"
-start=$(date +%s%N)
-"$bpffwc" set "$pin" "s=@$dir/prefixes-100000"
-end=$(date +%s%N)
-echo "set s=@FILE, 10^5 prefixes replaced whole: $(((end - start) / 1000000)) ms"
+echo "set s+=ADDRESS on a 10^5 set (new address): $(printf '%s\n' "${times[@]}" | median) ms"
+echo "set s+=ADDRESS on a 10^5 set (already there): $(printf '%s\n' "${same[@]}" | median) ms"
+echo "/bin/true, for scale: $(printf '%s\n' "${true[@]}" | median) ms"
+echo "set s=@FILE, 10^5 prefixes replaced whole: $(($(us_of "$bpffwc" set "$pin" "s=@$dir/prefixes-100000") / 1000)) ms"

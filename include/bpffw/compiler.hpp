@@ -32,7 +32,7 @@ struct CompileOptions {
   // Only the drop path runs the log's code: a passing packet costs nothing more.
   std::optional<LogLimit> log;
   // The most entries each of the program's set maps holds (docs/filter-language.md §9, sets.hpp);
-  // 0: the defaults, raised to twice what the sets need. Sets that need more are refused before
+  // 0: the defaults, raised to 2.25 times what the sets need. Sets that need more are refused before
   // anything is loaded.
   std::uint32_t set_capacity = 0;
 };
