@@ -73,8 +73,8 @@ std::string format_set_items(const SetItems& items);
 // All integer sets of a program share one hash map; all whole IPv4 addresses (/32) one hash map,
 // all shorter IPv4 prefixes one LPM trie, and the same for IPv6. Each map holds
 // CompileOptions::set_capacity entries if that is given, else the default below or 2.25 times what
-// the sets put in it when compiled (room to replace them whole, and to grow), whichever is more. Replacing a set whole holds its old and new
-// entries at once for a moment, so a set can be replaced whole while its maps are at most half
+// the sets put in it when compiled (room to replace them whole, and to grow), whichever is more. Replacing a set whole
+// holds its old and new entries at once for a moment, so a set can be replaced whole while its maps are at most half
 // full.
 inline constexpr std::uint32_t kDefaultIntegerSetCapacity = 1u << 17;
 inline constexpr std::uint32_t kDefaultExactAddressSetCapacity = 1u << 14;

@@ -63,9 +63,7 @@ int run_set(int argc, char** argv) {
   command->define(*set);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError&) {
-    run_full(argv);
-  }
+  } catch (const CLI::ParseError&) { run_full(argv); }
   set_usage_subcommand("set");
   return command->run();
 }
