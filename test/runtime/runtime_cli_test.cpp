@@ -181,34 +181,6 @@ TEST_CASE("bad --param declarations are usage errors before anything is loaded")
   CHECK(typo.err.find("unknown variable 'mtv' (did you mean 'mtu'?)") != std::string::npos);
 }
 
-TEST_CASE("bpffwc runs set itself, without LLVM; every other command in bpffwc-full") {
-  // A copy of bpffwc alone, without the bpffwc-full it hands other commands to: `set` still
-  // works (so it links no LLVM and starts fast), the others say what is missing.
-  require_root();
-  ensure_bpffs();
-  ScopedPinDir pins;
-  std::string pin = pins.file("front");
-  bpffwc_ok({"-o", pin, "--set", "ports=22", "--param", "limit=1", "dst_port in ports && len > limit"});
-  std::string dir = "/tmp/bpffw-front-test-" + std::to_string(::getpid());
-  std::string alone = dir + "/bpffwc";
-  REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
-  ProcessResult copied = run_process("/bin/cp", {BPFFWC_PATH, alone});
-  REQUIRE_MESSAGE(copied.exit_code == 0, describe(copied));
-
-  ProcessResult set = run_process(alone, {"set", pin, "ports+=80", "limit=2"});
-  CHECK_MESSAGE(set.exit_code == 0, describe(set));
-  CHECK(passes(open_or_fail(pin), udp_packet(80, 4)));
-  ProcessResult refused = run_process(alone, {"set", pin, "prots+=1"});
-  CHECK(refused.exit_code == 2);
-  CHECK(refused.err.find("the program has no set 'prots'") != std::string::npos);
-  ProcessResult other = run_process(alone, {"--version"});
-  CHECK(other.exit_code == 3);
-  CHECK(other.err.find("bpffwc: error: cannot run " + dir + "/") == 0);
-  CHECK(other.err.find("bpffwc: hint: bpffwc is installed incompletely") != std::string::npos);
-  std::remove(alone.c_str());
-  ::rmdir(dir.c_str());
-}
-
 }  // namespace
 }  // namespace bpffw::test
 
