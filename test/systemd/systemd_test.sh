@@ -140,10 +140,12 @@ check "... its own output is there too, and it never connected" \
   bash -c 'out=$(nsenter -t "$1" -a journalctl -q -u "$2" -o cat --no-pager) &&
     grep -qx "connecting to 8022" <<<"$out" && ! grep -qx connected <<<"$out"' _ "$container_pid" "$client"
 structured_entry() {
-  in_container journalctl -q -u "$client" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
-    tr -d ' ' | grep -qx 'BPFFW_REASON=filter' &&
-    in_container journalctl -q -u "$client" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
-    tr -d ' ' | grep -qx 'BPFFW_DST_PORT=8022'
+  # Read whole first: `journalctl | grep -q` fails under pipefail when grep exits before journalctl
+  # has written everything (SIGPIPE).
+  local entry
+  entry=$(in_container journalctl -q -u "$client" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
+    tr -d ' ') || return 1
+  grep -qx 'BPFFW_REASON=filter' <<<"$entry" && grep -qx 'BPFFW_DST_PORT=8022' <<<"$entry"
 }
 check "the entry is structured: MESSAGE_ID, BPFFW_REASON=filter, BPFFW_DST_PORT=8022" structured_entry
 in_container systemctl stop "$client" bpffw-log.service
