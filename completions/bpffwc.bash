@@ -11,7 +11,7 @@ _bpffwc_subcommands="attach detach show test stats set watch log"
 _bpffwc_takes_value() {
   case $1 in
     -o | --pin | --emit | -O | --output | --attach | -t | --type | --replace | --param | -p | --packet | \
-      --set | --set-file | --set-capacity | --interval | --count) return 0 ;;
+      --set | --set-file | --set-capacity | --allow-empty | --interval | --count) return 0 ;;
   esac
   return 1
 }
@@ -130,7 +130,7 @@ _bpffwc() {
     -o | --pin | --replace | --replace-everywhere) _bpffwc_pins "$cur"; return ;;
     -O | --output | -f | --file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --attach) _bpffwc_cgroups "$cur"; return ;;
-    --param | --set | --set-file | --set-capacity | --interval | --count) return ;;  # a name or a number: nothing to offer
+    --param | --set | --set-file | --set-capacity | --allow-empty | --interval | --count) return ;;  # a name or a number: nothing to offer
   esac
 
   local options
@@ -159,7 +159,7 @@ _bpffwc() {
       fi
       ;;
     test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -f --file -t --type --param --set --set-file --interpret --json -h --help --" -- "$cur"))
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -f --file -t --type --param --set --set-file --allow-empty --interpret --json -h --help --" -- "$cur"))
       ;;
     stats | watch | log)
       case $subcommand in
@@ -175,7 +175,7 @@ _bpffwc() {
       ;;
     set)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-t --type -h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "-t --type --allow-empty -h --help" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
         _bpffwc_program "$cur"
       elif [[ $cur != *=* && $prev != = ]]; then
@@ -185,7 +185,7 @@ _bpffwc() {
     *)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --attach -t --type --replace
-          --replace-all --param --set --set-file --set-capacity --no-counters --log --log-limit -h --help --version --" -- "$cur"))
+          --replace-all --param --set --set-file --allow-empty --set-capacity --no-counters --log --log-limit -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer
         COMPREPLY=($(compgen -W "$_bpffwc_subcommands" -- "$cur"))

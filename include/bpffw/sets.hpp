@@ -67,6 +67,21 @@ Result<SetItems> parse_set_items(std::string_view text);
 // `text` (its line and column count in the file).
 Result<SetItems> parse_set_file_text(std::string_view text);
 
+// parse_set_file_text for a file read piece by piece (a 10^6-line set file need not be held
+// whole): feed() takes whole lines (a piece ends at a line's end, or at the end of the file), in
+// order; finish() gives the items of every line fed. An error's span has the line number within
+// the file and the offset within the text of that feed() call.
+class SetFileParser {
+ public:
+  Result<void> feed(std::string_view lines);
+  SetItems finish();
+
+ private:
+  SetItems items_;
+  bool typed_ = false;     // a line with items has set items_.element
+  unsigned next_line_ = 1;  // the file's line number of the next line fed
+};
+
 // "a, b, c": the items in the syntax parse_set_items reads back.
 std::string format_set_items(const SetItems& items);
 

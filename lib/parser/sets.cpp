@@ -76,14 +76,19 @@ const char* element_name(SetElement element) { return element == SetElement::Add
 Result<SetItems> parse_set_items(std::string_view text) { return parser::parse_set_items_text(text); }
 
 Result<SetItems> parse_set_file_text(std::string_view text) {
-  SetItems all;
+  SetFileParser parser;
+  if (auto fed = parser.feed(text); !fed) return tl::unexpected(std::move(fed.error()));
+  return parser.finish();
+}
+
+Result<void> SetFileParser::feed(std::string_view text) {
+  if (text.empty()) return {};
   // Room for an item per line, either type, so that a large file is not copied as it grows.
   std::size_t lines = std::count(text.begin(), text.end(), '\n') + 1;
-  all.prefixes.reserve(lines);
-  all.ranges.reserve(lines);
-  bool typed = false;
+  items_.prefixes.reserve(items_.prefixes.size() + lines);
+  items_.ranges.reserve(items_.ranges.size() + lines);
   std::size_t line_start = 0;
-  for (unsigned line_number = 1; line_start <= text.size(); ++line_number) {
+  for (unsigned& line_number = next_line_; line_start <= text.size(); ++line_number) {
     std::size_t line_end = text.find('\n', line_start);
     if (line_end == std::string_view::npos) line_end = text.size();
     std::string_view line = text.substr(line_start, line_end - line_start);
@@ -95,7 +100,7 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
                       static_cast<unsigned>(first + 1)};
       return tl::unexpected(Error{ErrorKind::InvalidExpression,
                                   std::string("a set holds integers or addresses, not both: this line has ") +
-                                      element_name(element) + ", the lines before it " + element_name(all.element),
+                                      element_name(element) + ", the lines before it " + element_name(items_.element),
                                   span,
                                   0,
                                   {},
@@ -103,18 +108,18 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
     };
     if (std::optional<PlainItem> plain = plain_item(items)) {
       if (!plain->blank) {
-        if (typed && plain->element != all.element) return mixed(plain->element);
-        all.element = plain->element;
-        typed = true;
-        if (plain->element == SetElement::Address) all.prefixes.push_back(plain->prefix);
-        else all.ranges.push_back({plain->value, plain->value});
+        if (typed_ && plain->element != items_.element) return mixed(plain->element);
+        items_.element = plain->element;
+        typed_ = true;
+        if (plain->element == SetElement::Address) items_.prefixes.push_back(plain->prefix);
+        else items_.ranges.push_back({plain->value, plain->value});
       }
       line_start = line_end + 1;
       continue;
     }
     auto parsed = parser::parse_set_items_text(items);
     if (!parsed) {
-      // The span is within the line: make it one within the file.
+      // The span is within the line: make it one within the text.
       Error error = std::move(parsed.error());
       if (error.span) {
         error.span->offset += line_start;
@@ -123,15 +128,25 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
       return tl::unexpected(std::move(error));
     }
     if (!parsed->empty()) {
-      if (typed && parsed->element != all.element) return mixed(parsed->element);
-      all.element = parsed->element;
-      typed = true;
-      append(all, std::move(*parsed));
+      if (typed_ && parsed->element != items_.element) return mixed(parsed->element);
+      items_.element = parsed->element;
+      typed_ = true;
+      append(items_, std::move(*parsed));
     }
     line_start = line_end + 1;
   }
+  // The loop counted the empty "line" after a final newline; the next feed() starts it.
+  if (text.back() == '\n') --next_line_;
+  return {};
+}
+
+SetItems SetFileParser::finish() {
+  SetItems all = std::move(items_);
   if (all.element == SetElement::Address) std::vector<SetIntegerRange>().swap(all.ranges);
   else std::vector<SetPrefix>().swap(all.prefixes);
+  all.ranges.shrink_to_fit();
+  all.prefixes.shrink_to_fit();
+  *this = SetFileParser();
   return all;
 }
 

@@ -52,6 +52,32 @@ TEST_CASE("a set file: items per line, # comments, errors at the file's line and
   CHECK(items_error("10.0.0.1\n22\n", true).starts_with("2:1: a set holds integers or addresses, not both"));
 }
 
+TEST_CASE("a set file fed in pieces reads as the whole file, errors at the file's line") {
+  std::string text = "# list\n10.0.0.0/8\n\n192.0.2.1, 192.0.2.2  # two\n2001:db8::/32\n198.51.100.1";
+  auto whole = parse_set_file_text(text);
+  REQUIRE(whole.has_value());
+  // Every split at a line's end: the pieces as a reader of a large file gives them.
+  for (std::size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', end + 1)) {
+    SetFileParser parser;
+    REQUIRE(parser.feed(std::string_view(text).substr(0, end + 1)).has_value());
+    REQUIRE(parser.feed(std::string_view(text).substr(end + 1)).has_value());
+    CHECK(parser.finish() == *whole);
+  }
+  SetFileParser parser;
+  REQUIRE(parser.feed("10.0.0.1\n# a\n").has_value());
+  REQUIRE(parser.feed("\n").has_value());
+  auto refused = parser.feed("10.0.0.2\n  10.0.0.300\n");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().span->line == 5);
+  CHECK(refused.error().span->offset == 11);  // within the piece fed
+  SetFileParser mixed;
+  REQUIRE(mixed.feed("10.0.0.1\n").has_value());
+  auto typed = mixed.feed("22\n");
+  REQUIRE_FALSE(typed.has_value());
+  CHECK(typed.error().message.starts_with("a set holds integers or addresses, not both"));
+  CHECK(typed.error().span->line == 2);
+}
+
 TEST_CASE("a set file's one-item lines, read without the grammar, mean what the grammar reads") {
   // sets.cpp reads a line of one plain item (a decimal integer, an address or prefix) without the
   // grammar; for every line the result, or the refusal, must be the grammar's.

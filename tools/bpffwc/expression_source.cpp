@@ -2,10 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
+#include <memory>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "diagnostics.hpp"
 
@@ -15,27 +16,59 @@ namespace {
 
 // A filter is text a person wrote; anything this large is the wrong file.
 constexpr std::size_t kMaxFilterFileBytes = 16u << 20;
+// What read_text_pieces reads at a time: a piece is this and the rest of its last line.
+constexpr std::size_t kReadBytes = 1u << 20;
 
 }  // namespace
 
+bpffw::Result<void> read_text_pieces(const std::string& path, const std::function<bool(std::string_view)>& take) {
+  int fd = STDIN_FILENO;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int error = errno;
+      return bpffw::make_error(bpffw::ErrorKind::Usage, "cannot read '" + path + "': " + std::strerror(error), error);
+    }
+  }
+  // Closes what this opened (never standard input) on every way out.
+  std::unique_ptr<int, void (*)(int*)> closer(fd == STDIN_FILENO ? nullptr : &fd, [](int* opened) { ::close(*opened); });
+  std::string name = path == "-" ? "standard input" : "'" + path + "'";
+  // A directory opens and reads as nothing: it would be an empty file, an empty set.
+  if (struct stat status; ::fstat(fd, &status) == 0 && S_ISDIR(status.st_mode))
+    return bpffw::make_error(bpffw::ErrorKind::Usage, "cannot read " + name + ": it is a directory", EISDIR);
+  std::string buffer;
+  for (;;) {
+    std::size_t kept = buffer.size();
+    buffer.resize(kept + kReadBytes);
+    ssize_t got;
+    do got = ::read(fd, buffer.data() + kept, kReadBytes);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      int error = errno;
+      return bpffw::make_error(bpffw::ErrorKind::System, "cannot read " + name + ": " + std::strerror(error), error);
+    }
+    buffer.resize(kept + static_cast<std::size_t>(got));
+    if (got == 0) break;
+    std::size_t last_line_end = buffer.rfind('\n');
+    if (last_line_end == std::string::npos || last_line_end < kept) continue;  // no whole line yet
+    if (!take(std::string_view(buffer).substr(0, last_line_end + 1))) return {};
+    buffer.erase(0, last_line_end + 1);
+  }
+  if (!buffer.empty()) take(buffer);
+  return {};
+}
+
 bpffw::Result<std::string> read_text_file(const std::string& path) {
-  std::ostringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-    if (std::cin.bad()) return bpffw::make_error(bpffw::ErrorKind::System, "cannot read standard input");
-    return text.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int error = errno;
-    return bpffw::make_error(error == ENOENT ? bpffw::ErrorKind::Usage : bpffw::ErrorKind::System,
-                             "cannot read '" + path + "': " + std::strerror(error), error);
-  }
-  text << in.rdbuf();
-  if (in.bad()) return bpffw::make_error(bpffw::ErrorKind::System, "cannot read '" + path + "'");
-  if (text.tellp() > static_cast<std::streamoff>(kMaxFilterFileBytes))
-    return bpffw::make_error(bpffw::ErrorKind::Usage, "'" + path + "' is larger than 16 MiB: not a filter");
-  return text.str();
+  std::string text;
+  bool too_large = false;
+  auto read = read_text_pieces(path, [&](std::string_view piece) {
+    too_large = text.size() + piece.size() > kMaxFilterFileBytes;
+    if (!too_large) text += piece;
+    return !too_large;
+  });
+  if (!read) return tl::unexpected(std::move(read.error()));
+  if (too_large) return bpffw::make_error(bpffw::ErrorKind::Usage, "'" + path + "' is larger than 16 MiB: not a filter");
+  return text;
 }
 
 void ExpressionSource::define(CLI::App& app, const std::string& help) {

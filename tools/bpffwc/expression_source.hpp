@@ -3,7 +3,9 @@
 // a caret (the compile command and `bpffwc test`).
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,14 @@ class ExpressionSource {
   std::string name_;  // the file as errors name it; empty for the command line
 };
 
-// The whole of a text file, or of standard input for "-". Errors name the file and say why.
+// The whole of a text file of at most 16 MiB, or of standard input for "-". Errors name the file
+// and say why; a directory is refused (it would read as empty).
 bpffw::Result<std::string> read_text_file(const std::string& path);
+
+// Reads a text file ("-": standard input) of any size piece by piece: every piece given to `take`
+// ends at a line's end, but the last, which ends at the file's. Stops early, with success, when
+// `take` returns false. The errors of read_text_file; a file that cannot be opened is a usage
+// error (exit 2), one that fails while being read a system error.
+bpffw::Result<void> read_text_pieces(const std::string& path, const std::function<bool(std::string_view)>& take);
 
 }  // namespace bpffwc

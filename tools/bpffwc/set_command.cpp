@@ -29,6 +29,7 @@ class SetCommand final : public Command {
                    "one or more")
         ->required()
         ->type_name("NAME=VALUE");
+    add_allow_empty_option(app, allow_empty_);
   }
 
   int run() override {
@@ -39,7 +40,7 @@ class SetCommand final : public Command {
     std::vector<bpffw::Parameter> changes;
     std::vector<SetChange> set_changes;
     for (const std::string& text : assignments_) {
-      if (auto set_change = parse_set_change(text, *metadata)) {
+      if (auto set_change = parse_set_change(text, *metadata, allow_empty_)) {
         if (!*set_change) return (*set_change).error();
         set_changes.push_back(std::move(**set_change));
         continue;
@@ -71,7 +72,8 @@ class SetCommand final : public Command {
   // A set change, if `text` is one: NAME+=, NAME-=, or NAME= where NAME is one of the program's
   // sets. Its error is the exit code of the reported error.
   static std::optional<tl::expected<SetChange, int>> parse_set_change(const std::string& text,
-                                                                      const bpffw::ProgramMetadata& metadata) {
+                                                                      const bpffw::ProgramMetadata& metadata,
+                                                                      const std::vector<std::string>& allow_empty) {
     std::size_t equals = text.find('=');
     if (equals == std::string::npos || equals == 0) return std::nullopt;
     char op = text[equals - 1] == '+' || text[equals - 1] == '-' ? text[equals - 1] : '=';
@@ -89,7 +91,9 @@ class SetCommand final : public Command {
     std::string items = text.substr(equals + 1);
     SetChange change{name, op, {}};
     if (op == '=' && items.starts_with('@')) {
-      if (int read = read_set_file(items.substr(1), change.items); read != kExitSuccess) return tl::unexpected(read);
+      if (int read = read_set_file(name, items.substr(1), may_be_empty(allow_empty, name), change.items);
+          read != kExitSuccess)
+        return tl::unexpected(read);
       return change;
     }
     auto parsed = bpffw::parse_set_items(items);
@@ -101,6 +105,7 @@ class SetCommand final : public Command {
   std::string pin_;
   std::optional<std::string> direction_;
   std::vector<std::string> assignments_;
+  std::vector<std::string> allow_empty_;  // --allow-empty: SET=@FILE may empty these sets
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "set_options.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <bpffw/runtime.hpp>
@@ -19,13 +20,35 @@ std::pair<std::string, std::optional<std::string>> split_assignment(const std::s
 
 }  // namespace
 
-int read_set_file(const std::string& path, bpffw::SetItems& items) {
-  auto contents = read_text_file(path);
-  if (!contents) return report(contents.error());
-  auto parsed = bpffw::parse_set_file_text(*contents);
-  if (!parsed) return report(parsed.error(), *contents, path);
-  items = std::move(*parsed);
+int read_set_file(const std::string& name, const std::string& path, bool may_be_empty, bpffw::SetItems& items) {
+  // Streamed: a set file may hold 10^6 prefixes; each piece is parsed and dropped.
+  bpffw::SetFileParser parser;
+  int refused = kExitSuccess;
+  auto read = read_text_pieces(path, [&](std::string_view piece) {
+    auto fed = parser.feed(piece);
+    if (!fed) refused = report(fed.error(), piece, path);
+    return fed.has_value();
+  });
+  if (!read) return report(read.error());
+  if (refused != kExitSuccess) return refused;
+  bpffw::SetItems read_items = parser.finish();
+  // A blocklist that reads as nothing fails open: only an explicit --allow-empty makes it so.
+  if (read_items.empty() && !may_be_empty)
+    return report_usage("set file '" + path + "' has no items: set '" + name + "' would be empty",
+                        "put at least one item in it, or say that the set may be empty with --allow-empty " + name);
+  items = std::move(read_items);
   return kExitSuccess;
+}
+
+bool may_be_empty(const std::vector<std::string>& allowed, const std::string& name) {
+  return std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+}
+
+void add_allow_empty_option(CLI::App& app, std::vector<std::string>& allowed) {
+  app.add_option("--allow-empty", allowed,
+                 "set NAME may be empty: a set file of NAME without items is not an error. Repeatable")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
 }
 
 void add_set_options(CLI::App& app, SetArguments& given) {
@@ -36,9 +59,10 @@ void add_set_options(CLI::App& app, SetArguments& given) {
       ->type_name("NAME[=ITEMS]")
       ->allow_extra_args(false);
   app.add_option("--set-file", given.set_files,
-                 "declare named set NAME with the items in FILE, one or more per line, '#' comments. Repeatable")
+                 "declare named set NAME with the items in FILE, one or more per line, '#' comments; a FILE without items is an error unless --allow-empty NAME. Repeatable")
       ->type_name("NAME=FILE")
       ->allow_extra_args(false);
+  add_allow_empty_option(app, given.allow_empty);
 }
 
 int resolve_sets(const SetArguments& given, const bpffw::Program* old_program, std::vector<bpffw::NamedSet>& sets) {
@@ -73,7 +97,8 @@ int resolve_sets(const SetArguments& given, const bpffw::Program* old_program, s
     auto [name, file] = split_assignment(text);
     if (!file || file->empty()) return report_usage("--set-file takes NAME=FILE, not '" + text + "'");
     bpffw::SetItems items;
-    if (int read = read_set_file(*file, items); read != kExitSuccess) return read;
+    if (int read = read_set_file(name, *file, may_be_empty(given.allow_empty, name), items); read != kExitSuccess)
+      return read;
     sets.push_back({name, std::move(items)});
   }
   return kExitSuccess;

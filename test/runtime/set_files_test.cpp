@@ -1,0 +1,125 @@
+// Set files that would empty a set by accident (issue 27, item 3): a directory, a missing file, a
+// file of comments only. Each is refused with exit 2 and the file named, and the live set keeps
+// what it had; --allow-empty NAME says that an empty set is meant. Set files larger than a filter
+// file may be (16 MiB) load, read piece by piece.
+#include <cstdio>
+#include <fstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include "cli/run_process.hpp"
+#include "runtime/runtime_test_support.hpp"
+#include "support/kernel_env.hpp"
+
+namespace bpffw::test {
+namespace {
+
+std::string describe(const ProcessResult& result) {
+  return "exit " + std::to_string(result.exit_code) + "\nstdout: " + result.out + "\nstderr: " + result.err;
+}
+
+Program open_or_fail(const std::string& pin) {
+  auto program = Program::open_pinned(pin);
+  REQUIRE_MESSAGE(program.has_value(), (program ? "" : program.error().message));
+  return std::move(*program);
+}
+
+packet::Packet from(std::array<std::uint8_t, 4> source) {
+  return packet::PacketBuilder().ipv4({.src = source}).udp(1, 80).build();
+}
+
+// A scratch directory under /tmp, removed with what is in it.
+struct ScratchDir {
+  std::string path = "/tmp/bpffw-set-files-" + std::to_string(::getpid());
+  ScratchDir() { REQUIRE(::mkdir(path.c_str(), 0700) == 0); }
+  ~ScratchDir() { run_process("/bin/rm", {"-rf", path}); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::string file = path + "/" + name;
+    std::ofstream(file) << text;
+    return file;
+  }
+};
+
+TEST_CASE("a set file that reads as nothing is refused, and the live set keeps its items") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  ScratchDir scratch;
+  std::string pin = pins.file("blocklist");
+  REQUIRE(run_bpffwc({"-o", pin, "--set", "bl=198.51.100.7", "!(src_addr in bl)"}).exit_code == 0);
+  packet::Packet attacker = from({198, 51, 100, 7});
+  REQUIRE_FALSE(passes(open_or_fail(pin), attacker));
+
+  std::string comments = scratch.write("comments.txt", "# nobody blocked yet\n\n   # really\n");
+  std::string empty = scratch.write("empty.txt", "");
+  for (const std::string& file : {scratch.path, comments, empty, scratch.path + "/missing.txt"}) {
+    CAPTURE(file);
+    ProcessResult set = run_bpffwc({"set", pin, "bl=@" + file});
+    CHECK_MESSAGE(set.exit_code == 2, describe(set));
+    CHECK(set.err.find("'" + file + "'") != std::string::npos);
+    CHECK_FALSE(passes(open_or_fail(pin), attacker));  // still blocked
+
+    std::string other_pin = pins.file("other");
+    ProcessResult compile = run_bpffwc({"-o", other_pin, "--set-file", "bl=" + file, "!(src_addr in bl)"});
+    CHECK_MESSAGE(compile.exit_code == 2, describe(compile));
+    CHECK(compile.err.find("'" + file + "'") != std::string::npos);
+    struct stat status;
+    CHECK(::stat(other_pin.c_str(), &status) != 0);  // nothing pinned
+  }
+  ProcessResult directory = run_bpffwc({"set", pin, "bl=@" + scratch.path});
+  CHECK(directory.err.find("bpffwc: error: cannot read '" + scratch.path + "': it is a directory\n") == 0);
+  ProcessResult no_items = run_bpffwc({"set", pin, "bl=@" + comments});
+  CHECK(no_items.err.find("bpffwc: error: set file '" + comments + "' has no items: set 'bl' would be empty\n") == 0);
+  CHECK(no_items.err.find("--allow-empty bl") != std::string::npos);
+
+  // Said so: the set may be empty.
+  ProcessResult allowed = run_bpffwc({"set", pin, "--allow-empty", "bl", "bl=@" + comments});
+  REQUIRE_MESSAGE(allowed.exit_code == 0, describe(allowed));
+  CHECK(passes(open_or_fail(pin), attacker));
+  std::string other_pin = pins.file("other");
+  ProcessResult compiled =
+      run_bpffwc({"-o", other_pin, "--set-file", "bl=" + empty, "--allow-empty", "bl", "!(src_addr in bl)"});
+  REQUIRE_MESSAGE(compiled.exit_code == 0, describe(compiled));
+  CHECK(passes(open_or_fail(other_pin), attacker));
+}
+
+TEST_CASE("a set file larger than 16 MiB loads, read piece by piece, every line counted") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  ScratchDir scratch;
+  // 17 MiB of comments between items, so that items fall on both sides of every piece read, and
+  // the last item ends the file without a newline.
+  std::string text;
+  std::string comment = "# " + std::string(1022, 'x') + "\n";
+  for (int i = 0; i < 17 * 1024; ++i) {
+    text += comment;
+    if (i % 1024 == 0) text += "10.1." + std::to_string(i / 1024) + ".0/24\n";
+  }
+  text += "192.0.2.9";
+  REQUIRE(text.size() > (16u << 20));
+  std::string file = scratch.write("large.txt", text);
+  std::string pin = pins.file("large");
+  ProcessResult compiled = run_bpffwc({"-o", pin, "--set-file", "bl=" + file, "!(src_addr in bl)"});
+  REQUIRE_MESSAGE(compiled.exit_code == 0, describe(compiled));
+  Program program = open_or_fail(pin);
+  CHECK_FALSE(passes(program, from({192, 0, 2, 9})));
+  CHECK_FALSE(passes(program, from({10, 1, 16, 200})));
+  CHECK(passes(program, from({10, 1, 17, 1})));
+  auto sets = read_sets(program);
+  REQUIRE(sets.has_value());
+  REQUIRE(sets->size() == 1);
+  CHECK(sets->front().items.prefixes.size() == 18);
+
+  // An error far into the file names its line.
+  std::string bad = scratch.write("bad.txt", text + "\n10.0.0.300\n");
+  ProcessResult refused = run_bpffwc({"--check", "--set-file", "bl=" + bad, "src_addr in bl"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("bpffwc: error: " + bad + ":" + std::to_string(17 * 1024 + 17 + 2) + ":1: ") == 0);
+}
+
+}  // namespace
+}  // namespace bpffw::test
