@@ -78,7 +78,7 @@ class SetFileParser {
 
  private:
   SetItems items_;
-  bool typed_ = false;     // a line with items has set items_.element
+  bool typed_ = false;      // a line with items has set items_.element
   unsigned next_line_ = 1;  // the file's line number of the next line fed
 };
 

@@ -31,7 +31,8 @@ bpffw::Result<void> read_text_pieces(const std::string& path, const std::functio
     }
   }
   // Closes what this opened (never standard input) on every way out.
-  std::unique_ptr<int, void (*)(int*)> closer(fd == STDIN_FILENO ? nullptr : &fd, [](int* opened) { ::close(*opened); });
+  std::unique_ptr<int, void (*)(int*)> closer(fd == STDIN_FILENO ? nullptr : &fd,
+                                              [](int* opened) { ::close(*opened); });
   std::string name = path == "-" ? "standard input" : "'" + path + "'";
   // A directory opens and reads as nothing: it would be an empty file, an empty set.
   if (struct stat status; ::fstat(fd, &status) == 0 && S_ISDIR(status.st_mode))
@@ -67,7 +68,8 @@ bpffw::Result<std::string> read_text_file(const std::string& path) {
     return !too_large;
   });
   if (!read) return tl::unexpected(std::move(read.error()));
-  if (too_large) return bpffw::make_error(bpffw::ErrorKind::Usage, "'" + path + "' is larger than 16 MiB: not a filter");
+  if (too_large)
+    return bpffw::make_error(bpffw::ErrorKind::Usage, "'" + path + "' is larger than 16 MiB: not a filter");
   return text;
 }
 

@@ -59,7 +59,8 @@ void add_set_options(CLI::App& app, SetArguments& given) {
       ->type_name("NAME[=ITEMS]")
       ->allow_extra_args(false);
   app.add_option("--set-file", given.set_files,
-                 "declare named set NAME with the items in FILE, one or more per line, '#' comments; a FILE without items is an error unless --allow-empty NAME. Repeatable")
+                 "declare named set NAME with the items in FILE, one or more per line, '#' comments; a FILE without "
+                 "items is an error unless --allow-empty NAME. Repeatable")
       ->type_name("NAME=FILE")
       ->allow_extra_args(false);
   add_allow_empty_option(app, given.allow_empty);

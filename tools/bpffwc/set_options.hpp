@@ -16,8 +16,8 @@
 namespace bpffwc {
 
 struct SetArguments {
-  std::vector<std::string> sets;       // --set, as given
-  std::vector<std::string> set_files;  // --set-file, as given
+  std::vector<std::string> sets;         // --set, as given
+  std::vector<std::string> set_files;    // --set-file, as given
   std::vector<std::string> allow_empty;  // --allow-empty: sets whose file may have no items
 };
 
