@@ -152,3 +152,43 @@ TEST_CASE("--replace-everywhere: a swap refused in one cgroup leaves the old pro
   run_bpffwc({"detach", in.path(), "-t", "ingress", "--all"});
   run_bpffwc({"detach", out.path(), "-t", "egress", "--all"});
 }
+
+TEST_CASE("-o PIN --force on an attached program replaces it in its cgroups too: pin and cgroups never part") {
+  // Issue 27: after one hand-run `--force -o`, the cgroups kept running the old program, which the
+  // pin no longer led to, and every later reload changed nothing that filtered.
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("web");
+  ScratchCgroup service;
+  const std::uint16_t port_a = free_port(), port_b = free_port();
+  auto only = [](std::uint16_t port) { return "udp && dst_port == " + std::to_string(port); };
+  REQUIRE(run_bpffwc({"-o", pin, only(port_a)}).exit_code == 0);
+  const std::uint32_t old_id = pinned_id(pin);
+  REQUIRE(run_bpffwc({"attach", service.path(), "-t", "egress", pin}).exit_code == 0);
+  CHECK(udp_exchange(Family::V4, port_a, {service.path(), ""}));
+
+  RunResult forced = run_bpffwc({"-o", pin, "--force", only(port_b)});
+  REQUIRE_MESSAGE(forced.exit_code == 0, describe(forced));
+  const std::uint32_t new_id = pinned_id(pin);
+  CHECK(new_id != old_id);
+  CHECK(forced.out == pin + ": program " + std::to_string(new_id) + " replaces " + std::to_string(old_id) +
+                          " at the pin and in 1 cgroup: " + service.path() + " (egress)\n");
+  CHECK(bpffw_ids(service.path(), Direction::Egress) == std::vector{new_id});
+  CHECK_FALSE(udp_exchange(Family::V4, port_a, {service.path(), ""}));
+  CHECK(udp_exchange(Family::V4, port_b, {service.path(), ""}));
+
+  // And a reload after it reaches the service.
+  RunResult reloaded = run_bpffwc({"--replace-everywhere", pin, only(port_a)});
+  REQUIRE_MESSAGE(reloaded.exit_code == 0, describe(reloaded));
+  CHECK(bpffw_ids(service.path(), Direction::Egress) == std::vector{pinned_id(pin)});
+  CHECK(udp_exchange(Family::V4, port_a, {service.path(), ""}));
+
+  // Attached nowhere: --force stays silent, as it always was.
+  const std::string lone = pins.file("lone");
+  REQUIRE(run_bpffwc({"-o", lone, "udp"}).exit_code == 0);
+  RunResult quiet = run_bpffwc({"-o", lone, "--force", "tcp"});
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+  run_bpffwc({"detach", service.path(), "-t", "egress", "--all"});
+}

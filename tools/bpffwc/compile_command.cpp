@@ -64,8 +64,8 @@ class CompileCommand final : public Command {
     app.add_option("-o,--pin", pin_path_, "compile, load and pin the program at PIN on bpffs (needs root)")
         ->type_name("PIN");
     app.add_flag("--force", force_,
-                 "with -o: replace an existing pin atomically. A program attached to a cgroup stays attached, "
-                 "unpinned; to swap an attached program use --attach CGROUP -t DIR --replace PIN");
+                 "with -o: replace an existing pin atomically, and the pinned program wherever it is attached "
+                 "(as --replace-everywhere; a line says where when it was attached)");
     app.add_option("--replace-everywhere", everywhere_pin_,
                    "compile, load and put the program in place of the one pinned at PIN: at the pin and in every "
                    "cgroup where that one is attached (each swap atomic); a missing PIN is simply pinned. "
@@ -102,6 +102,9 @@ class CompileCommand final : public Command {
     if (!program) return source_.report(program.error());
     if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, source_.text());
     if (everywhere_pin_) return replace_everywhere(*program, *everywhere_pin_);
+    // A cgroup left on the old program while the pin leads to the new one would be enforcing rules
+    // that no longer show anywhere: --force replaces it there too.
+    if (force_) return replace_everywhere(*program, *pin_path_, ReplaceReport::OnlyWhereAttached);
     auto pinned = program->pin(*pin_path_, force_ ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
     if (!pinned) return source_.report(pinned.error());
     return kExitSuccess;

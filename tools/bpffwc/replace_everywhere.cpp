@@ -29,10 +29,11 @@ std::string places(const std::vector<bpffw::Attachment>& attachments) {
 
 }  // namespace
 
-int replace_everywhere(const bpffw::Program& program, const std::string& pin) {
+int replace_everywhere(const bpffw::Program& program, const std::string& pin, ReplaceReport report_mode) {
   auto old = bpffw::Program::open_pinned(pin);
   if (!old && old.error().sys_errno == ENOENT) {
     if (auto pinned = program.pin(pin, bpffw::PinMode::CreateNew); !pinned) return report(pinned.error());
+    if (report_mode == ReplaceReport::OnlyWhereAttached) return kExitSuccess;
     std::printf("%s: program %s pinned; there was none to replace\n", pin.c_str(), id_text(program).c_str());
     return kExitSuccess;
   }
@@ -57,6 +58,7 @@ int replace_everywhere(const bpffw::Program& program, const std::string& pin) {
     }
     swapped.insert(swapped.end(), done->begin(), done->end());
   }
+  if (report_mode == ReplaceReport::OnlyWhereAttached && swapped.empty()) return kExitSuccess;
   std::printf("%s: program %s replaces %s at the pin and %s\n", pin.c_str(), id_text(program).c_str(),
               id_text(*old).c_str(), places(swapped).c_str());
   return kExitSuccess;

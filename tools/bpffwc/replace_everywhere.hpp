@@ -10,9 +10,16 @@
 
 namespace bpffwc {
 
+// How replace_everywhere speaks on success.
+enum class ReplaceReport {
+  Always,             // --replace-everywhere: a line saying what replaced what, and where
+  OnlyWhereAttached,  // -o PIN --force: silent, unless cgroups were swapped too
+};
+
 // Pins `program` at `pin` (creating it when there is none: nothing to replace) and swaps it in
 // wherever the old pinned program is attached. Prints where on standard output. On any failure
 // the pin and every cgroup keep the old program. Returns the exit code.
-int replace_everywhere(const bpffw::Program& program, const std::string& pin);
+int replace_everywhere(const bpffw::Program& program, const std::string& pin,
+                       ReplaceReport report_mode = ReplaceReport::Always);
 
 }  // namespace bpffwc
