@@ -2,7 +2,8 @@
 # Completes subcommands, options, -t and --emit values, --packet words, pin paths under /sys/fs/bpf
 # (for every option and subcommand taking a PIN; with -t, stats/set/watch/log take a cgroup instead), cgroup directories (relative to the cgroup2
 # mount, read from /proc/self/mountinfo, or absolute), and for `set PIN` the parameter names the
-# pinned program declares (read with `bpffwc show PIN`, which needs root; otherwise none).
+# pinned program declares, and for `show PIN --set` its set names (both read with `bpffwc show PIN`,
+# which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
 _bpffwc_subcommands="attach detach show test stats set watch log"
@@ -11,7 +12,7 @@ _bpffwc_subcommands="attach detach show test stats set watch log"
 _bpffwc_takes_value() {
   case $1 in
     -o | --pin | --emit | -O | --output | --attach | -t | --type | --replace | --param | -p | --packet | \
-      --set | --set-file | --set-capacity | --allow-empty | --interval | --count) return 0 ;;
+      --set | --set-file | --set-capacity | --allow-empty | --interval | --count | --match) return 0 ;;
   esac
   return 1
 }
@@ -81,6 +82,20 @@ _bpffwc_parameters() {
   compopt -o nospace 2>/dev/null
 }
 
+# NAME for `show PIN --set`: the sets line of `bpffwc show PIN` ("sets        ports (3 integers), blocklist (2 prefixes)").
+_bpffwc_set_names() {
+  local pin=$1 cur=$2 line item names=()
+  [[ -n $pin ]] || return
+  while IFS= read -r line; do
+    [[ $line == "sets "* ]] || continue
+    for item in ${line#sets }; do
+      [[ $item != "("* && $item != *")"* ]] && names+=("$item")
+    done
+  done < <(command bpffwc show "$pin" 2>/dev/null)
+  ((${#names[@]})) || return
+  COMPREPLY+=($(compgen -W "${names[*]}" -- "$cur"))
+}
+
 _bpffwc() {
   local cur prev words cword
   if declare -F _init_completion >/dev/null; then
@@ -130,7 +145,11 @@ _bpffwc() {
     -o | --pin | --replace | --replace-everywhere) _bpffwc_pins "$cur"; return ;;
     -O | --output | -f | --file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --attach) _bpffwc_cgroups "$cur"; return ;;
-    --param | --set | --set-file | --set-capacity | --allow-empty | --interval | --count) return ;;  # a name or a number: nothing to offer
+    --set)
+      # show PIN --set NAME: the program's sets; elsewhere NAME=ITEMS is free text
+      [[ ${words[1]} == show ]] && _bpffwc_set_names "${positionals[0]}" "$cur"
+      return ;;
+    --param | --set-file | --set-capacity | --allow-empty | --interval | --count | --match) return ;;  # a name or a number: nothing to offer
   esac
 
   local options
@@ -147,7 +166,7 @@ _bpffwc() {
       ;;
     show)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--json -h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--json --set --match -h --help" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
         # a cgroup, self, or a pin on bpffs
         if [[ $cur == /sys/fs/bpf* ]]; then

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,8 +83,23 @@ Result<void> set_parameters(const Program& program, const std::vector<Parameter>
 // the sets the program has; items of the other element type are ErrorKind::Usage. A change that
 // fails leaves the set as it was.
 //
-// Every set with its current contents, in declaration order.
+// Every set with its current contents, in declaration order (gathered with visit_set's listing).
 Result<std::vector<NamedSet>> read_sets(const Program& program);
+// Receives a batch of a set's items (of the set's element type); returns false to stop.
+using SetVisitor = std::function<bool(const SetItems& batch)>;
+// Lists the set's current items a batch at a time (up to 8192 items each), without holding the
+// whole set: an address set as the kernel's maps hand out their entries (whole IPv4 addresses,
+// whole IPv6 addresses, then shorter IPv4 and shorter IPv6 prefixes, each group unsorted); an
+// integer set in ascending ranges (its map holds one entry per integer, so those are gathered
+// first, 8 bytes each, to be sorted and merged). ErrorKind::System when the set is replaced
+// whole while it is read (the listing may then miss items: read it again).
+Result<void> visit_set(const Program& program, std::string_view name, const SetVisitor& visit);
+// The entry of the set that a packet's `value` meets, by the lookups the program makes, in its
+// maps: for an integer the range it lies in (the run of consecutive integers around it); for an
+// address the whole address, else the longest prefix containing it. Empty when none does.
+// `value` holds one integer or one whole address (parse_set_items("192.0.2.7")), else
+// ErrorKind::Usage; so is a value of the other element type.
+Result<std::optional<SetItems>> match_in_set(const Program& program, std::string_view name, const SetItems& value);
 // Adds the items that are not in the set yet.
 Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items);
 // Removes the items (an item not in the set is no error). An integer range removes each integer;

@@ -84,6 +84,10 @@ class SetFileParser {
 
 // "a, b, c": the items in the syntax parse_set_items reads back.
 std::string format_set_items(const SetItems& items);
+// One item so: "8000..8100" ("22" for one integer); "10.0.0.0/8", "192.0.2.1" (a whole address
+// without its length), "2001:db8::/32".
+std::string format_set_range(const SetIntegerRange& range);
+std::string format_set_prefix(const SetPrefix& prefix);
 
 // All integer sets of a program share one hash map; all whole IPv4 addresses (/32) one hash map,
 // all shorter IPv4 prefixes one LPM trie, and the same for IPv6. Each map holds

@@ -10,6 +10,7 @@
 #include "layout/map_layout.hpp"
 #include "loader/bpf_fd.hpp"
 #include "loader/program_maps.hpp"
+#include "loader/set_keys.hpp"
 
 namespace bpffw::loader {
 namespace {
@@ -23,69 +24,11 @@ constexpr int kEnotsupp = 524;
 
 constexpr const char* kMapNames[] = {layout::kIntegerSetMap, layout::kIpv4ExactSetMap, layout::kIpv6ExactSetMap,
                                      layout::kIpv4SetMap, layout::kIpv6SetMap};
-constexpr std::size_t kKeySizes[] = {sizeof(layout::IntegerSetKey), sizeof(layout::Ipv4ExactKey),
-                                     sizeof(layout::Ipv6ExactKey), sizeof(layout::Ipv4SetKey),
-                                     sizeof(layout::Ipv6SetKey)};
-constexpr std::size_t kMaxKeySize = sizeof(layout::Ipv6SetKey);
 constexpr SetMapKind kAddressKinds[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie};
 
-void put_tag(std::uint8_t* tag_be, std::uint32_t tag) {
-  for (int i = 0; i < 4; ++i) tag_be[i] = static_cast<std::uint8_t>(tag >> (24 - 8 * i));
-}
-std::uint32_t get_tag(const std::uint8_t* tag_be) {
-  return static_cast<std::uint32_t>(tag_be[0]) << 24 | tag_be[1] << 16 | tag_be[2] << 8 | tag_be[3];
-}
-
-unsigned address_bytes(SetMapKind kind) { return kind == kIpv4Exact || kind == kIpv4Trie ? 4 : 16; }
-
-// A whole address goes to the hash map of its family, a shorter prefix to the trie.
-SetMapKind kind_of(const SetPrefix& prefix) {
-  bool whole = prefix.length == (prefix.ipv6 ? 128u : 32u);
-  return prefix.ipv6 ? (whole ? kIpv6Exact : kIpv6Trie) : (whole ? kIpv4Exact : kIpv4Trie);
-}
-
-void integer_key(std::uint32_t tag, std::int64_t value, std::uint8_t* out) {
-  layout::IntegerSetKey key{value, tag, 0};
-  std::memcpy(out, &key, sizeof key);
-}
-
-void prefix_key(std::uint32_t tag, const SetPrefix& prefix, std::uint8_t* out) {
-  SetMapKind kind = kind_of(prefix);
-  unsigned bytes = address_bytes(kind);
-  if (kind == kIpv4Exact || kind == kIpv6Exact) {
-    std::memcpy(out, prefix.bytes.data(), bytes);
-    std::memcpy(out + bytes, &tag, 4);
-    return;
-  }
-  std::uint32_t prefix_length = layout::kSetTagBits + prefix.length;
-  std::memcpy(out, &prefix_length, 4);
-  put_tag(out + layout::kSetKeyTagOffset, tag);
-  std::memcpy(out + layout::kSetKeyAddressOffset, prefix.bytes.data(), bytes);
-}
-
-std::uint32_t tag_of(SetMapKind kind, const std::uint8_t* key) {
-  std::uint32_t tag = 0;
-  if (kind == kIntegers) std::memcpy(&tag, key + offsetof(layout::IntegerSetKey, tag), 4);
-  else if (kind == kIpv4Exact || kind == kIpv6Exact) std::memcpy(&tag, key + address_bytes(kind), 4);
-  else tag = get_tag(key + layout::kSetKeyTagOffset);
-  return tag;
-}
-
-SetPrefix prefix_of(SetMapKind kind, const std::uint8_t* key) {
-  SetPrefix prefix;
-  unsigned bytes = address_bytes(kind);
-  prefix.ipv6 = bytes == 16;
-  if (kind == kIpv4Exact || kind == kIpv6Exact) {
-    prefix.length = 8 * bytes;
-    std::memcpy(prefix.bytes.data(), key, bytes);
-    return prefix;
-  }
-  std::uint32_t prefix_length;
-  std::memcpy(&prefix_length, key, 4);
-  prefix.length = prefix_length - layout::kSetTagBits;
-  std::memcpy(prefix.bytes.data(), key + layout::kSetKeyAddressOffset, bytes);
-  return prefix;
-}
+using keys::kind_of;
+using keys::kKeySizes;
+using keys::kMaxKeySize;
 
 tl::unexpected<Error> missing_map(const char* what) {
   return make_error(ErrorKind::Usage, std::string("the program has no map for ") + what + " sets", 0,
@@ -166,43 +109,15 @@ Result<void> delete_keys(int fd, const std::vector<std::uint8_t>& keys, std::siz
   return {};
 }
 
-// Every key of the map whose tag is `tag`, one after another.
+// Every key of the map whose tag is `tag`, collected (to delete them after the listing).
 Result<std::vector<std::uint8_t>> keys_under(const SetMap& map, SetMapKind kind, std::uint32_t tag) {
   std::vector<std::uint8_t> found;
-  if (map.fd.get() < 0) return found;
-  const std::size_t key_size = kKeySizes[kind];
-  auto keep = [&](const std::uint8_t* key) {
-    if (tag_of(kind, key) == tag) found.insert(found.end(), key, key + key_size);
-  };
-  // In batches where the map type has them (hash maps), else key by key.
-  std::vector<std::uint8_t> keys(kBatchEntries * key_size);
-  std::vector<std::uint8_t> values(kBatchEntries);
-  alignas(8) std::uint8_t batch_in[kMaxKeySize];
-  alignas(8) std::uint8_t batch_out[kMaxKeySize];
-  for (bool first = true;; first = false) {
-    LIBBPF_OPTS(bpf_map_batch_opts, options);
-    __u32 count = kBatchEntries;
-    int rc = bpf_map_lookup_batch(map.fd.get(), first ? nullptr : batch_in, batch_out, keys.data(), values.data(),
-                                  &count, &options);
-    int err = rc == 0 ? 0 : errno;
-    if (err != 0 && err != ENOENT) {
-      if (first && batch_unsupported(err)) break;
-      return tl::unexpected(system_error("cannot list a set map's entries", err));
-    }
-    for (__u32 i = 0; i < count; ++i) keep(keys.data() + i * key_size);
-    if (err == ENOENT) return found;
-    std::memcpy(batch_in, batch_out, sizeof batch_in);
-  }
-  std::vector<std::uint8_t> key(key_size);
-  std::vector<std::uint8_t> next(key_size);
-  for (bool first = true;; first = false) {
-    if (bpf_map_get_next_key(map.fd.get(), first ? nullptr : key.data(), next.data()) != 0) {
-      if (errno == ENOENT) return found;
-      return tl::unexpected(system_error("cannot list a set map's entries", errno));
-    }
-    keep(next.data());
-    key.swap(next);
-  }
+  auto listed = for_each_key_batch(map, kind, tag, [&](const std::uint8_t* keys, std::size_t count) {
+    found.insert(found.end(), keys, keys + count * kKeySizes[kind]);
+    return true;
+  });
+  if (!listed) return tl::unexpected(listed.error());
+  return found;
 }
 
 // Calls write(fd, key) for each entry of the items, until it fails. `write` returns whether it
@@ -215,7 +130,7 @@ Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetIte
   std::uint8_t key[kMaxKeySize];
   for (const SetIntegerRange& range : items.ranges) {
     for (std::int64_t value = range.lo;; ++value) {
-      integer_key(tag, value, key);
+      keys::integer_key(tag, value, key);
       auto done = write(maps.entries[kIntegers].fd.get(), key);
       if (!done) return tl::unexpected(done.error());
       if (*done && changed != nullptr) changed->ranges.push_back({value, value});
@@ -223,7 +138,7 @@ Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetIte
     }
   }
   for (const SetPrefix& prefix : items.prefixes) {
-    prefix_key(tag, prefix, key);
+    keys::prefix_key(tag, prefix, key);
     auto done = write(maps.entries[kind_of(prefix)].fd.get(), key);
     if (!done) return tl::unexpected(done.error());
     if (*done && changed != nullptr) changed->prefixes.push_back(prefix);
@@ -310,14 +225,14 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   std::uint8_t key[kMaxKeySize];
   for (const SetIntegerRange& range : items.ranges) {
     for (std::int64_t value = range.lo;; ++value) {
-      integer_key(tag, value, key);
+      keys::integer_key(tag, value, key);
       keys[kIntegers].insert(keys[kIntegers].end(), key, key + sizeof(layout::IntegerSetKey));
       if (value == range.hi) break;
     }
   }
   for (const SetPrefix& prefix : items.prefixes) {
     SetMapKind kind = kind_of(prefix);
-    prefix_key(tag, prefix, key);
+    keys::prefix_key(tag, prefix, key);
     keys[kind].insert(keys[kind].end(), key, key + kKeySizes[kind]);
   }
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) {
@@ -347,30 +262,96 @@ Result<void> delete_set_items(const SetMaps& maps, std::uint32_t tag, const SetI
   return for_each_entry(maps, tag, items, deleted, delete_one);
 }
 
-Result<SetItems> read_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element) {
-  SetItems items;
-  items.element = element;
-  if (element == SetElement::Integer) {
-    auto keys = keys_under(maps.entries[kIntegers], kIntegers, tag);
-    if (!keys) return tl::unexpected(keys.error());
-    std::vector<std::int64_t> values(keys->size() / sizeof(layout::IntegerSetKey));
-    for (std::size_t i = 0; i < values.size(); ++i)
-      std::memcpy(&values[i], keys->data() + i * sizeof(layout::IntegerSetKey), sizeof values[i]);
-    std::sort(values.begin(), values.end());
-    for (std::int64_t value : values) {
-      if (!items.ranges.empty() && items.ranges.back().hi != INT64_MAX && items.ranges.back().hi + 1 == value)
-        items.ranges.back().hi = value;
-      else items.ranges.push_back({value, value});
+Result<void> for_each_key_batch(const SetMap& map, SetMapKind kind, std::uint32_t tag, const KeyBatchVisitor& visit) {
+  if (map.fd.get() < 0) return {};
+  const std::size_t key_size = kKeySizes[kind];
+  // The keys under `tag`, gathered from the map's batches and handed on batch by batch.
+  std::vector<std::uint8_t> kept;
+  kept.reserve(kBatchEntries * key_size);
+  bool stopped = false;
+  auto keep = [&](const std::uint8_t* key) {
+    if (keys::tag_of(kind, key) == tag) kept.insert(kept.end(), key, key + key_size);
+  };
+  auto flush = [&](bool all) {
+    if (kept.empty() || (!all && kept.size() < kBatchEntries * key_size) || stopped) return;
+    stopped = !visit(kept.data(), kept.size() / key_size);
+    kept.clear();
+  };
+  // In batches where the map type has them (hash maps), else key by key.
+  std::vector<std::uint8_t> keys(kBatchEntries * key_size);
+  std::vector<std::uint8_t> values(kBatchEntries);
+  alignas(8) std::uint8_t batch_in[kMaxKeySize];
+  alignas(8) std::uint8_t batch_out[kMaxKeySize];
+  for (bool first = true; !stopped; first = false) {
+    LIBBPF_OPTS(bpf_map_batch_opts, options);
+    __u32 count = kBatchEntries;
+    int rc = bpf_map_lookup_batch(map.fd.get(), first ? nullptr : batch_in, batch_out, keys.data(), values.data(),
+                                  &count, &options);
+    int err = rc == 0 ? 0 : errno;
+    if (err != 0 && err != ENOENT) {
+      if (first && batch_unsupported(err)) break;
+      return tl::unexpected(system_error("cannot list a set map's entries", err));
     }
-    return items;
+    for (__u32 i = 0; i < count; ++i) keep(keys.data() + i * key_size);
+    flush(true);
+    if (err == ENOENT) return {};
+    std::memcpy(batch_in, batch_out, sizeof batch_in);
   }
-  for (SetMapKind kind : kAddressKinds) {
-    auto keys = keys_under(maps.entries[kind], kind, tag);
-    if (!keys) return tl::unexpected(keys.error());
-    for (std::size_t at = 0; at < keys->size(); at += kKeySizes[kind])
-      items.prefixes.push_back(prefix_of(kind, keys->data() + at));
+  std::vector<std::uint8_t> key(key_size);
+  std::vector<std::uint8_t> next(key_size);
+  for (bool first = true; !stopped; first = false) {
+    if (bpf_map_get_next_key(map.fd.get(), first ? nullptr : key.data(), next.data()) != 0) {
+      if (errno != ENOENT) return tl::unexpected(system_error("cannot list a set map's entries", errno));
+      flush(true);
+      return {};
+    }
+    keep(next.data());
+    flush(false);
+    key.swap(next);
   }
-  return items;
+  return {};
+}
+
+Result<void> visit_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element, const SetItemsVisitor& visit) {
+  SetItems batch;
+  batch.element = element;
+  if (element == SetElement::Address) {
+    bool stopped = false;
+    for (SetMapKind kind : kAddressKinds) {
+      auto listed = for_each_key_batch(maps.entries[kind], kind, tag, [&](const std::uint8_t* keys, std::size_t count) {
+        batch.prefixes.clear();
+        for (std::size_t i = 0; i < count; ++i)
+          batch.prefixes.push_back(keys::prefix_of(kind, keys + i * kKeySizes[kind]));
+        stopped = !visit(batch);
+        return !stopped;
+      });
+      if (!listed || stopped) return listed;
+    }
+    return {};
+  }
+  // The map holds one entry per integer, in hash order: merging them into ranges needs them all,
+  // sorted. Gathered as bare values (8 bytes each), then handed on as ranges, in batches.
+  std::vector<std::int64_t> values;
+  auto listed =
+      for_each_key_batch(maps.entries[kIntegers], kIntegers, tag, [&](const std::uint8_t* keys, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) values.push_back(keys::integer_of(keys + i * kKeySizes[kIntegers]));
+        return true;
+      });
+  if (!listed) return listed;
+  std::sort(values.begin(), values.end());
+  for (std::int64_t value : values) {
+    if (!batch.ranges.empty() && batch.ranges.back().hi != INT64_MAX && batch.ranges.back().hi + 1 == value) {
+      batch.ranges.back().hi = value;
+      continue;
+    }
+    if (batch.ranges.size() == kBatchEntries) {
+      if (!visit(batch)) return {};
+      batch.ranges.clear();
+    }
+    batch.ranges.push_back({value, value});
+  }
+  if (!batch.ranges.empty()) visit(batch);
+  return {};
 }
 
 Result<std::uint32_t> read_set_state(const SetMaps& maps, std::uint32_t set_index) {

@@ -3,7 +3,10 @@
 // state word. lib/runtime builds the changes of `bpffwc set` on these.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include <bpf/libbpf.h>
@@ -56,8 +59,27 @@ Result<void> insert_set_items(const SetMaps& maps, std::uint32_t tag, const SetI
 // Deletes the items under `tag`; an item that is not there is no error. `deleted` as `added`.
 Result<void> delete_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items,
                               SetItems* deleted = nullptr);
-// Every item under `tag`: integers merged into ranges, sorted; prefixes in the maps' order.
-Result<SetItems> read_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element);
+// Receives `count` keys of one map kind, back to back; returns false to stop.
+using KeyBatchVisitor = std::function<bool(const std::uint8_t* keys, std::size_t count)>;
+// The map's keys under `tag`, a batch at a time (bpf_map_lookup_batch, 8192 entries per call;
+// key by key where the map type has no batches, handed on 8192 at a time), in the map's order.
+Result<void> for_each_key_batch(const SetMap& map, SetMapKind kind, std::uint32_t tag, const KeyBatchVisitor& visit);
+
+// Receives a batch of a set's items; returns false to stop.
+using SetItemsVisitor = std::function<bool(const SetItems& batch)>;
+// Every item under `tag`, a batch at a time, without holding them all: addresses as the maps hand
+// them out, whole IPv4, whole IPv6, then shorter IPv4 and IPv6 prefixes, each map in its own
+// order. Integers are stored one entry per integer in hash order, so they are gathered as bare
+// values (8 bytes each), sorted, and handed on merged into ascending ranges.
+Result<void> visit_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element, const SetItemsVisitor& visit);
+
+// The entry under `tag` that `value` (one integer, or one whole address) meets, looked up in the
+// maps as the program looks up a packet's value, with the set's `state` word: an integer's entry
+// (widened to the run of consecutive integers around it, as visit_set_items merges them), or the
+// whole address (hash map), or else, when the state says the set has shorter prefixes of that
+// family, the longest prefix containing it (LPM trie). Empty when the packet's value would miss.
+Result<std::optional<SetItems>> match_set_value(const SetMaps& maps, std::uint32_t tag, std::uint32_t state,
+                                                const SetItems& value);
 
 Result<std::uint32_t> read_set_state(const SetMaps& maps, std::uint32_t set_index);
 // One map update: a packet judged after it looks up the generation and tries the state names.

@@ -150,18 +150,21 @@ SetItems SetFileParser::finish() {
   return all;
 }
 
+std::string format_set_range(const SetIntegerRange& range) {
+  std::string out = std::to_string(range.lo);
+  if (range.hi != range.lo) out += ".." + std::to_string(range.hi);
+  return out;
+}
+
+std::string format_set_prefix(const SetPrefix& prefix) {
+  return parser::format_prefix(
+      ast::Prefix{prefix.ipv6 ? ast::Family::Ipv6 : ast::Family::Ipv4, prefix.bytes, prefix.length});
+}
+
 std::string format_set_items(const SetItems& items) {
   std::string out;
-  for (const SetIntegerRange& range : items.ranges) {
-    if (!out.empty()) out += ", ";
-    out += std::to_string(range.lo);
-    if (range.hi != range.lo) out += ".." + std::to_string(range.hi);
-  }
-  for (const SetPrefix& prefix : items.prefixes) {
-    if (!out.empty()) out += ", ";
-    out += parser::format_prefix(
-        ast::Prefix{prefix.ipv6 ? ast::Family::Ipv6 : ast::Family::Ipv4, prefix.bytes, prefix.length});
-  }
+  for (const SetIntegerRange& range : items.ranges) out += (out.empty() ? "" : ", ") + format_set_range(range);
+  for (const SetPrefix& prefix : items.prefixes) out += (out.empty() ? "" : ", ") + format_set_prefix(prefix);
   return out;
 }
 

@@ -59,6 +59,27 @@ Result<void> undo_then(const loader::SetMaps& maps, std::uint32_t tag, const Set
 
 }  // namespace
 
+namespace {
+
+// Hands on the items of set `index` in its current generation, a batch at a time. A whole
+// replace meanwhile deletes the generation being read, so the listing may miss items: an error then.
+Result<void> visit_current(const loader::SetMaps& maps, std::uint32_t index, std::string_view name, SetElement element,
+                           const SetVisitor& visit) {
+  auto state = loader::read_set_state(maps, index);
+  if (!state) return tl::unexpected(state.error());
+  std::uint32_t generation = *state & layout::kSetStateGeneration;
+  if (auto visited = loader::visit_set_items(maps, layout::set_tag(index, generation), element, visit); !visited)
+    return visited;
+  auto after = loader::read_set_state(maps, index);
+  if (!after) return tl::unexpected(after.error());
+  if ((*after & layout::kSetStateGeneration) != generation)
+    return make_error(ErrorKind::System, "set '" + std::string(name) + "' was replaced whole while it was read", 0,
+                      "read it again");
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<NamedSet>> read_sets(const Program& program) {
   auto metadata = read_metadata(program);
   if (!metadata) return tl::unexpected(metadata.error());
@@ -67,14 +88,40 @@ Result<std::vector<NamedSet>> read_sets(const Program& program) {
   auto maps = loader::open_set_maps(program.fd());
   if (!maps) return tl::unexpected(maps.error());
   for (std::uint32_t i = 0; i < metadata->sets.size(); ++i) {
-    auto state = loader::read_set_state(*maps, i);
-    if (!state) return tl::unexpected(state.error());
-    std::uint32_t generation = *state & layout::kSetStateGeneration;
-    auto items = loader::read_set_items(*maps, layout::set_tag(i, generation), metadata->sets[i].element);
-    if (!items) return tl::unexpected(items.error());
-    sets.push_back({metadata->sets[i].name, std::move(*items)});
+    NamedSet set{metadata->sets[i].name, {metadata->sets[i].element, {}, {}}};
+    auto gather = [&](const SetItems& batch) {
+      set.items.ranges.insert(set.items.ranges.end(), batch.ranges.begin(), batch.ranges.end());
+      set.items.prefixes.insert(set.items.prefixes.end(), batch.prefixes.begin(), batch.prefixes.end());
+      return true;
+    };
+    if (auto read = visit_current(*maps, i, set.name, set.items.element, gather); !read)
+      return tl::unexpected(read.error());
+    sets.push_back(std::move(set));
   }
   return sets;
+}
+
+Result<void> visit_set(const Program& program, std::string_view name, const SetVisitor& visit) {
+  auto set = open_set(program, name);
+  if (!set) return tl::unexpected(set.error());
+  return visit_current(set->maps, set->index, name, set->element, visit);
+}
+
+Result<std::optional<SetItems>> match_in_set(const Program& program, std::string_view name, const SetItems& value) {
+  bool one_value = value.element == SetElement::Integer
+                       ? value.prefixes.empty() && value.ranges.size() == 1 && value.ranges[0].lo == value.ranges[0].hi
+                       : value.ranges.empty() && value.prefixes.size() == 1 &&
+                             value.prefixes[0].length == (value.prefixes[0].ipv6 ? 128u : 32u);
+  if (!one_value)
+    return make_error(ErrorKind::Usage, "'" + format_set_items(value) + "' is not one integer or one address", 0,
+                      "a packet's value is one integer or one whole address, e.g. 8080 or 192.0.2.7");
+  auto set = open_set(program, name);
+  if (!set) return tl::unexpected(set.error());
+  if (auto checked = check_element(*set, name, value); !checked) return tl::unexpected(checked.error());
+  auto state = loader::read_set_state(set->maps, set->index);
+  if (!state) return tl::unexpected(state.error());
+  std::uint32_t tag = layout::set_tag(set->index, *state & layout::kSetStateGeneration);
+  return loader::match_set_value(set->maps, tag, *state, value);
 }
 
 namespace {

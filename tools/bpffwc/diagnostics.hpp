@@ -18,6 +18,8 @@ inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitInvalidExpression = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitFailure = 3;
+// `show PIN --set NAME --match VALUE`: no entry of the set matches (as grep's 1); never an expression there.
+inline constexpr int kExitNoMatch = 1;
 
 // Prints the error and returns its exit code:
 //   bpffwc: error: LINE:COL: MESSAGE       then the source line and a caret (expression errors)

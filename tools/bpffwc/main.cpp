@@ -42,7 +42,9 @@ const CommandEntry kCommands[] = {
      "list the bpffw programs attached to a cgroup with their expressions, parameters, counters; or one PIN or id:N",
      "Examples:\n"
      "  bpffwc show system.slice/web.service\n"
-     "  bpffwc show /sys/fs/bpf/mtu",
+     "  bpffwc show /sys/fs/bpf/mtu\n"
+     "  bpffwc show /sys/fs/bpf/web --set blocklist > blocklist.txt\n"
+     "  bpffwc show /sys/fs/bpf/web --set blocklist --match 192.0.2.7   # exit 1: no entry matches",
      &make_show_command},
     {"test", "judge packets described in words (--packet SPEC) with EXPRESSION: a dry run",
      "Examples:\n"

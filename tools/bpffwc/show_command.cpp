@@ -1,5 +1,7 @@
 // bpffwc show [CGROUP|self] [--json]: the bpffw programs attached to a cgroup, per direction.
 // bpffwc show PIN (a path on bpffs) or show id:N: what the program says about itself (runtime_text.cpp).
+// bpffwc show PIN --set NAME [--match VALUE]: a named set's live items, or the entry a value meets
+// (show_set.cpp).
 // Each bpffw program, read by its id (no pin needed), with what `show PIN` says of it:
 //   /sys/fs/cgroup/system.slice/foo.service
 //   ingress 41  bpffw_filter
@@ -9,6 +11,7 @@
 //             counters    passed 10 packets (1200 bytes), dropped 2 packets (80 bytes)
 //   egress  none (other tools' programs: 7 sd_fw_egress)
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <bpffw/cgroup.hpp>
@@ -16,6 +19,7 @@
 #include "command.hpp"
 #include "diagnostics.hpp"
 #include "runtime_text.hpp"
+#include "show_set.hpp"
 
 namespace bpffwc {
 namespace {
@@ -30,10 +34,25 @@ class ShowCommand final : public Command {
         ->type_name("");
     app.add_flag("--json", json_,
                  "print one JSON object (docs/bpffwc.md, \"JSON output\"): for a cgroup its path and, per direction, "
-                 "the attached programs; for a program what it says about itself");
+                 "the attached programs; for a program what it says about itself; with --set an array of the items");
+    app.add_option("--set", set_,
+                   "with PIN or id:N: list the live items of the program's named set NAME, one per line as a set file "
+                   "takes them (--set-file, set NAME=@FILE)")
+        ->type_name("NAME");
+    app.add_option(
+           "--match", match_,
+           "with --set: print the entry of the set a packet's VALUE (one integer or one address) meets, by the "
+           "program's own lookups: the integer's range, the whole address or the longest prefix; exit 1 if none")
+        ->type_name("VALUE");
   }
 
   int run() override {
+    if (match_ && !set_) return report_usage("--match needs --set NAME", "bpffwc show PIN --set NAME --match VALUE");
+    if (set_) {
+      if (!is_bpffs_path(cgroup_) && cgroup_.rfind("id:", 0) != 0)
+        return report_usage("--set lists a set of a program: give its PIN or id:N, not a cgroup ('" + cgroup_ + "')");
+      return show_set(cgroup_, *set_, match_, json_);
+    }
     // A path on bpffs is a pin to describe (runtime_text.hpp), or to say is missing; anything else
     // is a cgroup.
     if (is_bpffs_path(cgroup_) || cgroup_.rfind("id:", 0) == 0) return show_pin(cgroup_, json_);
@@ -109,6 +128,8 @@ class ShowCommand final : public Command {
 
   std::string cgroup_ = "self";
   bool json_ = false;
+  std::optional<std::string> set_;    // --set NAME
+  std::optional<std::string> match_;  // --match VALUE
 };
 
 }  // namespace
