@@ -225,7 +225,7 @@ TEST_CASE("classify_cgroup_path: the root, login sessions, and everything else b
   }
 }
 
-TEST_CASE("classify on real cgroups: the mount is the root however named; a session-named child is a session") {
+TEST_CASE("classify on real cgroups: the mount is the root however named, and a session-named child is a session") {
   const std::string mount = real_mount();
   for (const std::string& spelled : {mount, mount + "/", std::string(".")}) {
     auto root = bpffw::Cgroup::open(spelled);

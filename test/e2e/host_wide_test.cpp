@@ -151,7 +151,7 @@ TEST_CASE("the root cgroup named by path, however spelled: refused, nothing atta
   CHECK(root.unchanged());
 }
 
-TEST_CASE("self in a login session: refused; with --allow-host-wide it attaches and filters") {
+TEST_CASE("self in a login session: refused, and with --allow-host-wide it attaches and filters") {
   bpffw::test::ensure_bpffs();
   ScratchCgroup parent;
   ScratchCgroup session(parent, "session-99999.scope");
