@@ -155,7 +155,7 @@ _bpffwc() {
   local options
   case $subcommand in
     attach | detach)
-      [[ $subcommand == attach ]] && options="-t --type --replace-all -h --help" || options="-t --type --all -h --help"
+      [[ $subcommand == attach ]] && options="-t --type --replace-all --allow-host-wide -h --help" || options="-t --type --all -h --help"
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
@@ -204,7 +204,7 @@ _bpffwc() {
     *)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --attach -t --type --replace
-          --replace-all --param --set --set-file --allow-empty --set-capacity --no-counters --log --log-limit -h --help --version --" -- "$cur"))
+          --replace-all --allow-host-wide --param --set --set-file --allow-empty --set-capacity --no-counters --log --log-limit -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer
         COMPREPLY=($(compgen -W "$_bpffwc_subcommands" -- "$cur"))

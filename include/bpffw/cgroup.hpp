@@ -1,5 +1,6 @@
-// Attaching programs to cgroup v2 directories: resolving a cgroup argument, attach with
-// BPF_F_ALLOW_MULTI, in-place replace with BPF_F_REPLACE, detach, and listing what is attached.
+// Attaching programs to cgroup v2 directories: resolving a cgroup argument, telling how far a filter
+// there reaches, attach with BPF_F_ALLOW_MULTI, in-place replace with BPF_F_REPLACE, detach, and
+// listing what is attached.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,31 @@ class Cgroup {
   std::string path_;
   int fd_ = -1;
 };
+
+// How far a filter attached to a cgroup reaches beyond the one service it is meant for. The library
+// only tells; bpffwc refuses the wide ones unless confirmed (--allow-host-wide).
+enum class CgroupReach {
+  Contained,     // any other cgroup: a service, a scope, a directory made for the filter
+  Root,          // the root of the cgroup2 hierarchy: every process of the host (of the container)
+  LoginSession,  // in a login session (session-N.scope) or a user's service manager (user@UID.service)
+};
+
+struct CgroupClass {
+  CgroupReach reach = CgroupReach::Contained;
+  std::string component;  // LoginSession: the path component that says so, e.g. "session-3.scope"
+};
+
+// Classifies a cgroup by its path relative to the cgroup2 mount ("" or "/" is the root,
+// "user.slice/user-0.slice/session-3.scope" a login session), by the words alone: "." and empty
+// components are skipped and ".." goes up. A component "session-*.scope" or "user@*.service"
+// anywhere in the path makes it LoginSession (a process below one is still in that session).
+CgroupClass classify_cgroup_path(std::string_view relative);
+
+// Classifies an open cgroup: Root when it is the root of the hierarchy (the one cgroup without
+// cgroup.type) or the root a cgroup namespace mounts (a container's whole /sys/fs/cgroup, compared by
+// device and inode), whatever the spelling of its path; otherwise by its path under the cgroup2 mount
+// (classify_cgroup_path), or by the path alone when <proc_root>/self/mountinfo cannot be read.
+Result<CgroupClass> classify(const Cgroup& cgroup, const CgroupResolveOptions& options = {});
 
 // One program attached to a cgroup in one direction.
 struct AttachedProgram {

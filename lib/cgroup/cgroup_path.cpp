@@ -1,10 +1,12 @@
-// Resolving a cgroup argument to an open cgroup v2 directory.
+// Resolving a cgroup argument to an open cgroup v2 directory, and telling how far a filter there
+// reaches (the root, a login session, or one service).
 // The cgroup2 mount differs between systems (/sys/fs/cgroup, /sys/fs/cgroup/unified on hybrid
 // hosts), so it is always read from mountinfo, never assumed.
 #include <bpffw/cgroup.hpp>
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -184,6 +186,65 @@ Result<Cgroup> Cgroup::open(std::string_view argument, const CgroupResolveOption
     return make_error(ErrorKind::Usage, "'" + path + "' is not on the cgroup2 file system", 0,
                       under_mount_hint(options));
   return Cgroup(std::move(path), fd.release());
+}
+
+namespace {
+
+bool matches(std::string_view name, std::string_view prefix, std::string_view suffix) {
+  return name.size() > prefix.size() + suffix.size() && name.substr(0, prefix.size()) == prefix &&
+         name.substr(name.size() - suffix.size()) == suffix;
+}
+
+// systemd's names for what a login brings: the session's scope (an SSH or console login) and the
+// user's service manager (where a desktop terminal's shell runs).
+bool names_login_session(std::string_view component) {
+  return matches(component, "session-", ".scope") || matches(component, "user@", ".service");
+}
+
+}  // namespace
+
+CgroupClass classify_cgroup_path(std::string_view relative) {
+  std::vector<std::string_view> components;
+  while (!relative.empty()) {
+    const std::size_t slash = relative.find('/');
+    const std::string_view component = relative.substr(0, slash);
+    relative = slash == std::string_view::npos ? std::string_view() : relative.substr(slash + 1);
+    if (component.empty() || component == ".") continue;
+    if (component == "..") {
+      if (!components.empty()) components.pop_back();
+      continue;
+    }
+    components.push_back(component);
+  }
+  if (components.empty()) return {CgroupReach::Root, ""};
+  for (std::string_view component : components)
+    if (names_login_session(component)) return {CgroupReach::LoginSession, std::string(component)};
+  return {};
+}
+
+Result<CgroupClass> classify(const Cgroup& cgroup, const CgroupResolveOptions& options) {
+  // The root of the hierarchy is the one cgroup without cgroup.type (the kernel's cgroup-v2.rst):
+  // true however the path was spelled and whatever is mounted where.
+  if (::faccessat(cgroup.fd(), "cgroup.type", F_OK, 0) != 0) {
+    const int err = errno;
+    if (err == ENOENT) return CgroupClass{CgroupReach::Root, ""};
+    return make_error(ErrorKind::System, "cannot read cgroup '" + cgroup.path() + "': " + std::strerror(err), err);
+  }
+  auto mount = read_cgroup2_mount(options);
+  if (!mount) return classify_cgroup_path(cgroup.path());  // no /proc: the path's own words
+  // A cgroup namespace's root (a container's /sys/fs/cgroup) has cgroup.type, but is mounted whole
+  // (root "/" in mountinfo): the directory held open is then the mount point itself.
+  struct stat opened{}, mounted{};
+  if (mount->root == "/" && ::fstat(cgroup.fd(), &opened) == 0 && ::stat(mount->mount_point.c_str(), &mounted) == 0 &&
+      opened.st_dev == mounted.st_dev && opened.st_ino == mounted.st_ino)
+    return CgroupClass{CgroupReach::Root, ""};
+  // Otherwise by its name in the hierarchy: the mounted subtree, then the path under the mount.
+  const std::string& path = cgroup.path();
+  const std::string& point = mount->mount_point;
+  const bool under_mount =
+      point == "/" || (path.rfind(point, 0) == 0 && (path.size() == point.size() || path[point.size()] == '/'));
+  if (!under_mount) return classify_cgroup_path(path);
+  return classify_cgroup_path(mount->root + "/" + path.substr(point == "/" ? 0 : point.size()));
 }
 
 Cgroup::Cgroup(Cgroup&& other) noexcept : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}

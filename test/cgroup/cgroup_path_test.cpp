@@ -1,4 +1,4 @@
-// Resolving cgroup arguments: against fake proc directories (mountinfo and cgroup files we
+// Resolving and classifying cgroup arguments: against fake proc directories (mountinfo and cgroup files we
 // write), and against the real cgroup2 mount of this machine.
 #include <doctest/doctest.h>
 
@@ -196,4 +196,90 @@ TEST_CASE("bad cgroup arguments are usage errors with a hint") {
   auto empty = bpffw::Cgroup::open("");
   REQUIRE_FALSE(empty.has_value());
   CHECK(empty.error().kind == ErrorKind::Usage);
+}
+
+TEST_CASE("classify_cgroup_path: the root, login sessions, and everything else by the path's words") {
+  using bpffw::CgroupReach;
+  auto reach = [](std::string_view path) { return bpffw::classify_cgroup_path(path).reach; };
+  for (std::string_view root : {"", "/", "//", ".", "/./", "system.slice/..", "/a/b/../../"}) {
+    CAPTURE(root);
+    CHECK(reach(root) == CgroupReach::Root);
+  }
+  const auto session = bpffw::classify_cgroup_path("/user.slice/user-0.slice/session-3.scope");
+  CHECK(session.reach == CgroupReach::LoginSession);
+  CHECK(session.component == "session-3.scope");
+  // Anywhere in the path: a process below the session's cgroup is still in the session.
+  const auto terminal =
+      bpffw::classify_cgroup_path("user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-1.scope");
+  CHECK(terminal.reach == CgroupReach::LoginSession);
+  CHECK(terminal.component == "user@1000.service");
+  CHECK(bpffw::classify_cgroup_path("user.slice/session-c2.scope/").component == "session-c2.scope");
+  for (std::string_view contained :
+       {"system.slice/nginx.service", "/system.slice/ssh.service", "user.slice", "user.slice/user-0.slice",
+        "bpffw-test-1-0", "init.scope", "session-.scope", "user@.service", "session-3.scope.d", "xsession-3.scope",
+        "user.slice/user-0.slice/session-3.scope/.."}) {
+    CAPTURE(contained);
+    const auto found = bpffw::classify_cgroup_path(contained);
+    CHECK(found.reach == CgroupReach::Contained);
+    CHECK(found.component.empty());
+  }
+}
+
+TEST_CASE("classify on real cgroups: the mount is the root however named, and a session-named child is a session") {
+  const std::string mount = real_mount();
+  for (const std::string& spelled : {mount, mount + "/", std::string(".")}) {
+    auto root = bpffw::Cgroup::open(spelled);
+    REQUIRE(root.has_value());
+    auto found = bpffw::classify(*root);
+    REQUIRE(found.has_value());
+    CHECK(found->reach == bpffw::CgroupReach::Root);
+  }
+  bpffw::e2e::ScratchCgroup parent;
+  bpffw::e2e::ScratchCgroup session(parent, "session-99999.scope");
+  bpffw::e2e::ScratchCgroup below(session, "inner");
+  auto opened_parent = bpffw::Cgroup::open(parent.path());
+  auto opened_below = bpffw::Cgroup::open(below.name());
+  auto up_again = bpffw::Cgroup::open(parent.path() + "/..");  // the root, spelled through a child
+  REQUIRE(opened_parent.has_value());
+  REQUIRE(opened_below.has_value());
+  REQUIRE(up_again.has_value());
+  CHECK(bpffw::classify(*opened_parent).value().reach == bpffw::CgroupReach::Contained);
+  const auto in_session = bpffw::classify(*opened_below).value();
+  CHECK(in_session.reach == bpffw::CgroupReach::LoginSession);
+  CHECK(in_session.component == "session-99999.scope");
+  CHECK(bpffw::classify(*up_again).value().reach == bpffw::CgroupReach::Root);
+}
+
+TEST_CASE("classify with /proc unreadable: the root still by cgroup.type, a session by the path's words") {
+  const std::string mount = real_mount();
+  const CgroupResolveOptions missing{"/nonexistent-bpffw-test-proc"};
+  auto root = bpffw::Cgroup::open(mount);
+  REQUIRE(root.has_value());
+  CHECK(bpffw::classify(*root, missing).value().reach == bpffw::CgroupReach::Root);
+  bpffw::e2e::ScratchCgroup parent;
+  bpffw::e2e::ScratchCgroup session(parent, "session-99999.scope");
+  auto opened = bpffw::Cgroup::open(session.path());
+  REQUIRE(opened.has_value());
+  CHECK(bpffw::classify(*opened, missing).value().reach == bpffw::CgroupReach::LoginSession);
+}
+
+TEST_CASE("classify against a fake mountinfo: a mounted subtree is named from the hierarchy's root") {
+  // The real cgroup2 mount, described as a mount of the subtree /user.slice/session-5.scope only: a
+  // directory under it is then inside that session in the hierarchy.
+  const std::string mount = real_mount();
+  bpffw::e2e::ScratchCgroup parent;
+  auto opened = bpffw::Cgroup::open(parent.path());
+  REQUIRE(opened.has_value());
+  {
+    FakeProc subtree("34 33 0:29 /user.slice/session-5.scope " + mount + " rw - cgroup2 cgroup2 rw\n", "0::/\n");
+    const auto found = bpffw::classify(*opened, subtree.options());
+    REQUIRE(found.has_value());
+    CHECK(found->reach == bpffw::CgroupReach::LoginSession);
+    CHECK(found->component == "session-5.scope");
+  }
+  {
+    // Mounted whole, the same directory is what its path says: a scratch cgroup.
+    FakeProc whole("34 33 0:29 / " + mount + " rw - cgroup2 cgroup2 rw\n", "0::/\n");
+    CHECK(bpffw::classify(*opened, whole.options()).value().reach == bpffw::CgroupReach::Contained);
+  }
 }

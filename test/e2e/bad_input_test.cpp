@@ -158,6 +158,9 @@ TEST_CASE("every option the compile command would ignore is a usage error, with 
       // --replace needs --attach (-t alone is the direction the program is compiled for).
       {{"--replace", pin, "-o", pin}, "--replace only applies to --attach"},
       {{"--replace", pin, "--emit", "asm"}, "--replace only applies to --attach"},
+      // --allow-host-wide confirms an attach.
+      {{"--allow-host-wide", "-o", pin}, "--allow-host-wide only applies to --attach"},
+      {{"--allow-host-wide", "--check"}, "--allow-host-wide only applies to --attach"},
       // --attach loads: nothing to emit or check.
       {{"--attach", cg, "-t", "egress", "--emit", "asm"}, "--attach cannot be combined with --emit or --check"},
       {{"--attach", cg, "-t", "egress", "--emit", "obj", "-O", out},

@@ -38,6 +38,13 @@ ScratchCgroup::ScratchCgroup() {
   REQUIRE_MESSAGE(rc == 0, why);
 }
 
+ScratchCgroup::ScratchCgroup(const ScratchCgroup& parent, const std::string& child)
+    : path_(parent.path() + "/" + child), name_(parent.name() + "/" + child) {
+  const int rc = ::mkdir(path_.c_str(), 0755);
+  const std::string why = "cannot create cgroup " + path_ + ": " + std::strerror(errno);
+  REQUIRE_MESSAGE(rc == 0, why);
+}
+
 ScratchCgroup::~ScratchCgroup() {
   // Programs attached to it go with it; the kernel frees them once the cgroup is released.
   if (::rmdir(path_.c_str()) != 0) MESSAGE("cannot remove " << path_ << ": " << std::strerror(errno));

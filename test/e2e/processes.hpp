@@ -16,6 +16,9 @@ namespace bpffw::e2e {
 class ScratchCgroup {
  public:
   ScratchCgroup();
+  // A child <parent>/<child> of another scratch cgroup, e.g. one named like systemd's
+  // session-N.scope; declare it after its parent, so that it goes first.
+  ScratchCgroup(const ScratchCgroup& parent, const std::string& child);
   ~ScratchCgroup();
   ScratchCgroup(const ScratchCgroup&) = delete;
   ScratchCgroup& operator=(const ScratchCgroup&) = delete;

@@ -1,6 +1,7 @@
-// bpffwc attach CGROUP|self -t DIR PIN [--replace-all]: attach a program already pinned (by
-// bpffwc -o) to a cgroup, the counterpart of `detach CGROUP -t DIR PIN`. Like --attach it warns
-// when bpffw programs are attached there already, and --replace-all puts it in their place.
+// bpffwc attach CGROUP|self -t DIR PIN [--replace-all] [--allow-host-wide]: attach a program already
+// pinned (by bpffwc -o) to a cgroup, the counterpart of `detach CGROUP -t DIR PIN`. Like --attach it
+// warns when bpffw programs are attached there already, --replace-all puts it in their place, and
+// the root cgroup or a login session as self is refused without --allow-host-wide.
 #include <optional>
 #include <string>
 
@@ -25,6 +26,9 @@ class AttachCommand final : public Command {
     app.add_flag("--replace-all", replace_all_,
                  "put the program in place of every bpffw program attached there in that direction (other "
                  "tools' programs stay)");
+    app.add_flag(kAllowHostWide, allow_host_wide_,
+                 "attach even to the root cgroup (every process of the host) or, for self, to a login session "
+                 "(session-N.scope, user@UID.service), which are refused without it");
   }
 
   int run() override {
@@ -33,6 +37,7 @@ class AttachCommand final : public Command {
     if (!direction) return report_usage(direction.error().message, direction.error().hint);
     auto cgroup = bpffw::Cgroup::open(cgroup_);
     if (!cgroup) return report(cgroup.error());
+    if (int refused = refuse_wide_cgroup(cgroup_, *cgroup, allow_host_wide_); refused != kExitSuccess) return refused;
     auto program = bpffw::Program::open_pinned(pin_path_);
     if (!program) return report(program.error());
     if (replace_all_) {
@@ -51,6 +56,7 @@ class AttachCommand final : public Command {
   std::string pin_path_;
   std::optional<std::string> direction_;
   bool replace_all_ = false;
+  bool allow_host_wide_ = false;
 };
 
 }  // namespace

@@ -26,6 +26,39 @@ void AttachOptions::define(CLI::App& app) {
                "with --attach: put the new program in place of every bpffw program attached to CGROUP in "
                "that direction (the first swapped in one step, the others then detached; other tools' "
                "programs stay). With none there it attaches; so a unit's ExecStartPre= can run it again");
+  app.add_flag(kAllowHostWide, allow_host_wide_,
+               "with --attach: attach even to the root cgroup (every process of the host) or, for self, to a login "
+               "session (session-N.scope, user@UID.service), which are refused without it");
+}
+
+int refuse_wide_cgroup(std::string_view argument, const bpffw::Cgroup& cgroup, bool allowed) {
+  if (allowed) return kExitSuccess;
+  auto found = bpffw::classify(cgroup);
+  if (!found) return report(found.error());
+  const bool self = argument == "self";
+  const std::string named = self ? "self: it resolved to " + cgroup.path() + "," : cgroup.path() + ": it is";
+  const std::string confirm = std::string(", or confirm with ") + kAllowHostWide;
+  switch (found->reach) {
+    case bpffw::CgroupReach::Contained: return kExitSuccess;
+    case bpffw::CgroupReach::Root:
+      return report_usage("refusing to attach to " + named +
+                              " the root cgroup, so the filter would judge the traffic of every process on this host "
+                              "(every service and every login, SSH included), and a wrong one locks everybody out",
+                          std::string(self ? "self is the cgroup bpffwc runs in, meant for a service's "
+                                             "ExecStartPre=; from a shell, name"
+                                           : "name") +
+                              " the service's cgroup instead (e.g. system.slice/nginx.service)" + confirm +
+                              " to filter the whole host");
+    case bpffw::CgroupReach::LoginSession:
+      if (!self) return kExitSuccess;  // a session named by its path was chosen on purpose
+      return report_usage("refusing to attach to " + named + " part of a login session (" + found->component +
+                              "), so the filter would judge the traffic of this shell and of everything started from "
+                              "it, an SSH login's own connection included, and a wrong one locks you out",
+                          "self is the cgroup bpffwc runs in, meant for a service's ExecStartPre=; from a shell, name "
+                          "the service's cgroup instead (e.g. system.slice/nginx.service)" +
+                              confirm + " to filter this session");
+  }
+  return kExitSuccess;
 }
 
 int AttachOptions::parse_direction_option() {
@@ -37,6 +70,9 @@ int AttachOptions::parse_direction_option() {
 }
 
 int AttachOptions::check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check) {
+  if (!cgroup_ && allow_host_wide_)
+    return report_usage(std::string(kAllowHostWide) + " only applies to --attach",
+                        std::string("bpffwc --attach CGROUP -t ingress|egress ") + kAllowHostWide + " EXPRESSION");
   if (!cgroup_ && replace_all_)
     return report_usage("--replace-all only applies to --attach",
                         "bpffwc --attach CGROUP -t ingress|egress --replace-all EXPRESSION");
@@ -60,6 +96,7 @@ int AttachOptions::prepare() {
   // Resolved before compiling, so that a wrong cgroup costs nothing and changes nothing.
   auto cgroup = bpffw::Cgroup::open(*cgroup_);
   if (!cgroup) return report(cgroup.error());
+  if (int refused = refuse_wide_cgroup(*cgroup_, *cgroup, allow_host_wide_); refused != kExitSuccess) return refused;
   opened_.emplace(std::move(*cgroup));
   if (replace_pin_) {
     auto old_program = bpffw::Program::open_pinned(*replace_pin_);

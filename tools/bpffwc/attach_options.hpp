@@ -1,5 +1,6 @@
-// --attach CGROUP -t DIR [--replace PIN | --replace-all]: the options the top-level (compile) command gains for
-// attaching the freshly loaded program to a cgroup, kept here so compile_command.cpp only forwards.
+// --attach CGROUP -t DIR [--replace PIN | --replace-all] [--allow-host-wide]: the options the
+// top-level (compile) command gains for attaching the freshly loaded program to a cgroup, kept here
+// so compile_command.cpp only forwards.
 #pragma once
 
 #include <optional>
@@ -20,12 +21,23 @@ void warn_if_stacking(const bpffw::Cgroup& cgroup, bpffw::Direction direction, c
 // After --replace-all: "bpffwc: note: replaced program 41 in place and detached 42 (CGROUP DIR)".
 void note_replaced(const bpffw::ReplaceAllOutcome& outcome, const bpffw::Cgroup& cgroup, bpffw::Direction direction);
 
+// The option that confirms an attach refuse_wide_cgroup would refuse.
+inline constexpr const char* kAllowHostWide = "--allow-host-wide";
+
+// Refuses, as a usage error (exit 2) before anything is compiled or attached, to attach where a
+// filter reaches far beyond one service, unless `allowed` (--allow-host-wide): the root cgroup,
+// however it is named (every process of the host), and `self` when it resolved to a login session
+// (session-N.scope, user@UID.service: bpffwc run from an admin's shell). An explicit path to a
+// session stays allowed: it was named on purpose. Returns kExitSuccess or the exit code reported.
+int refuse_wide_cgroup(std::string_view argument, const bpffw::Cgroup& cgroup, bool allowed);
+
 class AttachOptions {
  public:
   void define(CLI::App& app);
 
-  // True when --attach or --replace was given: the compile command then hands over.
-  bool requested() const { return cgroup_ || replace_pin_ || replace_all_; }
+  // True when --attach, --replace, --replace-all or --allow-host-wide was given: the compile
+  // command then hands over (check_combination refuses all but --attach without --attach).
+  bool requested() const { return cgroup_ || replace_pin_ || replace_all_ || allow_host_wide_; }
 
   // -t, parsed: the direction the program is compiled for (and attached to, with --attach).
   // Returns kExitSuccess, or the exit code of the reported error.
@@ -40,8 +52,9 @@ class AttachOptions {
   // kExitSuccess, or the exit code of the reported error.
   int check_combination(const std::optional<std::string>& pin_path, bool force, bool emit_or_check);
 
-  // After check_combination: parses -t, opens the cgroup and the --replace program, before anything
-  // is compiled or loaded. Returns kExitSuccess, or the exit code of the reported error.
+  // After check_combination: opens the cgroup (refusing a host-wide one without --allow-host-wide)
+  // and the --replace program, before anything is compiled or loaded. Returns kExitSuccess, or the
+  // exit code of the reported error.
   int prepare();
 
   // With the program loaded: attach it (and pin it at pin_path if given), or swap it in for the
@@ -58,6 +71,7 @@ class AttachOptions {
   std::optional<std::string> direction_;
   std::optional<std::string> replace_pin_;
   bool replace_all_ = false;
+  bool allow_host_wide_ = false;
   std::optional<bpffw::Cgroup> opened_;
   std::optional<bpffw::Program> replaced_;  // the program pinned at --replace PIN
   std::optional<bpffw::Direction> parsed_direction_;
