@@ -28,7 +28,7 @@ bpffw::Program load(const char* text, std::optional<bpffw::Direction> direction)
 
 }  // namespace
 
-TEST_CASE("direction: an egress program refuses ingress, attaches to egress; metadata records it") {
+TEST_CASE("direction: an egress program refuses ingress, attaches to egress, metadata records it") {
   bpffw::test::require_root();
   bpffw::e2e::ScratchCgroup scratch;
   auto cgroup = bpffw::Cgroup::open(scratch.path());

@@ -82,7 +82,7 @@ TEST_CASE("established on ingress: own connections complete, inbound ones only t
 // A server's replies to a connection: UDP's reply datagram, TCP's SYN-ACK. (Kernels 5.10 and 6.1
 // run no cgroup egress program on the SYN-ACK of a listener, which a request socket sends, so a
 // TCP connect shows only that replies get out, not that they can be stopped: UDP shows that.)
-TEST_CASE("local_port on egress lets a server's replies out; dst_port there would not") {
+TEST_CASE("local_port on egress lets a server's replies out, dst_port there would not") {
   bpffw::test::require_root();
   ScratchCgroup cgroup;
   TwoPorts ports;

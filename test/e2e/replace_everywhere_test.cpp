@@ -71,7 +71,7 @@ class ChildCgroup {
 
 }  // namespace
 
-TEST_CASE("--replace-everywhere: at the pin and in every cgroup it is attached to; traffic follows") {
+TEST_CASE("--replace-everywhere: at the pin and in every cgroup it is attached to, traffic follows") {
   bpffw::test::ensure_bpffs();
   bpffw::test::ScopedPinDir pins;
   const std::string pin = pins.file("web");

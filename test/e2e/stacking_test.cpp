@@ -50,7 +50,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 }  // namespace
 
-TEST_CASE("attaching beside bpffw programs warns and names them; --replace-all puts the new one in their place") {
+TEST_CASE("attaching beside bpffw programs warns and names them, --replace-all puts the new one in their place") {
   bpffw::test::ensure_bpffs();
   ScratchCgroup cgroup;
   ScratchCgroup server;  // an unfiltered server side that is not the test process
@@ -148,7 +148,7 @@ TEST_CASE("--replace-all: bad combinations are usage errors, and a failed attach
   CHECK(run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"}).exit_code == 0);
 }
 
-TEST_CASE("show CGROUP describes each bpffw program; stats, set and watch take id:N and CGROUP -t DIR") {
+TEST_CASE("show CGROUP describes each bpffw program, stats, set and watch take id:N and CGROUP -t DIR") {
   bpffw::test::ensure_bpffs();
   ScratchCgroup cgroup;
   auto attached_now = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--param", "mtu=1500", "len <= mtu"});

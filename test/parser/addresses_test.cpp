@@ -34,7 +34,7 @@ TEST_CASE("addresses: IPv6 in every textual form of RFC 4291, any case, as inet_
   }
 }
 
-TEST_CASE("addresses: the AST shows each in its canonical form; a v4-mapped address is IPv6") {
+TEST_CASE("addresses: the AST shows each in its canonical form, a v4-mapped address is IPv6") {
   CHECK(ast_of("src_addr == 192.0.2.1") == "address src_addr in {192.0.2.1} 1:1\n");
   CHECK(ast_of("dst_addr == 2001:DB8:0:0::1") == "address dst_addr in {2001:db8::1} 1:1\n");
   CHECK(ast_of("src_addr == ::ffff:192.0.2.1") == "address src_addr in {::ffff:192.0.2.1} 1:1\n");

@@ -198,7 +198,7 @@ TEST_CASE("tcpdump's words are refused with what bpffw writes, the caret on the 
   CHECK(ast_of("dst_port == port", with_port).rfind("unexpected", 0) != 0);
 }
 
-TEST_CASE("unknown names: case does not count for the suggestion; without one, the variables are listed") {
+TEST_CASE("unknown names: case does not count for the suggestion, without one, the variables are listed") {
   CHECK(error_of("TCP") == "1:1: unknown variable 'TCP' (did you mean 'tcp'?)\n  TCP\n  ^~~\n");
   CHECK(error_of("udp && SRC_PORT == 53") ==
         "1:8: unknown variable 'SRC_PORT' (did you mean 'src_port'?)\n  udp && SRC_PORT == 53\n         ^~~~~~~~\n");

@@ -72,7 +72,7 @@ TEST_CASE("types: local and remote need a direction, and keep their names") {
   CHECK(ast_of("remote_addr == local_addr", egress) == "address remote_addr == local_addr 1:1\n");
 }
 
-TEST_CASE("types: named constants are numbers; a typo of one is suggested") {
+TEST_CASE("types: named constants are numbers, a typo of one is suggested") {
   CHECK(ast_of("tcp_flags & SYN") == "binary & 1:1\n  variable tcp_flags 1:1\n  literal 2 1:13\n");
   CHECK(ast_of("icmp_type == ICMPV6_ECHO_REQUEST") == "binary == 1:1\n  variable icmp_type 1:1\n  literal 128 1:14\n");
   CHECK(first_line(error_of("tcp_flags & SNY")) == "1:13: unknown variable 'SNY' (did you mean 'SYN'?)");

@@ -161,7 +161,7 @@ TEST_CASE("records that find the ring full are counted as lost") {
   CHECK(drain(program).size() == counters.logged);
 }
 
-TEST_CASE("the log's limit is in the metadata; a program without the log has none and says so") {
+TEST_CASE("the log's limit is in the metadata, a program without the log has none and says so") {
   require_root();
   Program logs = load_or_fail(parse_or_fail("tcp"), logging(7, 9));
   auto metadata = read_metadata(logs);

@@ -274,7 +274,7 @@ TEST_CASE("bpffwc named sets: --set and --set-file, set +=, -=, =@FILE, show, st
   std::remove(list.c_str());
 }
 
-TEST_CASE("bpffwc runs set itself, without LLVM; every other command in bpffwc-full") {
+TEST_CASE("bpffwc runs set itself, without LLVM, every other command in bpffwc-full") {
   // A copy of bpffwc alone, without the bpffwc-full it hands other commands to: `set` still
   // works (so it links no LLVM and starts fast), the others say what is missing.
   require_root();
