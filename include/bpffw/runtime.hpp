@@ -43,6 +43,7 @@ struct ProgramMetadata {
   struct SetName {
     std::string name;
     SetElement element = SetElement::Integer;
+    std::string file = {};  // NamedSet::file: the set file it was declared from, if any
     bool operator==(const SetName&) const = default;
   };
   std::vector<SetName> sets;

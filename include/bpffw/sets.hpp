@@ -55,6 +55,10 @@ struct SetItems {
 struct NamedSet {
   std::string name;
   SetItems items;
+  // The set file the items were read from (an absolute path), empty for items given inline. Kept in
+  // the program's metadata, so that `bpffwc set` can say that a live change will be undone by the
+  // next reload from the file, and `bpffwc status` can compare the set with its file.
+  std::string file = {};
   bool operator==(const NamedSet&) const = default;
 };
 

@@ -226,7 +226,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
   spec.counters = options.counters;
   spec.metadata = true;
   spec.parameters = filter.parameters();
-  for (const NamedSet& set : filter.sets()) spec.sets.push_back({set.name, set.items.element});
+  for (const NamedSet& set : filter.sets()) spec.sets.push_back({set.name, set.items.element, set.file});
   SetMapSizes needed;
   for (const NamedSet& set : filter.sets()) needed += set_map_entries(set.items);
   auto capacity = [&](std::uint64_t entries, std::uint32_t default_capacity) -> std::uint64_t {

@@ -27,6 +27,38 @@ std::optional<LogLimit> decode_log_limit(std::string_view text) {
   return limit;
 }
 
+// A path as one item of the metadata line: '%XX' for '%', ',', '@', space and bytes outside
+// printable ASCII, so that it never ends an item or a list.
+std::string percent_encoded(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c > 0x20 && c < 0x7f && c != '%' && c != ',' && c != '@') {
+      out += static_cast<char>(c);
+      continue;
+    }
+    out += '%';
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned value = 0;
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr == text.data() + i + 3) {
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encode_metadata(const ProgramMetadata& metadata) {
@@ -42,6 +74,11 @@ std::string encode_metadata(const ProgramMetadata& metadata) {
     for (std::size_t i = 0; i < metadata.sets.size(); ++i)
       text += (i == 0 ? "" : ",") + metadata.sets[i].name +
               (metadata.sets[i].element == SetElement::Address ? ":addr" : ":int");
+    // An item of its own, which a bpffw that does not know it skips.
+    std::string files;
+    for (const ProgramMetadata::SetName& set : metadata.sets)
+      if (!set.file.empty()) files += (files.empty() ? "" : ",") + set.name + ":" + percent_encoded(set.file);
+    if (!files.empty()) text += " setfiles=" + files;
   }
   if (metadata.direction) text += std::string(" direction=") + to_string(*metadata.direction);
   if (metadata.log)
@@ -85,6 +122,17 @@ Result<ProgramMetadata> decode_metadata(std::string_view text) {
         metadata.sets.push_back({std::string(one.substr(0, colon)),
                                  one.substr(colon + 1) == "addr" ? SetElement::Address : SetElement::Integer});
         sets = comma == std::string_view::npos ? std::string_view() : sets.substr(comma + 1);
+      }
+    } else if (item.starts_with("setfiles=")) {  // after sets= (encode_metadata's order)
+      std::string_view files = item.substr(9);
+      while (!files.empty()) {
+        std::size_t comma = files.find(',');
+        std::string_view one = files.substr(0, comma);
+        std::size_t colon = one.find(':');
+        for (ProgramMetadata::SetName& set : metadata.sets)
+          if (colon != std::string_view::npos && set.name == one.substr(0, colon))
+            set.file = percent_decoded(one.substr(colon + 1));
+        files = comma == std::string_view::npos ? std::string_view() : files.substr(comma + 1);
       }
     } else if (item.starts_with("params=")) {
       std::string_view names = item.substr(7);

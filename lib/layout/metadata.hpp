@@ -1,8 +1,10 @@
 // The self-description every program carries (bpf_metadata_bpffw, map_layout.hpp): the bpffw
 // version, whether it counts, its parameter names and the expression, as one line of text, so
 // that `bpftool prog show` prints it as a string too (it shows text with control bytes as numbers):
-//   bpffw=0.1.0 counters=1 params=mtu,limit sets=ports:int,blocklist:addr direction=egress log=100/100 expression=...
-// (sets= only with named sets, log=RATE/BURST only with the drop log)
+//   bpffw=0.1.0 counters=1 params=mtu,limit sets=ports:int,blocklist:addr setfiles=blocklist:/etc/bl.txt
+//   direction=egress log=100/100 expression=...
+// (sets= only with named sets; setfiles= only for sets declared from a file, paths %XX-escaped;
+// log=RATE/BURST only with the drop log)
 // Unknown key=value items before "expression=" are skipped (a newer bpffw's additions); the
 // expression runs to the end of the string.
 #pragma once

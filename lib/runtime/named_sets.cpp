@@ -88,7 +88,7 @@ Result<std::vector<NamedSet>> read_sets(const Program& program) {
   auto maps = loader::open_set_maps(program.fd());
   if (!maps) return tl::unexpected(maps.error());
   for (std::uint32_t i = 0; i < metadata->sets.size(); ++i) {
-    NamedSet set{metadata->sets[i].name, {metadata->sets[i].element, {}, {}}};
+    NamedSet set{metadata->sets[i].name, {metadata->sets[i].element, {}, {}}, metadata->sets[i].file};
     auto gather = [&](const SetItems& batch) {
       set.items.ranges.insert(set.items.ranges.end(), batch.ranges.begin(), batch.ranges.end());
       set.items.prefixes.insert(set.items.prefixes.end(), batch.prefixes.begin(), batch.prefixes.end());

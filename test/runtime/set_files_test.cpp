@@ -112,13 +112,41 @@ TEST_CASE("a set file larger than 16 MiB loads, read piece by piece, every line 
   auto sets = read_sets(program);
   REQUIRE(sets.has_value());
   REQUIRE(sets->size() == 1);
-  CHECK(sets->front().items.prefixes.size() == 18);
+  CHECK_MESSAGE(sets->front().items.prefixes.size() == 18, format_set_items(sets->front().items));
 
   // An error far into the file names its line.
   std::string bad = scratch.write("bad.txt", text + "\n10.0.0.300\n");
   ProcessResult refused = run_bpffwc({"--check", "--set-file", "bl=" + bad, "src_addr in bl"});
   CHECK(refused.exit_code == 1);
   CHECK(refused.err.find("bpffwc: error: " + bad + ":" + std::to_string(17 * 1024 + 17 + 2) + ":1: ") == 0);
+}
+
+TEST_CASE("a set declared from a file remembers the file's absolute path, kept by --force --set NAME") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  ScratchDir scratch;
+  // Characters that would end an item of the metadata line: kept, escaped.
+  std::string file = scratch.write("odd, name@50%.txt", "192.0.2.1\n");
+  std::string pin = pins.file("remembers");
+  ProcessResult compiled =
+      run_process("/bin/sh", {"-c", "cd " + scratch.path + " && exec " + BPFFWC_PATH + " -o " + pin +
+                                        " --set 'bl=10.0.0.1' --set-file 'files=odd, name@50%.txt' "
+                                        "'src_addr in bl || src_addr in files'"});
+  REQUIRE_MESSAGE(compiled.exit_code == 0, describe(compiled));
+  auto metadata = read_metadata(open_or_fail(pin));
+  REQUIRE(metadata.has_value());
+  CHECK(metadata->sets ==
+        std::vector<ProgramMetadata::SetName>{{"bl", SetElement::Address, ""}, {"files", SetElement::Address, file}});
+  auto sets = read_sets(open_or_fail(pin));
+  REQUIRE(sets.has_value());
+  CHECK(sets->at(1).file == file);
+
+  // Kept from the program being replaced, with its items.
+  REQUIRE(run_bpffwc({"-o", pin, "--force", "--set", "files", "src_addr in files"}).exit_code == 0);
+  metadata = read_metadata(open_or_fail(pin));
+  REQUIRE(metadata.has_value());
+  CHECK(metadata->sets == std::vector<ProgramMetadata::SetName>{{"files", SetElement::Address, file}});
 }
 
 }  // namespace

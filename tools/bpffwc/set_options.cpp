@@ -1,6 +1,7 @@
 #include "set_options.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include <bpffw/runtime.hpp>
@@ -100,7 +101,10 @@ int resolve_sets(const SetArguments& given, const bpffw::Program* old_program, s
     bpffw::SetItems items;
     if (int read = read_set_file(name, *file, may_be_empty(given.allow_empty, name), items); read != kExitSuccess)
       return read;
-    sets.push_back({name, std::move(items)});
+    // Remembered in the program by its absolute path: `set` and `status` name it later, from anywhere.
+    std::error_code error;
+    std::filesystem::path absolute = *file == "-" ? std::filesystem::path() : std::filesystem::absolute(*file, error);
+    sets.push_back({name, std::move(items), error ? std::string() : absolute.lexically_normal().string()});
   }
   return kExitSuccess;
 }
