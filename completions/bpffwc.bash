@@ -6,13 +6,13 @@
 # which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
-_bpffwc_subcommands="attach detach show test stats set watch log"
+_bpffwc_subcommands="attach detach show test stats set watch log status"
 
 # Options that take a value, per command: the word after one of them is that value, not a positional.
 _bpffwc_takes_value() {
   case $1 in
     -o | --pin | --emit | -O | --output | --attach | -t | --type | --replace | --param | -p | --packet | \
-      --set | --set-file | --set-capacity | --allow-empty | --interval | --count | --match) return 0 ;;
+      --set | --set-file | --set-capacity | --allow-empty | --interval | --count | --match | --config-dir | --pin-dir) return 0 ;;
   esac
   return 1
 }
@@ -143,6 +143,7 @@ _bpffwc() {
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
     --emit) COMPREPLY=($(compgen -W "ast llvm asm obj" -- "$cur")); return ;;
     -o | --pin | --replace | --replace-everywhere) _bpffwc_pins "$cur"; return ;;
+    --config-dir | --pin-dir) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
     -O | --output | -f | --file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --attach) _bpffwc_cgroups "$cur"; return ;;
     --set)
@@ -163,6 +164,9 @@ _bpffwc() {
       elif ((${#positionals[@]} == 1)); then
         _bpffwc_pins "$cur"
       fi
+      ;;
+    status)
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --config-dir --pin-dir -h --help" -- "$cur"))
       ;;
     show)
       if [[ $cur == -* ]]; then

@@ -121,6 +121,16 @@ struct Attachment {
   Direction direction;
 };
 
+// One bpffw program attached somewhere.
+struct BpffwAttachment {
+  Attachment where;
+  std::uint32_t program_id = 0;
+};
+
+// Every bpffw program attached anywhere under the cgroup2 mount, by cgroup and direction (ingress
+// first). Cgroups removed meanwhile are passed over. Needs root.
+Result<std::vector<BpffwAttachment>> find_bpffw_attachments(const CgroupResolveOptions& options = {});
+
 // Every cgroup and direction where `program` is attached: the kernel does not keep that list, so
 // each directory under the cgroup2 mount is asked (BPF_PROG_QUERY). Cgroups removed meanwhile are
 // passed over. Needs root.

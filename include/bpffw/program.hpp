@@ -24,6 +24,9 @@ struct ProgramInfo {
   std::uint32_t jited_bytes = 0;
   // Instructions the verifier processed; empty where the kernel does not report them (before 5.16).
   std::optional<std::uint32_t> verified_instructions;
+  // The ids of the maps it uses. A program that replaced another with --force or --replace shares
+  // its counter map, so shared ids tell the programs of one filter (`bpffwc status`).
+  std::vector<std::uint32_t> map_ids;
 };
 
 struct TestRunResult {

@@ -64,6 +64,10 @@ struct LogCounters {
 // The program's self-description. ErrorKind::Usage for a program bpffw did not compile.
 Result<ProgramMetadata> read_metadata(const Program& program);
 
+// The self-description compile() puts into a program, without compiling: what read_metadata would
+// read from the program compile(filter, options) makes (`bpffwc status` compares the two).
+ProgramMetadata metadata_for(const Filter& filter, const CompileOptions& options = {});
+
 // Sums the per-CPU counters. ErrorKind::Usage when the program was compiled without counters.
 Result<Counters> read_counters(const Program& program);
 

@@ -43,14 +43,11 @@ std::string describe(const std::vector<Attachment>& attachments) {
   return text;
 }
 
-}  // namespace
-
-Result<std::vector<Attachment>> find_attachments(const Program& program, const CgroupResolveOptions& options) {
-  const std::uint32_t id = id_of(program);
-  if (id == 0) return make_error(ErrorKind::System, "cannot read the program's id");
+// Calls visit(path, direction, attached) for every program attached under the cgroup2 mount.
+template <class Visit>
+Result<void> visit_attached(const CgroupResolveOptions& options, const Visit& visit) {
   auto mount = find_cgroup2_mount(options);
   if (!mount) return tl::unexpected(mount.error());
-  std::vector<Attachment> found;
   std::optional<Error> failure;
   walk_directories(*mount, [&](const std::string& path) {
     if (failure) return;
@@ -65,14 +62,39 @@ Result<std::vector<Attachment>> find_attachments(const Program& program, const C
         if (programs.error().sys_errno != ENOENT) failure = programs.error();
         return;
       }
-      for (const AttachedProgram& attached : *programs)
-        if (attached.id == id) found.push_back({path, direction});
+      for (const AttachedProgram& attached : *programs) visit(path, direction, attached);
     }
   });
   if (failure) return tl::unexpected(*failure);
-  std::sort(found.begin(), found.end(), [](const Attachment& a, const Attachment& b) {
-    return a.cgroup != b.cgroup ? a.cgroup < b.cgroup : a.direction == Direction::Ingress && b.direction != a.direction;
+  return {};
+}
+
+bool in_order(const Attachment& a, const Attachment& b) {
+  return a.cgroup != b.cgroup ? a.cgroup < b.cgroup : a.direction == Direction::Ingress && b.direction != a.direction;
+}
+
+}  // namespace
+
+Result<std::vector<BpffwAttachment>> find_bpffw_attachments(const CgroupResolveOptions& options) {
+  std::vector<BpffwAttachment> found;
+  auto walked = visit_attached(options, [&](const std::string& path, Direction direction, const AttachedProgram& p) {
+    if (p.is_bpffw) found.push_back({{path, direction}, p.id});
   });
+  if (!walked) return tl::unexpected(walked.error());
+  std::stable_sort(found.begin(), found.end(),
+                   [](const BpffwAttachment& a, const BpffwAttachment& b) { return in_order(a.where, b.where); });
+  return found;
+}
+
+Result<std::vector<Attachment>> find_attachments(const Program& program, const CgroupResolveOptions& options) {
+  const std::uint32_t id = id_of(program);
+  if (id == 0) return make_error(ErrorKind::System, "cannot read the program's id");
+  std::vector<Attachment> found;
+  auto walked = visit_attached(options, [&](const std::string& path, Direction direction, const AttachedProgram& p) {
+    if (p.id == id) found.push_back({path, direction});
+  });
+  if (!walked) return tl::unexpected(walked.error());
+  std::sort(found.begin(), found.end(), in_order);
   return found;
 }
 

@@ -239,6 +239,10 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) 
   return object;
 }
 
+ProgramMetadata metadata_for(const Filter& filter, const CompileOptions& options) {
+  return codegen::metadata_of(codegen::runtime_spec_for(filter, options));
+}
+
 Result<std::string> emit_llvm_ir(const Filter& filter, const CompileOptions& options) {
   return codegen::llvm_ir_for_expression(detail::FilterAccess::root(filter), options,
                                          codegen::runtime_spec_for(filter, options));

@@ -184,6 +184,16 @@ void add_parameters(llvm::Module& module, DebugTypes& types, const std::vector<P
 }
 
 void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& spec) {
+  std::string text = layout::encode_metadata(metadata_of(spec));
+  llvm::Constant* init = llvm::ConstantDataArray::getString(module.getContext(), text, true);
+  llvm::GlobalVariable* global = add_global(module, init->getType(), init, layout::kMetadataGlobal, ".rodata", true, 1);
+  types.describe(global, types.array_of(types.const_char(), text.size() + 1, 8));
+  llvm::appendToCompilerUsed(module, {global});
+}
+
+}  // namespace
+
+ProgramMetadata metadata_of(const RuntimeSpec& spec) {
   ProgramMetadata metadata;
   metadata.bpffw_version = kVersion;
   metadata.counters = spec.counters;
@@ -192,14 +202,8 @@ void add_metadata(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   metadata.direction = spec.direction;
   metadata.log = spec.log;
   metadata.expression = spec.source;
-  std::string text = layout::encode_metadata(metadata);
-  llvm::Constant* init = llvm::ConstantDataArray::getString(module.getContext(), text, true);
-  llvm::GlobalVariable* global = add_global(module, init->getType(), init, layout::kMetadataGlobal, ".rodata", true, 1);
-  types.describe(global, types.array_of(types.const_char(), text.size() + 1, 8));
-  llvm::appendToCompilerUsed(module, {global});
+  return metadata;
 }
-
-}  // namespace
 
 SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
   integers += other.integers;

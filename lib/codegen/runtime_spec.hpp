@@ -46,4 +46,7 @@ struct RuntimeSpec {
 // the filter's sets put in it, whichever is more, so that any set can be replaced whole.
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
 
+// The program's self-description (layout/metadata.hpp) for `spec`.
+ProgramMetadata metadata_of(const RuntimeSpec& spec);
+
 }  // namespace bpffw::codegen

@@ -214,6 +214,17 @@ Result<ProgramInfo> Program::info() const {
   // A kernel that does not know a field of bpf_prog_info reports a shorter length.
   if (length >= offsetof(bpf_prog_info, verified_insns) + sizeof kernel_info.verified_insns)
     info.verified_instructions = kernel_info.verified_insns;
+  if (kernel_info.nr_map_ids > 0) {
+    // A second call fills the ids; the count may have changed in between only for a new program.
+    info.map_ids.resize(kernel_info.nr_map_ids);
+    bpf_prog_info ids_info{};
+    ids_info.nr_map_ids = kernel_info.nr_map_ids;
+    ids_info.map_ids = reinterpret_cast<std::uintptr_t>(info.map_ids.data());
+    length = sizeof ids_info;
+    if (bpf_obj_get_info_by_fd(fd_, &ids_info, &length) != 0)
+      return tl::unexpected(loader::system_error("cannot read the program's map ids", errno));
+    info.map_ids.resize(std::min(ids_info.nr_map_ids, kernel_info.nr_map_ids));
+  }
   return info;
 }
 

@@ -92,7 +92,7 @@ int AttachOptions::check_combination(const std::optional<std::string>& pin_path,
   return kExitSuccess;
 }
 
-int AttachOptions::prepare() {
+int AttachOptions::prepare(const std::optional<std::string>& pin_path, bool force) {
   // Resolved before compiling, so that a wrong cgroup costs nothing and changes nothing.
   auto cgroup = bpffw::Cgroup::open(*cgroup_);
   if (!cgroup) return report(cgroup.error());
@@ -102,6 +102,23 @@ int AttachOptions::prepare() {
     auto old_program = bpffw::Program::open_pinned(*replace_pin_);
     if (!old_program) return report(old_program.error());
     replaced_.emplace(std::move(*old_program));
+  }
+  // -o PIN --force would move the pin to the new program and leave the old one running wherever
+  // it is attached, on rules the pin no longer shows: refused, saying how to swap it instead.
+  if (pin_path && force) {
+    if (auto old_program = bpffw::Program::open_pinned(*pin_path)) {
+      auto attached = bpffw::find_attachments(*old_program);
+      if (attached && !attached->empty()) {
+        const bpffw::Attachment& first = attached->front();
+        std::string more = attached->size() > 1 ? " and " + std::to_string(attached->size() - 1) + " more" : "";
+        return report_usage("the program pinned at " + *pin_path + " is attached to " + first.cgroup + " (" +
+                                bpffw::to_string(first.direction) + ")" + more +
+                                ": --attach with -o --force would leave it running there while the pin leads elsewhere",
+                            "swap it where it runs with --replace-everywhere " + *pin_path +
+                                ", or here with --attach " + *cgroup_ + " -t " + bpffw::to_string(*parsed_direction_) +
+                                " --replace " + *pin_path);
+      }
+    }
   }
   return kExitSuccess;
 }

@@ -55,7 +55,7 @@ class AttachOptions {
   // After check_combination: opens the cgroup (refusing a host-wide one without --allow-host-wide)
   // and the --replace program, before anything is compiled or loaded. Returns kExitSuccess, or the
   // exit code of the reported error.
-  int prepare();
+  int prepare(const std::optional<std::string>& pin_path, bool force);
 
   // With the program loaded: attach it (and pin it at pin_path if given), or swap it in for the
   // program pinned at --replace PIN. Any failure undoes what was done.

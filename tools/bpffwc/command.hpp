@@ -41,5 +41,7 @@ std::unique_ptr<Command> make_set_command();
 std::unique_ptr<Command> make_watch_command();
 // log PIN: follows a program's drop log live (log_command.cpp).
 std::unique_ptr<Command> make_log_command();
+// status [NAME...]: whether the named filters run as their files declare (status_command.cpp).
+std::unique_ptr<Command> make_status_command();
 
 }  // namespace bpffwc

@@ -136,7 +136,7 @@ class CompileCommand final : public Command {
         return report_usage("refusing to write a binary object to a terminal",
                             "redirect standard output, or give -O FILE");
     }
-    return attach_.requested() ? attach_.prepare() : kExitSuccess;
+    return attach_.requested() ? attach_.prepare(pin_path_, force_) : kExitSuccess;
   }
 
   int emit(const bpffw::Filter& filter) {

@@ -20,6 +20,8 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitFailure = 3;
 // `show PIN --set NAME --match VALUE`: no entry of the set matches (as grep's 1); never an expression there.
 inline constexpr int kExitNoMatch = 1;
+// `status`: a named filter's running state and its files part somewhere.
+inline constexpr int kExitDiverged = 1;
 
 // Prints the error and returns its exit code:
 //   bpffwc: error: LINE:COL: MESSAGE       then the source line and a caret (expression errors)

@@ -72,6 +72,13 @@ const CommandEntry kCommands[] = {
      "  bpffwc log --json system.slice/web.service -t ingress\n"
      "  bpffwc log --all --journal      # what bpffw-log.service runs: journalctl -u web.service shows its drops",
      &make_log_command},
+    {"status",
+     "whether each named filter (/etc/bpffw/NAME.filter, bpffw@NAME) runs as its files declare: its pin, program, "
+     "attachments, and every divergence; exit 1 if any",
+     "Examples:\n"
+     "  bpffwc status\n"
+     "  bpffwc status web --json",
+     &make_status_command},
 };
 
 constexpr const char* kDescription =
