@@ -98,10 +98,10 @@ TEST_CASE("status: a named filter that runs as its files declare agrees, and eve
   named.write("api.filter", "udp\n");
   RunResult gone = named.status();
   CHECK(gone.exit_code == 1);
-  CHECK(has(gone.out, "api: not loaded\n  diverges: " + named.config + "/api.filter is not loaded: nothing is pinned at " +
-                          named.pin("api")));
-  CHECK(has(gone.out, "diverges: the program pinned at " + web + " has no " + named.config +
-                          "/web.filter: its files are gone"));
+  CHECK(has(gone.out, "api: not loaded\n  diverges: " + named.config +
+                          "/api.filter is not loaded: nothing is pinned at " + named.pin("api")));
+  CHECK(has(gone.out,
+            "diverges: the program pinned at " + web + " has no " + named.config + "/web.filter: its files are gone"));
   run_bpffwc({"detach", service.path(), "-t", "ingress", "--all"});
 }
 

@@ -72,11 +72,11 @@ std::string missing_from(const std::vector<T>& a, const std::vector<T>& b, const
                         [](const bpffw::SetPrefix& x, const bpffw::SetPrefix& y) {
                           return std::tie(x.ipv6, x.bytes, x.length) < std::tie(y.ipv6, y.bytes, y.length);
                         });
-  else
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
+  else std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
   if (only.empty()) return {};
   std::string text = std::to_string(only.size()) + (only.size() == 1 ? " item (" : " items (");
-  for (std::size_t i = 0; i < std::min<std::size_t>(only.size(), 3); ++i) text += (i == 0 ? "" : ", ") + format(only[i]);
+  for (std::size_t i = 0; i < std::min<std::size_t>(only.size(), 3); ++i)
+    text += (i == 0 ? "" : ", ") + format(only[i]);
   return text + (only.size() > 3 ? ", ...)" : ")");
 }
 
@@ -85,7 +85,8 @@ std::string set_difference_text(const bpffw::SetItems& live, const bpffw::SetIte
   CanonicalSet have = canonical(live), want = canonical(declared);
   auto prefix = [](const bpffw::SetPrefix& p) { return bpffw::format_set_prefix(p); };
   auto integer = [](std::int64_t value) { return std::to_string(value); };
-  std::string extra = missing_from(have.prefixes, want.prefixes, prefix) + missing_from(have.integers, want.integers, integer);
+  std::string extra =
+      missing_from(have.prefixes, want.prefixes, prefix) + missing_from(have.integers, want.integers, integer);
   std::string lacking =
       missing_from(want.prefixes, have.prefixes, prefix) + missing_from(want.integers, have.integers, integer);
   std::string text;
@@ -102,8 +103,7 @@ std::string names_text(const std::vector<std::string>& names) {
 
 std::string sets_text(const std::vector<bpffw::ProgramMetadata::SetName>& sets) {
   std::string text;
-  for (const auto& set : sets)
-    text += (text.empty() ? "" : ",") + set.name + (set.file.empty() ? "" : "=@" + set.file);
+  for (const auto& set : sets) text += (text.empty() ? "" : ",") + set.name + (set.file.empty() ? "" : "=@" + set.file);
   return text.empty() ? "none" : text;
 }
 
@@ -144,8 +144,10 @@ FilterStatus FilterExaminer::examine(const std::string& name) {
   }
   if (!has_file) {
     status.divergences.push_back({"files-gone", "the program pinned at " + status.pin + " has no " +
-                                                    status.filter_file + ": its files are gone (restore it, or "
-                                                    "systemctl stop bpffw@" + name + " to remove the pin)"});
+                                                    status.filter_file +
+                                                    ": its files are gone (restore it, or "
+                                                    "systemctl stop bpffw@" +
+                                                    name + " to remove the pin)"});
     return status;
   }
   compare_with_files(*program, status);
@@ -214,8 +216,8 @@ void FilterExaminer::compare_with_files(const bpffw::Program& program, FilterSta
     diverge("options", "the program's sets are " + sets_text(running->sets) + ", the files declare " +
                            sets_text(declared.sets) + ": " + reload);
   if (declared.counters != running->counters || declared.log != running->log)
-    diverge("options", "the program counts " + std::string(running->counters ? "packets" : "nothing") +
-                           " and logs " + log_text(running->log) + ", " + conf + " asks to count " +
+    diverge("options", "the program counts " + std::string(running->counters ? "packets" : "nothing") + " and logs " +
+                           log_text(running->log) + ", " + conf + " asks to count " +
                            (declared.counters ? "packets" : "nothing") + " and log " + log_text(declared.log) + ": " +
                            reload);
 
@@ -235,8 +237,8 @@ void FilterExaminer::compare_with_files(const bpffw::Program& program, FilterSta
         if (have.name != want.name) continue;
         std::string difference = set_difference_text(have.items, want.items);
         if (!difference.empty())
-          diverge("set", "set " + want.name + " " + difference +
-                             (want.file.empty() ? "" : " (" + want.file + ")") + ": " + reload + " resets it");
+          diverge("set", "set " + want.name + " " + difference + (want.file.empty() ? "" : " (" + want.file + ")") +
+                             ": " + reload + " resets it");
       }
   }
 }
@@ -251,11 +253,11 @@ void FilterExaminer::find_stale(std::uint32_t id, FilterStatus& status) {
     });
     if (!shared) continue;
     std::string direction = bpffw::to_string(a.where.direction);
-    status.divergences.push_back(
-        {"stale-attachment", a.where.cgroup + " (" + direction + ") runs program " + std::to_string(a.program_id) +
-                                 ", an older program of this filter that " + status.pin + " no longer leads to: " +
-                                 "bpffwc attach " + a.where.cgroup + " -t " + direction + " --replace-all " +
-                                 status.pin});
+    status.divergences.push_back({"stale-attachment", a.where.cgroup + " (" + direction + ") runs program " +
+                                                          std::to_string(a.program_id) +
+                                                          ", an older program of this filter that " + status.pin +
+                                                          " no longer leads to: " + "bpffwc attach " + a.where.cgroup +
+                                                          " -t " + direction + " --replace-all " + status.pin});
   }
 }
 

@@ -56,7 +56,8 @@ const CommandEntry kCommands[] = {
      "Example:\n"
      "  bpffwc stats --json /sys/fs/bpf/mtu",
      &make_stats_command},
-    {"set", "change runtime parameters and named sets of a program in place: set PIN|id:N|CGROUP -t DIR NAME=VALUE... "
+    {"set",
+     "change runtime parameters and named sets of a program in place: set PIN|id:N|CGROUP -t DIR NAME=VALUE... "
      "SET+=ITEMS SET-=ITEMS SET=ITEMS SET=@FILE",
      "Example:\n"
      "  bpffwc set /sys/fs/bpf/mtu mtu=576",

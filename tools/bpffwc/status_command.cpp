@@ -53,8 +53,9 @@ std::string status_text(const FilterStatus& status) {
 
 std::string status_json(const FilterStatus& status) {
   std::string json = "{\"name\":" + json_string(status.name) + ",\"filter_file\":" + json_string(status.filter_file) +
-                     ",\"pin\":" + json_string(status.pin) + ",\"program_id\":" +
-                     (status.program_id ? std::to_string(*status.program_id) : "null") + ",\"attached\":[";
+                     ",\"pin\":" + json_string(status.pin) +
+                     ",\"program_id\":" + (status.program_id ? std::to_string(*status.program_id) : "null") +
+                     ",\"attached\":[";
   for (std::size_t i = 0; i < status.attached.size(); ++i)
     json += std::string(i == 0 ? "" : ",") + "{\"cgroup\":" + json_string(status.attached[i].cgroup) +
             ",\"direction\":\"" + bpffw::to_string(status.attached[i].direction) + "\"}";
