@@ -69,7 +69,7 @@ std::vector<std::string> listing(const std::string& path) {
 }
 
 struct stat stat_or_fail(const std::string& path) {
-  struct stat status {};
+  struct stat status{};
   REQUIRE(::stat(path.c_str(), &status) == 0);
   return status;
 }
@@ -205,7 +205,7 @@ TEST_CASE("set --save replaces the file atomically: a new inode, the same mode a
   bpffwc_ok({"-o", linked_pin, "--set-file", "bl=" + link, kFilter});
   bpffwc_ok({"set", linked_pin, "--save", "bl+=192.0.2.3"});
   CHECK(read_text(file) == "192.0.2.1\n192.0.2.2\n192.0.2.3\n");
-  struct stat link_status {};
+  struct stat link_status{};
   REQUIRE(::lstat(link.c_str(), &link_status) == 0);
   CHECK(S_ISLNK(link_status.st_mode));
 
@@ -282,14 +282,13 @@ TEST_CASE("removing an item the set does not hold, or one a wider prefix still m
   std::string many = "bl-=";
   for (int i = 1; i <= 25; ++i) many += (i == 1 ? "" : ",") + std::string("203.0.113.") + std::to_string(i);
   ProcessResult absent = bpffwc_ok({"set", pin, many});
-  CHECK(absent.err.find(", 203.0.113.19, 203.0.113.20 and 5 more: nothing to remove there\n") !=
-        std::string::npos);
+  CHECK(absent.err.find(", 203.0.113.19, 203.0.113.20 and 5 more: nothing to remove there\n") != std::string::npos);
 }
 
 TEST_CASE("remove_from_set hands back what it removed") {
   require_root();
-  Program program = load_or_fail(parse_or_fail(
-      "!(src_addr in bl)", {.sets = {{"bl", *parse_set_items("192.0.2.1,192.0.2.2,10.0.0.0/8")}}}));
+  Program program = load_or_fail(
+      parse_or_fail("!(src_addr in bl)", {.sets = {{"bl", *parse_set_items("192.0.2.1,192.0.2.2,10.0.0.0/8")}}}));
   SetItems removed;
   REQUIRE(remove_from_set(program, "bl", *parse_set_items("192.0.2.2,192.0.2.9,10.0.0.0/8"), &removed));
   CHECK(removed == *parse_set_items("192.0.2.2,10.0.0.0/8"));

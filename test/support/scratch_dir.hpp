@@ -15,7 +15,8 @@ namespace bpffw::test {
 
 struct ScratchDir {
   // /tmp/bpffw-TAG-PID: TAG tells the test files apart should one be left behind.
-  explicit ScratchDir(const std::string& tag = "scratch") : path("/tmp/bpffw-" + tag + "-" + std::to_string(::getpid())) {
+  explicit ScratchDir(const std::string& tag = "scratch")
+      : path("/tmp/bpffw-" + tag + "-" + std::to_string(::getpid())) {
     REQUIRE(::mkdir(path.c_str(), 0700) == 0);
   }
   ~ScratchDir() {

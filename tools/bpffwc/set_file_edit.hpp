@@ -32,7 +32,7 @@ bpffw::Result<std::string> edit_set_file_text(std::string_view text, char op, co
 std::vector<bpffw::SetIntegerRange> normalize_ranges(std::vector<bpffw::SetIntegerRange> ranges);
 // The integers of `range` that none of `cuts` (normalized) holds, as ranges.
 std::vector<bpffw::SetIntegerRange> subtract_ranges(bpffw::SetIntegerRange range,
-                                                   const std::vector<bpffw::SetIntegerRange>& cuts);
+                                                    const std::vector<bpffw::SetIntegerRange>& cuts);
 
 // A set file's new text, in a temporary file beside it (same directory, same mode and owner,
 // synced to disk), not yet in its place. Removed unless committed.
