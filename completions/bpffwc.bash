@@ -198,7 +198,7 @@ _bpffwc() {
       ;;
     set)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-t --type --allow-empty -h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "-t --type --allow-empty --save -h --help" -- "$cur"))
       elif ((${#positionals[@]} == 0)); then
         _bpffwc_program "$cur"
       elif [[ $cur != *=* && $prev != = ]]; then

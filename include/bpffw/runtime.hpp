@@ -108,8 +108,11 @@ Result<std::optional<SetItems>> match_in_set(const Program& program, std::string
 // Adds the items that are not in the set yet.
 Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items);
 // Removes the items (an item not in the set is no error). An integer range removes each integer;
-// a prefix removes that exact prefix.
-Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items);
+// a prefix removes that exact prefix (an address inside a wider prefix of the set stays matched by
+// it: match_in_set tells). `removed`, if given, receives what was in the set and is removed: each
+// integer as a range of its own, the prefixes in the order of `items` (nothing on an error).
+Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items,
+                             SetItems* removed = nullptr);
 // Replaces the set's contents whole, atomically: a packet is judged by the old contents or by
 // the new ones, never by a mix (lib/layout/map_layout.hpp says how).
 Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items);

@@ -143,8 +143,10 @@ Result<CurrentSet> open_current(const Program& program, std::string_view name, c
   return CurrentSet{std::move(*set), tag, *state};
 }
 
-// Adds (or removes) the items in the current generation; on failure, undoes what it changed.
-Result<void> change_in_place(const Program& program, std::string_view name, const SetItems& items, bool add) {
+// Adds (or removes) the items in the current generation; on failure, undoes what it changed. On
+// success, `changed` (if given) receives the items added (or removed).
+Result<void> change_in_place(const Program& program, std::string_view name, const SetItems& items, bool add,
+                             SetItems* changed_out = nullptr) {
   auto current = open_current(program, name, items);
   if (!current) return tl::unexpected(current.error());
   const loader::SetMaps& maps = current->set.maps;
@@ -155,6 +157,7 @@ Result<void> change_in_place(const Program& program, std::string_view name, cons
   auto done = add ? loader::insert_set_items(maps, current->tag, items, &changed)
                   : loader::delete_set_items(maps, current->tag, items, &changed);
   if (!done) return undo_then(maps, current->tag, changed, add, done.error());
+  if (changed_out != nullptr) *changed_out = std::move(changed);
   return {};
 }
 
@@ -164,8 +167,8 @@ Result<void> add_to_set(const Program& program, std::string_view name, const Set
   return change_in_place(program, name, items, true);
 }
 
-Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items) {
-  return change_in_place(program, name, items, false);
+Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items, SetItems* removed) {
+  return change_in_place(program, name, items, false, removed);
 }
 
 Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items) {

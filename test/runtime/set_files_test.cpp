@@ -13,6 +13,7 @@
 #include "cli/run_process.hpp"
 #include "runtime/runtime_test_support.hpp"
 #include "support/kernel_env.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace bpffw::test {
 namespace {
@@ -31,23 +32,11 @@ packet::Packet from(std::array<std::uint8_t, 4> source) {
   return packet::PacketBuilder().ipv4({.src = source}).udp(1, 80).build();
 }
 
-// A scratch directory under /tmp, removed with what is in it.
-struct ScratchDir {
-  std::string path = "/tmp/bpffw-set-files-" + std::to_string(::getpid());
-  ScratchDir() { REQUIRE(::mkdir(path.c_str(), 0700) == 0); }
-  ~ScratchDir() { run_process("/bin/rm", {"-rf", path}); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string file = path + "/" + name;
-    std::ofstream(file) << text;
-    return file;
-  }
-};
-
 TEST_CASE("a set file that reads as nothing is refused, and the live set keeps its items") {
   require_root();
   ensure_bpffs();
   ScopedPinDir pins;
-  ScratchDir scratch;
+  ScratchDir scratch("set-files");
   std::string pin = pins.file("blocklist");
   REQUIRE(run_bpffwc({"-o", pin, "--set", "bl=198.51.100.7", "!(src_addr in bl)"}).exit_code == 0);
   packet::Packet attacker = from({198, 51, 100, 7});
@@ -90,7 +79,7 @@ TEST_CASE("a set file larger than 16 MiB loads, read piece by piece, every line 
   require_root();
   ensure_bpffs();
   ScopedPinDir pins;
-  ScratchDir scratch;
+  ScratchDir scratch("set-files");
   // 17 MiB of comments between items, so that items fall on both sides of every piece read, and
   // the last item ends the file without a newline.
   std::string text;
@@ -125,7 +114,7 @@ TEST_CASE("a set declared from a file remembers the file's absolute path, kept b
   require_root();
   ensure_bpffs();
   ScopedPinDir pins;
-  ScratchDir scratch;
+  ScratchDir scratch("set-files");
   // Characters that would end an item of the metadata line: kept, escaped.
   std::string file = scratch.write("odd, name@50%.txt", "192.0.2.1\n");
   std::string pin = pins.file("remembers");

@@ -1,9 +1,15 @@
 // bpffwc set PIN|id:N|CGROUP -t DIR NAME=VALUE...: change runtime parameters of a loaded program in place — the same
 // program keeps running, nothing is recompiled. Every assignment is checked before any is written.
 // Named sets (docs/filter-language.md §9) too: SET+=ITEMS, SET-=ITEMS, SET=ITEMS and SET=@FILE (a whole,
-// atomic replace).
+// atomic replace). A set declared from a file (--set-file NAME=FILE) is read from that file again at
+// every reload: a change is noted as one the next reload undoes, unless --save writes it into the
+// file too (set_file_edit.hpp). Removing an item the set does not hold, or one a wider prefix of the
+// set still matches, is noted.
+#include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <bpffw/runtime.hpp>
@@ -11,6 +17,7 @@
 #include "command.hpp"
 #include "diagnostics.hpp"
 #include "runtime_text.hpp"
+#include "set_file_edit.hpp"
 #include "set_options.hpp"
 
 namespace bpffwc {
@@ -30,6 +37,9 @@ class SetCommand final : public Command {
         ->required()
         ->type_name("NAME=VALUE");
     add_allow_empty_option(app, allow_empty_);
+    app.add_flag("--save", save_,
+                 "write the set changes into the sets' files too (--set-file NAME=FILE), keeping their comments and "
+                 "order, so that the next reload from the file keeps them");
   }
 
   int run() override {
@@ -49,16 +59,20 @@ class SetCommand final : public Command {
       if (!change) return report(change.error());
       changes.push_back(std::move(*change));
     }
-    if (auto set = bpffw::set_parameters(*program, changes); !set) return report(set.error());
-    for (const SetChange& change : set_changes) {
-      bpffw::Result<void> done;
-      switch (change.op) {
-        case '+': done = bpffw::add_to_set(*program, change.name, change.items); break;
-        case '-': done = bpffw::remove_from_set(*program, change.name, change.items); break;
-        default: done = bpffw::replace_set(*program, change.name, change.items); break;
-      }
-      if (!done) return report(done.error());
+    // --save is checked whole before anything changes: every set changed has a file to save to.
+    if (save_) {
+      if (set_changes.empty())
+        return report_usage("--save writes set changes into the sets' files, and there is no set change",
+                            "drop --save: a parameter is not kept in a file");
+      for (const SetChange& change : set_changes)
+        if (file_of(*metadata, change.name).empty())
+          return report_usage("cannot save set '" + change.name + "': it was not declared from a file",
+                              "--save writes to the file of a set declared with --set-file " + change.name +
+                                  "=FILE; change it without --save");
     }
+    if (auto set = bpffw::set_parameters(*program, changes); !set) return report(set.error());
+    for (const SetChange& change : set_changes)
+      if (int done = apply(*program, change, file_of(*metadata, change.name)); done != kExitSuccess) return done;
     return kExitSuccess;
   }
 
@@ -67,7 +81,100 @@ class SetCommand final : public Command {
     std::string name;
     char op;  // '+', '-' or '='
     bpffw::SetItems items;
+    std::string source;  // SET=@FILE: FILE's absolute path
   };
+
+  static std::string file_of(const bpffw::ProgramMetadata& metadata, const std::string& name) {
+    for (const auto& set : metadata.sets)
+      if (set.name == name) return set.file;
+    return {};
+  }
+
+  // Whether `source` (SET=@SOURCE) is the set's own file: then the file and the set agree.
+  static bool is_own_file(const std::string& source, const std::string& file) {
+    if (source.empty() || file.empty()) return false;
+    std::error_code error;
+    return source == file || std::filesystem::equivalent(source, file, error);
+  }
+
+  // One set change: the file's new text prepared first (--save), then the maps changed, then the
+  // new text renamed over the file, so that a failure never leaves the two apart unsaid.
+  int apply(const bpffw::Program& program, const SetChange& change, const std::string& file) const {
+    bool own_file = change.op == '=' && is_own_file(change.source, file);
+    PendingSetFile pending;
+    if (save_ && !own_file) {
+      auto prepared = PendingSetFile::prepare(file, change.op, change.items);
+      if (!prepared) return report(prepared.error());
+      pending = std::move(*prepared);
+    }
+    bpffw::SetItems removed;
+    bpffw::Result<void> done;
+    switch (change.op) {
+      case '+': done = bpffw::add_to_set(program, change.name, change.items); break;
+      case '-': done = bpffw::remove_from_set(program, change.name, change.items, &removed); break;
+      default: done = bpffw::replace_set(program, change.name, change.items); break;
+    }
+    if (!done) return report(done.error());  // `pending` is removed with it
+    if (change.op == '-') note_removals(program, change, removed);
+    if (save_ && !own_file) {
+      if (auto committed = pending.commit(); !committed) {
+        bpffw::Error error = committed.error();
+        error.message = "set '" + change.name + "' changed, but its file did not: " + error.message;
+        error.hint = "the next reload from " + file + " will undo the change; run the same command again to save it";
+        return report(error);
+      }
+    } else if (!file.empty() && !own_file) {
+      report_note("set '" + change.name + "' is read from " + file +
+                  " at every reload: the next reload will undo this change (--save writes it to the file too)");
+    }
+    return kExitSuccess;
+  }
+
+  // "a, b and 3 more" for up to kShown items.
+  static constexpr std::size_t kShown = 20;
+  static std::string list_items(const std::vector<std::string>& items) {
+    std::string text;
+    for (std::size_t i = 0; i < items.size() && i < kShown; ++i)
+      text += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+    if (items.size() > kShown) text += " and " + std::to_string(items.size() - kShown) + " more";
+    return text;
+  }
+
+  // Notes for SET-=ITEMS: the items the set did not hold, and removed addresses or prefixes that a
+  // wider prefix of the set still matches (packets from them are still matched). The first kShown
+  // removed items are looked up, each as the program would (match_in_set).
+  void note_removals(const bpffw::Program& program, const SetChange& change, const bpffw::SetItems& removed) const {
+    std::vector<std::string> absent;
+    auto less = [](const bpffw::SetPrefix& a, const bpffw::SetPrefix& b) {
+      return std::tie(a.ipv6, a.bytes, a.length) < std::tie(b.ipv6, b.bytes, b.length);
+    };
+    std::vector<bpffw::SetPrefix> gone = removed.prefixes;
+    std::sort(gone.begin(), gone.end(), less);
+    for (const bpffw::SetPrefix& prefix : change.items.prefixes)
+      if (!std::binary_search(gone.begin(), gone.end(), prefix, less))
+        absent.push_back(bpffw::format_set_prefix(prefix));
+    std::vector<bpffw::SetIntegerRange> gone_integers = normalize_ranges(removed.ranges);
+    for (const bpffw::SetIntegerRange& range : change.items.ranges)
+      for (const bpffw::SetIntegerRange& left : subtract_ranges(range, gone_integers))
+        absent.push_back(bpffw::format_set_range(left));
+    if (!absent.empty())
+      report_note("set '" + change.name + "' did not hold " + list_items(absent) + ": nothing to remove there");
+
+    std::size_t checked = std::min(removed.prefixes.size(), kShown);
+    for (std::size_t i = 0; i < checked; ++i) {
+      const bpffw::SetPrefix& prefix = removed.prefixes[i];
+      bpffw::SetPrefix address = prefix;
+      address.length = prefix.ipv6 ? 128 : 32;
+      auto match = bpffw::match_in_set(program, change.name, {bpffw::SetElement::Address, {}, {address}});
+      if (!match || !*match || (*match)->prefixes.empty() || (*match)->prefixes[0].length >= prefix.length) continue;
+      report_note(bpffw::format_set_prefix(prefix) + " is no longer in set '" + change.name + "', but " +
+                  bpffw::format_set_prefix((*match)->prefixes[0]) + " still matches it");
+    }
+    if (removed.prefixes.size() > checked)
+      report_note("the other " + std::to_string(removed.prefixes.size() - checked) +
+                  " removed items were not checked for a wider prefix that still matches them: 'bpffwc show " + pin_ +
+                  " --set " + change.name + " --match ADDRESS' checks one");
+  }
 
   // A set change, if `text` is one: NAME+=, NAME-=, or NAME= where NAME is one of the program's
   // sets. Its error is the exit code of the reported error.
@@ -89,11 +196,14 @@ class SetCommand final : public Command {
                        known.empty() ? "it was compiled without --set or --set-file" : "its sets: " + known));
     }
     std::string items = text.substr(equals + 1);
-    SetChange change{name, op, {}};
+    SetChange change{name, op, {}, {}};
     if (op == '=' && items.starts_with('@')) {
       if (int read = read_set_file(name, items.substr(1), may_be_empty(allow_empty, name), change.items);
           read != kExitSuccess)
         return tl::unexpected(read);
+      std::error_code error;
+      std::filesystem::path source = std::filesystem::absolute(items.substr(1), error);
+      if (!error) change.source = source.lexically_normal().string();
       return change;
     }
     auto parsed = bpffw::parse_set_items(items);
@@ -106,6 +216,7 @@ class SetCommand final : public Command {
   std::optional<std::string> direction_;
   std::vector<std::string> assignments_;
   std::vector<std::string> allow_empty_;  // --allow-empty: SET=@FILE may empty these sets
+  bool save_ = false;                     // --save: set changes into the sets' files too
 };
 
 }  // namespace
