@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -76,8 +77,9 @@ pid_t lock_holder(const std::string& path) {
     std::istringstream words(line);
     std::string number, kind, mode, access, pid, file;
     words >> number >> kind >> mode >> access >> pid >> file;
-    if (kind != "FLOCK" || number.ends_with("->")) continue;  // not the holder, a waiter
-    if (file.ends_with(":" + std::to_string(status.st_ino))) return std::stoi(pid);
+    if (kind != "FLOCK") continue;  // another kind of lock, or "->": a waiter, not the holder
+    const std::string inode = file.substr(file.rfind(':') + 1);
+    if (inode == std::to_string(status.st_ino)) return std::stoi(pid);
   }
   return -1;
 }
@@ -167,7 +169,7 @@ TEST_CASE("the log's leader killed mid-stream: a follower leads on, no reader mi
   const std::uint16_t port = free_port(), source = free_port();
   const std::string needle = "\"dst_port\":" + std::to_string(port);
   pid_t sender = spawn_datagrams(logged.cgroup(), source, port, kDrops, 50, 5000);  // ~0.4 s
-  first.wait_for(1000, needle, 20000);
+  const std::size_t before_kill = records_to(first.wait_for(1000, needle, 20000), port).lines;
   const pid_t killed = leader.pid();
   leader.kill();
   REQUIRE(wait_child(sender, 60000) == 0);
@@ -178,8 +180,10 @@ TEST_CASE("the log's leader killed mid-stream: a follower leads on, no reader mi
   CHECK((now_leading == first.pid() || now_leading == second.pid()));
   const bpffw::LogCounters counters = logged.counters();
   const Seen seen[] = {records_to(out_first, port), records_to(out_second, port)};
-  std::fprintf(stderr, "leader killed mid-stream, %d drops: logged %llu lost %llu; follower 1 %zu (%zu distinct), "
-               "follower 2 %zu (%zu distinct)\n", kDrops, static_cast<unsigned long long>(counters.logged),
+  std::fprintf(stderr,
+               "leader killed after %zu of %d drops: logged %llu lost %llu; follower 1 %zu (%zu distinct), "
+               "follower 2 %zu (%zu distinct)\n",
+               before_kill, kDrops, static_cast<unsigned long long>(counters.logged),
                static_cast<unsigned long long>(counters.lost), seen[0].lines, seen[0].distinct, seen[1].lines,
                seen[1].distinct);
   CHECK(counters.logged == kDrops);
@@ -191,6 +195,34 @@ TEST_CASE("the log's leader killed mid-stream: a follower leads on, no reader mi
   // The killed leader's socket is stale: the new leader removed it when sending failed.
   for (const auto& entry : std::filesystem::directory_iterator(directory))
     CHECK_FALSE(entry.path().string().starts_with(leader_socket_prefix));
+}
+
+TEST_CASE("bpffwc log: records left in the ring before it started are old, --new-only skips them; times are RFC 3339") {
+  LoggedCgroup logged("rate=1000/s,burst=1000");
+  const std::uint16_t source = free_port(), before = free_port(), after = free_port();
+  send_datagrams(logged.cgroup(), source, before, 5);  // nobody reads: the ring keeps them
+  {
+    LogFollower reader(logged.pin(), output_file("old"));
+    reader.wait_for(5, "\"dst_port\":" + std::to_string(before));
+    send_datagrams(logged.cgroup(), source, after, 3);
+    const std::string out = reader.stop_after(3, "\"dst_port\":" + std::to_string(after));
+    INFO("bpffwc log --json printed:\n", out);
+    CHECK(LogFollower::occurrences(out, "\"old\":true") == 5);
+    CHECK(records_to(out, before).lines == 5);
+    CHECK(records_to(out, after).lines == 3);
+    const std::regex stamp(R"("time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d")");
+    CHECK(std::distance(std::sregex_iterator(out.begin(), out.end(), stamp), std::sregex_iterator()) == 8);
+  }
+  send_datagrams(logged.cgroup(), source, before, 4);
+  LogFollower fresh(std::vector<std::string>{"--new-only", logged.pin()}, output_file("new-only"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  send_datagrams(logged.cgroup(), source, after, 2);
+  const std::string out = fresh.stop_after(2, "\"dst_port\":" + std::to_string(after));
+  INFO("bpffwc log --json --new-only printed:\n", out);
+  CHECK(records_to(out, before).lines == 0);
+  CHECK(records_to(out, after).lines == 2);
+  CHECK(LogFollower::occurrences(out, "\"old\"") == 0);
+  CHECK(logged.counters().logged == 14);
 }
 
 }  // namespace
