@@ -114,7 +114,7 @@ class LogCommand final : public Command {
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
     for (int waits = 1; !stop_requested && failure_ == kExitSuccess; ++waits) {
-      if (int code = read_ready_rings(); code != kExitSuccess) return code;
+      if (int code = read_rings(); code != kExitSuccess) return code;
       if (waits % kWaitsPerCheck != 0) continue;
       if (all_) {
         if (int code = scan_for_new_programs(); code != kExitSuccess) return code;
@@ -159,16 +159,15 @@ class LogCommand final : public Command {
     return kExitSuccess;
   }
 
-  int read_ready_rings() {
+  int read_rings() {
     epoll_event events[kEventsPerWait];
     int ready = ::epoll_wait(epoll_.get(), events, kEventsPerWait, kWaitMilliseconds);
     if (ready < 0 && errno != EINTR) return fail(bpffw::ErrorKind::System, "cannot wait for the drop log", errno);
-    std::set<std::uint32_t> ready_rings;
-    for (int i = 0; i < ready; ++i) ready_rings.insert(events[i].data.u32);
-    // A follower polls after every wait, ready or not: that is when it takes over from a leader
-    // that has gone.
+    // Every log is polled after every wait, ready or not: a follower takes over from a leader that
+    // has gone then, and a leader reads on even if a wakeup went missing (once, on a loaded
+    // machine, a leader that had just taken over stopped being woken while records waited; the
+    // ring wakes its reader only for a record written where the read position is).
     for (auto& [ring_id, followed] : rings_) {
-      if (!ready_rings.contains(ring_id) && followed->log->leading()) continue;
       auto read = followed->log->poll(0);
       if (!read) return report(read.error());
     }
