@@ -45,9 +45,8 @@ Result<void> make_directory(const std::string& path) {
   for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
     const std::string prefix = path.substr(0, slash);
     if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
-      return tl::unexpected(loader::system_error("cannot create " + loader::quoted(prefix) +
-                                                     " for the readers of the drop log",
-                                                 errno));
+      return tl::unexpected(
+          loader::system_error("cannot create " + loader::quoted(prefix) + " for the readers of the drop log", errno));
     if (slash == std::string::npos) return {};
   }
 }
@@ -206,8 +205,8 @@ Result<SharedDropLog> SharedDropLog::open(const Program& program, DropLog::Handl
     return tl::unexpected(loader::system_error("cannot open " + loader::quoted(state->directory + "/lock"), errno));
 
   // The socket first, then the lock: a reader is reachable before it can be the one that leads.
-  const std::string path = state->directory + "/" + std::to_string(::getpid()) + "-" +
-                           std::to_string(next_socket++) + kSocketSuffix;
+  const std::string path =
+      state->directory + "/" + std::to_string(::getpid()) + "-" + std::to_string(next_socket++) + kSocketSuffix;
   auto address = socket_address(path);
   if (!address)
     return make_error(ErrorKind::Usage, "the drop log's directory path is too long: " + loader::quoted(path));
