@@ -187,7 +187,7 @@ _bpffwc() {
     stats | watch | log)
       case $subcommand in
         stats) options="--json -t --type -h --help" ;;
-        log) options="--json --journal --all -t --type -h --help" ;;
+        log) options="--json --journal --new-only --all -t --type -h --help" ;;
         *) options="--interval --count --json -t --type -h --help" ;;
       esac
       if [[ $cur == -* ]]; then

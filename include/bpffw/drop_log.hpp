@@ -1,5 +1,6 @@
 // The drop log of a program compiled with CompileOptions::log: reading its ring buffer, one
-// DropRecord per recorded drop. The log's counters are read_log_counters (<bpffw/runtime.hpp>).
+// DropRecord per recorded drop, alone (DropLog) or shared by any number of readers, each of which
+// sees every record (SharedDropLog). The log's counters are read_log_counters (<bpffw/runtime.hpp>).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,8 @@ enum class MalformedRule {
 const char* to_string(MalformedRule rule);
 
 struct DropRecord {
-  std::uint64_t time_ns = 0;  // CLOCK_MONOTONIC (bpf_ktime_get_ns)
+  std::uint64_t time_ns = 0;     // CLOCK_MONOTONIC (bpf_ktime_get_ns)
+  std::int64_t realtime_ns = 0;  // time_ns on CLOCK_REALTIME, with the clocks' offset when it was read
   Direction direction = Direction::Ingress;
   DropReason reason = DropReason::Filter;
   std::optional<MalformedRule> rule;  // for DropReason::Malformed
@@ -58,6 +60,8 @@ std::string protocol_name(std::uint8_t protocol);
 
 // Follows one program's ring buffer. Records are kept for a reader only from the moment the
 // program recorded them until one reads them: open it before the traffic to see all of it.
+// A ring has one read position: two DropLogs of one ring split its records between them. Readers
+// that must not miss any share the ring through SharedDropLog.
 class DropLog {
  public:
   using Handler = std::function<void(const DropRecord&)>;
@@ -82,6 +86,45 @@ class DropLog {
  private:
   struct State;
   explicit DropLog(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+struct SharedLogOptions {
+  // Where the readers of each ring meet: DIR/ring-ID/ holds the leader's lock and one unix
+  // datagram socket per reader. Created (0700) when missing.
+  std::string directory = "/run/bpffw/log";
+  // How long the leader waits for a reader whose socket is full before it skips that reader; it
+  // then sends to it only what fits until it reads again, so one stopped reader stalls nobody.
+  int send_timeout_ms = 2000;
+};
+
+// One reader of a ring that any number of processes read at once, each handed every record. The
+// first reader of a ring (the leader, holding DIR/ring-ID/lock with flock) consumes the ring and
+// sends each raw record to the sockets of the others (followers) as well as to its own handler;
+// when it goes away, the next poll of a follower takes the lock and the ring over, at the read
+// position the old leader left (docs/bpffwc.md, "Several readers").
+class SharedDropLog {
+ public:
+  static Result<SharedDropLog> open(const Program& program, DropLog::Handler handler,
+                                    const SharedLogOptions& options = {});
+
+  SharedDropLog(SharedDropLog&&) noexcept;
+  SharedDropLog& operator=(SharedDropLog&&) noexcept;
+  ~SharedDropLog();  // leaves: removes its socket, lets another reader lead
+
+  // Leads if the leader has gone, waits up to timeout_ms for records, hands each to the handler
+  // (a follower's first, those its old leader sent) and, leading, to every other reader; returns
+  // how many. A signal interrupting the wait returns 0 records, not an error.
+  Result<int> poll(int timeout_ms);
+  int wait_fd() const;  // readable when records wait (epoll), either from the ring or the leader
+  std::uint32_t ring_id() const;
+  bool leading() const;
+  // Records this leader could not hand to a reader that did not read for send_timeout_ms.
+  std::uint64_t undelivered() const;
+
+ private:
+  struct State;
+  explicit SharedDropLog(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 

@@ -5,12 +5,15 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
 
 #include "layout/map_layout.hpp"
 #include "loader/bpf_fd.hpp"
 #include "loader/program_maps.hpp"
+#include "runtime/drop_record.hpp"
 
 namespace bpffw {
 namespace {
@@ -46,9 +49,23 @@ std::optional<MalformedRule> malformed_rule(std::uint8_t code) {
   }
 }
 
+std::int64_t nanoseconds(const timespec& time) {
+  return static_cast<std::int64_t>(time.tv_sec) * 1'000'000'000 + time.tv_nsec;
+}
+
+// bpf_ktime_get_ns is CLOCK_MONOTONIC, which stops during suspend: the offset to CLOCK_REALTIME is
+// taken when the record is read, right for every record written since the last resume.
+std::int64_t realtime_of(std::uint64_t monotonic_ns) {
+  timespec realtime{}, monotonic{};
+  ::clock_gettime(CLOCK_REALTIME, &realtime);
+  ::clock_gettime(CLOCK_MONOTONIC, &monotonic);
+  return static_cast<std::int64_t>(monotonic_ns) + (nanoseconds(realtime) - nanoseconds(monotonic));
+}
+
 DropRecord decode(const layout::DropRecordLayout& raw) {
   DropRecord record;
   record.time_ns = raw.time_ns;
+  record.realtime_ns = realtime_of(raw.time_ns);
   record.direction = raw.ingress != 0 ? Direction::Ingress : Direction::Egress;
   record.reason = raw.reason == layout::kReasonMalformed ? DropReason::Malformed : DropReason::Filter;
   // A malformed packet has no status of its family: the ethertype says which it claims to be.
@@ -81,6 +98,18 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
 }
 
 }  // namespace
+
+namespace runtime {
+
+std::optional<DropRecord> decode_drop_record(const void* data, std::size_t size) {
+  layout::DropRecordLayout raw{};
+  if (size < sizeof raw) return std::nullopt;
+  std::memcpy(&raw, data, sizeof raw);
+  if (raw.version != layout::kDropRecordVersion) return std::nullopt;
+  return decode(raw);
+}
+
+}  // namespace runtime
 
 const char* to_string(DropReason reason) { return reason == DropReason::Malformed ? "malformed" : "filter"; }
 
@@ -117,11 +146,8 @@ struct DropLog::State {
 
   static int on_sample(void* context, void* data, std::size_t size) {
     auto* state = static_cast<State*>(context);
-    layout::DropRecordLayout raw{};
-    if (size < sizeof raw) return 0;  // not ours; skip it rather than stop the poll
-    std::memcpy(&raw, data, sizeof raw);
-    if (raw.version != layout::kDropRecordVersion) return 0;
-    state->handler(decode(raw));
+    // Not ours: skipped rather than stop the poll.
+    if (auto record = runtime::decode_drop_record(data, size)) state->handler(*record);
     return 0;
   }
 };

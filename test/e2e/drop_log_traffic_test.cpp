@@ -23,6 +23,7 @@
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 
+#include "e2e/log_follower.hpp"
 #include "e2e/processes.hpp"
 #include "e2e/traffic.hpp"
 #include "support/kernel_env.hpp"
@@ -30,82 +31,6 @@
 using namespace bpffw::e2e;
 
 namespace {
-
-// Sends `count` datagrams to 127.0.0.1:port from source port `from` in `cgroup`, without waiting
-// for anything (an egress drop fails the send; that is the point).
-void send_datagrams(const std::string& cgroup, std::uint16_t from, std::uint16_t port, int count) {
-  pid_t child = spawn(cgroup, [&] {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(from);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 1;
-    address.sin_port = htons(port);
-    for (int i = 0; i < count; ++i) ::sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    return 0;
-  });
-  REQUIRE(wait_child(child) == 0);
-}
-
-// A scratch file for the follower's output (bpffs, where the pins are, holds no regular files).
-std::string output_file(const char* name) {
-  return "/tmp/bpffw-test-" + std::to_string(::getpid()) + "-" + name + ".json";
-}
-
-// `bpffwc log --json PIN` in the background, its output in a file.
-class LogFollower {
- public:
-  // `bpffwc log --json WHAT`: a pin, or --all.
-  LogFollower(const std::string& what, const std::string& output) : output_(output) {
-    pid_ = spawn("", [&] {
-      int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) return 101;
-      ::dup2(fd, STDOUT_FILENO);
-      std::string program = BPFFWC_PATH;
-      std::string log = "log", json = "--json", argument = what;
-      char* argv[] = {program.data(), log.data(), json.data(), argument.data(), nullptr};
-      ::execv(program.c_str(), argv);
-      return 102;
-    });
-  }
-  // Waits until `lines` lines hold `needle` (or 10 s have passed); the output then.
-  std::string wait_for(std::size_t lines, const std::string& needle) {
-    for (int i = 0; i < 100 && occurrences(read(), needle) < lines; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    return read();
-  }
-  // The lines once `lines` of them hold `needle` (or after 10 s), then SIGTERM: exit 0 expected.
-  std::string stop_after(std::size_t lines, const std::string& needle) {
-    wait_for(lines, needle);
-    ::kill(pid_, SIGTERM);
-    CHECK(wait_child(pid_) == 0);
-    pid_ = -1;
-    return read();
-  }
-  ~LogFollower() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      wait_child(pid_);
-    }
-    ::unlink(output_.c_str());
-  }
-  static std::size_t occurrences(const std::string& text, const std::string& needle) {
-    std::size_t count = 0;
-    for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
-    return count;
-  }
-
- private:
-  std::string read() const {
-    std::ifstream in(output_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  std::string output_;
-  pid_t pid_ = -1;
-};
 
 TEST_CASE("loopback UDP from a cgroup: each dropped datagram is a record in bpffwc log --json, no passed one") {
   bpffw::test::ensure_bpffs();

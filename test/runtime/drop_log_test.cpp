@@ -1,6 +1,12 @@
 // The drop log in the kernel (issue 12): programs compiled with CompileOptions::log record each
 // dropped packet in their ring buffer, read back with DropLog, within the token bucket's limit;
 // passed packets leave nothing. BPF_PROG_TEST_RUN on loaded programs.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <optional>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -195,6 +201,56 @@ TEST_CASE("a program loaded with keep_counters_of continues the old one's log co
   CHECK(counters.logged + counters.suppressed == 11);
   // One ring: the old program's two records and the new one's.
   CHECK(drain(old_program).size() == counters.logged);
+}
+
+// A scratch directory for SharedDropLog's lock and sockets, removed at the end.
+struct ScratchRunDirectory {
+  std::string path = "/tmp/bpffw-test-shared-log-" + std::to_string(::getpid());
+  ~ScratchRunDirectory() { std::filesystem::remove_all(path); }
+};
+
+TEST_CASE("a shared drop log: two readers each see every record and the follower leads when the leader goes") {
+  require_root();
+  ScratchRunDirectory run;
+  SharedLogOptions options;
+  options.directory = run.path;
+  Program program = load_or_fail(parse_or_fail("0"), logging(1'000'000, 1'000'000));
+  std::vector<DropRecord> first_seen, second_seen;
+  auto opened = SharedDropLog::open(program, [&](const DropRecord& r) { first_seen.push_back(r); }, options);
+  REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
+  std::optional<SharedDropLog> first(std::move(*opened));
+  auto second = SharedDropLog::open(program, [&](const DropRecord& r) { second_seen.push_back(r); }, options);
+  REQUIRE_MESSAGE(second.has_value(), (second ? "" : second.error().message));
+  CHECK(first->leading());
+  CHECK_FALSE(second->leading());
+  CHECK(first->ring_id() == second->ring_id());
+  const std::string directory = run.path + "/ring-" + std::to_string(first->ring_id());
+  CHECK(std::filesystem::exists(directory + "/lock"));
+
+  // One thread reads for both: a few drops at a time, fewer than a socket queues (net.unix.max_dgram_qlen,
+  // 10 by default), else the leader would wait for a follower that cannot read meanwhile.
+  for (int round = 0; round < 100; ++round) {
+    REQUIRE(program.test_run(udp_packet(53, 0).ethernet_frame(), 5).has_value());
+    REQUIRE(first->poll(0).has_value());
+    REQUIRE(second->poll(0).has_value());
+  }
+  CHECK(first_seen.size() == 500);
+  CHECK(second_seen.size() == 500);
+  CHECK(first_seen.front().time_ns == second_seen.front().time_ns);
+  CHECK(first_seen.back().time_ns == second_seen.back().time_ns);
+  // The wall clock of a record just made is now, give or take a second.
+  CHECK(std::abs(second_seen.back().realtime_ns - static_cast<std::int64_t>(std::time(nullptr)) * 1'000'000'000) <
+        2'000'000'000);
+
+  // The leader leaves; the follower's next poll takes the ring over where it was left.
+  first.reset();
+  REQUIRE(program.test_run(udp_packet(54, 0).ethernet_frame(), 300).has_value());  // in the ring meanwhile
+  REQUIRE(second->poll(0).has_value());
+  CHECK(second->leading());
+  REQUIRE(second->poll(0).has_value());
+  CHECK(second_seen.size() == 800);
+  CHECK(log_counters_or_fail(program).logged == 800);
+  CHECK(second->undelivered() == 0);
 }
 
 }  // namespace

@@ -69,8 +69,10 @@ bool stdout_is_journal() {
 }
 
 bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
-                                 std::uint32_t program_id) {
+                                 std::uint32_t program_id, bool old) {
   JournalEntry entry = common(LOG_NOTICE, kDropMessageId, drop_line(record, cgroup), program_id);
+  entry.add("BPFFW_TIME", rfc3339(record.realtime_ns));
+  if (old) entry.add("BPFFW_OLD", "1");
   entry.add("BPFFW_DIRECTION", bpffw::to_string(record.direction)).add("BPFFW_REASON", bpffw::to_string(record.reason));
   if (record.rule) entry.add("BPFFW_RULE", bpffw::to_string(*record.rule));
   if (record.family != 0) entry.add("BPFFW_PROTOCOL", bpffw::protocol_name(record.protocol));

@@ -26,9 +26,10 @@ bool stdout_is_journal();
 // is checked before following anything.
 bpffw::Result<void> journal_available();
 
-// MESSAGE is drop_line's text; BPFFW_* fields carry the record, OBJECT_SYSTEMD_* its unit.
+// MESSAGE is drop_line's text; BPFFW_* fields carry the record (BPFFW_TIME when the packet was
+// dropped, BPFFW_OLD=1 when it was in the ring before the reader started), OBJECT_SYSTEMD_* its unit.
 bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
-                                 std::uint32_t program_id);
+                                 std::uint32_t program_id, bool old);
 // A report that the log's suppressed or lost counters grew (priority warning).
 bpffw::Result<void> journal_counters(const std::string& message, const bpffw::LogCounters& counters,
                                      std::uint32_t program_id);

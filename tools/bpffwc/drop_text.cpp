@@ -1,7 +1,10 @@
 #include "drop_text.hpp"
 
 #include <sys/stat.h>
+#include <time.h>
 
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
@@ -56,6 +59,20 @@ std::string endpoint(const bpffw::DropRecord& record, const std::string& address
 
 }  // namespace
 
+std::string rfc3339(std::int64_t realtime_ns) {
+  const std::int64_t milliseconds = realtime_ns / 1'000'000;
+  const time_t seconds = static_cast<time_t>(milliseconds / 1000);
+  tm local{};
+  ::localtime_r(&seconds, &local);
+  char date[32] = "", offset[8] = "";
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &local);
+  std::strftime(offset, sizeof offset, "%z", &local);  // "+0100": RFC 3339 wants "+01:00"
+  const std::string zone = std::string(offset, 3) + ":" + std::string(offset + 3, 2);
+  char fraction[8] = "";
+  std::snprintf(fraction, sizeof fraction, ".%03d", static_cast<int>(milliseconds % 1000));
+  return date + std::string(fraction) + zone;
+}
+
 const CgroupNames::Name& CgroupNames::lookup(std::uint64_t cgroup_id) {
   if (auto found = names_.find(cgroup_id); found != names_.end() && !found->second.path.empty()) return found->second;
   Name name;
@@ -99,8 +116,10 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
   return line + "  uid " + std::to_string(record.uid);
 }
 
-std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id) {
+std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id,
+                      bool old) {
   std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) +
+                     ",\"time\":" + json_string(rfc3339(record.realtime_ns)) + (old ? ",\"old\":true" : "") +
                      ",\"program_id\":" + std::to_string(program_id) +
                      ",\"direction\":" + json_string(bpffw::to_string(record.direction)) +
                      ",\"reason\":" + json_string(bpffw::to_string(record.reason)) +

@@ -28,9 +28,14 @@ class CgroupNames {
   std::map<std::uint64_t, Name> names_;
 };
 
+// RFC 3339 local time with milliseconds and the UTC offset: "2026-12-05T14:03:07.512+01:00".
+std::string rfc3339(std::int64_t realtime_ns);
+
 // "drop ingress tcp 203.0.113.7:51234 -> 10.0.0.5:22 60 B, filter  unit sshd.service ..."
 std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup);
-// {"direction":"ingress","reason":"filter",...}
-std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id);
+// {"time_ns":N,"time":"2026-...","program_id":N,"direction":"ingress",...}; "old":true for a record
+// that was in the ring before the reader started.
+std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id,
+                      bool old);
 
 }  // namespace bpffwc

@@ -5,11 +5,18 @@
 // --all it follows every program that has a drop log, picking up programs loaded after it started,
 // and runs until stopped: what bpffw-log.service runs.
 //
-// One reader per ring: a pin replaced with --force keeps its ring (LoadOptions::keep_counters_of),
-// so the old and new programs write to one ring, and two readers of one ring would share, and
-// split, its records.
+// Any number of `bpffwc log` processes (and bpffw-log.service) follow a ring at once, each seeing
+// every record: they share it through bpffw::SharedDropLog (one leader reads the ring and sends
+// each record to the others' sockets under /run/bpffw/log). Within one process each ring is
+// followed once: a pin replaced with --force keeps its ring (LoadOptions::keep_counters_of), so
+// the old and new programs write to one ring.
+//
+// Each record shows the wall-clock time of the drop; one dropped before this reader started (left
+// in the ring by nobody reading it) is marked old, or skipped with --new-only.
 #include <sys/epoll.h>
 #include <unistd.h>
+
+#include <time.h>
 
 #include <cerrno>
 #include <csignal>
@@ -46,7 +53,7 @@ enum class Output { Text, Json, Journal };
 
 // One ring being read, and the loaded programs that write to it.
 struct FollowedRing {
-  std::optional<bpffw::DropLog> log;
+  std::optional<bpffw::SharedDropLog> log;
   std::set<std::uint32_t> program_ids;
   std::uint32_t newest_id = 0;  // the program records and reports are attributed to
   bpffw::LogCounters reported;
@@ -73,6 +80,7 @@ class LogCommand final : public Command {
     auto* journal = app.add_flag("--journal", journal_,
                                  "each drop as a journal entry of the packet's unit (the default when standard "
                                  "output is the journal)");
+    app.add_flag("--new-only", new_only_, "skip the records dropped before bpffwc log started");
     json->excludes(journal);
     all->excludes("PIN");
   }
@@ -86,6 +94,9 @@ class LogCommand final : public Command {
     if (output_ == Output::Journal) {
       if (auto available = journal_available(); !available) return report(available.error());
     }
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    started_ns_ = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(now.tv_nsec);
     epoll_ = bpffw::detail::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     if (epoll_.get() < 0) return fail(bpffw::ErrorKind::System, "epoll_create1 failed", errno);
 
@@ -103,7 +114,7 @@ class LogCommand final : public Command {
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
     for (int waits = 1; !stop_requested && failure_ == kExitSuccess; ++waits) {
-      if (int code = read_ready_rings(); code != kExitSuccess) return code;
+      if (int code = read_rings(); code != kExitSuccess) return code;
       if (waits % kWaitsPerCheck != 0) continue;
       if (all_) {
         if (int code = scan_for_new_programs(); code != kExitSuccess) return code;
@@ -124,7 +135,7 @@ class LogCommand final : public Command {
     if (!info) return required ? report(info.error()) : kExitSuccess;
     auto ring = std::make_unique<FollowedRing>();
     FollowedRing* followed = ring.get();
-    auto log = bpffw::DropLog::open(
+    auto log = bpffw::SharedDropLog::open(
         program, [this, followed](const bpffw::DropRecord& record) { emit(record, followed->newest_id); });
     if (!log) return required ? report(log.error()) : kExitSuccess;
     auto counters = bpffw::read_log_counters(program);
@@ -148,14 +159,16 @@ class LogCommand final : public Command {
     return kExitSuccess;
   }
 
-  int read_ready_rings() {
+  int read_rings() {
     epoll_event events[kEventsPerWait];
     int ready = ::epoll_wait(epoll_.get(), events, kEventsPerWait, kWaitMilliseconds);
     if (ready < 0 && errno != EINTR) return fail(bpffw::ErrorKind::System, "cannot wait for the drop log", errno);
-    for (int i = 0; i < ready; ++i) {
-      auto ring = rings_.find(events[i].data.u32);
-      if (ring == rings_.end()) continue;
-      auto read = ring->second->log->poll(0);
+    // Every log is polled after every wait, ready or not: a follower takes over from a leader that
+    // has gone then, and a leader reads on even if a wakeup went missing (once, on a loaded
+    // machine, a leader that had just taken over stopped being woken while records waited; the
+    // ring wakes its reader only for a record written where the read position is).
+    for (auto& [ring_id, followed] : rings_) {
+      auto read = followed->log->poll(0);
       if (!read) return report(read.error());
     }
     return failure_;
@@ -233,13 +246,15 @@ class LogCommand final : public Command {
   }
 
   void emit(const bpffw::DropRecord& record, std::uint32_t program_id) {
+    const bool old = record.time_ns < started_ns_;
+    if (old && new_only_) return;
     const CgroupNames::Name& cgroup = names_.lookup(record.cgroup_id);
     switch (output_) {
-      case Output::Text: print(drop_line(record, cgroup)); break;
-      case Output::Json: print(drop_json(record, cgroup, program_id)); break;
+      case Output::Text: print(rfc3339(record.realtime_ns) + (old ? " old " : " ") + drop_line(record, cgroup)); break;
+      case Output::Json: print(drop_json(record, cgroup, program_id, old)); break;
       case Output::Journal:
         if (failure_ != kExitSuccess) break;
-        if (auto sent = journal_drop(record, cgroup, program_id); !sent) failure_ = report(sent.error());
+        if (auto sent = journal_drop(record, cgroup, program_id, old); !sent) failure_ = report(sent.error());
         break;
     }
   }
@@ -249,6 +264,8 @@ class LogCommand final : public Command {
   bool all_ = false;
   bool json_ = false;
   bool journal_ = false;
+  bool new_only_ = false;
+  std::uint64_t started_ns_ = 0;  // CLOCK_MONOTONIC, as the records' time_ns: older records are old
   Output output_ = Output::Text;
   bpffw::detail::UniqueFd epoll_;  // declared before rings_: the rings' fds leave the epoll set as they close
   std::map<std::uint32_t, std::unique_ptr<FollowedRing>> rings_;  // by ring id

@@ -1,0 +1,15 @@
+// A drop record as the ring holds it (layout::DropRecordLayout) to a DropRecord: shared by the
+// reader of the ring (drop_log.cpp) and the readers a leader sends raw records to (drop_log_shared.cpp).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include <bpffw/drop_log.hpp>
+
+namespace bpffw::runtime {
+
+// std::nullopt for bytes that are not a record of this version (skipped, not an error).
+std::optional<DropRecord> decode_drop_record(const void* data, std::size_t size);
+
+}  // namespace bpffw::runtime
