@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include <bpffw/filter.hpp>
@@ -12,6 +13,12 @@ namespace bpffw {
 struct InterpretResult {
   bool pass = false;       // the verdict
   bool malformed = false;  // the packet was dropped as malformed (docs/filter-language.md §5.6) before the filter ran
+  // The part of the expression that decided the verdict, as a span of Filter::source(): the operand
+  // of && or || evaluated last (they stop at the first false or true one), under any `!`, down to a
+  // comparison, a set test or a lone variable. For `!(src_addr in blocklist) && tcp && dst_port ==
+  // 8080`, "src_addr in blocklist" when the source is listed, else "tcp" or "dst_port == 8080".
+  // Empty for a malformed packet.
+  std::optional<SourceSpan> decided_by = std::nullopt;
 };
 
 // The socket a packet belongs to, as the cgroup hook sees it (docs/filter-language.md §4.5):

@@ -31,7 +31,18 @@ struct Context {
   std::optional<Direction> direction;
   SocketState socket;
   const std::vector<NamedSet>& sets;  // the named sets' contents (§9)
+  // The part of the expression that decided the value last computed (InterpretResult::decided_by).
+  const ast::Expr** decider;
 };
+
+// Whether `expr` passes the decision on to the operand it evaluated last: &&, || and ! decide
+// nothing themselves, nor does ?: (its branch does).
+bool hands_decision_on(const ast::Expr& expr) {
+  if (std::holds_alternative<ast::Logical>(expr.node) || std::holds_alternative<ast::Conditional>(expr.node))
+    return true;
+  const auto* unary = std::get_if<ast::Unary>(&expr.node);
+  return unary != nullptr && unary->op == ast::UnaryOp::LogicalNot;
+}
 
 // §4.6: local_* is dst_* on ingress and src_* on egress, remote_* the other one. The expression
 // parser refuses local_* and remote_* without a direction, so `direction` is set when they appear.
@@ -138,8 +149,16 @@ int64_t unary(ast::UnaryOp op, int64_t a) {
   return 0;
 }
 
+int64_t evaluate_node(const ast::Expr& expr, const Context& context);
+
 // Recursion depth is bounded by the expression parser's nesting limit (ParseOptions::max_depth).
 int64_t evaluate(const ast::Expr& expr, const Context& context) {
+  int64_t value = evaluate_node(expr, context);
+  if (!hands_decision_on(expr)) *context.decider = &expr;
+  return value;
+}
+
+int64_t evaluate_node(const ast::Expr& expr, const Context& context) {
   return std::visit(
       ast::overloaded{
           [](const ast::Literal& literal) -> int64_t { return literal.value; },
@@ -222,10 +241,11 @@ InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std:
                           std::span<const std::int64_t> parameter_values, SocketState socket) {
   interpreter::PacketFacts facts = interpreter::read_packet(skb_protocol, packet);
   // Malformed packets are dropped only by filters that read the packet or a parameter (§5.6).
-  if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true};
-  const Context context{facts, parameter_values, filter.direction(), socket, filter.sets()};
+  if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true, std::nullopt};
+  const ast::Expr* decider = nullptr;
+  const Context context{facts, parameter_values, filter.direction(), socket, filter.sets(), &decider};
   int64_t value = evaluate(detail::FilterAccess::root(filter), context);
-  return InterpretResult{value != 0, false};
+  return InterpretResult{value != 0, false, decider ? std::optional(decider->span) : std::nullopt};
 }
 
 }  // namespace bpffw

@@ -22,6 +22,30 @@ TEST_CASE("bpffwc test: pass, then drop, judged in the kernel") {
         "judged in the kernel with BPF_PROG_TEST_RUN\n");
 }
 
+TEST_CASE("bpffwc test --why names the part of the filter that decided each verdict, with its columns") {
+  // Issue 27: for `!(src_addr in blocklist) && tcp && dst_port == 8080`, a drop is "src_addr in
+  // blocklist" or "dst_port == 8080" (or "tcp"), never the whole expression.
+  require_root_and_bpffs();
+  const std::string filter = "!(src_addr in blocklist) && tcp\n  && dst_port == 8080";
+  ProcessResult result = run_bpffwc({"test", "--why", "--set", "blocklist=198.51.100.0/24", "-p",
+                                     "ipv4 src=198.51.100.7 tcp dport=8080", "-p", "ipv4 udp dport=8080", "-p",
+                                     "ipv4 tcp dport=22", "-p", "ipv4 tcp dport=8080", "-p", "ipv4 ihl=4 tcp", filter});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  CHECK(result.out ==
+        "drop  ipv4 198.51.100.7 -> 10.0.0.2 tcp 12345 -> 8080, 40 bytes  by 'src_addr in blocklist' at 1:3-23\n"
+        "drop  ipv4 udp 12345 -> 8080, 28 bytes  by 'tcp' at 1:29-31\n"
+        "drop  ipv4 tcp 12345 -> 22, 40 bytes  by 'dst_port == 8080' at 2:6-21\n"
+        "pass  ipv4 tcp 12345 -> 8080, 40 bytes  by 'dst_port == 8080' at 2:6-21\n"
+        "drop  ipv4 malformed, 40 bytes  by the malformed-packet rules (docs/filter-language.md §5.6)\n"
+        "judged in the kernel with BPF_PROG_TEST_RUN\n");
+  // The interpreter says the same without root.
+  ProcessResult interpreted = run_bpffwc({"test", "--why", "--interpret", "-p", "ipv6 icmpv6", "tcp || udp"});
+  CHECK(interpreted.out ==
+        "drop  ipv6 icmpv6, 48 bytes  by 'udp' at 1:8-10\n"
+        "judged by the reference interpreter (--interpret)\n");
+}
+
 TEST_CASE("bpffwc test: malformed and cut packets, and other ethertypes") {
   require_root_and_bpffs();
   ProcessResult result = run_bpffwc({"test", "-p", "ipv4 ihl=4 udp", "-p", "ipv4 udp cut=10", "-p", "arp", "-p",

@@ -101,13 +101,17 @@ TEST_CASE("test --json: the engine and every packet's verdict") {
                                  "tcp sock=tcp-established", "tcp && dst_port == 22"});
   REQUIRE_MESSAGE(judged.exit_code == 0, describe(judged));
   CHECK(judged.out == R"({"judged_by":"kernel","why":"BPF_PROG_TEST_RUN","packets":[)"
-                      R"({"packet":"ipv4 tcp 12345 -> 22, 40 bytes","verdict":"pass","note":null},)"
-                      R"({"packet":"ipv4 udp 12345 -> 80, 28 bytes","verdict":"drop","note":null},)"
+                      R"({"packet":"ipv4 tcp 12345 -> 22, 40 bytes","verdict":"pass","note":null,)"
+                      R"("decided_by":{"text":"dst_port == 22","line":1,"column":8,"length":14}},)"
+                      R"({"packet":"ipv4 udp 12345 -> 80, 28 bytes","verdict":"drop","note":null,)"
+                      R"("decided_by":{"text":"tcp","line":1,"column":1,"length":3}},)"
                       R"({"packet":"ipv4 tcp 12345 -> 80, 40 bytes, socket tcp-established","verdict":"drop",)"
-                      R"("note":"interpreter: the kernel's test run has no socket"}]})"
+                      R"("note":"interpreter: the kernel's test run has no socket",)"
+                      R"("decided_by":{"text":"dst_port == 22","line":1,"column":8,"length":14}}]})"
                       "\n");
   RunResult interpreted = run_bpffwc({"test", "--json", "--interpret", "-p", "ipv4 tcp", "tcp"});
   CHECK(interpreted.out == R"({"judged_by":"interpreter","why":"--interpret","packets":[)"
-                           R"({"packet":"ipv4 tcp 12345 -> 80, 40 bytes","verdict":"pass","note":null}]})"
+                           R"({"packet":"ipv4 tcp 12345 -> 80, 40 bytes","verdict":"pass","note":null,)"
+                           R"("decided_by":{"text":"tcp","line":1,"column":1,"length":3}}]})"
                            "\n");
 }

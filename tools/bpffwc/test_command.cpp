@@ -27,8 +27,27 @@ namespace {
 
 struct Judged {
   bool pass = false;
-  std::string note;  // why this packet was not judged the same way as the others, if so
+  std::string note;                             // why this packet was not judged the same way as the others, if so
+  std::optional<bpffw::SourceSpan> decided_by;  // bpffw::InterpretResult::decided_by
 };
+
+// 'dst_port == 8080' at 1:30-1:45: the part of the filter a span covers, and where (columns of
+// its first line; a part over several lines ends with "...").
+std::string decided_by_text(const bpffw::SourceSpan& span, std::string_view source) {
+  std::string_view part = source.substr(std::min(span.offset, source.size()), span.length);
+  std::size_t newline = part.find('\n');
+  std::string shown = std::string(part.substr(0, newline)) + (newline == std::string_view::npos ? "" : "...");
+  std::size_t end_column = span.column + (newline == std::string_view::npos ? part.size() : newline) - 1;
+  return "'" + shown + "' at " + std::to_string(span.line) + ":" + std::to_string(span.column) + "-" +
+         std::to_string(end_column);
+}
+
+std::string decided_by_json(const std::optional<bpffw::SourceSpan>& span, std::string_view source) {
+  if (!span) return "null";
+  std::string_view part = source.substr(std::min(span->offset, source.size()), span->length);
+  return "{\"text\":" + json_string(std::string(part)) + ",\"line\":" + std::to_string(span->line) +
+         ",\"column\":" + std::to_string(span->column) + ",\"length\":" + std::to_string(span->length) + "}";
+}
 
 class TestCommand final : public Command {
  public:
@@ -52,7 +71,10 @@ class TestCommand final : public Command {
     app.add_flag("--interpret", interpret_only_, "judge with the reference interpreter only (no root needed)");
     app.add_flag("--json", json_,
                  "print one JSON object: judged_by (kernel or interpreter), why, and the packets with their "
-                 "verdicts");
+                 "verdicts and the part of the filter that decided each (decided_by)");
+    app.add_flag("--why", why_,
+                 "after each verdict, the part of the filter that decided it and where, e.g. 'dst_port == 8080' at "
+                 "1:30-45");
   }
 
   int run() override {
@@ -112,10 +134,14 @@ class TestCommand final : public Command {
       const std::string described = bpffw::packet::describe_packet(packets[i]);
       output += (judged->pass ? "pass  " : "drop  ") + described;
       if (!judged->note.empty()) output += "  (" + judged->note + ")";
+      if (why_)
+        output += judged->decided_by ? "  by " + decided_by_text(*judged->decided_by, source_.text())
+                                     : "  by the malformed-packet rules (docs/filter-language.md §5.6)";
       output += '\n';
       json_packets += std::string(json_packets.empty() ? "" : ",") + "{\"packet\":" + json_string(described) +
                       ",\"verdict\":" + (judged->pass ? "\"pass\"" : "\"drop\"") +
-                      ",\"note\":" + (judged->note.empty() ? "null" : json_string(judged->note)) + "}";
+                      ",\"note\":" + (judged->note.empty() ? "null" : json_string(judged->note)) +
+                      ",\"decided_by\":" + decided_by_json(judged->decided_by, source_.text()) + "}";
     }
     output += engine + '\n';
     if (json_)
@@ -129,15 +155,17 @@ class TestCommand final : public Command {
   // The kernel's verdict is checked against the interpreter's: a disagreement is a bpffw bug.
   static bpffw::Result<Judged> judge(const bpffw::Filter& filter, const bpffw::Program* program,
                                      const bpffw::packet::Packet& packet, std::size_t index) {
-    bool interpreted = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes, packet.socket).pass;
-    if (program == nullptr) return Judged{interpreted, {}};
+    bpffw::InterpretResult result = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes, packet.socket);
+    bool interpreted = result.pass;
+    if (program == nullptr) return Judged{interpreted, {}, result.decided_by};
     // docs/filter-language.md §4.5: the kernel's `established` would be 0 here, whatever sock= says.
     if (packet.socket != bpffw::SocketState::None)
-      return Judged{interpreted, "interpreter: the kernel's test run has no socket"};
+      return Judged{interpreted, "interpreter: the kernel's test run has no socket", result.decided_by};
     auto run = program->test_run(packet.ethernet_frame());
     // Kernels since 5.x refuse (EINVAL) a test run whose IPv4/IPv6 fixed header is cut short.
     if (!run && run.error().sys_errno == EINVAL && !packet.fits_test_run())
-      return Judged{interpreted, "interpreter: the kernel's test run refuses a cut IPv4/IPv6 header"};
+      return Judged{interpreted, "interpreter: the kernel's test run refuses a cut IPv4/IPv6 header",
+                    result.decided_by};
     if (!run) return tl::unexpected(run.error());
     bool kernel = run->verdict != 0;
     if (kernel != interpreted) {
@@ -147,7 +175,8 @@ class TestCommand final : public Command {
                                    (interpreted ? "pass" : "drop"),
                                0, "this is a bug in bpffw; please report it with the filter and the packet");
     }
-    return Judged{kernel, {}};
+    // The kernel agrees with the interpreter, which says which part decided.
+    return Judged{kernel, {}, result.decided_by};
   }
 
   ExpressionSource source_;
@@ -157,6 +186,7 @@ class TestCommand final : public Command {
   std::optional<std::string> direction_;     // -t, as given
   bool json_ = false;
   bool interpret_only_ = false;
+  bool why_ = false;
 };
 
 }  // namespace
