@@ -157,16 +157,22 @@ DropLog::DropLog(DropLog&&) noexcept = default;
 DropLog& DropLog::operator=(DropLog&&) noexcept = default;
 DropLog::~DropLog() = default;
 
-Result<DropLog> DropLog::open(const Program& program, Handler handler) {
+Result<loader::ProgramMap> runtime::open_log_ring(const Program& program) {
   auto map = loader::find_program_map(program.fd(), layout::kLogRingMap);
   if (!map) return tl::unexpected(map.error());
   if (!*map || (*map)->info.type != BPF_MAP_TYPE_RINGBUF)
     return make_error(ErrorKind::Usage, "the program has no drop log: it was compiled without --log", 0,
                       "recompile it with --log (bpffwc --log -o PIN --force ...)");
+  return std::move(**map);
+}
+
+Result<DropLog> DropLog::open(const Program& program, Handler handler) {
+  auto ring = runtime::open_log_ring(program);
+  if (!ring) return tl::unexpected(ring.error());
   auto state = std::make_unique<State>();
   state->handler = std::move(handler);
-  state->map = std::move((*map)->fd);
-  state->ring_id = (*map)->info.id;
+  state->map = std::move(ring->fd);
+  state->ring_id = ring->info.id;
   state->ring = ring_buffer__new(state->map.get(), &State::on_sample, state.get(), nullptr);
   if (state->ring == nullptr) return tl::unexpected(loader::system_error("cannot map the drop log's ring", errno));
   return DropLog(std::move(state));

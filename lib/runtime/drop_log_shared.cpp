@@ -186,16 +186,13 @@ SharedDropLog::~SharedDropLog() = default;
 
 Result<SharedDropLog> SharedDropLog::open(const Program& program, DropLog::Handler handler,
                                           const SharedLogOptions& options) {
-  auto map = loader::find_program_map(program.fd(), layout::kLogRingMap);
-  if (!map) return tl::unexpected(map.error());
-  if (!*map || (*map)->info.type != BPF_MAP_TYPE_RINGBUF)
-    return make_error(ErrorKind::Usage, "the program has no drop log: it was compiled without --log", 0,
-                      "recompile it with --log (bpffwc --log -o PIN --force ...)");
+  auto ring = runtime::open_log_ring(program);
+  if (!ring) return tl::unexpected(ring.error());
   auto state = std::make_unique<State>();
   state->handler = std::move(handler);
   state->options = options;
-  state->map = std::move((*map)->fd);
-  state->ring_id = (*map)->info.id;
+  state->map = std::move(ring->fd);
+  state->ring_id = ring->info.id;
   // Keyed by the ring, not the program: programs that replaced one another share their ring.
   state->directory = options.directory + "/ring-" + std::to_string(state->ring_id);
   if (auto made = make_directory(state->directory); !made) return tl::unexpected(made.error());

@@ -25,13 +25,7 @@ using bpffw::Direction;
 namespace {
 
 std::vector<std::uint32_t> attached_ids(const std::string& cgroup, Direction direction) {
-  auto opened = bpffw::Cgroup::open(cgroup);
-  REQUIRE(opened.has_value());
-  auto programs = bpffw::attached_programs(*opened, direction);
-  REQUIRE(programs.has_value());
-  std::vector<std::uint32_t> ids;
-  for (const bpffw::AttachedProgram& program : *programs) ids.push_back(program.id);
-  return ids;
+  return bpffw::e2e::attached_ids(cgroup, direction, Whose::Any);
 }
 
 struct Attached {

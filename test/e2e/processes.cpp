@@ -166,4 +166,15 @@ std::string describe(const RunResult& result) {
   return "exit " + std::to_string(result.exit_code) + "\nstdout: " + result.out + "\nstderr: " + result.err;
 }
 
+std::vector<std::uint32_t> attached_ids(const std::string& cgroup, bpffw::Direction direction, Whose whose) {
+  auto opened = bpffw::Cgroup::open(cgroup);
+  REQUIRE(opened.has_value());
+  auto programs = bpffw::attached_programs(*opened, direction);
+  REQUIRE(programs.has_value());
+  std::vector<std::uint32_t> ids;
+  for (const bpffw::AttachedProgram& program : *programs)
+    if (whose == Whose::Any || program.is_bpffw) ids.push_back(program.id);
+  return ids;
+}
+
 }  // namespace bpffw::e2e

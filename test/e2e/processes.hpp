@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <bpffw/direction.hpp>
+
 namespace bpffw::e2e {
 
 // A fresh cgroup <cgroup2 mount>/bpffw-test-<pid>-<n>, removed when it goes (its processes must be
@@ -67,6 +69,11 @@ struct RunResult {
 // runs in the child after the cgroup move (e.g. to hide /proc); nonzero makes the child exit 101.
 RunResult run_bpffwc(const std::vector<std::string>& args, const std::string& cgroup = {},
                      const std::function<int()>& before_exec = {});
+
+// The ids of the programs attached to `cgroup` in `direction`, in attach order: every tool's, or
+// only bpffw's.
+enum class Whose { Any, Bpffw };
+std::vector<std::uint32_t> attached_ids(const std::string& cgroup, bpffw::Direction direction, Whose whose);
 
 // "exit 2, stderr: ..." for failure messages.
 std::string describe(const RunResult& result);

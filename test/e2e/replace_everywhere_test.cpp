@@ -32,14 +32,7 @@ std::uint32_t pinned_id(const std::string& pin) {
 
 // The ids of the bpffw programs attached to `cgroup` in `direction`.
 std::vector<std::uint32_t> bpffw_ids(const std::string& cgroup, Direction direction) {
-  auto opened = bpffw::Cgroup::open(cgroup);
-  REQUIRE(opened.has_value());
-  auto programs = bpffw::attached_programs(*opened, direction);
-  REQUIRE(programs.has_value());
-  std::vector<std::uint32_t> ids;
-  for (const bpffw::AttachedProgram& program : *programs)
-    if (program.is_bpffw) ids.push_back(program.id);
-  return ids;
+  return attached_ids(cgroup, direction, Whose::Bpffw);
 }
 
 std::vector<std::string> directory_entries(const std::string& path) {

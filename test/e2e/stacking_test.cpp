@@ -34,10 +34,7 @@ std::vector<bpffw::AttachedProgram> attached(const std::string& cgroup, Directio
 }
 
 std::vector<std::uint32_t> bpffw_ids(const std::string& cgroup, Direction direction) {
-  std::vector<std::uint32_t> ids;
-  for (const bpffw::AttachedProgram& program : attached(cgroup, direction))
-    if (program.is_bpffw) ids.push_back(program.id);
-  return ids;
+  return attached_ids(cgroup, direction, Whose::Bpffw);
 }
 
 std::uint32_t pinned_id(const std::string& pin) {
