@@ -10,6 +10,7 @@
 // record unread, so the next leader sends it again (at most one duplicate per hand-over, no loss).
 #include <bpffw/drop_log.hpp>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,7 +23,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "layout/map_layout.hpp"
@@ -184,8 +187,32 @@ SharedDropLog::SharedDropLog(SharedDropLog&&) noexcept = default;
 SharedDropLog& SharedDropLog::operator=(SharedDropLog&&) noexcept = default;
 SharedDropLog::~SharedDropLog() = default;
 
+namespace {
+
+// Removes the directories of rings that no longer exist: a ring goes with the last program using it,
+// and nobody can read it again, so its lock and sockets are litter. A ring that exists is never touched.
+void sweep_gone_rings(const std::string& directory) {
+  std::error_code error;
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(directory, error)) {
+    std::string name = entry.path().filename().string();
+    std::uint32_t id = 0;
+    auto [end, parsed] =
+        std::from_chars(name.data() + std::min<std::size_t>(5, name.size()), name.data() + name.size(), id);
+    if (!name.starts_with("ring-") || parsed != std::errc() || end != name.data() + name.size()) continue;
+    int fd = bpf_map_get_fd_by_id(id);
+    if (fd >= 0) {
+      ::close(fd);
+      continue;
+    }
+    if (errno == ENOENT) std::filesystem::remove_all(entry.path(), error);
+  }
+}
+
+}  // namespace
+
 Result<SharedDropLog> SharedDropLog::open(const Program& program, DropLog::Handler handler,
                                           const SharedLogOptions& options) {
+  sweep_gone_rings(options.directory);
   auto ring = runtime::open_log_ring(program);
   if (!ring) return tl::unexpected(ring.error());
   auto state = std::make_unique<State>();
