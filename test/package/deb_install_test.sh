@@ -84,7 +84,7 @@ for style in path closed; do
   else attach='ExecStartPre=+/usr/bin/bpffwc attach self -t ingress --replace-all /sys/fs/bpf/bpffw/web'; fi
   put /etc/systemd/system/pinger-$style.service <<UNIT
 [Unit]
-Requires=bpffw@web.service
+Wants=bpffw@web.service
 After=bpffw@web.service
 [Service]
 $attach
@@ -150,8 +150,18 @@ FILTER
 check "the one-liner with -f /etc/bpffw/ping.filter: starts and ping gets its reply" in_container systemd-run --wait -q \
   -p "ExecStartPre=+/usr/bin/bpffwc --attach self -t ingress --replace-all -f /etc/bpffw/ping.filter" \
   /usr/bin/ping -c 1 -W 1 127.0.0.1
-in_container systemctl stop pinger-path.service pinger-closed.service bpffw@web.service
-check "stopping bpffw@web removes its pin" test ! -e "$pins/bpffw/web"
+# Restarting, failing or stopping bpffw@web neither stops the services (Wants=) nor unfilters them.
+check "with the broken file, systemctl restart bpffw@web fails" \
+  bash -c '! nsenter -t "$1" -a systemctl restart bpffw@web.service 2>/dev/null' _ "$container_pid"
+check "and systemctl says bpffw@web failed" \
+  bash -c '[[ $(nsenter -t "$1" -a systemctl is-failed bpffw@web.service) == failed ]]' _ "$container_pid"
+check "both services kept running through it, with no restart" bash -c '[[ $(nsenter -t "$1" -a systemctl show -p MainPID --value pinger-path.service) == "$2" && $(nsenter -t "$1" -a systemctl show -p MainPID --value pinger-closed.service) == "$3" ]]' _ "$container_pid" "$pid_path" "$pid_closed"
+set_marks; sleep 1
+for s in path closed; do check "pinger-$s: still filtered by the last good program" only_unanswered $s; done
+in_container systemctl stop bpffw@web.service
+check "stopping bpffw@web keeps its pin: the filter stays in force" test -e "$pins/bpffw/web"
+in_container systemctl stop pinger-path.service pinger-closed.service
+rm -f "$pins/bpffw/web"
 
 # --- 3. failing closed -----------------------------------------------------------------------------
 # run_ping [PROPERTY...]: a transient service pinging once; succeeds when it started and got a reply.
