@@ -1,6 +1,7 @@
 #!/bin/bash
 # Named sets (issue 16): whole-process time of `bpffwc -o` (compile + load + fill + pin) with large
-# --set-file sets, and of `bpffwc set PIN NAME+=ITEM`. Needs root and bpffs. Usage:
+# --set-file sets and the same sets written inline, and of `bpffwc set PIN NAME+=ITEM`. Needs root
+# and bpffs. Usage:
 #   bench/named_sets.sh BUILD_DIR [RUNS]
 set -euo pipefail
 build=${1:?usage: named_sets.sh BUILD_DIR [RUNS]}
@@ -47,6 +48,15 @@ echo "ports 65536:  $(median_ms "$bpffwc" -o "$pin" --set-file s="$dir/ports-all
 for n in 10000 100000 1000000; do
   echo "prefixes $n: $(median_ms "$bpffwc" -o "$pin" --set-file s="$dir/prefixes-$n" 'src_addr in s') ms"
 done
+# The same sets written inline (docs/filter-language.md §7.3), from a filter file: their items go
+# into the same maps, through the grammar instead of the set-file reader.
+inline_filter() { echo "$1 in {$(paste -sd, "$2")}"; }
+inline_filter dst_port "$dir/ports-10k" >"$dir/inline-ports-10k"
+inline_filter src_addr "$dir/prefixes-10000" >"$dir/inline-prefixes-10000"
+inline_filter src_addr "$dir/prefixes-100000" >"$dir/inline-prefixes-100000"
+echo "inline ports 10^4: $(median_ms "$bpffwc" -o "$pin" -f "$dir/inline-ports-10k") ms"
+echo "inline prefixes 10000: $(median_ms "$bpffwc" -o "$pin" -f "$dir/inline-prefixes-10000") ms"
+echo "inline prefixes 100000: $(median_ms "$bpffwc" -o "$pin" -f "$dir/inline-prefixes-100000") ms"
 rm -f "$pin"
 "$bpffwc" -o "$pin" --set-file s="$dir/prefixes-100000" 'src_addr in s'
 times=() same=() true=()

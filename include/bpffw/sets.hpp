@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,6 +62,13 @@ struct NamedSet {
   std::string file = {};
   bool operator==(const NamedSet&) const = default;
 };
+
+// An inline set of kInlineSetInMap items or more (`src_addr in {...}`, or a long chain of `==`
+// tests of one variable) is kept in the maps like a named set (docs/filter-language.md §7.3), under
+// a name no declaration can take: "{set@LINE.COLUMN}", where it is written. It is part of the
+// expression, so `bpffwc set` does not change it; `bpffwc show --set` lists it.
+inline constexpr std::size_t kInlineSetInMap = 256;
+inline bool is_inline_set(std::string_view name) { return name.starts_with('{'); }
 
 // Parses items written like an inline set's (without the braces), e.g. "22, 80..90".
 // ErrorKind::InvalidExpression with a span into `text`.

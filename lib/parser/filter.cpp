@@ -2,6 +2,7 @@
 
 #include "parser/ast_dump.hpp"
 #include "parser/filter_access.hpp"
+#include "parser/large_sets.hpp"
 #include "parser/parse.hpp"
 #include "parser/ranges.hpp"
 
@@ -94,6 +95,7 @@ Result<Filter> Filter::parse(std::string_view expression, const ParseOptions& op
   impl->sets = options.sets;
   for (std::size_t i = 0; i < impl->sets.size(); ++i)
     impl->sets[i].items.element = set_elements[i].value_or(SetElement::Integer);
+  parser::move_large_sets_to_maps(impl->root, impl->sets);
   impl->direction = options.direction;
   return Filter(std::move(impl));
 }

@@ -134,6 +134,12 @@ struct CurrentSet {
 };
 
 Result<CurrentSet> open_current(const Program& program, std::string_view name, const SetItems& items) {
+  // Its items are written in the expression, which says what the program does: a change here would
+  // part the two, and recompiling the expression would undo it.
+  if (is_inline_set(name))
+    return make_error(ErrorKind::Usage, "set " + std::string(name) + " is written inline in the expression", 0,
+                      "declare it as a named set to change it while the program runs: --set-file NAME=FILE "
+                      "(or --set NAME=ITEMS) and `in NAME` (docs/filter-language.md §9)");
   auto set = open_set(program, name);
   if (!set) return tl::unexpected(set.error());
   if (auto checked = check_element(*set, name, items); !checked) return tl::unexpected(checked.error());

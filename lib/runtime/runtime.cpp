@@ -183,6 +183,8 @@ Result<Filter> recover_filter(const Program& program) {
   if (!sets) return tl::unexpected(sets.error());
   ParseOptions options;
   options.parameters = std::move(*parameters);
+  // Sets written inline come back from the expression itself.
+  std::erase_if(*sets, [](const NamedSet& set) { return is_inline_set(set.name); });
   options.sets = std::move(*sets);
   options.direction = metadata->direction;
   return Filter::parse(metadata->expression, options);

@@ -128,6 +128,7 @@ TEST_CASE("a filter too large for one BPF program is an error, not a crash") {
     bool explained = object.error().message.find("too large") != std::string::npos ||
                      object.error().message.find("too many conditions") != std::string::npos;
     CHECK_MESSAGE(explained, object.error().message);
+    CHECK_MESSAGE(object.error().hint.find("--set-file") != std::string::npos, object.error().hint);
   }
 }
 

@@ -66,8 +66,9 @@ TEST_CASE("nesting up to the limit parses and the limit is configurable") {
 }
 
 TEST_CASE("a 10,000-term || chain parses fast into one flat node") {
-  std::string source = "dst_port == 0";
-  for (int i = 1; i < 10000; ++i) source += " || dst_port == " + std::to_string(i);
+  // `>` tests: `==` tests of one variable would become one set (§7.3).
+  std::string source = "dst_port > 0";
+  for (int i = 1; i < 10000; ++i) source += " || dst_port > " + std::to_string(i);
   CHECK(seconds_to_parse(source) < 1.0);
   auto filter = bpffw::Filter::parse(source);
   REQUIRE(filter);

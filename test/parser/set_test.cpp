@@ -104,5 +104,8 @@ TEST_CASE("a set of 10,000 items parses without deep recursion") {
   text += "}";
   auto filter = bpffw::Filter::parse(text);
   REQUIRE(filter);
-  CHECK(filter->dump_ast().find("29997}") != std::string::npos);
+  // So many items go into a map (§7.3).
+  REQUIRE(filter->sets().size() == 1);
+  CHECK(filter->sets()[0].items.ranges.size() == 10000);
+  CHECK(filter->sets()[0].items.ranges.back().lo == 29997);
 }
