@@ -10,6 +10,8 @@
 #      `systemctl reload bpffw@web` changes both running services' verdicts on real traffic, with
 #      no restart; a broken edit leaves the filter in force, the reload fails, and the journal of
 #      bpffw@web has the error with FILE:LINE:COLUMN and the caret.
+#   2b. `bpffwc status` after a hand --force -o, a live set, a failed reload and a removed filter
+#      file: each divergence named, and agreement after a reload.
 #   3. Failing closed (docs/systemd.md): what systemd 252 does when IPIngressFilterPath= names a
 #      missing pin (refuses to start) or a pin that is not a program (starts unfiltered!), and that
 #      the shipped pattern and the one-liner refuse to start in both cases.
@@ -162,6 +164,52 @@ in_container systemctl stop bpffw@web.service
 check "stopping bpffw@web keeps its pin: the filter stays in force" test -e "$pins/bpffw/web"
 in_container systemctl stop pinger-path.service pinger-closed.service
 rm -f "$pins/bpffw/web"
+
+# --- 2b. bpffwc status names each way the running filter parts from its files ----------------------
+# A named filter with a set file, under a running service; then a hand --force -o, a live set, a
+# failed reload and a removed file, each named by `bpffwc status` (exit 1), and agreement (exit 0).
+put /etc/bpffw/guard.filter <<<'icmp && !(src_addr in blocklist)'
+put /etc/bpffw/guard.blocklist <<<'192.0.2.0/24   # documentation addresses'
+put /etc/bpffw/guard.conf <<<'BPFFWC_OPTIONS="-t ingress --set-file blocklist=/etc/bpffw/guard.blocklist"'
+put /etc/systemd/system/pinger-guard.service <<'UNIT'
+[Unit]
+Wants=bpffw@guard.service
+After=bpffw@guard.service
+[Service]
+ExecStartPre=+/usr/bin/bpffwc attach self -t ingress --replace-all /sys/fs/bpf/bpffw/guard
+ExecStart=/usr/bin/ping -O -i 0.5 127.0.0.1
+UNIT
+in_container systemctl daemon-reload
+in_container systemctl start pinger-guard.service
+status_of() { in_container bpffwc status guard > "$work/status" 2>&1; echo $? >> "$work/status"; cat "$work/status"; }
+# status_says DESCRIPTION EXIT TEXT: `bpffwc status guard` exits EXIT and prints TEXT
+status_says() {
+  local out
+  out=$(status_of)
+  say "bpffwc status guard, $1:"
+  sed 's/^/    /' <<<"$out"
+  [[ $(tail -n 1 <<<"$out") == "$2" ]] && grep -qF -- "$3" <<<"$out"
+}
+check "status: as started, the filter agrees with its files" \
+  status_says "as started" 0 "pinger-guard.service (ingress); agrees with /etc/bpffw/guard.filter"
+in_container bpffwc --force -o /sys/fs/bpf/bpffw/guard -t ingress 'icmp' >/dev/null
+check "status: after a hand --force -o, the other expression is named" \
+  status_says "after a hand --force -o" 1 "diverges: the program runs another expression than /etc/bpffw/guard.filter"
+in_container systemctl reload bpffw@guard.service
+check "status: a reload brings them together" status_says "after the reload" 0 "agrees with /etc/bpffw/guard.filter"
+in_container bpffwc set /sys/fs/bpf/bpffw/guard blocklist+=198.51.100.7 >/dev/null 2>&1
+check "status: after a live set, the item the file lacks is named" \
+  status_says "after a live set" 1 "diverges: set blocklist holds 1 item (198.51.100.7) that its declaration lacks"
+in_container systemctl reload bpffw@guard.service
+put /etc/bpffw/guard.filter <<<'icmp && !(src_adr in blocklist)'
+in_container systemctl reload bpffw@guard.service 2>/dev/null || true
+check "status: after a failed reload, the file that does not compile is named" \
+  status_says "after a failed reload" 1 "diverges: /etc/bpffw/guard.filter:1:11: unknown variable 'src_adr'"
+in_container rm /etc/bpffw/guard.filter
+check "status: a removed filter file is named" \
+  status_says "after rm guard.filter" 1 "has no /etc/bpffw/guard.filter: its files are gone"
+in_container systemctl stop pinger-guard.service bpffw@guard.service
+rm -f "$pins/bpffw/guard"
 
 # --- 3. failing closed -----------------------------------------------------------------------------
 # run_ping [PROPERTY...]: a transient service pinging once; succeeds when it started and got a reply.
