@@ -145,9 +145,9 @@ FilterStatus FilterExaminer::examine(const std::string& name) {
   if (!has_file) {
     status.divergences.push_back({"files-gone", "the program pinned at " + status.pin + " has no " +
                                                     status.filter_file +
-                                                    ": its files are gone (restore it, or "
-                                                    "systemctl stop bpffw@" +
-                                                    name + " to remove the pin)"});
+                                                    ": its files are gone (restore it; or, once no service uses "
+                                                    "it, rm " +
+                                                    status.pin + ")"});
     return status;
   }
   compare_with_files(*program, status);
