@@ -19,6 +19,7 @@
 #include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
 #include <bpffw/filter.hpp>
+#include <bpffw/metadata.hpp>
 #include <bpffw/program.hpp>
 #include <bpffw/sets.hpp>
 
@@ -34,25 +35,6 @@ struct Counters {
   bool operator==(const Counters&) const = default;
 };
 
-// What a program says about itself.
-struct ProgramMetadata {
-  std::string bpffw_version;                 // of the bpffw that compiled it, e.g. "0.1.0"
-  bool counters = false;                     // compiled with counters
-  std::vector<std::string> parameter_names;  // in declaration order
-  // The named sets (docs/filter-language.md §9), in declaration order.
-  struct SetName {
-    std::string name;
-    SetElement element = SetElement::Integer;
-    std::string file = {};  // NamedSet::file: the set file it was declared from, if any
-    bool operator==(const SetName&) const = default;
-  };
-  std::vector<SetName> sets;
-  // The direction it was compiled for (-t, ParseOptions::direction); empty: either.
-  std::optional<Direction> direction;
-  std::optional<LogLimit> log;  // compiled with the drop log (CompileOptions::log)
-  std::string expression;       // the filter's source text
-};
-
 // The drop log's own counters, kept across --force and --replace like the packet counters.
 struct LogCounters {
   std::uint64_t logged = 0;      // records written to the ring buffer
@@ -60,9 +42,6 @@ struct LogCounters {
   std::uint64_t lost = 0;        // drops within the limit that found the ring buffer full
   bool operator==(const LogCounters&) const = default;
 };
-
-// The program's self-description. ErrorKind::Usage for a program bpffw did not compile.
-Result<ProgramMetadata> read_metadata(const Program& program);
 
 // The self-description compile() puts into a program, without compiling: what read_metadata would
 // read from the program compile(filter, options) makes (`bpffwc status` compares the two).

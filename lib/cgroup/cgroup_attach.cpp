@@ -2,7 +2,7 @@
 // Everything attaches with BPF_F_ALLOW_MULTI so that systemd's own programs (IPAddressDeny=,
 // IPIngressFilterPath=, device policy) and other tools' filters keep working beside ours.
 #include <bpffw/cgroup.hpp>
-#include <bpffw/runtime.hpp>
+#include <bpffw/metadata.hpp>
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include <bpffw/runtime.hpp>
+#include <bpffw/metadata.hpp>
 
 namespace bpffw::layout {
 

@@ -2,7 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
+
+#include <bpf/btf.h>
 
 #include "layout/map_layout.hpp"
 #include "loader/bpf_fd.hpp"
@@ -111,6 +114,41 @@ Result<void> bind_parameter_map(bpf_object* object, int program_fd) {
   if (bpf_prog_bind_map(program_fd, bpf_map__fd(parameters), nullptr) != 0)
     return tl::unexpected(loader::system_error("cannot bind the parameter map to the program", errno));
   return {};
+}
+
+namespace {
+struct BtfFree {
+  void operator()(btf* handle) const { btf__free(handle); }
+};
+}  // namespace
+
+std::size_t variable_offset(const bpf_map_info& info, std::string_view variable) {
+  if (info.btf_id == 0 || info.btf_value_type_id == 0) return 0;
+  std::unique_ptr<btf, BtfFree> types(btf__load_from_kernel_by_id(info.btf_id));
+  if (!types) return 0;
+  const btf_type* section = btf__type_by_id(types.get(), info.btf_value_type_id);
+  if (section == nullptr || !btf_is_datasec(section)) return 0;
+  const btf_var_secinfo* vars = btf_var_secinfos(section);
+  for (unsigned i = 0; i < btf_vlen(section); ++i) {
+    const btf_type* var = btf__type_by_id(types.get(), vars[i].type);
+    if (var != nullptr && btf__name_by_offset(types.get(), var->name_off) == variable) return vars[i].offset;
+  }
+  return 0;
+}
+
+Result<std::vector<unsigned char>> read_single_value(const ProgramMap& map, std::size_t size) {
+  std::vector<unsigned char> value(size);
+  __u32 key = 0;
+  if (bpf_map_lookup_elem(map.fd.get(), &key, value.data()) != 0)
+    return tl::unexpected(system_error(std::string("cannot read map ") + map.info.name, errno));
+  return value;
+}
+
+Result<ProgramMap> require_program_map(const Program& program, const char* name, const std::string& missing) {
+  auto found = find_program_map(program.fd(), name);
+  if (!found) return tl::unexpected(found.error());
+  if (!*found) return make_error(ErrorKind::Usage, missing);
+  return std::move(**found);
 }
 
 }  // namespace bpffw::loader

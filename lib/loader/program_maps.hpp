@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include <bpffw/error.hpp>
+#include <bpffw/program.hpp>
 
 #include "loader/unique_fd.hpp"
 
@@ -27,6 +29,14 @@ std::string_view map_name(const bpf_map_info& info);
 
 // The program's map whose kernel name is `name`; std::nullopt when it has none.
 Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name);
+
+// The program's map named `name`; ErrorKind::Usage with `missing` as the message when it has none.
+Result<ProgramMap> require_program_map(const Program& program, const char* name, const std::string& missing);
+// The single value of a one-entry array map, its first `size` bytes.
+Result<std::vector<unsigned char>> read_single_value(const ProgramMap& map, std::size_t size);
+// Where a global variable lies in an internal map's value (.data, .rodata): from the map's BTF
+// (a DATASEC), since the section may hold other data before it. 0 when the map has no BTF.
+std::size_t variable_offset(const bpf_map_info& info, std::string_view variable);
 
 // Before bpf_object__load: makes the object's counter map, drop-log state and ring buffer the ones
 // old_program_fd uses, so counts continue. Skips each map either side lacks or whose layout differs.

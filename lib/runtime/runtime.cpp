@@ -8,53 +8,15 @@
 #include <memory>
 #include <vector>
 
-#include <bpf/btf.h>
 #include <unistd.h>
 
 #include "layout/map_layout.hpp"
-#include "layout/metadata.hpp"
 #include "loader/bpf_fd.hpp"
 #include "loader/program_maps.hpp"
 #include "parser/names.hpp"
 
 namespace bpffw {
 namespace {
-
-struct BtfFree {
-  void operator()(btf* handle) const { btf__free(handle); }
-};
-
-// Where a global variable lies in an internal map's value (.data, .rodata): from the map's BTF
-// (a DATASEC), since the section may hold other data before it. 0 when the map has no BTF.
-std::size_t variable_offset(const bpf_map_info& info, std::string_view variable) {
-  if (info.btf_id == 0 || info.btf_value_type_id == 0) return 0;
-  std::unique_ptr<btf, BtfFree> types(btf__load_from_kernel_by_id(info.btf_id));
-  if (!types) return 0;
-  const btf_type* section = btf__type_by_id(types.get(), info.btf_value_type_id);
-  if (section == nullptr || !btf_is_datasec(section)) return 0;
-  const btf_var_secinfo* vars = btf_var_secinfos(section);
-  for (unsigned i = 0; i < btf_vlen(section); ++i) {
-    const btf_type* var = btf__type_by_id(types.get(), vars[i].type);
-    if (var != nullptr && btf__name_by_offset(types.get(), var->name_off) == variable) return vars[i].offset;
-  }
-  return 0;
-}
-
-// The single value of a one-entry array map.
-Result<std::vector<unsigned char>> read_value(const loader::ProgramMap& map, std::size_t size) {
-  std::vector<unsigned char> value(size);
-  __u32 key = 0;
-  if (bpf_map_lookup_elem(map.fd.get(), &key, value.data()) != 0)
-    return tl::unexpected(loader::system_error(std::string("cannot read map ") + map.info.name, errno));
-  return value;
-}
-
-Result<loader::ProgramMap> require_map(const Program& program, const char* name, const std::string& missing) {
-  auto found = loader::find_program_map(program.fd(), name);
-  if (!found) return tl::unexpected(found.error());
-  if (!*found) return make_error(ErrorKind::Usage, missing);
-  return std::move(**found);
-}
 
 struct ParameterStore {
   loader::ProgramMap map;
@@ -63,13 +25,13 @@ struct ParameterStore {
 };
 
 Result<ParameterStore> open_parameters(const Program& program, std::size_t count) {
-  auto map = require_map(program, layout::kParametersMap, "the program has no parameter map");
+  auto map = loader::require_program_map(program, layout::kParametersMap, "the program has no parameter map");
   if (!map) return tl::unexpected(map.error());
   ParameterStore store{std::move(*map), 0, {}};
-  store.offset = variable_offset(store.map.info, layout::kParametersGlobal);
+  store.offset = loader::variable_offset(store.map.info, layout::kParametersGlobal);
   if (store.offset + count * sizeof(std::int64_t) > store.map.info.value_size)
     return make_error(ErrorKind::Internal, "the program's parameter map is smaller than its parameter list");
-  auto value = read_value(store.map, store.map.info.value_size);
+  auto value = loader::read_single_value(store.map, store.map.info.value_size);
   if (!value) return tl::unexpected(value.error());
   store.value = std::move(*value);
   return store;
@@ -83,21 +45,9 @@ std::int64_t parameter_at(const ParameterStore& store, std::size_t index) {
 
 }  // namespace
 
-Result<ProgramMetadata> read_metadata(const Program& program) {
-  auto map =
-      require_map(program, layout::kMetadataMap, "the program carries no bpffw metadata; was it compiled by bpffw?");
-  if (!map) return tl::unexpected(map.error());
-  auto value = read_value(*map, map->info.value_size);
-  if (!value) return tl::unexpected(value.error());
-  std::size_t offset = variable_offset(map->info, layout::kMetadataGlobal);
-  if (offset > value->size()) offset = 0;
-  return layout::decode_metadata(
-      std::string_view(reinterpret_cast<const char*>(value->data()) + offset, value->size() - offset));
-}
-
 Result<Counters> read_counters(const Program& program) {
-  auto map =
-      require_map(program, layout::kCountersMap, "the program has no counters: it was compiled with --no-counters");
+  auto map = loader::require_program_map(program, layout::kCountersMap,
+                                         "the program has no counters: it was compiled with --no-counters");
   if (!map) return tl::unexpected(map.error());
   if (map->info.value_size != sizeof(layout::CounterSlot))
     return make_error(ErrorKind::Usage, "the program's counter map has an unknown layout");
@@ -119,11 +69,12 @@ Result<Counters> read_counters(const Program& program) {
 }
 
 Result<LogCounters> read_log_counters(const Program& program) {
-  auto map = require_map(program, layout::kLogStateMap, "the program has no drop log: it was compiled without --log");
+  auto map = loader::require_program_map(program, layout::kLogStateMap,
+                                         "the program has no drop log: it was compiled without --log");
   if (!map) return tl::unexpected(map.error());
   if (map->info.value_size != sizeof(layout::LogState))
     return make_error(ErrorKind::Usage, "the program's drop-log state has an unknown layout");
-  auto value = read_value(*map, sizeof(layout::LogState));
+  auto value = loader::read_single_value(*map, sizeof(layout::LogState));
   if (!value) return tl::unexpected(value.error());
   layout::LogState state;
   std::memcpy(&state, value->data(), sizeof state);
