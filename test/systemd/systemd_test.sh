@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The shipped systemd units under a real systemd: boots a minimal Debian 12 in a container
 # (systemd-nspawn), installs bpffw into it with `cmake --install`, starts the example units and
-# checks what their processes can send and receive.
+# checks what their processes can send and receive; measures the fail-closed table of
+# docs/systemd.md (each pattern x compile error, load refusal, attach failure) and checks that a
+# failed reload shows in `systemctl status bpffw@NAME`.
 #
 # Usage: systemd_test.sh BUILD_DIR
 # The container root is built once with debootstrap (~1.5 min) and kept outside the repository in
 # $BPFFW_TEST_ROOT (default /var/cache/bpffw-test/debian12-root). If the Debian mirror
 # ($BPFFW_DEBIAN_MIRROR) cannot be reached to build it, the test fails and says so (nothing is
-# skipped). Needs root, debootstrap and systemd-container.
+# skipped). Needs root, debootstrap, systemd-container, bpftool and clang-19 (another tool's BPF
+# programs, for a cgroup that holds 64).
 set -euo pipefail
 
 build=${1:?usage: systemd_test.sh BUILD_DIR}
