@@ -8,8 +8,8 @@
 #      by bpffw@web.service; two long-running services ping through it, one with
 #      IPIngressFilterPath=, one with the fail-closed ExecStartPre=+bpffwc attach self. After an edit,
 #      `systemctl reload bpffw@web` changes both running services' verdicts on real traffic, with
-#      no restart; a broken edit leaves the filter in force, the reload fails, the journal of
-#      bpffw@web has the error with FILE:LINE:COLUMN and the caret, and its status line says so.
+#      no restart; a broken edit leaves the filter in force, the reload fails, and the journal of
+#      bpffw@web has the error with FILE:LINE:COLUMN and the caret.
 #   3. Failing closed (docs/systemd.md): what systemd 252 does when IPIngressFilterPath= names a
 #      missing pin (refuses to start) or a pin that is not a program (starts unfiltered!), and that
 #      the shipped pattern and the one-liner refuse to start in both cases.
@@ -140,6 +140,7 @@ check "its journal has the error with FILE:LINE:COLUMN" \
   grep -qF "bpffwc: error: /etc/bpffw/web.filter:3:6: unknown variable 'dst_prot' (did you mean 'dst_port'?)" <<<"$journal"
 check "and the line with the caret" grep -qxF '       ^~~~~~~~' <<<"$journal"
 check "bpffw@web stays active, its pin unchanged" bash -c '[[ $(nsenter -t "$1" -a systemctl is-active bpffw@web.service) == active && $(nsenter -t "$1" -a bpffwc show --json /sys/fs/bpf/bpffw/web) == *"\"id\":$2,"* ]]' _ "$container_pid" "$new_id"
+# The failed reload leaves the unit active: its status line (bpffwc sets it) says it failed.
 status_says_failed() {
   local text
   text=$(in_container systemctl show -p StatusText --value bpffw@web.service)
