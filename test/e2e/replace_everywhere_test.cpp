@@ -5,9 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,6 +66,57 @@ class ChildCgroup {
  private:
   std::string path_;
 };
+
+// A datagram socket in place of systemd's notification socket: bpffwc run with $NOTIFY_SOCKET naming
+// it (as systemd runs the commands of a unit with NotifyAccess=) sends it what sd_notify sends.
+class NotifySocket {
+ public:
+  NotifySocket() {
+    char dir[] = "/tmp/bpffw-test-notify.XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    dir_ = dir;
+    path_ = dir_ + "/notify";
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  }
+  ~NotifySocket() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  // For run_bpffwc's before_exec: the child gets NOTIFY_SOCKET.
+  std::function<int()> environment() const {
+    return [path = path_] { return ::setenv("NOTIFY_SOCKET", path.c_str(), 1); };
+  }
+
+  // The messages received since the last call.
+  std::vector<std::string> received() {
+    std::vector<std::string> messages;
+    char buffer[8192];
+    for (;;) {
+      ssize_t size = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (size < 0) break;
+      messages.emplace_back(buffer, static_cast<std::size_t>(size));
+    }
+    return messages;
+  }
+
+ private:
+  std::string dir_, path_;
+  int fd_ = -1;
+};
+
+bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 }  // namespace
 
@@ -184,4 +240,46 @@ TEST_CASE("-o PIN --force on an attached program replaces it in its cgroups too:
   CHECK(quiet.out.empty());
   CHECK(quiet.err.empty());
   run_bpffwc({"detach", service.path(), "-t", "egress", "--all"});
+}
+
+// bpffw@.service (NotifyAccess=exec): `systemctl status` shows the unit's status, which bpffwc sets;
+// a failed reload leaves the unit active, and this line is what says it failed
+// (test/systemd/systemd_test.sh shows it under systemd 252).
+TEST_CASE(
+    "--replace-everywhere under a unit with NOTIFY_SOCKET: the outcome is the unit's status, a failure included") {
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("web");
+  NotifySocket notify;
+
+  RunResult broken = run_bpffwc({"--replace-everywhere", pin, "udp &&"}, {}, notify.environment());
+  CHECK_MESSAGE(broken.exit_code == 1, describe(broken));
+  std::vector<std::string> status = notify.received();
+  REQUIRE(status.size() == 1);
+  CHECK_MESSAGE(starts_with(status[0], "STATUS=FAILED, nothing changed: 1:"), status[0]);
+  CHECK_MESSAGE(status[0].find("expected an operand after '&&'") != std::string::npos, status[0]);
+  CHECK_MESSAGE(ends_with(status[0], "(no program is pinned at " + pin + ")"), status[0]);
+
+  RunResult first = run_bpffwc({"--replace-everywhere", pin, "udp"}, {}, notify.environment());
+  REQUIRE_MESSAGE(first.exit_code == 0, describe(first));
+  const std::string first_id = std::to_string(pinned_id(pin));
+  CHECK(notify.received() ==
+        std::vector<std::string>{"STATUS=program " + first_id + " pinned; there was none to replace"});
+
+  broken = run_bpffwc({"--replace-everywhere", pin, "udp &&"}, {}, notify.environment());
+  CHECK_MESSAGE(broken.exit_code == 1, describe(broken));
+  status = notify.received();
+  REQUIRE(status.size() == 1);
+  CHECK_MESSAGE(ends_with(status[0], "(in force: program " + first_id + ", as before)"), status[0]);
+  CHECK(std::to_string(pinned_id(pin)) == first_id);
+
+  RunResult second = run_bpffwc({"--replace-everywhere", pin, "tcp"}, {}, notify.environment());
+  REQUIRE_MESSAGE(second.exit_code == 0, describe(second));
+  CHECK(notify.received() == std::vector<std::string>{"STATUS=program " + std::to_string(pinned_id(pin)) +
+                                                      " replaces " + first_id + " at the pin and in no cgroup"});
+
+  // Only --replace-everywhere speaks to systemd: -o PIN --force, the one-liner's --attach, ... do not.
+  RunResult forced = run_bpffwc({"-o", pin, "--force", "icmp"}, {}, notify.environment());
+  REQUIRE_MESSAGE(forced.exit_code == 0, describe(forced));
+  CHECK(notify.received().empty());
 }

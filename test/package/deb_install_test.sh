@@ -142,6 +142,14 @@ check "its journal has the error with FILE:LINE:COLUMN" \
   grep -qF "bpffwc: error: /etc/bpffw/web.filter:3:6: unknown variable 'dst_prot' (did you mean 'dst_port'?)" <<<"$journal"
 check "and the line with the caret" grep -qxF '       ^~~~~~~~' <<<"$journal"
 check "bpffw@web stays active, its pin unchanged" bash -c '[[ $(nsenter -t "$1" -a systemctl is-active bpffw@web.service) == active && $(nsenter -t "$1" -a bpffwc show --json /sys/fs/bpf/bpffw/web) == *"\"id\":$2,"* ]]' _ "$container_pid" "$new_id"
+# The failed reload leaves the unit active: its status line (bpffwc sets it) says it failed.
+status_says_failed() {
+  local text
+  text=$(in_container systemctl show -p StatusText --value bpffw@web.service)
+  say "bpffw@web: Status: $text"
+  [[ $text == "FAILED, nothing changed: /etc/bpffw/web.filter:3:6: unknown variable 'dst_prot'"*"(in force: program $new_id, as before)" ]]
+}
+check "systemctl status bpffw@web says the reload FAILED, with the error and the program in force" status_says_failed
 set_marks; sleep 1
 for s in path closed; do check "pinger-$s: the filter in force still drops its replies" only_unanswered $s; done
 # The one-liner reads the same file itself (the broken one refuses to start, below): a good file lets it start.

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The shipped systemd units under a real systemd: boots a minimal Debian 12 in a container
 # (systemd-nspawn), installs bpffw into it with `cmake --install`, starts the example units and
-# checks what their processes can send and receive.
+# checks what their processes can send and receive; measures the fail-closed table of
+# docs/systemd.md (each pattern x compile error, load refusal, attach failure) and checks that a
+# failed reload shows in `systemctl status bpffw@NAME`.
 #
 # Usage: systemd_test.sh BUILD_DIR
 # The container root is built once with debootstrap (~1.5 min) and kept outside the repository in
 # $BPFFW_TEST_ROOT (default /var/cache/bpffw-test/debian12-root). If the Debian mirror
 # ($BPFFW_DEBIAN_MIRROR) cannot be reached to build it, the test fails and says so (nothing is
-# skipped). Needs root, debootstrap and systemd-container.
+# skipped). Needs root, debootstrap, systemd-container, bpftool and clang-19 (another tool's BPF
+# programs, for a cgroup that holds 64).
 set -euo pipefail
 
 build=${1:?usage: systemd_test.sh BUILD_DIR}
@@ -18,8 +21,8 @@ say() { printf 'systemd test: %s\n' "$*"; }
 fail() { printf 'systemd test: FAIL: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || fail "needs root (systemd-nspawn, cgroups, BPF)"
-for tool in debootstrap systemd-nspawn nsenter wget flock; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install debootstrap systemd-container"
+for tool in debootstrap systemd-nspawn nsenter wget flock bpftool clang-19; do
+  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install debootstrap systemd-container bpftool clang-19"
 done
 
 # One run at a time per root: nspawn locks the directory anyway, and a half-built root must not
@@ -150,6 +153,150 @@ structured_entry() {
 check "the entry is structured: MESSAGE_ID, BPFFW_REASON=filter, BPFFW_DST_PORT=8022" structured_entry
 in_container systemctl stop "$client" bpffw-log.service
 in_container rm -f /sys/fs/bpf/no-tcp
+
+# 6. Failing closed (docs/systemd.md, "Failing closed"): each shipped pattern x {compile error, load
+# refusal, attach failure}, on a transient service pinging 127.0.0.1 once through an ingress filter
+# '!icmp' (filtered: no reply). Each cell prints a row of the table in docs/systemd.md: does the
+# service start, is it filtered, what systemd says.
+#   (a) a loader (bpffw@NAME, Wants= + After=) and IPIngressFilterPath=/sys/fs/bpf/bpffw/NAME
+#   (b) the one-liner ExecStartPre=+bpffwc --attach self -t ingress --replace-all FILTER
+#   (c) bpffw@NAME and ExecStartPre=+bpffwc attach self -t ingress --replace-all /sys/fs/bpf/bpffw/NAME
+# The failures are real ones: a filter that does not parse; a set map the kernel refuses to create
+# (--set-capacity 300000000: more hash buckets than it allows, E2BIG); at the pin something that is not a
+# cgroup program (a map: another tool's pin); the service's cgroup already holding 64 programs of
+# another tool, the kernel's limit (E2BIG).
+put() { in_container sh -c "cat > $1"; }  # put FILE: standard input becomes FILE in the container
+bpffwc=/usr/local/bin/bpffwc
+in_container mkdir -p /etc/bpffw /sys/fs/bpf/bpffw
+put /etc/bpffw/fc-compile.filter <<<'!icmp &&'
+put /etc/bpffw/fc-compile.conf <<<'BPFFWC_OPTIONS="-t ingress"'
+put /etc/bpffw/fc-load.filter <<<'!icmp && !(dst_port in ports)'
+put /etc/bpffw/fc-load.conf <<<'BPFFWC_OPTIONS="-t ingress --set ports=9 --set-capacity 300000000"'
+put /etc/bpffw/fc-map.filter <<<'!icmp'
+put /etc/bpffw/fc-map.conf <<<'BPFFWC_OPTIONS="-t ingress"'
+put /etc/bpffw/fc-good.filter <<<'!icmp'
+put /etc/bpffw/fc-good.conf <<<'BPFFWC_OPTIONS="-t ingress"'
+bpftool map create "$pins/bpffw/fc-map" type array key 4 value 4 entries 1 name not_a_program
+# Another tool's 64 cgroup programs (each passes everything), pinned for IPIngressFilterPath=.
+foreign=$(mktemp -d /tmp/bpffw-test-foreign.XXXXXX)
+remove_at_exit+=("$foreign")
+printf '%s\n' 'struct __sk_buff;' \
+  '__attribute__((section("cgroup_skb/ingress"), used)) int other_tool(struct __sk_buff *skb) { return 1; }' \
+  'char _license[] __attribute__((section("license"), used)) = "GPL";' > "$foreign/other.c"
+clang-19 -O2 -target bpf -c "$foreign/other.c" -o "$foreign/other.o" || fail "clang-19 cannot build a BPF object"
+mkdir "$pins/other"
+full=()
+for i in $(seq 64); do
+  bpftool prog load "$foreign/other.o" "$pins/other/$i" || fail "bpftool prog load"
+  full+=("IPIngressFilterPath=/sys/fs/bpf/other/$i")
+done
+
+# cell NAME PROPERTY...: runs the transient service fc-NAME with the properties; sets `row` to
+# "STARTED? | FILTERED? | systemd's result" and says it, and `out` to what systemd-run and the
+# service's commands printed (--pipe: ExecStartPre='s errors too).
+cell() {
+  local unit=fc-$1.service result
+  shift
+  out=$(in_container systemd-run --wait --pipe --unit="$unit" "${@/#/-p}" \
+    /usr/bin/ping -c 1 -W 1 127.0.0.1 2>&1 </dev/null) || true
+  if grep -q '1 packets transmitted, 1 received' <<<"$out"; then row="started | UNFILTERED (reply)"
+  elif grep -q '1 packets transmitted, 0 received' <<<"$out"; then row="started | filtered (no reply)"
+  else row="not started | -"; fi
+  # systemd's verdict: "Failed with result 'resources'", "Job ... failed with result 'dependency'"
+  # (systemd-run --wait says "success" for a unit whose start job failed on a dependency).
+  local _ journal
+  for _ in $(seq 20); do
+    journal=$(in_container journalctl -b -q -o cat --no-pager -u "$unit")
+    result=$(sed -n "s/.*with result '\([a-z-]*\)'.*/\1/p" <<<"$journal" | tail -n 1)
+    [[ -n $result || $row == started* ]] && break
+    sleep 0.1
+  done
+  [[ -n $result ]] || result=$(sed -n 's/^Finished with result: //p' <<<"$out")
+  row="$row | Result: ${result:-?}"
+  say "cell $unit: $row"
+  in_container systemctl reset-failed "$unit" 2>/dev/null || true
+}
+is_row() { [[ $row == "$1"* ]]; }
+journal_has() { local text; text=$(in_container journalctl -q -o cat --no-pager -u "$1") && grep -qF "$2" <<<"$text"; }
+loader() { printf 'Wants=bpffw@%s.service\nAfter=bpffw@%s.service\n' "$1" "$1"; }
+uses_path() { loader "$1"; echo "IPIngressFilterPath=/sys/fs/bpf/bpffw/$1"; }
+uses_attach() { loader "$1"; echo "ExecStartPre=+$bpffwc attach self -t ingress --replace-all /sys/fs/bpf/bpffw/$1"; }
+one_liner() { echo "ExecStartPre=+$bpffwc --attach self -t ingress --replace-all $1"; }
+mapfile -t p <<<"$(uses_path fc-good)"
+cell good-a "${p[@]}"
+check "(a) with a good filter: starts, filtered" is_row "started | filtered"
+mapfile -t p <<<"$(uses_attach fc-good)"
+cell good-c "${p[@]}"
+check "(c) with a good filter: starts, filtered" is_row "started | filtered"
+
+for failure in compile load map; do
+  mapfile -t p <<<"$(uses_path fc-$failure)"
+  cell "a-$failure" "${p[@]}"
+  case $failure in
+    map) check "(a) the pin is a map: systemd 252 starts the service UNFILTERED" is_row "started | UNFILTERED" ;;
+    *) check "(a) $failure error: bpffw@fc-$failure fails, no pin: the service does not start" is_row "not started" ;;
+  esac
+  check "(a) $failure: systemctl says bpffw@fc-$failure failed" unit_is "bpffw@fc-$failure.service" failed
+  [[ $failure == load ]] && check "(a) load: the kernel refused the map (E2BIG), in bpffw@fc-load's journal" \
+    journal_has bpffw@fc-load.service "map 'bpffw_set_int': failed to create: Argument list too long"
+  mapfile -t p <<<"$(uses_attach fc-$failure)"
+  cell "c-$failure" "${p[@]}"
+  check "(c) $failure: the service does not start" is_row "not started"
+done
+# (a) with the other loader, bpf-firewall@FILTER, which services use with Requires=.
+broken=$(escape '!icmp &&')
+cell a-compile-bpf-firewall "Requires=bpf-firewall@$broken.service" "After=bpf-firewall@$broken.service" \
+  "IPIngressFilterPath=/sys/fs/bpf/$broken"
+check "(a) bpf-firewall@ with a compile error: the service does not start (dependency failed)" is_row "not started"
+in_container systemctl reset-failed "bpf-firewall@$broken.service" 2>/dev/null || true
+cell b-compile "$(one_liner "'!icmp &&'")"
+check "(b) compile error: the service does not start" is_row "not started"
+cell b-load "$(one_liner "--set ports=9 --set-capacity 300000000 '!icmp && !(dst_port in ports)'")"
+check "(b) load refusal: the service does not start" is_row "not started"
+check "(b) load refusal: the kernel refused the map (E2BIG), and bpffwc said so" \
+  grep -q "map 'bpffw_set_int': failed to create: Argument list too long" <<<"$out"
+# 64 programs of another tool in the service's cgroup: one more cannot be attached.
+cell a-full "${full[@]}" "IPIngressFilterPath=/sys/fs/bpf/bpffw/fc-good"
+check "(a) cgroup full: systemd 252 logs the failed attach and starts the service all the same" is_row "started"
+check "... and logs it" journal_has fc-a-full.service "Argument list too long"
+cell b-full "${full[@]}" "$(one_liner "'!icmp'")"
+check "(b) cgroup full: the service does not start" is_row "not started"
+mapfile -t p <<<"$(uses_attach fc-good)"
+cell c-full "${full[@]}" "${p[@]}"
+check "(c) cgroup full: the service does not start" is_row "not started"
+# A compile error with a pin from an earlier good start: the services start on the last good program.
+in_container "$bpffwc" -t ingress -o /sys/fs/bpf/bpffw/fc-compile '!icmp'
+for pattern in a c; do
+  if [[ $pattern == a ]]; then mapfile -t p <<<"$(uses_path fc-compile)"; else mapfile -t p <<<"$(uses_attach fc-compile)"; fi
+  cell "$pattern-compile-earlier" "${p[@]}"
+  check "($pattern) compile error with an earlier pin: starts, filtered by the last good program" is_row "started | filtered"
+done
+in_container systemctl reset-failed 'bpffw@fc-*' 2>/dev/null || true
+rm -rf "$pins/other" "$pins/bpffw/fc-"*
+
+# 7. A failed reload shows in `systemctl status bpffw@NAME`: bpffwc --replace-everywhere sets the
+# unit's status (sd_notify STATUS=, NotifyAccess=exec), which a failed reload leaves active.
+status_text() { in_container systemctl show -p StatusText --value bpffw@st.service; }
+status_is() { local text; text=$(status_text); say "bpffw@st: Status: $text"; [[ $text == $1 ]]; }
+put /etc/bpffw/st.filter <<<'!icmp'
+put /etc/bpffw/st.conf <<<'BPFFWC_OPTIONS="-t ingress"'
+check "bpffw@st starts" in_container systemctl start bpffw@st.service
+check "its status says what it pinned" status_is "program * pinned; there was none to replace"
+put /etc/bpffw/st.filter <<<'!icmpp'
+check "a broken edit: systemctl reload bpffw@st fails" bash -c '! nsenter -t "$1" -a systemctl reload bpffw@st.service 2>/dev/null' _ "$container_pid"
+check "the unit stays active" unit_is bpffw@st.service active
+check "its status says FAILED, with the error and the program still in force" \
+  status_is "FAILED, nothing changed: /etc/bpffw/st.filter:1:2: unknown variable 'icmpp'* (in force: program *, as before)"
+check "systemctl status shows it" bash -c 'nsenter -t "$1" -a systemctl status --no-pager bpffw@st.service | grep -q "Status: \"FAILED, nothing changed"' _ "$container_pid"
+put /etc/bpffw/st.filter <<<'icmp'
+check "fixed: systemctl reload bpffw@st succeeds" in_container systemctl reload bpffw@st.service
+check "and the status says what replaced what" status_is "program * replaces * at the pin and in no cgroup"
+put /etc/bpffw/st.filter <<<'!icmpp'
+check "a restart with the broken file fails" bash -c '! nsenter -t "$1" -a systemctl restart bpffw@st.service 2>/dev/null' _ "$container_pid"
+check "the unit is failed, its status says why" status_is "FAILED, nothing changed: *"
+in_container systemctl stop bpffw@st.service
+in_container systemctl reset-failed bpffw@st.service 2>/dev/null || true
+rm -f "$pins/bpffw/st"
 
 if ((failures > 0)); then
   in_container journalctl -b -q -o short --no-pager -n 60 >&2 || true

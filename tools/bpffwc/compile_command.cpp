@@ -19,6 +19,7 @@
 #include "expression_source.hpp"
 #include "replace_everywhere.hpp"
 #include "runtime_options.hpp"
+#include "unit_status.hpp"
 
 namespace bpffwc {
 
@@ -80,6 +81,14 @@ class CompileCommand final : public Command {
   }
 
   int run() override {
+    int status = run_command();
+    // Under bpffw@.service (NotifyAccess=exec): "Status:" in systemctl status, a failed reload included.
+    if (everywhere_pin_) notify_unit_status(status, *everywhere_pin_, summary_);
+    return status;
+  }
+
+ private:
+  int run_command() {
     if (int usage = check_usage(); usage != kExitSuccess) return usage;
 
     if (int prepared = everywhere_pin_ ? runtime_.prepare(everywhere_pin_, true, nullptr)
@@ -101,7 +110,7 @@ class CompileCommand final : public Command {
     auto program = bpffw::Program::load(*object, runtime_.load_options());
     if (!program) return source_.report(program.error());
     if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, source_.text());
-    if (everywhere_pin_) return replace_everywhere(*program, *everywhere_pin_);
+    if (everywhere_pin_) return replace_everywhere(*program, *everywhere_pin_, ReplaceReport::Always, &summary_);
     // A cgroup left on the old program while the pin leads to the new one would be enforcing rules
     // that no longer show anywhere: --force replaces it there too.
     if (force_) return replace_everywhere(*program, *pin_path_, ReplaceReport::OnlyWhereAttached);
@@ -110,7 +119,6 @@ class CompileCommand final : public Command {
     return kExitSuccess;
   }
 
- private:
   // Every option must do something: one that would be ignored in this combination is a usage error,
   // with --attach as without it (test/e2e/bad_input_test.cpp has the table).
   int check_usage() {
@@ -172,6 +180,7 @@ class CompileCommand final : public Command {
   ExpressionSource source_;
   std::optional<std::string> pin_path_;
   std::optional<std::string> everywhere_pin_;  // --replace-everywhere
+  std::string summary_;                        // what --replace-everywhere did, for the unit's status
   std::optional<std::string> emit_;
   std::optional<std::string> output_;
   std::optional<EmitKind> emit_kind_;

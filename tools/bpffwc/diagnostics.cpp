@@ -9,8 +9,10 @@ namespace bpffwc {
 namespace {
 
 std::string usage_subcommand;  // set_usage_subcommand
+std::string first_error_text;  // first_error
 
 void print_line(std::string_view label, std::string_view text) {
+  if (label == "error" && first_error_text.empty()) first_error_text = text;
   std::string line = std::string(kProgram) + ": " + std::string(label) + ": " + std::string(text) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
@@ -66,6 +68,8 @@ void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_vi
 }
 
 void set_usage_subcommand(std::string subcommand) { usage_subcommand = std::move(subcommand); }
+
+const std::string& first_error() { return first_error_text; }
 
 void report_note(const std::string& message) {
   print_line("note", message);

@@ -50,4 +50,9 @@ void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_vi
 // Something worth knowing that is not an error: "bpffwc: note: MESSAGE" on stderr.
 void report_note(const std::string& message);
 
+// The first error this process reported (report, report_usage), as one line: "[FILE:]LINE:COL: MESSAGE"
+// or "MESSAGE" (no caret, no hint); empty when there was none. For a summary elsewhere than
+// standard error, e.g. the unit's status (unit_status.hpp).
+const std::string& first_error();
+
 }  // namespace bpffwc

@@ -29,12 +29,15 @@ std::string places(const std::vector<bpffw::Attachment>& attachments) {
 
 }  // namespace
 
-int replace_everywhere(const bpffw::Program& program, const std::string& pin, ReplaceReport report_mode) {
+int replace_everywhere(const bpffw::Program& program, const std::string& pin, ReplaceReport report_mode,
+                       std::string* summary) {
   auto old = bpffw::Program::open_pinned(pin);
   if (!old && old.error().sys_errno == ENOENT) {
     if (auto pinned = program.pin(pin, bpffw::PinMode::CreateNew); !pinned) return report(pinned.error());
+    std::string done = "program " + id_text(program) + " pinned; there was none to replace";
+    if (summary != nullptr) *summary = done;
     if (report_mode == ReplaceReport::OnlyWhereAttached) return kExitSuccess;
-    std::printf("%s: program %s pinned; there was none to replace\n", pin.c_str(), id_text(program).c_str());
+    std::printf("%s: %s\n", pin.c_str(), done.c_str());
     return kExitSuccess;
   }
   if (!old) return report(old.error());
@@ -58,9 +61,11 @@ int replace_everywhere(const bpffw::Program& program, const std::string& pin, Re
     }
     swapped.insert(swapped.end(), done->begin(), done->end());
   }
+  std::string done =
+      "program " + id_text(program) + " replaces " + id_text(*old) + " at the pin and " + places(swapped);
+  if (summary != nullptr) *summary = done;
   if (report_mode == ReplaceReport::OnlyWhereAttached && swapped.empty()) return kExitSuccess;
-  std::printf("%s: program %s replaces %s at the pin and %s\n", pin.c_str(), id_text(program).c_str(),
-              id_text(*old).c_str(), places(swapped).c_str());
+  std::printf("%s: %s\n", pin.c_str(), done.c_str());
   return kExitSuccess;
 }
 

@@ -18,8 +18,10 @@ enum class ReplaceReport {
 
 // Pins `program` at `pin` (creating it when there is none: nothing to replace) and swaps it in
 // wherever the old pinned program is attached. Prints where on standard output. On any failure
-// the pin and every cgroup keep the old program. Returns the exit code.
+// the pin and every cgroup keep the old program. Returns the exit code. On success, `summary` (when
+// given) gets what happened as one line without the pin, e.g. "program 58 replaces 57 at the pin and
+// in 1 cgroup: /sys/fs/cgroup/system.slice/web.service (ingress)", whatever report_mode prints.
 int replace_everywhere(const bpffw::Program& program, const std::string& pin,
-                       ReplaceReport report_mode = ReplaceReport::Always);
+                       ReplaceReport report_mode = ReplaceReport::Always, std::string* summary = nullptr);
 
 }  // namespace bpffwc
