@@ -1,6 +1,8 @@
 #include "codegen/lower.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "codegen/address_lowering.hpp"
@@ -21,6 +23,17 @@ class Lowering {
 
   llvm::Value* value(const ast::Expr& expr);
   void branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
+
+  // Where an evaluation that names its decider goes on: a block, and there the phi that collects
+  // the deciding part's span (nullptr where a later part decides anyway).
+  struct Exit {
+    llvm::BasicBlock* block;
+    llvm::PHINode* decider;
+  };
+  // Evaluates `expr` in written order, as the interpreter does, continuing in on_true or
+  // on_false with the span of the part that decided its value (InterpretResult::decided_by);
+  // `known` is its value when the caller knows it already.
+  void decide(const ast::Expr& expr, Exit on_true, Exit on_false, std::optional<bool> known);
 
  private:
   llvm::Value* constant(std::int64_t v) { return b_.getInt64(static_cast<std::uint64_t>(v)); }
@@ -226,7 +239,7 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
                  },
                  [&](const ast::AddressLiteral&) { b_.CreateBr(on_false); },
                  [&](const ast::NamedSetMember& set) {
-                   emit_integer_set_lookup(b_, value(*set.value), set.set, on_true, on_false);
+                   emit_integer_set_lookup(b_, value(*set.value), set.set, on_true, on_false, fields_.set_states_here);
                  },
                  [&](const ast::AddressSetMatch& match) {
                    emit_address_set_lookup(b_, fields_, match.variable, match.set, on_true, on_false);
@@ -276,6 +289,64 @@ void Lowering::chain(bool is_or, const std::vector<const ast::Expr*>& operands, 
   }
 }
 
+// The interpreter's rule (lib/interpreter/interpreter.cpp, hands_decision_on): &&, ||, ! and ?:
+// hand the decision on to the operand they evaluated last; every other node is a part that decides.
+void Lowering::decide(const ast::Expr& expr, Exit on_true, Exit on_false, std::optional<bool> known) {
+  if (on_true.decider == nullptr && on_false.decider == nullptr) {
+    branch(expr, on_true.block, on_false.block);  // decided again later: any order, the planner's
+    return;
+  }
+  if (const auto* unary = std::get_if<ast::Unary>(&expr.node); unary && unary->op == ast::UnaryOp::LogicalNot) {
+    decide(*unary->operand, on_false, on_true, known ? std::optional(!*known) : std::nullopt);
+    return;
+  }
+  if (const auto* logical = std::get_if<ast::Logical>(&expr.node)) {
+    // && stops at the first false operand, || at the first true one; when it does not stop
+    // (known: && true, || false), every operand ran and the last one decided.
+    const bool is_and = logical->op == ast::LogicalOp::And;
+    const auto& operands = logical->operands;
+    if (!known || *known != is_and) {
+      for (std::size_t i = 0; i + 1 < operands.size(); ++i) {
+        Exit next{block(is_and ? "decide_and_next" : "decide_or_next"), nullptr};
+        decide(*operands[i], is_and ? next : on_true, is_and ? on_false : next, std::nullopt);
+        enter(next.block);
+      }
+    }
+    decide(*operands.back(), on_true, on_false, known);
+    return;
+  }
+  if (const auto* conditional = std::get_if<ast::Conditional>(&expr.node)) {
+    llvm::BasicBlock* if_true = block("decide_cond_true");
+    llvm::BasicBlock* if_false = block("decide_cond_false");
+    branch(*conditional->condition, if_true, if_false);
+    enter(if_true);
+    decide(*conditional->if_true, on_true, on_false, known);
+    enter(if_false);
+    decide(*conditional->if_false, on_true, on_false, known);
+    return;
+  }
+  llvm::Value* span = b_.getInt64(std::min<std::uint64_t>(expr.span.offset, UINT32_MAX) |
+                                  std::min<std::uint64_t>(expr.span.length, UINT32_MAX) << 32);
+  auto go_to = [&](const Exit& exit) {
+    if (exit.decider != nullptr) exit.decider->addIncoming(span, b_.GetInsertBlock());
+    b_.CreateBr(exit.block);
+  };
+  // Its value known, or both ways alike: no need to evaluate it.
+  if (known) return go_to(*known ? on_true : on_false);
+  if (on_true.block == on_false.block && on_true.decider == on_false.decider) return go_to(on_true);
+  llvm::BasicBlock* if_true = on_true.decider != nullptr ? block("decided_true") : on_true.block;
+  llvm::BasicBlock* if_false = on_false.decider != nullptr ? block("decided_false") : on_false.block;
+  branch(expr, if_true, if_false);
+  if (on_true.decider != nullptr) {
+    enter(if_true);
+    go_to(on_true);
+  }
+  if (on_false.decider != nullptr) {
+    enter(if_false);
+    go_to(on_false);
+  }
+}
+
 void Lowering::any_of_terms(const std::vector<std::vector<const ast::Expr*>>& terms, llvm::BasicBlock* on_true,
                             llvm::BasicBlock* on_false) {
   for (std::size_t i = 0; i < terms.size(); ++i) {
@@ -295,6 +366,16 @@ void Lowering::any_of_terms(const std::vector<std::vector<const ast::Expr*>>& te
 void lower_branch(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr,
                   llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
   Lowering(builder, fields).branch(expr, on_true, on_false);
+}
+
+llvm::Value* lower_decider(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr, bool value) {
+  Lowering lowering(builder, fields);
+  llvm::BasicBlock* decided = llvm::BasicBlock::Create(builder.getContext(), "decided");
+  auto* span = llvm::PHINode::Create(builder.getInt64Ty(), 2, "decider", decided);
+  lowering.decide(expr, {decided, span}, {decided, span}, value);
+  decided->insertInto(builder.GetInsertBlock()->getParent());
+  builder.SetInsertPoint(decided);
+  return span;
 }
 
 llvm::Value* lower_value(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr) {
