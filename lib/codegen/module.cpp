@@ -86,7 +86,8 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
     // The decider reads the packet from the record's parse: nothing of the expression's own
     // reads stays live into the drop path, so the pass path keeps every register it had.
     const bool tcp_header = wanted.packet_parser_variant().tcp_header;
-    auto decider = [&](llvm::IRBuilder<>& b, const PacketParserResults& parse, llvm::Value* parsed) {
+    auto decider = [&](llvm::IRBuilder<>& b, const PacketParserResults& parse, llvm::Value* parsed) -> llvm::Value* {
+      if (!runtime.log_decider) return b.getInt64(0);
       PacketFields again = read_packet_fields(b, skb, wanted, complete_parse_variant(tcp_header), parse, parsed);
       again.set_states_here = true;
       return lower_decider(b, again, filter, false);
