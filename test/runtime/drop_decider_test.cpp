@@ -158,6 +158,37 @@ TEST_CASE("chains regrouped into set searches and indexes name the operand the i
   }
 }
 
+std::string port_chain(const char* op, const char* join, int terms) {
+  std::string text;
+  for (int i = 1; i <= terms; ++i)
+    text += (i > 1 ? join : "") + std::string("dst_port ") + op + " " + std::to_string(i);
+  return text;
+}
+
+TEST_CASE("long runs of tests of one variable: up to 256 pieces each test named, beyond that the run as a whole") {
+  require_root();
+  std::vector<packet::Packet> packets;
+  for (std::uint16_t port : {1, 2, 100, 199, 200, 299, 300, 301, 5000})
+    packets.push_back(packet::PacketBuilder().ipv4().tcp(40000, port).build());
+  // Each of 200 `dst_port != N` stops the chain for one port: 200 pieces, each named.
+  CHECK(compare_deciders(parse_or_fail("tcp && " + port_chain("!=", " && ", 200)), packets) == 5);
+  CHECK(compare_deciders(parse_or_fail("udp || " + port_chain("==", " || ", 200) + " || tcp"), packets) == 0);
+
+  // 300 of them: the record names the run, which holds the part the interpreter names.
+  const std::string run = port_chain("!=", " && ", 300);
+  Filter filter = parse_or_fail("tcp && " + run + " && len > 10");
+  Program program = load_or_fail(filter, logging_everything());
+  REQUIRE_FALSE(passes(program, packets[3]));  // port 199
+  std::vector<DropRecord> records = drain(program);
+  REQUIRE(records.size() == 1);
+  REQUIRE(records[0].decided_by.has_value());
+  CHECK(records[0].decided_by->offset == 7);
+  CHECK(records[0].decided_by->length == run.size());
+  auto interpreted = interpret(filter, packets[3].skb_protocol(), packets[3].bytes).decided_by;
+  REQUIRE(interpreted.has_value());
+  CHECK(std::string(filter.source()).substr(interpreted->offset, interpreted->length) == "dst_port != 199");
+}
+
 TEST_CASE("random filters on random packets: every record names the part the interpreter names") {
   require_root();
   random::Rng rng(20261206);

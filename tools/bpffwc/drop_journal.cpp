@@ -76,12 +76,9 @@ bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNa
   entry.add("BPFFW_DIRECTION", bpffw::to_string(record.direction)).add("BPFFW_REASON", bpffw::to_string(record.reason));
   if (record.rule) entry.add("BPFFW_RULE", bpffw::to_string(*record.rule));
   std::string_view expression;
-  if (auto span = locate_decider(record, expressions, expression)) {
-    std::string text = decided_by_text(*span, expression);  // 'PART' at L:C-E
-    std::size_t at = text.rfind("' at ");
-    entry.add("BPFFW_DECIDED_BY", std::string(expression.substr(span->offset, span->length)))
-        .add("BPFFW_DECIDED_AT", text.substr(at + 5));
-  }
+  if (auto span = locate_decider(record, expressions, expression))
+    entry.add("BPFFW_DECIDED_BY", decided_by_part(*span, expression))
+        .add("BPFFW_DECIDED_AT", decided_by_place(*span, expression));
   if (record.family != 0) entry.add("BPFFW_PROTOCOL", bpffw::protocol_name(record.protocol));
   if (!record.source.empty()) entry.add("BPFFW_SRC_ADDR", record.source).add("BPFFW_DST_ADDR", record.destination);
   if (record.source_port)

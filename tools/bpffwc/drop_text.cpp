@@ -93,13 +93,23 @@ const CgroupNames::Name& CgroupNames::lookup(std::uint64_t cgroup_id) {
   return names_[cgroup_id] = name;
 }
 
-std::string decided_by_text(const bpffw::SourceSpan& span, std::string_view source) {
+std::string decided_by_part(const bpffw::SourceSpan& span, std::string_view source) {
   std::string_view part = source.substr(std::min(span.offset, source.size()), span.length);
   std::size_t newline = part.find('\n');
-  std::string shown = std::string(part.substr(0, newline)) + (newline == std::string_view::npos ? "" : "...");
+  std::string_view line = part.substr(0, newline);
+  if (line.size() > kShownPart) return std::string(line.substr(0, kShownPart - 3)) + "...";
+  return std::string(line) + (newline == std::string_view::npos ? "" : "...");
+}
+
+std::string decided_by_place(const bpffw::SourceSpan& span, std::string_view source) {
+  std::string_view part = source.substr(std::min(span.offset, source.size()), span.length);
+  std::size_t newline = part.find('\n');
   std::size_t end_column = span.column + (newline == std::string_view::npos ? part.size() : newline) - 1;
-  return "'" + shown + "' at " + std::to_string(span.line) + ":" + std::to_string(span.column) + "-" +
-         std::to_string(end_column);
+  return std::to_string(span.line) + ":" + std::to_string(span.column) + "-" + std::to_string(end_column);
+}
+
+std::string decided_by_text(const bpffw::SourceSpan& span, std::string_view source) {
+  return "'" + decided_by_part(span, source) + "' at " + decided_by_place(span, source);
 }
 
 std::string decided_by_json(const std::optional<bpffw::SourceSpan>& span, std::string_view source) {

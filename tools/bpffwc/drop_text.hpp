@@ -2,6 +2,7 @@
 // cgroup resolved to its path and, under systemd, its unit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -34,8 +35,12 @@ class CgroupNames {
 std::string rfc3339(std::int64_t realtime_ns);
 
 // 'dst_port == 8080' at 1:30-45: the part of the filter a span covers, and where (columns of its
-// first line; a part over several lines ends with "..."). bpffwc test --why and bpffwc log.
+// first line; a part over several lines, or longer than kShownPart, ends with "..."). bpffwc test
+// --why and bpffwc log.
+inline constexpr std::size_t kShownPart = 80;
 std::string decided_by_text(const bpffw::SourceSpan& span, std::string_view source);
+std::string decided_by_part(const bpffw::SourceSpan& span, std::string_view source);   // dst_port == 8080
+std::string decided_by_place(const bpffw::SourceSpan& span, std::string_view source);  // 1:30-45
 // {"text":"dst_port == 8080","line":1,"column":30,"length":16}, or null.
 std::string decided_by_json(const std::optional<bpffw::SourceSpan>& span, std::string_view source);
 
