@@ -95,8 +95,9 @@ int main(int argc, char** argv) {
       {"F1, SSH dropped: 'dst_port == 80'", f1, PacketBuilder().ipv4().tcp(40000, 22).build()},
       {"issue, listed: 'src_addr in blocklist'", issue, listed_source().tcp(40000, 8080).build()},
       {"issue, port 22: 'dst_port == 8080'", issue, PacketBuilder().ipv4().tcp(40000, 22).build()},
-      {"1,000 x dst_port != N, by the last", and_chain(1000), PacketBuilder().ipv4().tcp(40000, 1000).build()},
-      {"1,000 x dst_port != N, by the first", and_chain(1000), PacketBuilder().ipv4().tcp(40000, 1).build()},
+      {"200 x dst_port != N, by the 200th", and_chain(200), PacketBuilder().ipv4().tcp(40000, 200).build()},
+      {"200 x dst_port != N, by the first", and_chain(200), PacketBuilder().ipv4().tcp(40000, 1).build()},
+      {"10,000 x dst_port != N: the run", and_chain(10000), PacketBuilder().ipv4().tcp(40000, 9999).build()},
   };
   std::printf("%-40s %9s %9s %9s %9s %9s\n", "case", "no log", "log", "+decider", "log cost", "decider");
   for (const Case& c : cases) {
