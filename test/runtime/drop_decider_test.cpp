@@ -3,7 +3,9 @@
 // interpreter names (InterpretResult::decided_by) for the same packet. BPF_PROG_TEST_RUN on loaded
 // programs: fixed examples (the issue's, chains the code generator regroups into set searches and
 // indexes), then random filters on random packets.
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,10 +15,12 @@
 #include <bpffw/drop_log.hpp>
 #include <bpffw/interpreter.hpp>
 
+#include "layout/map_layout.hpp"
 #include "packet/packet_spec.hpp"
 #include "random/random_filter.hpp"
 #include "random/random_packet.hpp"
 #include "random/rng.hpp"
+#include "runtime/drop_record.hpp"
 #include "runtime/runtime_test_support.hpp"
 #include "support/kernel_env.hpp"
 
@@ -187,6 +191,45 @@ TEST_CASE("long runs of tests of one variable: up to 256 pieces each test named,
   auto interpreted = interpret(filter, packets[3].skb_protocol(), packets[3].bytes).decided_by;
   REQUIRE(interpreted.has_value());
   CHECK(std::string(filter.source()).substr(interpreted->offset, interpreted->length) == "dst_port != 199");
+}
+
+TEST_CASE("records of bpffw before the decider (version 1, 80 bytes) still decode, without a decider") {
+  layout::DropRecordLayout v2{};
+  v2.time_ns = 7;
+  v2.uid = 1000;
+  v2.length = 60;
+  v2.version = layout::kDropRecordVersion;
+  v2.reason = layout::kReasonFilter;
+  v2.status = 63;  // IPv4
+  v2.holds = 1;    // ports
+  v2.transport[2] = 0x1f;
+  v2.transport[3] = 0x90;  // destination port 8080
+  v2.decided_offset = 35;
+  v2.decided_length = 16;
+  v2.expression_hash = expression_hash("!(src_addr in blocklist) && tcp && dst_port == 8080");
+  auto decoded = runtime::decode_drop_record(&v2, sizeof v2);
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->destination_port == 8080);
+  REQUIRE(decoded->decided_by.has_value());
+  auto located = locate_decider(*decoded, "!(src_addr in blocklist) && tcp && dst_port == 8080");
+  REQUIRE(located.has_value());
+  CHECK(located->line == 1);
+  CHECK(located->column == 36);
+
+  // Version 1: the same header up to `holds`, then the packet at byte 32.
+  unsigned char v1[layout::kDropRecordVersion1Bytes] = {};
+  std::memcpy(v1, &v2, layout::kDropRecordVersion1HeaderBytes);
+  v1[offsetof(layout::DropRecordLayout, version)] = layout::kDropRecordVersion1;
+  std::memcpy(v1 + layout::kDropRecordVersion1HeaderBytes, v2.transport, 48);
+  decoded = runtime::decode_drop_record(v1, sizeof v1);
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->uid == 1000);
+  CHECK(decoded->destination_port == 8080);
+  CHECK_FALSE(decoded->decided_by.has_value());
+  CHECK_FALSE(runtime::decode_drop_record(v1, sizeof v1 - 1).has_value());
+  unsigned char other[sizeof v2] = {};
+  other[offsetof(layout::DropRecordLayout, version)] = 9;
+  CHECK_FALSE(runtime::decode_drop_record(other, sizeof other).has_value());
 }
 
 TEST_CASE("random filters on random packets: every record names the part the interpreter names") {
