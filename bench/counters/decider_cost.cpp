@@ -3,7 +3,7 @@
 // decider (as shipped) — all with counters, run on the same packet with BPF_PROG_TEST_RUN (repeat
 // kRepeat, the kernel's average ns per run), in interleaved rounds whose order rotates. The limit is
 // never reached, so every dropped run builds a record (the ring, which nobody reads here, is full
-// after its first ~2,500 records; the write then fails and counts as lost, but the decider was
+// after its first ~5,000 records; the write then fails and counts as lost, but the decider was
 // found before it). The median of the per-round differences is each cost.
 //   bpffw-bench-decider [ROUNDS]      (root)
 #include <algorithm>

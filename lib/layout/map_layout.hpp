@@ -112,9 +112,9 @@ inline constexpr unsigned kDroppedBytesField = 3;
 
 inline constexpr const char* kLogRingMap = "bpffw_log";
 inline constexpr const char* kLogStateMap = "bpffw_log_state";
-// 256 KiB: some 2,500 records, more than a second of the largest sensible rate, so a reader that
+// 512 KiB: some 5,000 records of 96 bytes, more than a second of the largest sensible rate, so a reader that
 // wakes a few times a second loses none.
-inline constexpr std::uint32_t kLogRingBytes = 256 * 1024;
+inline constexpr std::uint32_t kLogRingBytes = 512 * 1024;
 
 // The drop log's state. The bucket is GCRA (a token bucket kept as one time): `next_ns` is when
 // the bucket is full again; a drop is recorded when next_ns - now <= (burst - 1) * interval, and

@@ -138,7 +138,7 @@ TEST_CASE("three log readers (two of the pin and one --all) under 10000 drops: e
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // --all looks for programs once a second
   constexpr int kDrops = 10'000;
   const std::uint16_t port = free_port(), source = free_port();
-  // 5,000 a second: the ring holds ~2,500 records, so the leader may fall 0.5 s behind (a busy
+  // 5,000 a second: the ring holds ~5,000 records, so the leader may fall 1 s behind (a busy
   // 2-core machine) before one is lost. In a guest under TCG it falls further behind and the ring
   // overflows: those drops are counted as lost, and every reader must still see every record logged.
   const auto begin = std::chrono::steady_clock::now();
@@ -208,7 +208,7 @@ TEST_CASE("the log's leader killed mid-stream: a follower leads on and no reader
                before_kill, kDrops, static_cast<unsigned long long>(counters.logged),
                static_cast<unsigned long long>(counters.lost), seen[0].lines, seen[0].distinct, seen[1].lines,
                seen[1].distinct);
-  // Under TCG (the kernel matrix) the readers fall behind and the ring (some 2,500 records) can
+  // Under TCG (the kernel matrix) the readers fall behind and the ring (some 5,000 records) can
   // overflow: what it lost is counted, and what it logged every reader has.
   CHECK(counters.logged + counters.lost == kDrops);
   CHECK(counters.logged >= kDrops / 2);
