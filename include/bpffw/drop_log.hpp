@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <bpffw/direction.hpp>
 #include <bpffw/error.hpp>
@@ -53,7 +54,21 @@ struct DropRecord {
   std::uint32_t length = 0;     // skb->len: from the IP header on
   std::uint64_t cgroup_id = 0;  // the socket's cgroup v2, its directory's inode number
   std::uint32_t uid = 0;        // the socket's owner; the overflow uid (65534) when the kernel gives none
+  // The part of the filter that decided the drop (DropReason::Filter), as InterpretResult::decided_by
+  // names it: `offset` and `length` in the expression of the program that wrote the record, whose
+  // expression_hash() is `expression_hash` (a ring that --force replacements share holds records of
+  // several programs); `line` and `column` are left 1: locate_decider() fills them in. Empty for a
+  // malformed packet and in records of bpffw before it recorded the decider.
+  std::optional<SourceSpan> decided_by;
+  std::uint32_t expression_hash = 0;
 };
+
+// The hash of an expression that drop records carry (DropRecord::expression_hash).
+std::uint32_t expression_hash(std::string_view expression);
+
+// The record's decider with its line and column in `expression`, when `expression` is the one the
+// record's span is in (its hash matches and the span lies within it); else std::nullopt.
+std::optional<SourceSpan> locate_decider(const DropRecord& record, std::string_view expression);
 
 // The protocol's name as the language spells it ("tcp", "udp", "icmp", "icmpv6"), else its number.
 std::string protocol_name(std::uint8_t protocol);

@@ -19,6 +19,7 @@ using layout::DropRecordLayout;
 
 constexpr std::uint64_t kNanosecondsPerSecond = 1'000'000'000;
 constexpr std::size_t kRecordAllocaBytes = layout::kDropRecordHeaderBytes + sizeof(fields::ParsedPacket);
+static_assert(kRecordAllocaBytes >= sizeof(DropRecordLayout));
 
 llvm::Value* call_helper(llvm::IRBuilder<>& b, std::uint64_t helper, llvm::ArrayRef<llvm::Value*> arguments) {
   std::vector<llvm::Type*> types;
@@ -65,7 +66,8 @@ void fill_header(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* record, ll
 }  // namespace
 
 void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
-                   const PacketParserBytes& parsers) {
+                   const PacketParserBytes& parsers, bool tcp_header, std::uint32_t expression_hash,
+                   const DeciderEmitter& decider) {
   static_assert(offsetof(DropRecordLayout, transport) == layout::kDropRecordHeaderBytes &&
                 offsetof(DropRecordLayout, src_addr) ==
                     layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, src_addr) &&
@@ -113,8 +115,25 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   for (std::size_t at = 0; at < sizeof(DropRecordLayout); at += 8)
     b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
   llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
-  PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers);
+  PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, tcp_header);
   fill_header(b, skb, record, now, reason, parse);
+  store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
+  // The decider, for the filter's drops only: a malformed packet's fields cannot be read.
+  llvm::BasicBlock* parsed_block = b.GetInsertBlock();
+  llvm::BasicBlock* explain = block("log_decider");
+  llvm::BasicBlock* explained = block("log_decided");
+  b.CreateCondBr(b.CreateICmpEQ(reason, b.getInt8(layout::kReasonFilter)), explain, explained);
+  b.SetInsertPoint(explain);
+  llvm::Value* span = decider(b, parse, parsed);
+  llvm::BasicBlock* explain_end = b.GetInsertBlock();
+  b.CreateBr(explained);
+  b.SetInsertPoint(explained);
+  llvm::PHINode* decided = b.CreatePHI(b.getInt64Ty(), 2, "decided");
+  decided->addIncoming(span, explain_end);
+  decided->addIncoming(b.getInt64(0), parsed_block);
+  store_at(b, record, offsetof(DropRecordLayout, decided_offset), b.CreateTrunc(decided, b.getInt32Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, decided_length),
+           b.CreateTrunc(b.CreateLShr(decided, b.getInt64(32)), b.getInt32Ty()));
   llvm::Value* written =
       call_helper(b, BPF_FUNC_ringbuf_output, {ring, record, b.getInt64(sizeof(DropRecordLayout)), b.getInt64(0)});
   llvm::Value* outcome = b.CreateSelect(b.CreateICmpEQ(written, b.getInt64(0)), b.getInt64(layout::kLogLoggedField),

@@ -1,6 +1,10 @@
 #include "codegen/lower.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "codegen/address_lowering.hpp"
@@ -21,6 +25,25 @@ class Lowering {
 
   llvm::Value* value(const ast::Expr& expr);
   void branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
+
+  // Where an evaluation that names its decider goes on: a block, and there the phi that collects
+  // the deciding part's span (nullptr where a later part decides anyway).
+  struct Exit {
+    llvm::BasicBlock* block;
+    llvm::PHINode* decider;
+  };
+  // Evaluates `expr` in written order, as the interpreter does, continuing in on_true or
+  // on_false with the span of the part that decided its value (InterpretResult::decided_by);
+  // `known` is its value when the caller knows it already.
+  void decide(const ast::Expr& expr, Exit on_true, Exit on_false, std::optional<bool> known);
+  // decide() for operands[first, last) of an && (is_and) or || chain, tests of one variable
+  // (as_variable_test): one search finds the operand that stops the chain; when none does, the
+  // chain goes on to `next`, or, when the run ends the chain (next is nullptr), its last operand
+  // decides.
+  void decide_run(bool is_and, const std::vector<const ast::Expr*>& operands, std::size_t first, std::size_t last,
+                  Exit on_true, Exit on_false, llvm::BasicBlock* next);
+  void go_to(const ast::Expr& decider, const Exit& exit) { go_to(decider.span, exit); }
+  void go_to(const SourceSpan& decider, const Exit& exit);
 
  private:
   llvm::Value* constant(std::int64_t v) { return b_.getInt64(static_cast<std::uint64_t>(v)); }
@@ -226,7 +249,7 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
                  },
                  [&](const ast::AddressLiteral&) { b_.CreateBr(on_false); },
                  [&](const ast::NamedSetMember& set) {
-                   emit_integer_set_lookup(b_, value(*set.value), set.set, on_true, on_false);
+                   emit_integer_set_lookup(b_, value(*set.value), set.set, on_true, on_false, fields_.set_states_here);
                  },
                  [&](const ast::AddressSetMatch& match) {
                    emit_address_set_lookup(b_, fields_, match.variable, match.set, on_true, on_false);
@@ -276,6 +299,162 @@ void Lowering::chain(bool is_or, const std::vector<const ast::Expr*>& operands, 
   }
 }
 
+// The interpreter's rule (lib/interpreter/interpreter.cpp, hands_decision_on): &&, ||, ! and ?:
+// hand the decision on to the operand they evaluated last; every other node is a part that decides.
+void Lowering::decide(const ast::Expr& expr, Exit on_true, Exit on_false, std::optional<bool> known) {
+  if (on_true.decider == nullptr && on_false.decider == nullptr) {
+    branch(expr, on_true.block, on_false.block);  // decided again later: any order, the planner's
+    return;
+  }
+  if (const auto* unary = std::get_if<ast::Unary>(&expr.node); unary && unary->op == ast::UnaryOp::LogicalNot) {
+    decide(*unary->operand, on_false, on_true, known ? std::optional(!*known) : std::nullopt);
+    return;
+  }
+  if (const auto* logical = std::get_if<ast::Logical>(&expr.node)) {
+    // && stops at the first false operand, || at the first true one; when it does not stop
+    // (known: && true, || false), every operand ran and the last one decided.
+    const bool is_and = logical->op == ast::LogicalOp::And;
+    std::vector<const ast::Expr*> operands;
+    for (const ast::ExprPtr& operand : logical->operands) operands.push_back(operand.get());
+    if (known && *known == is_and) return decide(*operands.back(), on_true, on_false, known);
+    for (std::size_t i = 0; i < operands.size();) {
+      // Consecutive tests of one variable, searched at once (a chain of thousands of `dst_port !=
+      // N` is one path of thousands of compares otherwise, more than a verifier takes).
+      std::size_t end = i + 1;
+      if (auto test = as_variable_test(*operands[i])) {
+        while (end < operands.size()) {
+          auto other = as_variable_test(*operands[end]);
+          if (!other || other->variable != test->variable) break;
+          ++end;
+        }
+      }
+      const bool ends_chain = end == operands.size();
+      if (end - i >= 2) {
+        llvm::BasicBlock* next = ends_chain ? nullptr : block(is_and ? "decide_and_next" : "decide_or_next");
+        decide_run(is_and, operands, i, end, on_true, on_false, next);
+        if (next != nullptr) enter(next);
+      } else if (ends_chain) {
+        decide(*operands[i], on_true, on_false, known);
+      } else {
+        Exit next{block(is_and ? "decide_and_next" : "decide_or_next"), nullptr};
+        decide(*operands[i], is_and ? next : on_true, is_and ? on_false : next, std::nullopt);
+        enter(next.block);
+      }
+      i = end;
+    }
+    return;
+  }
+  if (const auto* conditional = std::get_if<ast::Conditional>(&expr.node)) {
+    llvm::BasicBlock* if_true = block("decide_cond_true");
+    llvm::BasicBlock* if_false = block("decide_cond_false");
+    branch(*conditional->condition, if_true, if_false);
+    enter(if_true);
+    decide(*conditional->if_true, on_true, on_false, known);
+    enter(if_false);
+    decide(*conditional->if_false, on_true, on_false, known);
+    return;
+  }
+  // Its value known, or both ways alike: no need to evaluate it.
+  if (known) return go_to(expr, *known ? on_true : on_false);
+  if (on_true.block == on_false.block && on_true.decider == on_false.decider) return go_to(expr, on_true);
+  llvm::BasicBlock* if_true = on_true.decider != nullptr ? block("decided_true") : on_true.block;
+  llvm::BasicBlock* if_false = on_false.decider != nullptr ? block("decided_false") : on_false.block;
+  branch(expr, if_true, if_false);
+  if (on_true.decider != nullptr) {
+    enter(if_true);
+    go_to(expr, on_true);
+  }
+  if (on_false.decider != nullptr) {
+    enter(if_false);
+    go_to(expr, on_false);
+  }
+}
+
+void Lowering::go_to(const SourceSpan& span, const Exit& exit) {
+  if (exit.decider != nullptr)
+    exit.decider->addIncoming(b_.getInt64(std::min<std::uint64_t>(span.offset, UINT32_MAX) |
+                                          std::min<std::uint64_t>(span.length, UINT32_MAX) << 32),
+                              b_.GetInsertBlock());
+  b_.CreateBr(exit.block);
+}
+
+namespace {
+
+// A run of tests of one variable whose values fall into more pieces (stopped by different tests)
+// than this is named as a whole: a compare tree over each piece would be too large a program.
+constexpr std::size_t kMaxNamedPieces = 256;
+
+// For a run of tests of one variable in an && (is_and) or || chain: the values for which each
+// test is the first to stop the chain (&&: the first false, ||: the first true), as sorted
+// disjoint ranges, each with the index of that test. O(n log n) in the ranges.
+void first_stopping(bool is_and, const std::vector<VariableTest>& tests, std::vector<ValueRange>& ranges,
+                    std::vector<std::size_t>& stopped_by) {
+  std::map<std::int64_t, std::int64_t> open{{INT64_MIN, INT64_MAX}};  // no test has stopped these yet
+  std::vector<std::pair<ValueRange, std::size_t>> pieces;
+  for (std::size_t j = 0; j < tests.size(); ++j) {
+    for (const ValueRange& stops : is_and ? complement(tests[j].ranges) : tests[j].ranges) {
+      auto it = open.upper_bound(stops.lo);
+      if (it != open.begin()) --it;
+      while (it != open.end() && it->first <= stops.hi) {
+        const std::int64_t lo = it->first, hi = it->second;
+        if (hi < stops.lo) {
+          ++it;
+          continue;
+        }
+        const std::int64_t cut_lo = std::max(lo, stops.lo), cut_hi = std::min(hi, stops.hi);
+        pieces.push_back({{cut_lo, cut_hi}, j});
+        it = open.erase(it);
+        if (lo < cut_lo) open.emplace(lo, cut_lo - 1);
+        if (hi > cut_hi) it = open.emplace(cut_hi + 1, hi).first;
+      }
+    }
+  }
+  std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) { return a.first.lo < b.first.lo; });
+  for (const auto& [range, test] : pieces) {
+    if (!ranges.empty() && stopped_by.back() == test && ranges.back().hi + 1 == range.lo) {
+      ranges.back().hi = range.hi;
+      continue;
+    }
+    ranges.push_back(range);
+    stopped_by.push_back(test);
+  }
+}
+
+}  // namespace
+
+void Lowering::decide_run(bool is_and, const std::vector<const ast::Expr*>& operands, std::size_t first,
+                          std::size_t last, Exit on_true, Exit on_false, llvm::BasicBlock* next) {
+  std::vector<VariableTest> tests;
+  for (std::size_t i = first; i < last; ++i) tests.push_back(*as_variable_test(*operands[i]));
+  std::vector<ValueRange> ranges;
+  std::vector<std::size_t> stopped_by;
+  first_stopping(is_and, tests, ranges, stopped_by);
+  const Exit& stop = is_and ? on_false : on_true;
+  llvm::BasicBlock* none_stops = next;
+  if (none_stops == nullptr) none_stops = block(is_and ? "decided_all_true" : "decided_all_false");
+  llvm::Value* value = fields_.get(tests.front().variable);
+  const KnownBounds bounds = variable_bounds(tests.front().variable);
+  if (ranges.size() <= kMaxNamedPieces) {
+    emit_range_search(
+        b_, value, ranges, bounds,
+        [&](std::size_t k, llvm::BasicBlock*, llvm::Value*) { go_to(*operands[first + stopped_by[k]], stop); },
+        none_stops);
+  } else {
+    // The whole run names itself: one search whether any test stops the chain.
+    const SourceSpan& from = operands[first]->span;
+    const SourceSpan& to = operands[last - 1]->span;
+    const SourceSpan whole{from.offset, to.offset + to.length - from.offset, from.line, from.column};
+    llvm::BasicBlock* stopped = block(is_and ? "decided_run_false" : "decided_run_true");
+    emit_membership(b_, value, std::move(ranges), bounds, stopped, none_stops);
+    enter(stopped);
+    go_to(whole, stop);
+  }
+  if (next == nullptr) {
+    enter(none_stops);
+    go_to(*operands[last - 1], is_and ? on_true : on_false);
+  }
+}
+
 void Lowering::any_of_terms(const std::vector<std::vector<const ast::Expr*>>& terms, llvm::BasicBlock* on_true,
                             llvm::BasicBlock* on_false) {
   for (std::size_t i = 0; i < terms.size(); ++i) {
@@ -295,6 +474,16 @@ void Lowering::any_of_terms(const std::vector<std::vector<const ast::Expr*>>& te
 void lower_branch(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr,
                   llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
   Lowering(builder, fields).branch(expr, on_true, on_false);
+}
+
+llvm::Value* lower_decider(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr, bool value) {
+  Lowering lowering(builder, fields);
+  llvm::BasicBlock* decided = llvm::BasicBlock::Create(builder.getContext(), "decided");
+  auto* span = llvm::PHINode::Create(builder.getInt64Ty(), 2, "decider", decided);
+  lowering.decide(expr, {decided, span}, {decided, span}, value);
+  decided->insertInto(builder.GetInsertBlock()->getParent());
+  builder.SetInsertPoint(decided);
+  return span;
 }
 
 llvm::Value* lower_value(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr) {

@@ -15,6 +15,14 @@ namespace bpffw::codegen {
 void lower_branch(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr,
                   llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
 
+// Emits, for a packet on which `expr` has the value `value` (true: non-zero), what names the
+// part of `expr` that decided it, as InterpretResult::decided_by does: the span of a part (not &&,
+// ||, ! or ?:), as an i64 offset | length << 32 in the filter's source. It evaluates what it must
+// of `expr` again, in written order (the lowering of lower_branch may reorder a chain's operands),
+// and only that: for `a && b && c` false, a and b until one is false; for `a || b` false, nothing.
+// The builder ends in the block where the value is available.
+llvm::Value* lower_decider(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr, bool value);
+
 // Emits `expr` and returns its i64 value; the builder ends in the block where it is available.
 llvm::Value* lower_value(llvm::IRBuilder<>& builder, const PacketFields& fields, const ast::Expr& expr);
 

@@ -70,6 +70,7 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
   // with their reason; the pass path does not change.
   llvm::BasicBlock* drop_by_filter = drop;
   llvm::BasicBlock* malformed = drop;
+  VariableSet wanted = variables_read_by(filter, runtime.direction);
   if (runtime.log) {
     drop_by_filter = llvm::BasicBlock::Create(context, "drop_by_filter", function);
     malformed = llvm::BasicBlock::Create(context, "malformed", function);
@@ -82,12 +83,21 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
     llvm::PHINode* reason = builder.CreatePHI(builder.getInt8Ty(), 2, "reason");
     reason->addIncoming(builder.getInt8(layout::kReasonFilter), drop_by_filter);
     reason->addIncoming(builder.getInt8(layout::kReasonMalformed), malformed);
-    emit_drop_log(builder, skb, reason, *runtime.log, parsers);
+    // The decider reads the packet from the record's parse: nothing of the expression's own
+    // reads stays live into the drop path, so the pass path keeps every register it had.
+    const bool tcp_header = wanted.packet_parser_variant().tcp_header;
+    auto decider = [&](llvm::IRBuilder<>& b, const PacketParserResults& parse, llvm::Value* parsed) -> llvm::Value* {
+      if (!runtime.log_decider) return b.getInt64(0);
+      PacketFields again = read_packet_fields(b, skb, wanted, complete_parse_variant(tcp_header), parse, parsed);
+      again.set_states_here = true;
+      return lower_decider(b, again, filter, false);
+    };
+    emit_drop_log(builder, skb, reason, *runtime.log, parsers, tcp_header, layout::expression_hash(runtime.source),
+                  decider);
     builder.CreateBr(drop);
   }
 
   builder.SetInsertPoint(entry);
-  VariableSet wanted = variables_read_by(filter, runtime.direction);
   PacketFields fields;
   // A filter that reads no variable gives its constant verdict for every packet (§5.6).
   if (wanted.any()) fields = emit_packet_reads(builder, skb, wanted, malformed, parsers);

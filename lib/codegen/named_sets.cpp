@@ -16,7 +16,7 @@ constexpr std::uint64_t kBpfFuncMapLookupElem = 1;
 
 class SetLookup {
  public:
-  explicit SetLookup(llvm::IRBuilder<>& builder) : b_(builder) {}
+  SetLookup(llvm::IRBuilder<>& builder, bool state_here) : b_(builder), state_here_(state_here) {}
 
   llvm::BasicBlock* block(const char* name) {
     return llvm::BasicBlock::Create(b_.getContext(), name, b_.GetInsertBlock()->getParent());
@@ -41,6 +41,27 @@ class SetLookup {
   // the old contents or the new, never by both). The array has an entry for every set, but the
   // verifier wants the NULL check: a missing one reads as state 0.
   llvm::Value* state(std::uint32_t set) {
+    if (state_here_) {
+      // Read where first asked for (a lookup's first instruction, so it dominates the others).
+      if (state_ == nullptr) {
+        llvm::Value* key = slot(4, "set_index");
+        b_.CreateStore(b_.getInt32(set), key);
+        llvm::Value* found = lookup_with(b_, layout::kSetGenerationMap, key);
+        llvm::BasicBlock* read = block("set_state_read");
+        llvm::BasicBlock* done = block("set_state_done");
+        llvm::BasicBlock* from = b_.GetInsertBlock();
+        b_.CreateCondBr(b_.CreateIsNull(found), done, read);
+        b_.SetInsertPoint(read);
+        llvm::Value* value = b_.CreateLoad(b_.getInt32Ty(), found);
+        b_.CreateBr(done);
+        b_.SetInsertPoint(done);
+        llvm::PHINode* phi = b_.CreatePHI(b_.getInt32Ty(), 2, "set_state_here");
+        phi->addIncoming(b_.getInt32(0), from);
+        phi->addIncoming(value, read);
+        state_ = phi;
+      }
+      return state_;
+    }
     llvm::Function* function = b_.GetInsertBlock()->getParent();
     std::string name = "set_state_" + std::to_string(set);
     if (llvm::Value* known = function->getValueSymbolTable()->lookup(name)) return known;
@@ -71,13 +92,15 @@ class SetLookup {
   }
 
   llvm::IRBuilder<>& b_;
+  bool state_here_;
+  llvm::Value* state_ = nullptr;
 };
 
 }  // namespace
 
 void emit_integer_set_lookup(llvm::IRBuilder<>& b, llvm::Value* value, std::uint32_t set, llvm::BasicBlock* on_true,
-                             llvm::BasicBlock* on_false) {
-  SetLookup lookup(b);
+                             llvm::BasicBlock* on_false, bool state_here) {
+  SetLookup lookup(b, state_here);
   llvm::Value* key = lookup.slot(sizeof(layout::IntegerSetKey), "integer_set_key");
   llvm::Value* tag = lookup.current_tag(set);
   lookup.store(key, offsetof(layout::IntegerSetKey, value), value);
@@ -88,7 +111,7 @@ void emit_integer_set_lookup(llvm::IRBuilder<>& b, llvm::Value* value, std::uint
 
 void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, ast::Variable variable,
                              std::uint32_t set, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
-  SetLookup lookup(b);
+  SetLookup lookup(b, fields.set_states_here);
   const std::size_t offset = fields::field(resolve_direction(variable, fields.direction)).offset;
   llvm::Value* tag = lookup.current_tag(set);
   llvm::Value* tag_be = b.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, tag);

@@ -13,9 +13,10 @@
 
 namespace bpffw::codegen {
 
-// Branches to on_true when the i64 `value` is in integer set `set`.
+// Branches to on_true when the i64 `value` is in integer set `set`. With `state_here` the set's
+// state is read at the builder's position (PacketFields::set_states_here).
 void emit_integer_set_lookup(llvm::IRBuilder<>& builder, llvm::Value* value, std::uint32_t set,
-                             llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
+                             llvm::BasicBlock* on_true, llvm::BasicBlock* on_false, bool state_here = false);
 
 // Branches to on_true when the packet has address `variable` and it lies in a prefix of `set`.
 void emit_address_set_lookup(llvm::IRBuilder<>& builder, const PacketFields& fields, ast::Variable variable,

@@ -166,35 +166,24 @@ static const std::string& directive_for(const PacketParserVariant& variant, cons
   return directives[variant.index()];
 }
 
-PacketParserResults emit_complete_parse(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed,
-                                        const PacketParserBytes& parsers) {
+PacketParserVariant complete_parse_variant(bool tcp_header) {
   PacketParserVariant variant;
   variant.ports = variant.icmp = variant.addresses = true;
+  variant.tcp_header = tcp_header;
+  return variant;
+}
+
+PacketParserResults emit_complete_parse(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed,
+                                        const PacketParserBytes& parsers, bool tcp_header) {
+  PacketParserVariant variant = complete_parse_variant(tcp_header);
   return call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
 }
 
-PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
-                               llvm::BasicBlock* malformed, const PacketParserBytes& parsers) {
-  PacketParserVariant variant = wanted.packet_parser_variant();
-
-  llvm::AllocaInst* parsed =
-      b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), sizeof(ParsedPacket)), nullptr, "parsed");
-  parsed->setAlignment(llvm::Align(alignof(ParsedPacket)));
-  if (variant.ports || variant.tcp_header || variant.icmp)
-    zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));
-  if (variant.addresses) zero(b, parsed, offsetof(ParsedPacket, src_addr), 2 * sizeof(ParsedPacket::src_addr));
-  PacketParserResults results = call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
+PacketFields read_packet_fields(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
+                                const PacketParserVariant& variant, const PacketParserResults& results,
+                                llvm::Value* parsed) {
   llvm::Value* status = results.status;
-
-  llvm::Function* function = b.GetInsertBlock()->getParent();
-  llvm::BasicBlock* well_formed =
-      llvm::BasicBlock::Create(b.getContext(), "well_formed", function, b.GetInsertBlock()->getNextNode());
   auto equals = [&](llvm::Value* value, std::uint64_t constant) { return b.CreateICmpEQ(value, b.getInt64(constant)); };
-  // Malformed packets are rare: the well-formed path falls through.
-  b.CreateCondBr(equals(status, kPacketParserMalformed), malformed, well_formed,
-                 llvm::MDBuilder(b.getContext()).createUnlikelyBranchWeights());
-  b.SetInsertPoint(well_formed);
-
   PacketFields fields;
   fields.status = status;
   fields.parsed = parsed;
@@ -240,6 +229,28 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
     fields.set(variable, value);
   }
   return fields;
+}
+
+PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const VariableSet& wanted,
+                               llvm::BasicBlock* malformed, const PacketParserBytes& parsers) {
+  PacketParserVariant variant = wanted.packet_parser_variant();
+
+  llvm::AllocaInst* parsed =
+      b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), sizeof(ParsedPacket)), nullptr, "parsed");
+  parsed->setAlignment(llvm::Align(alignof(ParsedPacket)));
+  if (variant.ports || variant.tcp_header || variant.icmp)
+    zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));
+  if (variant.addresses) zero(b, parsed, offsetof(ParsedPacket, src_addr), 2 * sizeof(ParsedPacket::src_addr));
+  PacketParserResults results = call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
+
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock* well_formed =
+      llvm::BasicBlock::Create(b.getContext(), "well_formed", function, b.GetInsertBlock()->getNextNode());
+  // Malformed packets are rare: the well-formed path falls through.
+  b.CreateCondBr(b.CreateICmpEQ(results.status, b.getInt64(kPacketParserMalformed)), malformed, well_formed,
+                 llvm::MDBuilder(b.getContext()).createUnlikelyBranchWeights());
+  b.SetInsertPoint(well_formed);
+  return read_packet_fields(b, skb, wanted, variant, results, parsed);
 }
 
 }  // namespace bpffw::codegen

@@ -24,6 +24,10 @@ class PacketFields {
   llvm::Value* status = nullptr;  // the packet parser's status, i64
   llvm::Value* parsed = nullptr;  // the ParsedPacket (a pointer to the stack)
   std::optional<Direction> direction;
+  // Named sets' states (named_sets.hpp) read where a set is tested, not once in the entry block
+  // for the whole program: the drop log's decider, so that no value of the entry block is kept
+  // live through the pass path for it.
+  bool set_states_here = false;
 
  private:
   std::array<llvm::Value*, std::size(ast::kAllVariables)> values_{};
@@ -43,8 +47,17 @@ struct PacketParserResults {
 };
 
 // The drop log's parse (drop_log.hpp): the variant that copies ports, ICMP type and code and the
-// addresses into the ParsedPacket at `parsed` (8-aligned, on the stack, zeroed by the caller).
+// addresses (and with `tcp_header` the TCP header's first 16 bytes) into the ParsedPacket at
+// `parsed` (8-aligned, on the stack, zeroed by the caller).
+PacketParserVariant complete_parse_variant(bool tcp_header);
 PacketParserResults emit_complete_parse(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* parsed,
-                                        const PacketParserBytes& parsers);
+                                        const PacketParserBytes& parsers, bool tcp_header);
+
+// The variables `wanted` reads, from what a packet parser of `variant` (one that copies at least
+// what `wanted` needs) left in `results` and the ParsedPacket at `parsed`, for a packet that is not
+// malformed. emit_packet_reads reads them so; the drop log again, from its own parse.
+PacketFields read_packet_fields(llvm::IRBuilder<>& builder, llvm::Value* skb, const VariableSet& wanted,
+                                const PacketParserVariant& variant, const PacketParserResults& results,
+                                llvm::Value* parsed);
 
 }  // namespace bpffw::codegen

@@ -38,6 +38,9 @@ struct RuntimeSpec {
   std::string source;                  // the expression, for the metadata
   std::optional<Direction> direction;  // the filter's (local_*, remote_*), for the metadata
   std::optional<LogLimit> log;         // the drop log's maps (drop_log.hpp), and its limit
+  // With the log: each record names the part of the expression that decided (lower_decider).
+  // Only a benchmark of that cost (bench/counters/decider_cost.cpp) turns it off.
+  bool log_decider = true;
 };
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the

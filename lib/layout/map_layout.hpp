@@ -35,6 +35,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace bpffw::layout {
 
@@ -111,9 +112,9 @@ inline constexpr unsigned kDroppedBytesField = 3;
 
 inline constexpr const char* kLogRingMap = "bpffw_log";
 inline constexpr const char* kLogStateMap = "bpffw_log_state";
-// 256 KiB: some 3,000 records, more than a second of the largest sensible rate, so a reader that
+// 512 KiB: some 5,000 records of 96 bytes, more than a second of the largest sensible rate, so a reader that
 // wakes a few times a second loses none.
-inline constexpr std::uint32_t kLogRingBytes = 256 * 1024;
+inline constexpr std::uint32_t kLogRingBytes = 512 * 1024;
 
 // The drop log's state. The bucket is GCRA (a token bucket kept as one time): `next_ns` is when
 // the bucket is full again; a drop is recorded when next_ns - now <= (burst - 1) * interval, and
@@ -132,8 +133,11 @@ inline constexpr unsigned kLogNextField = 0, kLogLoggedField = 1, kLogSuppressed
 
 // One record in bpffw_log, as the program writes it: a header, then the packet parser's
 // ParsedPacket prefix (fields/packet_fields.hpp: transport bytes, source, destination) that the
-// program's second, complete parse leaves there.
-inline constexpr std::uint8_t kDropRecordVersion = 1;
+// program's second, complete parse leaves there. Version 1 (bpffw before the decider, 80 bytes)
+// ended its header at `holds`; its readers skip version 2.
+inline constexpr std::uint8_t kDropRecordVersion = 2;
+inline constexpr std::uint8_t kDropRecordVersion1 = 1;
+inline constexpr std::size_t kDropRecordVersion1Bytes = 80;
 inline constexpr std::uint8_t kReasonFilter = 1, kReasonMalformed = 2;
 struct DropRecordLayout {
   std::uint64_t time_ns;    // bpf_ktime_get_ns: CLOCK_MONOTONIC
@@ -147,11 +151,19 @@ struct DropRecordLayout {
   std::uint16_t ethertype;  // skb->protocol as the kernel keeps it (big-endian): the family when malformed
   std::uint8_t protocol;    // the transport protocol (IPv6: the last next header)
   std::uint8_t holds;       // which fields `transport` holds (packet_parser.hpp bits); malformed: kMalformed*
+  // The part of the expression that decided the drop (kReasonFilter; InterpretResult::decided_by):
+  // its byte offset and length in the program's expression (the metadata's), found on the logged
+  // drop's path only by evaluating the expression again in written order. Length 0: none (malformed).
+  std::uint32_t decided_offset;
+  std::uint32_t decided_length;
+  std::uint32_t expression_hash;  // expression_hash(expression): which program's expression the span is in
+  std::uint32_t reserved;         // 0
   std::uint8_t transport[16];
   std::uint8_t src_addr[16];
   std::uint8_t dst_addr[16];
 };
-inline constexpr std::size_t kDropRecordHeaderBytes = 32;  // then the ParsedPacket
+inline constexpr std::size_t kDropRecordHeaderBytes = 48;  // then the ParsedPacket
+inline constexpr std::size_t kDropRecordVersion1HeaderBytes = 32;
 
 // A malformed packet's `holds`: the rule of docs/filter-language.md §5.6 it broke, which the packet
 // parser leaves in r8 in place of the transport bits (packet_parser.cpp).
@@ -159,5 +171,15 @@ inline constexpr std::uint8_t kMalformedIpv4Version = 1, kMalformedIpv4Ihl = 2, 
                               kMalformedIpv6Version = 4, kMalformedIpv6Length = 5, kMalformedExtensionLength = 6,
                               kMalformedExtensionCount = 7, kMalformedTransportLength = 8;
 static_assert(sizeof(DropRecordLayout) == kDropRecordHeaderBytes + 48);
+static_assert(offsetof(DropRecordLayout, decided_offset) == kDropRecordVersion1HeaderBytes &&
+              kDropRecordVersion1Bytes == kDropRecordVersion1HeaderBytes + 48);
+
+// FNV-1a of the expression's text, as drop records carry it: a ring that programs replaced with
+// --force share holds records of several expressions.
+inline constexpr std::uint32_t expression_hash(std::string_view expression) {
+  std::uint32_t hash = 2166136261u;
+  for (char c : expression) hash = (hash ^ static_cast<std::uint8_t>(c)) * 16777619u;
+  return hash;
+}
 
 }  // namespace bpffw::layout

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "layout/map_layout.hpp"
@@ -83,6 +84,9 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
     record.source = address_text(record.family, raw.src_addr);
     record.destination = address_text(record.family, raw.dst_addr);
   }
+  record.expression_hash = raw.expression_hash;
+  if (raw.reason != layout::kReasonMalformed && raw.decided_length != 0)
+    record.decided_by = SourceSpan{raw.decided_offset, raw.decided_length, 1, 1};
   const bool parsed = raw.status == kStatusIpv4 || raw.status == kStatusIpv6;
   if (!parsed && record.reason == DropReason::Malformed) record.rule = malformed_rule(raw.holds);
   if (!parsed) return record;  // `holds` is the rule then, not transport bits
@@ -103,13 +107,39 @@ namespace runtime {
 
 std::optional<DropRecord> decode_drop_record(const void* data, std::size_t size) {
   layout::DropRecordLayout raw{};
-  if (size < sizeof raw) return std::nullopt;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  constexpr std::size_t kVersionAt = offsetof(layout::DropRecordLayout, version);
+  if (size < layout::kDropRecordVersion1Bytes) return std::nullopt;
+  if (bytes[kVersionAt] == layout::kDropRecordVersion1) {
+    // A program of bpffw before the decider: the same header without it, then the packet.
+    std::memcpy(&raw, bytes, layout::kDropRecordVersion1HeaderBytes);
+    std::memcpy(&raw.transport, bytes + layout::kDropRecordVersion1HeaderBytes,
+                layout::kDropRecordVersion1Bytes - layout::kDropRecordVersion1HeaderBytes);
+    return decode(raw);
+  }
+  if (size < sizeof raw || bytes[kVersionAt] != layout::kDropRecordVersion) return std::nullopt;
   std::memcpy(&raw, data, sizeof raw);
-  if (raw.version != layout::kDropRecordVersion) return std::nullopt;
   return decode(raw);
 }
 
 }  // namespace runtime
+
+std::uint32_t expression_hash(std::string_view expression) { return layout::expression_hash(expression); }
+
+std::optional<SourceSpan> locate_decider(const DropRecord& record, std::string_view expression) {
+  if (!record.decided_by || record.expression_hash != expression_hash(expression)) return std::nullopt;
+  SourceSpan span = *record.decided_by;
+  if (span.offset > expression.size() || span.length > expression.size() - span.offset) return std::nullopt;
+  for (std::size_t i = 0; i < span.offset; ++i) {
+    if (expression[i] == '\n') {
+      ++span.line;
+      span.column = 1;
+    } else {
+      ++span.column;
+    }
+  }
+  return span;
+}
 
 const char* to_string(DropReason reason) { return reason == DropReason::Malformed ? "malformed" : "filter"; }
 

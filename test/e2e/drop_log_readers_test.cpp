@@ -138,7 +138,7 @@ TEST_CASE("three log readers (two of the pin and one --all) under 10000 drops: e
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // --all looks for programs once a second
   constexpr int kDrops = 10'000;
   const std::uint16_t port = free_port(), source = free_port();
-  // 5,000 a second: the ring holds ~3,000 records, so the leader may fall 0.6 s behind (a busy
+  // 5,000 a second: the ring holds ~5,000 records, so the leader may fall 1 s behind (a busy
   // 2-core machine) before one is lost. In a guest under TCG it falls further behind and the ring
   // overflows: those drops are counted as lost, and every reader must still see every record logged.
   const auto begin = std::chrono::steady_clock::now();
@@ -189,12 +189,18 @@ TEST_CASE("the log's leader killed mid-stream: a follower leads on and no reader
   const pid_t killed = leader.pid();
   leader.kill();
   REQUIRE(wait_child(sender, 60000) == 0);
-  const std::string out_first = first.wait_for(kDrops, needle, 30000);
-  const std::string out_second = second.wait_for(kDrops, needle, 30000);
+  // Counted as each packet is dropped: wait for the last ones the kernel may still be judging.
+  bpffw::LogCounters counters = logged.counters();
+  for (int i = 0; i < 100 && counters.logged + counters.lost + counters.suppressed < kDrops; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    counters = logged.counters();
+  }
+  const auto expected = static_cast<std::size_t>(counters.logged);
+  const std::string out_first = first.wait_for(expected, needle, 30000);
+  const std::string out_second = second.wait_for(expected, needle, 30000);
   const pid_t now_leading = lock_holder(directory + "/lock");
   CHECK(now_leading != killed);
   CHECK((now_leading == first.pid() || now_leading == second.pid()));
-  const bpffw::LogCounters counters = logged.counters();
   const Seen seen[] = {records_to(out_first, port), records_to(out_second, port)};
   std::fprintf(stderr,
                "leader killed after %zu of %d drops: logged %llu lost %llu; follower 1 %zu (%zu distinct), "
@@ -202,8 +208,10 @@ TEST_CASE("the log's leader killed mid-stream: a follower leads on and no reader
                before_kill, kDrops, static_cast<unsigned long long>(counters.logged),
                static_cast<unsigned long long>(counters.lost), seen[0].lines, seen[0].distinct, seen[1].lines,
                seen[1].distinct);
-  CHECK(counters.logged == kDrops);
-  CHECK(counters.lost == 0);
+  // Under TCG (the kernel matrix) the readers fall behind and the ring (some 5,000 records) can
+  // overflow: what it lost is counted, and what it logged every reader has.
+  CHECK(counters.logged + counters.lost == kDrops);
+  CHECK(counters.logged >= kDrops / 2);
   for (const Seen& reader : seen) {
     CHECK(reader.distinct == counters.logged);
     CHECK(reader.lines <= counters.logged + 1);  // the record the leader was sending when killed, again

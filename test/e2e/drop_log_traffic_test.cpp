@@ -32,7 +32,9 @@ using namespace bpffw::e2e;
 
 namespace {
 
-TEST_CASE("loopback UDP from a cgroup: each dropped datagram is a record in bpffwc log --json, no passed one") {
+TEST_CASE(
+    "loopback UDP from a cgroup: each dropped datagram is a record in bpffwc log --json with the part that decided, no "
+    "passed one") {
   bpffw::test::ensure_bpffs();
   ScratchCgroup cgroup;
   bpffw::test::ScopedPinDir pins;
@@ -55,6 +57,11 @@ TEST_CASE("loopback UDP from a cgroup: each dropped datagram is a record in bpff
   CHECK(LogFollower::occurrences(out, record) == 7);
   CHECK(LogFollower::occurrences(out, "\"dst_port\":" + std::to_string(allowed)) == 0);
   CHECK(LogFollower::occurrences(out, "\"cgroup\":\"/" + cgroup.name() + "\"") == 7);
+  // Every operand of the || was false: the last one decided (issue 27, item 5).
+  const std::string decider = "dst_port == " + std::to_string(allowed);
+  CHECK(LogFollower::occurrences(out, "\"decided_by\":{\"text\":\"" + decider +
+                                          "\",\"line\":1,\"column\":9,\"length\":" + std::to_string(decider.size()) +
+                                          "}}") == 7);
 
   auto detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
   REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));

@@ -132,7 +132,8 @@ drop_in_journal() {
   local _
   for _ in $(seq 40); do
     in_container journalctl -q -u "$client" -o cat --no-pager |
-      grep -qE '^drop egress tcp 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:8022 [0-9]+ B, filter  unit '"$client" && return 0
+      grep -qE '^drop egress tcp 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:8022 [0-9]+ B, filter by '"'tcp' at 1:2-4  unit $client" &&
+      return 0
     sleep 0.25
   done
   in_container journalctl -q -u "$client" -o cat --no-pager >&2
@@ -148,9 +149,10 @@ structured_entry() {
   local entry
   entry=$(in_container journalctl -q -u "$client" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
     tr -d ' ') || return 1
-  grep -qx 'BPFFW_REASON=filter' <<<"$entry" && grep -qx 'BPFFW_DST_PORT=8022' <<<"$entry"
+  grep -qx 'BPFFW_REASON=filter' <<<"$entry" && grep -qx 'BPFFW_DST_PORT=8022' <<<"$entry" &&
+    grep -qx 'BPFFW_DECIDED_BY=tcp' <<<"$entry" && grep -qx 'BPFFW_DECIDED_AT=1:2-4' <<<"$entry"
 }
-check "the entry is structured: MESSAGE_ID, BPFFW_REASON=filter, BPFFW_DST_PORT=8022" structured_entry
+check "the entry is structured: MESSAGE_ID, BPFFW_REASON=filter, BPFFW_DST_PORT=8022, BPFFW_DECIDED_BY=tcp" structured_entry
 in_container systemctl stop "$client" bpffw-log.service
 in_container rm -f /sys/fs/bpf/no-tcp
 

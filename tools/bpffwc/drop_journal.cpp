@@ -69,12 +69,16 @@ bool stdout_is_journal() {
 }
 
 bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
-                                 std::uint32_t program_id, bool old) {
-  JournalEntry entry = common(LOG_NOTICE, kDropMessageId, drop_line(record, cgroup), program_id);
+                                 std::uint32_t program_id, bool old, const Expressions& expressions) {
+  JournalEntry entry = common(LOG_NOTICE, kDropMessageId, drop_line(record, cgroup, expressions), program_id);
   entry.add("BPFFW_TIME", rfc3339(record.realtime_ns));
   if (old) entry.add("BPFFW_OLD", "1");
   entry.add("BPFFW_DIRECTION", bpffw::to_string(record.direction)).add("BPFFW_REASON", bpffw::to_string(record.reason));
   if (record.rule) entry.add("BPFFW_RULE", bpffw::to_string(*record.rule));
+  std::string_view expression;
+  if (auto span = locate_decider(record, expressions, expression))
+    entry.add("BPFFW_DECIDED_BY", decided_by_part(*span, expression))
+        .add("BPFFW_DECIDED_AT", decided_by_place(*span, expression));
   if (record.family != 0) entry.add("BPFFW_PROTOCOL", bpffw::protocol_name(record.protocol));
   if (!record.source.empty()) entry.add("BPFFW_SRC_ADDR", record.source).add("BPFFW_DST_ADDR", record.destination);
   if (record.source_port)

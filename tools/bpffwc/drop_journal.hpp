@@ -28,8 +28,10 @@ bpffw::Result<void> journal_available();
 
 // MESSAGE is drop_line's text; BPFFW_* fields carry the record (BPFFW_TIME when the packet was
 // dropped, BPFFW_OLD=1 when it was in the ring before the reader started), OBJECT_SYSTEMD_* its unit.
+// BPFFW_DECIDED_BY is the part of the filter that decided ("dst_port == 22"), BPFFW_DECIDED_AT where
+// ("1:8-22").
 bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
-                                 std::uint32_t program_id, bool old);
+                                 std::uint32_t program_id, bool old, const Expressions& expressions);
 // A report that the log's suppressed or lost counters grew (priority warning).
 bpffw::Result<void> journal_counters(const std::string& message, const bpffw::LogCounters& counters,
                                      std::uint32_t program_id);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -92,7 +93,42 @@ const CgroupNames::Name& CgroupNames::lookup(std::uint64_t cgroup_id) {
   return names_[cgroup_id] = name;
 }
 
-std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup) {
+std::string decided_by_part(const bpffw::SourceSpan& span, std::string_view source) {
+  std::string_view part = source.substr(std::min(span.offset, source.size()), span.length);
+  std::size_t newline = part.find('\n');
+  std::string_view line = part.substr(0, newline);
+  if (line.size() > kShownPart) return std::string(line.substr(0, kShownPart - 3)) + "...";
+  return std::string(line) + (newline == std::string_view::npos ? "" : "...");
+}
+
+std::string decided_by_place(const bpffw::SourceSpan& span, std::string_view source) {
+  std::string_view part = source.substr(std::min(span.offset, source.size()), span.length);
+  std::size_t newline = part.find('\n');
+  std::size_t end_column = span.column + (newline == std::string_view::npos ? part.size() : newline) - 1;
+  return std::to_string(span.line) + ":" + std::to_string(span.column) + "-" + std::to_string(end_column);
+}
+
+std::string decided_by_text(const bpffw::SourceSpan& span, std::string_view source) {
+  return "'" + decided_by_part(span, source) + "' at " + decided_by_place(span, source);
+}
+
+std::string decided_by_json(const std::optional<bpffw::SourceSpan>& span, std::string_view source) {
+  if (!span) return "null";
+  std::string_view part = source.substr(std::min(span->offset, source.size()), span->length);
+  return "{\"text\":" + json_string(std::string(part)) + ",\"line\":" + std::to_string(span->line) +
+         ",\"column\":" + std::to_string(span->column) + ",\"length\":" + std::to_string(span->length) + "}";
+}
+
+std::optional<bpffw::SourceSpan> locate_decider(const bpffw::DropRecord& record, const Expressions& expressions,
+                                                std::string_view& expression) {
+  auto found = expressions.find(record.expression_hash);
+  if (!record.decided_by || found == expressions.end()) return std::nullopt;
+  expression = found->second;
+  return bpffw::locate_decider(record, expression);
+}
+
+std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
+                      const Expressions& expressions) {
   std::string line = std::string("drop ") + bpffw::to_string(record.direction) + " ";
   if (record.family == 0) {
     line += "not-ip";
@@ -106,6 +142,13 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
   }
   line += " " + std::to_string(record.length) + " B, " + bpffw::to_string(record.reason);
   if (record.rule) line += std::string(" (") + bpffw::to_string(*record.rule) + ")";
+  std::string_view expression;
+  if (auto span = locate_decider(record, expressions, expression)) {
+    line += " by " + decided_by_text(*span, expression);
+  } else if (record.decided_by) {  // a program gone before this reader could read its expression
+    line += " by bytes " + std::to_string(record.decided_by->offset) + "+" + std::to_string(record.decided_by->length) +
+            " of an expression not known here";
+  }
   if (!cgroup.unit.empty()) {
     line += "  unit " + cgroup.unit;
   } else if (!cgroup.path.empty()) {
@@ -117,7 +160,7 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
 }
 
 std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id,
-                      bool old) {
+                      bool old, const Expressions& expressions) {
   std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) +
                      ",\"time\":" + json_string(rfc3339(record.realtime_ns)) + (old ? ",\"old\":true" : "") +
                      ",\"program_id\":" + std::to_string(program_id) +
@@ -137,7 +180,15 @@ std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& 
   json += ",\"length\":" + std::to_string(record.length) + ",\"cgroup_id\":" + std::to_string(record.cgroup_id);
   if (!cgroup.path.empty()) json += ",\"cgroup\":" + json_string(cgroup.path);
   if (!cgroup.unit.empty()) json += ",\"unit\":" + json_string(cgroup.unit);
-  return json + ",\"uid\":" + std::to_string(record.uid) + "}";
+  json += ",\"uid\":" + std::to_string(record.uid);
+  std::string_view expression;
+  if (auto span = locate_decider(record, expressions, expression)) {
+    json += ",\"decided_by\":" + decided_by_json(span, expression);
+  } else if (record.decided_by) {
+    json += ",\"decided_by\":{\"offset\":" + std::to_string(record.decided_by->offset) +
+            ",\"length\":" + std::to_string(record.decided_by->length) + "}";
+  }
+  return json + "}";
 }
 
 }  // namespace bpffwc

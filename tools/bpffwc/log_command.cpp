@@ -57,6 +57,7 @@ struct FollowedRing {
   std::set<std::uint32_t> program_ids;
   std::uint32_t newest_id = 0;  // the program records and reports are attributed to
   bpffw::LogCounters reported;
+  Expressions expressions;  // of program_ids, for the records' deciders
 };
 
 int fail(bpffw::ErrorKind kind, const std::string& message, int error = 0, const std::string& hint = {}) {
@@ -135,13 +136,17 @@ class LogCommand final : public Command {
     if (!info) return required ? report(info.error()) : kExitSuccess;
     auto ring = std::make_unique<FollowedRing>();
     FollowedRing* followed = ring.get();
-    auto log = bpffw::SharedDropLog::open(
-        program, [this, followed](const bpffw::DropRecord& record) { emit(record, followed->newest_id); });
+    auto log = bpffw::SharedDropLog::open(program, [this, followed](const bpffw::DropRecord& record) {
+      emit(record, followed->newest_id, followed->expressions);
+    });
     if (!log) return required ? report(log.error()) : kExitSuccess;
     auto counters = bpffw::read_log_counters(program);
     if (!counters) return required ? report(counters.error()) : kExitSuccess;
     const std::uint32_t ring_id = log->ring_id();
+    auto metadata = bpffw::read_metadata(program);
+    if (metadata) followed->expressions[bpffw::expression_hash(metadata->expression)] = metadata->expression;
     if (auto known = rings_.find(ring_id); known != rings_.end()) {
+      if (metadata) known->second->expressions[bpffw::expression_hash(metadata->expression)] = metadata->expression;
       known->second->program_ids.insert(info->id);
       known->second->newest_id = std::max(known->second->newest_id, info->id);
       return kExitSuccess;  // the new reader closes before it reads anything
@@ -245,16 +250,19 @@ class LogCommand final : public Command {
     }
   }
 
-  void emit(const bpffw::DropRecord& record, std::uint32_t program_id) {
+  void emit(const bpffw::DropRecord& record, std::uint32_t program_id, const Expressions& expressions) {
     const bool old = record.time_ns < started_ns_;
     if (old && new_only_) return;
     const CgroupNames::Name& cgroup = names_.lookup(record.cgroup_id);
     switch (output_) {
-      case Output::Text: print(rfc3339(record.realtime_ns) + (old ? " old " : " ") + drop_line(record, cgroup)); break;
-      case Output::Json: print(drop_json(record, cgroup, program_id, old)); break;
+      case Output::Text:
+        print(rfc3339(record.realtime_ns) + (old ? " old " : " ") + drop_line(record, cgroup, expressions));
+        break;
+      case Output::Json: print(drop_json(record, cgroup, program_id, old, expressions)); break;
       case Output::Journal:
         if (failure_ != kExitSuccess) break;
-        if (auto sent = journal_drop(record, cgroup, program_id, old); !sent) failure_ = report(sent.error());
+        if (auto sent = journal_drop(record, cgroup, program_id, old, expressions); !sent)
+          failure_ = report(sent.error());
         break;
     }
   }

@@ -15,6 +15,7 @@
 
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "drop_text.hpp"
 #include "expression_source.hpp"
 #include "packet/packet_spec.hpp"
 #include "runtime_options.hpp"
@@ -30,24 +31,6 @@ struct Judged {
   std::string note;                             // why this packet was not judged the same way as the others, if so
   std::optional<bpffw::SourceSpan> decided_by;  // bpffw::InterpretResult::decided_by
 };
-
-// 'dst_port == 8080' at 1:30-1:45: the part of the filter a span covers, and where (columns of
-// its first line; a part over several lines ends with "...").
-std::string decided_by_text(const bpffw::SourceSpan& span, std::string_view source) {
-  std::string_view part = source.substr(std::min(span.offset, source.size()), span.length);
-  std::size_t newline = part.find('\n');
-  std::string shown = std::string(part.substr(0, newline)) + (newline == std::string_view::npos ? "" : "...");
-  std::size_t end_column = span.column + (newline == std::string_view::npos ? part.size() : newline) - 1;
-  return "'" + shown + "' at " + std::to_string(span.line) + ":" + std::to_string(span.column) + "-" +
-         std::to_string(end_column);
-}
-
-std::string decided_by_json(const std::optional<bpffw::SourceSpan>& span, std::string_view source) {
-  if (!span) return "null";
-  std::string_view part = source.substr(std::min(span->offset, source.size()), span->length);
-  return "{\"text\":" + json_string(std::string(part)) + ",\"line\":" + std::to_string(span->line) +
-         ",\"column\":" + std::to_string(span->column) + ",\"length\":" + std::to_string(span->length) + "}";
-}
 
 class TestCommand final : public Command {
  public:
