@@ -80,9 +80,17 @@ int64_t variable_value(ast::Variable variable, const Context& context) {
     case ast::Variable::TcpFlags: return from_bits(facts.tcp_flags);
     case ast::Variable::Established: return established(context.socket);
     // Addresses are not integers: after the type check (§6.2) they appear only in AddressMatch
-    // and AddressEqual. local_* and remote_* were resolved above.
-    default: return 0;
+    // and AddressEqual (address_of). local_* and remote_* were resolved above.
+    case ast::Variable::SrcAddr:
+    case ast::Variable::DstAddr:
+    case ast::Variable::LocalAddr:
+    case ast::Variable::RemoteAddr:
+    case ast::Variable::LocalPort:
+    case ast::Variable::RemotePort: return 0;
   }
+  // No default above: a variable added to the field table without a reading here does not compile
+  // (-Werror=switch, lib/CMakeLists.txt).
+  return 0;
 }
 
 const interpreter::IpAddress& address_of(ast::Variable variable, const Context& context) {
