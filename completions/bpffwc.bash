@@ -136,7 +136,7 @@ _bpffwc() {
         return
       fi
       COMPREPLY=($(compgen -W "ipv4 ipv6 arp ethertype= ihl= options= frag= mf version= hbh routing frag
-        dstopts ah tcp udp icmp icmpv6 esp nonext proto= src= dst= sport= dport= flags= type= code= sock=
+        dstopts ah ttl= dscp= ecn= flow= tcp udp icmp icmpv6 esp nonext proto= src= dst= sport= dport= flags= type= code= sock=
         payload= len= cut= hex:" -- "$cur"))
       [[ ${COMPREPLY[*]} == *[=:]* ]] && compopt -o nospace 2>/dev/null
       return ;;

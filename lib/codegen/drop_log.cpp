@@ -19,6 +19,11 @@ using layout::DropRecordLayout;
 
 constexpr std::uint64_t kNanosecondsPerSecond = 1'000'000'000;
 constexpr std::size_t kRecordAllocaBytes = layout::kDropRecordHeaderBytes + sizeof(fields::ParsedPacket);
+// The record and the window of the ParsedPacket that follows it: what the parse may copy.
+constexpr std::size_t kRecordParsedBytes = layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, ip_header) +
+                                           sizeof(fields::ParsedPacket::ip_header);
+static_assert(offsetof(fields::ParsedPacket, ip_header) == sizeof(DropRecordLayout) - layout::kDropRecordHeaderBytes,
+              "the window follows the bytes a record sends");
 static_assert(kRecordAllocaBytes >= sizeof(DropRecordLayout));
 
 llvm::Value* call_helper(llvm::IRBuilder<>& b, std::uint64_t helper, llvm::ArrayRef<llvm::Value*> arguments) {
@@ -66,8 +71,8 @@ void fill_header(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* record, ll
 }  // namespace
 
 void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
-                   const PacketParserBytes& parsers, bool tcp_header, std::uint32_t expression_hash,
-                   const DeciderEmitter& decider) {
+                   const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
+                   std::uint32_t expression_hash, const DeciderEmitter& decider) {
   static_assert(offsetof(DropRecordLayout, transport) == layout::kDropRecordHeaderBytes &&
                 offsetof(DropRecordLayout, src_addr) ==
                     layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, src_addr) &&
@@ -111,11 +116,11 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   b.SetInsertPoint(write);
   b.CreateStore(b.CreateAdd(from, b.getInt64(interval)), state);
   // Zeroed through the frame: the helper reads only initialized stack, and the parse copies only
-  // what the packet has.
-  for (std::size_t at = 0; at < sizeof(DropRecordLayout); at += 8)
+  // what the packet has (the decider reads the IP header window after the record's bytes too).
+  for (std::size_t at = 0; at < kRecordParsedBytes; at += 8)
     b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
   llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
-  PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, tcp_header);
+  PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, expression_reads);
   fill_header(b, skb, record, now, reason, parse);
   store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
   // The decider, for the filter's drops only: a malformed packet's fields cannot be read.

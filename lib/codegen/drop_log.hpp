@@ -24,10 +24,10 @@ using DeciderEmitter =
 
 // At the builder's position: records the packet `skb` as dropped for `reason` (an i8,
 // layout::kReason*), within `limit`. The builder ends in a block that continues the drop path.
-// The complete parse copies the TCP header too with `tcp_header` (for a decider that reads
-// tcp_flags); `expression_hash` goes into every record.
+// The complete parse copies also the TCP header and the IP header's window when the expression
+// reads them (`expression_reads`: for the decider); `expression_hash` goes into every record.
 void emit_drop_log(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
-                   const PacketParserBytes& parsers, bool tcp_header, std::uint32_t expression_hash,
-                   const DeciderEmitter& decider);
+                   const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
+                   std::uint32_t expression_hash, const DeciderEmitter& decider);
 
 }  // namespace bpffw::codegen

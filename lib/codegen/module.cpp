@@ -85,15 +85,15 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
     reason->addIncoming(builder.getInt8(layout::kReasonMalformed), malformed);
     // The decider reads the packet from the record's parse: nothing of the expression's own
     // reads stays live into the drop path, so the pass path keeps every register it had.
-    const bool tcp_header = wanted.packet_parser_variant().tcp_header;
+    const PacketParserVariant expression_reads = wanted.packet_parser_variant();
     auto decider = [&](llvm::IRBuilder<>& b, const PacketParserResults& parse, llvm::Value* parsed) -> llvm::Value* {
       if (!runtime.log_decider) return b.getInt64(0);
-      PacketFields again = read_packet_fields(b, skb, wanted, complete_parse_variant(tcp_header), parse, parsed);
+      PacketFields again = read_packet_fields(b, skb, wanted, complete_parse_variant(expression_reads), parse, parsed);
       again.set_states_here = true;
       return lower_decider(b, again, filter, false);
     };
-    emit_drop_log(builder, skb, reason, *runtime.log, parsers, tcp_header, layout::expression_hash(runtime.source),
-                  decider);
+    emit_drop_log(builder, skb, reason, *runtime.log, parsers, expression_reads,
+                  layout::expression_hash(runtime.source), decider);
     builder.CreateBr(drop);
   }
 

@@ -32,6 +32,8 @@ constexpr std::size_t kSkbDataEnd = offsetof(__sk_buff, data_end);   // the end 
 constexpr std::size_t kTransport = offsetof(ParsedPacket, transport);
 constexpr std::size_t kSrcAddr = offsetof(ParsedPacket, src_addr);
 constexpr std::size_t kDstAddr = offsetof(ParsedPacket, dst_addr);
+constexpr std::size_t kIpHeader = offsetof(ParsedPacket, ip_header);
+constexpr int kIpHeaderWindowBytes = static_cast<int>(sizeof(ParsedPacket::ip_header));
 constexpr std::size_t kFragmentBits = offsetof(ParsedPacket, fragment_bits);
 constexpr std::size_t kBuffer = offsetof(ParsedPacket, buffer);
 
@@ -45,6 +47,7 @@ constexpr long long as_loaded(std::uint16_t ethertype) { return (ethertype & 0xf
 
 // docs/filter-language.md §5.2: the IPv4 header's fields the parser reads, by byte offset.
 constexpr int kIpv4MinHeaderBytes = 20;
+static_assert(kIpHeaderWindowBytes <= kIpv4MinHeaderBytes, "the window lies within every IP header");
 constexpr int kIpv4VersionIhl = 0;     // version in the high 4 bits, IHL (4-byte words) in the low 4
 constexpr int kIpv4FragmentField = 6;  // flags and fragment offset, big-endian u16
 constexpr int kIpv4Protocol = 9;
@@ -304,15 +307,28 @@ std::string addresses_by_helper(int src, int size, const std::string& short_pack
          PacketParserText::helper_read(n(src + size), size, kBuffer, short_packet) + copy("r9", buffer, size, kDstAddr);
 }
 
+// What the variant copies of the IP header (r2 = the IP header in place): the addresses at `src`
+// (each `size` bytes, the destination follows) and the window of its first bytes.
+std::string header_copies_in_place(const PacketParserVariant& variant, int src, int size) {
+  return (variant.addresses ? addresses_in_place(src, size) : "") +
+         (variant.ip_header ? copy("r2", 0, kIpHeaderWindowBytes, kIpHeader) : "");
+}
+std::string header_copies_by_helper(const PacketParserVariant& variant, int src, int size,
+                                    const std::string& short_packet) {
+  return (variant.addresses ? addresses_by_helper(src, size, short_packet) : "") +
+         (variant.ip_header ? PacketParserText::helper_read("0", kIpHeaderWindowBytes, kBuffer, short_packet) +
+                                  copy("r9", static_cast<int>(kBuffer), kIpHeaderWindowBytes, kIpHeader)
+                            : "");
+}
+
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
 // addresses at 12 and 16. A non-first fragment has a protocol but no transport header. Reading
 // the transport header in place also shows the IP header is complete; only the others check that.
 void ipv4(PacketParserText& p) {
-  const bool addresses = p.variant().addresses;
   p.label("ipv4");
   p.lines(PacketParserText::data_pointers());
   p.in_place("", kIpv4MinHeaderBytes, "ipv4_helper",
-             (addresses ? addresses_in_place(kIpv4SrcAddr, kIpv4AddrBytes) : "") + "r1 = *(u8 *)(r2 + " +
+             header_copies_in_place(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes) + "r1 = *(u8 *)(r2 + " +
                  n(kIpv4VersionIhl) + ")\nr4 = *(u16 *)(r2 + " + n(kIpv4FragmentField) + ")\nr7 = *(u8 *)(r2 + " +
                  n(kIpv4Protocol) + ")\n");
   p.label("ipv4_read");  // r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol
@@ -336,9 +352,9 @@ void ipv4(PacketParserText& p) {
   no_transport(p, "ipv4", kPacketParserIpv4);
   short_transport(p, "ipv4");
   // The bytes up to the protocol are enough for the fields; the IHL check then finds a shorter
-  // header. The addresses go through the buffer too, so they come first.
+  // header. The addresses and the window go through the buffer too, so they come first.
   const std::string short_header = p.malformed(layout::kMalformedIpv4Length);
-  p.cold("ipv4_helper", (addresses ? addresses_by_helper(kIpv4SrcAddr, kIpv4AddrBytes, short_header) : "") +
+  p.cold("ipv4_helper", header_copies_by_helper(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes, short_header) +
                             PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer, short_header) +
                             "r1 = *(u8 *)" + at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" +
                             at(kBuffer + kIpv4FragmentField) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" +
@@ -399,11 +415,10 @@ void extension_header(PacketParserText& p, int index) {
 // ICMPv6, the common next headers, go straight to the transport header at 40; the others may
 // start an extension-header chain.
 void ipv6(PacketParserText& p) {
-  const bool addresses = p.variant().addresses;
   p.label("ipv6");
   p.lines(PacketParserText::data_pointers());
   p.in_place("", kIpv6HeaderBytes, "ipv6_helper",
-             (addresses ? addresses_in_place(kIpv6SrcAddr, kIpv6AddrBytes) : "") + "r1 = *(u8 *)(r2 + " +
+             header_copies_in_place(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes) + "r1 = *(u8 *)(r2 + " +
                  n(kIpv6Version) + ")\nr7 = *(u8 *)(r2 + " + n(kIpv6NextHeader) + ")\n");
   p.label("ipv6_read");  // r1 = version and traffic class, r7 = next header
   p.line("r1 &= " + n(kVersionMask));
@@ -434,7 +449,7 @@ void ipv6(PacketParserText& p) {
   const std::string short_header = p.malformed(layout::kMalformedIpv6Length);
   p.cold("ipv6_helper",
          "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " + short_header + "\n" +
-             (addresses ? addresses_by_helper(kIpv6SrcAddr, kIpv6AddrBytes, short_header) : "") +
+             header_copies_by_helper(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes, short_header) +
              PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) + "r1 = *(u8 *)" +
              at(kBuffer + kIpv6Version) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv6NextHeader) + "\n" +
              PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");

@@ -51,17 +51,27 @@ struct PacketParserVariant {
   bool tcp_header = false;  // TCP's first 16 bytes (the flags too), and r8
   bool icmp = false;        // the ICMP header's first 4 bytes (type, code), and r8
   bool addresses = false;   // src_addr and dst_addr
+  bool ip_header = false;   // the IP header's first 16 bytes (ParsedPacket::ip_header)
   // Tests only: every header read with bpf_skb_load_bytes, the way for headers outside the
   // linear data, which BPF_PROG_TEST_RUN never builds. Not an index bit: the library holds only
   // the product's variants (packet_reads.hpp), the tests their own (test/support).
   bool helper_only = false;
 
-  unsigned index() const { return (ports ? 1 : 0) | (tcp_header ? 2 : 0) | (icmp ? 4 : 0) | (addresses ? 8 : 0); }
+  unsigned index() const {
+    return (ports ? 1 : 0) | (tcp_header ? 2 : 0) | (icmp ? 4 : 0) | (addresses ? 8 : 0) | (ip_header ? 16 : 0);
+  }
   static PacketParserVariant from_index(unsigned index, bool helper_only = false) {
-    return {(index & 1) != 0, (index & 2) != 0, (index & 4) != 0, (index & 8) != 0, helper_only};
+    PacketParserVariant variant;
+    variant.ports = (index & 1) != 0;
+    variant.tcp_header = (index & 2) != 0;
+    variant.icmp = (index & 4) != 0;
+    variant.addresses = (index & 8) != 0;
+    variant.ip_header = (index & 16) != 0;
+    variant.helper_only = helper_only;
+    return variant;
   }
 };
-inline constexpr unsigned kPacketParserVariants = 16;
+inline constexpr unsigned kPacketParserVariants = 32;
 
 // Whether, in this variant, only packets that pass `guard` put bytes at `offset` of
 // ParsedPacket::transport (every other packet leaves there the zeroes it starts with): a field

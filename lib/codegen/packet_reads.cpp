@@ -54,6 +54,19 @@ class Reader {
   llvm::Value* parsed_;
 };
 
+// A Source::IpHeader row's value: its bits of the window for the packet's family, else `absent`
+// (not IP, or a family without the field).
+llvm::Value* ip_header_field(llvm::IRBuilder<>& b, Reader& read, llvm::Value* status, const fields::PacketField& row) {
+  llvm::Value* value = b.getInt64(static_cast<std::uint64_t>(row.absent));
+  for (auto [bits, family] : {std::pair{row.ipv6, kPacketParserIpv6}, std::pair{row.ipv4, kPacketParserIpv4}}) {
+    if (!bits.present()) continue;
+    llvm::Value* word = read.big_endian(offsetof(ParsedPacket, ip_header) + bits.offset, bits.width);
+    llvm::Value* field = b.CreateAnd(b.CreateLShr(word, b.getInt64(bits.shift)), b.getInt64(bits.mask));
+    value = b.CreateSelect(b.CreateICmpEQ(status, b.getInt64(family)), field, value);
+  }
+  return value;
+}
+
 // The transport_header bits that say a field of `guard` is in ParsedPacket::transport.
 std::uint64_t holds_bits(fields::Guard guard) {
   switch (guard) {
@@ -166,16 +179,17 @@ static const std::string& directive_for(const PacketParserVariant& variant, cons
   return directives[variant.index()];
 }
 
-PacketParserVariant complete_parse_variant(bool tcp_header) {
+PacketParserVariant complete_parse_variant(const PacketParserVariant& expression_reads) {
   PacketParserVariant variant;
   variant.ports = variant.icmp = variant.addresses = true;
-  variant.tcp_header = tcp_header;
+  variant.tcp_header = expression_reads.tcp_header;
+  variant.ip_header = expression_reads.ip_header;
   return variant;
 }
 
 PacketParserResults emit_complete_parse(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* parsed,
-                                        const PacketParserBytes& parsers, bool tcp_header) {
-  PacketParserVariant variant = complete_parse_variant(tcp_header);
+                                        const PacketParserBytes& parsers, const PacketParserVariant& expression_reads) {
+  PacketParserVariant variant = complete_parse_variant(expression_reads);
   return call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
 }
 
@@ -216,6 +230,7 @@ PacketFields read_packet_fields(llvm::IRBuilder<>& b, llvm::Value* skb, const Va
         value = b.CreateSelect(present, value, b.getInt64(static_cast<std::uint64_t>(row.absent)));
         break;
       }
+      case fields::Source::IpHeader: value = ip_header_field(b, read, status, row); break;
       case fields::Source::SkbLen: {
         llvm::Value* address = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), skb, offsetof(__sk_buff, len));
         value = b.CreateZExt(b.CreateAlignedLoad(b.getInt32Ty(), address, llvm::Align(4)), b.getInt64Ty());
@@ -241,6 +256,7 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
   if (variant.ports || variant.tcp_header || variant.icmp)
     zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));
   if (variant.addresses) zero(b, parsed, offsetof(ParsedPacket, src_addr), 2 * sizeof(ParsedPacket::src_addr));
+  if (variant.ip_header) zero(b, parsed, offsetof(ParsedPacket, ip_header), sizeof(ParsedPacket::ip_header));
   PacketParserResults results = call_packet_parser(b, skb, parsed, directive_for(variant, parsers));
 
   llvm::Function* function = b.GetInsertBlock()->getParent();

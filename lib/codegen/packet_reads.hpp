@@ -47,11 +47,12 @@ struct PacketParserResults {
 };
 
 // The drop log's parse (drop_log.hpp): the variant that copies ports, ICMP type and code and the
-// addresses (and with `tcp_header` the TCP header's first 16 bytes) into the ParsedPacket at
-// `parsed` (8-aligned, on the stack, zeroed by the caller).
-PacketParserVariant complete_parse_variant(bool tcp_header);
+// addresses (and the TCP header's first 16 bytes and the IP header's window when the expression
+// reads them: `expression_reads`) into the ParsedPacket at `parsed` (8-aligned, on the stack,
+// zeroed by the caller).
+PacketParserVariant complete_parse_variant(const PacketParserVariant& expression_reads);
 PacketParserResults emit_complete_parse(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* parsed,
-                                        const PacketParserBytes& parsers, bool tcp_header);
+                                        const PacketParserBytes& parsers, const PacketParserVariant& expression_reads);
 
 // The variables `wanted` reads, from what a packet parser of `variant` (one that copies at least
 // what `wanted` needs) left in `results` and the ParsedPacket at `parsed`, for a packet that is not

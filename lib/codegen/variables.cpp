@@ -28,6 +28,7 @@ PacketParserVariant VariableSet::packet_parser_variant() const {
         if (row.guard == fields::Guard::Icmp) variant.icmp = true;
         break;
       case fields::Source::Address: variant.addresses = true; break;
+      case fields::Source::IpHeader: variant.ip_header = true; break;
       default: break;
     }
   }

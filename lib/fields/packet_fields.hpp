@@ -14,6 +14,7 @@
 //   5. its row in docs/filter-language.md §4.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -40,11 +41,15 @@ struct ParsedPacket {
   std::uint8_t transport[16];
   std::uint8_t src_addr[16];  // the IP source address; IPv4 in the first 4 bytes
   std::uint8_t dst_addr[16];  // the IP destination address; IPv4 in the first 4 bytes
+  // The IP header's first 16 bytes, IPv4's or IPv6's as they are: a window the IpHeader rows read
+  // where their HeaderBits say, so that a new field there is a row, not a packet parser change.
+  std::uint8_t ip_header[16];
   std::uint64_t fragment_bits;  // the extension-header walk's own: Fragment offsets, OR-ed
   std::uint8_t buffer[16];      // the packet parser's own: bytes bpf_skb_load_bytes copies out
 };
-static_assert(sizeof(ParsedPacket) == 72 && alignof(ParsedPacket) == 8);
-static_assert(offsetof(ParsedPacket, src_addr) % 8 == 0 && offsetof(ParsedPacket, fragment_bits) % 8 == 0);
+static_assert(sizeof(ParsedPacket) == 88 && alignof(ParsedPacket) == 8);
+static_assert(offsetof(ParsedPacket, src_addr) % 8 == 0 && offsetof(ParsedPacket, ip_header) % 8 == 0 &&
+              offsetof(ParsedPacket, fragment_bits) % 8 == 0);
 
 enum class Type {
   Integer,  // a 64-bit signed integer (every variable of the seed's language)
@@ -54,7 +59,8 @@ enum class Type {
 // Which packets have the field; the others read `absent`.
 enum class Guard {
   Always,        // every packet (len)
-  Ip,            // well-formed IPv4 and IPv6 packets (addresses); none on other packets
+  Ip,            // well-formed IPv4 and IPv6 packets (addresses; IpHeader rows of a family that
+                 // has them); none on other packets
   TcpOrUdp,      // TCP and UDP, but not non-first fragments (ports)
   Tcp,           // TCP, but not non-first fragments (flags)
   Icmp,          // ICMP on IPv4, ICMPv6 on IPv6, but not non-first fragments (type, code)
@@ -68,9 +74,19 @@ enum class Source {
   Transport,     // `width` bytes at `offset` of ParsedPacket::transport, big-endian, when the
                  // packet parser says `transport` holds the guard's header
   Address,       // ParsedPacket::src_addr or dst_addr (`offset`), with the family
+  IpHeader,      // bits of ParsedPacket::ip_header, where the row's `ipv4` or `ipv6` says
   SkbLen,        // struct __sk_buff's len
   Socket,        // the socket the packet belongs to (§4.5)
   Alias,         // another field: ingress_alias on ingress, egress_alias on egress
+};
+
+// Where a field lies in a family's IP header (ParsedPacket::ip_header): the big-endian unsigned
+// integer of `width` bytes at `offset`, shifted right by `shift`, AND `mask`. Width 0: the family
+// has no such field (the packet reads `absent`).
+struct HeaderBits {
+  unsigned offset = 0, width = 0, shift = 0;
+  std::uint64_t mask = 0;
+  bool present() const { return width != 0; }
 };
 
 struct PacketField {
@@ -85,8 +101,10 @@ struct PacketField {
   std::int64_t absent = 0;    // its value when the guard fails
   // Source::Alias: the field it is on ingress and on egress.
   Variable on_ingress = Variable::Len, on_egress = Variable::Len;
-  std::string_view meaning;   // one line, for the docs
+  HeaderBits ipv4{}, ipv6{};  // Source::IpHeader: where each family has it
+  std::string_view meaning;   // §4's table's text, word for word (test/parser/fields_test.cpp)
 };
+static_assert(sizeof(ParsedPacket::ip_header) >= 8, "the IpHeader rows read at most 8 bytes at once");
 
 inline constexpr PacketField kPacketFields[] = {
     {.variable = Variable::Ip, .name = "ip", .source = Source::Status, .meaning = "1 for an IPv4 packet, else 0"},
@@ -98,45 +116,45 @@ inline constexpr PacketField kPacketFields[] = {
     {.variable = Variable::Icmp, .name = "icmp", .source = Source::Protocol,
      .meaning = "1 for ICMP on IPv4 or ICMPv6 on IPv6, else 0"},
     {.variable = Variable::SrcPort, .name = "src_port", .guard = Guard::TcpOrUdp, .source = Source::Transport,
-     .offset = 0, .width = 2, .max = 65535, .meaning = "the TCP or UDP source port (0 for anything else)"},
+     .offset = 0, .width = 2, .max = 65535, .meaning = "the TCP or UDP source port, 0 to 65535 (0 for anything else)"},
     {.variable = Variable::DstPort, .name = "dst_port", .guard = Guard::TcpOrUdp, .source = Source::Transport,
-     .offset = 2, .width = 2, .max = 65535, .meaning = "the TCP or UDP destination port (0 for anything else)"},
+     .offset = 2, .width = 2, .max = 65535, .meaning = "the TCP or UDP destination port, 0 to 65535 (0 for anything else)"},
     {.variable = Variable::Len, .name = "len", .source = Source::SkbLen, .width = 4, .max = 0xffffffff,
      .meaning = "the packet's length in bytes, counted from the IP header"},
     {.variable = Variable::SrcAddr, .name = "src_addr", .type = Type::Address, .guard = Guard::Ip,
      .source = Source::Address, .offset = offsetof(ParsedPacket, src_addr), .width = 16, .max = 0,
-     .meaning = "the IPv4 or IPv6 source address"},
+     .meaning = "the IPv4 or IPv6 source address (§4.2)"},
     {.variable = Variable::DstAddr, .name = "dst_addr", .type = Type::Address, .guard = Guard::Ip,
      .source = Source::Address, .offset = offsetof(ParsedPacket, dst_addr), .width = 16, .max = 0,
      .meaning = "the IPv4 or IPv6 destination address"},
     {.variable = Variable::LocalAddr, .name = "local_addr", .type = Type::Address, .guard = Guard::Direction,
      .source = Source::Alias, .width = 16, .max = 0, .on_ingress = Variable::DstAddr, .on_egress = Variable::SrcAddr,
-     .meaning = "this host's address: dst_addr on ingress, src_addr on egress"},
+     .meaning = "this host's address: `dst_addr` on ingress, `src_addr` on egress (§4.6)"},
     {.variable = Variable::RemoteAddr, .name = "remote_addr", .type = Type::Address, .guard = Guard::Direction,
      .source = Source::Alias, .width = 16, .max = 0, .on_ingress = Variable::SrcAddr, .on_egress = Variable::DstAddr,
-     .meaning = "the peer's address: src_addr on ingress, dst_addr on egress"},
+     .meaning = "the peer's address: `src_addr` on ingress, `dst_addr` on egress"},
     {.variable = Variable::LocalPort, .name = "local_port", .guard = Guard::Direction, .source = Source::Alias,
      .width = 2, .max = 65535, .on_ingress = Variable::DstPort, .on_egress = Variable::SrcPort,
-     .meaning = "this host's port: dst_port on ingress, src_port on egress"},
+     .meaning = "this host's port: `dst_port` on ingress, `src_port` on egress"},
     {.variable = Variable::RemotePort, .name = "remote_port", .guard = Guard::Direction, .source = Source::Alias,
      .width = 2, .max = 65535, .on_ingress = Variable::SrcPort, .on_egress = Variable::DstPort,
-     .meaning = "the peer's port: src_port on ingress, dst_port on egress"},
+     .meaning = "the peer's port: `src_port` on ingress, `dst_port` on egress"},
     {.variable = Variable::IcmpType, .name = "icmp_type", .guard = Guard::Icmp, .source = Source::Transport,
-     .offset = 0, .max = 255, .absent = -1, .meaning = "the ICMP or ICMPv6 type (-1 when not ICMP)"},
+     .offset = 0, .max = 255, .absent = -1, .meaning = "the ICMP or ICMPv6 type, 0 to 255 (−1 when not ICMP, §4.3)"},
     {.variable = Variable::IcmpCode, .name = "icmp_code", .guard = Guard::Icmp, .source = Source::Transport,
-     .offset = 1, .max = 255, .absent = -1, .meaning = "the ICMP or ICMPv6 code (-1 when not ICMP)"},
+     .offset = 1, .max = 255, .absent = -1, .meaning = "the ICMP or ICMPv6 code, 0 to 255 (−1 when not ICMP)"},
     {.variable = Variable::TcpFlags, .name = "tcp_flags", .guard = Guard::Tcp, .source = Source::Transport,
      .offset = 13, .max = 255, .meaning = "the TCP flags byte, FIN 0x01 to CWR 0x80 (0 when not TCP)"},
     {.variable = Variable::Established, .name = "established", .source = Source::Socket,
-     .meaning = "1 for a packet of a connection this cgroup's own socket made or accepted, else 0"},
+     .meaning = "1 for a packet of a connection this cgroup's own socket made or accepted, else 0 (§4.5)"},
 };
 
-inline constexpr Variable kAllVariables[] = {
-    Variable::Ip,        Variable::Ipv6,       Variable::Tcp,       Variable::Udp,       Variable::Icmp,
-    Variable::SrcPort,   Variable::DstPort,    Variable::Len,       Variable::SrcAddr,   Variable::DstAddr,
-    Variable::LocalAddr, Variable::RemoteAddr, Variable::LocalPort, Variable::RemotePort, Variable::IcmpType,
-    Variable::IcmpCode,  Variable::TcpFlags,   Variable::Established,
-};
+// Every variable, in the table's order.
+inline constexpr auto kAllVariables = [] {
+  std::array<Variable, std::size(kPacketFields)> all{};
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = kPacketFields[i].variable;
+  return all;
+}();
 
 // The row of a variable; every Variable has one.
 const PacketField& field(Variable variable);

@@ -9,6 +9,10 @@ void put16(std::vector<unsigned char>& out, std::size_t at, std::uint16_t value)
   out[at] = static_cast<unsigned char>(value >> 8);
   out[at + 1] = static_cast<unsigned char>(value & 0xff);
 }
+void put32(std::vector<unsigned char>& out, std::size_t at, std::uint32_t value) {
+  put16(out, at, static_cast<std::uint16_t>(value >> 16));
+  put16(out, at + 2, static_cast<std::uint16_t>(value & 0xffff));
+}
 
 std::uint16_t ipv4_checksum(const unsigned char* header, std::size_t size) {
   std::uint32_t sum = 0;
@@ -166,7 +170,8 @@ Packet PacketBuilder::build() const {
             put16(out, at + 2, l.total_length.value_or(static_cast<std::uint16_t>(rest)));
             put16(out, at + 4, 0x1234);  // identification
             put16(out, at + 6, static_cast<std::uint16_t>((l.more_fragments ? 0x2000 : 0) | (l.fragment_offset & 0x1fff)));
-            p[8] = 64;  // TTL
+            p[1] = l.tos;
+            p[8] = l.ttl;
             p[9] = l.protocol.value_or(next.value_or(proto::kReserved));
             std::copy(l.src.begin(), l.src.end(), p + 12);
             std::copy(l.dst.begin(), l.dst.end(), p + 16);
@@ -174,10 +179,12 @@ Packet PacketBuilder::build() const {
             std::copy(l.options.begin(), l.options.end(), p + 20);
             put16(out, at + 10, ipv4_checksum(p, header));
           } else if constexpr (std::is_same_v<T, Ipv6Fields>) {
-            p[0] = static_cast<unsigned char>(l.version << 4);
+            // Version, traffic class and flow label share the first 4 bytes: 4, 8 and 20 bits.
+            put32(out, at, static_cast<std::uint32_t>(l.version) << 28 | static_cast<std::uint32_t>(l.traffic_class) << 20 |
+                               (l.flow_label & 0xfffff));
             put16(out, at + 4, l.payload_length.value_or(static_cast<std::uint16_t>(rest - 40)));
             p[6] = l.next_header.value_or(next.value_or(proto::kNoNextHeader));
-            p[7] = 64;  // hop limit
+            p[7] = l.hop_limit;
             std::copy(l.src.begin(), l.src.end(), p + 8);
             std::copy(l.dst.begin(), l.dst.end(), p + 24);
           } else if constexpr (std::is_same_v<T, ExtensionHeader>) {

@@ -70,8 +70,13 @@ inline constexpr std::uint8_t kDefaultTcpFlags = tcp_flag::kSyn;
 inline constexpr std::uint8_t kIcmpEchoRequest = 8;
 inline constexpr std::uint8_t kIcmpv6EchoRequest = 128;
 
+// The hop limit (IPv4 TTL) a packet gets unless told otherwise.
+inline constexpr std::uint8_t kDefaultTtl = 64;
+
 struct Ipv4Fields {
   std::uint8_t version = 4;
+  std::uint8_t tos = 0;  // DSCP in the high 6 bits, ECN in the low 2 (RFC 2474, RFC 3168)
+  std::uint8_t ttl = kDefaultTtl;
   std::optional<std::uint8_t> ihl;     // the header-length nibble; default: the real size / 4
   std::vector<unsigned char> options;  // after the fixed 20 bytes, padded with NOPs to 4 bytes
   std::uint16_t fragment_offset = 0;   // in 8-byte units (13 bits)
@@ -84,6 +89,9 @@ struct Ipv4Fields {
 
 struct Ipv6Fields {
   std::uint8_t version = 6;
+  std::uint8_t traffic_class = 0;  // DSCP and ECN, as IPv4's TOS
+  std::uint32_t flow_label = 0;    // 20 bits
+  std::uint8_t hop_limit = kDefaultTtl;
   std::optional<std::uint8_t> next_header;      // default: the next layer's protocol
   std::optional<std::uint16_t> payload_length;  // default: the real length before truncation
   std::array<std::uint8_t, 16> src = kIpv6Source;

@@ -206,6 +206,20 @@ std::string apply_word(Description& d, std::string_view word) {
     }
     return {};
   }
+  // The IP header's hop limit, DSCP and ECN (the same words for both families), and the flow label.
+  if (name == "ttl" || name == "dscp" || name == "ecn" || name == "flow") {
+    if (d.family == Family::Other) return "'" + std::string(word) + "' needs ipv4 or ipv6";
+    if (name == "flow" && !v6) return "'" + std::string(word) + "' needs ipv6: IPv4 has no flow label";
+    auto field = number(name == "ttl" ? 255 : name == "dscp" ? 63 : name == "ecn" ? 3 : 0xfffff);
+    if (!field) return error;
+    const auto byte = static_cast<std::uint8_t>(*field);
+    std::uint8_t& tos = v6 ? d.ipv6.traffic_class : d.ipv4.tos;
+    if (name == "ttl") (v6 ? d.ipv6.hop_limit : d.ipv4.ttl) = byte;
+    if (name == "dscp") tos = static_cast<std::uint8_t>((tos & 0x03) | byte << 2);
+    if (name == "ecn") tos = static_cast<std::uint8_t>((tos & 0xfc) | byte);
+    if (name == "flow") d.ipv6.flow_label = static_cast<std::uint32_t>(*field);
+    return {};
+  }
   if (name == "version") {
     auto version = number(15);
     if (!version) return error;
@@ -460,7 +474,8 @@ std::string_view socket_word(SocketState socket) {
 
 std::string_view packet_spec_words() {
   return "ipv4|ipv6|arp|ethertype=N, ipv4: ihl=N options=N frag=N mf version=N, "
-         "ipv6: hbh[=N] routing[=N] dstopts[=N] frag[=N] ah[=N] version=N, src=ADDR dst=ADDR, "
+         "ipv6: hbh[=N] routing[=N] dstopts[=N] frag[=N] ah[=N] version=N flow=N, ttl=N dscp=N ecn=N, src=ADDR "
+         "dst=ADDR, "
          "tcp|udp|icmp|icmpv6|esp|nonext|proto=N, sport=N dport=N, flags=syn,ack|N (tcp), type=N code=N (icmp), "
          "payload=N len=N cut=N, sock=none|tcp-listen|tcp-syn-sent|tcp-established|tcp-closed|udp|udp-connected|other; "
          "or hex:BYTES";

@@ -44,6 +44,15 @@ std::uint8_t random_icmp_type(Rng& rng) {
   return rng.chance(1, 2) ? kNamed[rng.below(kNamed.size())] : static_cast<std::uint8_t>(rng.below(256));
 }
 
+// A hop limit (IPv4 TTL): the usual starting values and the edges often, else any.
+std::uint8_t random_ttl(Rng& rng) {
+  constexpr std::array<std::uint8_t, 7> kCommon = {64, 128, 255, 0, 1, 2, 63};
+  return rng.chance(1, 2) ? kCommon[rng.below(kCommon.size())] : static_cast<std::uint8_t>(rng.below(256));
+}
+
+// IPv4's TOS or IPv6's traffic class (DSCP and ECN): 0 often, else any.
+std::uint8_t random_tos(Rng& rng) { return rng.chance(1, 3) ? 0 : static_cast<std::uint8_t>(rng.below(256)); }
+
 // The family's ICMP (`v6` unset: the network layer's), or the other family's number: a full
 // 8-byte header, or 0 to 8 bytes of one, around the 4 that §5.4 asks for. Returns false when
 // nothing may follow (a short header must end the packet to be short).
@@ -104,6 +113,8 @@ PacketBuilder random_ipv4(Rng& rng) {
   if (rng.chance(1, 6)) fields.ihl = static_cast<std::uint8_t>(rng.below(16));  // a lie, maybe
   if (rng.chance(1, 25)) fields.version = static_cast<std::uint8_t>(rng.below(16));
   if (rng.chance(1, 10)) fields.total_length = static_cast<std::uint16_t>(rng.below(65536));
+  fields.ttl = random_ttl(rng);
+  fields.tos = random_tos(rng);
   set_addresses(rng, fields, false);
   builder.ipv4(fields);
   add_transport(rng, builder);
@@ -114,6 +125,10 @@ PacketBuilder random_ipv6(Rng& rng) {
   PacketBuilder builder;
   packet::Ipv6Fields fields;
   if (rng.chance(1, 25)) fields.version = static_cast<std::uint8_t>(rng.below(16));
+  fields.hop_limit = random_ttl(rng);
+  fields.traffic_class = random_tos(rng);
+  if (rng.chance(1, 2))
+    fields.flow_label = static_cast<std::uint32_t>(rng.chance(1, 4) ? 0xfffff : rng.below(0x100000));
   set_addresses(rng, fields, true);
   builder.ipv6(fields);
   // Chains around the limit of 8 are the interesting ones.
