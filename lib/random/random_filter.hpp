@@ -1,7 +1,10 @@
-// Random filter texts over every operator and variable of docs/filter-language.md (§2-§4) and
-// sets (§7), with constants at the edges (0, 1, 53, 65535, 65536, negatives, INT64_MIN/MAX, shift
-// counts >= 64, zero divisors); address tests against prefixes near the random packets'
-// addresses (random/addresses.hpp), ICMP types and TCP flag masks, named constants.
+// Random filter texts over every operator of docs/filter-language.md (§2-§3), every variable of
+// the field table (§4: lib/fields/packet_fields.hpp's rows, drawn from the table, so that a new
+// row is drawn with no change here) and sets (§7). Each row is tested against constants of its
+// own range (min, max, its absent value, one beyond either end, values inside) and after its
+// guard's test (`tcp && dst_port == 22`); other constants sit at the edges of int64 (INT64_MIN/MAX,
+// shift counts >= 64, zero divisors). Address tests are against prefixes near the random packets'
+// addresses (random/addresses.hpp); TCP flag masks use the flag names (§4.4).
 // Used by the kernel differential test and bpffw-difftest.
 #pragma once
 
