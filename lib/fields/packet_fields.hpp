@@ -27,6 +27,7 @@ namespace bpffw::fields {
 enum class Variable {
   Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len,
   SrcAddr, DstAddr, LocalAddr, RemoteAddr, LocalPort, RemotePort, IcmpType, IcmpCode, TcpFlags, Established,
+  Ttl,
 };
 
 // The stack area the packet parser fills (lib/codegen/packet_parser.cpp) with bytes copied from
@@ -147,6 +148,9 @@ inline constexpr PacketField kPacketFields[] = {
      .offset = 13, .max = 255, .meaning = "the TCP flags byte, FIN 0x01 to CWR 0x80 (0 when not TCP)"},
     {.variable = Variable::Established, .name = "established", .source = Source::Socket,
      .meaning = "1 for a packet of a connection this cgroup's own socket made or accepted, else 0 (§4.5)"},
+    {.variable = Variable::Ttl, .name = "ttl", .guard = Guard::Ip, .source = Source::IpHeader, .max = 255, .absent = -1,
+     .ipv4 = {.offset = 8, .width = 1, .mask = 0xff}, .ipv6 = {.offset = 7, .width = 1, .mask = 0xff},
+     .meaning = "IPv4's TTL or IPv6's hop limit, 0 to 255 (−1 when not IP, §4.7)"},
 };
 
 // Every variable, in the table's order.
