@@ -51,7 +51,7 @@ TEST_CASE("random filters use every operator, variable and kind of address test"
   options.directional = true;
   bpffw::random::Rng rng(7);
   std::string all;
-  for (int i = 0; i < 500; ++i) all += bpffw::random::random_filter(rng, options) + "\n";
+  for (int i = 0; i < 2000; ++i) all += bpffw::random::random_filter(rng, options) + "\n";
   for (const char* token : {"ip", "ipv6", "tcp", "udp", "icmp", "src_port", "dst_port", "len", "true", "false", "*",
                             "/", "%", "+", "-", "<<", ">>", "<", "<=", ">", ">=", "==", "!=", "&", "^", "|", "&&",
                             "||", "?", "!", "~", "9223372036854775807", "65536", "0x", "src_addr", "dst_addr",
@@ -59,7 +59,7 @@ TEST_CASE("random filters use every operator, variable and kind of address test"
                             "tcp_flags", "established", "src_addr == dst_addr", "_addr in {", "/0", "::/",
                             "10.0.0.0/8", "::ffff:", "(tcp_flags & (", "ICMP_ECHO_REQUEST", "ICMPV6_NEIGHBOR_ADVERT",
                             "CWR", "icmp_type == (-1)"}) {
-    CHECK_MESSAGE(all.find(token) != std::string::npos, token);
+    CHECK_MESSAGE(all.find(token) != std::string::npos, std::string(token));
   }
 }
 

@@ -19,7 +19,8 @@ TEST_CASE("§4.7 ttl is IPv4's TTL and IPv6's hop limit, each value read as it i
   for (int ttl : {0, 1, 2, 63, 64, 127, 128, 254, 255}) {
     for (std::string family : {"ipv4", "ipv6"}) {
       std::string packet = family + " ttl=" + std::to_string(ttl) + " udp";
-      rows.push_back({family + " ttl " + std::to_string(ttl), "ttl == " + std::to_string(ttl), packet_of(packet), kPass});
+      rows.push_back(
+          {family + " ttl " + std::to_string(ttl), "ttl == " + std::to_string(ttl), packet_of(packet), kPass});
       rows.push_back({family + " ttl " + std::to_string(ttl) + ", one more", "ttl == " + std::to_string(ttl + 1),
                       packet_of(packet), kDrop});
     }
