@@ -27,7 +27,7 @@ namespace bpffw::fields {
 enum class Variable {
   Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len,
   SrcAddr, DstAddr, LocalAddr, RemoteAddr, LocalPort, RemotePort, IcmpType, IcmpCode, TcpFlags, Established,
-  Ttl,
+  Ttl, Dscp, Ecn,
 };
 
 // The stack area the packet parser fills (lib/codegen/packet_parser.cpp) with bytes copied from
@@ -151,6 +151,12 @@ inline constexpr PacketField kPacketFields[] = {
     {.variable = Variable::Ttl, .name = "ttl", .guard = Guard::Ip, .source = Source::IpHeader, .max = 255, .absent = -1,
      .ipv4 = {.offset = 8, .width = 1, .mask = 0xff}, .ipv6 = {.offset = 7, .width = 1, .mask = 0xff},
      .meaning = "IPv4's TTL or IPv6's hop limit, 0 to 255 (−1 when not IP, §4.7)"},
+    {.variable = Variable::Dscp, .name = "dscp", .guard = Guard::Ip, .source = Source::IpHeader, .max = 63, .absent = -1,
+     .ipv4 = {.offset = 1, .width = 1, .shift = 2, .mask = 0x3f}, .ipv6 = {.offset = 0, .width = 2, .shift = 6, .mask = 0x3f},
+     .meaning = "the DSCP, the high 6 bits of IPv4's TOS or IPv6's traffic class, 0 to 63 (−1 when not IP)"},
+    {.variable = Variable::Ecn, .name = "ecn", .guard = Guard::Ip, .source = Source::IpHeader, .max = 3, .absent = -1,
+     .ipv4 = {.offset = 1, .width = 1, .shift = 0, .mask = 0x3}, .ipv6 = {.offset = 1, .width = 1, .shift = 4, .mask = 0x3},
+     .meaning = "the ECN, the low 2 bits of IPv4's TOS or IPv6's traffic class, 0 to 3 (−1 when not IP)"},
 };
 
 // Every variable, in the table's order.

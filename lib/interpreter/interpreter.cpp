@@ -80,6 +80,8 @@ int64_t variable_value(ast::Variable variable, const Context& context) {
     case ast::Variable::TcpFlags: return from_bits(facts.tcp_flags);
     case ast::Variable::Established: return established(context.socket);
     case ast::Variable::Ttl: return facts.ttl;
+    case ast::Variable::Dscp: return facts.dscp;
+    case ast::Variable::Ecn: return facts.ecn;
     // Addresses are not integers: after the type check (§6.2) they appear only in AddressMatch
     // and AddressEqual (address_of). local_* and remote_* were resolved above.
     case ast::Variable::SrcAddr:

@@ -69,6 +69,8 @@ PacketFacts read_ipv4(PacketFacts facts, std::span<const unsigned char> packet) 
   facts.dst_addr = address_at(packet, 16, 4);
   facts.transport_protocol = packet[9];
   facts.ttl = packet[8];
+  facts.dscp = packet[1] >> 2;  // the TOS byte
+  facts.ecn = packet[1] & 0x3;
   facts.non_first_fragment = (read_be16(packet, 6) & 0x1fffu) != 0;  // the 13-bit fragment offset
   return read_transport(facts, packet, header_size);
 }
@@ -78,7 +80,10 @@ PacketFacts read_ipv6(PacketFacts facts, std::span<const unsigned char> packet) 
   if (packet.size() < 40 || (packet[0] >> 4) != 6) return malformed(facts);
   facts.src_addr = address_at(packet, 8, 6);  // §5.3: the addresses at bytes 8 and 24
   facts.dst_addr = address_at(packet, 24, 6);
-  facts.ttl = packet[7];  // the hop limit
+  facts.ttl = packet[7];                                                     // the hop limit
+  const unsigned traffic_class = (packet[0] & 0x0fu) << 4 | packet[1] >> 4;  // after the version
+  facts.dscp = traffic_class >> 2;
+  facts.ecn = traffic_class & 0x3;
   std::uint8_t next = packet[6];
   std::size_t offset = 40;
   for (;;) {

@@ -36,6 +36,8 @@ struct PacketFacts {
   std::int64_t icmp_code = -1;
   std::uint64_t tcp_flags = 0;  // §4.3: 0 unless TCP, first fragment
   std::int64_t ttl = -1;        // §4.7: IPv4's TTL, IPv6's hop limit; -1 unless IP
+  std::int64_t dscp = -1;       // §4.7: the TOS's or traffic class's high 6 bits; -1 unless IP
+  std::int64_t ecn = -1;        // §4.7: their low 2 bits; -1 unless IP
   // Not variables, but useful to describe a packet (bpffwc test, test failure messages).
   std::uint8_t transport_protocol = 0;  // meaningful for well-formed IPv4/IPv6 only
   bool non_first_fragment = false;
