@@ -27,7 +27,7 @@ namespace bpffw::fields {
 enum class Variable {
   Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len,
   SrcAddr, DstAddr, LocalAddr, RemoteAddr, LocalPort, RemotePort, IcmpType, IcmpCode, TcpFlags, Established,
-  Ttl, Dscp, Ecn,
+  Ttl, Dscp, Ecn, FlowLabel,
 };
 
 // The stack area the packet parser fills (lib/codegen/packet_parser.cpp) with bytes copied from
@@ -157,6 +157,9 @@ inline constexpr PacketField kPacketFields[] = {
     {.variable = Variable::Ecn, .name = "ecn", .guard = Guard::Ip, .source = Source::IpHeader, .max = 3, .absent = -1,
      .ipv4 = {.offset = 1, .width = 1, .shift = 0, .mask = 0x3}, .ipv6 = {.offset = 1, .width = 1, .shift = 4, .mask = 0x3},
      .meaning = "the ECN, the low 2 bits of IPv4's TOS or IPv6's traffic class, 0 to 3 (−1 when not IP)"},
+    {.variable = Variable::FlowLabel, .name = "flow_label", .guard = Guard::Ip, .source = Source::IpHeader,
+     .max = 0xfffff, .absent = -1, .ipv6 = {.offset = 0, .width = 4, .shift = 0, .mask = 0xfffff},
+     .meaning = "IPv6's flow label, 0 to 0xfffff (−1 on IPv4, which has none, and when not IP)"},
 };
 
 // Every variable, in the table's order.

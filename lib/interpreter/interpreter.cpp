@@ -82,6 +82,7 @@ int64_t variable_value(ast::Variable variable, const Context& context) {
     case ast::Variable::Ttl: return facts.ttl;
     case ast::Variable::Dscp: return facts.dscp;
     case ast::Variable::Ecn: return facts.ecn;
+    case ast::Variable::FlowLabel: return facts.flow_label;
     // Addresses are not integers: after the type check (§6.2) they appear only in AddressMatch
     // and AddressEqual (address_of). local_* and remote_* were resolved above.
     case ast::Variable::SrcAddr:

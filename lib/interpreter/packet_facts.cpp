@@ -84,6 +84,7 @@ PacketFacts read_ipv6(PacketFacts facts, std::span<const unsigned char> packet) 
   const unsigned traffic_class = (packet[0] & 0x0fu) << 4 | packet[1] >> 4;  // after the version
   facts.dscp = traffic_class >> 2;
   facts.ecn = traffic_class & 0x3;
+  facts.flow_label = (packet[1] & 0x0f) << 16 | packet[2] << 8 | packet[3];
   std::uint8_t next = packet[6];
   std::size_t offset = 40;
   for (;;) {

@@ -34,10 +34,11 @@ struct PacketFacts {
   IpAddress src_addr, dst_addr;
   std::int64_t icmp_type = -1;  // §4.3: -1 unless ICMP of the packet's family, first fragment
   std::int64_t icmp_code = -1;
-  std::uint64_t tcp_flags = 0;  // §4.3: 0 unless TCP, first fragment
-  std::int64_t ttl = -1;        // §4.7: IPv4's TTL, IPv6's hop limit; -1 unless IP
-  std::int64_t dscp = -1;       // §4.7: the TOS's or traffic class's high 6 bits; -1 unless IP
-  std::int64_t ecn = -1;        // §4.7: their low 2 bits; -1 unless IP
+  std::uint64_t tcp_flags = 0;   // §4.3: 0 unless TCP, first fragment
+  std::int64_t ttl = -1;         // §4.7: IPv4's TTL, IPv6's hop limit; -1 unless IP
+  std::int64_t dscp = -1;        // §4.7: the TOS's or traffic class's high 6 bits; -1 unless IP
+  std::int64_t ecn = -1;         // §4.7: their low 2 bits; -1 unless IP
+  std::int64_t flow_label = -1;  // §4.7: IPv6's 20 bits; -1 unless IPv6
   // Not variables, but useful to describe a packet (bpffwc test, test failure messages).
   std::uint8_t transport_protocol = 0;  // meaningful for well-formed IPv4/IPv6 only
   bool non_first_fragment = false;

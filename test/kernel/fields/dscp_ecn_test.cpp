@@ -23,8 +23,8 @@ TEST_CASE("§4.7 dscp: every value 0 to 63 in both families, whatever the ECN bi
     for (const std::string& family : families) {
       std::string packet = family + " dscp=" + std::to_string(dscp) + " ecn=" + std::to_string(dscp % 4) + " udp";
       rows.push_back({packet, "dscp == " + std::to_string(dscp), packet_of(packet), kPass});
-      rows.push_back({packet + ", not the next one", "dscp == " + std::to_string((dscp + 1) % 64), packet_of(packet),
-                      kDrop});
+      rows.push_back(
+          {packet + ", not the next one", "dscp == " + std::to_string((dscp + 1) % 64), packet_of(packet), kDrop});
     }
   }
   check_rows(rows);
@@ -62,8 +62,7 @@ TEST_CASE("§4.7 dscp and ecn in rules, on fragments, and −1 when not IP") {
   check_rows({
       {"bulk (CS1) off the database port", "!(tcp && dst_port == 5432 && dscp == 8)",
        packet_of("ipv4 dscp=8 tcp dport=5432"), kDrop},
-      {"bulk (CS1) elsewhere", "!(tcp && dst_port == 5432 && dscp == 8)", packet_of("ipv4 dscp=8 tcp dport=80"),
-       kPass},
+      {"bulk (CS1) elsewhere", "!(tcp && dst_port == 5432 && dscp == 8)", packet_of("ipv4 dscp=8 tcp dport=80"), kPass},
       {"EF or AF41", "dscp in {46, 34}", packet_of("ipv6 dscp=34 udp"), kPass},
       {"EF or AF41 (negative)", "dscp in {46, 34}", packet_of("ipv6 dscp=36 udp"), kDrop},
       {"congestion experienced", "ecn != 3", packet_of("ipv4 ecn=3 tcp"), kDrop},
@@ -72,7 +71,6 @@ TEST_CASE("§4.7 dscp and ecn in rules, on fragments, and −1 when not IP") {
       {"after IPv6 extension headers", "ecn == 2", packet_of("ipv6 ecn=2 hbh frag=3 dstopts udp"), kPass},
       {"not IP: −1", "dscp == -1 && ecn == -1", packet_of("arp payload=40"), kPass},
       {"IP is never −1", "dscp < 0 || ecn < 0", packet_of("ipv6 udp"), kDrop},
-      {"§5.6 malformed is dropped whatever its DSCP", "dscp >= 0 || dscp < 0", packet_of("ipv6 version=4 udp"),
-       kDrop},
+      {"§5.6 malformed is dropped whatever its DSCP", "dscp >= 0 || dscp < 0", packet_of("ipv6 version=4 udp"), kDrop},
   });
 }
