@@ -8,6 +8,7 @@
 
 #include <llvm/IR/Module.h>
 
+#include "codegen/helper_call.hpp"
 #include "codegen/packet_reads.hpp"
 #include "fields/packet_fields.hpp"
 #include "layout/map_layout.hpp"
@@ -25,13 +26,6 @@ constexpr std::size_t kRecordParsedBytes = layout::kDropRecordHeaderBytes + offs
 static_assert(offsetof(fields::ParsedPacket, ip_header) == sizeof(DropRecordLayout) - layout::kDropRecordHeaderBytes,
               "the window follows the bytes a record sends");
 static_assert(kRecordAllocaBytes >= sizeof(DropRecordLayout));
-
-llvm::Value* call_helper(llvm::IRBuilder<>& b, std::uint64_t helper, llvm::ArrayRef<llvm::Value*> arguments) {
-  std::vector<llvm::Type*> types;
-  for (llvm::Value* argument : arguments) types.push_back(argument->getType());
-  auto* type = llvm::FunctionType::get(b.getInt64Ty(), types, false);
-  return b.CreateCall(type, b.CreateIntToPtr(b.getInt64(helper), b.getPtrTy()), arguments);
-}
 
 llvm::Value* skb_u32(llvm::IRBuilder<>& b, llvm::Value* skb, std::size_t offset) {
   llvm::Value* address = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), skb, offset);
@@ -94,9 +88,7 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   record->setAlignment(llvm::Align(8));
 
   b.CreateStore(b.getInt32(0), key);
-  auto* lookup_type = llvm::FunctionType::get(b.getPtrTy(), {b.getPtrTy(), b.getPtrTy()}, false);
-  llvm::Value* lookup = b.CreateIntToPtr(b.getInt64(BPF_FUNC_map_lookup_elem), b.getPtrTy());
-  llvm::Value* state = b.CreateCall(lookup_type, lookup, {state_map, key}, "log_state");
+  llvm::Value* state = map_lookup(b, state_map, key, "log_state");
   llvm::BasicBlock* bucket = block("log_bucket");
   llvm::BasicBlock* write = block("log_write");
   llvm::BasicBlock* tally = block("log_count");

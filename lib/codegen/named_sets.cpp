@@ -6,13 +6,12 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/ValueSymbolTable.h>
 
+#include "codegen/helper_call.hpp"
 #include "codegen/packet_parser.hpp"
 #include "layout/map_layout.hpp"
 
 namespace bpffw::codegen {
 namespace {
-
-constexpr std::uint64_t kBpfFuncMapLookupElem = 1;
 
 class SetLookup {
  public:
@@ -32,9 +31,7 @@ class SetLookup {
   llvm::Value* lookup(const char* map_name, llvm::Value* key) { return lookup_with(b_, map_name, key); }
   static llvm::Value* lookup_with(llvm::IRBuilder<>& b, const char* map_name, llvm::Value* key) {
     llvm::GlobalVariable* map = b.GetInsertBlock()->getModule()->getNamedGlobal(map_name);
-    auto* type = llvm::FunctionType::get(b.getPtrTy(), {b.getPtrTy(), b.getPtrTy()}, false);
-    llvm::Value* helper = b.CreateIntToPtr(b.getInt64(kBpfFuncMapLookupElem), b.getPtrTy());
-    return b.CreateCall(type, helper, {map, key});
+    return map_lookup(b, map, key);
   }
   // The i32 state word of the set (map_layout.hpp), read once per packet in the entry block, so
   // that every test of the set in one expression sees the same generation (a packet is judged by

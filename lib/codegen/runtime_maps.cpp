@@ -6,18 +6,18 @@
 
 #include <bpffw/version.hpp>
 
+#include "codegen/helper_call.hpp"
 #include "layout/map_layout.hpp"
 #include "layout/metadata.hpp"
 
 namespace bpffw::codegen {
 namespace {
 
-constexpr std::uint64_t kBpfFuncMapLookupElem = 1;
-constexpr unsigned kMapTypeHash = 1;         // BPF_MAP_TYPE_HASH
-constexpr unsigned kMapTypeArray = 2;        // BPF_MAP_TYPE_ARRAY
-constexpr unsigned kMapTypePercpuArray = 6;  // BPF_MAP_TYPE_PERCPU_ARRAY
-constexpr unsigned kMapTypeLpmTrie = 11;     // BPF_MAP_TYPE_LPM_TRIE
-constexpr unsigned kMapTypeRingbuf = 27;     // BPF_MAP_TYPE_RINGBUF
+constexpr unsigned kMapTypeHash = BPF_MAP_TYPE_HASH;
+constexpr unsigned kMapTypeArray = BPF_MAP_TYPE_ARRAY;
+constexpr unsigned kMapTypePercpuArray = BPF_MAP_TYPE_PERCPU_ARRAY;
+constexpr unsigned kMapTypeLpmTrie = BPF_MAP_TYPE_LPM_TRIE;
+constexpr unsigned kMapTypeRingbuf = BPF_MAP_TYPE_RINGBUF;
 
 // Debug info just rich enough for BTF: the BPF backend turns DIGlobalVariables into BTF VARs and
 // DATASECs, and a ".maps" struct of `int (*name)[N]` members into a map definition libbpf reads.
@@ -279,9 +279,7 @@ void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
   llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
   llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "counter_key");
   b.CreateStore(b.getInt32(0), key);
-  auto* lookup_type = llvm::FunctionType::get(b.getPtrTy(), {b.getPtrTy(), b.getPtrTy()}, false);
-  llvm::Value* lookup = b.CreateIntToPtr(b.getInt64(kBpfFuncMapLookupElem), b.getPtrTy());
-  llvm::Value* slot = b.CreateCall(lookup_type, lookup, {map, key}, "counters");
+  llvm::Value* slot = map_lookup(b, map, key, "counters");
 
   // The lookup of entry 0 never fails, but the verifier wants the NULL check.
   llvm::BasicBlock* add = llvm::BasicBlock::Create(context, "count", function);
