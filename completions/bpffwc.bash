@@ -137,7 +137,7 @@ _bpffwc() {
       fi
       COMPREPLY=($(compgen -W "ipv4 ipv6 arp ethertype= ihl= options= frag= mf version= hbh routing frag
         dstopts ah ttl= dscp= ecn= flow= tcp udp icmp icmpv6 esp nonext proto= src= dst= sport= dport= flags= type= code= sock=
-        payload= len= cut= hex:" -- "$cur"))
+        payload= len= cut= uid= hex:" -- "$cur"))
       [[ ${COMPREPLY[*]} == *[=:]* ]] && compopt -o nospace 2>/dev/null
       return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;

@@ -26,16 +26,27 @@ struct InterpretResult {
 // with no socket, as in the kernel's BPF_PROG_TEST_RUN.
 enum class SocketState { None, TcpListen, TcpSynSent, TcpEstablished, TcpClosed, UdpUnconnected, UdpConnected, Other };
 
+// What the cgroup hook knows of the socket a packet belongs to: its state (`established`, §4.5) and
+// its owner (`uid`, §4.8). The defaults are what the kernel's BPF_PROG_TEST_RUN gives a program: a
+// socket of root's (uid 0) that is no TCP or UDP one.
+struct PacketSocket {
+  PacketSocket(SocketState state = SocketState::None, std::uint32_t uid = 0) : state(state), uid(uid) {}  // NOLINT
+  SocketState state;
+  std::uint32_t uid;
+  // Whether BPF_PROG_TEST_RUN gives a program this socket (then the kernel can judge the packet).
+  bool as_in_test_run() const { return state == SocketState::None && uid == 0; }
+};
+
 // skb_protocol is the ethertype in host byte order (0x0800, 0x86DD, ...); packet starts at the
 // IP header, as a cgroup_skb program sees it. local_* and remote_* follow Filter::direction().
 // Runtime parameters take their declared initial values (Filter::parameters()), named sets the
 // contents in Filter::sets().
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
-                          SocketState socket = SocketState::None);
+                          PacketSocket socket = {});
 
 // The same with the runtime parameters' current values, in declaration order (as
 // read_parameters in <bpffw/runtime.hpp> returns them). A missing value counts as 0.
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
-                          std::span<const std::int64_t> parameter_values, SocketState socket = SocketState::None);
+                          std::span<const std::int64_t> parameter_values, PacketSocket socket = {});
 
 }  // namespace bpffw

@@ -236,6 +236,9 @@ PacketFields read_packet_fields(llvm::IRBuilder<>& b, llvm::Value* skb, const Va
         break;
       }
       case fields::Source::Socket: value = established(b, skb); break;
+      case fields::Source::SocketOwner:  // a u32, kept as one whatever the helper leaves above it
+        value = b.CreateAnd(call_helper(b, BPF_FUNC_get_socket_uid, {skb}), b.getInt64(0xffffffff));
+        break;
       case fields::Source::Address:  // compared in address_lowering.cpp, not a value
       case fields::Source::Alias:    // resolved by VariableSet::add
         break;

@@ -27,7 +27,7 @@ namespace bpffw::fields {
 enum class Variable {
   Ip, Ipv6, Tcp, Udp, Icmp, SrcPort, DstPort, Len,
   SrcAddr, DstAddr, LocalAddr, RemoteAddr, LocalPort, RemotePort, IcmpType, IcmpCode, TcpFlags, Established,
-  Ttl, Dscp, Ecn, FlowLabel,
+  Ttl, Dscp, Ecn, FlowLabel, Uid,
 };
 
 // The stack area the packet parser fills (lib/codegen/packet_parser.cpp) with bytes copied from
@@ -78,6 +78,7 @@ enum class Source {
   IpHeader,      // bits of ParsedPacket::ip_header, where the row's `ipv4` or `ipv6` says
   SkbLen,        // struct __sk_buff's len
   Socket,        // the socket the packet belongs to (§4.5)
+  SocketOwner,   // the uid that owns that socket (bpf_get_socket_uid, §4.8)
   Alias,         // another field: ingress_alias on ingress, egress_alias on egress
 };
 
@@ -160,6 +161,8 @@ inline constexpr PacketField kPacketFields[] = {
     {.variable = Variable::FlowLabel, .name = "flow_label", .guard = Guard::Ip, .source = Source::IpHeader,
      .max = 0xfffff, .absent = -1, .ipv6 = {.offset = 0, .width = 4, .shift = 0, .mask = 0xfffff},
      .meaning = "IPv6's flow label, 0 to 0xfffff (−1 on IPv4, which has none, and when not IP)"},
+    {.variable = Variable::Uid, .name = "uid", .source = Source::SocketOwner, .width = 4, .max = 0xffffffff,
+     .meaning = "the uid that owns the packet's socket; a user name stands for its uid (§4.8)"},
 };
 
 // Every variable, in the table's order.

@@ -29,7 +29,7 @@ struct Context {
   const interpreter::PacketFacts& facts;
   std::span<const std::int64_t> parameters;
   std::optional<Direction> direction;
-  SocketState socket;
+  PacketSocket socket;
   const std::vector<NamedSet>& sets;  // the named sets' contents (§9)
   // The part of the expression that decided the value last computed (InterpretResult::decided_by).
   const ast::Expr** decider;
@@ -78,11 +78,12 @@ int64_t variable_value(ast::Variable variable, const Context& context) {
     case ast::Variable::IcmpType: return facts.icmp_type;
     case ast::Variable::IcmpCode: return facts.icmp_code;
     case ast::Variable::TcpFlags: return from_bits(facts.tcp_flags);
-    case ast::Variable::Established: return established(context.socket);
+    case ast::Variable::Established: return established(context.socket.state);
     case ast::Variable::Ttl: return facts.ttl;
     case ast::Variable::Dscp: return facts.dscp;
     case ast::Variable::Ecn: return facts.ecn;
     case ast::Variable::FlowLabel: return facts.flow_label;
+    case ast::Variable::Uid: return context.socket.uid;
     // Addresses are not integers: after the type check (§6.2) they appear only in AddressMatch
     // and AddressEqual (address_of). local_* and remote_* were resolved above.
     case ast::Variable::SrcAddr:
@@ -243,14 +244,14 @@ int64_t evaluate_node(const ast::Expr& expr, const Context& context) {
 }  // namespace
 
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
-                          SocketState socket) {
+                          PacketSocket socket) {
   std::vector<std::int64_t> initial;
   for (const Parameter& parameter : filter.parameters()) initial.push_back(parameter.value);
   return interpret(filter, skb_protocol, packet, initial, socket);
 }
 
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
-                          std::span<const std::int64_t> parameter_values, SocketState socket) {
+                          std::span<const std::int64_t> parameter_values, PacketSocket socket) {
   interpreter::PacketFacts facts = interpreter::read_packet(skb_protocol, packet);
   // Malformed packets are dropped only by filters that read the packet or a parameter (§5.6).
   if (facts.malformed && filter.reads_packet()) return InterpretResult{false, true, std::nullopt};

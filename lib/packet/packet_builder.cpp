@@ -135,12 +135,14 @@ PacketBuilder& PacketBuilder::bytes(std::span<const unsigned char> bytes) {
 }
 PacketBuilder& PacketBuilder::ethertype(std::uint16_t ethertype) { ethertype_ = ethertype; return *this; }
 PacketBuilder& PacketBuilder::socket(SocketState socket) { socket_ = socket; return *this; }
+PacketBuilder& PacketBuilder::uid(std::uint32_t uid) { uid_ = uid; return *this; }
 PacketBuilder& PacketBuilder::truncate(std::size_t size) { truncate_ = size; return *this; }
 PacketBuilder& PacketBuilder::total_size(std::size_t size) { total_size_ = size; return *this; }
 
 Packet PacketBuilder::build() const {
   Packet packet;
   packet.socket = socket_;
+  packet.uid = uid_;
   bool in_ipv6 = !layers_.empty() && std::holds_alternative<Ipv6Fields>(layers_.front());
   bool in_ipv4 = !layers_.empty() && std::holds_alternative<Ipv4Fields>(layers_.front());
   packet.ethertype = ethertype_.value_or(in_ipv4 ? kEthertypeIpv4 : in_ipv6 ? kEthertypeIpv6 : kEthertypeArp);

@@ -43,6 +43,9 @@ struct Packet {
   // The socket the packet belongs to (docs/filter-language.md §4.5), for the interpreter only:
   // BPF_PROG_TEST_RUN gives the program no socket, so a kernel test run always sees None.
   SocketState socket = SocketState::None;
+  // Its owner (docs/filter-language.md §4.8), for the interpreter: the test run's socket is root's.
+  std::uint32_t uid = 0;
+  PacketSocket packet_socket() const { return {socket, uid}; }
 
   // skb->protocol as the kernel's eth_type_trans() derives it from the ethertype: values below
   // 0x0600 are 802.3 lengths, which become ETH_P_802_3 (0x0001) or ETH_P_802_2 (0x0004).
@@ -165,6 +168,8 @@ class PacketBuilder {
   PacketBuilder& ethertype(std::uint16_t ethertype);
   // The socket the packet belongs to, for the interpreter (Packet::socket).
   PacketBuilder& socket(SocketState socket);
+  // The socket's owner, for the interpreter (Packet::uid).
+  PacketBuilder& uid(std::uint32_t uid);
   // Cut the packet (from the IP header on) to at most `size` bytes, after all lengths are computed.
   PacketBuilder& truncate(std::size_t size);
   // Pad with payload bytes, or cut, so that the packet is exactly `size` bytes.
@@ -177,6 +182,7 @@ class PacketBuilder {
   std::vector<Layer> layers_;
   std::optional<std::uint16_t> ethertype_;
   SocketState socket_ = SocketState::None;
+  std::uint32_t uid_ = 0;
   std::optional<std::size_t> truncate_;
   std::optional<std::size_t> total_size_;
 };

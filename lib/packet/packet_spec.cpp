@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/users.hpp"
 #include "interpreter/packet_facts.hpp"
 
 namespace bpffw::packet {
@@ -405,9 +406,21 @@ bool default_addresses(const interpreter::PacketFacts& facts) {
 Result<Packet> parse_packet_spec(std::string_view spec) {
   std::vector<std::string_view> words = split_words(spec);
   if (words.empty()) return spec_error(spec, "empty packet description");
-  // sock= describes the socket, not the bytes: it may come anywhere, also before hex:.
+  // sock= and uid= describe the socket, not the bytes: they may come anywhere, also before hex:.
   std::optional<SocketState> socket;
+  std::optional<std::uint32_t> uid;
   for (auto word = words.begin(); word != words.end();) {
+    if (word->substr(0, 4) == "uid=") {
+      if (uid) return spec_error(spec, "only one uid= word");
+      std::string name(word->substr(4));
+      std::optional<std::uint64_t> number = parse_number(name);
+      uid = number && *number <= 0xffffffff ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*number))
+                                            : base::user_id(name);
+      if (!uid)
+        return spec_error(spec, "'" + std::string(*word) + "' needs a uid (0 to 4294967295) or a user of this host");
+      word = words.erase(word);
+      continue;
+    }
     if (word->substr(0, 5) != "sock=") {
       ++word;
       continue;
@@ -422,9 +435,10 @@ Result<Packet> parse_packet_spec(std::string_view spec) {
     }
     word = words.erase(word);
   }
-  if (words.empty()) return spec_error(spec, "sock= needs a packet to go with it");
+  if (words.empty()) return spec_error(spec, std::string(socket ? "sock=" : "uid=") + " needs a packet to go with it");
   Result<Packet> packet = parse_words(spec, words);
   if (packet && socket) packet->socket = *socket;
+  if (packet && uid) packet->uid = *uid;
   return packet;
 }
 
@@ -463,6 +477,7 @@ std::string describe_packet(const Packet& packet) {
   }
   text += ", " + std::to_string(packet.bytes.size()) + " bytes";
   if (packet.socket != SocketState::None) text += ", socket " + std::string(socket_word(packet.socket));
+  if (packet.uid != 0) text += ", socket uid " + std::to_string(packet.uid);
   return text;
 }
 
@@ -477,7 +492,8 @@ std::string_view packet_spec_words() {
          "ipv6: hbh[=N] routing[=N] dstopts[=N] frag[=N] ah[=N] version=N flow=N, ttl=N dscp=N ecn=N, src=ADDR "
          "dst=ADDR, "
          "tcp|udp|icmp|icmpv6|esp|nonext|proto=N, sport=N dport=N, flags=syn,ack|N (tcp), type=N code=N (icmp), "
-         "payload=N len=N cut=N, sock=none|tcp-listen|tcp-syn-sent|tcp-established|tcp-closed|udp|udp-connected|other; "
+         "payload=N len=N cut=N, sock=none|tcp-listen|tcp-syn-sent|tcp-established|tcp-closed|udp|udp-connected|other, "
+         "uid=N|USER; "
          "or hex:BYTES";
 }
 

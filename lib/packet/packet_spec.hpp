@@ -3,6 +3,7 @@
 //   len=1400                   arp                                 hex:4500001c...
 //   ipv4 src=192.0.2.1 tcp dport=22 flags=syn                      ipv6 dst=fd00::1 icmpv6 type=128
 //   ipv4 tcp sock=tcp-established   (the socket, for the interpreter: the kernel's test run has none)
+//   ipv4 udp uid=www-data           (its owner, for the interpreter: the test run's socket is root's)
 // See packet_spec_words() for the vocabulary. No network word means ipv4; ports default to
 // 12345 -> 80, addresses to 10.0.0.1 -> 10.0.0.2 and fd00::1 -> fd00::2, TCP flags to SYN, ICMP to
 // an echo request (type 8 or 128, code 0); frag=N is the fragment offset in 8-byte units, as in

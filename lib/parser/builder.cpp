@@ -29,6 +29,12 @@ void AstBuilder::push(ast::Node node, SourceSpan span, unsigned depth) {
 
 void AstBuilder::push_leaf(ast::Node node, SourceSpan span) { push(std::move(node), span, 1); }
 
+bool AstBuilder::top_is(ast::Variable variable) const {
+  if (stack_.empty()) return false;
+  const auto* ref = std::get_if<ast::VariableRef>(&stack_.back().expr->node);
+  return ref != nullptr && ref->variable == variable;
+}
+
 void AstBuilder::mark_parenthesized(SourceSpan outer) {
   stack_.back().outer = outer;
   stack_.back().parenthesized = true;

@@ -39,6 +39,8 @@ class AstBuilder {
   void apply_set(std::vector<ast::SetRange> ranges, std::vector<ast::Prefix> prefixes, std::size_t end);
 
   std::size_t size() const { return stack_.size(); }
+  // Whether the operand on top is the variable `variable`, read alone (`uid`, `(uid)`).
+  bool top_is(ast::Variable variable) const;
   ast::ExprPtr finish();
 
  private:

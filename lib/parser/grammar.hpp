@@ -56,6 +56,11 @@ struct address_literal : sor<ipv6_literal, ipv4_literal> {};
 struct address_operand : address_literal {};
 // A name: [A-Za-z_][A-Za-z0-9_]*, a variable, `true`/`false` or (later) a runtime parameter.
 struct identifier : pegtl::identifier {};
+// A user name in quotes, for names an identifier cannot spell (`"www-data"`): only `uid` is
+// compared with one (docs/filter-language.md §4.8), which the action checks.
+struct quoted_name : seq<one<'"'>, pegtl::plus<pegtl::not_one<'"', '\n', '\r'>>, one<'"'>> {};
+// A quoted name as an operand.
+struct quoted_user_name : quoted_name {};
 // An opening parenthesis; its action counts the nesting.
 struct open_paren : one<'('> {};
 // A closing parenthesis.
@@ -67,7 +72,8 @@ struct paren_close : token<close_paren> {};
 // A parenthesized expression.
 struct parenthesized : seq<token<open_paren>, expression, must<paren_close>> {};
 // The innermost operands: a literal, an address, a name, or an expression in parentheses.
-struct primary : sor<token<address_operand>, token<integer_literal>, token<identifier>, parenthesized> {};
+struct primary
+    : sor<token<address_operand>, token<integer_literal>, token<identifier>, token<quoted_user_name>, parenthesized> {};
 
 // A prefix operator: `!` (but not `!=`), `~`, `-`, `+`.
 struct unary_operator : sor<seq<one<'!'>, not_at<one<'='>>>, one<'~', '-', '+'>> {};
@@ -138,8 +144,10 @@ struct set_dots : string<'.', '.'> {};
 struct set_range_end : seq<token<set_dots>, must<set_value_expected>> {};
 // An address or prefix as an item (§7.2).
 struct set_address : address_literal {};
-// One item: an address or prefix, a constant, or a range `lo..hi`.
-struct set_item : sor<token<set_address>, seq<must<set_value_expected>, opt<set_range_end>>> {};
+// A user name as an item, bare or quoted: only `uid in {...}` takes them (§4.8).
+struct set_user_name : sor<pegtl::identifier, quoted_name> {};
+// One item: an address or prefix, a user name, a constant, or a range `lo..hi`.
+struct set_item : sor<token<set_address>, token<set_user_name>, seq<must<set_value_expected>, opt<set_range_end>>> {};
 // `,` between items.
 struct set_comma : one<','> {};
 // The items, separated by commas.

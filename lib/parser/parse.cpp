@@ -1,7 +1,11 @@
 #include "parser/parse.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <tao/pegtl.hpp>
 
+#include "base/users.hpp"
 #include "parser/addresses.hpp"
 #include "parser/diagnostics.hpp"
 #include "parser/grammar.hpp"
@@ -67,12 +71,79 @@ struct action<g::set_address> {
   }
 };
 
+// §4.8: a user name stands for its uid where `uid` is compared with it (`uid == postgres`, `uid in
+// {postgres, "www-data"}`), resolved now, on the compiling host.
+bool compares_uid(const ParseState& state) {
+  static constexpr ast::BinaryOp kComparisons[] = {ast::BinaryOp::Eq, ast::BinaryOp::Ne, ast::BinaryOp::Lt,
+                                                   ast::BinaryOp::Le, ast::BinaryOp::Gt, ast::BinaryOp::Ge};
+  return !state.binary_ops.empty() && std::ranges::find(kComparisons, state.binary_ops.back()) != std::end(kComparisons) &&
+         state.builder.top_is(ast::Variable::Uid);
+}
+std::int64_t user_uid(std::string_view name, const SourceSpan& span, std::string_view source) {
+  std::optional<std::uint32_t> uid = base::user_id(std::string(name));
+  if (uid) return *uid;
+  // `uid == www-data` reads as www minus data: name the whole word in the hint.
+  std::size_t end = span.offset + span.length;
+  auto in_name = [&](std::size_t at) {
+    return at < source.size() && (std::isalnum(static_cast<unsigned char>(source[at])) || source[at] == '_' ||
+                                  source[at] == '-' || source[at] == '.');
+  };
+  if (end < source.size() && source[end] == '-' && in_name(end + 1)) {
+    while (in_name(end)) ++end;
+    std::string whole(source.substr(span.offset, end - span.offset));
+    throw SyntaxError{"unknown user '" + std::string(name) + "'", span,
+                      "a user name with '-' goes in quotes: uid == \"" + whole + "\" (docs/filter-language.md §4.8)"};
+  }
+  throw SyntaxError{"unknown user '" + std::string(name) + "'", span,
+                    "uid takes a user of this host (getent passwd " + std::string(name) +
+                        " finds none) or a number (docs/filter-language.md §4.8)"};
+}
+// The name inside the quotes, and its span.
+std::pair<std::string_view, SourceSpan> unquoted(std::string_view text, SourceSpan span) {
+  ++span.offset;
+  ++span.column;
+  span.length -= 2;
+  return {text.substr(1, text.size() - 2), span};
+}
+
+template <>
+struct action<g::quoted_user_name> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    if (!compares_uid(state)) {
+      throw SyntaxError{"a quoted name is a user name: only uid is compared with one", span_of(in),
+                        "write uid == \"www-data\" or uid in {postgres, \"www-data\"} (docs/filter-language.md §4.8)"};
+    }
+    auto [name, span] = unquoted(in.string_view(), span_of(in));
+    state.builder.push_leaf(ast::Literal{user_uid(name, span, state.source)}, span_of(in));
+  }
+};
+
+template <>
+struct action<g::set_user_name> {
+  template <class ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    std::string_view text = in.string_view();
+    SourceSpan span = span_of(in);
+    if (!state.builder.top_is(ast::Variable::Uid)) {
+      throw SyntaxError{"expected a number or an address after '" + std::string(state.last_token) + "'", span,
+                        "a name in a set is a user name, for uid in {...} only (docs/filter-language.md §4.8)"};
+    }
+    auto [name, name_span] = text.front() == '"' ? unquoted(text, span) : std::pair{text, span};
+    std::int64_t uid = user_uid(name, name_span, state.source);
+    state.set_items.push_back({uid, uid});
+    state.set_item_spans.push_back(span);
+    state.last_token = "user name";
+  }
+};
+
 template <>
 struct action<g::identifier> {
   template <class ActionInput>
   static void apply(const ActionInput& in, ParseState& state) {
     std::string_view name = in.string_view();
     std::optional<ast::Node> node = state.names.resolve(name);
+    if (!node && compares_uid(state)) node = ast::Literal{user_uid(name, span_of(in), state.source)};
     if (!node) {
       // Keep parsing with a stand-in, so that a later syntax error still wins (see ParseState).
       if (!state.first_unknown_name) state.first_unknown_name = UnknownName{std::string(name), span_of(in)};
@@ -408,6 +479,9 @@ Result<ast::ExprPtr> parse_expression(std::string_view source, const ParseOption
     std::string hint;
     if (auto suggestion = names.nearest(unknown.name)) {
       message += " (did you mean '" + *suggestion + "'?)";
+    } else if (base::user_id(unknown.name)) {
+      hint = "'" + unknown.name + "' is a user of this host: compare it with uid, as uid == " + unknown.name +
+             " (docs/filter-language.md §4.8)";
     } else {
       hint = "the variables are";
       for (ast::Variable variable : ast::kAllVariables) hint += std::string(" ") + std::string(ast::variable_name(variable)) + ",";

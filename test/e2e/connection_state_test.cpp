@@ -12,6 +12,7 @@
 
 #include <bpffw/bpffw.hpp>
 
+#include "e2e/attached_filter.hpp"
 #include "e2e/processes.hpp"
 #include "e2e/traffic.hpp"
 #include "support/kernel_env.hpp"
@@ -20,34 +21,6 @@ using namespace bpffw::e2e;
 using bpffw::Direction;
 
 namespace {
-
-// A filter compiled for `direction`, attached to `cgroup` for the lifetime of this object.
-class Attached {
- public:
-  Attached(const std::string& cgroup, Direction direction, const std::string& text) : direction_(direction) {
-    bpffw::ParseOptions options;
-    options.direction = direction;
-    auto filter = bpffw::Filter::parse(text, options);
-    REQUIRE_MESSAGE(filter.has_value(), text << ": " << (filter ? "" : filter.error().message));
-    auto object = bpffw::compile(*filter);
-    REQUIRE(object.has_value());
-    auto program = bpffw::Program::load(*object);
-    REQUIRE_MESSAGE(program.has_value(), (program ? "" : program.error().message));
-    auto opened = bpffw::Cgroup::open(cgroup);
-    REQUIRE(opened.has_value());
-    cgroup_.emplace(std::move(*opened));
-    REQUIRE(bpffw::attach(*program, *cgroup_, direction).has_value());
-    program_.emplace(std::move(*program));
-  }
-  ~Attached() {
-    if (cgroup_ && program_) (void)bpffw::detach(*cgroup_, direction_, *program_);
-  }
-
- private:
-  Direction direction_;
-  std::optional<bpffw::Cgroup> cgroup_;
-  std::optional<bpffw::Program> program_;
-};
 
 struct TwoPorts {
   std::uint16_t allowed = free_port();
@@ -64,8 +37,8 @@ TEST_CASE("established on ingress: own connections complete, inbound ones only t
   bpffw::test::require_root();
   ScratchCgroup cgroup;
   TwoPorts ports;
-  Attached filter(cgroup.path(), Direction::Ingress,
-                  "established || (tcp && local_port == " + std::to_string(ports.allowed) + ")");
+  AttachedFilter filter(cgroup.path(), Direction::Ingress,
+                        "established || (tcp && local_port == " + std::to_string(ports.allowed) + ")");
   for (Family family : {Family::V4, Family::V6}) {
     INFO(loopback(family), " allowed ", ports.allowed, ", other ", ports.other);
     // The cgroup's client connects out: the SYN-ACK and all that follows answer its own socket.
@@ -88,7 +61,7 @@ TEST_CASE("local_port on egress lets a server's replies out, dst_port there woul
   TwoPorts ports;
   const std::string allowed = std::to_string(ports.allowed);
   {
-    Attached filter(cgroup.path(), Direction::Egress, "(tcp || udp) && local_port == " + allowed);
+    AttachedFilter filter(cgroup.path(), Direction::Egress, "(tcp || udp) && local_port == " + allowed);
     for (Family family : {Family::V4, Family::V6}) {
       INFO(loopback(family));
       CHECK(tcp_connects(family, ports.allowed, {"", cgroup.path()}));
@@ -98,7 +71,7 @@ TEST_CASE("local_port on egress lets a server's replies out, dst_port there woul
       CHECK_FALSE(tcp_connects(family, ports.allowed, {cgroup.path(), ""}));
     }
   }
-  Attached written_for_ingress(cgroup.path(), Direction::Egress, "(tcp || udp) && dst_port == " + allowed);
+  AttachedFilter written_for_ingress(cgroup.path(), Direction::Egress, "(tcp || udp) && dst_port == " + allowed);
   CHECK_FALSE(udp_exchange(Family::V4, ports.allowed, {"", cgroup.path()}));
 }
 
@@ -106,10 +79,10 @@ TEST_CASE("remote_addr on ingress is the peer: loopback's own address") {
   bpffw::test::require_root();
   ScratchCgroup cgroup;
   TwoPorts ports;
-  Attached filter(cgroup.path(), Direction::Ingress, "remote_addr in {127.0.0.0/8, ::1}");
+  AttachedFilter filter(cgroup.path(), Direction::Ingress, "remote_addr in {127.0.0.0/8, ::1}");
   CHECK(tcp_connects(Family::V4, ports.allowed, {"", cgroup.path()}));
   CHECK(tcp_connects(Family::V6, ports.allowed, {"", cgroup.path()}));
-  Attached other(cgroup.path(), Direction::Ingress, "remote_addr != ::1");
+  AttachedFilter other(cgroup.path(), Direction::Ingress, "remote_addr != ::1");
   CHECK(tcp_connects(Family::V4, ports.allowed, {"", cgroup.path()}));
   CHECK_FALSE(tcp_connects(Family::V6, ports.allowed, {"", cgroup.path()}));
 }

@@ -37,6 +37,7 @@ bool KernelFilter::kernel_verdict(const packet::Packet& packet) const {
 }
 
 std::optional<bool> KernelFilter::kernel_verdict_if_taken(const packet::Packet& packet) const {
+  if (!packet.packet_socket().as_in_test_run()) return std::nullopt;  // the test run's socket is another
   if (packet.fits_test_run()) return kernel_verdict(packet);
   Result<TestRunResult> result = program_->test_run(packet.ethernet_frame());
   if (!result && result.error().sys_errno == EINVAL) return std::nullopt;
@@ -46,7 +47,7 @@ std::optional<bool> KernelFilter::kernel_verdict_if_taken(const packet::Packet& 
 }
 
 bool KernelFilter::interpreter_verdict(const packet::Packet& packet) const {
-  return interpret(*filter_, packet.skb_protocol(), packet.bytes).pass;
+  return interpret(*filter_, packet.skb_protocol(), packet.bytes, packet.packet_socket()).pass;
 }
 
 std::string describe_case(const std::string& filter, const packet::Packet& packet) {

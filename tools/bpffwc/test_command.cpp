@@ -138,12 +138,16 @@ class TestCommand final : public Command {
   // The kernel's verdict is checked against the interpreter's: a disagreement is a bpffw bug.
   static bpffw::Result<Judged> judge(const bpffw::Filter& filter, const bpffw::Program* program,
                                      const bpffw::packet::Packet& packet, std::size_t index) {
-    bpffw::InterpretResult result = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes, packet.socket);
+    bpffw::InterpretResult result =
+        bpffw::interpret(filter, packet.skb_protocol(), packet.bytes, packet.packet_socket());
     bool interpreted = result.pass;
     if (program == nullptr) return Judged{interpreted, {}, result.decided_by};
-    // docs/filter-language.md §4.5: the kernel's `established` would be 0 here, whatever sock= says.
+    // docs/filter-language.md §4.5, §4.8: the kernel's `established` would be 0 here, whatever
+    // sock= says, and its `uid` 0, whatever uid= says.
     if (packet.socket != bpffw::SocketState::None)
       return Judged{interpreted, "interpreter: the kernel's test run has no socket", result.decided_by};
+    if (!packet.packet_socket().as_in_test_run())
+      return Judged{interpreted, "interpreter: the kernel's test run's socket is root's", result.decided_by};
     auto run = program->test_run(packet.ethernet_frame());
     // Kernels since 5.x refuse (EINVAL) a test run whose IPv4/IPv6 fixed header is cut short.
     if (!run && run.error().sys_errno == EINVAL && !packet.fits_test_run())
