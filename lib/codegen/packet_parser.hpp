@@ -29,11 +29,13 @@
 #include <string>
 
 #include "fields/packet_fields.hpp"
+#include "layout/map_layout.hpp"
 
 namespace bpffw::codegen {
 
-inline constexpr std::uint64_t kPacketParserNotIp = 0, kPacketParserMalformed = 1;
-inline constexpr std::uint64_t kPacketParserIpv4 = 63, kPacketParserIpv6 = 6;
+inline constexpr std::uint64_t kPacketParserNotIp = layout::kStatusNotIp,
+                               kPacketParserMalformed = layout::kStatusMalformed;
+inline constexpr std::uint64_t kPacketParserIpv4 = layout::kStatusIpv4, kPacketParserIpv6 = layout::kStatusIpv6;
 inline constexpr std::uint64_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmpv6 = 58;
 // The statuses are chosen so that `icmp` (ICMP on IPv4, ICMPv6 on IPv6) is one add and one
 // compare: l4_protocol + status == kIcmpForFamily exactly for the family's ICMP.
@@ -42,7 +44,7 @@ static_assert(kProtoIcmp + kPacketParserIpv4 == kIcmpForFamily);
 static_assert(kProtoIcmpv6 + kPacketParserIpv6 == kIcmpForFamily);
 
 // r8 at the end: which fields ParsedPacket::transport holds, as bits.
-inline constexpr std::uint8_t kHoldsPorts = 1, kHoldsTcp = 2, kHoldsIcmp = 4;
+using layout::kHoldsIcmp, layout::kHoldsPorts, layout::kHoldsTcp;
 
 // What a program's parser copies into the ParsedPacket: each is skipped when the filter reads
 // nothing from it.

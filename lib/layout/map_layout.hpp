@@ -165,6 +165,12 @@ struct DropRecordLayout {
 inline constexpr std::size_t kDropRecordHeaderBytes = 48;  // then the ParsedPacket
 inline constexpr std::size_t kDropRecordVersion1HeaderBytes = 32;
 
+// The packet parser's status (codegen/packet_parser.hpp says how it is chosen), as the program
+// computes it and a drop record carries it; and which fields the record's transport bytes hold,
+// as bits (its `holds`). The code generator and the drop log's readers both use these.
+inline constexpr std::uint8_t kStatusNotIp = 0, kStatusMalformed = 1, kStatusIpv4 = 63, kStatusIpv6 = 6;
+inline constexpr std::uint8_t kHoldsPorts = 1, kHoldsTcp = 2, kHoldsIcmp = 4;
+
 // A malformed packet's `holds`: the rule of docs/filter-language.md §5.6 it broke, which the packet
 // parser leaves in r8 in place of the transport bits (packet_parser.cpp).
 inline constexpr std::uint8_t kMalformedIpv4Version = 1, kMalformedIpv4Ihl = 2, kMalformedIpv4Length = 3,

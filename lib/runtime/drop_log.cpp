@@ -19,9 +19,7 @@
 namespace bpffw {
 namespace {
 
-// The packet parser's statuses and transport bits (lib/codegen/packet_parser.hpp), as recorded.
-constexpr std::uint8_t kStatusIpv4 = 63, kStatusIpv6 = 6;
-constexpr std::uint8_t kHoldsPorts = 1, kHoldsIcmp = 4;
+using layout::kHoldsIcmp, layout::kHoldsPorts, layout::kStatusIpv4, layout::kStatusIpv6;
 constexpr std::uint16_t kEthertypeIpv4 = 0x0800, kEthertypeIpv6 = 0x86DD;
 
 std::string address_text(int family, const std::uint8_t* bytes) {
