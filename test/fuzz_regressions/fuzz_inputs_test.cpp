@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fields/packet_fields.hpp"
 #include "parse_compile_check.hpp"
 
 namespace fs = std::filesystem;
@@ -53,4 +54,18 @@ TEST_CASE("the fuzzer's check finds what it must find") {
   CHECK(bpffw::fuzz::check_parse_compile("udp && dst_port == 53", 2) == "");
   CHECK(bpffw::fuzz::check_parse_compile("udp &&", 0) == "");  // a parse error with a position
   CHECK(bpffw::fuzz::check_parse_compile(std::string("\0\xff", 2), 2) == "");
+}
+
+TEST_CASE("fuzz inputs: the dictionary and the seeds name every variable of the field table") {
+  const std::string dictionary = contents(fs::path(BPFFW_FUZZ_DIR) / "filter.dict");
+  std::string seeds;
+  for (const fs::path& seed : files_in("corpus")) seeds += contents(seed) + "\n";
+  for (const bpffw::fields::PacketField& row : bpffw::fields::kPacketFields) {
+    const std::string name(row.name);
+    CHECK_MESSAGE(dictionary.find("\"" + name + "\"") != std::string::npos, "fuzz/filter.dict lacks " << name);
+    CHECK_MESSAGE(seeds.find(name) != std::string::npos, "no seed in fuzz/corpus/ reads " << name);
+  }
+  for (const bpffw::fields::NamedConstant& constant : bpffw::fields::named_constants())
+    CHECK_MESSAGE(dictionary.find("\"" + std::string(constant.name) + "\"") != std::string::npos,
+                  "fuzz/filter.dict lacks " << constant.name);
 }

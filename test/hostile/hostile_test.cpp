@@ -45,6 +45,13 @@ const std::vector<BypassFilter>& bypass_filters() {
       // Only from this host's own addresses: a packet that is not IP has none.
       {"src_addr in {10.0.0.1, fd00::1}",
        [](const SpecView& v, std::size_t) { return v.transport != Transport::None && v.default_source; }},
+      // The IP header's fields (§4.7) and the socket's owner (§4.8): every shape is built with the
+      // builder's TTL 64, TOS or traffic class 0 and flow label 0, and the test run's socket is
+      // root's; a packet that is not IP reads -1 for each header field.
+      {"ttl == 64 && dscp == 0 && ecn == 0",
+       [](const SpecView& v, std::size_t) { return v.transport != Transport::None; }},
+      {"ttl != 64 || uid != root", [](const SpecView& v, std::size_t) { return v.transport == Transport::None; }},
+      {"flow_label <= 0 && uid == 0", [](const SpecView&, std::size_t) { return true; }},
   };
   return filters;
 }
