@@ -4,14 +4,13 @@
 // the same rows (test/parser/fields_test.cpp checks both ways). The reference interpreter keeps
 // its own, independent reading of packets (lib/interpreter/packet_facts.cpp).
 //
-// Adding a field:
-//   1. a Variable and a row in kPacketFields below;
-//   2. when it comes from packet bytes the packet parser does not copy yet, the copy into ParsedPacket
-//      (lib/codegen/packet_parser.cpp, which opens with the steps for that), and how to read it
-//      (lib/codegen/packet_reads.cpp); a field within the 16 transport bytes needs neither;
-//   3. the interpreter's reading (lib/interpreter/packet_facts.cpp);
-//   4. a test file with its verdict table (test/kernel/fields/);
-//   5. its row in docs/filter-language.md §4.
+// Adding a field: the steps, and what follows from the row by itself, are in docs/ARCHITECTURE.md
+// ("A new packet variable"). In short, for a field in the IP header's first 16 bytes or the
+// TCP header's: a Variable and a row here, the interpreter's reading
+// (lib/interpreter/packet_facts.cpp and interpreter.cpp's switch), a test file in
+// test/kernel/fields/, and its row in docs/filter-language.md §4.
+// The exceptions, with logic of their own that the table cannot carry: `established`
+// (Source::Socket) and `uid` (Source::SocketOwner, whose user names the expression parser resolves).
 #pragma once
 
 #include <array>
