@@ -442,9 +442,9 @@ Result<Packet> parse_packet_spec(std::string_view spec) {
   return packet;
 }
 
-// Addresses, TCP flags and ICMP type and code are shown where they differ from what the words
-// give by default (10.0.0.1 -> 10.0.0.2 or fd00::1 -> fd00::2, SYN, echo request code 0), so
-// that the plain descriptions stay short.
+// Addresses, the IP header's TTL, DSCP, ECN and flow label, TCP flags and ICMP type and code are
+// shown where they differ from what the words give by default (10.0.0.1 -> 10.0.0.2 or fd00::1 ->
+// fd00::2, TTL 64, 0, SYN, echo request code 0), so that the plain descriptions stay short.
 std::string describe_packet(const Packet& packet) {
   interpreter::PacketFacts facts = interpreter::read_packet(packet.skb_protocol(), packet.bytes);
   std::string text;
@@ -455,6 +455,10 @@ std::string describe_packet(const Packet& packet) {
     } else {
       if (!default_addresses(facts))
         text += " " + format_address(facts.src_addr) + " -> " + format_address(facts.dst_addr);
+      if (facts.ttl != kDefaultTtl) text += " ttl " + std::to_string(facts.ttl);
+      if (facts.dscp != 0) text += " dscp " + std::to_string(facts.dscp);
+      if (facts.ecn != 0) text += " ecn " + std::to_string(facts.ecn);
+      if (facts.flow_label > 0) text += " flow " + std::to_string(facts.flow_label);
       if (facts.extension_headers > 0) text += " +" + std::to_string(facts.extension_headers) + " ext";
       if (facts.tcp || facts.udp) text += facts.tcp ? " tcp" : " udp";
       else if (facts.icmp) text += facts.ip ? " icmp" : " icmpv6";

@@ -157,6 +157,10 @@ TEST_CASE("describe_packet says what the filter sees") {
   CHECK(describe("ipv4 ihl=2 tcp") == "ipv4 malformed, 40 bytes");
   CHECK(describe("arp payload=28") == "ethertype 0x0806, 28 bytes");
   CHECK(describe("ipv6 esp") == "ipv6 proto 50, 40 bytes");
+  // The IP header's fields (§4.7) where they differ from the defaults, and the socket's owner.
+  CHECK(describe("ipv4 ttl=9 dscp=46 ecn=1 udp") == "ipv4 ttl 9 dscp 46 ecn 1 udp 12345 -> 80, 28 bytes");
+  CHECK(describe("ipv6 flow=0x12345 ttl=64 dscp=0 tcp") == "ipv6 flow 74565 tcp 12345 -> 80, 60 bytes");
+  CHECK(describe("ipv4 udp uid=33") == "ipv4 udp 12345 -> 80, 28 bytes, socket uid 33");
   // Addresses, TCP flags and ICMP type and code when they are not the words' defaults.
   CHECK(describe("ipv4 src=192.0.2.1 tcp dport=22") == "ipv4 192.0.2.1 -> 10.0.0.2 tcp 12345 -> 22, 40 bytes");
   CHECK(describe("ipv6 dst=2001:DB8::1 udp") == "ipv6 fd00::1 -> 2001:db8::1 udp 12345 -> 80, 48 bytes");
