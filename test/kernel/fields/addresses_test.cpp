@@ -5,14 +5,7 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
-
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
-
-}  // namespace
+using namespace bpffw::test;
 
 TEST_CASE("§4.2 IPv4 prefixes: the last address inside and the first outside each boundary") {
   auto from = [](const char* address) { return packet_of(std::string("ipv4 src=") + address + " udp dport=53"); };

@@ -5,13 +5,9 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
+using namespace bpffw::test;
 
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
-using bpffw::test::VerdictRow;
+namespace {
 
 const std::string families[] = {"ipv4", "ipv6"};
 

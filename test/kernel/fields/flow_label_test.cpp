@@ -4,15 +4,7 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
-
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
-using bpffw::test::VerdictRow;
-
-}  // namespace
+using namespace bpffw::test;
 
 TEST_CASE("§4.7 flow_label: each of its 20 bits alone, with the traffic class all ones beside it") {
   std::vector<VerdictRow> rows;

@@ -5,15 +5,7 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
-
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
-using bpffw::test::VerdictRow;
-
-}  // namespace
+using namespace bpffw::test;
 
 TEST_CASE("§4.3 type and code: bytes 0 and 1 of the family's ICMP header") {
   check_rows({

@@ -5,15 +5,7 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
-
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
-using bpffw::test::VerdictRow;
-
-}  // namespace
+using namespace bpffw::test;
 
 TEST_CASE("§4.4 each flag name is its bit of byte 13") {
   const char* names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};

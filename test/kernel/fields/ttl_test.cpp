@@ -4,15 +4,7 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
-
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
-using bpffw::test::VerdictRow;
-
-}  // namespace
+using namespace bpffw::test;
 
 TEST_CASE("§4.7 ttl is IPv4's TTL and IPv6's hop limit, each value read as it is") {
   std::vector<VerdictRow> rows;

@@ -10,12 +10,9 @@
 
 #include "../verdict_table.hpp"
 
-namespace {
+using namespace bpffw::test;
 
-using bpffw::test::check_rows;
-using bpffw::test::kDrop;
-using bpffw::test::kPass;
-using bpffw::test::packet_of;
+namespace {
 
 // The uid of a user every Debian system has, looked up here the way the test does not let the
 // parser: with getpwnam.
