@@ -19,13 +19,12 @@ namespace {
 using layout::DropRecordLayout;
 
 constexpr std::uint64_t kNanosecondsPerSecond = 1'000'000'000;
-constexpr std::size_t kRecordAllocaBytes = layout::kDropRecordHeaderBytes + sizeof(fields::ParsedPacket);
-// The record and the window of the ParsedPacket that follows it: what the parse may copy.
-constexpr std::size_t kRecordParsedBytes = layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, ip_header) +
-                                           sizeof(fields::ParsedPacket::ip_header);
-static_assert(offsetof(fields::ParsedPacket, ip_header) == sizeof(DropRecordLayout) - layout::kDropRecordHeaderBytes,
-              "the window follows the bytes a record sends");
-static_assert(kRecordAllocaBytes >= sizeof(DropRecordLayout));
+// The record's stack slot: its header, then a ParsedPacket for the parse, with the IP header's
+// window only when the expression reads it.
+constexpr std::size_t record_alloca_bytes(bool window) {
+  return layout::kDropRecordHeaderBytes + (window ? sizeof(fields::ParsedPacket) : fields::kParsedPacketWithoutWindow);
+}
+static_assert(record_alloca_bytes(false) >= sizeof(DropRecordLayout));
 
 llvm::Value* skb_u32(llvm::IRBuilder<>& b, llvm::Value* skb, std::size_t offset) {
   llvm::Value* address = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), skb, offset);
@@ -83,8 +82,8 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   // parse (its scratch bytes at the end are not sent).
   llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
   llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "log_state_key");
-  llvm::AllocaInst* record =
-      entry.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), kRecordAllocaBytes), nullptr, "drop_record");
+  llvm::AllocaInst* record = entry.CreateAlloca(
+      llvm::ArrayType::get(b.getInt8Ty(), record_alloca_bytes(expression_reads.ip_header)), nullptr, "drop_record");
   record->setAlignment(llvm::Align(8));
 
   b.CreateStore(b.getInt32(0), key);
@@ -108,9 +107,13 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   b.SetInsertPoint(write);
   b.CreateStore(b.CreateAdd(from, b.getInt64(interval)), state);
   // Zeroed through the frame: the helper reads only initialized stack, and the parse copies only
-  // what the packet has (the decider reads the IP header window after the record's bytes too).
-  for (std::size_t at = 0; at < kRecordParsedBytes; at += 8)
-    b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
+  // what the packet has. The decider reads the IP header's window too, where the parse has it.
+  auto zero = [&](std::size_t from, std::size_t to) {
+    for (std::size_t at = from; at < to; at += 8)
+      b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
+  };
+  zero(0, sizeof(DropRecordLayout));
+  if (expression_reads.ip_header) zero(record_alloca_bytes(false), record_alloca_bytes(true));
   llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
   PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, expression_reads);
   fill_header(b, skb, record, now, reason, parse);

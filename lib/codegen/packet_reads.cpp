@@ -252,8 +252,8 @@ PacketFields emit_packet_reads(llvm::IRBuilder<>& b, llvm::Value* skb, const Var
                                llvm::BasicBlock* malformed, const PacketParserBytes& parsers) {
   PacketParserVariant variant = wanted.packet_parser_variant();
 
-  llvm::AllocaInst* parsed =
-      b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), sizeof(ParsedPacket)), nullptr, "parsed");
+  const std::size_t bytes = variant.ip_header ? sizeof(ParsedPacket) : fields::kParsedPacketWithoutWindow;
+  llvm::AllocaInst* parsed = b.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), bytes), nullptr, "parsed");
   parsed->setAlignment(llvm::Align(alignof(ParsedPacket)));
   if (variant.ports || variant.tcp_header || variant.icmp)
     zero(b, parsed, offsetof(ParsedPacket, transport), sizeof(ParsedPacket::transport));

@@ -41,12 +41,15 @@ struct ParsedPacket {
   std::uint8_t transport[16];
   std::uint8_t src_addr[16];  // the IP source address; IPv4 in the first 4 bytes
   std::uint8_t dst_addr[16];  // the IP destination address; IPv4 in the first 4 bytes
-  // The IP header's first 16 bytes, IPv4's or IPv6's as they are: a window the IpHeader rows read
-  // where their HeaderBits say, so that a new field there is a row, not a packet parser change.
-  std::uint8_t ip_header[16];
   std::uint64_t fragment_bits;  // the extension-header walk's own: Fragment offsets, OR-ed
   std::uint8_t buffer[16];      // the packet parser's own: bytes bpf_skb_load_bytes copies out
+  // The IP header's first 16 bytes, IPv4's or IPv6's as they are: a window the IpHeader rows read
+  // where their HeaderBits say, so that a new field there is a row, not a packet parser change.
+  // Last, so that a program that reads none of it has no room for it (kParsedPacketWithoutWindow):
+  // its stack, and so its object, are what they were before the window.
+  std::uint8_t ip_header[16];
 };
+inline constexpr std::size_t kParsedPacketWithoutWindow = offsetof(ParsedPacket, ip_header);
 static_assert(sizeof(ParsedPacket) == 88 && alignof(ParsedPacket) == 8);
 static_assert(offsetof(ParsedPacket, src_addr) % 8 == 0 && offsetof(ParsedPacket, ip_header) % 8 == 0 &&
               offsetof(ParsedPacket, fragment_bits) % 8 == 0);
