@@ -3,7 +3,8 @@
 // Adding a field the parser must copy (one the table in fields/packet_fields.hpp cannot take from
 // what ParsedPacket holds already):
 //   1. add it to ParsedPacket; its offset here comes from offsetof, never a bare number;
-//   2. copy it on both ways of every family that has it: the in-place loads of `in_place()` and
+//   2. copy it on both ways of every family that has it (fields read into registers: one FieldLoads
+//      description, which gives both): the in-place loads of `in_place()` and
 //      the out-of-line helper read, so that the two leave the same verifier state at the join;
 //   3. if only some filters read it, make it a PacketParserVariant flag (an index bit, kPacketParserVariants)
 //      and skip it otherwise: a filter must not pay for bytes it does not read;
@@ -13,6 +14,7 @@
 #include <linux/bpf.h>
 
 #include <cstddef>
+#include <initializer_list>
 #include <set>
 
 #include "layout/map_layout.hpp"
@@ -135,6 +137,35 @@ std::string copy(const std::string& base, int from, int size, std::size_t to) {
   }
   return text;
 }
+
+// The fields of a header the parser reads into registers, in order: one description from which
+// both ways are written, the loads in place through r2 (the header in the linear data) and the
+// loads from the buffer that bpf_skb_load_bytes filled, so that the two cannot drift apart.
+struct FieldLoad {
+  const char* into;   // the register
+  const char* width;  // u8, u16
+  int offset;         // in the header
+};
+using FieldLoads = std::initializer_list<FieldLoad>;
+std::string loads(const std::string& base, std::size_t base_offset, FieldLoads fields) {
+  std::string text;
+  for (const FieldLoad& field : fields)
+    text += std::string(field.into) + " = *(" + field.width + " *)(" + base + " + " +
+            n(static_cast<long long>(base_offset) + field.offset) + ")\n";
+  return text;
+}
+std::string loads_in_place(FieldLoads fields) { return loads("r2", 0, fields); }
+std::string loads_from_buffer(FieldLoads fields) { return loads("r9", kBuffer, fields); }
+
+// §5.2: r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol.
+constexpr FieldLoads kIpv4Fields = {
+    {"r1", "u8", kIpv4VersionIhl}, {"r4", "u16", kIpv4FragmentField}, {"r7", "u8", kIpv4Protocol}};
+// §5.3: r1 = version and traffic class, r7 = next header.
+constexpr FieldLoads kIpv6Fields = {{"r1", "u8", kIpv6Version}, {"r7", "u8", kIpv6NextHeader}};
+// §5.3: r1 = next header, r3 = the Fragment offset field as read, r2 = length field (last: in
+// place, r2 is the header itself).
+constexpr FieldLoads kExtFields = {
+    {"r1", "u8", kExtNextHeader}, {"r3", "u16", kExtFragmentOffsetField}, {"r2", "u8", kExtLength}};
 
 // The parser's text, built line by line. Labels start with ".L" (assembler-local: no symbols in
 // the object); out-of-line blocks (the helper reads) are collected and placed after the hot path.
@@ -328,9 +359,7 @@ void ipv4(PacketParserText& p) {
   p.label("ipv4");
   p.lines(PacketParserText::data_pointers());
   p.in_place("", kIpv4MinHeaderBytes, "ipv4_helper",
-             header_copies_in_place(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes) + "r1 = *(u8 *)(r2 + " +
-                 n(kIpv4VersionIhl) + ")\nr4 = *(u16 *)(r2 + " + n(kIpv4FragmentField) + ")\nr7 = *(u8 *)(r2 + " +
-                 n(kIpv4Protocol) + ")\n");
+             header_copies_in_place(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes) + loads_in_place(kIpv4Fields));
   p.label("ipv4_read");  // r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol
   p.line("r8 = r1");
   p.line("r8 &= " + n(kIhlMask));
@@ -356,9 +385,8 @@ void ipv4(PacketParserText& p) {
   const std::string short_header = p.malformed(layout::kMalformedIpv4Length);
   p.cold("ipv4_helper", header_copies_by_helper(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes, short_header) +
                             PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer, short_header) +
-                            "r1 = *(u8 *)" + at(kBuffer + kIpv4VersionIhl) + "\nr4 = *(u16 *)" +
-                            at(kBuffer + kIpv4FragmentField) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv4Protocol) + "\n" +
-                            PacketParserText::data_pointers() + "goto " + p.to("ipv4_read") + "\n");
+                            loads_from_buffer(kIpv4Fields) + PacketParserText::data_pointers() + "goto " +
+                            p.to("ipv4_read") + "\n");
 }
 
 // One extension header at r8, of type r7 (known to be one), then the next: at most 8, a 9th is
@@ -371,9 +399,7 @@ void extension_header(PacketParserText& p, int index) {
   const std::string read = name + "_read";
   p.label(name);
   p.lines(PacketParserText::data_pointers());
-  p.in_place("r8", kExtFieldsReadBytes, name + "_helper",
-             "r1 = *(u8 *)(r2 + " + n(kExtNextHeader) + ")\nr3 = *(u16 *)(r2 + " + n(kExtFragmentOffsetField) +
-                 ")\nr2 = *(u8 *)(r2 + " + n(kExtLength) + ")\n");
+  p.in_place("r8", kExtFieldsReadBytes, name + "_helper", loads_in_place(kExtFields));
   p.label(read);  // r1 = next header, r2 = length field, r3 = Fragment offset field as read
   // r4 = -1 for a Fragment header, else 0: ((type ^ 44) - 1) >> 63, arithmetic (type < 64).
   p.line("r4 = r7");
@@ -406,9 +432,7 @@ void extension_header(PacketParserText& p, int index) {
   p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + too_long);  // never; bounds r8
   unless_extension(p, "chain_end");
   p.cold(name + "_helper", PacketParserText::helper_read("r8", kExtFieldsReadBytes, kBuffer, too_long) +
-                               "r1 = *(u8 *)" + at(kBuffer + kExtNextHeader) + "\nr3 = *(u16 *)" +
-                               at(kBuffer + kExtFragmentOffsetField) + "\nr2 = *(u8 *)" + at(kBuffer + kExtLength) +
-                               "\ngoto " + p.to(read) + "\n");
+                               loads_from_buffer(kExtFields) + "goto " + p.to(read) + "\n");
 }
 
 // IPv6: version 6, 40 bytes present; next header at 6, the addresses at 8 and 24. TCP, UDP and
@@ -418,8 +442,7 @@ void ipv6(PacketParserText& p) {
   p.label("ipv6");
   p.lines(PacketParserText::data_pointers());
   p.in_place("", kIpv6HeaderBytes, "ipv6_helper",
-             header_copies_in_place(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes) + "r1 = *(u8 *)(r2 + " +
-                 n(kIpv6Version) + ")\nr7 = *(u8 *)(r2 + " + n(kIpv6NextHeader) + ")\n");
+             header_copies_in_place(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes) + loads_in_place(kIpv6Fields));
   p.label("ipv6_read");  // r1 = version and traffic class, r7 = next header
   p.line("r1 &= " + n(kVersionMask));
   p.line("if r1 != " + n(kIpv6VersionBits) + " goto " + p.malformed(layout::kMalformedIpv6Version));
@@ -450,9 +473,8 @@ void ipv6(PacketParserText& p) {
   p.cold("ipv6_helper",
          "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " + short_header + "\n" +
              header_copies_by_helper(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes, short_header) +
-             PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) + "r1 = *(u8 *)" +
-             at(kBuffer + kIpv6Version) + "\nr7 = *(u8 *)" + at(kBuffer + kIpv6NextHeader) + "\n" +
-             PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
+             PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) +
+             loads_from_buffer(kIpv6Fields) + PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
 }
 
 // Every malformed packet, r8 = the rule it broke (PacketParserText::malformed).
