@@ -1,6 +1,10 @@
 #include "codegen/disassemble.hpp"
 
+#include <linux/bpf.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -22,6 +26,7 @@
 
 #include "codegen/emit.hpp"
 #include "codegen/module.hpp"
+#include "codegen/packet_parser.hpp"
 #include "codegen/runtime_maps.hpp"
 #include "codegen/target.hpp"
 #include "parser/filter_access.hpp"
@@ -77,6 +82,38 @@ std::string hex_bytes(llvm::ArrayRef<std::uint8_t> bytes) {
   return text;
 }
 
+// The packet parser's labels in the program, by instruction slot: "packet_parser.ipv4_tcp". The
+// parser is machine code assembled at build time (packet_reads.cpp), so its names are found again
+// where a variant's bytes lie in the program (once, and again in the drop log's second parse),
+// from the text they were assembled from.
+std::map<std::uint64_t, std::string> packet_parser_labels_in(llvm::ArrayRef<std::uint8_t> program) {
+  std::map<std::uint64_t, std::string> labels;
+  const PacketParserBytes& parsers = product_packet_parsers();
+  for (unsigned index = 0; index < kPacketParserVariants; ++index) {
+    std::span<const unsigned char> parser = parsers[index];
+    const std::string text = packet_parser_asm(PacketParserVariant::from_index(index));
+    if (parser.empty() || packet_parser_slots(text) * 8 != parser.size()) continue;
+    for (auto at = program.begin();
+         (at = std::search(at, program.end(), parser.begin(), parser.end())) != program.end(); ++at) {
+      const auto start = static_cast<std::uint64_t>(at - program.begin());
+      if (start % 8 != 0 || labels.contains(start / 8)) continue;
+      for (const PacketParserLabel& label : packet_parser_labels(text))
+        labels.emplace(start / 8 + label.slot, "packet_parser." + label.name);
+    }
+  }
+  return labels;
+}
+
+// The slot a jump instruction goes to, if `bytes` (8) hold one: BPF_JMP or BPF_JMP32 but a call or
+// an exit; its 16-bit offset counts slots from the next one.
+std::optional<std::uint64_t> jump_target(llvm::ArrayRef<std::uint8_t> bytes, std::uint64_t slot) {
+  const std::uint8_t opcode = bytes[0];
+  const std::uint8_t op_class = BPF_CLASS(opcode), op = BPF_OP(opcode);
+  if ((op_class != BPF_JMP && op_class != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT) return std::nullopt;
+  const auto offset = static_cast<std::int16_t>(bytes[2] | bytes[3] << 8);
+  return slot + 1 + offset;
+}
+
 }  // namespace
 
 Result<std::string> disassemble_program(const ObjectFile& object) {
@@ -104,6 +141,7 @@ Result<std::string> disassemble_program(const ObjectFile& object) {
   std::string text;
   llvm::raw_string_ostream out(text);
   out << kProgramName << ":\n";
+  const std::map<std::uint64_t, std::string> labels = packet_parser_labels_in(bytes);
   std::uint64_t offset = 0;
   while (offset < bytes.size()) {
     llvm::MCInst instruction;
@@ -120,9 +158,13 @@ Result<std::string> disassemble_program(const ObjectFile& object) {
     disassembler->printer->printInst(&instruction, offset, "", *disassembler->subtarget, printed_out);
     printed_out.flush();
     llvm::StringRef trimmed = llvm::StringRef(printed).trim();
+    const std::uint64_t slot = offset / 8;
+    if (auto label = labels.find(slot); label != labels.end()) out << label->second << ":\n";
     // Offsets count 8-byte instruction slots, as BPF jump offsets and verifier logs do.
-    out << llvm::format_decimal(offset / 8, 6) << ":\t" << hex_bytes(bytes.slice(offset, size)) << "\t" << trimmed
-        << "\n";
+    out << llvm::format_decimal(slot, 6) << ":\t" << hex_bytes(bytes.slice(offset, size)) << "\t" << trimmed;
+    if (auto target = jump_target(bytes.slice(offset, size), slot); target && labels.contains(*target))
+      out << " <" << labels.at(*target) << ">";
+    out << "\n";
     offset += size;
   }
   out.flush();

@@ -497,6 +497,42 @@ std::string packet_parser_asm(const PacketParserVariant& variant) {
   return p.text() + ".Lbpffw_end:\n";
 }
 
+namespace {
+
+// Each line of the text is a label ("NAME:"), or one instruction: one slot, two for a 64-bit
+// immediate ("... ll"). `on_label` sees each label with its slot; returns the slots in all.
+template <class OnLabel>
+std::size_t walk_lines(const std::string& text, OnLabel on_label) {
+  constexpr std::string_view kLocal = ".Lbpffw_";
+  std::size_t slot = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    if (line.ends_with(':')) {
+      line.remove_suffix(1);
+      if (line.starts_with(kLocal)) line.remove_prefix(kLocal.size());
+      on_label(slot, line);
+    } else if (!line.empty()) {
+      slot += line.ends_with(" ll") ? 2 : 1;
+    }
+    start = end + 1;
+  }
+  return slot;
+}
+
+}  // namespace
+
+std::vector<PacketParserLabel> packet_parser_labels(const std::string& text) {
+  std::vector<PacketParserLabel> labels;
+  walk_lines(text, [&](std::size_t slot, std::string_view name) { labels.push_back({slot, std::string(name)}); });
+  return labels;
+}
+
+std::size_t packet_parser_slots(const std::string& text) {
+  return walk_lines(text, [](std::size_t, std::string_view) {});
+}
+
 bool transport_bytes_only_for(const PacketParserVariant& variant, fields::Guard guard, std::size_t offset) {
   auto has = [guard](const TransportHeader& h) {
     switch (guard) {

@@ -2,6 +2,8 @@
 // runs first, as one inline-asm statement (packet_reads.cpp), filling a ParsedPacket
 // (fields/packet_fields.hpp) that the expression's code reads with plain loads.
 //
+// `--emit asm` names its labels where it lies in a program (disassemble.cpp, packet_parser_labels).
+//
 // Why assembly and not IR: the parser is the same in every filter, and LLVM's BPF backend costs
 // time per IR block on every compile, of which the parser as IR had many (bench/RESULTS.md,
 // issue 6). It is assembled once, at build time (encode_parser.cpp), and each program carries
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "fields/packet_fields.hpp"
 #include "layout/map_layout.hpp"
@@ -82,6 +85,16 @@ bool transport_bytes_only_for(const PacketParserVariant& variant, fields::Guard 
 
 // The assembly text of one variant.
 std::string packet_parser_asm(const PacketParserVariant& variant);
+
+// The labels of a packet parser's text (without their ".Lbpffw_"), each with the instruction slot
+// it stands before, in order: for `--emit asm`, which prints them where the parser lies.
+struct PacketParserLabel {
+  std::size_t slot;
+  std::string name;
+};
+std::vector<PacketParserLabel> packet_parser_labels(const std::string& text);
+// How many 8-byte instruction slots the text assembles to.
+std::size_t packet_parser_slots(const std::string& text);
 
 // The pre-assembled packet parser of each variant (PacketParserVariant::index()). The library has the
 // product's (packet_reads.cpp); tests can pass others (the helper-only ones, test/support).

@@ -101,6 +101,27 @@ TEST_CASE("emit_assembly disassembles the program, one numbered instruction per 
   CHECK(constant->find("= 1") != std::string::npos);
 }
 
+TEST_CASE("emit_assembly names the packet parser's labels, and its jumps' targets, in every copy") {
+  // Every variant's text counts the slots it was assembled to, so its labels fall where they are.
+  for (unsigned index = 0; index < bpffw::codegen::kPacketParserVariants; ++index) {
+    const std::string text = bpffw::codegen::packet_parser_asm(bpffw::codegen::PacketParserVariant::from_index(index));
+    CAPTURE(index);
+    CHECK(bpffw::codegen::packet_parser_slots(text) * 8 == bpffw::codegen::product_packet_parsers()[index].size());
+  }
+  auto text = bpffw::emit_assembly(parse(kF1));
+  REQUIRE_MESSAGE(text, text.error().message);
+  CHECK(text->find("\npacket_parser.ipv4:\n") != std::string::npos);
+  CHECK(text->find("\npacket_parser.ipv6_tcp:\n") != std::string::npos);
+  CHECK(text->find("goto +3 <packet_parser.ipv4>\n") != std::string::npos);
+  CHECK(text->find("<packet_parser.malformed>") != std::string::npos);
+  // With the drop log the packet is parsed again on the drop path: both copies are named.
+  auto logged = bpffw::emit_assembly(parse(kF1), {.log = bpffw::LogLimit{}});
+  REQUIRE_MESSAGE(logged, logged.error().message);
+  std::size_t copies = 0;
+  for (std::size_t at = 0; (at = logged->find("\npacket_parser.ipv6:\n", at)) != std::string::npos; ++at) ++copies;
+  CHECK(copies == 2);
+}
+
 TEST_CASE("10,000-term || and && chains compile") {
   std::string any, all;
   for (int i = 1; i <= 10000; ++i) {
