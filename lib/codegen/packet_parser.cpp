@@ -1,4 +1,5 @@
-// The packet parser's text (packet_parser.hpp says what it is and what it promises).
+// The packet parser's text (packet_parser.hpp says what it is and what it promises), written with
+// typed instructions (bpf_asm.hpp): registers named by their role, jumps to named labels.
 //
 // Adding a field the parser must copy (one the table in fields/packet_fields.hpp cannot take from
 // what ParsedPacket holds already):
@@ -15,8 +16,10 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <optional>
 #include <set>
 
+#include "codegen/bpf_asm.hpp"
 #include "layout/map_layout.hpp"
 
 namespace bpffw::codegen {
@@ -119,130 +122,150 @@ constexpr int kIcmpMinHeaderShift = 2;  // the branch-free length check multipli
 static_assert(1 << kIcmpMinHeaderShift == kIcmpMinHeaderBytes);
 static_assert(kTcp.copied <= kTcpMinHeaderBytes && kTcpBytesWithFlags <= kTcp.copied && kPortBytes == 4);
 
-std::string n(long long value) { return std::to_string(value); }
-std::string at(std::size_t offset) { return "(r9 + " + n(static_cast<long long>(offset)) + ")"; }
+using bpf_asm::Cmp;
+using bpf_asm::Code;
+using bpf_asm::Label;
+using bpf_asm::Reg;
+using bpf_asm::Size;
 
-// Loads and stores that copy `size` bytes (4, 8 or 16) from `base` + `from` to r9 + `to`, via r1.
-// The helper way copies what bpf_skb_load_bytes put in the buffer the same way as the in-place
-// way copies from the packet: both then leave the same kind of stack slots (spilled registers),
-// so the verifier prunes the helper way at the join instead of walking the rest twice.
-std::string copy(const std::string& base, int from, int size, std::size_t to) {
-  std::string text;
+// The registers by their role (packet_parser.hpp's contract). r8 holds the transport header's
+// offset while the parser runs, and at the end what `transport` holds, or the rule a malformed
+// packet broke; r2 and r3 hold skb->data and skb->data_end, and the helper's arguments.
+constexpr Reg kStatus = Reg::R0;   // out: the status; the helper's result
+constexpr Reg kScratch = Reg::R1;  // the helper's 1st argument
+constexpr Reg kData = Reg::R2;     // skb->data, then the header read in place; the helper's 2nd
+constexpr Reg kDataEnd = Reg::R3;  // skb->data_end; the helper's 3rd
+constexpr Reg kField = Reg::R4;    // a field read with the others; the helper's 4th
+constexpr Reg kTemp = Reg::R5;
+constexpr Reg kSkb = Reg::R6;       // in: the skb, kept
+constexpr Reg kProtocol = Reg::R7;  // out: the transport protocol
+constexpr Reg kOffset = Reg::R8;    // the transport header's offset
+constexpr Reg kHolds = Reg::R8;     // out: which fields `transport` holds
+constexpr Reg kRule = Reg::R8;      // out, when malformed: the rule broken
+constexpr Reg kParsed = Reg::R9;    // in: the ParsedPacket, kept
+
+using Offset = long long;
+Offset at(std::size_t offset) { return static_cast<Offset>(offset); }
+
+// Loads and stores that copy `size` bytes (4, 8 or 16) from `base` + `from` to the ParsedPacket at
+// `to`, through r1. The helper way copies what bpf_skb_load_bytes put in the buffer the same way
+// as the in-place way copies from the packet: both then leave the same kind of stack slots
+// (spilled registers), so the verifier prunes the helper way at the join instead of walking the
+// rest twice.
+Code copy(Reg base, int from, int size, std::size_t to) {
+  Code code;
   for (int done = 0; done < size;) {
-    int step = size - done >= 8 ? 8 : 4;
-    const std::string width = step == 8 ? "u64" : "u32";
-    text += "r1 = *(" + width + " *)(" + base + " + " + n(from + done) + ")\n";
-    text += "*(" + width + " *)" + at(to + static_cast<std::size_t>(done)) + " = r1\n";
+    const int step = size - done >= 8 ? 8 : 4;
+    const Size width = step == 8 ? Size::U64 : Size::U32;
+    code.load(kScratch, width, base, from + done);
+    code.store(width, kParsed, at(to) + done, kScratch);
     done += step;
   }
-  return text;
+  return code;
 }
 
 // The fields of a header the parser reads into registers, in order: one description from which
 // both ways are written, the loads in place through r2 (the header in the linear data) and the
 // loads from the buffer that bpf_skb_load_bytes filled, so that the two cannot drift apart.
 struct FieldLoad {
-  const char* into;   // the register
-  const char* width;  // u8, u16
-  int offset;         // in the header
+  Reg into;
+  Size size;
+  int offset;  // in the header
 };
 using FieldLoads = std::initializer_list<FieldLoad>;
-std::string loads(const std::string& base, std::size_t base_offset, FieldLoads fields) {
-  std::string text;
-  for (const FieldLoad& field : fields)
-    text += std::string(field.into) + " = *(" + field.width + " *)(" + base + " + " +
-            n(static_cast<long long>(base_offset) + field.offset) + ")\n";
-  return text;
+Code loads(Reg base, std::size_t base_offset, FieldLoads fields) {
+  Code code;
+  for (const FieldLoad& field : fields) code.load(field.into, field.size, base, at(base_offset) + field.offset);
+  return code;
 }
-std::string loads_in_place(FieldLoads fields) { return loads("r2", 0, fields); }
-std::string loads_from_buffer(FieldLoads fields) { return loads("r9", kBuffer, fields); }
+Code loads_in_place(FieldLoads fields) { return loads(kData, 0, fields); }
+Code loads_from_buffer(FieldLoads fields) { return loads(kParsed, kBuffer, fields); }
 
-// §5.2: r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol.
-constexpr FieldLoads kIpv4Fields = {
-    {"r1", "u8", kIpv4VersionIhl}, {"r4", "u16", kIpv4FragmentField}, {"r7", "u8", kIpv4Protocol}};
-// §5.3: r1 = version and traffic class, r7 = next header.
-constexpr FieldLoads kIpv6Fields = {{"r1", "u8", kIpv6Version}, {"r7", "u8", kIpv6NextHeader}};
-// §5.3: r1 = next header, r3 = the Fragment offset field as read, r2 = length field (last: in
+// §5.2: version and IHL, flags and fragment offset as read, protocol.
+constexpr FieldLoads kIpv4Fields = {{kScratch, Size::U8, kIpv4VersionIhl},
+                                    {kField, Size::U16, kIpv4FragmentField},
+                                    {kProtocol, Size::U8, kIpv4Protocol}};
+// §5.3: version and traffic class, next header.
+constexpr FieldLoads kIpv6Fields = {{kScratch, Size::U8, kIpv6Version}, {kProtocol, Size::U8, kIpv6NextHeader}};
+// §5.3: next header (r1), the Fragment offset field as read (r3), the length field (r2; last: in
 // place, r2 is the header itself).
-constexpr FieldLoads kExtFields = {
-    {"r1", "u8", kExtNextHeader}, {"r3", "u16", kExtFragmentOffsetField}, {"r2", "u8", kExtLength}};
+constexpr FieldLoads kExtFields = {{kScratch, Size::U8, kExtNextHeader},
+                                   {kDataEnd, Size::U16, kExtFragmentOffsetField},
+                                   {kData, Size::U8, kExtLength}};
 
-// The parser's text, built line by line. Labels start with ".L" (assembler-local: no symbols in
-// the object); out-of-line blocks (the helper reads) are collected and placed after the hot path.
-class PacketParserText {
+// skb->data and skb->data_end into r2 and r3.
+Code data_pointers() {
+  Code code;
+  code.load(kData, Size::U32, kSkb, at(kSkbData));
+  code.load(kDataEnd, Size::U32, kSkb, at(kSkbDataEnd));
+  return code;
+}
+
+// bpf_skb_load_bytes of `size` packet bytes at `offset` (a register or a number) into the
+// ParsedPacket at `into`: it reads wherever the bytes lie and fails exactly when the packet is
+// shorter (then it is malformed, at `short_packet`).
+Code helper_read(bpf_asm::Operand offset, int size, std::size_t into, const Label& short_packet) {
+  Code code;
+  code.mov(kScratch, kSkb).mov(kData, offset).mov(kDataEnd, kParsed).add(kDataEnd, at(into)).mov(kField, size);
+  code.call(BPF_FUNC_skb_load_bytes).jump_if(kStatus, Cmp::Ne, 0, short_packet);
+  return code;
+}
+
+// The parser's code: the hot path in order, and out-of-line blocks (the helper reads, the
+// malformed exits) collected and placed after it.
+class PacketParserCode {
  public:
-  explicit PacketParserText(const PacketParserVariant& variant) : variant_(variant) {}
+  explicit PacketParserCode(const PacketParserVariant& variant) : variant_(variant) {}
 
   const PacketParserVariant& variant() const { return variant_; }
-  void line(const std::string& text) { hot_ += text + "\n"; }
-  void lines(const std::string& text) { hot_ += text; }
-  void label(const std::string& name) { hot_ += ".Lbpffw_" + name + ":\n"; }
-  static std::string to(const std::string& name) { return ".Lbpffw_" + name; }
+  Code& hot() { return hot_; }
 
   // When the packet bytes [r2 + offset, r2 + offset + size) lie in the linear data (r2 = skb->data
-  // and r3 = skb->data_end on entry; offset a register, or empty for 0): r2 += offset, then
-  // `loads`, which read them through r2. Otherwise, jumps to the out-of-line block `slow`.
-  void in_place(const std::string& offset, int size, const std::string& slow, const std::string& loads) {
+  // and r3 = skb->data_end on entry; no offset: 0): r2 += offset, then `loads`, which read them
+  // through r2. Otherwise, jumps to the out-of-line block `slow`.
+  void in_place(std::optional<Reg> offset, int size, const Label& slow, const Code& loads) {
     if (variant_.helper_only) {
-      line("goto " + to(slow));
+      hot_.jump(slow);
       return;
     }
-    if (!offset.empty()) line("r2 += " + offset);
-    line("r1 = r2");
-    line("r1 += " + n(size));
-    line("if r1 > r3 goto " + to(slow));
-    hot_ += loads;
-  }
-  static std::string data_pointers() {
-    return "r2 = *(u32 *)(r6 + " + n(kSkbData) + ")\nr3 = *(u32 *)(r6 + " + n(kSkbDataEnd) + ")\n";
+    if (offset) hot_.add(kData, *offset);
+    hot_.mov(kScratch, kData).add(kScratch, size).jump_if(kScratch, Cmp::Gt, kDataEnd, slow);
+    hot_.append(loads);
   }
 
   // The label of a malformed packet that broke `rule` (layout::kMalformed*, §5.6): it sets r8 to
   // the rule and joins `malformed`. Emitted once per rule used, out of line.
-  std::string malformed(std::uint8_t rule) {
-    const std::string name = "malformed_" + n(rule);
-    if (rules_.insert(rule).second) cold(name, "r8 = " + n(rule) + "\ngoto " + to("malformed") + "\n");
-    return to(name);
+  Label malformed(std::uint8_t rule) {
+    Label label{"malformed_" + std::to_string(rule)};
+    if (rules_.insert(rule).second) cold(label, Code().mov(kRule, rule).jump(Label{"malformed"}));
+    return label;
   }
 
-  // Lines that copy `size` packet bytes at `offset` (a register or a number) to r9 + `to` with
-  // bpf_skb_load_bytes, which reads wherever the bytes lie and fails exactly when the packet is
-  // shorter (then it is malformed, at `short_packet`).
-  static std::string helper_read(const std::string& offset, int size, std::size_t into,
-                                 const std::string& short_packet) {
-    return "r1 = r6\nr2 = " + offset + "\nr3 = r9\nr3 += " + n(static_cast<long long>(into)) + "\nr4 = " + n(size) +
-           "\ncall " + n(BPF_FUNC_skb_load_bytes) + "\nif r0 != 0 goto " + short_packet + "\n";
-  }
-  // An out-of-line block `name`: `text`, which ends in a jump back.
-  void cold(const std::string& name, const std::string& text) { cold_ += ".Lbpffw_" + name + ":\n" + text; }
+  // An out-of-line block at `label`: `code`, which ends in a jump back.
+  void cold(const Label& label, const Code& code) { cold_.label(label).append(code); }
 
-  std::string text() const { return hot_ + cold_; }
+  std::string text() const { return hot_.text() + cold_.text(); }
 
  private:
   PacketParserVariant variant_;
-  std::string hot_;
-  std::string cold_;
+  Code hot_;
+  Code cold_;
   std::set<std::uint8_t> rules_;  // the malformed_RULE blocks emitted
 };
 
 // Jumps to `not_extension` unless r7 is one of the five IPv6 extension header types.
-void unless_extension(PacketParserText& p, const std::string& not_extension) {
-  p.line("if r7 > " + n(kLargestExtType) + " goto " + p.to(not_extension));
-  p.line("r1 = " + n(static_cast<long long>(kExtTypeBits)) + " ll");
-  p.line("r1 >>= r7");
-  p.line("r1 &= 1");
-  p.line("if r1 == 0 goto " + p.to(not_extension));
+void unless_extension(Code& code, const Label& not_extension) {
+  code.jump_if(kProtocol, Cmp::Gt, kLargestExtType, not_extension);
+  code.mov_wide(kScratch, kExtTypeBits).rsh(kScratch, kProtocol).and_(kScratch, 1);
+  code.jump_if(kScratch, Cmp::Eq, 0, not_extension);
 }
 
 // skb->protocol read as a little-endian u32: IPv4 0x0008, IPv6 0xDD86; anything else is not IP.
-void dispatch(PacketParserText& p) {
-  p.line("r1 = *(u32 *)(r6 + " + n(kSkbProtocol) + ")");
-  p.line("r7 = 0");
-  p.line("r8 = 0");
-  p.line("if r1 == " + n(as_loaded(kEthertypeIpv4)) + " goto " + p.to("ipv4"));
-  p.line("if r1 == " + n(as_loaded(kEthertypeIpv6)) + " goto " + p.to("ipv6"));
-  p.line("r0 = " + n(kPacketParserNotIp));
-  p.line("goto " + p.to("end"));
+void dispatch(PacketParserCode& p) {
+  p.hot().load(kScratch, Size::U32, kSkb, at(kSkbProtocol)).mov(kProtocol, 0).mov(kOffset, 0);
+  p.hot().jump_if(kScratch, Cmp::Eq, as_loaded(kEthertypeIpv4), Label{"ipv4"});
+  p.hot().jump_if(kScratch, Cmp::Eq, as_loaded(kEthertypeIpv6), Label{"ipv6"});
+  p.hot().mov(kStatus, static_cast<long long>(kPacketParserNotIp)).jump(Label{"end"});
 }
 
 // How many of a transport header's bytes this variant copies (0: it checks the length only).
@@ -255,64 +278,66 @@ int copied(const PacketParserVariant& variant, const TransportHeader& h) {
 
 // One transport header of a family: complete (else malformed), and, when the variant copies some
 // of it, r8 = what the copied bytes hold. Protocol r7 at offset r8, r2/r3 = data/data_end.
-void transport_header(PacketParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& h) {
+void transport_header(PacketParserCode& p, const std::string& family, std::uint64_t status, const TransportHeader& h) {
   const std::string name = family + "_" + h.name;
-  const std::string end = "r0 = " + n(static_cast<long long>(status)) + "\ngoto " + p.to("end") + "\n";
-  const std::string complete = "r1 = " + n(h.minimum) + "\nr1 += r8\nr2 = *(u32 *)(r6 + " + n(kSkbLen) +
-                               ")\nif r1 > r2 goto " + p.to(family + "_short") + "\n";
+  const Label short_packet{family + "_short"};
+  const Code end = Code().mov(kStatus, static_cast<long long>(status)).jump(Label{"end"});
+  const Code complete = Code()
+                            .mov(kScratch, h.minimum)
+                            .add(kScratch, kOffset)
+                            .load(kData, Size::U32, kSkb, at(kSkbLen))
+                            .jump_if(kScratch, Cmp::Gt, kData, short_packet);
   const int size = copied(p.variant(), h);
-  p.label(name);
+  p.hot().label(Label{name});
   if (size == 0) {
-    p.lines(complete + "r8 = 0\n" + end);
+    p.hot().append(complete).mov(kHolds, 0).append(end);
     return;
   }
   // In place, the header lies in the linear data, so within the packet: no length check needed.
   // The verifier learns a packet range from a constant added to the pointer, so each header has
   // its own check.
-  p.in_place("r8", h.minimum, name + "_helper", copy("r2", 0, size, kTransport));
-  p.label(name + "_copied");
+  const Label helper{name + "_helper"}, copied_label{name + "_copied"};
+  p.in_place(kOffset, h.minimum, helper, copy(kData, 0, size, kTransport));
+  p.hot().label(copied_label);
   const std::uint8_t holds = size >= kTcpBytesWithFlags ? h.holds : static_cast<std::uint8_t>(h.holds & ~kHoldsTcp);
-  p.line("r8 = " + n(holds));
-  p.lines(end);
-  p.cold(name + "_helper", complete + PacketParserText::helper_read("r8", size, kBuffer, p.to(family + "_short")) +
-                               copy("r9", static_cast<int>(kBuffer), size, kTransport) + "goto " +
-                               p.to(name + "_copied") + "\n");
+  p.hot().mov(kHolds, holds).append(end);
+  p.cold(helper, Code(complete)
+                     .append(helper_read(kOffset, size, kBuffer, short_packet))
+                     .append(copy(kParsed, static_cast<int>(kBuffer), size, kTransport))
+                     .jump(copied_label));
 }
 
 // The ICMP header's 4 bytes (§5.4), checked without branching on the protocol when the filter
 // reads nothing of it: the packet must hold offset r8 + 4 * (r7 == protocol). A branch would
 // make the verifier walk an ICMP path of its own to the end.
-void icmp_length_check(PacketParserText& p, const std::string& family, std::uint64_t protocol) {
-  p.line("r1 = r7");
-  p.line("r1 ^= " + n(static_cast<long long>(protocol)));
-  p.line("r1 += -1");
-  p.line("r1 >>= " + n(kSignShift));  // 1 for the ICMP of the family (r7 < 256), else 0
-  p.line("r1 <<= " + n(kIcmpMinHeaderShift));
-  p.line("r1 += r8");
-  p.line("r2 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
-  p.line("if r1 > r2 goto " + p.to(family + "_short"));
+void icmp_length_check(Code& code, const std::string& family, std::uint64_t protocol) {
+  code.mov(kScratch, kProtocol).xor_(kScratch, static_cast<long long>(protocol)).add(kScratch, -1);
+  code.rsh(kScratch, kSignShift);  // 1 for the ICMP of the family (r7 < 256), else 0
+  code.lsh(kScratch, kIcmpMinHeaderShift).add(kScratch, kOffset);
+  code.load(kData, Size::U32, kSkb, at(kSkbLen)).jump_if(kScratch, Cmp::Gt, kData, Label{family + "_short"});
 }
 
 // Where a packet goes whose transport header (at r8) is cut short: transport-length, or, for
 // IPv4, whose helper way reads only the first bytes of the IP header, ipv4-length when the packet
 // ends before the IP header does. IPv6's header and extension headers are known complete there.
-void short_transport(PacketParserText& p, const std::string& family) {
-  std::string text;
+void short_transport(PacketParserCode& p, const std::string& family) {
+  Code code;
   if (family == "ipv4")
-    text =
-        "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r8 > r1 goto " + p.malformed(layout::kMalformedIpv4Length) + "\n";
-  p.cold(family + "_short", text + "goto " + p.malformed(layout::kMalformedTransportLength) + "\n");
+    code.load(kScratch, Size::U32, kSkb, at(kSkbLen))
+        .jump_if(kOffset, Cmp::Gt, kScratch, p.malformed(layout::kMalformedIpv4Length));
+  code.jump(p.malformed(layout::kMalformedTransportLength));
+  p.cold(Label{family + "_short"}, code);
 }
 
 // The transport header of protocol r7 at offset r8 (r2/r3 = skb->data/data_end): TCP, UDP and,
 // when the filter reads ICMP fields, the family's ICMP are checked and copied; other protocols
 // jump to FAMILY_other, which the caller emits. Ends with r0 = status.
-void transport(PacketParserText& p, const std::string& family, std::uint64_t status, const TransportHeader& icmp) {
-  p.label(family + "_transport");
-  p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to(family + "_tcp"));
+void transport(PacketParserCode& p, const std::string& family, std::uint64_t status, const TransportHeader& icmp) {
+  p.hot().label(Label{family + "_transport"});
+  p.hot().jump_if(kProtocol, Cmp::Eq, kProtoTcp, Label{family + "_tcp"});
   if (p.variant().icmp)
-    p.line("if r7 == " + n(static_cast<long long>(icmp.protocol)) + " goto " + p.to(family + "_" + icmp.name));
-  p.line("if r7 != " + n(kProtoUdp) + " goto " + p.to(family + "_other"));
+    p.hot().jump_if(kProtocol, Cmp::Eq, static_cast<long long>(icmp.protocol), Label{family + "_" + icmp.name});
+  p.hot().jump_if(kProtocol, Cmp::Ne, kProtoUdp, Label{family + "_other"});
   transport_header(p, family, status, kUdp);
   transport_header(p, family, status, kTcp);
   if (p.variant().icmp) transport_header(p, family, status, icmp);
@@ -320,73 +345,68 @@ void transport(PacketParserText& p, const std::string& family, std::uint64_t sta
 
 // The end of a packet without a transport header to read (another protocol, or a non-first
 // fragment): `transport` holds nothing.
-void no_transport(PacketParserText& p, const std::string& family, std::uint64_t status) {
-  p.label(family + "_no_transport");
-  p.line("r8 = 0");
-  p.line("r0 = " + n(static_cast<long long>(status)));
-  p.line("goto " + p.to("end"));
+void no_transport(PacketParserCode& p, const std::string& family, std::uint64_t status) {
+  p.hot().label(Label{family + "_no_transport"});
+  p.hot().mov(kHolds, 0).mov(kStatus, static_cast<long long>(status)).jump(Label{"end"});
 }
 
-// The addresses, for the in-place loads (r2 = the IP header) and the helper way.
-std::string addresses_in_place(int src, int size) {
-  return copy("r2", src, size, kSrcAddr) + copy("r2", src + size, size, kDstAddr);
-}
-// Through the buffer, which this overwrites.
-std::string addresses_by_helper(int src, int size, const std::string& short_packet) {
-  const int buffer = static_cast<int>(kBuffer);
-  return PacketParserText::helper_read(n(src), size, kBuffer, short_packet) + copy("r9", buffer, size, kSrcAddr) +
-         PacketParserText::helper_read(n(src + size), size, kBuffer, short_packet) + copy("r9", buffer, size, kDstAddr);
-}
-
-// What the variant copies of the IP header (r2 = the IP header in place): the addresses at `src`
+// What the variant copies of the IP header, in place (r2 = the IP header): the addresses at `src`
 // (each `size` bytes, the destination follows) and the window of its first bytes.
-std::string header_copies_in_place(const PacketParserVariant& variant, int src, int size) {
-  return (variant.addresses ? addresses_in_place(src, size) : "") +
-         (variant.ip_header ? copy("r2", 0, kIpHeaderWindowBytes, kIpHeader) : "");
+Code header_copies_in_place(const PacketParserVariant& variant, int src, int size) {
+  Code code;
+  if (variant.addresses) code.append(copy(kData, src, size, kSrcAddr)).append(copy(kData, src + size, size, kDstAddr));
+  if (variant.ip_header) code.append(copy(kData, 0, kIpHeaderWindowBytes, kIpHeader));
+  return code;
 }
-std::string header_copies_by_helper(const PacketParserVariant& variant, int src, int size,
-                                    const std::string& short_packet) {
-  return (variant.addresses ? addresses_by_helper(src, size, short_packet) : "") +
-         (variant.ip_header ? PacketParserText::helper_read("0", kIpHeaderWindowBytes, kBuffer, short_packet) +
-                                  copy("r9", static_cast<int>(kBuffer), kIpHeaderWindowBytes, kIpHeader)
-                            : "");
+// The same through the buffer, which this overwrites.
+Code header_copies_by_helper(const PacketParserVariant& variant, int src, int size, const Label& short_packet) {
+  const int buffer = static_cast<int>(kBuffer);
+  Code code;
+  if (variant.addresses) {
+    code.append(helper_read(src, size, kBuffer, short_packet)).append(copy(kParsed, buffer, size, kSrcAddr));
+    code.append(helper_read(src + size, size, kBuffer, short_packet)).append(copy(kParsed, buffer, size, kDstAddr));
+  }
+  if (variant.ip_header) {
+    code.append(helper_read(0, kIpHeaderWindowBytes, kBuffer, short_packet))
+        .append(copy(kParsed, buffer, kIpHeaderWindowBytes, kIpHeader));
+  }
+  return code;
 }
 
 // IPv4: version 4, IHL >= 5, IHL * 4 bytes present; fragment offset at 6, protocol at 9, the
 // addresses at 12 and 16. A non-first fragment has a protocol but no transport header. Reading
 // the transport header in place also shows the IP header is complete; only the others check that.
-void ipv4(PacketParserText& p) {
-  p.label("ipv4");
-  p.lines(PacketParserText::data_pointers());
-  p.in_place("", kIpv4MinHeaderBytes, "ipv4_helper",
-             header_copies_in_place(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes) + loads_in_place(kIpv4Fields));
-  p.label("ipv4_read");  // r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol
-  p.line("r8 = r1");
-  p.line("r8 &= " + n(kIhlMask));
-  p.line("r1 &= " + n(kVersionMask));
-  p.line("if r1 != " + n(kIpv4VersionBits) + " goto " + p.malformed(layout::kMalformedIpv4Version));
-  p.line("if r8 < " + n(kMinIhl) + " goto " + p.malformed(layout::kMalformedIpv4Ihl));
-  p.line("r8 <<= " + n(kIhlToBytesShift));
-  p.line("r4 &= " + n(kIpv4FragmentOffsetMask));
-  p.line("if r4 != 0 goto " + p.to("ipv4_fragment"));  // a non-first fragment; else the transport header
+void ipv4(PacketParserCode& p) {
+  const Label helper{"ipv4_helper"}, read{"ipv4_read"}, fragment{"ipv4_fragment"};
+  p.hot().label(Label{"ipv4"}).append(data_pointers());
+  p.in_place(
+      std::nullopt, kIpv4MinHeaderBytes, helper,
+      Code(header_copies_in_place(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes)).append(loads_in_place(kIpv4Fields)));
+  p.hot().label(read);  // r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol
+  p.hot().mov(kOffset, kScratch).and_(kOffset, kIhlMask).and_(kScratch, kVersionMask);
+  p.hot().jump_if(kScratch, Cmp::Ne, kIpv4VersionBits, p.malformed(layout::kMalformedIpv4Version));
+  p.hot().jump_if(kOffset, Cmp::Lt, kMinIhl, p.malformed(layout::kMalformedIpv4Ihl));
+  p.hot().lsh(kOffset, kIhlToBytesShift).and_(kField, kIpv4FragmentOffsetMask);
+  p.hot().jump_if(kField, Cmp::Ne, 0, fragment);  // a non-first fragment; else the transport header
   transport(p, "ipv4", kPacketParserIpv4, kIcmp);
-  p.label("ipv4_other");  // the IP header (and an ICMP header) must lie within the packet
+  p.hot().label(Label{"ipv4_other"});  // the IP header (and an ICMP header) must lie within the packet
   if (!p.variant().icmp) {
-    icmp_length_check(p, "ipv4", kProtoIcmp);
-    p.line("goto " + p.to("ipv4_no_transport"));
+    icmp_length_check(p.hot(), "ipv4", kProtoIcmp);
+    p.hot().jump(Label{"ipv4_no_transport"});
   }
-  p.label("ipv4_fragment");  // the IP header must lie within the packet
-  p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
-  p.line("if r8 > r1 goto " + p.malformed(layout::kMalformedIpv4Length));
+  p.hot().label(fragment);  // the IP header must lie within the packet
+  p.hot().load(kScratch, Size::U32, kSkb, at(kSkbLen));
+  p.hot().jump_if(kOffset, Cmp::Gt, kScratch, p.malformed(layout::kMalformedIpv4Length));
   no_transport(p, "ipv4", kPacketParserIpv4);
   short_transport(p, "ipv4");
   // The bytes up to the protocol are enough for the fields; the IHL check then finds a shorter
   // header. The addresses and the window go through the buffer too, so they come first.
-  const std::string short_header = p.malformed(layout::kMalformedIpv4Length);
-  p.cold("ipv4_helper", header_copies_by_helper(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes, short_header) +
-                            PacketParserText::helper_read("0", kIpv4FieldsReadBytes, kBuffer, short_header) +
-                            loads_from_buffer(kIpv4Fields) + PacketParserText::data_pointers() + "goto " +
-                            p.to("ipv4_read") + "\n");
+  const Label short_header = p.malformed(layout::kMalformedIpv4Length);
+  p.cold(helper, header_copies_by_helper(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes, short_header)
+                     .append(helper_read(0, kIpv4FieldsReadBytes, kBuffer, short_header))
+                     .append(loads_from_buffer(kIpv4Fields))
+                     .append(data_pointers())
+                     .jump(read));
 }
 
 // One extension header at r8, of type r7 (known to be one), then the next: at most 8, a 9th is
@@ -394,101 +414,88 @@ void ipv4(PacketParserText& p) {
 // stack ("infinite loop detected"), and the copies cost nothing on the common path. The header
 // size comes without branching on the type, so the verifier walks one path per header whatever
 // the chain: Fragment 8, Authentication (length + 2) * 4, the others (length + 1) * 8.
-void extension_header(PacketParserText& p, int index) {
-  const std::string name = "extension" + n(index);
-  const std::string read = name + "_read";
-  p.label(name);
-  p.lines(PacketParserText::data_pointers());
-  p.in_place("r8", kExtFieldsReadBytes, name + "_helper", loads_in_place(kExtFields));
-  p.label(read);  // r1 = next header, r2 = length field, r3 = Fragment offset field as read
+void extension_header(PacketParserCode& p, int index) {
+  const std::string name = "extension" + std::to_string(index);
+  const Label read{name + "_read"}, helper{name + "_helper"};
+  Code& code = p.hot();
+  code.label(Label{name}).append(data_pointers());
+  p.in_place(kOffset, kExtFieldsReadBytes, helper, loads_in_place(kExtFields));
+  code.label(read);  // r1 = next header, r2 = length field, r3 = Fragment offset field as read
   // r4 = -1 for a Fragment header, else 0: ((type ^ 44) - 1) >> 63, arithmetic (type < 64).
-  p.line("r4 = r7");
-  p.line("r4 ^= " + n(kExtFragment));
-  p.line("r4 += -1");
-  p.line("r4 s>>= " + n(kSignShift));
+  code.mov(kField, kProtocol).xor_(kField, kExtFragment).add(kField, -1).arsh(kField, kSignShift);
   // A Fragment header's 13 offset bits (non-zero: a non-first fragment), kept across the chain.
-  p.line("r3 &= " + n(kExtFragmentOffsetMask));
-  p.line("r3 &= r4");
-  p.line("r5 = *(u64 *)" + at(kFragmentBits));
-  p.line("r5 |= r3");
-  p.line("*(u64 *)" + at(kFragmentBits) + " = r5");
+  code.and_(kDataEnd, kExtFragmentOffsetMask).and_(kDataEnd, kField);
+  code.load(kTemp, Size::U64, kParsed, at(kFragmentBits)).or_(kTemp, kDataEnd);
+  code.store(Size::U64, kParsed, at(kFragmentBits), kTemp);
   // Size: (length + 1) << 3, with length 0 for Fragment, and (length + 2) << 2 for AH.
-  p.line("r4 ^= -1");
-  p.line("r2 &= r4");
-  p.line("r4 = r7");
-  p.line("r4 ^= " + n(kExtAuth));
-  p.line("r4 += -1");
-  p.line("r4 >>= " + n(kSignShift));  // 1 for AH, else 0
-  p.line("r2 += 1");
-  p.line("r2 += r4");
-  p.line("r3 = " + n(kExtUnitShift));
-  p.line("r3 -= r4");
-  p.line("r2 <<= r3");
-  p.line("r7 = r1");
-  p.line("r8 += r2");
-  p.line("r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")");
-  const std::string too_long = p.malformed(layout::kMalformedExtensionLength);
-  p.line("if r8 > r1 goto " + too_long);                                  // the header runs past the end of the packet
-  p.line("if r8 > " + n(kLargestTransportOffset) + " goto " + too_long);  // never; bounds r8
-  unless_extension(p, "chain_end");
-  p.cold(name + "_helper", PacketParserText::helper_read("r8", kExtFieldsReadBytes, kBuffer, too_long) +
-                               loads_from_buffer(kExtFields) + "goto " + p.to(read) + "\n");
+  code.xor_(kField, -1).and_(kData, kField);
+  code.mov(kField, kProtocol).xor_(kField, kExtAuth).add(kField, -1).rsh(kField, kSignShift);  // 1 for AH, else 0
+  code.add(kData, 1).add(kData, kField).mov(kDataEnd, kExtUnitShift).sub(kDataEnd, kField).lsh(kData, kDataEnd);
+  code.mov(kProtocol, kScratch).add(kOffset, kData);
+  code.load(kScratch, Size::U32, kSkb, at(kSkbLen));
+  const Label too_long = p.malformed(layout::kMalformedExtensionLength);
+  code.jump_if(kOffset, Cmp::Gt, kScratch, too_long);                 // the header runs past the end of the packet
+  code.jump_if(kOffset, Cmp::Gt, kLargestTransportOffset, too_long);  // never; bounds r8
+  unless_extension(code, Label{"chain_end"});
+  p.cold(helper,
+         helper_read(kOffset, kExtFieldsReadBytes, kBuffer, too_long).append(loads_from_buffer(kExtFields)).jump(read));
 }
 
 // IPv6: version 6, 40 bytes present; next header at 6, the addresses at 8 and 24. TCP, UDP and
 // ICMPv6, the common next headers, go straight to the transport header at 40; the others may
 // start an extension-header chain.
-void ipv6(PacketParserText& p) {
-  p.label("ipv6");
-  p.lines(PacketParserText::data_pointers());
-  p.in_place("", kIpv6HeaderBytes, "ipv6_helper",
-             header_copies_in_place(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes) + loads_in_place(kIpv6Fields));
-  p.label("ipv6_read");  // r1 = version and traffic class, r7 = next header
-  p.line("r1 &= " + n(kVersionMask));
-  p.line("if r1 != " + n(kIpv6VersionBits) + " goto " + p.malformed(layout::kMalformedIpv6Version));
-  p.line("r8 = " + n(kIpv6HeaderBytes));
+void ipv6(PacketParserCode& p) {
+  const Label helper{"ipv6_helper"}, read{"ipv6_read"}, no_transport_label{"ipv6_no_transport"};
+  Code& code = p.hot();
+  code.label(Label{"ipv6"}).append(data_pointers());
+  p.in_place(
+      std::nullopt, kIpv6HeaderBytes, helper,
+      Code(header_copies_in_place(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes)).append(loads_in_place(kIpv6Fields)));
+  code.label(read);  // r1 = version and traffic class, r7 = next header
+  code.and_(kScratch, kVersionMask)
+      .jump_if(kScratch, Cmp::Ne, kIpv6VersionBits, p.malformed(layout::kMalformedIpv6Version));
+  code.mov(kOffset, kIpv6HeaderBytes);
   transport(p, "ipv6", kPacketParserIpv6, kIcmpv6);
-  p.label("ipv6_other");
-  if (!p.variant().icmp) icmp_length_check(p, "ipv6", kProtoIcmpv6);  // 0 bytes more for an extension header
-  unless_extension(p, "ipv6_no_transport");
-  p.line("r1 = 0");
-  p.line("*(u64 *)" + at(kFragmentBits) + " = r1");
+  code.label(Label{"ipv6_other"});
+  if (!p.variant().icmp) icmp_length_check(code, "ipv6", kProtoIcmpv6);  // 0 bytes more for an extension header
+  unless_extension(code, no_transport_label);
+  code.mov(kScratch, 0).store(Size::U64, kParsed, at(kFragmentBits), kScratch);
   for (int index = 1; index <= kMaxExtensionHeaders; ++index) extension_header(p, index);
-  p.line("goto " + p.malformed(layout::kMalformedExtensionCount));  // a 9th extension header
+  code.jump(p.malformed(layout::kMalformedExtensionCount));  // a 9th extension header
   // The chain's end: a protocol that is no extension header, at r8.
-  p.label("chain_end");
-  p.line("r1 = *(u64 *)" + at(kFragmentBits));
-  p.line("if r1 != 0 goto " + p.to("ipv6_no_transport"));  // a non-first fragment
-  p.lines(PacketParserText::data_pointers());
-  p.line("if r7 == " + n(kProtoTcp) + " goto " + p.to("ipv6_tcp"));
-  p.line("if r7 == " + n(kProtoUdp) + " goto " + p.to("ipv6_udp"));
+  code.label(Label{"chain_end"}).load(kScratch, Size::U64, kParsed, at(kFragmentBits));
+  code.jump_if(kScratch, Cmp::Ne, 0, no_transport_label);  // a non-first fragment
+  code.append(data_pointers());
+  code.jump_if(kProtocol, Cmp::Eq, kProtoTcp, Label{"ipv6_tcp"})
+      .jump_if(kProtocol, Cmp::Eq, kProtoUdp, Label{"ipv6_udp"});
   if (p.variant().icmp) {
-    p.line("if r7 == " + n(kProtoIcmpv6) + " goto " + p.to("ipv6_icmpv6"));
+    code.jump_if(kProtocol, Cmp::Eq, kProtoIcmpv6, Label{"ipv6_icmpv6"});
   } else {
-    icmp_length_check(p, "ipv6", kProtoIcmpv6);
+    icmp_length_check(code, "ipv6", kProtoIcmpv6);
   }
   no_transport(p, "ipv6", kPacketParserIpv6);
   short_transport(p, "ipv6");
-  const std::string short_header = p.malformed(layout::kMalformedIpv6Length);
-  p.cold("ipv6_helper",
-         "r1 = *(u32 *)(r6 + " + n(kSkbLen) + ")\nif r1 < " + n(kIpv6HeaderBytes) + " goto " + short_header + "\n" +
-             header_copies_by_helper(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes, short_header) +
-             PacketParserText::helper_read("0", kIpv6FieldsReadBytes, kBuffer, short_header) +
-             loads_from_buffer(kIpv6Fields) + PacketParserText::data_pointers() + "goto " + p.to("ipv6_read") + "\n");
+  const Label short_header = p.malformed(layout::kMalformedIpv6Length);
+  p.cold(helper, Code()
+                     .load(kScratch, Size::U32, kSkb, at(kSkbLen))
+                     .jump_if(kScratch, Cmp::Lt, kIpv6HeaderBytes, short_header)
+                     .append(header_copies_by_helper(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes, short_header))
+                     .append(helper_read(0, kIpv6FieldsReadBytes, kBuffer, short_header))
+                     .append(loads_from_buffer(kIpv6Fields))
+                     .append(data_pointers())
+                     .jump(read));
 }
 
-// Every malformed packet, r8 = the rule it broke (PacketParserText::malformed).
-void malformed(PacketParserText& p) {
-  p.label("malformed");  // the program drops the packet; the fields hold whatever they hold
-  p.line("r0 = " + n(kPacketParserMalformed));
-  p.line("r7 = 0");
-  p.line("goto " + p.to("end"));
+// Every malformed packet, r8 = the rule it broke (PacketParserCode::malformed).
+void malformed(PacketParserCode& p) {
+  p.hot().label(Label{"malformed"});  // the program drops the packet; the fields hold whatever they hold
+  p.hot().mov(kStatus, static_cast<long long>(kPacketParserMalformed)).mov(kProtocol, 0).jump(Label{"end"});
 }
 
 }  // namespace
 
 std::string packet_parser_asm(const PacketParserVariant& variant) {
-  PacketParserText p(variant);
+  PacketParserCode p(variant);
   dispatch(p);
   ipv4(p);
   ipv6(p);

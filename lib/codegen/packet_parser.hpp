@@ -1,5 +1,5 @@
-// The packet parser (docs/filter-language.md §5): hand-written BPF assembly that every program
-// runs first, as one inline-asm statement (packet_reads.cpp), filling a ParsedPacket
+// The packet parser (docs/filter-language.md §5): BPF assembly, written with typed instructions
+// (bpf_asm.hpp), that every program runs first, as one inline-asm statement (packet_reads.cpp), filling a ParsedPacket
 // (fields/packet_fields.hpp) that the expression's code reads with plain loads.
 //
 // `--emit asm` names its labels where it lies in a program (disassemble.cpp, packet_parser_labels).
