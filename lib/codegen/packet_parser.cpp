@@ -18,6 +18,7 @@
 #include <initializer_list>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "codegen/bpf_asm.hpp"
 #include "layout/map_layout.hpp"
@@ -350,25 +351,38 @@ void no_transport(PacketParserCode& p, const std::string& family, std::uint64_t 
   p.hot().mov(kHolds, 0).mov(kStatus, static_cast<long long>(status)).jump(Label{"end"});
 }
 
-// What the variant copies of the IP header, in place (r2 = the IP header): the addresses at `src`
-// (each `size` bytes, the destination follows) and the window of its first bytes.
-Code header_copies_in_place(const PacketParserVariant& variant, int src, int size) {
+// Bytes of the IP header the variant copies into the ParsedPacket, in order: one description from
+// which both ways are written, as for FieldLoads.
+struct HeaderCopy {
+  int from;        // in the IP header
+  int size;        // at most the buffer's
+  std::size_t to;  // in the ParsedPacket
+};
+// The addresses at `src` (each `size` bytes, the destination follows) and the window of the
+// header's first bytes, as far as the variant reads them.
+std::vector<HeaderCopy> header_copies(const PacketParserVariant& variant, int src, int size) {
+  std::vector<HeaderCopy> copies;
+  if (variant.addresses) {
+    copies.push_back({src, size, kSrcAddr});
+    copies.push_back({src + size, size, kDstAddr});
+  }
+  if (variant.ip_header) copies.push_back({0, kIpHeaderWindowBytes, kIpHeader});
+  return copies;
+}
+// In place, r2 = the IP header.
+Code copies_in_place(const std::vector<HeaderCopy>& copies) {
   Code code;
-  if (variant.addresses) code.append(copy(kData, src, size, kSrcAddr)).append(copy(kData, src + size, size, kDstAddr));
-  if (variant.ip_header) code.append(copy(kData, 0, kIpHeaderWindowBytes, kIpHeader));
+  for (const HeaderCopy& c : copies) code.append(copy(kData, c.from, c.size, c.to));
   return code;
 }
-// The same through the buffer, which this overwrites.
-Code header_copies_by_helper(const PacketParserVariant& variant, int src, int size, const Label& short_packet) {
-  const int buffer = static_cast<int>(kBuffer);
+// Through the buffer, which this overwrites; a packet too short for one is malformed, at `short_packet`.
+Code copies_by_helper(const std::vector<HeaderCopy>& copies, const Label& short_packet) {
   Code code;
-  if (variant.addresses) {
-    code.append(helper_read(src, size, kBuffer, short_packet)).append(copy(kParsed, buffer, size, kSrcAddr));
-    code.append(helper_read(src + size, size, kBuffer, short_packet)).append(copy(kParsed, buffer, size, kDstAddr));
-  }
-  if (variant.ip_header) {
-    code.append(helper_read(0, kIpHeaderWindowBytes, kBuffer, short_packet))
-        .append(copy(kParsed, buffer, kIpHeaderWindowBytes, kIpHeader));
+  for (const HeaderCopy& c : copies) {
+    static_assert(sizeof(ParsedPacket::buffer) >= kIpv6AddrBytes &&
+                  sizeof(ParsedPacket::buffer) >= kIpHeaderWindowBytes);
+    code.append(helper_read(c.from, c.size, kBuffer, short_packet))
+        .append(copy(kParsed, static_cast<int>(kBuffer), c.size, c.to));
   }
   return code;
 }
@@ -381,7 +395,7 @@ void ipv4(PacketParserCode& p) {
   p.hot().label(Label{"ipv4"}).append(data_pointers());
   p.in_place(
       std::nullopt, kIpv4MinHeaderBytes, helper,
-      Code(header_copies_in_place(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes)).append(loads_in_place(kIpv4Fields)));
+      copies_in_place(header_copies(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes)).append(loads_in_place(kIpv4Fields)));
   p.hot().label(read);  // r1 = version and IHL, r4 = flags and fragment offset as read, r7 = protocol
   p.hot().mov(kOffset, kScratch).and_(kOffset, kIhlMask).and_(kScratch, kVersionMask);
   p.hot().jump_if(kScratch, Cmp::Ne, kIpv4VersionBits, p.malformed(layout::kMalformedIpv4Version));
@@ -402,7 +416,7 @@ void ipv4(PacketParserCode& p) {
   // The bytes up to the protocol are enough for the fields; the IHL check then finds a shorter
   // header. The addresses and the window go through the buffer too, so they come first.
   const Label short_header = p.malformed(layout::kMalformedIpv4Length);
-  p.cold(helper, header_copies_by_helper(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes, short_header)
+  p.cold(helper, copies_by_helper(header_copies(p.variant(), kIpv4SrcAddr, kIpv4AddrBytes), short_header)
                      .append(helper_read(0, kIpv4FieldsReadBytes, kBuffer, short_header))
                      .append(loads_from_buffer(kIpv4Fields))
                      .append(data_pointers())
@@ -450,7 +464,7 @@ void ipv6(PacketParserCode& p) {
   code.label(Label{"ipv6"}).append(data_pointers());
   p.in_place(
       std::nullopt, kIpv6HeaderBytes, helper,
-      Code(header_copies_in_place(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes)).append(loads_in_place(kIpv6Fields)));
+      copies_in_place(header_copies(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes)).append(loads_in_place(kIpv6Fields)));
   code.label(read);  // r1 = version and traffic class, r7 = next header
   code.and_(kScratch, kVersionMask)
       .jump_if(kScratch, Cmp::Ne, kIpv6VersionBits, p.malformed(layout::kMalformedIpv6Version));
@@ -479,7 +493,7 @@ void ipv6(PacketParserCode& p) {
   p.cold(helper, Code()
                      .load(kScratch, Size::U32, kSkb, at(kSkbLen))
                      .jump_if(kScratch, Cmp::Lt, kIpv6HeaderBytes, short_header)
-                     .append(header_copies_by_helper(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes, short_header))
+                     .append(copies_by_helper(header_copies(p.variant(), kIpv6SrcAddr, kIpv6AddrBytes), short_header))
                      .append(helper_read(0, kIpv6FieldsReadBytes, kBuffer, short_header))
                      .append(loads_from_buffer(kIpv6Fields))
                      .append(data_pointers())
