@@ -94,6 +94,9 @@ class SetFileParser {
   unsigned next_line_ = 1;  // the file's line number of the next line fed
 };
 
+// The same integers as few ranges: sorted by their lower end, overlapping and adjacent ones joined.
+std::vector<SetIntegerRange> merge_set_ranges(std::vector<SetIntegerRange> ranges);
+
 // "a, b, c": the items in the syntax parse_set_items reads back.
 std::string format_set_items(const SetItems& items);
 // One item so: "8000..8100" ("22" for one integer); "10.0.0.0/8", "192.0.2.1" (a whole address

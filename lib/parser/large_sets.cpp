@@ -108,14 +108,7 @@ void merge_chain(ast::Logical& logical) {
 std::vector<SetIntegerRange> merged_ranges(const std::vector<ast::SetRange>& written) {
   std::vector<SetIntegerRange> ranges;
   for (const ast::SetRange& range : written) ranges.push_back({range.lo, range.hi});
-  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  std::vector<SetIntegerRange> merged;
-  for (const SetIntegerRange& range : ranges) {
-    if (!merged.empty() && (merged.back().hi == INT64_MAX || range.lo <= merged.back().hi + 1))
-      merged.back().hi = std::max(merged.back().hi, range.hi);
-    else merged.push_back(range);
-  }
-  return merged;
+  return merge_set_ranges(std::move(ranges));
 }
 
 class SetMover {

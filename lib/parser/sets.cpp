@@ -1,6 +1,7 @@
 // Named sets' items (docs/filter-language.md §9): the inline-set item syntax without braces, and
 // set files of one or more items per line with `#` comments.
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include <bpffw/sets.hpp>
@@ -148,6 +149,17 @@ SetItems SetFileParser::finish() {
   all.prefixes.shrink_to_fit();
   *this = SetFileParser();
   return all;
+}
+
+std::vector<SetIntegerRange> merge_set_ranges(std::vector<SetIntegerRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.lo < b.lo; });
+  std::vector<SetIntegerRange> merged;
+  for (const SetIntegerRange& range : ranges) {
+    if (!merged.empty() && (merged.back().hi == INT64_MAX || range.lo <= merged.back().hi + 1))
+      merged.back().hi = std::max(merged.back().hi, range.hi);
+    else merged.push_back(range);
+  }
+  return merged;
 }
 
 std::string format_set_range(const SetIntegerRange& range) {

@@ -153,7 +153,7 @@ class SetCommand final : public Command {
     for (const bpffw::SetPrefix& prefix : change.items.prefixes)
       if (!std::binary_search(gone.begin(), gone.end(), prefix, less))
         absent.push_back(bpffw::format_set_prefix(prefix));
-    std::vector<bpffw::SetIntegerRange> gone_integers = normalize_ranges(removed.ranges);
+    std::vector<bpffw::SetIntegerRange> gone_integers = bpffw::merge_set_ranges(removed.ranges);
     for (const bpffw::SetIntegerRange& range : change.items.ranges)
       for (const bpffw::SetIntegerRange& left : subtract_ranges(range, gone_integers))
         absent.push_back(bpffw::format_set_range(left));

@@ -91,17 +91,6 @@ void end_with_newline(std::string& text) {
 
 }  // namespace
 
-std::vector<SetIntegerRange> normalize_ranges(std::vector<SetIntegerRange> ranges) {
-  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  std::vector<SetIntegerRange> merged;
-  for (const SetIntegerRange& range : ranges) {
-    if (!merged.empty() && (merged.back().hi == INT64_MAX || range.lo <= merged.back().hi + 1))
-      merged.back().hi = std::max(merged.back().hi, range.hi);
-    else merged.push_back(range);
-  }
-  return merged;
-}
-
 std::vector<SetIntegerRange> subtract_ranges(SetIntegerRange range, const std::vector<SetIntegerRange>& cuts) {
   std::vector<SetIntegerRange> left;
   auto cut =
@@ -140,7 +129,7 @@ bpffw::Result<std::string> edit_set_file_text(std::string_view text, char op, co
     }
     return out;
   }
-  std::vector<SetIntegerRange> cuts = normalize_ranges(items.ranges);
+  std::vector<SetIntegerRange> cuts = bpffw::merge_set_ranges(items.ranges);
   std::vector<SetPrefix> prefixes = items.prefixes;
   std::sort(prefixes.begin(), prefixes.end(), prefix_less);
   if (op == '-') {
@@ -185,7 +174,7 @@ bpffw::Result<std::string> edit_set_file_text(std::string_view text, char op, co
     return {};
   });
   if (!read) return tl::unexpected(read.error());
-  file_ranges = normalize_ranges(std::move(file_ranges));
+  file_ranges = bpffw::merge_set_ranges(std::move(file_ranges));
   std::sort(file_prefixes.begin(), file_prefixes.end(), prefix_less);
   out.append(text);
   end_with_newline(out);

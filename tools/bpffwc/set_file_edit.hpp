@@ -28,9 +28,7 @@ namespace bpffwc {
 bpffw::Result<std::string> edit_set_file_text(std::string_view text, char op, const bpffw::SetItems& items,
                                               const std::string& path);
 
-// Integer ranges sorted by their lower ends, with overlapping and adjacent ones merged.
-std::vector<bpffw::SetIntegerRange> normalize_ranges(std::vector<bpffw::SetIntegerRange> ranges);
-// The integers of `range` that none of `cuts` (normalized) holds, as ranges.
+// The integers of `range` that none of `cuts` (bpffw::merge_set_ranges' result) holds, as ranges.
 std::vector<bpffw::SetIntegerRange> subtract_ranges(bpffw::SetIntegerRange range,
                                                     const std::vector<bpffw::SetIntegerRange>& cuts);
 
