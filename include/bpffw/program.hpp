@@ -17,12 +17,17 @@ enum class PinMode {
   Replace,    // atomically replace an existing pin (pin to a temporary name, then rename over)
 };
 
+// The most instructions a kernel's verifier processes (walking every path) before it refuses a
+// program (BPF_COMPLEXITY_LIMIT_INSNS, the same from 5.2 on).
+inline constexpr std::uint32_t kVerifierInstructionLimit = 1000000;
+
 struct ProgramInfo {
   std::uint32_t id = 0;
   std::string name;
   std::uint32_t xlated_bytes = 0;
   std::uint32_t jited_bytes = 0;
   // Instructions the verifier processed; empty where the kernel does not report them (before 5.16).
+  // Every kernel gives up past kVerifierInstructionLimit.
   std::optional<std::uint32_t> verified_instructions;
   // The ids of the maps it uses. A program that replaced another with --force or --replace shares
   // its counter map, so shared ids tell the programs of one filter (`bpffwc status`).

@@ -3,9 +3,13 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <bpf/bpf.h>
@@ -43,6 +47,33 @@ Error libbpf_error(ErrorKind kind, std::string what, int err, const loader::Libb
   return error;
 }
 
+// The verifier's complexity limits (kernel/bpf/verifier.c): it walks every path through the
+// program, and gives up past 1,000,000 instructions processed ("BPF program is too large.
+// Processed N insn") or past 8,192 branches waiting on its stack ("The sequence of N jumps is too
+// complex."). A long rule list can reach either on some kernels and not on others: that is a
+// limit to explain, not a bug to report. The message and hint, if the log shows one.
+std::optional<std::pair<std::string, std::string>> complexity_refusal(const std::string& log) {
+  static constexpr std::string_view kTooLarge = "BPF program is too large. Processed ", kJumps = "The sequence of ";
+  std::string message;
+  if (std::size_t at = log.find(kTooLarge); at != std::string::npos) {
+    message = "the kernel's verifier gave up on the program: it checked " +
+              std::to_string(std::strtoull(log.c_str() + at + kTooLarge.size(), nullptr, 10)) +
+              " instructions, past its limit of " + std::to_string(kVerifierInstructionLimit);
+  } else if (std::size_t at = log.find(kJumps);
+             at != std::string::npos && log.find("jumps is too complex", at) != std::string::npos) {
+    message = "the kernel's verifier gave up on the program: a sequence of " +
+              std::to_string(std::strtoull(log.c_str() + at + kJumps.size(), nullptr, 10)) +
+              " branches, past its limit of 8192";
+  } else {
+    return std::nullopt;
+  }
+  return std::pair{
+      message, std::string("the verifier walks every path through the program, and each term of a long rule list "
+                           "adds paths: write a list of values as a set (dst_port in {22, 80, 443}, or a named set: "
+                           "--set-file NAME=FILE), split the filter, or load it on a newer kernel, whose verifier "
+                           "goes further (docs/filter-language.md §8)")};
+}
+
 // Kernel's verdict on a failed BPF_PROG_LOAD. The verifier answers EACCES or EINVAL (and others)
 // with a log; missing privileges are EPERM (or EACCES) before any verification, so without a log.
 Error load_error(int err, const std::string& verifier_log, const loader::LibbpfMessages& messages) {
@@ -60,6 +91,7 @@ Error load_error(int err, const std::string& verifier_log, const loader::LibbpfM
     error.message = std::string("the kernel verifier refused the generated program: ") + std::strerror(err);
     error.sys_errno = err;
     error.hint = "this is a bug in bpffw; please report it with the filter and the verifier log";
+    if (auto limit = complexity_refusal(verifier_log)) std::tie(error.message, error.hint) = *limit;
     error.verifier_log = verifier_log;
     return error;
   }

@@ -23,6 +23,14 @@ std::string pinned_id(const std::string& pin) {
   return std::to_string(program->info().value().id);
 }
 
+// What the kernel says it checked (a number), or null where it does not say (before 5.16).
+std::string verified_json(const std::string& pin) {
+  auto program = bpffw::Program::open_pinned(pin);
+  REQUIRE(program.has_value());
+  auto verified = program->info().value().verified_instructions;
+  return verified ? std::to_string(*verified) : "null";
+}
+
 std::string other_id(const OtherToolsProgram& other) {
   bpf_prog_info info{};
   __u32 length = sizeof info;
@@ -44,7 +52,8 @@ TEST_CASE("show --json PIN: the program's self-description as one object") {
   REQUIRE_MESSAGE(shown.exit_code == 0, describe(shown));
   CHECK(shown.out == R"({"pin":")" + pin + R"(","program":{"id":)" + pinned_id(pin) +
                          R"(,"name":"bpffw_filter","bpffw_version":")" + bpffw::kVersion +
-                         R"(","expression":"len <= mtu","direction":"egress","parameters":{"mtu":1500,"low":-1},)"
+                         R"(","verified_instructions":)" + verified_json(pin) +
+                         R"(,"expression":"len <= mtu","direction":"egress","parameters":{"mtu":1500,"low":-1},)"
                          R"("counters":)" +
                          kZeroCounters + "}}\n");
 
@@ -68,7 +77,8 @@ TEST_CASE("show --json CGROUP: per direction, bpffw's programs described and oth
                       R"(,"name":"other_tool","bpffw":false},{"bpffw":true,"id":)",
                   0) == 0);
   CHECK(out.find(R"(,"name":"bpffw_filter","bpffw_version":")" + std::string(bpffw::kVersion) +
-                 R"(","expression":"udp","direction":"ingress","parameters":{},"counters":)") != std::string::npos);
+                 R"(","verified_instructions":)") != std::string::npos);
+  CHECK(out.find(R"(,"expression":"udp","direction":"ingress","parameters":{},"counters":)") != std::string::npos);
   const std::string end = R"(}}],"egress":[]})"
                           "\n";  // the counters, the program, the list, the object
   CHECK(out.size() > end.size());

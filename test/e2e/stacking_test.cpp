@@ -160,6 +160,8 @@ TEST_CASE("show CGROUP describes each bpffw program, stats, set and watch take i
   CHECK(shown.out == cgroup.path() + "\ningress none\negress  " + id +
                          "  bpffw_filter\n"
                          "          expression  len <= mtu\n"
+                         "          " +
+                         bpffw::test::verifier_line(ids[0]) +
                          "          direction   egress\n"
                          "          parameters  mtu=1500\n"
                          "          counters    passed 0 packets (0 bytes), dropped 0 packets (0 bytes)\n");

@@ -131,8 +131,8 @@ TEST_CASE("bpffwc show PIN describes the program from the pin alone") {
   ProcessResult show = run_bpffwc({"show", pin});
   REQUIRE_MESSAGE(show.exit_code == 0, describe(show));
   std::string expected = pin + "\nprogram     " + std::to_string(id_of(pin)) + " bpffw_filter, compiled by bpffw " +
-                         kVersion + "\nexpression  len <= mtu || icmp\ndirection   either (compiled without -t)\n" +
-                         "parameters  mtu=1500\n" +
+                         kVersion + "\nexpression  len <= mtu || icmp\n" + verifier_line(id_of(pin)) +
+                         "direction   either (compiled without -t)\n" + "parameters  mtu=1500\n" +
                          "counters    passed 0 packets (0 bytes), dropped 1 packets (1540 bytes)\n";
   CHECK(show.out == expected);
 
@@ -140,7 +140,8 @@ TEST_CASE("bpffwc show PIN describes the program from the pin alone") {
   std::string egress = pins.file("e");
   bpffwc_ok({"-o", egress, "-t", "egress", "--no-counters", "tcp && local_port == 8080"});
   ProcessResult shown = run_bpffwc({"show", egress});
-  CHECK(shown.out.find("\nexpression  tcp && local_port == 8080\ndirection   egress\n") != std::string::npos);
+  CHECK(shown.out.find("\nexpression  tcp && local_port == 8080\n" + verifier_line(id_of(egress)) +
+                       "direction   egress\n") != std::string::npos);
 
   std::string quiet = pins.file("q");
   bpffwc_ok({"-o", quiet, "--no-counters", "tcp"});

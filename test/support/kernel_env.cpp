@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include <bpffw/program.hpp>
+
 namespace bpffw::test {
 namespace {
 
@@ -24,6 +26,16 @@ bool is_bpffs(const char* path) {
 }
 
 }  // namespace
+
+std::string verifier_line(std::uint32_t id) {
+  auto program = Program::open_id(id);
+  REQUIRE_MESSAGE(program.has_value(), program.error().message);
+  auto info = program->info();
+  REQUIRE_MESSAGE(info.has_value(), info.error().message);
+  if (!info->verified_instructions)
+    return "verifier    the kernel does not say how many instructions it checked (5.16 and later do)\n";
+  return "verifier    " + std::to_string(*info->verified_instructions) + " instructions checked (its limit: 1000000)\n";
+}
 
 void require_root() {
   REQUIRE_MESSAGE(geteuid() == 0,

@@ -2,6 +2,7 @@
 // themselves (bpffs) is established; one they cannot (root) fails the test with the reason.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace bpffw::test {
@@ -11,6 +12,10 @@ void require_root();
 
 // Mounts bpffs at /sys/fs/bpf when it is not mounted there; fails the test if that fails.
 void ensure_bpffs();
+
+// `bpffwc show`'s verifier line for loaded program `id`, as ProgramInfo reports its count:
+// "verifier    N instructions checked (its limit: 1000000)\n".
+std::string verifier_line(std::uint32_t id);
 
 // A fresh directory /sys/fs/bpf/bpffw-test-<pid>-<n>/ for pins, removed with everything in it.
 class ScopedPinDir {

@@ -120,12 +120,19 @@ bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program) {
   return report;
 }
 
+std::string verifier_text(std::optional<std::uint32_t> verified_instructions) {
+  if (!verified_instructions) return "the kernel does not say how many instructions it checked (5.16 and later do)";
+  return std::to_string(*verified_instructions) +
+         " instructions checked (its limit: " + std::to_string(bpffw::kVerifierInstructionLimit) + ")";
+}
+
 std::string program_report_text(const ProgramReport& report, const std::string& indent) {
   const bpffw::ProgramMetadata& metadata = report.metadata;
   std::string out;
   out += indent + "program     " + std::to_string(report.info.id) + " " + report.info.name + ", compiled by bpffw " +
          metadata.bpffw_version + "\n";
   out += indent + "expression  " + metadata.expression + "\n";
+  out += indent + "verifier    " + verifier_text(report.info.verified_instructions) + "\n";
   out += indent + "direction   " +
          (metadata.direction ? bpffw::to_string(*metadata.direction) : "either (compiled without -t)") + "\n";
   out += indent + "parameters  " + parameters_text(report.parameters) + "\n";
@@ -154,7 +161,8 @@ static std::string log_json(const ProgramReport& report) {
 std::string program_report_json(const ProgramReport& report) {
   const bpffw::ProgramMetadata& metadata = report.metadata;
   return "{\"id\":" + std::to_string(report.info.id) + ",\"name\":" + json_string(report.info.name) +
-         ",\"bpffw_version\":" + json_string(metadata.bpffw_version) +
+         ",\"bpffw_version\":" + json_string(metadata.bpffw_version) + ",\"verified_instructions\":" +
+         (report.info.verified_instructions ? std::to_string(*report.info.verified_instructions) : "null") +
          ",\"expression\":" + json_string(metadata.expression) +
          ",\"direction\":" + (metadata.direction ? json_string(bpffw::to_string(*metadata.direction)) : "null") +
          ",\"parameters\":" + parameters_json(report.parameters) +

@@ -61,6 +61,10 @@ struct ProgramReport {
 };
 bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program);
 
+// "812 instructions checked (its limit: 1000000)": what the kernel's verifier did
+// with the program (ProgramInfo::verified_instructions), or that the kernel does not say.
+std::string verifier_text(std::optional<std::uint32_t> verified_instructions);
+
 // The lines of `show PIN` after the first, each starting with `indent`: program, expression,
 // direction, parameters, counters.
 std::string program_report_text(const ProgramReport& report, const std::string& indent = "");
