@@ -240,7 +240,13 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) 
   codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
   if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
   auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options, spec);
-  if (object) object->sets = filter.sets();
+  if (object) {
+    object->sets = filter.sets();
+    object->rule_key_size = spec.rules.exact.key_size;
+    object->rule_keys = std::move(spec.rules.exact.keys);
+    object->rule_prefix_key_size = spec.rules.trie.key_size;
+    object->rule_prefix_keys = std::move(spec.rules.trie.keys);
+  }
   return object;
 }
 

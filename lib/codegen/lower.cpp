@@ -11,6 +11,7 @@
 #include "codegen/chains.hpp"
 #include "codegen/membership.hpp"
 #include "codegen/named_sets.hpp"
+#include "codegen/rule_lookup.hpp"
 
 #include "codegen/runtime_maps.hpp"
 
@@ -66,6 +67,8 @@ class Lowering {
   // An && (is_or false) or || chain, regrouped by plan_chain().
   void chain(bool is_or, const std::vector<const ast::Expr*>& operands, llvm::BasicBlock* on_true,
              llvm::BasicBlock* on_false);
+  // A rule list (rule_lists.hpp): its lookups, then the terms left out of them.
+  void rule_list(const RuleListPlan& plan, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false);
   // True when any term is, a term being true when all its conjuncts are (an empty one is).
   void any_of_terms(const std::vector<std::vector<const ast::Expr*>>& terms, llvm::BasicBlock* on_true,
                     llvm::BasicBlock* on_false);
@@ -211,6 +214,10 @@ void Lowering::branch(const ast::Expr& expr, llvm::BasicBlock* on_true, llvm::Ba
                    b_.CreateCondBr(condition, on_true, on_false);
                  },
                  [&](const ast::Logical& logical) {
+                   if (const RuleListPlan* plan = fields_.rule_lists ? fields_.rule_lists->find(logical) : nullptr) {
+                     rule_list(*plan, on_true, on_false);
+                     return;
+                   }
                    std::vector<const ast::Expr*> operands;
                    operands.reserve(logical.operands.size());
                    for (const ast::ExprPtr& operand : logical.operands) operands.push_back(operand.get());
@@ -297,6 +304,17 @@ void Lowering::chain(bool is_or, const std::vector<const ast::Expr*>& operands, 
     }
     if (!last) enter(next);
   }
+}
+
+void Lowering::rule_list(const RuleListPlan& plan, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+  if (plan.residual.empty()) {
+    emit_rule_lookups(b_, fields_, *fields_.rule_lists, plan, on_true, on_false);
+    return;
+  }
+  llvm::BasicBlock* missed = block("rule_list_missed");
+  emit_rule_lookups(b_, fields_, *fields_.rule_lists, plan, on_true, missed);
+  enter(missed);
+  chain(true, plan.residual, on_true, on_false);
 }
 
 // The interpreter's rule (lib/interpreter/interpreter.cpp, hands_decision_on): &&, ||, ! and ?:

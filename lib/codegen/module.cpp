@@ -90,6 +90,7 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
       if (!runtime.log_decider) return b.getInt64(0);
       PacketFields again = read_packet_fields(b, skb, wanted, complete_parse_variant(expression_reads), parse, parsed);
       again.set_states_here = true;
+      again.rule_lists = &runtime.rules;
       return lower_decider(b, again, filter, false);
     };
     emit_drop_log(builder, skb, reason, *runtime.log, parsers, expression_reads,
@@ -101,6 +102,7 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
   PacketFields fields;
   // A filter that reads no variable gives its constant verdict for every packet (§5.6).
   if (wanted.any()) fields = emit_packet_reads(builder, skb, wanted, malformed, parsers);
+  fields.rule_lists = &runtime.rules;
   lower_branch(builder, fields, filter, pass, drop_by_filter);
 
   add_license(*module);

@@ -9,6 +9,7 @@
 
 #include <llvm/IR/IRBuilder.h>
 
+#include "codegen/rule_lists.hpp"
 #include "codegen/variables.hpp"
 
 namespace bpffw::codegen {
@@ -28,6 +29,8 @@ class PacketFields {
   // for the whole program: the drop log's decider, so that no value of the entry block is kept
   // live through the pass path for it.
   bool set_states_here = false;
+  // The expression's rule lists (rule_lists.hpp): the `||` chains lowered as lookups.
+  const RuleLists* rule_lists = nullptr;
 
  private:
   std::array<llvm::Value*, std::size(ast::kAllVariables)> values_{};

@@ -9,6 +9,7 @@
 #include "codegen/helper_call.hpp"
 #include "layout/map_layout.hpp"
 #include "layout/metadata.hpp"
+#include "parser/filter_access.hpp"
 
 namespace bpffw::codegen {
 namespace {
@@ -246,12 +247,14 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
                        capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity)};
   spec.source = filter.source();
   spec.direction = filter.direction();
+  spec.rules = plan_rule_lists(detail::FilterAccess::root(filter));
   spec.log = options.log;
   return spec;
 }
 
 void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
-  if (!spec.counters && !spec.metadata && spec.parameters.empty() && spec.sets.empty()) return;
+  if (!spec.counters && !spec.metadata && spec.parameters.empty() && spec.sets.empty() && spec.rules.plans.empty())
+    return;
   // Debug info is here only for the BTF that libbpf needs to create maps; BPF's AsmPrinter
   // derives BTF from it on its own. Without a "Dwarf Version" and with the "CodeView" flag,
   // LLVM's generic AsmPrinter creates no DwarfDebug: no .debug_* sections nobody reads, and
@@ -263,6 +266,12 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   if (spec.log) add_log_maps(module, types);
   if (!spec.parameters.empty()) add_parameters(module, types, spec.parameters);
   if (!spec.sets.empty()) add_set_maps(module, types, spec);
+  if (const RuleKeys& exact = spec.rules.exact; exact.key_size != 0)
+    add_sized_map(module, types, layout::kRuleMap, kMapTypeHash, static_cast<std::uint32_t>(exact.count()),
+                  exact.key_size, 1, layout::kMapNoPrealloc);
+  if (const RuleKeys& trie = spec.rules.trie; trie.key_size != 0)
+    add_sized_map(module, types, layout::kRulePrefixMap, kMapTypeLpmTrie, static_cast<std::uint32_t>(trie.count()),
+                  trie.key_size, 1, layout::kMapNoPrealloc);
   if (spec.metadata) add_metadata(module, types, spec);
 }
 

@@ -12,6 +12,8 @@
 #include <bpffw/filter.hpp>
 #include <bpffw/runtime.hpp>
 
+#include "codegen/rule_lists.hpp"
+
 namespace bpffw::codegen {
 
 // How many entries each of a program's set maps (map_layout.hpp) holds, or may hold.
@@ -41,6 +43,8 @@ struct RuntimeSpec {
   // With the log: each record names the part of the expression that decided (lower_decider).
   // Only a benchmark of that cost (bench/counters/decider_cost.cpp) turns it off.
   bool log_decider = true;
+  // The expression's rule lists (rule_lists.hpp) and their keys, planned on the filter's AST.
+  RuleLists rules;
 };
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the

@@ -24,6 +24,12 @@
 //                       fills the other generation, flips bpffw_set_gen with one update, and then
 //                       deletes the old generation's entries: a packet sees the old set or the new,
 //                       never a half-filled one. The maps are BPF_F_NO_PREALLOC: memory as used.
+//   bpffw_rules         ".maps", BPF_MAP_TYPE_HASH, value u8 1 (only with a rule list,
+//                       docs/filter-language.md §7.4): a key per combination of values a rule
+//                       list's term accepts, RuleKeyHead (the shape's id) then the shape's slots
+//                       (codegen/rule_lists.hpp), zero-filled to the program's key size.
+//   bpffw_rule_lpm      ".maps", BPF_MAP_TYPE_LPM_TRIE, value u8 1: the same for shapes whose last
+//                       address is of several prefix lengths, each key led by its length in bits.
 //   bpf_metadata_bpffw  ".rodata" global, text (metadata.hpp). libbpf binds the .rodata map to the
 //                       program (BPF_PROG_BIND_MAP), so it is among the program's map ids even
 //                       though no instruction reads it; `bpftool prog show` prints it as metadata.
@@ -62,6 +68,16 @@ inline constexpr std::uint32_t kSetStateIpv6Trie = 4;    // it has IPv6 prefixes
 inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t generation) {
   return set_index * 2 + generation;
 }
+
+inline constexpr const char* kRuleMap = "bpffw_rules";
+inline constexpr const char* kRulePrefixMap = "bpffw_rule_lpm";
+// The first 8 bytes of a key of bpffw_rules: {shape, 0}; of bpffw_rule_lpm: {prefix length in
+// bits after this word, shape}. Host byte order; the slots follow, 8-aligned.
+struct RuleKeyHead {
+  std::uint32_t first;
+  std::uint32_t second;
+};
+static_assert(sizeof(RuleKeyHead) == 8);
 
 // The key of bpffw_set_int.
 struct IntegerSetKey {

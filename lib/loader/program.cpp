@@ -20,6 +20,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "layout/map_layout.hpp"
 #include "loader/bpf_fd.hpp"
 #include "loader/kernel_features.hpp"
 #include "loader/libbpf_messages.hpp"
@@ -68,10 +69,10 @@ std::optional<std::pair<std::string, std::string>> complexity_refusal(const std:
     return std::nullopt;
   }
   return std::pair{
-      message, std::string("the verifier walks every path through the program, and each term of a long rule list "
-                           "adds paths: write a list of values as a set (dst_port in {22, 80, 443}, or a named set: "
-                           "--set-file NAME=FILE), split the filter, or load it on a newer kernel, whose verifier "
-                           "goes further (docs/filter-language.md §8)")};
+      message, std::string("the verifier walks every path through the program, and each term of a long chain adds "
+                           "paths: write a list of values as a set (dst_port in {22, 80, 443}, or a named set: "
+                           "--set-file NAME=FILE), write rules as terms that become lookups (docs/filter-language.md "
+                           "§7.4), split the filter, or load it on a newer kernel, whose verifier goes further")};
 }
 
 // Kernel's verdict on a failed BPF_PROG_LOAD. The verifier answers EACCES or EINVAL (and others)
@@ -154,6 +155,13 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
     return tl::unexpected(bound.error());
   // The named sets' contents, before anyone can attach the program (docs/filter-language.md §9).
   if (auto filled = loader::fill_set_maps(handle.get(), bpf_program__fd(program), object.sets); !filled)
+    return tl::unexpected(filled.error());
+  if (auto filled = loader::fill_rule_map(handle.get(), layout::kRuleMap, object.rule_keys, object.rule_key_size);
+      !filled)
+    return tl::unexpected(filled.error());
+  if (auto filled = loader::fill_rule_map(handle.get(), layout::kRulePrefixMap, object.rule_prefix_keys,
+                                          object.rule_prefix_key_size);
+      !filled)
     return tl::unexpected(filled.error());
   // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.
   int fd = ::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3);

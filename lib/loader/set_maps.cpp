@@ -211,6 +211,16 @@ Result<void> fill_set_maps(bpf_object* object, int program_fd, const std::vector
   return {};
 }
 
+Result<void> fill_rule_map(bpf_object* object, const char* map_name, const std::vector<unsigned char>& keys,
+                           std::size_t key_size) {
+  if (keys.empty()) return {};
+  bpf_map* map = bpf_object__find_map_by_name(object, map_name);
+  if (map == nullptr || bpf_map__key_size(map) != key_size)
+    return make_error(ErrorKind::Internal, "the object's rule map is missing or has keys of another size", 0,
+                      "please report this bug with the filter text");
+  return update_keys(bpf_map__fd(map), keys, key_size);
+}
+
 Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items) {
   if (auto present = check_maps(maps, items); !present) return present;
   // Each map's share, checked against its size before anything is built or written.

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "judge.hpp"
 #include "random/random_packet.hpp"
+#include "random/random_rules.hpp"
 #include "random_sets.hpp"
 #include "shrink.hpp"
 
@@ -19,14 +21,31 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // The first line of a (possibly long) verifier log, for a report.
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// A filter as a report shows it: a rule list of thousands of terms only by its start.
+std::string shown(const std::string& text) {
+  constexpr std::size_t kMostShown = 2000;
+  if (text.size() <= kMostShown) return text;
+  return text.substr(0, kMostShown) + "... (" + std::to_string(text.size()) +
+         " characters: the same options and seed run it again)";
+}
+
+// The number of terms of a random rule list: from 10 (below §7.4's threshold) to `most`, spread
+// evenly over the orders of magnitude, and `most` itself one time in eight.
+unsigned rule_list_size(random::Rng& rng, unsigned most) {
+  if (most <= 10 || rng.chance(1, 8)) return most;
+  const double spread = static_cast<double>(rng.below(1u << 20)) / (1u << 20);
+  return static_cast<unsigned>(10.0 * std::pow(most / 10.0, spread));
+}
+
 // Shrinks a disagreement and reports it: first the packet with the original program (cheap: no
 // recompiling), then the filter (each candidate compiled and loaded), then the packet again.
 Result<void> report_mismatch(const std::string& text, const LoadedFilter& loaded, const packet::Packet& packet,
                              const Verdicts& verdicts, bool shrink, const LoadSettings& settings, const LineSink& out) {
   out("  kernel " + std::string(verdict_word(verdicts.kernel)) + ", interpreter " + verdict_word(verdicts.interpreter));
-  out("  filter: " + text);
+  out("  filter: " + shown(text));
   out("  packet: " + describe_packet_hex(packet));
   const std::optional<Direction> direction = settings.parse.direction;
+  if (!shrink && shown(text) != text) return {};
   if (!shrink) {
     out("  reproduce: " + reproduction_command(text, packet, direction));
     return {};
@@ -120,7 +139,9 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
   while (stats.pairs < options.pairs) {
     const std::uint64_t filter_index = stats.filters++;
     const std::uint64_t batch = std::min(per_filter, options.pairs - stats.pairs);
-    std::string text = random::random_filter(rng, filter_options);
+    std::optional<random::RandomRuleList> rules;
+    if (options.rules != 0) rules = random::random_rule_list(rng, rule_list_size(rng, options.rules));
+    std::string text = rules ? rules->text : random::random_filter(rng, filter_options);
     std::optional<SetModel> model;
     if (options.sets) {
       model.emplace(rng.chance(1, 2) ? SetElement::Address : SetElement::Integer);
@@ -141,7 +162,7 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
         out("filter #" + std::to_string(filter_index) + " (direction " + direction + ") does not " + stage + ": " +
             loaded.error().message);
         if (!loaded.error().verifier_log.empty()) out("  verifier: " + first_line(loaded.error().verifier_log));
-        out("  filter: " + text);
+        out("  filter: " + shown(text));
       }
       if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;
       continue;
@@ -162,7 +183,11 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
           }
         }
       }
-      packet::Packet packet = random::random_packet(rng, packet_options);
+      // A rule list's packets are mostly aimed at one of its terms: random ones seldom meet any.
+      packet::Packet packet =
+          rules && rng.chance(3, 4)
+              ? random::packet_for_term(rng, rules->terms[rng.below(rules->terms.size())], rng.chance(1, 2))
+              : random::random_packet(rng, packet_options);
       Result<Verdicts> verdicts = judge(*loaded, packet);
       if (!verdicts) {
         Error error = verdicts.error();
@@ -187,7 +212,7 @@ Result<DifftestStats> run_difftest(const DifftestOptions& options, const LineSin
         // Not shrunk with sets: the shrinker loads fresh programs, which would not carry the state
         // the changes left.
         Result<void> reported =
-            report_mismatch(text, *loaded, packet, *verdicts, options.shrink && !model, settings, out);
+            report_mismatch(text, *loaded, packet, *verdicts, options.shrink && !model && !rules, settings, out);
         if (!reported) return tl::unexpected(reported.error());
       }
       if (options.stop_after != 0 && stats.mismatches >= options.stop_after) break;

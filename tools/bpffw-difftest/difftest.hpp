@@ -26,6 +26,10 @@ struct DifftestOptions {
   // remove, replace) every `change_every` packets; the interpreter judges with what it must hold,
   // and the program's contents must equal that.
   bool sets = false;
+  // Rule lists (--rules N, docs/filter-language.md §7.4): every filter is a random rule list of up to
+  // N terms (random/random_rules.hpp), and most packets are aimed at one of its terms. Mismatches
+  // are reported unshrunk.
+  unsigned rules = 0;
   unsigned change_every = 10;
   // The packet parser's machine code to build with; the product's when null (tests pass the
   // helper-only one, test/support/helper_only_parsers.hpp).

@@ -49,6 +49,11 @@ int main(int argc, char** argv) {
   app.add_option("--change-every", options.change_every, "with --sets: packets between changes of the set")
       ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();
+  app.add_option("--rules", options.rules,
+                 "every filter is a random rule list of up to N terms (protocol, port, prefix: "
+                 "docs/filter-language.md §7.4), most packets aimed at one of its terms")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1000000u));
   app.add_option("--stop-after", options.stop_after, "stop after this many mismatches (0: never)")
       ->capture_default_str();
   try {

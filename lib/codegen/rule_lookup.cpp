@@ -1,0 +1,125 @@
+#include "codegen/rule_lookup.hpp"
+
+#include <llvm/IR/Module.h>
+
+#include "codegen/helper_call.hpp"
+#include "codegen/packet_parser.hpp"
+#include "layout/map_layout.hpp"
+
+namespace bpffw::codegen {
+namespace {
+
+// The mask of an address's leading `prefix_length` bits, for its bytes [at, at + width) loaded
+// as one integer the way the program loads it (little-endian, bpfel): byte i is bits 8i..8i+7.
+std::uint64_t prefix_mask(unsigned prefix_length, unsigned at, unsigned width) {
+  std::uint64_t mask = 0;
+  for (unsigned i = 0; i < width; ++i) {
+    const unsigned first_bit = 8 * (at + i);
+    std::uint64_t byte = 0;
+    if (prefix_length >= first_bit + 8) byte = 0xff;
+    else if (prefix_length > first_bit) byte = (0xff00u >> (prefix_length - first_bit)) & 0xff;
+    mask |= byte << (8 * i);
+  }
+  return mask;
+}
+
+class KeyBuilder {
+ public:
+  KeyBuilder(llvm::IRBuilder<>& builder, const PacketFields& fields, const RuleLists& lists)
+      : b_(builder), fields_(fields), lists_(lists) {}
+
+  llvm::BasicBlock* block(const char* name) {
+    return llvm::BasicBlock::Create(b_.getContext(), name, b_.GetInsertBlock()->getParent());
+  }
+  // Goes on in a fresh block when `condition` holds, else to `otherwise`.
+  void require(llvm::Value* condition, llvm::BasicBlock* otherwise) {
+    llvm::BasicBlock* next = block("rule_shape_holds");
+    b_.CreateCondBr(condition, next, otherwise);
+    b_.SetInsertPoint(next);
+  }
+
+  // The shape's key for this packet, then its lookup.
+  void look_up(const RuleShape& shape, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+    for (const KeySlot& slot : shape.slots) {
+      if (slot.kind == KeySlot::Kind::Flag)
+        require(b_.CreateICmpEQ(fields_.get(slot.variable), b_.getInt64(1)), on_false);
+      if (slot.kind == KeySlot::Kind::Address) {
+        const std::uint64_t status = slot.family == ast::Family::Ipv4 ? kPacketParserIpv4 : kPacketParserIpv6;
+        require(b_.CreateICmpEQ(fields_.status, b_.getInt64(status)), on_false);
+      }
+    }
+    const std::uint32_t key_size = shape.trie ? lists_.trie.key_size : lists_.exact.key_size;
+    llvm::Value* key = shape.trie ? trie_key_ : exact_key_;
+    if (key == nullptr) key = (shape.trie ? trie_key_ : exact_key_) = stack_key(key_size);
+    if (shape.trie) {  // the whole key after the length word: the longest prefix that matches
+      store(key, 0, b_.getInt32(8 * (key_size - 4)));
+      store(key, 4, b_.getInt32(shape.id));
+    } else {
+      store(key, 0, b_.getInt32(shape.id));
+      store(key, 4, b_.getInt32(0));
+    }
+    unsigned at = sizeof(layout::RuleKeyHead);
+    for (const KeySlot& slot : shape.slots) {
+      if (slot.kind == KeySlot::Kind::Integer) store(key, at, fields_.get(slot.variable));
+      if (slot.kind == KeySlot::Kind::Address) store_address(key, at, slot);
+      at += slot.bytes();
+    }
+    for (; at + 4 <= key_size; at += 4) store(key, at, b_.getInt32(0));
+    const char* map_name = shape.trie ? layout::kRulePrefixMap : layout::kRuleMap;
+    llvm::GlobalVariable* map = b_.GetInsertBlock()->getModule()->getNamedGlobal(map_name);
+    b_.CreateCondBr(b_.CreateIsNull(map_lookup(b_, map, key)), on_false, on_true);
+  }
+
+ private:
+  // A key's room on the stack, in the entry block like every stack slot.
+  llvm::Value* stack_key(std::uint32_t bytes) {
+    llvm::Function* function = b_.GetInsertBlock()->getParent();
+    llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
+    llvm::AllocaInst* key = entry.CreateAlloca(llvm::ArrayType::get(b_.getInt8Ty(), bytes), nullptr, "rule_key");
+    key->setAlignment(llvm::Align(8));
+    return key;
+  }
+  void store(llvm::Value* key, unsigned at, llvm::Value* value) {
+    b_.CreateStore(value, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), key, at));
+  }
+  // The packet's address cut to the slot's prefix (a trie's: whole), in the slot's bytes (IPv4:
+  // 4, then 4 zeros).
+  void store_address(llvm::Value* key, unsigned at, const KeySlot& slot) {
+    const std::size_t offset = fields::field(resolve_direction(slot.variable, fields_.direction)).offset;
+    auto masked = [&](unsigned from, llvm::IntegerType* type) -> llvm::Value* {
+      const unsigned width = type->getBitWidth() / 8;
+      llvm::Value* bytes =
+          b_.CreateLoad(type, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), fields_.parsed, offset + from));
+      if (slot.prefix_length == kAnyPrefixLength) return bytes;
+      return b_.CreateAnd(bytes, llvm::ConstantInt::get(type, prefix_mask(slot.prefix_length, from, width)));
+    };
+    if (slot.family == ast::Family::Ipv4) {
+      store(key, at, masked(0, b_.getInt32Ty()));
+      store(key, at + 4, b_.getInt32(0));
+      return;
+    }
+    store(key, at, masked(0, b_.getInt64Ty()));
+    store(key, at + 8, masked(8, b_.getInt64Ty()));
+  }
+
+  llvm::IRBuilder<>& b_;
+  const PacketFields& fields_;
+  const RuleLists& lists_;
+  llvm::Value* exact_key_ = nullptr;
+  llvm::Value* trie_key_ = nullptr;
+};
+
+}  // namespace
+
+void emit_rule_lookups(llvm::IRBuilder<>& b, const PacketFields& fields, const RuleLists& lists,
+                       const RuleListPlan& plan, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+  KeyBuilder key(b, fields, lists);
+  for (std::size_t i = 0; i < plan.shapes.size(); ++i) {
+    const bool last = i + 1 == plan.shapes.size();
+    llvm::BasicBlock* next = last ? on_false : key.block("rule_next_shape");
+    key.look_up(plan.shapes[i], on_true, next);
+    if (!last) b.SetInsertPoint(next);
+  }
+}
+
+}  // namespace bpffw::codegen
