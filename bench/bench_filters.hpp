@@ -15,4 +15,11 @@ std::string port_chain(int n);
 // `dst_port in {3, 6, 9, ...}`: the same n ports as a set (docs/filter-language.md §7.1).
 std::string port_set(int n);
 
+// A rule list of n terms as hosts bring them from iptables (docs/filter-language.md §7.4), term i
+// `(tcp && dst_port == P && src_addr == 100.X.Y.0/24)` or, every other term, an IPv6 /48
+// (2001:db8:X::/48), UDP every third. The first terms are the same for every n, so one packet
+// meets term 0 (IPv4, UDP) and one term 1 (IPv6, TCP) at every size.
+std::string rule_list(int n);
+inline constexpr int kRuleListMost = 50000;
+
 }  // namespace bpffw::bench

@@ -8,6 +8,9 @@
 //                                                    vs the same in C with direct packet access
 //   bpffw-bench-kernel scale [ROUNDS]                10..10,000-term chains and sets vs one port
 //   bpffw-bench-kernel many [N]                      N different filters compiled in one process
+//   bpffw-bench-kernel rules [ROUNDS]                rule lists of 10..50,000 terms as a classifier
+//                                                    (§7.4), and as the chain of tests before it
+//   bpffw-bench-kernel rules-text N                  the N-term rule list, for bpffwc -f
 //   bpffw-bench-kernel sets [ROUNDS]                 `src_addr in s` with 2 and 10^6 addresses, hit
 //                                                    and miss, vs the same test inline
 //   bpffw-bench-kernel verifier [BEFORE_OBJECT]      F1's (and A1's) xlated size and verifier-processed
@@ -36,7 +39,10 @@
 #include <bpffw/bpffw.hpp>
 
 #include "bench_filters.hpp"
+#include "codegen/emit.hpp"
+#include "codegen/runtime_spec.hpp"
 #include "packet/packet_builder.hpp"
+#include "parser/filter_access.hpp"
 #include "random/random_filter.hpp"
 #include "random/rng.hpp"
 
@@ -154,8 +160,7 @@ double mix_ns(const bpffw::Program& program, const std::vector<Frame>& mix) {
   return sum / static_cast<double>(mix.size());
 }
 
-void run_rounds(std::vector<Subject>& subjects, int rounds) {
-  auto mix = packet_mix();
+void run_rounds(std::vector<Subject>& subjects, int rounds, const std::vector<Frame>& mix = packet_mix()) {
   for (int round = 0; round < rounds; ++round) {
     for (std::size_t k = 0; k < subjects.size(); ++k) {
       Subject& s = subjects[(k + static_cast<std::size_t>(round)) % subjects.size()];
@@ -386,6 +391,98 @@ int scale_mode(int rounds) {
   return 0;
 }
 
+// Packets for the rule lists of bench_filters.hpp: one meeting term 0 (IPv4 UDP) and one term 1 (IPv6
+// TCP), which every size has, and misses of each family and protocol; plus ICMP, which no term tests.
+std::vector<Frame> rule_list_mix() {
+  using bpffw::packet::PacketBuilder;
+  bpffw::packet::Ipv4Fields v4;
+  v4.src = {100, 0, 0, 9};
+  bpffw::packet::Ipv6Fields v6;
+  v6.src = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+  return {PacketBuilder().ipv4(v4).udp(40000, 1).build().ethernet_frame(),
+          PacketBuilder().ipv6(v6).tcp(40000, 7920).build().ethernet_frame(),
+          PacketBuilder().ipv4(v4).tcp(40000, 1).build().ethernet_frame(),
+          PacketBuilder().ipv6(v6).udp(40000, 7920).build().ethernet_frame(),
+          PacketBuilder().ipv4().tcp(40000, 443).build().ethernet_frame(),
+          PacketBuilder().ipv4().icmp().build().ethernet_frame()};
+}
+
+// rules [ROUNDS]: rule lists of 10 to 50,000 terms (docs/filter-language.md §7.4) as bpffw compiles
+// them, a classifier, and, for the sizes whose chain loads, as the chain of tests it compiled
+// before (the same compile without the rule lists' plan): compile, load, verifier-processed
+// instructions and ns per packet, against the 10-term list and a drop-all floor.
+int rules_mode(int rounds) {
+  struct Built {
+    double compile_ms = 0, load_ms = 0;
+    std::size_t keys = 0;
+  };
+  std::vector<Built> built;
+  std::vector<Subject> s;
+  s.push_back(make_subject("floor", load_or_die("floor", compile_or_die("0", false))));
+  compile_or_die("len > 0", false);  // pay LLVM's one-time set-up before timing
+  const std::string longest = bpffw::bench::rule_list(bpffw::bench::kRuleListMost);
+  auto add = [&](int terms, bool classifier) -> bool {
+    const std::string label = std::string(classifier ? "rules " : "chain (before) ") + std::to_string(terms);
+    std::string text = bpffw::bench::rule_list(terms);
+    auto filter = bpffw::Filter::parse(text, {.max_depth = 100000});
+    if (!filter) die("parse " + label, filter.error());
+    bpffw::CompileOptions options;
+    options.counters = false;
+    Built b;
+    std::vector<double> times;
+    bpffw::Result<bpffw::ObjectFile> object = tl::unexpected(bpffw::Error{});
+    for (int i = 0; i < 3; ++i) {
+      auto start = Clock::now();
+      bpffw::codegen::RuntimeSpec spec = bpffw::codegen::runtime_spec_for(*filter, options);
+      if (!classifier) spec.rules = {};
+      object = bpffw::codegen::compile_expression(bpffw::detail::FilterAccess::root(*filter), options, spec);
+      times.push_back(ms_since(start));
+      if (!object) break;
+    }
+    if (!object) {
+      row("r", label + ": compile ms / load ms / verified insns / ns/pkt", "refused",
+          "before loading: " + object.error().message);
+      return false;
+    }
+    b.compile_ms = median(times);
+    b.keys = object->rule_keys.size() / std::max<std::size_t>(1, object->rule_key_size);
+    auto start = Clock::now();
+    auto program = bpffw::Program::load(*object);
+    b.load_ms = ms_since(start);
+    if (!program) {
+      row("r", label + ": compile ms / load ms / verified insns / ns/pkt", "refused",
+          "by this kernel's verifier after " + fmt("%.0f", b.load_ms) + " ms: " + program.error().message);
+      return false;
+    }
+    built.push_back(b);
+    s.push_back(make_subject(label, std::move(*program)));
+    return true;
+  };
+  for (int terms : {10, 100, 1000, 10000, bpffw::bench::kRuleListMost}) add(terms, true);
+  for (int terms : {100, 1000, 3000, 10000})
+    if (!add(terms, false)) break;
+  run_rounds(s, rounds, rule_list_mix());
+  const Subject& floor = s[0];
+  const Subject& ten = s[1];
+  for (std::size_t i = 0; i < built.size(); ++i) {
+    const Subject& p = s[i + 1];
+    std::vector<double> ratio;
+    for (int r = 0; r < rounds; ++r) ratio.push_back(p.ns[r] / ten.ns[r]);
+    row("r", p.name + ": compile ms / load ms / verified insns / ns/pkt",
+        fmt("%.1f", built[i].compile_ms) + " / " + fmt("%.1f", built[i].load_ms) + " / " +
+            std::to_string(p.info.verified_instructions.value_or(0)) + " / " + fmt("%.1f", median(p.ns)),
+        fmt("%.2f", median(ratio)) + " x rules 10 (above floor " + fmt("%.2f", above_floor_ratio(p, ten, floor)) +
+            "); " + std::to_string(built[i].keys) + " keys, xlated " + std::to_string(p.info.xlated_bytes) + " B");
+  }
+  return 0;
+}
+
+// rules-text N: the rule list of N terms that `rules` measures, for bpffwc -f.
+int rules_text_mode(int terms) {
+  std::printf("%s\n", bpffw::bench::rule_list(terms).c_str());
+  return 0;
+}
+
 int many_mode(int n) {
   // Half F1 with different ports, half random filters of the differential tests: all different.
   bpffw::random::Rng rng(20261128);
@@ -438,7 +535,7 @@ int many_mode(int n) {
 
 // The verifier's own account of a load: with log level 4 (BPF_LOG_STATS) it prints "processed N
 // insns ..." even on kernels whose bpf_prog_info has no verified_insns (before 5.16); level 1
-// adds why it refused. F1's log is small: a 1 MiB buffer holds it.
+// adds why it refused, and every instruction it walks: 16 MiB holds a rule list's.
 struct VerifierStats {
   bool loaded = false;
   std::uint32_t xlated_bytes = 0;
@@ -452,7 +549,7 @@ VerifierStats verifier_stats(const bpffw::ObjectFile& object) {
   if (handle == nullptr) return {false, 0, "libbpf cannot open the object"};
   bpf_program* program = bpf_object__next_program(handle, nullptr);
   bpf_program__set_type(program, BPF_PROG_TYPE_CGROUP_SKB);
-  static char log[1 << 20];
+  static char log[1 << 24];
   log[0] = '\0';
   bpf_program__set_log_buf(program, log, sizeof log);
   bpf_program__set_log_level(program, 1 | 4);  // the refusal's reason (1) and the statistics (4)
@@ -491,6 +588,8 @@ int verifier_mode(const std::string& before_path) {
   report("F1+counters", verifier_stats(compile_or_die(bpffw::bench::kF1, true)));
   if (!before_path.empty()) report("F1 before", verifier_stats(read_object(before_path)));
   report("A1", verifier_stats(compile_or_die(bpffw::bench::kA1, false)));
+  for (int terms : {10, 100, 1000, 10000, bpffw::bench::kRuleListMost})
+    report("rules " + std::to_string(terms), verifier_stats(compile_or_die(bpffw::bench::rule_list(terms), false)));
   return 0;
 }
 
@@ -573,6 +672,8 @@ int main(int argc, char** argv) {
   if (mode == "scale") return scale_mode(argc > 2 ? std::atoi(argv[2]) : 11);
   if (mode == "sets") return sets_mode(argc > 2 ? std::atoi(argv[2]) : 11);
   if (mode == "verifier") return verifier_mode(argc > 2 ? argv[2] : "");
+  if (mode == "rules") return rules_mode(argc > 2 ? std::atoi(argv[2]) : 11);
+  if (mode == "rules-text" && argc > 2) return rules_text_mode(std::atoi(argv[2]));
   if (mode == "many") return many_mode(argc > 2 ? std::atoi(argv[2]) : 1000);
   std::fprintf(stderr,
                "usage: bpffw-bench-kernel packet HELPER_C_OBJECT DIRECT_C_OBJECT [ROUNDS [BEFORE_PIN]]"

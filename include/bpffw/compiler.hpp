@@ -42,13 +42,15 @@ struct ObjectFile {
   std::vector<unsigned char> bytes;
   // The named sets' initial contents, which Program::load writes into the program's maps.
   std::vector<NamedSet> sets;
-  // The keys of a rule list's classifier (docs/filter-language.md §7.4), `rule_key_size` bytes
-  // each, which Program::load writes into the program's rule map; those whose addresses are of
-  // several prefix lengths, into its LPM trie.
+  // The entries of a rule list's classifier (docs/filter-language.md §7.4): keys of
+  // `rule_key_size` bytes and their 16-byte values, which Program::load writes into the program's
+  // rule map; those whose addresses are of several prefix lengths, into its LPM trie.
   std::uint32_t rule_key_size = 0;
   std::vector<unsigned char> rule_keys;
+  std::vector<unsigned char> rule_values;
   std::uint32_t rule_prefix_key_size = 0;
   std::vector<unsigned char> rule_prefix_keys;
+  std::vector<unsigned char> rule_prefix_values;
 };
 
 Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options = {});

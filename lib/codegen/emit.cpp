@@ -188,7 +188,16 @@ Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOpti
   if (auto built = compilation.build_and_optimize(filter, runtime, parsers); !built)
     return tl::unexpected(built.error());
   if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
-  return compilation.emit_object();
+  auto object = compilation.emit_object();
+  if (object) {  // the rule lists' keys, for Program::load
+    object->rule_key_size = runtime.rules.exact.key_size;
+    object->rule_keys = runtime.rules.exact.keys;
+    object->rule_values = runtime.rules.exact.values;
+    object->rule_prefix_key_size = runtime.rules.trie.key_size;
+    object->rule_prefix_keys = runtime.rules.trie.keys;
+    object->rule_prefix_values = runtime.rules.trie.values;
+  }
+  return object;
 }
 
 Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options,
@@ -240,13 +249,7 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) 
   codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
   if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
   auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options, spec);
-  if (object) {
-    object->sets = filter.sets();
-    object->rule_key_size = spec.rules.exact.key_size;
-    object->rule_keys = std::move(spec.rules.exact.keys);
-    object->rule_prefix_key_size = spec.rules.trie.key_size;
-    object->rule_prefix_keys = std::move(spec.rules.trie.keys);
-  }
+  if (object) object->sets = filter.sets();
   return object;
 }
 

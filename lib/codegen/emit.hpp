@@ -13,8 +13,9 @@
 
 namespace bpffw::codegen {
 
-// `runtime`: counters, parameters, metadata, direction (runtime_maps.hpp); compile(Filter) fills
-// it in. `parsers`: the packet parser's machine code (tests pass the helper-only variants).
+// `runtime`: counters, parameters, metadata, direction, rule lists (runtime_maps.hpp); compile(Filter)
+// fills it in, and the object carries its rule lists' keys. `parsers`: the packet parser's machine code (tests pass the
+// helper-only variants).
 Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options,
                                       const RuntimeSpec& runtime = {},
                                       const PacketParserBytes& parsers = product_packet_parsers());

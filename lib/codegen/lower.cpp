@@ -43,8 +43,12 @@ class Lowering {
   // decides.
   void decide_run(bool is_and, const std::vector<const ast::Expr*>& operands, std::size_t first, std::size_t last,
                   Exit on_true, Exit on_false, llvm::BasicBlock* next);
+  // decide() for a rule list (rule_lists.hpp): its first term, in written order, that is true.
+  void decide_rule_list(const RuleListPlan& plan, const std::vector<const ast::Expr*>& operands, Exit on_true,
+                        Exit on_false);
   void go_to(const ast::Expr& decider, const Exit& exit) { go_to(decider.span, exit); }
   void go_to(const SourceSpan& decider, const Exit& exit);
+  void go_to(llvm::Value* decider, const Exit& exit);
 
  private:
   llvm::Value* constant(std::int64_t v) { return b_.getInt64(static_cast<std::uint64_t>(v)); }
@@ -335,6 +339,8 @@ void Lowering::decide(const ast::Expr& expr, Exit on_true, Exit on_false, std::o
     std::vector<const ast::Expr*> operands;
     for (const ast::ExprPtr& operand : logical->operands) operands.push_back(operand.get());
     if (known && *known == is_and) return decide(*operands.back(), on_true, on_false, known);
+    if (const RuleListPlan* plan = fields_.rule_lists ? fields_.rule_lists->find(*logical) : nullptr)
+      return decide_rule_list(*plan, operands, on_true, on_false);
     for (std::size_t i = 0; i < operands.size();) {
       // Consecutive tests of one variable, searched at once (a chain of thousands of `dst_port !=
       // N` is one path of thousands of compares otherwise, more than a verifier takes).
@@ -386,6 +392,33 @@ void Lowering::decide(const ast::Expr& expr, Exit on_true, Exit on_false, std::o
     enter(if_false);
     go_to(expr, on_false);
   }
+}
+
+// The lookups name the first term they meet and what decides it (layout::RuleValue); the terms
+// left out of them are tried, in written order, only where they come before that one.
+void Lowering::decide_rule_list(const RuleListPlan& plan, const std::vector<const ast::Expr*>& operands, Exit on_true,
+                                Exit on_false) {
+  RuleMatch first = emit_first_rule_match(b_, fields_, *fields_.rule_lists, plan);
+  for (std::size_t r = 0; r < plan.residual.size(); ++r) {
+    llvm::BasicBlock* before = block("rule_term_before");
+    llvm::BasicBlock* next = block("rule_term_next");
+    b_.CreateCondBr(b_.CreateICmpULT(b_.getInt64(plan.residual_terms[r]), first.term), before, next);
+    enter(before);
+    decide(*plan.residual[r], on_true, Exit{next, nullptr}, std::nullopt);
+    enter(next);
+  }
+  llvm::BasicBlock* met = block("rule_term_met");
+  llvm::BasicBlock* none = block("rule_term_none");
+  b_.CreateCondBr(b_.CreateICmpNE(first.term, b_.getInt64(kNoRuleTerm)), met, none);
+  enter(met);
+  go_to(first.decider, on_true);
+  enter(none);  // every term false: the last one decided
+  decide(*operands.back(), on_true, on_false, false);
+}
+
+void Lowering::go_to(llvm::Value* decider, const Exit& exit) {
+  if (exit.decider != nullptr) exit.decider->addIncoming(decider, b_.GetInsertBlock());
+  b_.CreateBr(exit.block);
 }
 
 void Lowering::go_to(const SourceSpan& span, const Exit& exit) {

@@ -141,6 +141,15 @@ std::vector<KeySlot> trie_shape(std::vector<KeySlot> slots, std::size_t address)
   return slots;
 }
 
+// What names a term of the form that is true (the interpreter's rule): an && hands the decision
+// to its last operand; a test decides itself. Its span as offset | length << 32.
+std::uint64_t decider_when_true(const ast::Expr& term) {
+  const ast::Expr* decides = &term;
+  if (const auto* logical = std::get_if<ast::Logical>(&term.node)) decides = logical->operands.back().get();
+  return std::min<std::uint64_t>(decides->span.offset, UINT32_MAX) |
+         std::min<std::uint64_t>(decides->span.length, UINT32_MAX) << 32;
+}
+
 unsigned slot_bytes(const std::vector<KeySlot>& slots) {
   unsigned bytes = 0;
   for (const KeySlot& slot : slots) bytes += slot.bytes();
@@ -191,8 +200,8 @@ class Planner {
   RuleLists finish() {
     RuleLists lists;
     lists.plans = std::move(plans_);
-    lists.exact = keys_of(exact_keys_);
-    lists.trie = keys_of(trie_keys_);
+    lists.exact = keys_of(exact_keys_, false);
+    lists.trie = keys_of(trie_keys_, true);
     return lists;
   }
 
@@ -203,28 +212,70 @@ class Planner {
     std::uint32_t shape;
     std::vector<std::uint8_t> bytes;
     std::optional<std::uint32_t> prefix_bits;
+    layout::RuleValue value;
   };
 
   // Head and slots: the hash map's keys {shape, 0}, the trie's {prefix length, shape}, so that
   // the slots start 8-aligned in both.
-  static RuleKeys keys_of(const std::vector<ShapeKey>& keys) {
+  static RuleKeys keys_of(const std::vector<ShapeKey>& keys, bool trie) {
     RuleKeys out;
     if (keys.empty()) return out;
     std::size_t widest = 0;
     for (const ShapeKey& key : keys) widest = std::max(widest, key.bytes.size());
     out.key_size = static_cast<std::uint32_t>(sizeof(layout::RuleKeyHead) + widest);
-    std::set<std::vector<std::uint8_t>> distinct;
+    // A key several terms put in the map names the first of them.
+    std::map<std::vector<std::uint8_t>, layout::RuleValue> distinct;
     for (const ShapeKey& key : keys) {
       std::vector<std::uint8_t> bytes(out.key_size, 0);
       const layout::RuleKeyHead head =
           key.prefix_bits ? layout::RuleKeyHead{*key.prefix_bits, key.shape} : layout::RuleKeyHead{key.shape, 0};
       std::memcpy(bytes.data(), &head, sizeof head);
       std::copy(key.bytes.begin(), key.bytes.end(), bytes.begin() + sizeof head);
-      distinct.insert(std::move(bytes));
+      auto [at, added] = distinct.emplace(std::move(bytes), key.value);
+      if (!added && key.value.term < at->second.term) at->second = key.value;
     }
+    if (trie) name_first_covering(distinct);
     out.keys.reserve(distinct.size() * out.key_size);
-    for (const std::vector<std::uint8_t>& key : distinct) out.keys.insert(out.keys.end(), key.begin(), key.end());
+    out.values.resize(distinct.size() * sizeof(layout::RuleValue));
+    std::size_t i = 0;
+    for (const auto& [key, value] : distinct) {
+      out.keys.insert(out.keys.end(), key.begin(), key.end());
+      std::memcpy(out.values.data() + i++ * sizeof value, &value, sizeof value);
+    }
     return out;
+  }
+
+  // A trie's lookup finds the longest prefix a packet meets, but the packet meets every shorter
+  // entry of the shape on the way too: an entry names the first term among itself and those.
+  static void name_first_covering(std::map<std::vector<std::uint8_t>, layout::RuleValue>& entries) {
+    std::map<std::uint32_t, std::set<std::uint32_t>> lengths;  // per shape
+    for (const auto& [key, value] : entries) lengths[shape_of_key(key)].insert(prefix_bits_of(key));
+    std::vector<std::pair<const std::vector<std::uint8_t>*, layout::RuleValue>> first;
+    for (const auto& [key, value] : entries) {
+      layout::RuleValue best = value;
+      const std::uint32_t bits = prefix_bits_of(key);
+      for (std::uint32_t shorter : lengths[shape_of_key(key)]) {
+        if (shorter >= bits) break;
+        std::vector<std::uint8_t> cover = key;
+        std::memcpy(cover.data(), &shorter, sizeof shorter);
+        for (std::size_t bit = shorter; bit < 8 * (cover.size() - 4); ++bit)
+          cover[4 + bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+        if (auto found = entries.find(cover); found != entries.end() && found->second.term < best.term)
+          best = found->second;
+      }
+      if (best.term != value.term) first.emplace_back(&key, best);
+    }
+    for (const auto& [key, value] : first) entries[*key] = value;
+  }
+  static std::uint32_t prefix_bits_of(const std::vector<std::uint8_t>& key) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, key.data(), sizeof bits);
+    return bits;
+  }
+  static std::uint32_t shape_of_key(const std::vector<std::uint8_t>& key) {
+    std::uint32_t shape = 0;
+    std::memcpy(&shape, key.data() + sizeof(std::uint32_t), sizeof shape);
+    return shape;
   }
 
   // The shape a term's key is looked up in: its own, or, when keys differing only in the length of
@@ -273,19 +324,26 @@ class Planner {
     for (const auto& [count, shape] : by_count) ids.emplace(shape, 0);
 
     RuleListPlan plan;
-    std::vector<std::pair<std::vector<KeySlot>, TermKey>> keys;
+    struct Planned {
+      std::vector<KeySlot> shape;
+      TermKey key;
+      layout::RuleValue value;
+    };
+    std::vector<Planned> keys;
     for (std::size_t i = 0; i < terms.size(); ++i) {
       bool classified =
           terms[i].has_value() && std::all_of(terms[i]->begin(), terms[i]->end(),
                                               [&](const TermKey& key) { return ids.count(shape_of(key)) != 0; });
       if (!classified) {
         plan.residual.push_back(chain.operands[i].get());
+        plan.residual_terms.push_back(static_cast<std::uint32_t>(i));
         continue;
       }
       ++plan.classified_terms;
+      const layout::RuleValue value{static_cast<std::uint32_t>(i), 0, decider_when_true(*chain.operands[i])};
       for (TermKey& key : *terms[i]) {
         std::vector<KeySlot> shape = shape_of(key);
-        keys.emplace_back(std::move(shape), std::move(key));
+        keys.push_back({std::move(shape), std::move(key), value});
       }
     }
     if (plan.classified_terms < kRuleListTerms) return;
@@ -295,12 +353,12 @@ class Planner {
       const bool trie = shape.back().kind == KeySlot::Kind::Address && shape.back().prefix_length == kAnyPrefixLength;
       plan.shapes.push_back({next_id_++, shape, trie});
     }
-    for (auto& [shape, key] : keys) add_key(ids.at(shape), shape, key);
+    for (const Planned& planned : keys) add_key(ids.at(planned.shape), planned.shape, planned.key, planned.value);
     plans_.emplace(&chain, std::move(plan));
   }
 
-  void add_key(std::uint32_t id, const std::vector<KeySlot>& shape, const TermKey& key) {
-    ShapeKey out{id, {}, std::nullopt};
+  void add_key(std::uint32_t id, const std::vector<KeySlot>& shape, const TermKey& key, layout::RuleValue value) {
+    ShapeKey out{id, {}, std::nullopt, value};
     if (shape != key.slots) {  // the trie's: the last address moved to the end
       const std::size_t address = *last_address(key.slots);
       for (std::size_t i = 0; i < key.slots.size(); ++i)

@@ -52,15 +52,18 @@ struct RuleShape {
 // How one `||` chain is lowered: its shapes' lookups, then its other terms one by one.
 struct RuleListPlan {
   std::vector<RuleShape> shapes;
-  std::vector<const ast::Expr*> residual;  // in written order
+  std::vector<const ast::Expr*> residual;     // in written order
+  std::vector<std::uint32_t> residual_terms;  // each one's place among the chain's terms
   std::size_t classified_terms = 0;
 };
 
-// The entries of one rule map, `key_size` bytes each, distinct. In the trie a key starts with its
-// prefix length in bits (of what follows it), as LPM tries want.
+// The entries of one rule map, `key_size` bytes each, distinct, with their values
+// (layout::RuleValue). In the trie a key starts with its prefix length in bits (of what follows
+// it), as LPM tries want.
 struct RuleKeys {
   std::uint32_t key_size = 0;  // 0 when the map has no entries
   std::vector<std::uint8_t> keys;
+  std::vector<std::uint8_t> values;  // sizeof(layout::RuleValue) bytes each
   std::size_t count() const { return key_size == 0 ? 0 : keys.size() / key_size; }
 };
 

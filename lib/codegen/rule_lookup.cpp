@@ -1,5 +1,7 @@
 #include "codegen/rule_lookup.hpp"
 
+#include <cstddef>
+
 #include <llvm/IR/Module.h>
 
 #include "codegen/helper_call.hpp"
@@ -38,14 +40,14 @@ class KeyBuilder {
     b_.SetInsertPoint(next);
   }
 
-  // The shape's key for this packet, then its lookup.
-  void look_up(const RuleShape& shape, llvm::BasicBlock* on_true, llvm::BasicBlock* on_false) {
+  // The shape's key for this packet, then its lookup: the value's address, or null. A packet
+  // without the shape's flags or family goes to `skip` instead.
+  llvm::Value* look_up(const RuleShape& shape, llvm::BasicBlock* skip) {
     for (const KeySlot& slot : shape.slots) {
-      if (slot.kind == KeySlot::Kind::Flag)
-        require(b_.CreateICmpEQ(fields_.get(slot.variable), b_.getInt64(1)), on_false);
+      if (slot.kind == KeySlot::Kind::Flag) require(b_.CreateICmpEQ(fields_.get(slot.variable), b_.getInt64(1)), skip);
       if (slot.kind == KeySlot::Kind::Address) {
         const std::uint64_t status = slot.family == ast::Family::Ipv4 ? kPacketParserIpv4 : kPacketParserIpv6;
-        require(b_.CreateICmpEQ(fields_.status, b_.getInt64(status)), on_false);
+        require(b_.CreateICmpEQ(fields_.status, b_.getInt64(status)), skip);
       }
     }
     const std::uint32_t key_size = shape.trie ? lists_.trie.key_size : lists_.exact.key_size;
@@ -67,7 +69,14 @@ class KeyBuilder {
     for (; at + 4 <= key_size; at += 4) store(key, at, b_.getInt32(0));
     const char* map_name = shape.trie ? layout::kRulePrefixMap : layout::kRuleMap;
     llvm::GlobalVariable* map = b_.GetInsertBlock()->getModule()->getNamedGlobal(map_name);
-    b_.CreateCondBr(b_.CreateIsNull(map_lookup(b_, map, key)), on_false, on_true);
+    return map_lookup(b_, map, key);
+  }
+
+  // A stack slot of an i64, in the entry block.
+  llvm::Value* stack_i64(const char* name) {
+    llvm::Function* function = b_.GetInsertBlock()->getParent();
+    llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
+    return entry.CreateAlloca(b_.getInt64Ty(), nullptr, name);
   }
 
  private:
@@ -117,9 +126,37 @@ void emit_rule_lookups(llvm::IRBuilder<>& b, const PacketFields& fields, const R
   for (std::size_t i = 0; i < plan.shapes.size(); ++i) {
     const bool last = i + 1 == plan.shapes.size();
     llvm::BasicBlock* next = last ? on_false : key.block("rule_next_shape");
-    key.look_up(plan.shapes[i], on_true, next);
+    b.CreateCondBr(b.CreateIsNull(key.look_up(plan.shapes[i], next)), next, on_true);
     if (!last) b.SetInsertPoint(next);
   }
+}
+
+RuleMatch emit_first_rule_match(llvm::IRBuilder<>& b, const PacketFields& fields, const RuleLists& lists,
+                                const RuleListPlan& plan) {
+  KeyBuilder key(b, fields, lists);
+  llvm::Value* best_term = key.stack_i64("rule_first_term");
+  llvm::Value* best_decider = key.stack_i64("rule_first_decider");
+  b.CreateStore(b.getInt64(kNoRuleTerm), best_term);
+  b.CreateStore(b.getInt64(0), best_decider);
+  for (const RuleShape& shape : plan.shapes) {
+    llvm::BasicBlock* next = key.block("rule_next_shape");
+    llvm::BasicBlock* found = key.block("rule_found");
+    llvm::Value* pointer = key.look_up(shape, next);
+    b.CreateCondBr(b.CreateIsNull(pointer), next, found);
+    b.SetInsertPoint(found);
+    llvm::Value* term = b.CreateZExt(
+        b.CreateLoad(b.getInt32Ty(),
+                     b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), pointer, offsetof(layout::RuleValue, term))),
+        b.getInt64Ty());
+    llvm::Value* decider = b.CreateLoad(
+        b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), pointer, offsetof(layout::RuleValue, decider)));
+    llvm::Value* earlier = b.CreateICmpULT(term, b.CreateLoad(b.getInt64Ty(), best_term));
+    b.CreateStore(b.CreateSelect(earlier, term, b.CreateLoad(b.getInt64Ty(), best_term)), best_term);
+    b.CreateStore(b.CreateSelect(earlier, decider, b.CreateLoad(b.getInt64Ty(), best_decider)), best_decider);
+    b.CreateBr(next);
+    b.SetInsertPoint(next);
+  }
+  return {b.CreateLoad(b.getInt64Ty(), best_term), b.CreateLoad(b.getInt64Ty(), best_decider)};
 }
 
 }  // namespace bpffw::codegen

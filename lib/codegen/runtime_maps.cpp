@@ -268,10 +268,10 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   if (!spec.sets.empty()) add_set_maps(module, types, spec);
   if (const RuleKeys& exact = spec.rules.exact; exact.key_size != 0)
     add_sized_map(module, types, layout::kRuleMap, kMapTypeHash, static_cast<std::uint32_t>(exact.count()),
-                  exact.key_size, 1, layout::kMapNoPrealloc);
+                  exact.key_size, sizeof(layout::RuleValue), layout::kMapNoPrealloc);
   if (const RuleKeys& trie = spec.rules.trie; trie.key_size != 0)
     add_sized_map(module, types, layout::kRulePrefixMap, kMapTypeLpmTrie, static_cast<std::uint32_t>(trie.count()),
-                  trie.key_size, 1, layout::kMapNoPrealloc);
+                  trie.key_size, sizeof(layout::RuleValue), layout::kMapNoPrealloc);
   if (spec.metadata) add_metadata(module, types, spec);
 }
 

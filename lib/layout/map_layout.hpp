@@ -24,11 +24,11 @@
 //                       fills the other generation, flips bpffw_set_gen with one update, and then
 //                       deletes the old generation's entries: a packet sees the old set or the new,
 //                       never a half-filled one. The maps are BPF_F_NO_PREALLOC: memory as used.
-//   bpffw_rules         ".maps", BPF_MAP_TYPE_HASH, value u8 1 (only with a rule list,
+//   bpffw_rules         ".maps", BPF_MAP_TYPE_HASH, value RuleValue (only with a rule list,
 //                       docs/filter-language.md §7.4): a key per combination of values a rule
 //                       list's term accepts, RuleKeyHead (the shape's id) then the shape's slots
 //                       (codegen/rule_lists.hpp), zero-filled to the program's key size.
-//   bpffw_rule_lpm      ".maps", BPF_MAP_TYPE_LPM_TRIE, value u8 1: the same for shapes whose last
+//   bpffw_rule_lpm      ".maps", BPF_MAP_TYPE_LPM_TRIE, value RuleValue: the same for shapes whose last
 //                       address is of several prefix lengths, each key led by its length in bits.
 //   bpf_metadata_bpffw  ".rodata" global, text (metadata.hpp). libbpf binds the .rodata map to the
 //                       program (BPF_PROG_BIND_MAP), so it is among the program's map ids even
@@ -78,6 +78,16 @@ struct RuleKeyHead {
   std::uint32_t second;
 };
 static_assert(sizeof(RuleKeyHead) == 8);
+
+// The value of a rule key: the first term (in written order) of its rule list that puts the key
+// in the map, and the part of that term that decides it true (for the drop log's decider,
+// InterpretResult::decided_by), its offset | length << 32 in the expression.
+struct RuleValue {
+  std::uint32_t term;
+  std::uint32_t zero;
+  std::uint64_t decider;
+};
+static_assert(sizeof(RuleValue) == 16);
 
 // The key of bpffw_set_int.
 struct IntegerSetKey {

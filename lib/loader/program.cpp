@@ -156,11 +156,12 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
   // The named sets' contents, before anyone can attach the program (docs/filter-language.md §9).
   if (auto filled = loader::fill_set_maps(handle.get(), bpf_program__fd(program), object.sets); !filled)
     return tl::unexpected(filled.error());
-  if (auto filled = loader::fill_rule_map(handle.get(), layout::kRuleMap, object.rule_keys, object.rule_key_size);
+  if (auto filled = loader::fill_rule_map(handle.get(), layout::kRuleMap, object.rule_keys, object.rule_key_size,
+                                          object.rule_values);
       !filled)
     return tl::unexpected(filled.error());
   if (auto filled = loader::fill_rule_map(handle.get(), layout::kRulePrefixMap, object.rule_prefix_keys,
-                                          object.rule_prefix_key_size);
+                                          object.rule_prefix_key_size, object.rule_prefix_values);
       !filled)
     return tl::unexpected(filled.error());
   // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.

@@ -51,18 +51,21 @@ tl::unexpected<Error> write_failed(int err) {
 
 bool batch_unsupported(int err) { return err == kEnotsupp || err == EOPNOTSUPP || err == EINVAL; }
 
-// Writes `count` keys of `key_size` bytes with the value 1 (BPF_ANY).
-Result<void> update_keys(int fd, const std::vector<std::uint8_t>& keys, std::size_t key_size) {
-  static const std::vector<std::uint8_t> values(kBatchEntries, kPresent);
+// Writes `count` keys of `key_size` bytes (BPF_ANY), each with its value of `value_size` bytes
+// from `values`, or, without values, the value 1 of one byte.
+Result<void> update_keys(int fd, const std::vector<std::uint8_t>& keys, std::size_t key_size,
+                         const std::vector<std::uint8_t>* values = nullptr, std::size_t value_size = 1) {
+  static const std::vector<std::uint8_t> ones(kBatchEntries, kPresent);
   const std::size_t count = keys.size() / key_size;
   bool batches = true;
   for (std::size_t done = 0; done < count;) {
     const std::uint8_t* at = keys.data() + done * key_size;
+    const std::uint8_t* value = values != nullptr ? values->data() + done * value_size : ones.data();
     if (batches) {
       LIBBPF_OPTS(bpf_map_batch_opts, options, .elem_flags = BPF_ANY);
       __u32 chunk = static_cast<__u32>(std::min<std::size_t>(count - done, kBatchEntries));
       __u32 processed = chunk;
-      if (bpf_map_update_batch(fd, at, values.data(), &processed, &options) == 0) {
+      if (bpf_map_update_batch(fd, at, value, &processed, &options) == 0) {
         done += chunk;
         continue;
       }
@@ -72,7 +75,7 @@ Result<void> update_keys(int fd, const std::vector<std::uint8_t>& keys, std::siz
       }
       return write_failed(errno);
     }
-    if (bpf_map_update_elem(fd, at, &kPresent, BPF_ANY) != 0) return write_failed(errno);
+    if (bpf_map_update_elem(fd, at, value, BPF_ANY) != 0) return write_failed(errno);
     ++done;
   }
   return {};
@@ -212,13 +215,15 @@ Result<void> fill_set_maps(bpf_object* object, int program_fd, const std::vector
 }
 
 Result<void> fill_rule_map(bpf_object* object, const char* map_name, const std::vector<unsigned char>& keys,
-                           std::size_t key_size) {
+                           std::size_t key_size, const std::vector<unsigned char>& values) {
   if (keys.empty()) return {};
   bpf_map* map = bpf_object__find_map_by_name(object, map_name);
-  if (map == nullptr || bpf_map__key_size(map) != key_size)
-    return make_error(ErrorKind::Internal, "the object's rule map is missing or has keys of another size", 0,
+  const std::size_t value_size = sizeof(layout::RuleValue);
+  if (map == nullptr || bpf_map__key_size(map) != key_size || bpf_map__value_size(map) != value_size ||
+      values.size() / value_size != keys.size() / key_size)
+    return make_error(ErrorKind::Internal, "the object's rule map is missing or does not fit its entries", 0,
                       "please report this bug with the filter text");
-  return update_keys(bpf_map__fd(map), keys, key_size);
+  return update_keys(bpf_map__fd(map), keys, key_size, &values, value_size);
 }
 
 Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items) {

@@ -42,10 +42,11 @@ Result<SetMaps> open_set_maps(int program_fd);
 // Called before the program is returned, so on failure the maps go with it.
 Result<void> fill_set_maps(bpf_object* object, int program_fd, const std::vector<NamedSet>& sets);
 
-// After bpf_object__load: writes a rule list's keys (ObjectFile::rule_keys) into the program's
-// rule map `map_name` (layout::kRuleMap, kRulePrefixMap). Nothing to do without keys.
+// After bpf_object__load: writes a rule list's keys and values (ObjectFile::rule_keys,
+// rule_values) into the program's rule map `map_name` (layout::kRuleMap, kRulePrefixMap).
+// Nothing to do without keys.
 Result<void> fill_rule_map(bpf_object* object, const char* map_name, const std::vector<unsigned char>& keys,
-                           std::size_t key_size);
+                           std::size_t key_size, const std::vector<unsigned char>& values);
 
 // The state-word flags (layout::kSetState*) that items with shorter prefixes need.
 std::uint32_t trie_flags(const SetItems& items);

@@ -19,6 +19,7 @@
 #include "packet/packet_spec.hpp"
 #include "random/random_filter.hpp"
 #include "random/random_packet.hpp"
+#include "random/random_rules.hpp"
 #include "random/rng.hpp"
 #include "runtime/drop_record.hpp"
 #include "runtime/runtime_test_support.hpp"
@@ -248,6 +249,40 @@ TEST_CASE("random filters on random packets: every record names the part the int
   }
   MESSAGE(compared << " drops compared");
   CHECK(compared > 500);
+}
+
+// Rule lists (docs/filter-language.md §7.4) are lookups, not tests in written order; a deny list
+// `!(rules)` drops on a met term, and the record names what the first met term's last test is,
+// as the interpreter names it, also when terms left out of the lookups come before it.
+// A trie's lookup finds the longest prefix; the first term met may be a shorter one's.
+TEST_CASE("rule lists: a record names the first term met, not the longest prefix's") {
+  require_root();
+  std::string text = "!(";
+  for (int i = 0; i < 70; ++i) text += "(dst_addr == 2001:db8:" + std::to_string(i) + "::/48) || ";
+  text += "(dst_addr in {127.8.0.0/23, fd00::/8, 0.0.0.0/0}) || (icmp) || (dst_addr == fd00::/64))";
+  auto filter = Filter::parse(text);
+  REQUIRE(filter);
+  CHECK(compare_deciders(*filter, specs({"ipv6 udp dport=123", "ipv4 dst=127.8.1.1 udp dport=123", "ipv6 icmpv6",
+                                         "ipv6 dst=2001:db8:5::1 udp", "ipv6 dst=2001:db9:5::1 udp"})) == 4);
+}
+
+TEST_CASE("rule lists: a deny list's records name the first term met, as the interpreter names it") {
+  require_root();
+  random::Rng rng(20261207);
+  std::size_t compared = 0;
+  for (unsigned terms : {70u, 700u, 7000u}) {
+    random::RandomRuleList list = random::random_rule_list(rng, terms);
+    for (const std::string& text : {"!(" + list.text + ")", list.text}) {
+      auto filter = Filter::parse(text);
+      REQUIRE_MESSAGE(filter.has_value(), text.substr(0, 200));
+      std::vector<packet::Packet> packets;
+      for (int k = 0; k < 60; ++k)
+        packets.push_back(random::packet_for_term(rng, list.terms[rng.below(list.terms.size())], k % 3 == 0));
+      compared += compare_deciders(*filter, packets);
+    }
+  }
+  MESSAGE(compared << " drops compared");
+  CHECK(compared > 100);
 }
 
 }  // namespace
