@@ -180,6 +180,26 @@ TEST_CASE("--emit obj writes an ELF BPF object that loads and filters") {
   CHECK(unwritable.err.rfind("bpffwc: error: cannot write '/nonexistent/dir/f.o': ", 0) == 0);
 }
 
+// Sets and rule lists are map entries bpffw writes when it loads: an object another tool loads
+// has none, and a deny list in it would let everything through. --emit obj says so.
+TEST_CASE("--emit obj warns when the object's maps need entries only bpffw's load writes") {
+  std::string rules;
+  for (int i = 0; i < 70; ++i)
+    rules += (i ? " || " : "") + std::string("(udp && dst_port == ") + std::to_string(i) + ")";
+  const std::string file = "/tmp/bpffw-cli-test-" + std::to_string(::getpid()) + ".o";
+  ProcessResult deny = run_bpffwc({"--emit", "obj", "-O", file, "!(" + rules + ")"});
+  CHECK(deny.exit_code == 0);
+  CHECK(deny.err.find("bpffwc: warning: the object's maps need 70 rule-list entries that bpffw writes when it loads") ==
+        0);
+  ProcessResult set = run_bpffwc({"--emit", "obj", "-O", file, "--set", "ports=22,80", "tcp && dst_port in ports"});
+  CHECK(set.exit_code == 0);
+  CHECK(set.err.find("1 set(s)") != std::string::npos);
+  ProcessResult plain = run_bpffwc({"--emit", "obj", "-O", file, kF1});
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.err.empty());
+  std::remove(file.c_str());
+}
+
 TEST_CASE("--emit asm, llvm and ast print text") {
   ProcessResult assembly = run_bpffwc({"--emit", "asm", kF1});
   CHECK(assembly.exit_code == 0);

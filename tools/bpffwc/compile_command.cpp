@@ -167,6 +167,7 @@ class CompileCommand final : public Command {
       case EmitKind::Obj: {
         auto object = bpffw::compile(filter, runtime_.compile_options());
         if (!object) return source_.report(object.error());
+        warn_of_entries_written_at_load(*object);
         bytes = std::move(object->bytes);
         break;
       }
@@ -175,6 +176,23 @@ class CompileCommand final : public Command {
                                                 : write_output(output_.value_or(""), text.data(), text.size());
     if (!written) return report(written.error());
     return kExitSuccess;
+  }
+
+  // Sets and rule lists are entries of the program's maps that Program::load writes: another
+  // tool that loads the object leaves them empty, so its sets hold nothing and its rule lists
+  // meet no packet — a deny list would let everything through.
+  static void warn_of_entries_written_at_load(const bpffw::ObjectFile& object) {
+    std::string what;
+    if (!object.sets.empty()) what = std::to_string(object.sets.size()) + " set(s)";
+    const std::size_t keys =
+        (object.rule_key_size ? object.rule_keys.size() / object.rule_key_size : 0) +
+        (object.rule_prefix_key_size ? object.rule_prefix_keys.size() / object.rule_prefix_key_size : 0);
+    if (keys != 0) what += (what.empty() ? "" : " and ") + std::to_string(keys) + " rule-list entries";
+    if (what.empty()) return;
+    std::fprintf(stderr,
+                 "%s: warning: the object's maps need %s that bpffw writes when it loads the program (bpffwc -o, "
+                 "Program::load); loaded by another tool, its sets are empty and its rule lists meet no packet\n",
+                 kProgram, what.c_str());
   }
 
   ExpressionSource source_;
