@@ -53,6 +53,11 @@ Result<Counters> read_counters(const Program& program);
 // ErrorKind::Usage when the program was compiled without the drop log.
 Result<LogCounters> read_log_counters(const Program& program);
 
+// How many entries the program's rule lists put in its rule maps (docs/filter-language.md §7.4):
+// each term of a list once per combination of the values it accepts, less duplicates. 0 for a
+// program without a rule list.
+Result<std::uint64_t> read_rule_entries(const Program& program);
+
 // The runtime parameters with their current values, in declaration order (empty if none).
 Result<std::vector<Parameter>> read_parameters(const Program& program);
 

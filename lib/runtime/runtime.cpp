@@ -81,6 +81,17 @@ Result<LogCounters> read_log_counters(const Program& program) {
   return LogCounters{state.logged, state.suppressed, state.lost};
 }
 
+// The rule maps are made to hold exactly the keys Program::load writes, and nothing changes them.
+Result<std::uint64_t> read_rule_entries(const Program& program) {
+  std::uint64_t entries = 0;
+  for (const char* name : {layout::kRuleMap, layout::kRulePrefixMap}) {
+    auto map = loader::find_program_map(program.fd(), name);
+    if (!map) return tl::unexpected(map.error());
+    if (*map) entries += (*map)->info.max_entries;
+  }
+  return entries;
+}
+
 Result<std::vector<Parameter>> read_parameters(const Program& program) {
   auto metadata = read_metadata(program);
   if (!metadata) return tl::unexpected(metadata.error());

@@ -121,6 +121,28 @@ TEST_CASE("--force keeps the counters, and the parameter values named without a 
   CHECK(id_of(pin) != old_id);
 }
 
+TEST_CASE("bpffwc show PIN counts a rule list's entries, and says nothing of them without one") {
+  require_root();
+  ensure_bpffs();
+  ScopedPinDir pins;
+  std::string rules;
+  for (int i = 0; i < 70; ++i)
+    rules += (i ? " || " : "") + std::string("(tcp && dst_port in {") + std::to_string(i) + ", 8080})";
+  std::string pin = pins.file("r");
+  bpffwc_ok({"-o", pin, rules});
+  ProcessResult shown = run_bpffwc({"show", pin});
+  REQUIRE_MESSAGE(shown.exit_code == 0, describe(shown));
+  // 70 ports and 8080 once: 71 entries.
+  CHECK(shown.out.find("\nrule lists  71 entries, looked up per packet (docs/filter-language.md §7.4)\n") !=
+        std::string::npos);
+  ProcessResult json = run_bpffwc({"show", "--json", pin});
+  CHECK(json.out.find(",\"rule_entries\":71,") != std::string::npos);
+  std::string plain = pins.file("p");
+  bpffwc_ok({"-o", plain, "tcp"});
+  CHECK(run_bpffwc({"show", plain}).out.find("rule lists") == std::string::npos);
+  CHECK(run_bpffwc({"show", "--json", plain}).out.find("rule_entries") == std::string::npos);
+}
+
 TEST_CASE("bpffwc show PIN describes the program from the pin alone") {
   require_root();
   ensure_bpffs();

@@ -106,6 +106,9 @@ bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program) {
     report.sets = std::move(*sets);
   }
   report.parameters = std::move(*parameters);
+  auto rule_entries = bpffw::read_rule_entries(program);
+  if (!rule_entries) return tl::unexpected(rule_entries.error());
+  report.rule_entries = *rule_entries;
   if (report.metadata.counters) {
     auto counters = bpffw::read_counters(program);
     if (!counters) return tl::unexpected(counters.error());
@@ -137,6 +140,9 @@ std::string program_report_text(const ProgramReport& report, const std::string& 
          (metadata.direction ? bpffw::to_string(*metadata.direction) : "either (compiled without -t)") + "\n";
   out += indent + "parameters  " + parameters_text(report.parameters) + "\n";
   if (!report.sets.empty()) out += indent + "sets        " + sets_text(report.sets) + "\n";
+  if (report.rule_entries != 0)
+    out += indent + "rule lists  " + std::to_string(report.rule_entries) +
+           " entries, looked up per packet (docs/filter-language.md §7.4)\n";
   out += indent + "counters    " +
          (report.counters ? counters_text(*report.counters) : "none (compiled with --no-counters)") + "\n";
   // Only for a logging program: the description of the others stays as it was.
@@ -167,6 +173,7 @@ std::string program_report_json(const ProgramReport& report) {
          ",\"direction\":" + (metadata.direction ? json_string(bpffw::to_string(*metadata.direction)) : "null") +
          ",\"parameters\":" + parameters_json(report.parameters) +
          (report.sets.empty() ? "" : ",\"sets\":" + sets_json(report.sets)) +
+         (report.rule_entries == 0 ? "" : ",\"rule_entries\":" + std::to_string(report.rule_entries)) +
          ",\"counters\":" + (report.counters ? counters_json(*report.counters) : "null") + log_json(report) + "}";
 }
 

@@ -58,6 +58,7 @@ struct ProgramReport {
   std::vector<bpffw::NamedSet> sets;        // docs/filter-language.md §9, with their contents
   std::optional<bpffw::Counters> counters;  // empty: compiled with --no-counters
   std::optional<bpffw::LogCounters> log;    // empty: compiled without --log
+  std::uint64_t rule_entries = 0;           // docs/filter-language.md §7.4
 };
 bpffw::Result<ProgramReport> describe_program(const bpffw::Program& program);
 
