@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include <llvm/IR/Module.h>
+#include <llvm/IR/ValueSymbolTable.h>
 
 #include "codegen/helper_call.hpp"
 #include "codegen/packet_parser.hpp"
@@ -51,8 +52,7 @@ class KeyBuilder {
       }
     }
     const std::uint32_t key_size = shape.trie ? lists_.trie.key_size : lists_.exact.key_size;
-    llvm::Value* key = shape.trie ? trie_key_ : exact_key_;
-    if (key == nullptr) key = (shape.trie ? trie_key_ : exact_key_) = stack_key(key_size);
+    llvm::Value* key = stack_slot(shape.trie ? "rule_key_trie" : "rule_key", key_size);
     if (shape.trie) {  // the whole key after the length word: the longest prefix that matches
       store(key, 0, b_.getInt32(8 * (key_size - 4)));
       store(key, 4, b_.getInt32(shape.id));
@@ -72,22 +72,19 @@ class KeyBuilder {
     return map_lookup(b_, map, key);
   }
 
-  // A stack slot of an i64, in the entry block.
-  llvm::Value* stack_i64(const char* name) {
+  // The function's stack slot `name` of `bytes` bytes, made in the entry block when first asked
+  // for. Every lookup writes its whole key (and the decider its two words) before it reads them,
+  // so all rule lists of a program share one slot of each kind: BPF's stack is 512 bytes.
+  llvm::Value* stack_slot(const char* name, std::uint32_t bytes) {
     llvm::Function* function = b_.GetInsertBlock()->getParent();
+    if (llvm::Value* known = function->getValueSymbolTable()->lookup(name)) return known;
     llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
-    return entry.CreateAlloca(b_.getInt64Ty(), nullptr, name);
+    llvm::AllocaInst* slot = entry.CreateAlloca(llvm::ArrayType::get(b_.getInt8Ty(), bytes), nullptr, name);
+    slot->setAlignment(llvm::Align(8));
+    return slot;
   }
 
  private:
-  // A key's room on the stack, in the entry block like every stack slot.
-  llvm::Value* stack_key(std::uint32_t bytes) {
-    llvm::Function* function = b_.GetInsertBlock()->getParent();
-    llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
-    llvm::AllocaInst* key = entry.CreateAlloca(llvm::ArrayType::get(b_.getInt8Ty(), bytes), nullptr, "rule_key");
-    key->setAlignment(llvm::Align(8));
-    return key;
-  }
   void store(llvm::Value* key, unsigned at, llvm::Value* value) {
     b_.CreateStore(value, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), key, at));
   }
@@ -114,8 +111,6 @@ class KeyBuilder {
   llvm::IRBuilder<>& b_;
   const PacketFields& fields_;
   const RuleLists& lists_;
-  llvm::Value* exact_key_ = nullptr;
-  llvm::Value* trie_key_ = nullptr;
 };
 
 }  // namespace
@@ -134,8 +129,8 @@ void emit_rule_lookups(llvm::IRBuilder<>& b, const PacketFields& fields, const R
 RuleMatch emit_first_rule_match(llvm::IRBuilder<>& b, const PacketFields& fields, const RuleLists& lists,
                                 const RuleListPlan& plan) {
   KeyBuilder key(b, fields, lists);
-  llvm::Value* best_term = key.stack_i64("rule_first_term");
-  llvm::Value* best_decider = key.stack_i64("rule_first_decider");
+  llvm::Value* best_term = key.stack_slot("rule_first_term", 8);
+  llvm::Value* best_decider = key.stack_slot("rule_first_decider", 8);
   b.CreateStore(b.getInt64(kNoRuleTerm), best_term);
   b.CreateStore(b.getInt64(0), best_decider);
   for (const RuleShape& shape : plan.shapes) {
