@@ -2,6 +2,7 @@
 // code generator. The tests judge the kernel's verdicts against it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -48,5 +49,30 @@ InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std:
 // read_parameters in <bpffw/runtime.hpp> returns them). A missing value counts as 0.
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
                           std::span<const std::int64_t> parameter_values, PacketSocket socket = {});
+
+// A flow as a cgroup socket hook sees it when a program connects or sends (docs/filter-language.md
+// §10): what every first packet of it will carry, and what is not known yet. Egress only.
+struct Flow {
+  bool connected = true;                       // connect() (TCP, or UDP's connect), else an unconnected UDP sendmsg()
+  bool ipv6 = false;                           // the packets' family: an IPv4-mapped IPv6 destination is IPv4
+  std::uint8_t protocol = 6;                   // 6 TCP or 17 UDP
+  std::array<std::uint8_t, 16> remote_addr{};  // network byte order; IPv4 in the first 4
+  std::uint16_t remote_port = 0;
+  std::optional<std::array<std::uint8_t, 16>> local_addr;  // when bound, else unknown
+  std::optional<std::uint16_t> local_port;                 // when bound, else unknown
+  std::uint32_t uid = 0;
+};
+
+// Whether the filter, compiled for egress, drops every packet that decides whether the flow gets
+// anywhere: TCP's SYN (with or without ECN's flags; if it is dropped, no other packet follows), a
+// UDP datagram's only or first fragment (without it the datagram is never delivered) — whatever
+// their length, TTL, DSCP, ECN, flow label, and the local address and port when not bound. When
+// it does, refusing the call with EPERM changes no outcome, only makes it fast. Unknowns are
+// evaluated three-valued (a value is one of a few known integers, or any); `refuse` only when
+// the expression is 0 for every combination.
+struct FlowVerdict {
+  bool refuse = false;
+};
+FlowVerdict judge_flow(const Filter& filter, const Flow& flow);
 
 }  // namespace bpffw
