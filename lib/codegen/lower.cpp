@@ -12,6 +12,7 @@
 #include "codegen/membership.hpp"
 #include "codegen/named_sets.hpp"
 #include "codegen/rule_lookup.hpp"
+#include "layout/map_layout.hpp"
 
 #include "codegen/runtime_maps.hpp"
 
@@ -423,9 +424,7 @@ void Lowering::go_to(llvm::Value* decider, const Exit& exit) {
 
 void Lowering::go_to(const SourceSpan& span, const Exit& exit) {
   if (exit.decider != nullptr)
-    exit.decider->addIncoming(b_.getInt64(std::min<std::uint64_t>(span.offset, UINT32_MAX) |
-                                          std::min<std::uint64_t>(span.length, UINT32_MAX) << 32),
-                              b_.GetInsertBlock());
+    exit.decider->addIncoming(b_.getInt64(layout::decider_word(span.offset, span.length)), b_.GetInsertBlock());
   b_.CreateBr(exit.block);
 }
 

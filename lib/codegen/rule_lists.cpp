@@ -146,8 +146,7 @@ std::vector<KeySlot> trie_shape(std::vector<KeySlot> slots, std::size_t address)
 std::uint64_t decider_when_true(const ast::Expr& term) {
   const ast::Expr* decides = &term;
   if (const auto* logical = std::get_if<ast::Logical>(&term.node)) decides = logical->operands.back().get();
-  return std::min<std::uint64_t>(decides->span.offset, UINT32_MAX) |
-         std::min<std::uint64_t>(decides->span.length, UINT32_MAX) << 32;
+  return layout::decider_word(decides->span.offset, decides->span.length);
 }
 
 unsigned slot_bytes(const std::vector<KeySlot>& slots) {

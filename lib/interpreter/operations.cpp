@@ -47,6 +47,8 @@ bool in_prefix(const interpreter::IpAddress& address, const ast::Prefix& prefix)
   return true;
 }
 
+namespace {
+
 // `/` truncates toward zero; x / 0 is 0; INT64_MIN / -1 is INT64_MIN.
 int64_t divide(int64_t a, int64_t b) {
   if (b == 0) return 0;
@@ -60,6 +62,8 @@ int64_t modulo(int64_t a, int64_t b) {
   if (a == kInt64Min && b == -1) return 0;
   return a % b;
 }
+
+}  // namespace
 
 int64_t binary(ast::BinaryOp op, int64_t a, int64_t b) {
   unsigned shift = static_cast<unsigned>(to_bits(b) & 63);  // only the low 6 bits count

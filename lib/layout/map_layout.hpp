@@ -89,6 +89,12 @@ struct RuleValue {
 };
 static_assert(sizeof(RuleValue) == 16);
 
+// How the program carries the span of the part that decided (the drop log's decider, RuleValue):
+// offset | length << 32, each saturated at 32 bits.
+inline constexpr std::uint64_t decider_word(std::uint64_t offset, std::uint64_t length) {
+  return (offset < UINT32_MAX ? offset : UINT32_MAX) | (length < UINT32_MAX ? length : UINT32_MAX) << 32;
+}
+
 // The key of bpffw_set_int.
 struct IntegerSetKey {
   std::int64_t value;
