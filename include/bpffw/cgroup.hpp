@@ -78,7 +78,7 @@ Result<CgroupClass> classify(const Cgroup& cgroup, const CgroupResolveOptions& o
 struct AttachedProgram {
   std::uint32_t id = 0;
   std::string name;
-  bool is_bpffw = false;  // named kProgramName: ours to detach
+  bool is_bpffw = false;  // named kProgramName (or a socket program's bpffw_connect4, ...): ours to detach
 };
 
 // Attaches with BPF_F_ALLOW_MULTI: programs of systemd and other tools keep running beside it.
@@ -114,6 +114,17 @@ bool is_attached(const Program& program, const Cgroup& cgroup, Direction directi
 
 // Every program attached to cgroup in direction (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction);
+
+// Attaches an egress filter's socket programs (Program::load_socket_programs), each at its hook,
+// with BPF_F_ALLOW_MULTI: all of them, or, when one fails, none.
+Result<void> attach(const std::vector<SocketProgram>& programs, const Cgroup& cgroup);
+
+// Every program attached to cgroup at a socket hook (bpffw's and others'), in attach order.
+Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, SocketHook hook);
+
+// Detaches every bpffw socket program of the cgroup, at every hook, and returns how many (none is
+// no error); never another tool's.
+Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup);
 
 // One place a program is attached.
 struct Attachment {

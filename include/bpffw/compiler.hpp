@@ -55,6 +55,20 @@ struct ObjectFile {
 
 Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options = {});
 
+// The cgroup socket hooks an egress filter's socket programs attach to (docs/filter-language.md
+// §10), by systemd's names for them (BPFProgram=connect4:PIN): connect() of IPv4 and IPv6 sockets,
+// and sendmsg() with a destination on unconnected (or any) UDP sockets.
+enum class SocketHook { Connect4, Connect6, Sendmsg4, Sendmsg6 };
+inline constexpr SocketHook kSocketHooks[] = {SocketHook::Connect4, SocketHook::Connect6, SocketHook::Sendmsg4,
+                                              SocketHook::Sendmsg6};
+const char* to_string(SocketHook hook);  // "connect4", ...
+
+// The socket programs of an egress filter: one object with a program per hook, each refusing
+// (EPERM) a connect() or send whose every first packet `filter` drops, as judge_flow
+// (<bpffw/interpreter.hpp>) judges. Empty when the filter can refuse no flow at all (it reads
+// nothing a socket hook knows). Program::load_socket_programs loads them beside the packet program.
+Result<std::optional<ObjectFile>> compile_socket_programs(const Filter& filter, const CompileOptions& options = {});
+
 // Textual forms for --emit: the optimized LLVM IR, and BPF assembly from LLVM's disassembler.
 Result<std::string> emit_llvm_ir(const Filter& filter, const CompileOptions& options = {});
 Result<std::string> emit_assembly(const Filter& filter, const CompileOptions& options = {});

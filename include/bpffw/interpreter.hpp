@@ -51,25 +51,24 @@ InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std:
                           std::span<const std::int64_t> parameter_values, PacketSocket socket = {});
 
 // A flow as a cgroup socket hook sees it when a program connects or sends (docs/filter-language.md
-// §10): what every first packet of it will carry, and what is not known yet. Egress only.
+// §10): what every first packet of it will carry. Egress only. What the hooks do not read (the
+// local address and port, the uid: see §10) is left open.
 struct Flow {
-  bool connected = true;                       // connect() (TCP, or UDP's connect), else an unconnected UDP sendmsg()
+  // The socket is connected: a connect() (TCP, or UDP's), or a send on a connected UDP socket; else
+  // an unconnected UDP sendmsg(). `established` (§4.5) of its packets.
+  bool connected = true;
   bool ipv6 = false;                           // the packets' family: an IPv4-mapped IPv6 destination is IPv4
-  std::uint8_t protocol = 6;                   // 6 TCP or 17 UDP
+  std::uint8_t protocol = 6;                   // 6 TCP or 17 UDP; any other is never refused
   std::array<std::uint8_t, 16> remote_addr{};  // network byte order; IPv4 in the first 4
   std::uint16_t remote_port = 0;
-  std::optional<std::array<std::uint8_t, 16>> local_addr;  // when bound, else unknown
-  std::optional<std::uint16_t> local_port;                 // when bound, else unknown
-  std::uint32_t uid = 0;
 };
 
 // Whether the filter, compiled for egress, drops every packet that decides whether the flow gets
 // anywhere: TCP's SYN (with or without ECN's flags; if it is dropped, no other packet follows), a
 // UDP datagram's only or first fragment (without it the datagram is never delivered) — whatever
-// their length, TTL, DSCP, ECN, flow label, and the local address and port when not bound. When
-// it does, refusing the call with EPERM changes no outcome, only makes it fast. Unknowns are
-// evaluated three-valued (a value is one of a few known integers, or any); `refuse` only when
-// the expression is 0 for every combination.
+// their length, TTL, DSCP, ECN, flow label, local address and port. When it does, refusing the
+// call with EPERM changes no outcome, only makes it fast. The judgement is the socket programs'
+// (compile_socket_programs in <bpffw/compiler.hpp>): both evaluate the same condition.
 struct FlowVerdict {
   bool refuse = false;
 };

@@ -40,6 +40,7 @@ struct TestRunResult {
 };
 
 class Program;
+struct SocketProgram;
 
 struct LoadOptions {
   // A running program whose packet counters the new one continues (--force, --replace): the new
@@ -53,6 +54,11 @@ class Program {
   // Loads a cgroup_skb program. A verifier refusal is ErrorKind::Verifier carrying the log.
   static Result<Program> load(const ObjectFile& object);
   static Result<Program> load(const ObjectFile& object, const LoadOptions& options);
+  // Loads an egress filter's socket programs (compile_socket_programs in <bpffw/compiler.hpp>), one
+  // per hook, beside its packet program: they use `packet_program`'s named sets and parameters (its
+  // maps, not copies), so that what is changed live is changed for both.
+  static Result<std::vector<SocketProgram>> load_socket_programs(const ObjectFile& object,
+                                                                 const Program& packet_program);
   // Opens a pinned program (BPF_OBJ_GET).
   static Result<Program> open_pinned(const std::string& path);
   // Opens a loaded program by its kernel id (BPF_PROG_GET_FD_BY_ID, needs CAP_SYS_ADMIN), e.g. one
@@ -81,6 +87,12 @@ class Program {
  private:
   explicit Program(int fd) : fd_(fd) {}
   int fd_ = -1;
+};
+
+// A socket program and the hook it is for.
+struct SocketProgram {
+  SocketHook hook;
+  Program program;
 };
 
 }  // namespace bpffw

@@ -11,10 +11,16 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cgroup/attach_points.hpp"
 #include "loader/unique_fd.hpp"
 #include "loader/kernel_features.hpp"
 
 namespace bpffw {
+
+using cgroup::identify;
+using cgroup::IdAndName;
+using cgroup::is_bpffw_name;
+
 namespace {
 
 bpf_attach_type attach_type(Direction direction) {
@@ -24,23 +30,6 @@ bpf_attach_type attach_type(Direction direction) {
 std::string where(const Cgroup& cgroup, Direction direction) {
   return cgroup.path() + " " + to_string(direction);
 }
-
-struct IdAndName {
-  std::uint32_t id = 0;
-  std::string name;
-};
-
-Result<IdAndName> identify(int prog_fd) {
-  bpf_prog_info info{};
-  __u32 length = sizeof(info);
-  if (int rc = bpf_obj_get_info_by_fd(prog_fd, &info, &length); rc != 0) {
-    const int err = -rc;
-    return make_error(ErrorKind::System, std::string("cannot read program info: ") + std::strerror(err), err);
-  }
-  return IdAndName{info.id, std::string(info.name, strnlen(info.name, sizeof(info.name)))};
-}
-
-bool is_bpffw_name(const std::string& name) { return name == kProgramName; }
 
 Result<void> require_bpffw(const IdAndName& program, const char* verb) {
   if (is_bpffw_name(program.name)) return {};
@@ -191,12 +180,13 @@ Result<void> detach(const Cgroup& cgroup, Direction direction, const Program& pr
   return {};
 }
 
-Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction) {
+Result<std::vector<AttachedProgram>> cgroup::programs_at(const Cgroup& cgroup, bpf_attach_type type,
+                                                         const std::string& where) {
   std::vector<__u32> ids(64);
   for (;;) {
     __u32 count = static_cast<__u32>(ids.size());
     __u32 attach_flags = 0;
-    int rc = bpf_prog_query(cgroup.fd(), attach_type(direction), 0, &attach_flags, ids.data(), &count);
+    int rc = bpf_prog_query(cgroup.fd(), type, 0, &attach_flags, ids.data(), &count);
     if (rc == 0) {
       ids.resize(count);
       break;
@@ -207,11 +197,9 @@ Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Dir
       continue;
     }
     if (err == EPERM)
-      return make_error(ErrorKind::Permission, "cannot list programs on " + where(cgroup, direction) +
-                                                   ": permission denied",
-                        err, "listing needs root (CAP_NET_ADMIN)");
-    return make_error(ErrorKind::System,
-                      "cannot list programs on " + where(cgroup, direction) + ": " + std::strerror(err), err);
+      return make_error(ErrorKind::Permission, "cannot list programs on " + where + ": permission denied", err,
+                        "listing needs root (CAP_NET_ADMIN)");
+    return make_error(ErrorKind::System, "cannot list programs on " + where + ": " + std::strerror(err), err);
   }
 
   std::vector<AttachedProgram> programs;
@@ -228,6 +216,10 @@ Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Dir
     programs.push_back({id, info->name, is_bpffw_name(info->name)});
   }
   return programs;
+}
+
+Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction) {
+  return cgroup::programs_at(cgroup, attach_type(direction), where(cgroup, direction));
 }
 
 bool is_attached(const Program& program, const Cgroup& cgroup, Direction direction) {

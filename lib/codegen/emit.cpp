@@ -1,6 +1,7 @@
 #include "codegen/emit.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 #include <llvm/IR/DiagnosticInfo.h>
@@ -15,7 +16,9 @@
 
 #include "codegen/module.hpp"
 #include "codegen/pipeline.hpp"
+#include "codegen/socket_module.hpp"
 #include "codegen/target.hpp"
+#include "flow/may_pass.hpp"
 #include "parser/filter_access.hpp"
 
 namespace bpffw::codegen {
@@ -51,8 +54,14 @@ class Compilation {
     context_.setDiagnosticHandlerCallBack(&Diagnostics::handle, &diagnostics_);
   }
 
+  using ModuleBuilder = std::function<std::unique_ptr<llvm::Module>(llvm::LLVMContext&, const llvm::TargetMachine&)>;
+  Result<void> build_and_optimize(const ModuleBuilder& build);
   Result<void> build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime,
-                                  const PacketParserBytes& parsers = product_packet_parsers());
+                                  const PacketParserBytes& parsers = product_packet_parsers()) {
+    return build_and_optimize([&](llvm::LLVMContext& context, const llvm::TargetMachine& target) {
+      return build_module(context, target, filter, runtime, parsers);
+    });
+  }
   Result<ObjectFile> emit_object();
   // Refuses programs too long for BPF jumps before the backend would abort on them.
   Result<void> check_program_size();
@@ -68,8 +77,7 @@ class Compilation {
   std::unique_ptr<llvm::Module> module_;
 };
 
-Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const RuntimeSpec& runtime,
-                                             const PacketParserBytes& parsers) {
+Result<void> Compilation::build_and_optimize(const ModuleBuilder& build) {
   if (options_.optimization_level > 3) {
     return make_error(ErrorKind::Usage,
                       "optimization level " + std::to_string(options_.optimization_level) + " is out of range", 0,
@@ -77,7 +85,7 @@ Result<void> Compilation::build_and_optimize(const ast::Expr& filter, const Runt
   }
   target_ = thread_target_machine(options_.optimization_level);
   if (target_ == nullptr) return internal("the BPF target of LLVM is not available");
-  module_ = build_module(context_, *target_, filter, runtime, parsers);
+  module_ = build(context_, *target_);
 
   std::string problems;
   llvm::raw_string_ostream problems_out(problems);
@@ -180,6 +188,16 @@ std::string Compilation::ir_text() const {
   return text;
 }
 
+// The rule lists' keys, for Program::load.
+void add_rule_entries(ObjectFile& object, const RuleLists& rules) {
+  object.rule_key_size = rules.exact.key_size;
+  object.rule_keys = rules.exact.keys;
+  object.rule_values = rules.exact.values;
+  object.rule_prefix_key_size = rules.trie.key_size;
+  object.rule_prefix_keys = rules.trie.keys;
+  object.rule_prefix_values = rules.trie.values;
+}
+
 }  // namespace
 
 Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOptions& options,
@@ -189,14 +207,20 @@ Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOpti
     return tl::unexpected(built.error());
   if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
   auto object = compilation.emit_object();
-  if (object) {  // the rule lists' keys, for Program::load
-    object->rule_key_size = runtime.rules.exact.key_size;
-    object->rule_keys = runtime.rules.exact.keys;
-    object->rule_values = runtime.rules.exact.values;
-    object->rule_prefix_key_size = runtime.rules.trie.key_size;
-    object->rule_prefix_keys = runtime.rules.trie.keys;
-    object->rule_prefix_values = runtime.rules.trie.values;
-  }
+  if (object) add_rule_entries(*object, runtime.rules);
+  return object;
+}
+
+Result<ObjectFile> compile_socket_condition(const ast::Expr& condition, const CompileOptions& options,
+                                            const RuntimeSpec& runtime) {
+  Compilation compilation(options);
+  auto built = compilation.build_and_optimize([&](llvm::LLVMContext& context, const llvm::TargetMachine& target) {
+    return build_socket_module(context, target, condition, runtime);
+  });
+  if (!built) return tl::unexpected(built.error());
+  if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
+  auto object = compilation.emit_object();
+  if (object) add_rule_entries(*object, runtime.rules);
   return object;
 }
 
@@ -251,6 +275,27 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) 
   auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options, spec);
   if (object) object->sets = filter.sets();
   return object;
+}
+
+Result<std::optional<ObjectFile>> compile_socket_programs(const Filter& filter, const CompileOptions& options) {
+  if (filter.direction() == Direction::Ingress)
+    return make_error(ErrorKind::Usage, "socket programs judge an egress filter, and this one is for ingress", 0,
+                      "compile it with the egress direction (bpffwc -t egress)");
+  ast::ExprPtr condition = flow::may_pass(detail::FilterAccess::root(filter));
+  // A condition that is always true would refuse nothing: no programs to attach.
+  if (const auto* always = std::get_if<ast::Literal>(&condition->node); always != nullptr && always->value != 0)
+    return std::optional<ObjectFile>();
+  codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
+  if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
+  spec.counters = false;
+  spec.metadata = false;
+  spec.log.reset();
+  spec.direction = Direction::Egress;
+  spec.rules = codegen::plan_rule_lists(*condition);
+  auto object = codegen::compile_socket_condition(*condition, options, spec);
+  if (!object) return tl::unexpected(object.error());
+  object->sets = filter.sets();
+  return std::optional<ObjectFile>(std::move(*object));
 }
 
 ProgramMetadata metadata_for(const Filter& filter, const CompileOptions& options) {

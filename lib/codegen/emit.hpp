@@ -20,6 +20,10 @@ Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOpti
                                       const RuntimeSpec& runtime = {},
                                       const PacketParserBytes& parsers = product_packet_parsers());
 
+// The socket programs (socket_module.hpp) of flow::may_pass's `condition`.
+Result<ObjectFile> compile_socket_condition(const ast::Expr& condition, const CompileOptions& options,
+                                            const RuntimeSpec& runtime);
+
 // The optimized module as LLVM IR text.
 Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options,
                                            const RuntimeSpec& runtime = {});

@@ -17,6 +17,8 @@ namespace {
 // bpf_skb_load_bytes is not GPL-only, but a license section is what loaders expect.
 constexpr const char* kLicense = "GPL";
 
+}  // namespace
+
 void add_license(llvm::Module& module) {
   llvm::Constant* text = llvm::ConstantDataArray::getString(module.getContext(), kLicense);
   auto* license =
@@ -24,8 +26,6 @@ void add_license(llvm::Module& module) {
   license->setSection("license");
   license->setAlignment(llvm::Align(1));
 }
-
-}  // namespace
 
 std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llvm::TargetMachine& target,
                                            const ast::Expr& filter, const RuntimeSpec& runtime,

@@ -28,4 +28,7 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
                                            const ast::Expr& filter, const RuntimeSpec& runtime = {},
                                            const PacketParserBytes& parsers = product_packet_parsers());
 
+// The license section loaders expect.
+void add_license(llvm::Module& module);
+
 }  // namespace bpffw::codegen

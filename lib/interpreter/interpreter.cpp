@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "interpreter/evaluate.hpp"
 #include "interpreter/operations.hpp"
 #include "interpreter/packet_facts.hpp"
 #include "parser/ast.hpp"
@@ -166,6 +167,14 @@ int64_t evaluate_node(const ast::Expr& expr, const Context& context) {
 }
 
 }  // namespace
+
+std::int64_t interpreter::evaluate_expression(const ast::Expr& expr, const PacketFacts& facts,
+                                              std::span<const std::int64_t> parameters,
+                                              std::optional<Direction> direction, PacketSocket socket,
+                                              const std::vector<NamedSet>& sets) {
+  const ast::Expr* decider = nullptr;
+  return evaluate(expr, Context{facts, parameters, direction, socket, sets, &decider});
+}
 
 InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std::span<const unsigned char> packet,
                           PacketSocket socket) {

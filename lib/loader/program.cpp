@@ -11,6 +11,7 @@
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -102,14 +103,49 @@ Error load_error(int err, const std::string& verifier_log, const loader::LibbpfM
   return error;
 }
 
-}  // namespace
+// Loads every program of the object. Log level 0 keeps a successful load fast; on failure libbpf
+// retries with level 1 into the program's buffer, so the refusal's log ends up there (and libbpf
+// does not print it).
+Result<void> load_with_logs(bpf_object* object, const loader::LibbpfMessages& messages) {
+  std::vector<std::unique_ptr<char[]>> logs;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, object) {
+    logs.emplace_back(new char[kVerifierLogSize]);
+    logs.back()[0] = '\0';
+    bpf_program__set_log_buf(program, logs.back().get(), kVerifierLogSize);
+  }
+  int rc = bpf_object__load(object);
+  if (rc == 0) return {};
+  int err = rc < 0 ? -rc : (errno ? errno : EINVAL);
+  std::string log;
+  for (const auto& text : logs) {
+    text[kVerifierLogSize - 1] = '\0';
+    log += text.get();
+  }
+  Error error = load_error(err, log, messages);
+  // On a kernel older than bpffw supports, say what it lacks rather than how it refused.
+  if (error.kind != ErrorKind::Permission) {
+    if (auto missing = loader::missing_program_feature()) {
+      Error old_kernel = loader::missing_feature_error(*missing, err);
+      old_kernel.verifier_log = std::move(error.verifier_log);
+      return tl::unexpected(old_kernel);
+    }
+  }
+  return tl::unexpected(error);
+}
 
-Result<Program> Program::load(const ObjectFile& object) { return load(object, LoadOptions{}); }
+// The rule lists' entries (docs/filter-language.md §7.4) into the object's maps.
+Result<void> fill_rule_maps(bpf_object* object, const ObjectFile& file) {
+  if (auto filled =
+          loader::fill_rule_map(object, layout::kRuleMap, file.rule_keys, file.rule_key_size, file.rule_values);
+      !filled)
+    return filled;
+  return loader::fill_rule_map(object, layout::kRulePrefixMap, file.rule_prefix_keys, file.rule_prefix_key_size,
+                               file.rule_prefix_values);
+}
 
-Result<Program> Program::load(const ObjectFile& object, const LoadOptions& options) {
+Result<ObjectPtr> open_object(const ObjectFile& object, const loader::LibbpfMessages& messages) {
   if (object.bytes.empty()) return make_error(ErrorKind::Internal, "cannot load an empty BPF object");
-
-  loader::LibbpfMessages messages;
   LIBBPF_OPTS(bpf_object_open_opts, open_options, .object_name = "bpffw");
   errno = 0;
   ObjectPtr handle(bpf_object__open_mem(object.bytes.data(), object.bytes.size(), &open_options));
@@ -117,6 +153,24 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
     int err = errno ? errno : EINVAL;
     return tl::unexpected(libbpf_error(ErrorKind::Internal, "libbpf cannot read the generated object", err, messages));
   }
+  return handle;
+}
+
+Result<int> duplicate_fd(int fd) {
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return tl::unexpected(loader::system_error("cannot duplicate the program's fd", errno));
+  return copy;
+}
+
+}  // namespace
+
+Result<Program> Program::load(const ObjectFile& object) { return load(object, LoadOptions{}); }
+
+Result<Program> Program::load(const ObjectFile& object, const LoadOptions& options) {
+  loader::LibbpfMessages messages;
+  auto opened = open_object(object, messages);
+  if (!opened) return tl::unexpected(opened.error());
+  ObjectPtr handle = std::move(*opened);
 
   bpf_program* program = bpf_object__next_program(handle.get(), nullptr);
   if (program == nullptr || bpf_object__next_program(handle.get(), program) != nullptr)
@@ -129,45 +183,48 @@ Result<Program> Program::load(const ObjectFile& object, const LoadOptions& optio
     if (auto kept = loader::reuse_kept_maps(handle.get(), options.keep_counters_of->fd()); !kept)
       return tl::unexpected(kept.error());
   }
-  // Log level 0 keeps a successful load fast; on failure libbpf retries with level 1 into this
-  // buffer, so the refusal's log ends up here (and libbpf does not print it).
-  std::unique_ptr<char[]> log(new char[kVerifierLogSize]);
-  log[0] = '\0';
-  bpf_program__set_log_buf(program, log.get(), kVerifierLogSize);
-
-  int rc = bpf_object__load(handle.get());
-  if (rc != 0) {
-    int err = rc < 0 ? -rc : (errno ? errno : EINVAL);
-    log[kVerifierLogSize - 1] = '\0';
-    Error error = load_error(err, std::string(log.get()), messages);
-    // On a kernel older than bpffw supports, say what it lacks rather than how it refused.
-    if (error.kind != ErrorKind::Permission) {
-      if (auto missing = loader::missing_program_feature()) {
-        Error old_kernel = loader::missing_feature_error(*missing, err);
-        old_kernel.verifier_log = std::move(error.verifier_log);
-        return tl::unexpected(old_kernel);
-      }
-    }
-    return tl::unexpected(error);
-  }
+  if (auto loaded = load_with_logs(handle.get(), messages); !loaded) return tl::unexpected(loaded.error());
 
   if (auto bound = loader::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
     return tl::unexpected(bound.error());
   // The named sets' contents, before anyone can attach the program (docs/filter-language.md §9).
   if (auto filled = loader::fill_set_maps(handle.get(), bpf_program__fd(program), object.sets); !filled)
     return tl::unexpected(filled.error());
-  if (auto filled = loader::fill_rule_map(handle.get(), layout::kRuleMap, object.rule_keys, object.rule_key_size,
-                                          object.rule_values);
-      !filled)
-    return tl::unexpected(filled.error());
-  if (auto filled = loader::fill_rule_map(handle.get(), layout::kRulePrefixMap, object.rule_prefix_keys,
-                                          object.rule_prefix_key_size, object.rule_prefix_values);
-      !filled)
-    return tl::unexpected(filled.error());
+  if (auto filled = fill_rule_maps(handle.get(), object); !filled) return tl::unexpected(filled.error());
   // The object (and libbpf's copy of the instructions) goes; the Program keeps only its own fd.
-  int fd = ::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3);
-  if (fd < 0) return tl::unexpected(loader::system_error("cannot duplicate the program's fd", errno));
-  return Program(fd);
+  auto fd = duplicate_fd(bpf_program__fd(program));
+  if (!fd) return tl::unexpected(fd.error());
+  return Program(*fd);
+}
+
+Result<std::vector<SocketProgram>> Program::load_socket_programs(const ObjectFile& object,
+                                                                 const Program& packet_program) {
+  loader::LibbpfMessages messages;
+  auto opened = open_object(object, messages);
+  if (!opened) return tl::unexpected(opened.error());
+  ObjectPtr handle = std::move(*opened);
+  // The packet program's sets and parameters, not copies: a set edited live is edited for both.
+  if (auto shared = loader::reuse_shared_maps(handle.get(), packet_program.fd()); !shared)
+    return tl::unexpected(shared.error());
+  if (auto loaded = load_with_logs(handle.get(), messages); !loaded) return tl::unexpected(loaded.error());
+  if (auto filled = fill_rule_maps(handle.get(), object); !filled) return tl::unexpected(filled.error());
+  std::vector<SocketProgram> programs;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, handle.get()) {
+    std::string_view section = bpf_program__section_name(program);
+    std::optional<SocketHook> hook;
+    for (SocketHook candidate : kSocketHooks)
+      if (section == std::string("cgroup/") + to_string(candidate)) hook = candidate;
+    if (!hook) return make_error(ErrorKind::Internal, "a socket program of unknown section " + std::string(section));
+    if (auto bound = loader::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
+      return tl::unexpected(bound.error());
+    auto fd = duplicate_fd(bpf_program__fd(program));
+    if (!fd) return tl::unexpected(fd.error());
+    programs.push_back(SocketProgram{*hook, Program(*fd)});
+  }
+  if (programs.size() != std::size(kSocketHooks))
+    return make_error(ErrorKind::Internal, "the socket programs' object must hold one program per hook");
+  return programs;
 }
 
 Result<Program> Program::open_pinned(const std::string& path) {

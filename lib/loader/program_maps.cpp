@@ -1,5 +1,6 @@
 #include "loader/program_maps.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -101,6 +102,28 @@ Result<void> reuse_kept_maps(bpf_object* object, int old_program_fd) {
     return kept;
   // The ring too: a `bpffwc log` following the old program goes on reading the new one's drops.
   return reuse_map(object, old_program_fd, layout::kLogRingMap, BPF_MAP_TYPE_RINGBUF, 0, layout::kLogRingBytes);
+}
+
+Result<void> reuse_shared_maps(bpf_object* object, int packet_program_fd) {
+  auto packet_maps = program_maps(packet_program_fd);
+  if (!packet_maps) return tl::unexpected(packet_maps.error());
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, object) {
+    const std::string_view name = bpf_map__name(map);
+    if (name == layout::kRuleMap || name == layout::kRulePrefixMap) continue;  // the condition's own
+    auto same = std::find_if(packet_maps->begin(), packet_maps->end(), [&](const ProgramMap& packet_map) {
+      const bpf_map_info& info = packet_map.info;
+      return map_name(info) == name && info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+             info.value_size == bpf_map__value_size(map) && info.max_entries == bpf_map__max_entries(map);
+    });
+    if (same == packet_maps->end())
+      return make_error(ErrorKind::Internal, "the packet program has no map " + std::string(name) +
+                                                 " like the socket programs': they were not compiled from one filter");
+    if (int rc = bpf_map__reuse_fd(map, same->fd.get()); rc != 0)
+      return tl::unexpected(
+          loader::system_error("cannot share the packet program's map " + std::string(name), rc < 0 ? -rc : errno));
+  }
+  return {};
 }
 
 Result<void> bind_parameter_map(bpf_object* object, int program_fd) {

@@ -42,6 +42,11 @@ std::size_t variable_offset(const bpf_map_info& info, std::string_view variable)
 // old_program_fd uses, so counts continue. Skips each map either side lacks or whose layout differs.
 Result<void> reuse_kept_maps(bpf_object* object, int old_program_fd);
 
+// Makes every map of the socket programs' object but their rule lists' the packet program's map
+// of that name (named sets, parameters): one state for both. A map the packet program lacks, or
+// has in another layout, is an internal error: the two objects were compiled from one filter.
+Result<void> reuse_shared_maps(bpf_object* object, int packet_program_fd);
+
 // After bpf_object__load: binds the parameter map (.data) to the program, so that it is among the
 // program's map ids even when no instruction reads a parameter (`--param x=1 'tcp'`); libbpf
 // binds only .rodata by itself. Does nothing when the object has no parameters.

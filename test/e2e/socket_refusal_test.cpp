@@ -1,0 +1,208 @@
+// Socket programs (docs/filter-language.md §10, issue 29) on real sockets: an egress filter's
+// socket programs, attached with its packet program to a scratch cgroup, refuse with EPERM at once
+// every connect() and send whose first packet the filter drops, and leave the others alone.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <bpffw/bpffw.hpp>
+
+#include "e2e/processes.hpp"
+#include "e2e/traffic.hpp"
+#include "support/kernel_env.hpp"
+
+using namespace bpffw::e2e;
+
+namespace {
+
+// A filter's packet and socket programs, attached to a cgroup until it goes.
+class AttachedGroup {
+ public:
+  AttachedGroup(const std::string& cgroup_path, const std::string& text, bool with_socket_programs) {
+    auto filter = bpffw::Filter::parse(text, {.direction = bpffw::Direction::Egress});
+    REQUIRE_MESSAGE(filter, filter.error().message);
+    auto object = bpffw::compile(*filter);
+    REQUIRE_MESSAGE(object, object.error().message);
+    auto packet = bpffw::Program::load(*object);
+    REQUIRE_MESSAGE(packet, packet.error().message);
+    auto cgroup = bpffw::Cgroup::open(cgroup_path);
+    REQUIRE(cgroup);
+    cgroup_.emplace(std::move(*cgroup));
+    packet_.emplace(std::move(*packet));
+    REQUIRE(bpffw::attach(*packet_, *cgroup_, bpffw::Direction::Egress));
+    if (!with_socket_programs) return;
+    auto socket_object = bpffw::compile_socket_programs(*filter);
+    REQUIRE_MESSAGE(socket_object, socket_object.error().message);
+    REQUIRE(socket_object->has_value());
+    auto sockets = bpffw::Program::load_socket_programs(**socket_object, *packet_);
+    REQUIRE_MESSAGE(sockets, sockets.error().message << "\n" << sockets.error().verifier_log.substr(0, 3000));
+    sockets_ = std::move(*sockets);
+    auto attached = bpffw::attach(sockets_, *cgroup_);
+    REQUIRE_MESSAGE(attached, attached.error().message);
+  }
+  ~AttachedGroup() {
+    if (!cgroup_) return;
+    (void)bpffw::detach_bpffw_socket_programs(*cgroup_);
+    if (packet_) (void)bpffw::detach(*cgroup_, bpffw::Direction::Egress, *packet_);
+  }
+  AttachedGroup(const AttachedGroup&) = delete;
+  AttachedGroup& operator=(const AttachedGroup&) = delete;
+
+ private:
+  std::optional<bpffw::Cgroup> cgroup_;
+  std::optional<bpffw::Program> packet_;
+  std::vector<bpffw::SocketProgram> sockets_;
+};
+
+sockaddr_storage destination(int family, const char* address, std::uint16_t port, socklen_t& length) {
+  sockaddr_storage storage{};
+  if (family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    ::inet_pton(AF_INET, address, &in->sin_addr);
+    length = sizeof *in;
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    ::inet_pton(AF_INET6, address, &in6->sin6_addr);
+    length = sizeof *in6;
+  }
+  return storage;
+}
+
+// How a call ended: its errno (0 for success) and how long it took.
+struct Outcome {
+  int error = 0;
+  double milliseconds = 0;
+};
+
+enum class Call { TcpConnect, UdpConnect, UdpSendto, UdpSendmsg, TcpFastOpen };
+
+// In the calling process: one call of `call` to address:port from a new socket.
+Outcome make_call(Call call, int family, const char* address, std::uint16_t port) {
+  socklen_t length = 0;
+  sockaddr_storage to = destination(family, address, port, length);
+  const bool tcp = call == Call::TcpConnect || call == Call::TcpFastOpen;
+  int fd = ::socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {errno, 0};
+  // A connect() whose SYN is dropped waits for retransmissions: give up after 2 s (EINPROGRESS).
+  timeval patience{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
+  const char byte = 'x';
+  auto start = std::chrono::steady_clock::now();
+  int rc = 0;
+  switch (call) {
+    case Call::TcpConnect:
+    case Call::UdpConnect: rc = ::connect(fd, reinterpret_cast<sockaddr*>(&to), length); break;
+    case Call::UdpSendto: rc = ::sendto(fd, &byte, 1, 0, reinterpret_cast<sockaddr*>(&to), length) == 1 ? 0 : -1; break;
+    case Call::UdpSendmsg: {
+      iovec data{const_cast<char*>(&byte), 1};
+      msghdr message{};
+      message.msg_name = &to;
+      message.msg_namelen = length;
+      message.msg_iov = &data;
+      message.msg_iovlen = 1;
+      rc = ::sendmsg(fd, &message, 0) == 1 ? 0 : -1;
+      break;
+    }
+    case Call::TcpFastOpen:
+      rc = ::sendto(fd, &byte, 1, MSG_FASTOPEN, reinterpret_cast<sockaddr*>(&to), length) == 1 ? 0 : -1;
+      break;
+  }
+  Outcome outcome{rc == 0 ? 0 : errno};
+  outcome.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  return outcome;
+}
+
+// The same in a child inside `cgroup`: its exit code is the errno (0 success), 99 when slower
+// than `limit_ms`.
+int call_in(const std::string& cgroup, Call call, int family, const char* address, std::uint16_t port,
+            double limit_ms = 100) {
+  pid_t child = spawn(cgroup, [=] {
+    Outcome outcome = make_call(call, family, address, port);
+    if (outcome.milliseconds > limit_ms) return 99;
+    return outcome.error;
+  });
+  return wait_child(child);
+}
+
+// A listener on both loopbacks, outside the cgroup: TCP (backlog only, never accepting) and UDP.
+struct Listeners {
+  explicit Listeners(std::uint16_t port) {
+    for (int family : {AF_INET, AF_INET6})
+      for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+        socklen_t length = 0;
+        sockaddr_storage at = destination(family, family == AF_INET ? "127.0.0.1" : "::1", port, length);
+        int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&at), length) == 0);
+        if (type == SOCK_STREAM) {
+          ::setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &one, sizeof one);
+          REQUIRE(::listen(fd, 64) == 0);
+        }
+        fds.push_back(fd);
+      }
+  }
+  ~Listeners() {
+    for (int fd : fds) ::close(fd);
+  }
+  std::vector<int> fds;
+};
+
+}  // namespace
+
+TEST_CASE("socket programs: connect() and sends the filter refuses fail at once with EPERM, the others work") {
+  bpffw::test::require_root();
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  Listeners listeners(open);
+  AttachedGroup group(cgroup.path(), "(tcp || udp) && dst_port == " + std::to_string(open), true);
+
+  struct Destination {
+    int family;
+    const char* address;
+  };
+  const Destination destinations[] = {{AF_INET, "127.0.0.1"}, {AF_INET6, "::1"}, {AF_INET6, "::ffff:127.0.0.1"}};
+  for (const Destination& to : destinations) {
+    for (Call call : {Call::TcpConnect, Call::UdpConnect, Call::UdpSendto, Call::UdpSendmsg, Call::TcpFastOpen}) {
+      CAPTURE(to.address);
+      CAPTURE(static_cast<int>(call));
+      CHECK(call_in(cgroup.path(), call, to.family, to.address, closed) == EPERM);
+      // Fast Open's sendto() without a cookie sends a plain SYN and reports EINPROGRESS on a
+      // non-blocking socket; on a blocking one it connects.
+      CHECK(call_in(cgroup.path(), call, to.family, to.address, open) == 0);
+    }
+  }
+}
+
+TEST_CASE("socket programs: without them a refused connect() hangs, with them it fails at once") {
+  bpffw::test::require_root();
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  Listeners listeners(closed);  // a listener that would answer: only the filter stops the SYN
+  const std::string filter = "tcp && dst_port == " + std::to_string(open);
+  {
+    AttachedGroup packets_only(cgroup.path(), filter, false);
+    // The SYN is dropped at egress: connect() waits for retransmissions, past this bound.
+    CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed, 1500) == 99);
+  }
+  AttachedGroup with_sockets(cgroup.path(), filter, true);
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed, 1500) == EPERM);
+}
