@@ -119,12 +119,26 @@ Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Dir
 // with BPF_F_ALLOW_MULTI: all of them, or, when one fails, none.
 Result<void> attach(const std::vector<SocketProgram>& programs, const Cgroup& cgroup);
 
+// Detaches these socket programs, those of them attached.
+Result<void> detach(const Cgroup& cgroup, const std::vector<SocketProgram>& programs);
+
 // Every program attached to cgroup at a socket hook (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, SocketHook hook);
 
 // Detaches every bpffw socket program of the cgroup, at every hook, and returns how many (none is
 // no error); never another tool's.
 Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup);
+
+// Takes the cgroup's bpffw socket programs off every hook and returns them, held open, to put back
+// with attach() if need be. Before the packet program is swapped: while the group is not whole a
+// call is judged by the packets alone, slower but never refused by the other filter.
+Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& cgroup);
+
+// Makes `programs` the cgroup's only bpffw socket programs: at each hook the first bpffw program
+// there is swapped for the new one in one step (BPF_F_REPLACE: every call meets one of the two),
+// the others then detached; at a hook with none, the new one is attached. Empty `programs` detaches
+// them all. If a swap fails, the hooks done are swapped back before the error returns.
+Result<void> replace_bpffw_socket_programs(const std::vector<SocketProgram>& programs, const Cgroup& cgroup);
 
 // One place a program is attached.
 struct Attachment {

@@ -65,9 +65,9 @@ const char* to_string(SocketHook hook);  // "connect4", ...
 
 // The socket programs of an egress filter: one object with a program per hook, each refusing
 // (EPERM) a connect() or send whose every first packet `filter` drops, as judge_flow
-// (<bpffw/interpreter.hpp>) judges. Empty when the filter can refuse no flow at all (it reads
-// nothing a socket hook knows). Program::load_socket_programs loads them beside the packet program.
-Result<std::optional<ObjectFile>> compile_socket_programs(const Filter& filter, const CompileOptions& options = {});
+// (<bpffw/interpreter.hpp>) judges; for a filter that can refuse no flow, programs that refuse
+// nothing. Program::load_socket_programs loads them beside the packet program.
+Result<ObjectFile> compile_socket_programs(const Filter& filter, const CompileOptions& options = {});
 
 // Textual forms for --emit: the optimized LLVM IR, and BPF assembly from LLVM's disassembler.
 Result<std::string> emit_llvm_ir(const Filter& filter, const CompileOptions& options = {});

@@ -54,8 +54,8 @@ InterpretResult interpret(const Filter& filter, std::uint16_t skb_protocol, std:
 // §10): what every first packet of it will carry. Egress only. What the hooks do not read (the
 // local address and port, the uid: see §10) is left open.
 struct Flow {
-  // The socket is connected: a connect() (TCP, or UDP's), or a send on a connected UDP socket; else
-  // an unconnected UDP sendmsg(). `established` (§4.5) of its packets.
+  // connect(), else a UDP send that names its destination (an unconnected socket's sendto(),
+  // sendmsg()). A UDP connect() sends nothing and is never refused (§10): its sends are judged.
   bool connected = true;
   bool ipv6 = false;                           // the packets' family: an IPv4-mapped IPv6 destination is IPv4
   std::uint8_t protocol = 6;                   // 6 TCP or 17 UDP; any other is never refused

@@ -95,4 +95,20 @@ struct SocketProgram {
   Program program;
 };
 
+// Where the socket programs of the packet program pinned at `pin` are pinned: beside it, as
+// PIN-connect4, PIN-connect6, PIN-sendmsg4 and PIN-sendmsg6 (what systemd's BPFProgram=connect4:
+// lines name).
+std::string socket_pin_path(const std::string& pin, SocketHook hook);
+
+// Pins the socket programs beside `pin` (socket_pin_path). With CreateNew, a failure removes the
+// ones this call made: all pinned or none. With Replace each pin is swapped atomically.
+Result<void> pin_socket_programs(const std::vector<SocketProgram>& programs, const std::string& pin, PinMode mode);
+
+// Opens the socket programs pinned beside `pin`; none pinned is an empty list, some of them only
+// an error.
+Result<std::vector<SocketProgram>> open_pinned_socket_programs(const std::string& pin);
+
+// Removes the socket programs' pins beside `pin`, those there are.
+void unpin_socket_programs(const std::string& pin);
+
 }  // namespace bpffw

@@ -58,6 +58,10 @@ Result<LogCounters> read_log_counters(const Program& program);
 // program without a rule list.
 Result<std::uint64_t> read_rule_entries(const Program& program);
 
+// How many calls a socket program (Program::load_socket_programs) refused with EPERM since it was
+// loaded. A program compiled with --no-counters has none to read (ErrorKind::Usage).
+Result<std::uint64_t> read_refusals(const SocketProgram& program);
+
 // The runtime parameters with their current values, in declaration order (empty if none).
 Result<std::vector<Parameter>> read_parameters(const Program& program);
 

@@ -277,16 +277,16 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) 
   return object;
 }
 
-Result<std::optional<ObjectFile>> compile_socket_programs(const Filter& filter, const CompileOptions& options) {
+Result<ObjectFile> compile_socket_programs(const Filter& filter, const CompileOptions& options) {
   if (filter.direction() == Direction::Ingress)
     return make_error(ErrorKind::Usage, "socket programs judge an egress filter, and this one is for ingress", 0,
                       "compile it with the egress direction (bpffwc -t egress)");
+  // A condition that is always true compiles to programs that refuse nothing: the group, and its
+  // pins for systemd's BPFProgram=, stay the same whatever the filter.
   ast::ExprPtr condition = flow::may_pass(detail::FilterAccess::root(filter));
-  // A condition that is always true would refuse nothing: no programs to attach.
-  if (const auto* always = std::get_if<ast::Literal>(&condition->node); always != nullptr && always->value != 0)
-    return std::optional<ObjectFile>();
   codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
   if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
+  spec.refusal_counters = spec.counters;
   spec.counters = false;
   spec.metadata = false;
   spec.log.reset();
@@ -295,7 +295,7 @@ Result<std::optional<ObjectFile>> compile_socket_programs(const Filter& filter, 
   auto object = codegen::compile_socket_condition(*condition, options, spec);
   if (!object) return tl::unexpected(object.error());
   object->sets = filter.sets();
-  return std::optional<ObjectFile>(std::move(*object));
+  return object;
 }
 
 ProgramMetadata metadata_for(const Filter& filter, const CompileOptions& options) {

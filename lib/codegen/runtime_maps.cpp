@@ -253,7 +253,8 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
 }
 
 void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
-  if (!spec.counters && !spec.metadata && spec.parameters.empty() && spec.sets.empty() && spec.rules.plans.empty())
+  if (!spec.counters && !spec.metadata && spec.parameters.empty() && spec.sets.empty() && spec.rules.plans.empty() &&
+      !spec.refusal_counters)
     return;
   // Debug info is here only for the BTF that libbpf needs to create maps; BPF's AsmPrinter
   // derives BTF from it on its own. Without a "Dwarf Version" and with the "CodeView" flag,
@@ -263,6 +264,8 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   module.addModuleFlag(llvm::Module::Warning, "Debug Info Version", llvm::DEBUG_METADATA_VERSION);
   DebugTypes types(module);
   if (spec.counters) add_counter_map(module, types);
+  if (spec.refusal_counters)
+    add_sized_map(module, types, layout::kRefusalsMap, kMapTypePercpuArray, kSocketHookCount, 4, 8, 0);
   if (spec.log) add_log_maps(module, types);
   if (!spec.parameters.empty()) add_parameters(module, types, spec.parameters);
   if (!spec.sets.empty()) add_set_maps(module, types, spec);
@@ -276,6 +279,23 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
 }
 
 bool has_counters(const llvm::Module& module) { return module.getNamedGlobal(layout::kCountersMap) != nullptr; }
+
+void emit_count_refusal(llvm::IRBuilder<>& b, unsigned hook) {
+  llvm::GlobalVariable* map = b.GetInsertBlock()->getModule()->getNamedGlobal(layout::kRefusalsMap);
+  if (map == nullptr) return;
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
+  llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "refusal_key");
+  b.CreateStore(b.getInt32(hook), key);
+  llvm::Value* slot = map_lookup(b, map, key, "refusals");
+  llvm::BasicBlock* add = llvm::BasicBlock::Create(b.getContext(), "count_refusal", function);
+  llvm::BasicBlock* done = llvm::BasicBlock::Create(b.getContext(), "refusal_counted", function);
+  b.CreateCondBr(b.CreateIsNull(slot), done, add);
+  b.SetInsertPoint(add);
+  b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot), b.getInt64(1)), slot);  // this CPU's slot
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
 
 void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
   llvm::Module* module = b.GetInsertBlock()->getModule();

@@ -24,6 +24,10 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec);
 
 bool has_counters(const llvm::Module& module);
 
+// Counts a refusal of socket hook number `hook` (kSocketHooks' order), when the module has the map.
+void emit_count_refusal(llvm::IRBuilder<>& builder, unsigned hook);
+inline constexpr unsigned kSocketHookCount = 4;
+
 // At the builder's position: adds the packet to the passed counters when the i1 `passed` holds,
 // to the dropped ones otherwise. Does nothing when the module has no counter map. The builder
 // ends in a block where the verdict can be returned.

@@ -45,6 +45,8 @@ struct RuntimeSpec {
   bool log_decider = true;
   // The expression's rule lists (rule_lists.hpp) and their keys, planned on the filter's AST.
   RuleLists rules;
+  // Socket programs: count their refusals per hook (layout::kRefusalsMap).
+  bool refusal_counters = false;
 };
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the

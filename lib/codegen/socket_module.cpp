@@ -21,6 +21,8 @@ namespace {
 
 using fields::ParsedPacket;
 
+static_assert(std::size(kSocketHooks) == kSocketHookCount);
+
 constexpr std::uint64_t kIpv4MappedWord = 0xffff0000;  // ::ffff:0:0/96's third word, read little-endian
 
 // What a socket program reads of its hook's struct bpf_sock_addr, as the fields the condition
@@ -75,6 +77,7 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   b.SetInsertPoint(allow);
   b.CreateRet(b.getInt32(1));
   b.SetInsertPoint(refuse);
+  emit_count_refusal(b, static_cast<unsigned>(hook));
   b.CreateRet(b.getInt32(0));  // the caller's connect() or sendmsg() fails with EPERM
 
   b.SetInsertPoint(entry);
@@ -84,11 +87,15 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   parsed->setAlignment(llvm::Align(alignof(ParsedPacket)));
   for (std::size_t at = offsetof(ParsedPacket, dst_addr); at < offsetof(ParsedPacket, dst_addr) + 16; at += 8)
     b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), parsed, at), llvm::Align(8));
-  // Another protocol's socket (ping, raw) sends no SYN or datagram of the kind judged: allowed.
+  // Judged: a TCP connect() (its SYN) and a UDP send. UDP's connect() sends nothing, and programs
+  // use it to learn their source address (ping does): allowed, its sends are judged (at once:
+  // a connected socket's dropped datagram fails its send with EPERM). Another protocol's socket
+  // (ping, raw) sends no SYN or datagram of the kind judged: allowed.
+  const bool connects = hook == SocketHook::Connect4 || hook == SocketHook::Connect6;
   llvm::Value* protocol = read.wide(read.word(offsetof(bpf_sock_addr, protocol)));
   llvm::Value* tcp = b.CreateICmpEQ(protocol, b.getInt64(kProtoTcp));
   llvm::Value* udp = b.CreateICmpEQ(protocol, b.getInt64(kProtoUdp));
-  b.CreateCondBr(b.CreateOr(tcp, udp), judge, allow);
+  b.CreateCondBr(connects ? tcp : udp, judge, allow);
 
   b.SetInsertPoint(judge);
   const bool six = hook == SocketHook::Connect6 || hook == SocketHook::Sendmsg6;
@@ -118,7 +125,6 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   fields.set(ast::Variable::Udp, b.CreateZExt(udp, b.getInt64Ty()));
   fields.set(ast::Variable::DstPort, read.port());
   // A connect() makes the socket connected before its first packet; a send is on it as it is.
-  const bool connects = hook == SocketHook::Connect4 || hook == SocketHook::Connect6;
   fields.set(ast::Variable::Established, connects ? b.getInt64(1) : read.connected());
   lower_branch(b, fields, condition, allow, refuse);
 }

@@ -13,8 +13,10 @@ namespace bpffw {
 
 FlowVerdict judge_flow(const Filter& filter, const Flow& flow) {
   constexpr std::uint8_t kTcp = 6, kUdp = 17;
-  // Another protocol's socket (ping, raw): its packets are not a SYN or a datagram.
+  // Another protocol's socket (ping, raw): its packets are not a SYN or a datagram. UDP's
+  // connect() sends nothing (its sends are judged).
   if (flow.protocol != kTcp && flow.protocol != kUdp) return FlowVerdict{false};
+  if (flow.protocol == kUdp && flow.connected) return FlowVerdict{false};
   interpreter::PacketFacts facts;
   facts.ip = flow.ipv6 ? 0 : 1;
   facts.ipv6 = flow.ipv6 ? 1 : 0;

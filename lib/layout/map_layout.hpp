@@ -69,6 +69,10 @@ inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t ge
   return set_index * 2 + generation;
 }
 
+// The socket programs' refusals (docs/filter-language.md §10): a per-CPU array of one u64 per
+// hook, in SocketHook's order (kSocketHooks).
+inline constexpr const char* kRefusalsMap = "bpffw_refusals";
+
 inline constexpr const char* kRuleMap = "bpffw_rules";
 inline constexpr const char* kRulePrefixMap = "bpffw_rule_lpm";
 // The first 8 bytes of a key of bpffw_rules: {shape, 0}; of bpffw_rule_lpm: {prefix length in

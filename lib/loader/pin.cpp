@@ -143,3 +143,46 @@ Result<void> Program::pin(const std::string& path, PinMode mode) const {
 }
 
 }  // namespace bpffw
+
+namespace bpffw {
+
+std::string socket_pin_path(const std::string& pin, SocketHook hook) { return pin + "-" + to_string(hook); }
+
+Result<void> pin_socket_programs(const std::vector<SocketProgram>& programs, const std::string& pin, PinMode mode) {
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    auto pinned = programs[i].program.pin(socket_pin_path(pin, programs[i].hook), mode);
+    if (pinned) continue;
+    if (mode == PinMode::CreateNew)
+      for (std::size_t j = 0; j < i; ++j) ::unlink(socket_pin_path(pin, programs[j].hook).c_str());
+    return pinned;
+  }
+  return {};
+}
+
+Result<std::vector<SocketProgram>> open_pinned_socket_programs(const std::string& pin) {
+  std::vector<SocketProgram> programs;
+  std::vector<std::string> missing;
+  for (SocketHook hook : kSocketHooks) {
+    const std::string path = socket_pin_path(pin, hook);
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) {
+      missing.push_back(path);
+      continue;
+    }
+    auto program = Program::open_pinned(path);
+    if (!program) return tl::unexpected(program.error());
+    programs.push_back(SocketProgram{hook, std::move(*program)});
+  }
+  if (!programs.empty() && !missing.empty())
+    return make_error(
+        ErrorKind::Usage,
+        "of the socket programs beside " + loader::quoted(pin) + ", " + loader::quoted(missing.front()) + " is missing",
+        ENOENT, "pin the filter again: bpffwc -o " + pin + " --force -t egress EXPRESSION");
+  return programs;
+}
+
+void unpin_socket_programs(const std::string& pin) {
+  for (SocketHook hook : kSocketHooks) ::unlink(socket_pin_path(pin, hook).c_str());
+}
+
+}  // namespace bpffw

@@ -218,6 +218,10 @@ Result<std::vector<SocketProgram>> Program::load_socket_programs(const ObjectFil
     if (!hook) return make_error(ErrorKind::Internal, "a socket program of unknown section " + std::string(section));
     if (auto bound = loader::bind_parameter_map(handle.get(), bpf_program__fd(program)); !bound)
       return tl::unexpected(bound.error());
+    // A program that can refuse nothing does not use its refusal counter: bound, it reads 0.
+    if (bpf_map* refusals = bpf_object__find_map_by_name(handle.get(), layout::kRefusalsMap);
+        refusals != nullptr && bpf_prog_bind_map(bpf_program__fd(program), bpf_map__fd(refusals), nullptr) != 0)
+      return tl::unexpected(loader::system_error("cannot bind the refusal counter to the socket program", errno));
     auto fd = duplicate_fd(bpf_program__fd(program));
     if (!fd) return tl::unexpected(fd.error());
     programs.push_back(SocketProgram{*hook, Program(*fd)});

@@ -110,7 +110,8 @@ Result<void> reuse_shared_maps(bpf_object* object, int packet_program_fd) {
   bpf_map* map = nullptr;
   bpf_object__for_each_map(map, object) {
     const std::string_view name = bpf_map__name(map);
-    if (name == layout::kRuleMap || name == layout::kRulePrefixMap) continue;  // the condition's own
+    // The condition's own rule lists, and the socket programs' own counters.
+    if (name == layout::kRuleMap || name == layout::kRulePrefixMap || name == layout::kRefusalsMap) continue;
     auto same = std::find_if(packet_maps->begin(), packet_maps->end(), [&](const ProgramMap& packet_map) {
       const bpf_map_info& info = packet_map.info;
       return map_name(info) == name && info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&

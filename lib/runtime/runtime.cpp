@@ -68,6 +68,21 @@ Result<Counters> read_counters(const Program& program) {
   return total;
 }
 
+Result<std::uint64_t> read_refusals(const SocketProgram& program) {
+  auto map = loader::require_program_map(program.program, layout::kRefusalsMap,
+                                         "the socket program counts no refusals: it was compiled with --no-counters");
+  if (!map) return tl::unexpected(map.error());
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return tl::unexpected(loader::system_error("cannot count the possible CPUs", -cpus));
+  std::vector<std::uint64_t> slots(static_cast<std::size_t>(cpus));
+  __u32 key = static_cast<__u32>(program.hook);
+  if (bpf_map_lookup_elem(map->fd.get(), &key, slots.data()) != 0)
+    return tl::unexpected(loader::system_error("cannot read the refusals map", errno));
+  std::uint64_t total = 0;
+  for (std::uint64_t slot : slots) total += slot;
+  return total;
+}
+
 Result<LogCounters> read_log_counters(const Program& program) {
   auto map = loader::require_program_map(program, layout::kLogStateMap,
                                          "the program has no drop log: it was compiled without --log");

@@ -218,3 +218,26 @@ TEST_CASE("bpffwc test: the new words, -t for local_* and remote_*, sock= judged
         "drop  ipv4 tcp 12345 -> 80, 40 bytes\n"
         "judged in the kernel with BPF_PROG_TEST_RUN\n");
 }
+
+TEST_CASE("bpffwc test judges flows as the socket programs do: refused, allowed, and the words' errors") {
+  ProcessResult result =
+      run_bpffwc({"test", "--interpret", "-t", "egress", "-p", "connect tcp dst=192.0.2.1 dport=80", "-p",
+                  "connect tcp dst=::ffff:192.0.2.1 dport=443", "-p", "sendto udp dst=2001:db8::53 dport=53", "-p",
+                  "ipv4 tcp dport=443", "tcp && dst_port == 443 && dst_addr == 192.0.2.0/24"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  CHECK(result.out ==
+        "refuse  connect tcp 192.0.2.1 port 80  (EPERM at once: the filter drops every first packet it can send)\n"
+        "allow   connect tcp 192.0.2.1 port 443  (its packets are judged one by one)\n"
+        "refuse  sendto udp 2001:db8::53 port 53  (EPERM at once: the filter drops every first packet it can send)\n"
+        "drop  ipv4 tcp 12345 -> 443, 40 bytes\n"
+        "judged by the reference interpreter (--interpret)\n");
+
+  ProcessResult ingress = run_bpffwc({"test", "--interpret", "-p", "connect tcp dst=192.0.2.1 dport=80", "tcp"});
+  CHECK(ingress.exit_code == 2);
+  CHECK(ingress.err.find("give -t egress") != std::string::npos);
+  ProcessResult bad =
+      run_bpffwc({"test", "--interpret", "-t", "egress", "-p", "sendto tcp dst=192.0.2.1 dport=80", "tcp"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("a TCP socket connects") != std::string::npos);
+}

@@ -44,8 +44,7 @@ class AttachedGroup {
     if (!with_socket_programs) return;
     auto socket_object = bpffw::compile_socket_programs(*filter);
     REQUIRE_MESSAGE(socket_object, socket_object.error().message);
-    REQUIRE(socket_object->has_value());
-    auto sockets = bpffw::Program::load_socket_programs(**socket_object, *packet_);
+    auto sockets = bpffw::Program::load_socket_programs(*socket_object, *packet_);
     REQUIRE_MESSAGE(sockets, sockets.error().message << "\n" << sockets.error().verifier_log.substr(0, 3000));
     sockets_ = std::move(*sockets);
     auto attached = bpffw::attach(sockets_, *cgroup_);
@@ -89,6 +88,7 @@ struct Outcome {
   double milliseconds = 0;
 };
 
+// UdpConnect: connect(), then send().
 enum class Call { TcpConnect, UdpConnect, UdpSendto, UdpSendmsg, TcpFastOpen };
 
 // In the calling process: one call of `call` to address:port from a new socket.
@@ -105,8 +105,13 @@ Outcome make_call(Call call, int family, const char* address, std::uint16_t port
   auto start = std::chrono::steady_clock::now();
   int rc = 0;
   switch (call) {
-    case Call::TcpConnect:
-    case Call::UdpConnect: rc = ::connect(fd, reinterpret_cast<sockaddr*>(&to), length); break;
+    case Call::TcpConnect: rc = ::connect(fd, reinterpret_cast<sockaddr*>(&to), length); break;
+    // UDP's connect() is allowed (it sends nothing; ping uses it to learn its source address); the
+    // send after it fails at once when the packet program drops it.
+    case Call::UdpConnect:
+      rc = ::connect(fd, reinterpret_cast<sockaddr*>(&to), length);
+      if (rc == 0) rc = ::send(fd, &byte, 1, 0) == 1 ? 0 : -1;
+      break;
     case Call::UdpSendto: rc = ::sendto(fd, &byte, 1, 0, reinterpret_cast<sockaddr*>(&to), length) == 1 ? 0 : -1; break;
     case Call::UdpSendmsg: {
       iovec data{const_cast<char*>(&byte), 1};
@@ -205,4 +210,80 @@ TEST_CASE("socket programs: without them a refused connect() hangs, with them it
   }
   AttachedGroup with_sockets(cgroup.path(), filter, true);
   CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed, 1500) == EPERM);
+}
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& word) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("socket programs through bpffwc: attached, pinned, replaced and detached with the egress filter") {
+  bpffw::test::require_root();
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  Listeners listeners(open);
+  const std::string pin = pins.file("web");
+  const std::string allow_open = "tcp && dst_port == " + std::to_string(open);
+
+  // --attach -t egress with -o: the packet program and its four socket programs, pins beside.
+  RunResult attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, allow_open});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  for (bpffw::SocketHook hook : bpffw::kSocketHooks)
+    CHECK(bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, hook)).has_value());
+  RunResult shown = run_bpffwc({"show", cgroup.path()});
+  CHECK(count_of(shown.out, "connect4 ") == 1);
+  CHECK(count_of(shown.out, "sendmsg6 ") == 1);
+  RunResult json = run_bpffwc({"show", cgroup.path(), "--json"});
+  CHECK(json.out.find("\"sockets\":{\"connect4\":[") != std::string::npos);
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed) == EPERM);
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", open) == 0);
+  CHECK(call_in(cgroup.path(), Call::UdpSendto, AF_INET6, "::1", closed) == EPERM);
+  shown = run_bpffwc({"show", cgroup.path()});
+  CHECK_MESSAGE(shown.out.find("connect4 ") != std::string::npos, shown.out);
+  CHECK_MESSAGE(shown.out.find(" (1 refused), connect6 ") != std::string::npos, shown.out);
+  CHECK_MESSAGE(shown.out.find("sendmsg6 ") != std::string::npos, shown.out);
+  CHECK(bpffw::read_refusals(
+            {bpffw::SocketHook::Sendmsg6,
+             std::move(*bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, bpffw::SocketHook::Sendmsg6)))})
+            .value_or(0) == 1);
+
+  RunResult stats = run_bpffwc({"stats", pin});
+  CHECK_MESSAGE(stats.out.find("refused  connect4 1 connect6 0 sendmsg4 0 sendmsg6 1\n") != std::string::npos,
+                stats.out);
+  RunResult stats_json = run_bpffwc({"stats", "--json", pin});
+  CHECK_MESSAGE(
+      stats_json.out.find(R"(,"refusals":{"connect4":1,"connect6":0,"sendmsg4":0,"sendmsg6":1}})") != std::string::npos,
+      stats_json.out);
+
+  // --replace-all swaps the group: the new filter's verdicts at the socket, one program per hook.
+  RunResult replaced = run_bpffwc(
+      {"--attach", cgroup.path(), "-t", "egress", "--replace-all", "tcp && dst_port == " + std::to_string(closed)});
+  REQUIRE_MESSAGE(replaced.exit_code == 0, describe(replaced));
+  shown = run_bpffwc({"show", cgroup.path()});
+  CHECK(count_of(shown.out, "connect6 ") == 1);
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", open) == EPERM);
+
+  // --no-socket-programs with --replace-all: the old socket programs go too.
+  RunResult without =
+      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace-all", "--no-socket-programs", allow_open});
+  REQUIRE_MESSAGE(without.exit_code == 0, describe(without));
+  shown = run_bpffwc({"show", cgroup.path()});
+  CHECK(shown.out.find("sockets") == std::string::npos);
+  CHECK(run_bpffwc({"--attach", cgroup.path(), "-t", "ingress", "--no-socket-programs", "tcp"}).exit_code == 2);
+
+  // detach --all takes the socket programs with the packet programs.
+  REQUIRE(run_bpffwc({"--attach", cgroup.path(), "-t", "egress", allow_open}).exit_code == 0);
+  RunResult detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", "--all"});
+  REQUIRE_MESSAGE(detached.exit_code == 0, describe(detached));
+  auto opened = bpffw::Cgroup::open(cgroup.path());
+  REQUIRE(opened);
+  for (bpffw::SocketHook hook : bpffw::kSocketHooks) CHECK(bpffw::attached_programs(*opened, hook)->empty());
+  CHECK(bpffw::attached_programs(*opened, bpffw::Direction::Egress)->empty());
 }

@@ -154,6 +154,18 @@ TEST_CASE("show CGROUP describes each bpffw program, stats, set and watch take i
   REQUIRE(ids.size() == 1);
   const std::string id = std::to_string(ids[0]);
 
+  // The egress filter's socket programs (docs/filter-language.md §10), one per hook, none refused.
+  auto opened = bpffw::Cgroup::open(cgroup.path());
+  REQUIRE(opened);
+  std::string sockets = "sockets ";
+  for (bpffw::SocketHook hook : bpffw::kSocketHooks) {
+    auto at_hook = bpffw::attached_programs(*opened, hook);
+    REQUIRE(at_hook);
+    REQUIRE(at_hook->size() == 1);
+    sockets += std::string(hook == bpffw::SocketHook::Connect4 ? "" : ", ") + bpffw::to_string(hook) + " " +
+               std::to_string(at_hook->front().id) + " (0 refused)";
+  }
+
   auto shown = run_bpffwc({"show", cgroup.path()});
   REQUIRE_MESSAGE(shown.exit_code == 0, describe(shown));
   MESSAGE("show CGROUP:\n" << shown.out);
@@ -164,7 +176,8 @@ TEST_CASE("show CGROUP describes each bpffw program, stats, set and watch take i
                          bpffw::test::verifier_line(ids[0]) +
                          "          direction   egress\n"
                          "          parameters  mtu=1500\n"
-                         "          counters    passed 0 packets (0 bytes), dropped 0 packets (0 bytes)\n");
+                         "          counters    passed 0 packets (0 bytes), dropped 0 packets (0 bytes)\n" +
+                         sockets + "\n");
 
   // set by CGROUP -t DIR, stats and show by id: the same program, no pin anywhere.
   auto set = run_bpffwc({"set", cgroup.path(), "-t", "egress", "mtu=576"});

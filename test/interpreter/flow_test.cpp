@@ -40,6 +40,11 @@ TEST_CASE("flows: what the socket knows decides, what it does not know never ref
   const Flow web = tcp_to({192, 0, 2, 7}, 443);
   Flow dns = tcp_to({192, 0, 2, 7}, 53);
   dns.protocol = 17;
+  dns.connected = false;  // a sendto()
+  // A UDP connect() sends nothing: never refused (its sends are).
+  Flow udp_connect = dns;
+  udp_connect.connected = true;
+  CHECK_FALSE(refused("tcp", udp_connect));
 
   CHECK(refused("tcp && dst_port == 443", ssh));
   CHECK_FALSE(refused("tcp && dst_port == 443", web));
@@ -67,10 +72,8 @@ TEST_CASE("flows: what the socket knows decides, what it does not know never ref
   CHECK_FALSE(refused("(tcp_flags & SYN) != 0", web));
   CHECK(refused("(tcp_flags & ACK) != 0", web));
   CHECK(refused("!established", web));
-  Flow unconnected = dns;
-  unconnected.connected = false;
-  CHECK_FALSE(refused("!established", unconnected));
-  CHECK(refused("established", unconnected));
+  CHECK_FALSE(refused("!established", dns));
+  CHECK(refused("established", dns));
   // The owner: the hook sees the caller's uid, not the socket's (§10), so uid decides nothing.
   CHECK_FALSE(refused("uid == 33", web));
   // Another protocol's socket (ping, raw) is never refused.

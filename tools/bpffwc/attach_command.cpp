@@ -4,6 +4,7 @@
 // the root cgroup or a login session as self is refused without --allow-host-wide.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <bpffw/cgroup.hpp>
 #include <bpffw/program.hpp>
@@ -11,6 +12,7 @@
 #include "attach_options.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "socket_group.hpp"
 
 namespace bpffwc {
 namespace {
@@ -40,13 +42,28 @@ class AttachCommand final : public Command {
     if (int refused = refuse_wide_cgroup(cgroup_, *cgroup, allow_host_wide_); refused != kExitSuccess) return refused;
     auto program = bpffw::Program::open_pinned(pin_path_);
     if (!program) return report(program.error());
+    // An egress filter's socket programs pinned beside it go with it (socket_group.hpp).
+    std::vector<bpffw::SocketProgram> sockets;
+    if (*direction == bpffw::Direction::Egress) {
+      auto pinned = bpffw::open_pinned_socket_programs(pin_path_);
+      if (!pinned) return report(pinned.error());
+      sockets = std::move(*pinned);
+    }
     if (replace_all_) {
-      auto outcome = bpffw::replace_all_bpffw(*program, *cgroup, *direction);
-      if (!outcome) return report(outcome.error());
-      note_replaced(*outcome, *cgroup, *direction);
-      return kExitSuccess;
+      auto swap = [&] {
+        auto outcome = bpffw::replace_all_bpffw(*program, *cgroup, *direction);
+        if (!outcome) return report(outcome.error());
+        note_replaced(*outcome, *cgroup, *direction);
+        return kExitSuccess;
+      };
+      if (*direction != bpffw::Direction::Egress) return swap();
+      return swap_with_socket_group(*cgroup, sockets, swap, {});
     }
     if (auto attached = bpffw::attach(*program, *cgroup, *direction); !attached) return report(attached.error());
+    if (auto attached = bpffw::attach(sockets, *cgroup); !attached) {
+      (void)bpffw::detach(*cgroup, *direction, *program);  // all or none
+      return report(attached.error());
+    }
     warn_if_stacking(*cgroup, *direction, *program);
     return kExitSuccess;
   }

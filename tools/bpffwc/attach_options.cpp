@@ -6,6 +6,7 @@
 
 #include "diagnostics.hpp"
 #include "runtime_text.hpp"
+#include "socket_group.hpp"
 
 namespace bpffwc {
 
@@ -123,11 +124,24 @@ int AttachOptions::prepare(const std::optional<std::string>& pin_path, bool forc
   return kExitSuccess;
 }
 
-int AttachOptions::run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
-                       std::string_view expression) {
-  if (replace_pin_) return replace_and_repin(std::move(program), expression);
-  if (replace_all_) return replace_all(std::move(program), pin_path, expression);
-  return attach_and_pin(std::move(program), pin_path, force, expression);
+int AttachOptions::run(bpffw::Program program, std::vector<bpffw::SocketProgram> sockets,
+                       const std::optional<std::string>& pin_path, bool force, std::string_view expression) {
+  sockets_ = std::move(sockets);
+  if (!replace_pin_ && !replace_all_) return attach_and_pin(std::move(program), pin_path, force, expression);
+  auto swap = [&] {
+    return replace_pin_ ? replace_and_repin(std::move(program), expression)
+                        : replace_all(std::move(program), pin_path, expression);
+  };
+  if (*parsed_direction_ != bpffw::Direction::Egress) return swap();
+  // The socket programs go with the packet program: the old ones off first, the new ones on after
+  // (or, left out, none: the old ones would refuse by the old filter).
+  if (int swapped = swap_with_socket_group(*opened_, sockets_, swap, expression); swapped != kExitSuccess)
+    return swapped;
+  const std::string* pin = replace_pin_ ? &*replace_pin_ : pin_path ? &*pin_path : nullptr;
+  if (pin == nullptr || sockets_.empty()) return kExitSuccess;
+  if (auto pinned = bpffw::pin_socket_programs(sockets_, *pin, bpffw::PinMode::Replace); !pinned)
+    return report(pinned.error(), expression);
+  return kExitSuccess;
 }
 
 int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
@@ -136,13 +150,25 @@ int AttachOptions::attach_and_pin(bpffw::Program program, const std::optional<st
   // replaced an old one (--force) is not.
   if (auto attached = bpffw::attach(program, *opened_, *parsed_direction_); !attached)
     return report(attached.error(), expression);
+  if (!sockets_.empty()) {
+    if (auto attached = bpffw::attach(sockets_, *opened_); !attached) {
+      (void)bpffw::detach(*opened_, *parsed_direction_, program);  // all or none
+      return report(attached.error(), expression);
+    }
+  }
   if (!pin_path) {  // attached, unpinned: lives as long as the cgroup has it
     warn_if_stacking(*opened_, *parsed_direction_, program);
     return kExitSuccess;
   }
-  auto pinned = program.pin(*pin_path, force ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
+  const bpffw::PinMode mode = force ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew;
+  auto pinned = program.pin(*pin_path, mode);
+  if (pinned && !sockets_.empty()) {
+    pinned = bpffw::pin_socket_programs(sockets_, *pin_path, mode);
+    if (!pinned && mode == bpffw::PinMode::CreateNew) ::unlink(pin_path->c_str());
+  }
   if (!pinned) {
     int code = report(pinned.error(), expression);
+    (void)bpffw::detach(*opened_, sockets_);
     if (auto undone = bpffw::detach(*opened_, *parsed_direction_, program); !undone) {
       report(undone.error());
       report(bpffw::Error{bpffw::ErrorKind::System,

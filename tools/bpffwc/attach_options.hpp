@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -58,8 +59,10 @@ class AttachOptions {
   int prepare(const std::optional<std::string>& pin_path, bool force);
 
   // With the program loaded: attach it (and pin it at pin_path if given), or swap it in for the
-  // program pinned at --replace PIN. Any failure undoes what was done.
-  int run(bpffw::Program program, const std::optional<std::string>& pin_path, bool force, std::string_view expression);
+  // program pinned at --replace PIN, together with its socket programs (socket_group.hpp; none
+  // for ingress or with --no-socket-programs). Any failure undoes what was done.
+  int run(bpffw::Program program, std::vector<bpffw::SocketProgram> sockets, const std::optional<std::string>& pin_path,
+          bool force, std::string_view expression);
 
  private:
   int attach_and_pin(bpffw::Program program, const std::optional<std::string>& pin_path, bool force,
@@ -75,6 +78,7 @@ class AttachOptions {
   std::optional<bpffw::Cgroup> opened_;
   std::optional<bpffw::Program> replaced_;  // the program pinned at --replace PIN
   std::optional<bpffw::Direction> parsed_direction_;
+  std::vector<bpffw::SocketProgram> sockets_;  // the new program's socket programs
 };
 
 }  // namespace bpffwc

@@ -19,6 +19,7 @@
 #include "expression_source.hpp"
 #include "replace_everywhere.hpp"
 #include "runtime_options.hpp"
+#include "socket_group.hpp"
 #include "unit_status.hpp"
 
 namespace bpffwc {
@@ -78,6 +79,7 @@ class CompileCommand final : public Command {
     app.add_flag("--check", check_, "parse and compile only; report errors and exit");
     attach_.define(app);   // --attach CGROUP -t DIR [--replace PIN]
     runtime_.define(app);  // --param NAME[=VALUE], --no-counters
+    sockets_.define(app);  // --no-socket-programs
   }
 
   int run() override {
@@ -109,12 +111,33 @@ class CompileCommand final : public Command {
 
     auto program = bpffw::Program::load(*object, runtime_.load_options());
     if (!program) return source_.report(program.error());
-    if (attach_.requested()) return attach_.run(std::move(*program), pin_path_, force_, source_.text());
-    if (everywhere_pin_) return replace_everywhere(*program, *everywhere_pin_, ReplaceReport::Always, &summary_);
+    // Its socket programs, loaded before anything is attached or pinned (socket_group.hpp).
+    std::vector<bpffw::SocketProgram> sockets;
+    // With the drop log they are left out: a refusal at the socket is no record in it yet, and the
+    // log would miss what the filter stops.
+    if (sockets_.wanted(attach_.direction()) && !runtime_.compile_options().log) {
+      if (int loaded = load_socket_group(*filter, runtime_.compile_options(), *program, source_.text(), sockets);
+          loaded != kExitSuccess)
+        return loaded;
+    }
+    if (attach_.requested())
+      return attach_.run(std::move(*program), std::move(sockets), pin_path_, force_, source_.text());
     // A cgroup left on the old program while the pin leads to the new one would be enforcing rules
     // that no longer show anywhere: --force replaces it there too.
-    if (force_) return replace_everywhere(*program, *pin_path_, ReplaceReport::OnlyWhereAttached);
-    auto pinned = program->pin(*pin_path_, force_ ? bpffw::PinMode::Replace : bpffw::PinMode::CreateNew);
+    if (everywhere_pin_ || force_) {
+      const std::string& pin = everywhere_pin_ ? *everywhere_pin_ : *pin_path_;
+      std::vector<bpffw::Attachment> swapped;
+      int replaced =
+          replace_everywhere(*program, pin, everywhere_pin_ ? ReplaceReport::Always : ReplaceReport::OnlyWhereAttached,
+                             everywhere_pin_ ? &summary_ : nullptr, &swapped);
+      if (replaced != kExitSuccess || sockets.empty()) return replaced;
+      return replace_socket_group(sockets, pin, swapped);
+    }
+    auto pinned = program->pin(*pin_path_, bpffw::PinMode::CreateNew);
+    if (pinned && !sockets.empty()) {
+      pinned = bpffw::pin_socket_programs(sockets, *pin_path_, bpffw::PinMode::CreateNew);
+      if (!pinned) ::unlink(pin_path_->c_str());  // all pinned or none
+    }
     if (!pinned) return source_.report(pinned.error());
     return kExitSuccess;
   }
@@ -144,6 +167,9 @@ class CompileCommand final : public Command {
         return report_usage("refusing to write a binary object to a terminal",
                             "redirect standard output, or give -O FILE");
     }
+    if (int usage = sockets_.check(attach_.direction(), pin_path_ || everywhere_pin_ || attach_.requested());
+        usage != kExitSuccess)
+      return usage;
     return attach_.requested() ? attach_.prepare(pin_path_, force_) : kExitSuccess;
   }
 
@@ -206,6 +232,7 @@ class CompileCommand final : public Command {
   bool check_ = false;
   AttachOptions attach_;
   RuntimeOptions runtime_;
+  SocketGroupOptions sockets_;
 };
 
 }  // namespace

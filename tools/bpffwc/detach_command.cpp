@@ -1,4 +1,5 @@
-// bpffwc detach CGROUP|self -t DIR (PIN | --all): take bpffw programs off a cgroup.
+// bpffwc detach CGROUP|self -t DIR (PIN | --all): take bpffw programs off a cgroup; on egress,
+// their socket programs (docs/filter-language.md §10) with them.
 // The pin itself stays (systemd units may still name it); rm it to let the program go.
 // --all with nothing of ours attached succeeds (with a note): it is a cleanup step, e.g. a unit's
 // ExecStopPost=, and the state it asks for is already there. A PIN not attached there is an error:
@@ -41,18 +42,31 @@ class DetachCommand final : public Command {
       if (!attached) return report(attached.error());
       bool any_ours = false;
       for (const bpffw::AttachedProgram& program : *attached) any_ours = any_ours || program.is_bpffw;
-      if (!any_ours) {
+      // Egress: the socket programs go with the packet programs (one unit, socket_group.hpp).
+      std::size_t sockets = 0;
+      if (*direction == bpffw::Direction::Egress) {
+        auto detached = bpffw::detach_bpffw_socket_programs(*cgroup);
+        if (!detached) return report(detached.error());
+        sockets = *detached;
+      }
+      if (!any_ours && sockets == 0) {
         report_note("no bpffw program was attached to " + cgroup->path() + " " + bpffw::to_string(*direction) +
                     "; nothing to detach");
         return kExitSuccess;
       }
+      if (!any_ours) return kExitSuccess;
       auto detached = bpffw::detach_all_bpffw(*cgroup, *direction);
       if (!detached) return report(detached.error());
       return kExitSuccess;
     }
     auto program = bpffw::Program::open_pinned(*pin_path_);
     if (!program) return report(program.error());
+    auto sockets = bpffw::open_pinned_socket_programs(*pin_path_);
+    if (!sockets) return report(sockets.error());
     if (auto detached = bpffw::detach(*cgroup, *direction, *program); !detached) return report(detached.error());
+    if (*direction == bpffw::Direction::Egress) {
+      if (auto detached = bpffw::detach(*cgroup, *sockets); !detached) return report(detached.error());
+    }
     return kExitSuccess;
   }
 

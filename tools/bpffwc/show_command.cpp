@@ -10,11 +10,15 @@
 //             parameters  none
 //             counters    passed 10 packets (1200 bytes), dropped 2 packets (80 bytes)
 //   egress  none (other tools' programs: 7 sd_fw_egress)
+//   sockets connect4 51 (3 refused), connect6 52 (0 refused), sendmsg4 53 (0 refused), ...  (§10)
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <bpffw/cgroup.hpp>
+#include <bpffw/runtime.hpp>
 
 #include "command.hpp"
 #include "diagnostics.hpp"
@@ -78,6 +82,16 @@ class ShowCommand final : public Command {
       if (!any_ours) out += label + "none" + (others.empty() ? "" : " (other tools' programs: " + others + ")") + "\n";
       else if (!others.empty()) out += label + "(other tools' programs: " + others + ")\n";
     }
+    auto sockets = socket_programs(*cgroup);
+    if (!sockets) return report(sockets.error());
+    std::string line;
+    for (const auto& [hook, ids] : *sockets)
+      for (std::uint32_t id : ids) {
+        auto refused = refusals(hook, id);
+        line += (line.empty() ? "" : ", ") + std::string(bpffw::to_string(hook)) + " " + std::to_string(id) +
+                (refused ? " (" + std::to_string(*refused) + " refused)" : "");
+      }
+    if (!line.empty()) out += "sockets " + line + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return kExitSuccess;
   }
@@ -105,9 +119,43 @@ class ShowCommand final : public Command {
       }
       out += ",\"" + std::string(bpffw::to_string(direction)) + "\":[" + list + "]";
     }
-    out += "}\n";
+    auto sockets = socket_programs(cgroup);
+    if (!sockets) return report(sockets.error());
+    std::string hooks;
+    for (const auto& [hook, ids] : *sockets) {
+      std::string list;
+      for (std::uint32_t id : ids) {
+        auto refused = refusals(hook, id);
+        list += (list.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(id) +
+                ",\"refusals\":" + (refused ? std::to_string(*refused) : "null") + "}";
+      }
+      hooks += (hooks.empty() ? "\"" : ",\"") + std::string(bpffw::to_string(hook)) + "\":[" + list + "]";
+    }
+    out += ",\"sockets\":{" + hooks + "}}\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return kExitSuccess;
+  }
+
+  // The ids of the bpffw socket programs at each hook (docs/filter-language.md §10).
+  static bpffw::Result<std::vector<std::pair<bpffw::SocketHook, std::vector<std::uint32_t>>>> socket_programs(
+      const bpffw::Cgroup& cgroup) {
+    std::vector<std::pair<bpffw::SocketHook, std::vector<std::uint32_t>>> hooks;
+    for (bpffw::SocketHook hook : bpffw::kSocketHooks) {
+      auto programs = bpffw::attached_programs(cgroup, hook);
+      if (!programs) return tl::unexpected(programs.error());
+      hooks.emplace_back(hook, std::vector<std::uint32_t>());
+      for (const bpffw::AttachedProgram& program : *programs)
+        if (program.is_bpffw) hooks.back().second.push_back(program.id);
+    }
+    return hooks;
+  }
+
+  // A socket program's refusals; nothing when they cannot be read (--no-counters).
+  static std::optional<std::uint64_t> refusals(bpffw::SocketHook hook, std::uint32_t id) {
+    auto program = bpffw::Program::open_id(id);
+    if (!program) return std::nullopt;
+    auto refused = bpffw::read_refusals(bpffw::SocketProgram{hook, std::move(*program)});
+    return refused ? std::optional<std::uint64_t>(*refused) : std::nullopt;
   }
 
   static bpffw::Result<ProgramReport> describe(std::uint32_t id) {

@@ -1,8 +1,10 @@
-// bpffwc stats PIN|id:N|CGROUP -t DIR [--json]: the packet counters of a pinned program, summed over all CPUs.
+// bpffwc stats PIN|id:N|CGROUP -t DIR [--json]: the packet counters of a pinned program, summed over all CPUs;
+// for a PIN with socket programs beside it, their refusals per hook.
 #include <cstdio>
 #include <optional>
 #include <string>
 
+#include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 
 #include "command.hpp"
@@ -46,6 +48,21 @@ class StatsCommand final : public Command {
       } else {
         out += "logged   " + std::to_string(log->logged) + "  suppressed " + std::to_string(log->suppressed) +
                "  lost " + std::to_string(log->lost) + "\n";
+      }
+    }
+    // An egress filter's socket programs pinned beside it: their refusals (docs/filter-language.md §10).
+    if (auto sockets = bpffw::open_pinned_socket_programs(pin_); sockets && !sockets->empty()) {
+      std::string text = "refused ", json_refusals;
+      for (const bpffw::SocketProgram& socket : *sockets) {
+        auto refused = bpffw::read_refusals(socket);
+        if (!refused) continue;  // compiled with --no-counters
+        text += std::string(" ") + bpffw::to_string(socket.hook) + " " + std::to_string(*refused);
+        json_refusals += std::string(json_refusals.empty() ? "" : ",") + "\"" + bpffw::to_string(socket.hook) +
+                         "\":" + std::to_string(*refused);
+      }
+      if (!json_refusals.empty()) {
+        if (json_) out.insert(out.size() - 2, ",\"refusals\":{" + json_refusals + "}");
+        else out += text + "\n";
       }
     }
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -17,6 +17,7 @@
 #include "diagnostics.hpp"
 #include "drop_text.hpp"
 #include "expression_source.hpp"
+#include "packet/flow_spec.hpp"
 #include "packet/packet_spec.hpp"
 #include "runtime_options.hpp"
 #include "runtime_text.hpp"
@@ -40,7 +41,8 @@ class TestCommand final : public Command {
                    "a packet in words, e.g. 'ipv4 udp dport=53', 'ipv6 hbh tcp sport=1 dport=80', "
                    "'ipv4 frag=185 udp', 'ipv4 src=192.0.2.1 tcp dport=22 flags=syn', "
                    "'ipv6 dst=fd00::1 icmpv6 type=128', 'tcp sock=tcp-established', or hex:BYTES from the IP "
-                   "header on; repeat for more")
+                   "header on; or a flow, judged as the socket programs judge it (-t egress): 'connect tcp "
+                   "dst=192.0.2.1 dport=443', 'sendto udp dst=2001:db8::53 dport=53'; repeat for more")
         ->type_name("SPEC")
         ->allow_extra_args(false);  // one SPEC per -p: the word after it is the EXPRESSION
     add_param_option(app, parameter_args_,
@@ -81,10 +83,21 @@ class TestCommand final : public Command {
     if (!filter) return source_.report(filter.error());
     source_.report_warnings(filter->warnings());
     std::vector<bpffw::packet::Packet> packets;
+    std::vector<std::optional<bpffw::Flow>> flows;  // per spec: a flow, or the next packet
     for (const std::string& spec : specs_) {
+      if (bpffw::packet::is_flow_spec(spec)) {
+        auto flow = bpffw::packet::parse_flow_spec(spec);
+        if (!flow) return report(flow.error());
+        if (filter->direction() != bpffw::Direction::Egress)
+          return report_usage("a flow ('" + spec +
+                              "') is judged by an egress filter's socket programs: give -t egress");
+        flows.push_back(*flow);
+        continue;
+      }
       auto packet = bpffw::packet::parse_packet_spec(spec);
       if (!packet) return report(packet.error());
       packets.push_back(std::move(*packet));
+      flows.emplace_back();
     }
     auto object = bpffw::compile(*filter);
     if (!object) return source_.report(object.error());
@@ -107,14 +120,27 @@ class TestCommand final : public Command {
     }
 
     std::string output, json_packets;
-    for (std::size_t i = 0; i < packets.size(); ++i) {
-      auto judged = judge(*filter, program ? &*program : nullptr, packets[i], i);
+    for (std::size_t spec = 0, i = 0; spec < flows.size(); ++spec) {
+      if (flows[spec]) {
+        // docs/filter-language.md §10: the condition the socket programs run, judged here.
+        const bool refused = bpffw::judge_flow(*filter, *flows[spec]).refuse;
+        const std::string described = bpffw::packet::describe_flow(*flows[spec]);
+        output += (refused ? "refuse  " : "allow   ") + described +
+                  (refused ? "  (EPERM at once: the filter drops every first packet it can send)"
+                           : "  (its packets are judged one by one)") +
+                  "\n";
+        json_packets += std::string(json_packets.empty() ? "" : ",") + "{\"flow\":" + json_string(described) +
+                        ",\"verdict\":" + (refused ? "\"refuse\"" : "\"allow\"") + "}";
+        continue;
+      }
+      const std::size_t index = i++;
+      auto judged = judge(*filter, program ? &*program : nullptr, packets[index], index);
       if (!judged) {
         if (!json_) std::fwrite(output.data(), 1, output.size(), stdout);
         std::fflush(stdout);
         return source_.report(judged.error());
       }
-      const std::string described = bpffw::packet::describe_packet(packets[i]);
+      const std::string described = bpffw::packet::describe_packet(packets[index]);
       output += (judged->pass ? "pass  " : "drop  ") + described;
       if (!judged->note.empty()) output += "  (" + judged->note + ")";
       if (why_)
@@ -126,6 +152,8 @@ class TestCommand final : public Command {
                       ",\"note\":" + (judged->note.empty() ? "null" : json_string(judged->note)) +
                       ",\"decided_by\":" + decided_by_json(judged->decided_by, source_.text()) + "}";
     }
+    // Flows alone: no packet was judged, the socket programs' condition was.
+    if (packets.empty()) engine = "judged as the socket programs judge (docs/filter-language.md §10)";
     output += engine + '\n';
     if (json_)
       output = "{\"judged_by\":" + std::string(program ? "\"kernel\"" : "\"interpreter\"") +

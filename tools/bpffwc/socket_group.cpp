@@ -1,0 +1,61 @@
+#include "socket_group.hpp"
+
+#include "diagnostics.hpp"
+
+namespace bpffwc {
+
+void SocketGroupOptions::define(CLI::App& app) {
+  app.add_flag("--no-socket-programs", left_out_,
+               "with -t egress: leave out the socket programs that make a connect() or send the filter refuses "
+               "fail at once with EPERM (they are attached and pinned beside the packet program otherwise)");
+}
+
+int SocketGroupOptions::check(std::optional<bpffw::Direction> direction, bool loads) const {
+  if (!left_out_) return kExitSuccess;
+  if (direction != bpffw::Direction::Egress)
+    return report_usage("--no-socket-programs only applies to -t egress: only an egress filter has socket programs");
+  if (!loads) return report_usage("--no-socket-programs only applies to -o PIN, --attach and --replace-everywhere");
+  return kExitSuccess;
+}
+
+int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, const bpffw::Program& packet,
+                      std::string_view expression, std::vector<bpffw::SocketProgram>& programs) {
+  auto object = bpffw::compile_socket_programs(filter, options);
+  if (!object) return report(object.error(), expression);
+  auto loaded = bpffw::Program::load_socket_programs(*object, packet);
+  if (!loaded) return report(loaded.error(), expression);
+  programs = std::move(*loaded);
+  return kExitSuccess;
+}
+
+int swap_with_socket_group(const bpffw::Cgroup& cgroup, const std::vector<bpffw::SocketProgram>& programs,
+                           const std::function<int()>& swap, std::string_view expression) {
+  auto taken = bpffw::take_off_bpffw_socket_programs(cgroup);
+  if (!taken) return report(taken.error(), expression);
+  if (int swapped = swap(); swapped != kExitSuccess) {
+    if (auto back = bpffw::attach(*taken, cgroup); !back) report(back.error());
+    return swapped;
+  }
+  if (auto attached = bpffw::attach(programs, cgroup); !attached) {
+    report(attached.error(), expression);
+    report_note("the new filter's packet program is in place; its calls are judged by their packets alone");
+    return kExitFailure;
+  }
+  return kExitSuccess;
+}
+
+int replace_socket_group(const std::vector<bpffw::SocketProgram>& programs, const std::string& pin,
+                         const std::vector<bpffw::Attachment>& where) {
+  if (auto pinned = bpffw::pin_socket_programs(programs, pin, bpffw::PinMode::Replace); !pinned)
+    return report(pinned.error());
+  for (const bpffw::Attachment& attachment : where) {
+    if (attachment.direction != bpffw::Direction::Egress) continue;
+    auto cgroup = bpffw::Cgroup::open(attachment.cgroup);
+    if (!cgroup) continue;  // removed meanwhile
+    if (auto replaced = bpffw::replace_bpffw_socket_programs(programs, *cgroup); !replaced)
+      return report(replaced.error());
+  }
+  return kExitSuccess;
+}
+
+}  // namespace bpffwc

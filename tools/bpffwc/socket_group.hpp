@@ -1,0 +1,50 @@
+// The socket programs bpffwc loads, pins and attaches beside an egress filter's packet program
+// (docs/filter-language.md §10): refused connect() and sends fail at once with EPERM. One unit with
+// the packet program: attached, pinned, replaced and detached together. --no-socket-programs
+// leaves them out.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <bpffw/cgroup.hpp>
+#include <bpffw/compiler.hpp>
+#include <bpffw/program.hpp>
+
+namespace bpffwc {
+
+class SocketGroupOptions {
+ public:
+  void define(CLI::App& app);
+  // Whether a program compiled for `direction` gets socket programs: egress, unless left out.
+  bool wanted(std::optional<bpffw::Direction> direction) const {
+    return !left_out_ && direction == bpffw::Direction::Egress;
+  }
+  // --no-socket-programs where there are none to leave out. Returns kExitSuccess or the exit code.
+  int check(std::optional<bpffw::Direction> direction, bool loads) const;
+
+ private:
+  bool left_out_ = false;
+};
+
+// Compiles and loads the filter's socket programs beside `packet`. Returns the exit code of a
+// reported error, or kExitSuccess with `programs` filled.
+int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, const bpffw::Program& packet,
+                      std::string_view expression, std::vector<bpffw::SocketProgram>& programs);
+
+// Around `swap`, which swaps the packet program in `cgroup` (egress) and returns an exit code:
+// takes the old socket programs off first, puts them back if the swap fails, and attaches
+// `programs` once it succeeded. Calls are never refused by the filter that is not in place.
+int swap_with_socket_group(const bpffw::Cgroup& cgroup, const std::vector<bpffw::SocketProgram>& programs,
+                           const std::function<int()>& swap, std::string_view expression);
+
+// Puts `programs` in place of the socket programs at every egress cgroup in `where` (those the
+// packet program was swapped in), and of the pins beside `pin`. Returns the exit code.
+int replace_socket_group(const std::vector<bpffw::SocketProgram>& programs, const std::string& pin,
+                         const std::vector<bpffw::Attachment>& where);
+
+}  // namespace bpffwc
