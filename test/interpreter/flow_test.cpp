@@ -10,9 +10,8 @@
 
 #include "packet/packet_builder.hpp"
 #include "packet/packet_spec.hpp"
-#include "random/addresses.hpp"
 #include "random/random_filter.hpp"
-#include "random/random_packet.hpp"
+#include "random/random_flow.hpp"
 
 namespace {
 
@@ -86,54 +85,6 @@ TEST_CASE("flows: what the socket knows decides, what it does not know never ref
   CHECK(refused("(len > 0 ? dst_port : 0) == 1", web));
 }
 
-namespace {
-
-// A first packet of the flow, with what the flow leaves open drawn at random.
-bpffw::packet::Packet packet_of(bpffw::random::Rng& rng, const Flow& flow) {
-  using namespace bpffw::packet;
-  PacketBuilder builder;
-  const std::uint16_t local_port = bpffw::random::random_port(rng);
-  const std::array<std::uint8_t, 16> local = bpffw::random::random_address(rng, flow.ipv6).bytes;
-  if (flow.ipv6) {
-    Ipv6Fields ip;
-    ip.src = local;
-    ip.dst = flow.remote_addr;
-    ip.hop_limit = static_cast<std::uint8_t>(rng.below(256));
-    ip.traffic_class = static_cast<std::uint8_t>(rng.below(256));
-    ip.flow_label = static_cast<std::uint32_t>(rng.below(1u << 20));
-    builder.ipv6(ip);
-  } else {
-    Ipv4Fields ip;
-    std::copy_n(local.begin(), 4, ip.src.begin());
-    std::copy_n(flow.remote_addr.begin(), 4, ip.dst.begin());
-    ip.ttl = static_cast<std::uint8_t>(rng.below(256));
-    ip.tos = static_cast<std::uint8_t>(rng.below(256));
-    ip.more_fragments = flow.protocol == 17 && rng.chance(1, 4);  // a datagram's first fragment
-    builder.ipv4(ip);
-  }
-  if (flow.protocol == 6) builder.tcp(local_port, flow.remote_port, rng.chance(1, 2) ? tcp_flag::kSyn : 0xc2);
-  else builder.udp(local_port, flow.remote_port);
-  builder.payload(static_cast<std::size_t>(rng.below(200)));
-  Packet packet = builder.build();
-  packet.socket = flow.protocol == 6 ? bpffw::SocketState::TcpSynSent
-                  : flow.connected   ? bpffw::SocketState::UdpConnected
-                                     : bpffw::SocketState::UdpUnconnected;
-  packet.uid = rng.chance(1, 2) ? 0 : static_cast<std::uint32_t>(rng.below(70000));
-  return packet;
-}
-
-Flow random_flow(bpffw::random::Rng& rng) {
-  Flow flow;
-  flow.ipv6 = rng.chance(1, 2);
-  flow.protocol = rng.chance(1, 2) ? 6 : 17;
-  flow.connected = flow.protocol == 6 || rng.chance(1, 2);
-  flow.remote_addr = bpffw::random::random_address(rng, flow.ipv6).bytes;
-  flow.remote_port = bpffw::random::random_port(rng);
-  return flow;
-}
-
-}  // namespace
-
 TEST_CASE("flows: on random filters and flows, every refused flow's packets are all dropped") {
   bpffw::random::Rng rng(20261206);
   bpffw::random::RandomFilterOptions options;
@@ -144,12 +95,12 @@ TEST_CASE("flows: on random filters and flows, every refused flow's packets are 
         bpffw::Filter::parse(bpffw::random::random_filter(rng, options), {.direction = bpffw::Direction::Egress});
     REQUIRE(filter);
     for (int k = 0; k < 10; ++k) {
-      const Flow flow = random_flow(rng);
+      const Flow flow = bpffw::random::random_flow(rng);
       ++flows;
       if (!bpffw::judge_flow(*filter, flow).refuse) continue;
       ++refusals;
       for (int p = 0; p < 20; ++p) {
-        const bpffw::packet::Packet packet = packet_of(rng, flow);
+        const bpffw::packet::Packet packet = bpffw::random::random_packet_of(rng, flow);
         ++packets;
         auto verdict = bpffw::interpret(*filter, packet.skb_protocol(), packet.bytes, packet.packet_socket());
         INFO(filter->source() << "\n  packet: " << bpffw::packet::describe_packet(packet));
