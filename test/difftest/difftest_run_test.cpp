@@ -1,11 +1,17 @@
 // The difftest engine and the bpffw-difftest tool in the kernel: 0 mismatches on a fixed seed, the
-// documented last line and exit statuses, and a planted disagreement caught and shrunk.
+// documented last line and exit statuses, and a planted disagreement caught and shrunk; --flows on
+// real sockets.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <regex>
 #include <string>
+
+#include <bpffw/cgroup.hpp>
 
 #include "cli/run_process.hpp"
 #include "difftest.hpp"
+#include "flows.hpp"
 #include "judge.hpp"
 #include "packet/packet_spec.hpp"
 #include "shrink.hpp"
@@ -101,6 +107,37 @@ TEST_CASE("bpffw-difftest: last line 'N pairs, M mismatches', exit status 0") {
   CHECK(result.out.find("seed 3") != std::string::npos);
 }
 
+TEST_CASE("--flows: 1,000 pairs with a fixed seed, 0 mismatches and violations, refusals common, no cgroup left") {
+  bpffw::test::require_root();
+  difftest::FlowsOptions options;
+  options.pairs = 1000;
+  options.seed = 42;
+  std::string output;
+  Result<difftest::FlowsStats> stats =
+      difftest::run_flows(options, [&](const std::string& line) { output += line + "\n"; });
+  REQUIRE_MESSAGE(stats.has_value(), stats.error().message);
+  CHECK_MESSAGE(stats->mismatches == 0, output);
+  CHECK_MESSAGE(stats->violations == 0, output);
+  CHECK(stats->pairs >= 1000);
+  CHECK(stats->decisive());
+  CHECK(stats->kernel_flows > 0);
+  CHECK(stats->refusals < stats->kernel_flows);
+  Result<std::string> mount = bpffw::find_cgroup2_mount();
+  REQUIRE(mount.has_value());
+  const std::string scratch = *mount + "/bpffw-difftest-flows-" + std::to_string(::getpid());
+  CHECK(::access(scratch.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("bpffw-difftest --flows: last line 'N pairs, F flows, R refusals, M mismatches, V violations', exit 0") {
+  bpffw::test::require_root();
+  bpffw::test::ProcessResult result =
+      bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--flows", "--pairs", "300", "--seed", "3"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  const std::regex last(R"([0-9]+ pairs, [0-9]+ flows, [0-9]+ refusals, 0 mismatches, 0 violations)");
+  CHECK_MESSAGE(std::regex_match(last_line(result.out), last), result.out);
+}
+
 TEST_CASE("bpffw-difftest: usage errors exit 2, a missing privilege exits 3") {
   bpffw::test::ProcessResult bad = bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--pairs", "many"});
   CHECK(bad.exit_code == 2);
@@ -116,6 +153,11 @@ TEST_CASE("bpffw-difftest: usage errors exit 2, a missing privilege exits 3") {
   bpffw::test::ProcessResult unprivileged = bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--pairs", "10"}, nobody);
   CHECK(unprivileged.exit_code == 3);
   CHECK(unprivileged.err.find("bpffw-difftest: error: ") == 0);
+  CHECK(bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--flows", "--sets"}).exit_code == 2);
+  bpffw::test::ProcessResult flows =
+      bpffw::test::run_process(BPFFW_DIFFTEST_PATH, {"--flows", "--pairs", "10"}, nobody);
+  CHECK(flows.exit_code == 3);
+  CHECK(flows.err.find("bpffw-difftest: error: ") == 0);
 }
 
 TEST_CASE("a reproduction of a directional filter carries its -t, and bpffwc test takes it") {

@@ -1,14 +1,17 @@
 // bpffw-difftest: random filters x random packets, judged in the kernel (BPF_PROG_TEST_RUN) and by
 // the reference interpreter. Every disagreement is a bug; the first few are shrunk and printed
 // with a `bpffwc test` command that reproduces them. The last line is always
-// "N pairs, M mismatches". Exit status: 0 no mismatch, 1 mismatches, 2 usage error, 3 the system
-// failed (not root, a test run refused).
+// "N pairs, M mismatches". With --flows, socket programs on real sockets against judge_flow, and
+// judge_flow against the interpreter (flows.hpp); its last line is "N pairs, F flows, R refusals,
+// M mismatches, V violations". Exit status: 0 no mismatch, 1 mismatches (or violations, or too few
+// refusals), 2 usage error, 3 the system failed (not root, a test run refused).
 #include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "difftest.hpp"
+#include "flows.hpp"
 
 namespace {
 
@@ -22,12 +25,47 @@ void print_line(const std::string& line) {
   std::fflush(stdout);
 }
 
+void print_error(const bpffw::Error& error) {
+  std::string message = "bpffw-difftest: error: " + error.message;
+  if (!error.hint.empty()) message += " (" + error.hint + ")";
+  std::fprintf(stderr, "%s\n", message.c_str());
+}
+
+// --flows: the socket programs (flows.hpp).
+int run_flows(bpffw::difftest::FlowsOptions options) {
+  print_line("bpffw-difftest: flows, seed " + std::to_string(options.seed) + ", " + std::to_string(options.pairs) +
+             " pairs, " + std::to_string(options.flows_per_filter) + " flows per filter, " +
+             std::to_string(options.packets_per_flow) + " packets per refused flow");
+  auto stats = bpffw::difftest::run_flows(options, print_line);
+  if (!stats) {
+    print_error(stats.error());
+    return kExitSystem;
+  }
+  char summary[240];
+  std::snprintf(summary, sizeof summary,
+                "%llu filters (%llu without socket programs, %llu failing to load), %llu flows in the kernel (%llu "
+                "sendto() port 0: EINVAL before the hooks), %.1f s",
+                static_cast<unsigned long long>(stats->filters), static_cast<unsigned long long>(stats->never_refusing),
+                static_cast<unsigned long long>(stats->unloadable),
+                static_cast<unsigned long long>(stats->kernel_flows), static_cast<unsigned long long>(stats->to_port_0),
+                stats->seconds);
+  print_line(summary);
+  const bool decisive = stats->decisive();
+  if (!decisive) print_line("too few refusals: fewer than one flow in 20 refused, the check decides nothing");
+  print_line(std::to_string(stats->pairs) + " pairs, " + std::to_string(stats->flows) + " flows, " +
+             std::to_string(stats->refusals) + " refusals, " + std::to_string(stats->mismatches) + " mismatches, " +
+             std::to_string(stats->violations) + " violations");
+  return stats->mismatches == 0 && stats->violations == 0 && decisive ? 0 : kExitMismatches;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bpffw::difftest::DifftestOptions options;
   unsigned max_nodes = options.filter_options.max_nodes;
   bool no_shrink = false;
+  bool flows = false;
+  bpffw::difftest::FlowsOptions flows_options;
   CLI::App app{
       "bpffw-difftest: random filters x random packets, judged in the kernel and by the reference "
       "interpreter; prints a shrunk reproduction of every disagreement (needs root)"};
@@ -54,6 +92,17 @@ int main(int argc, char** argv) {
                  "docs/filter-language.md §7.4), most packets aimed at one of its terms")
       ->type_name("N")
       ->check(CLI::Range(1u, 1000000u));
+  app.add_flag("--flows", flows,
+               "egress filters' socket programs on real sockets (connect, send) against judge_flow, and "
+               "each refused flow's random first packets against the interpreter (docs/filter-language.md §10); "
+               "--pairs counts those packets");
+  app.add_option("--flows-per-filter", flows_options.flows_per_filter, "with --flows: random flows per filter")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
+  app.add_option("--packets-per-flow", flows_options.packets_per_flow,
+                 "with --flows: random first packets of each refused flow the interpreter judges")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
   app.add_option("--stop-after", options.stop_after, "stop after this many mismatches (0: never)")
       ->capture_default_str();
   try {
@@ -64,14 +113,23 @@ int main(int argc, char** argv) {
   }
   options.filter_options.max_nodes = max_nodes;
   options.shrink = !no_shrink;
+  if (flows && (options.sets || options.rules != 0)) {
+    std::fprintf(stderr, "bpffw-difftest: error: --flows takes neither --sets nor --rules\n");
+    return kExitUsage;
+  }
+  if (flows) {
+    flows_options.pairs = options.pairs;
+    flows_options.seed = options.seed;
+    flows_options.max_reports = options.max_reports;
+    flows_options.filter_options = options.filter_options;
+    return run_flows(flows_options);
+  }
 
   print_line("bpffw-difftest: seed " + std::to_string(options.seed) + ", " + std::to_string(options.pairs) +
              " pairs, " + std::to_string(options.packets_per_filter) + " packets per filter");
   auto stats = bpffw::difftest::run_difftest(options, print_line);
   if (!stats) {
-    std::string message = "bpffw-difftest: error: " + stats.error().message;
-    if (!stats.error().hint.empty()) message += " (" + stats.error().hint + ")";
-    std::fprintf(stderr, "%s\n", message.c_str());
+    print_error(stats.error());
     return kExitSystem;
   }
   char summary[160];
