@@ -71,9 +71,9 @@ Flow flow_at_hook(const Call& call) {
   return flow;
 }
 
-// The flow as its packets carry it: the kernel sends to an unspecified destination (0.0.0.0, ::,
-// ::ffff:0.0.0.0) on the loopback address of the family (ip_route_connect, tcp_v6_connect,
-// udpv6_sendmsg) after the hooks have seen the unspecified one.
+// The flow as its packets carry it: from an unbound socket (the worker's are) the kernel sends to
+// an unspecified destination (0.0.0.0, ::, ::ffff:0.0.0.0) on the loopback address of the family
+// (ip_route_connect, tcp_v6_connect, udpv6_sendmsg), after the hooks have seen the unspecified one.
 Flow flow_on_wire(const Flow& at_hook) {
   Flow flow = at_hook;
   if (std::all_of(flow.remote_addr.begin(), flow.remote_addr.end(), [](std::uint8_t byte) { return byte == 0; })) {
