@@ -98,11 +98,21 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   b.CreateCondBr(connects ? tcp : udp, judge, allow);
 
   b.SetInsertPoint(judge);
+  if (!connects) {
+    // A connected socket's sends are judged by their packets, whose drop fails them at once: the
+    // hook runs for some of them only (a v4-mapped peer's, one that names an address).
+    llvm::BasicBlock* unconnected = llvm::BasicBlock::Create(context, "unconnected", function);
+    b.CreateCondBr(b.CreateICmpNE(read.connected(), b.getInt64(0)), allow, unconnected);
+    b.SetInsertPoint(unconnected);
+  }
   const bool six = hook == SocketHook::Connect6 || hook == SocketHook::Sendmsg6;
   const std::size_t dst = offsetof(ParsedPacket, dst_addr);
   llvm::Value* ipv4 = b.getTrue();
+  llvm::Value* unspecified = nullptr;
   if (!six) {
-    read.store(parsed, dst, read.word(offsetof(bpf_sock_addr, user_ip4)));
+    llvm::Value* address = read.word(offsetof(bpf_sock_addr, user_ip4));
+    unspecified = b.CreateICmpEQ(address, b.getInt32(0));
+    read.store(parsed, dst, address);
   } else {
     // An IPv4-mapped destination (::ffff:a.b.c.d) leaves as the IPv4 packet it becomes.
     llvm::Value* words[4];
@@ -113,7 +123,16 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
       llvm::Value* mapped = i == 0 ? words[3] : b.getInt32(0);
       read.store(parsed, dst + 4 * i, b.CreateSelect(ipv4, mapped, words[i]));
     }
+    // ::, and ::ffff:0.0.0.0 (the mapped words are zero then too).
+    unspecified = b.CreateICmpEQ(
+        b.CreateOr(b.CreateOr(words[0], words[1]), b.CreateOr(b.CreateSelect(ipv4, b.getInt32(0), words[2]), words[3])),
+        b.getInt32(0));
   }
+  // An unspecified destination (0.0.0.0, ::) is not where the packets go: the kernel sends them to
+  // loopback or to the socket's own address, after the hook. Never refused (§10).
+  llvm::BasicBlock* specified = llvm::BasicBlock::Create(context, "specified", function);
+  b.CreateCondBr(unspecified, allow, specified);
+  b.SetInsertPoint(specified);
   PacketFields fields;
   fields.parsed = parsed;
   fields.direction = Direction::Egress;
@@ -124,8 +143,9 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   fields.set(ast::Variable::Tcp, b.CreateZExt(tcp, b.getInt64Ty()));
   fields.set(ast::Variable::Udp, b.CreateZExt(udp, b.getInt64Ty()));
   fields.set(ast::Variable::DstPort, read.port());
-  // A connect() makes the socket connected before its first packet; a send is on it as it is.
-  fields.set(ast::Variable::Established, connects ? b.getInt64(1) : read.connected());
+  // A connect() makes the socket connected before its first packet; a send judged here is on an
+  // unconnected socket.
+  fields.set(ast::Variable::Established, b.getInt64(connects ? 1 : 0));
   lower_branch(b, fields, condition, allow, refuse);
 }
 

@@ -22,9 +22,12 @@ using ast::Variable;
 // Past this many, a value is any integer: precision only costs code.
 constexpr std::size_t kMostValues = 64;
 
-// The condition may grow this many times the filter's size (nodes), plus this many, before it is
-// given up for the constant 1: copies of a subexpression multiply with nested arithmetic.
-constexpr std::size_t kGrowth = 8, kSlack = 100000;
+// Building the condition may make this many times the filter's size (nodes), plus this many,
+// before it is given up for the constant 1: copies of a subexpression multiply with nested
+// arithmetic. The condition itself may be at most kLargerBy nodes larger than the filter: its
+// program must compile wherever the filter's does (the code generator's limits, such as the
+// conditions in a row on one path, grow with the size), and a larger one is given up too.
+constexpr std::size_t kGrowth = 8, kSlack = 100000, kLargerBy = 256;
 
 struct Exhausted {};
 
@@ -454,10 +457,15 @@ bool known_at_socket(ast::Variable variable) {
 }
 
 ast::ExprPtr may_pass(const ast::Expr& filter) {
-  Rewrite rewrite(kGrowth * size_of(filter) + kSlack);
+  const std::size_t size = size_of(filter);
+  Rewrite rewrite(kGrowth * size + kSlack);
   try {
-    return std::move(rewrite.truth(rewrite.of(filter), filter.span).may_be_1);
-  } catch (const Exhausted&) { return Rewrite(1).make(ast::Literal{1}, filter.span); }
+    ast::ExprPtr condition = std::move(rewrite.truth(rewrite.of(filter), filter.span).may_be_1);
+    if (size_of(*condition) <= size + kLargerBy) return condition;
+  } catch (const Exhausted&) {
+    // given up below
+  }
+  return Rewrite(1).make(ast::Literal{1}, filter.span);
 }
 
 }  // namespace bpffw::flow

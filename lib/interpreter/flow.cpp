@@ -3,6 +3,7 @@
 // §10). The condition reads only what the flow fixes; the rest of the facts stay unset.
 #include <bpffw/interpreter.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "flow/may_pass.hpp"
@@ -17,6 +18,10 @@ FlowVerdict judge_flow(const Filter& filter, const Flow& flow) {
   // connect() sends nothing (its sends are judged).
   if (flow.protocol != kTcp && flow.protocol != kUdp) return FlowVerdict{false};
   if (flow.protocol == kUdp && flow.connected) return FlowVerdict{false};
+  // An unspecified destination (0.0.0.0, ::): the kernel sends the packets to loopback or to the
+  // socket's own address, after the hook, where it is not known.
+  if (std::all_of(flow.remote_addr.begin(), flow.remote_addr.end(), [](std::uint8_t b) { return b == 0; }))
+    return FlowVerdict{false};
   interpreter::PacketFacts facts;
   facts.ip = flow.ipv6 ? 0 : 1;
   facts.ipv6 = flow.ipv6 ? 1 : 0;

@@ -21,6 +21,12 @@ int SocketGroupOptions::check(std::optional<bpffw::Direction> direction, bool lo
 int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, const bpffw::Program& packet,
                       std::string_view expression, std::vector<bpffw::SocketProgram>& programs) {
   auto object = bpffw::compile_socket_programs(filter, options);
+  // Too large for a program of its own (the filter's packet program is not): the filter goes on
+  // without them, its calls judged by their packets alone.
+  if (!object && object.error().kind == bpffw::ErrorKind::InvalidExpression) {
+    report_note("the socket programs are left out: " + object.error().message);
+    return kExitSuccess;
+  }
   if (!object) return report(object.error(), expression);
   auto loaded = bpffw::Program::load_socket_programs(*object, packet);
   if (!loaded) return report(loaded.error(), expression);
