@@ -262,6 +262,20 @@ TEST_CASE("socket programs through bpffwc: attached, pinned, replaced and detach
       stats_json.out.find(R"(,"refusals":{"connect4":1,"connect6":0,"sendmsg4":0,"sendmsg6":1}})") != std::string::npos,
       stats_json.out);
 
+  // --replace-everywhere PIN (bpffw@NAME's reload): the socket programs follow the packet program
+  // into the cgroup where it is attached, and their pins beside PIN.
+  RunResult everywhere = run_bpffwc({"-t", "egress", "--replace-everywhere", pin,
+                                     "tcp && dst_port == " + std::to_string(open) + " && dst_addr == ::1"});
+  REQUIRE_MESSAGE(everywhere.exit_code == 0, describe(everywhere));
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", open) == EPERM);
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET6, "::1", open) == 0);
+  shown = run_bpffwc({"show", cgroup.path()});
+  CHECK_MESSAGE(count_of(shown.out, "connect4 ") == 1, shown.out);
+  CHECK(bpffw::read_refusals(
+            {bpffw::SocketHook::Connect4,
+             std::move(*bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, bpffw::SocketHook::Connect4)))})
+            .value_or(0) == 1);
+
   // --replace-all swaps the group: the new filter's verdicts at the socket, one program per hook.
   RunResult replaced = run_bpffwc(
       {"--attach", cgroup.path(), "-t", "egress", "--replace-all", "tcp && dst_port == " + std::to_string(closed)});

@@ -126,12 +126,11 @@ class CompileCommand final : public Command {
     // that no longer show anywhere: --force replaces it there too.
     if (everywhere_pin_ || force_) {
       const std::string& pin = everywhere_pin_ ? *everywhere_pin_ : *pin_path_;
-      std::vector<bpffw::Attachment> swapped;
-      int replaced =
-          replace_everywhere(*program, pin, everywhere_pin_ ? ReplaceReport::Always : ReplaceReport::OnlyWhereAttached,
-                             everywhere_pin_ ? &summary_ : nullptr, &swapped);
-      if (replaced != kExitSuccess || sockets.empty()) return replaced;
-      return replace_socket_group(sockets, pin, swapped);
+      return swap_everywhere_with_socket_group(sockets, pin, [&] {
+        return replace_everywhere(*program, pin,
+                                  everywhere_pin_ ? ReplaceReport::Always : ReplaceReport::OnlyWhereAttached,
+                                  everywhere_pin_ ? &summary_ : nullptr);
+      });
     }
     auto pinned = program->pin(*pin_path_, bpffw::PinMode::CreateNew);
     if (pinned && !sockets.empty()) {

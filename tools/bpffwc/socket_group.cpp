@@ -50,17 +50,46 @@ int swap_with_socket_group(const bpffw::Cgroup& cgroup, const std::vector<bpffw:
   return kExitSuccess;
 }
 
-int replace_socket_group(const std::vector<bpffw::SocketProgram>& programs, const std::string& pin,
-                         const std::vector<bpffw::Attachment>& where) {
+int swap_everywhere_with_socket_group(const std::vector<bpffw::SocketProgram>& programs, const std::string& pin,
+                                      const std::function<int()>& swap) {
+  struct Taken {
+    bpffw::Cgroup cgroup;
+    std::vector<bpffw::SocketProgram> programs;
+  };
+  std::vector<Taken> taken;
+  auto put_back = [&] {
+    for (Taken& place : taken)
+      if (auto back = bpffw::attach(place.programs, place.cgroup); !back) report(back.error());
+  };
+  if (auto old = bpffw::Program::open_pinned(pin)) {
+    auto where = bpffw::find_attachments(*old);
+    if (!where) return report(where.error());
+    for (const bpffw::Attachment& attachment : *where) {
+      if (attachment.direction != bpffw::Direction::Egress) continue;
+      auto cgroup = bpffw::Cgroup::open(attachment.cgroup);
+      if (!cgroup) continue;  // removed meanwhile
+      auto off = bpffw::take_off_bpffw_socket_programs(*cgroup);
+      if (!off) {
+        put_back();
+        return report(off.error());
+      }
+      if (!off->empty()) taken.push_back(Taken{std::move(*cgroup), std::move(*off)});
+    }
+  }
+  if (int swapped = swap(); swapped != kExitSuccess) {
+    put_back();
+    return swapped;
+  }
+  // The new ones where the old ones were (a cgroup given only the packet program keeps only it).
+  for (Taken& place : taken)
+    if (auto attached = bpffw::attach(programs, place.cgroup); !attached) return report(attached.error());
+  // Left out (or an ingress filter now): pins of the old ones would hold the old filter.
+  if (programs.empty()) {
+    bpffw::unpin_socket_programs(pin);
+    return kExitSuccess;
+  }
   if (auto pinned = bpffw::pin_socket_programs(programs, pin, bpffw::PinMode::Replace); !pinned)
     return report(pinned.error());
-  for (const bpffw::Attachment& attachment : where) {
-    if (attachment.direction != bpffw::Direction::Egress) continue;
-    auto cgroup = bpffw::Cgroup::open(attachment.cgroup);
-    if (!cgroup) continue;  // removed meanwhile
-    if (auto replaced = bpffw::replace_bpffw_socket_programs(programs, *cgroup); !replaced)
-      return report(replaced.error());
-  }
   return kExitSuccess;
 }
 

@@ -42,9 +42,11 @@ int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& 
 int swap_with_socket_group(const bpffw::Cgroup& cgroup, const std::vector<bpffw::SocketProgram>& programs,
                            const std::function<int()>& swap, std::string_view expression);
 
-// Puts `programs` in place of the socket programs at every egress cgroup in `where` (those the
-// packet program was swapped in), and of the pins beside `pin`. Returns the exit code.
-int replace_socket_group(const std::vector<bpffw::SocketProgram>& programs, const std::string& pin,
-                         const std::vector<bpffw::Attachment>& where);
+// Around `swap`, which swaps the packet program pinned at `pin` wherever it is attached
+// (replace_everywhere.hpp) and returns an exit code: takes the socket programs off the egress
+// cgroups where the old one is attached first, puts them back if the swap fails, and attaches
+// `programs` where they were taken off once it succeeded; then pins `programs` beside `pin`.
+int swap_everywhere_with_socket_group(const std::vector<bpffw::SocketProgram>& programs, const std::string& pin,
+                                      const std::function<int()>& swap);
 
 }  // namespace bpffwc
