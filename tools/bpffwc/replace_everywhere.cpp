@@ -30,7 +30,7 @@ std::string places(const std::vector<bpffw::Attachment>& attachments) {
 }  // namespace
 
 int replace_everywhere(const bpffw::Program& program, const std::string& pin, ReplaceReport report_mode,
-                       std::string* summary, std::vector<bpffw::Attachment>* swapped_in) {
+                       std::string* summary) {
   auto old = bpffw::Program::open_pinned(pin);
   if (!old && old.error().sys_errno == ENOENT) {
     if (auto pinned = program.pin(pin, bpffw::PinMode::CreateNew); !pinned) return report(pinned.error());
@@ -64,7 +64,6 @@ int replace_everywhere(const bpffw::Program& program, const std::string& pin, Re
   std::string done =
       "program " + id_text(program) + " replaces " + id_text(*old) + " at the pin and " + places(swapped);
   if (summary != nullptr) *summary = done;
-  if (swapped_in != nullptr) *swapped_in = swapped;
   if (report_mode == ReplaceReport::OnlyWhereAttached && swapped.empty()) return kExitSuccess;
   std::printf("%s: %s\n", pin.c_str(), done.c_str());
   return kExitSuccess;

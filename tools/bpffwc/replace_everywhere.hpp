@@ -6,9 +6,6 @@
 
 #include <string>
 
-#include <vector>
-
-#include <bpffw/cgroup.hpp>
 #include <bpffw/program.hpp>
 
 namespace bpffwc {
@@ -24,9 +21,7 @@ enum class ReplaceReport {
 // the pin and every cgroup keep the old program. Returns the exit code. On success, `summary` (when
 // given) gets what happened as one line without the pin, e.g. "program 58 replaces 57 at the pin and
 // in 1 cgroup: /sys/fs/cgroup/system.slice/web.service (ingress)", whatever report_mode prints.
-// `swapped` (when given) gets the cgroups where the program was swapped in.
 int replace_everywhere(const bpffw::Program& program, const std::string& pin,
-                       ReplaceReport report_mode = ReplaceReport::Always, std::string* summary = nullptr,
-                       std::vector<bpffw::Attachment>* swapped_in = nullptr);
+                       ReplaceReport report_mode = ReplaceReport::Always, std::string* summary = nullptr);
 
 }  // namespace bpffwc
