@@ -134,12 +134,6 @@ Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup);
 // call is judged by the packets alone, slower but never refused by the other filter.
 Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& cgroup);
 
-// Makes `programs` the cgroup's only bpffw socket programs: at each hook the first bpffw program
-// there is swapped for the new one in one step (BPF_F_REPLACE: every call meets one of the two),
-// the others then detached; at a hook with none, the new one is attached. Empty `programs` detaches
-// them all. If a swap fails, the hooks done are swapped back before the error returns.
-Result<void> replace_bpffw_socket_programs(const std::vector<SocketProgram>& programs, const Cgroup& cgroup);
-
 // One place a program is attached.
 struct Attachment {
   std::string cgroup;  // its directory, under the cgroup2 mount

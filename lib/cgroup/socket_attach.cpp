@@ -3,7 +3,6 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -134,76 +133,6 @@ Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& 
     }
   }
   return taken;
-}
-
-Result<void> replace_bpffw_socket_programs(const std::vector<SocketProgram>& programs, const Cgroup& cgroup) {
-  struct Swap {
-    SocketHook hook;
-    detail::UniqueFd old_program;  // -1: none was there, the new one was attached
-    int new_program;
-  };
-  std::vector<Swap> done;
-  auto undo = [&] {
-    for (const Swap& swap : done) {
-      if (swap.old_program.get() < 0) {
-        bpf_prog_detach2(swap.new_program, cgroup.fd(), attach_type(swap.hook));
-        continue;
-      }
-      struct bpf_prog_attach_opts back{};
-      back.sz = sizeof(back);
-      back.flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE;
-      back.replace_prog_fd = swap.new_program;
-      bpf_prog_attach_opts(swap.old_program.get(), cgroup.fd(), attach_type(swap.hook), &back);
-    }
-  };
-  for (const SocketProgram& program : programs) {
-    auto attached = attached_programs(cgroup, program.hook);
-    if (!attached) {
-      undo();
-      return tl::unexpected(attached.error());
-    }
-    detail::UniqueFd old_program;
-    for (const AttachedProgram& there : *attached)
-      if (there.is_bpffw && old_program.get() < 0) old_program = detail::UniqueFd(bpf_prog_get_fd_by_id(there.id));
-    struct bpf_prog_attach_opts opts{};
-    opts.sz = sizeof(opts);
-    opts.flags = BPF_F_ALLOW_MULTI;
-    if (old_program.get() >= 0) {
-      opts.flags |= BPF_F_REPLACE;
-      opts.replace_prog_fd = old_program.get();
-    }
-    if (int rc = bpf_prog_attach_opts(program.program.fd(), cgroup.fd(), attach_type(program.hook), &opts); rc != 0) {
-      undo();
-      return make_error(ErrorKind::System,
-                        "cannot put the new socket program in place on " + where(cgroup, program.hook) + ": " +
-                            std::strerror(-rc) + "; the socket programs are the old ones",
-                        -rc);
-    }
-    done.push_back(Swap{program.hook, std::move(old_program), program.program.fd()});
-  }
-  // Then the rest: old bpffw programs beside the swapped ones, and at hooks the new filter leaves.
-  for (SocketHook hook : kSocketHooks) {
-    auto attached = attached_programs(cgroup, hook);
-    if (!attached) return tl::unexpected(attached.error());
-    for (const AttachedProgram& there : *attached) {
-      if (!there.is_bpffw) continue;
-      const bool kept = std::any_of(programs.begin(), programs.end(), [&](const SocketProgram& program) {
-        auto id = cgroup::identify(program.program.fd());
-        return program.hook == hook && id && id->id == there.id;
-      });
-      if (kept) continue;
-      detail::UniqueFd fd(bpf_prog_get_fd_by_id(there.id));
-      if (fd.get() < 0) continue;
-      int rc = bpf_prog_detach2(fd.get(), cgroup.fd(), attach_type(hook));
-      if (rc != 0 && rc != -ENOENT)
-        return make_error(ErrorKind::System,
-                          "cannot detach the old socket program " + std::to_string(there.id) + " from " +
-                              where(cgroup, hook) + ": " + std::strerror(-rc) + "; the new ones are in place beside it",
-                          -rc,
-                          "detach it with: bpffwc detach " + cgroup.path() + " -t egress --all, then attach again");
-    }
-  }
-  return {};
 }
 
 }  // namespace bpffw
