@@ -19,8 +19,9 @@ namespace bpffw {
 enum class DropReason {
   Filter,     // the expression said 0
   Malformed,  // the packet claims IPv4 or IPv6 but cannot be read (docs/filter-language.md §5.6)
+  Refused,    // a socket program refused the connect() or send (docs/filter-language.md §10)
 };
-const char* to_string(DropReason reason);  // "filter", "malformed"
+const char* to_string(DropReason reason);  // "filter", "malformed", "refused"
 
 // Which rule of docs/filter-language.md §5.6 a malformed packet broke.
 enum class MalformedRule {
@@ -51,9 +52,16 @@ struct DropRecord {
   std::optional<std::uint16_t> destination_port;
   std::optional<std::uint8_t> icmp_type;  // ICMP and ICMPv6
   std::optional<std::uint8_t> icmp_code;
-  std::uint32_t length = 0;     // skb->len: from the IP header on
+  std::uint32_t length = 0;     // skb->len: from the IP header on; 0 for a refusal
   std::uint64_t cgroup_id = 0;  // the socket's cgroup v2, its directory's inode number
-  std::uint32_t uid = 0;        // the socket's owner; the overflow uid (65534) when the kernel gives none
+  std::uint32_t uid = 0;        // the socket's owner; the overflow uid (65534) when the kernel gives none;
+                                // a refusal's: the caller's
+  // DropReason::Refused: the hook that refused, and the process that called connect() or sendmsg()
+  // with its command name (the calling thread's, as /proc/PID/comm). The packet is the one the flow
+  // would have sent: its source is the socket's bound address and port, empty and 0 when unbound.
+  std::optional<SocketHook> hook;
+  std::uint32_t pid = 0;
+  std::string command;
   // The part of the filter that decided the drop (DropReason::Filter), as InterpretResult::decided_by
   // names it: `offset` and `length` in the expression of the program that wrote the record, whose
   // expression_hash() is `expression_hash` (a ring that --force replacements share holds records of

@@ -61,16 +61,29 @@ void fill_header(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* record, ll
   store_at(b, record, offsetof(DropRecordLayout, holds), b.CreateTrunc(parse.holds, b.getInt8Ty()));
 }
 
+void zero_bytes(llvm::IRBuilder<>& b, llvm::Value* record, std::size_t from, std::size_t to) {
+  for (std::size_t at = from; at < to; at += 8)
+    b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
+}
+
+void store_decided(llvm::IRBuilder<>& b, llvm::Value* record, llvm::Value* span) {
+  store_at(b, record, offsetof(DropRecordLayout, decided_offset), b.CreateTrunc(span, b.getInt32Ty()));
+  store_at(b, record, offsetof(DropRecordLayout, decided_length),
+           b.CreateTrunc(b.CreateLShr(span, b.getInt64(32)), b.getInt32Ty()));
+}
+
+llvm::AllocaInst* record_slot(llvm::IRBuilder<>& b, std::size_t bytes, const char* name) {
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
+  llvm::AllocaInst* record = entry.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), bytes), nullptr, name);
+  record->setAlignment(llvm::Align(8));
+  return record;
+}
+
 }  // namespace
 
-void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
-                   const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
-                   std::uint32_t expression_hash, const DeciderEmitter& decider) {
-  static_assert(offsetof(DropRecordLayout, transport) == layout::kDropRecordHeaderBytes &&
-                offsetof(DropRecordLayout, src_addr) ==
-                    layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, src_addr) &&
-                offsetof(DropRecordLayout, dst_addr) ==
-                    layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, dst_addr));
+void emit_log_record(llvm::IRBuilder<>& b, const LogLimit& limit, llvm::Value* record, std::size_t size,
+                     const RecordWriter& write) {
   llvm::Module* module = b.GetInsertBlock()->getModule();
   llvm::Function* function = b.GetInsertBlock()->getParent();
   llvm::LLVMContext& context = b.getContext();
@@ -78,18 +91,12 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   llvm::GlobalVariable* ring = module->getNamedGlobal(layout::kLogRingMap);
   auto block = [&](const char* name) { return llvm::BasicBlock::Create(context, name, function); };
 
-  // Stack slots live in the entry block. The record: its header, then a whole ParsedPacket for the
-  // parse (its scratch bytes at the end are not sent).
   llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
   llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "log_state_key");
-  llvm::AllocaInst* record = entry.CreateAlloca(
-      llvm::ArrayType::get(b.getInt8Ty(), record_alloca_bytes(expression_reads.ip_header)), nullptr, "drop_record");
-  record->setAlignment(llvm::Align(8));
-
   b.CreateStore(b.getInt32(0), key);
   llvm::Value* state = map_lookup(b, state_map, key, "log_state");
   llvm::BasicBlock* bucket = block("log_bucket");
-  llvm::BasicBlock* write = block("log_write");
+  llvm::BasicBlock* write_block = block("log_write");
   llvm::BasicBlock* tally = block("log_count");
   llvm::BasicBlock* done = block("logged");
   // Entry 0 of an array always exists, but the verifier wants the NULL check.
@@ -102,40 +109,12 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   llvm::Value* next = b.CreateLoad(b.getInt64Ty(), state, "bucket_next");
   llvm::Value* from = b.CreateSelect(b.CreateICmpUGT(next, now), next, now);
   llvm::Value* over = b.CreateICmpUGT(b.CreateSub(from, now), b.getInt64((std::max(1u, limit.burst) - 1) * interval));
-  b.CreateCondBr(over, tally, write);
+  b.CreateCondBr(over, tally, write_block);
 
-  b.SetInsertPoint(write);
+  b.SetInsertPoint(write_block);
   b.CreateStore(b.CreateAdd(from, b.getInt64(interval)), state);
-  // Zeroed through the frame: the helper reads only initialized stack, and the parse copies only
-  // what the packet has. The decider reads the IP header's window too, where the parse has it.
-  auto zero = [&](std::size_t from, std::size_t to) {
-    for (std::size_t at = from; at < to; at += 8)
-      b.CreateAlignedStore(b.getInt64(0), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, at), llvm::Align(8));
-  };
-  zero(0, sizeof(DropRecordLayout));
-  if (expression_reads.ip_header) zero(record_alloca_bytes(false), record_alloca_bytes(true));
-  llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
-  PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, expression_reads);
-  fill_header(b, skb, record, now, reason, parse);
-  store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
-  // The decider, for the filter's drops only: a malformed packet's fields cannot be read.
-  llvm::BasicBlock* parsed_block = b.GetInsertBlock();
-  llvm::BasicBlock* explain = block("log_decider");
-  llvm::BasicBlock* explained = block("log_decided");
-  b.CreateCondBr(b.CreateICmpEQ(reason, b.getInt8(layout::kReasonFilter)), explain, explained);
-  b.SetInsertPoint(explain);
-  llvm::Value* span = decider(b, parse, parsed);
-  llvm::BasicBlock* explain_end = b.GetInsertBlock();
-  b.CreateBr(explained);
-  b.SetInsertPoint(explained);
-  llvm::PHINode* decided = b.CreatePHI(b.getInt64Ty(), 2, "decided");
-  decided->addIncoming(span, explain_end);
-  decided->addIncoming(b.getInt64(0), parsed_block);
-  store_at(b, record, offsetof(DropRecordLayout, decided_offset), b.CreateTrunc(decided, b.getInt32Ty()));
-  store_at(b, record, offsetof(DropRecordLayout, decided_length),
-           b.CreateTrunc(b.CreateLShr(decided, b.getInt64(32)), b.getInt32Ty()));
-  llvm::Value* written =
-      call_helper(b, BPF_FUNC_ringbuf_output, {ring, record, b.getInt64(sizeof(DropRecordLayout)), b.getInt64(0)});
+  write(now);
+  llvm::Value* written = call_helper(b, BPF_FUNC_ringbuf_output, {ring, record, b.getInt64(size), b.getInt64(0)});
   llvm::Value* outcome = b.CreateSelect(b.CreateICmpEQ(written, b.getInt64(0)), b.getInt64(layout::kLogLoggedField),
                                         b.getInt64(layout::kLogLostField));
   llvm::BasicBlock* written_block = b.GetInsertBlock();
@@ -148,6 +127,80 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   count(b, state, field);
   b.CreateBr(done);
   b.SetInsertPoint(done);
+}
+
+void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
+                   const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
+                   std::uint32_t expression_hash, const DeciderEmitter& decider) {
+  static_assert(offsetof(DropRecordLayout, transport) == layout::kDropRecordHeaderBytes &&
+                offsetof(DropRecordLayout, src_addr) ==
+                    layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, src_addr) &&
+                offsetof(DropRecordLayout, dst_addr) ==
+                    layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, dst_addr));
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext& context = b.getContext();
+  // The record: its header, then a whole ParsedPacket for the parse (its scratch bytes at the end
+  // are not sent).
+  llvm::AllocaInst* record = record_slot(b, record_alloca_bytes(expression_reads.ip_header), "drop_record");
+  auto write = [&](llvm::Value* now) {
+    // Zeroed through the frame: the helper reads only initialized stack, and the parse copies only
+    // what the packet has. The decider reads the IP header's window too, where the parse has it.
+    zero_bytes(b, record, 0, sizeof(DropRecordLayout));
+    if (expression_reads.ip_header) zero_bytes(b, record, record_alloca_bytes(false), record_alloca_bytes(true));
+    llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
+    PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, expression_reads);
+    fill_header(b, skb, record, now, reason, parse);
+    store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
+    // The decider, for the filter's drops only: a malformed packet's fields cannot be read.
+    llvm::BasicBlock* parsed_block = b.GetInsertBlock();
+    llvm::BasicBlock* explain = llvm::BasicBlock::Create(context, "log_decider", function);
+    llvm::BasicBlock* explained = llvm::BasicBlock::Create(context, "log_decided", function);
+    b.CreateCondBr(b.CreateICmpEQ(reason, b.getInt8(layout::kReasonFilter)), explain, explained);
+    b.SetInsertPoint(explain);
+    llvm::Value* span = decider(b, parse, parsed);
+    llvm::BasicBlock* explain_end = b.GetInsertBlock();
+    b.CreateBr(explained);
+    b.SetInsertPoint(explained);
+    llvm::PHINode* decided = b.CreatePHI(b.getInt64Ty(), 2, "decided");
+    decided->addIncoming(span, explain_end);
+    decided->addIncoming(b.getInt64(0), parsed_block);
+    store_decided(b, record, decided);
+  };
+  emit_log_record(b, limit, record, sizeof(DropRecordLayout), write);
+}
+
+void emit_refusal_log(llvm::IRBuilder<>& b, const LogLimit& limit, const RefusalFacts& facts,
+                      std::uint32_t expression_hash, const std::function<llvm::Value*(llvm::IRBuilder<>&)>& decider) {
+  using layout::RefusalRecordLayout;
+  llvm::AllocaInst* record = record_slot(b, sizeof(RefusalRecordLayout), "refusal_record");
+  auto write = [&](llvm::Value* now) {
+    zero_bytes(b, record, 0, sizeof(RefusalRecordLayout));
+    auto at = [&](std::size_t offset) { return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, offset); };
+    store_at(b, record, offsetof(DropRecordLayout, time_ns), now);
+    store_at(b, record, offsetof(DropRecordLayout, cgroup_id), call_helper(b, BPF_FUNC_get_current_cgroup_id, {}));
+    store_at(b, record, offsetof(DropRecordLayout, uid),
+             b.CreateTrunc(call_helper(b, BPF_FUNC_get_current_uid_gid, {}), b.getInt32Ty()));
+    store_at(b, record, offsetof(DropRecordLayout, version), b.getInt8(layout::kDropRecordVersion));
+    store_at(b, record, offsetof(DropRecordLayout, reason), b.getInt8(layout::kReasonRefused));
+    store_at(b, record, offsetof(DropRecordLayout, status),
+             b.CreateSelect(facts.ipv4, b.getInt8(layout::kStatusIpv4), b.getInt8(layout::kStatusIpv6)));
+    store_at(b, record, offsetof(DropRecordLayout, protocol), b.CreateTrunc(facts.protocol, b.getInt8Ty()));
+    store_at(b, record, offsetof(DropRecordLayout, holds), b.getInt8(layout::kHoldsPorts));
+    store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
+    // Ports in network byte order, as a packet's transport header holds them.
+    store_at(b, record, offsetof(DropRecordLayout, transport), facts.source_port);
+    store_at(b, record, offsetof(DropRecordLayout, transport) + 2, facts.destination_port);
+    b.CreateMemCpy(at(offsetof(DropRecordLayout, src_addr)), llvm::Align(8), facts.source, llvm::Align(4), 16);
+    b.CreateMemCpy(at(offsetof(DropRecordLayout, dst_addr)), llvm::Align(8), facts.destination, llvm::Align(4), 16);
+    store_decided(b, record, decider(b));
+    llvm::Value* pid =
+        b.CreateTrunc(b.CreateLShr(call_helper(b, BPF_FUNC_get_current_pid_tgid, {}), b.getInt64(32)), b.getInt32Ty());
+    store_at(b, record, offsetof(RefusalRecordLayout, pid), pid);
+    store_at(b, record, offsetof(RefusalRecordLayout, hook), b.getInt8(facts.hook));
+    call_helper(b, BPF_FUNC_get_current_comm,
+                {at(offsetof(RefusalRecordLayout, command)), b.getInt64(sizeof RefusalRecordLayout::command)});
+  };
+  emit_log_record(b, limit, record, sizeof(RefusalRecordLayout), write);
 }
 
 }  // namespace bpffw::codegen

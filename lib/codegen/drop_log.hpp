@@ -1,6 +1,7 @@
 // The drop log (CompileOptions::log) in the program: on the drop path only, a token bucket decides
 // whether the drop is recorded; a recorded drop is parsed again with the packet parser variant that
-// copies all a record names, and written to the ring buffer. Layouts and the bucket's rule:
+// copies all a record names, and written to the ring buffer. The socket programs record their
+// refusals in the same ring, through the same bucket. Layouts and the bucket's rule:
 // lib/layout/map_layout.hpp; the maps' definitions: runtime_maps.cpp.
 #pragma once
 
@@ -29,5 +30,30 @@ using DeciderEmitter =
 void emit_drop_log(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
                    const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
                    std::uint32_t expression_hash, const DeciderEmitter& decider);
+
+// What a socket program knows of the flow it refuses (RefusalRecordLayout), as values at the
+// builder's position: i1 `ipv4` (else IPv6), the i64 protocol, the ports as i16 in network byte
+// order, and pointers to 16 bytes of source (zero when unbound) and destination address.
+struct RefusalFacts {
+  unsigned hook;  // kSocketHooks' order
+  llvm::Value* ipv4;
+  llvm::Value* protocol;
+  llvm::Value* source_port;
+  llvm::Value* destination_port;
+  llvm::Value* source;
+  llvm::Value* destination;
+};
+
+// At the builder's position, on a socket program's refusal: records it, with the caller's pid,
+// command name and uid and the span `decider` emits (offset | length << 32), within `limit`.
+void emit_refusal_log(llvm::IRBuilder<>& builder, const LogLimit& limit, const RefusalFacts& facts,
+                      std::uint32_t expression_hash, const std::function<llvm::Value*(llvm::IRBuilder<>&)>& decider);
+
+// The bucket around one record, for both: at the builder's position, within `limit`, `write`
+// fills the `size` bytes at `record` (given the time), which go to the ring; the log's counters
+// count it as logged, suppressed or lost. The builder ends in the block after.
+using RecordWriter = std::function<void(llvm::Value* now)>;
+void emit_log_record(llvm::IRBuilder<>& builder, const LogLimit& limit, llvm::Value* record, std::size_t size,
+                     const RecordWriter& write);
 
 }  // namespace bpffw::codegen

@@ -289,7 +289,7 @@ Result<ObjectFile> compile_socket_programs(const Filter& filter, const CompileOp
   spec.refusal_counters = spec.counters;
   spec.counters = false;
   spec.metadata = false;
-  spec.log.reset();
+  // With the log, refusals are recorded in the packet program's ring (the loader shares it).
   spec.direction = Direction::Egress;
   spec.rules = codegen::plan_rule_lists(*condition);
   auto object = codegen::compile_socket_condition(*condition, options, spec);

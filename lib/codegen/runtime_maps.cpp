@@ -254,7 +254,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
 
 void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   if (!spec.counters && !spec.metadata && spec.parameters.empty() && spec.sets.empty() && spec.rules.plans.empty() &&
-      !spec.refusal_counters)
+      !spec.refusal_counters && !spec.log)
     return;
   // Debug info is here only for the BTF that libbpf needs to create maps; BPF's AsmPrinter
   // derives BTF from it on its own. Without a "Dwarf Version" and with the "CodeView" flag,

@@ -11,10 +11,12 @@
 
 #include <bpffw/compiler.hpp>
 
+#include "codegen/drop_log.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/module.hpp"
 #include "codegen/packet_parser.hpp"
 #include "codegen/runtime_maps.hpp"
+#include "layout/map_layout.hpp"
 
 namespace bpffw::codegen {
 namespace {
@@ -36,19 +38,18 @@ class HookReads {
     return b_.CreateAlignedLoad(b_.getInt32Ty(), at, llvm::Align(4));
   }
   llvm::Value* wide(llvm::Value* word) { return b_.CreateZExt(word, b_.getInt64Ty()); }
-  // user_port holds the port in network byte order in its first two bytes.
-  llvm::Value* port() {
-    llvm::Value* low = b_.CreateTrunc(word(offsetof(bpf_sock_addr, user_port)), b_.getInt16Ty());
-    return wide(b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, low));
-  }
-  // A connected socket's peer port (§4.5: a connected UDP socket's packets are established).
-  llvm::Value* connected() {
+  // The destination port as the packet carries it: network byte order, i16.
+  llvm::Value* port_as_sent() { return b_.CreateTrunc(word(offsetof(bpf_sock_addr, user_port)), b_.getInt16Ty()); }
+  llvm::Value* port() { return wide(b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, port_as_sent())); }
+  // A field of the hook's socket (struct bpf_sock).
+  llvm::Value* socket_word(std::size_t offset) {
     llvm::Value* at = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), context_, offsetof(bpf_sock_addr, sk));
     llvm::Value* socket = b_.CreateAlignedLoad(b_.getPtrTy(), at, llvm::Align(8));
-    llvm::Value* port_at = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), socket, offsetof(bpf_sock, dst_port));
-    llvm::Value* peer_port = b_.CreateAlignedLoad(b_.getInt32Ty(), port_at, llvm::Align(4));
-    return wide(b_.CreateICmpNE(peer_port, b_.getInt32(0)));
+    llvm::Value* field_at = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), socket, offset);
+    return b_.CreateAlignedLoad(b_.getInt32Ty(), field_at, llvm::Align(4));
   }
+  // A connected socket's peer port (§4.5: a connected UDP socket's packets are established).
+  llvm::Value* connected() { return wide(b_.CreateICmpNE(socket_word(offsetof(bpf_sock, dst_port)), b_.getInt32(0))); }
   void store(llvm::Value* parsed, std::size_t offset, llvm::Value* word) {
     b_.CreateAlignedStore(word, b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), parsed, offset), llvm::Align(4));
   }
@@ -76,9 +77,6 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   llvm::BasicBlock* refuse = block("refuse");
   b.SetInsertPoint(allow);
   b.CreateRet(b.getInt32(1));
-  b.SetInsertPoint(refuse);
-  emit_count_refusal(b, static_cast<unsigned>(hook));
-  b.CreateRet(b.getInt32(0));  // the caller's connect() or sendmsg() fails with EPERM
 
   b.SetInsertPoint(entry);
   HookReads read(b, ctx);
@@ -147,6 +145,37 @@ void build_hook(llvm::Module& module, SocketHook hook, const ast::Expr& conditio
   // unconnected socket.
   fields.set(ast::Variable::Established, b.getInt64(connects ? 1 : 0));
   lower_branch(b, fields, condition, allow, refuse);
+
+  b.SetInsertPoint(refuse);
+  if (runtime.log) {
+    // The socket's own address and port where it is bound (else zeros), as the packet would carry them.
+    llvm::IRBuilder<> at_entry(entry, entry->getFirstInsertionPt());
+    llvm::AllocaInst* source =
+        at_entry.CreateAlloca(llvm::ArrayType::get(b.getInt8Ty(), 16), nullptr, "refused_source");
+    source->setAlignment(llvm::Align(8));
+    llvm::Value* source_ipv4 = read.socket_word(offsetof(bpf_sock, src_ip4));
+    for (int i = 0; i < 4; ++i) {
+      llvm::Value* word = i == 0 ? source_ipv4 : b.getInt32(0);
+      if (six) word = b.CreateSelect(ipv4, word, read.socket_word(offsetof(bpf_sock, src_ip6) + 4 * i));
+      read.store(source, 4 * i, word);
+    }
+    llvm::Value* source_port = b.CreateTrunc(read.socket_word(offsetof(bpf_sock, src_port)), b.getInt16Ty());
+    RefusalFacts facts{static_cast<unsigned>(hook),
+                       ipv4,
+                       protocol,
+                       b.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, source_port),
+                       read.port_as_sent(),
+                       source,
+                       b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), parsed, dst)};
+    PacketFields again = fields;
+    again.set_states_here = true;
+    auto decider = [&](llvm::IRBuilder<>& builder) {
+      return runtime.log_decider ? lower_decider(builder, again, condition, false) : builder.getInt64(0);
+    };
+    emit_refusal_log(b, *runtime.log, facts, layout::expression_hash(runtime.source), decider);
+  }
+  emit_count_refusal(b, static_cast<unsigned>(hook));
+  b.CreateRet(b.getInt32(0));  // the caller's connect() or sendmsg() fails with EPERM
 }
 
 }  // namespace

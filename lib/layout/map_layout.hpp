@@ -34,7 +34,9 @@
 //                       program (BPF_PROG_BIND_MAP), so it is among the program's map ids even
 //                       though no instruction reads it; `bpftool prog show` prints it as metadata.
 //   bpffw_log           ".maps", BPF_MAP_TYPE_RINGBUF of kLogRingBytes (only with the drop log):
-//                       one DropRecordLayout per recorded drop.
+//                       one DropRecordLayout per recorded drop, and one RefusalRecordLayout
+//                       per refusal the socket programs record (they share the packet
+//                       program's ring and bucket).
 //   bpffw_log_state     ".maps", BPF_MAP_TYPE_ARRAY, 1 entry, value LogState: the token bucket
 //                       and the log's counters, shared by all CPUs (see LogState).
 #pragma once
@@ -174,7 +176,7 @@ inline constexpr unsigned kLogNextField = 0, kLogLoggedField = 1, kLogSuppressed
 inline constexpr std::uint8_t kDropRecordVersion = 2;
 inline constexpr std::uint8_t kDropRecordVersion1 = 1;
 inline constexpr std::size_t kDropRecordVersion1Bytes = 80;
-inline constexpr std::uint8_t kReasonFilter = 1, kReasonMalformed = 2;
+inline constexpr std::uint8_t kReasonFilter = 1, kReasonMalformed = 2, kReasonRefused = 3;
 struct DropRecordLayout {
   std::uint64_t time_ns;    // bpf_ktime_get_ns: CLOCK_MONOTONIC
   std::uint64_t cgroup_id;  // bpf_skb_cgroup_id: the socket's cgroup v2 (its inode number)
@@ -182,7 +184,7 @@ struct DropRecordLayout {
   std::uint32_t length;     // skb->len
   std::uint8_t version;     // kDropRecordVersion
   std::uint8_t ingress;     // 1 ingress, 0 egress (skb->ingress_ifindex is 0 on egress)
-  std::uint8_t reason;      // kReasonFilter or kReasonMalformed
+  std::uint8_t reason;      // kReasonFilter, kReasonMalformed, or kReasonRefused (RefusalRecordLayout)
   std::uint8_t status;      // the packet parser's status (packet_parser.hpp): not IP, malformed, v4, v6
   std::uint16_t ethertype;  // skb->protocol as the kernel keeps it (big-endian): the family when malformed
   std::uint8_t protocol;    // the transport protocol (IPv6: the last next header)
@@ -215,6 +217,19 @@ inline constexpr std::uint8_t kMalformedIpv4Version = 1, kMalformedIpv4Ihl = 2, 
 static_assert(sizeof(DropRecordLayout) == kDropRecordHeaderBytes + 48);
 static_assert(offsetof(DropRecordLayout, decided_offset) == kDropRecordVersion1HeaderBytes &&
               kDropRecordVersion1Bytes == kDropRecordVersion1HeaderBytes + 48);
+
+// A refusal at a socket hook (kReasonRefused): a DropRecordLayout of the packet the flow would
+// have sent (egress, status v4 or v6, its protocol, kHoldsPorts with the socket's bound port or 0
+// and the destination's port, the bound address or zeros, the destination; length 0), then who
+// called. A reader of bpffw before refusals reads one as the filter's drop of that packet.
+struct RefusalRecordLayout {
+  DropRecordLayout packet;
+  std::uint32_t pid;  // the caller's process (bpf_get_current_pid_tgid's thread group id)
+  std::uint8_t hook;  // SocketHook, in kSocketHooks' order
+  std::uint8_t reserved[3];
+  char command[16];  // bpf_get_current_comm: the calling thread's name, NUL-padded
+};
+static_assert(sizeof(RefusalRecordLayout) == sizeof(DropRecordLayout) + 24);
 
 // FNV-1a of the expression's text, as drop records carry it: a ring that programs replaced with
 // --force share holds records of several expressions.

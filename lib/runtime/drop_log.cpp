@@ -66,7 +66,9 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
   record.time_ns = raw.time_ns;
   record.realtime_ns = realtime_of(raw.time_ns);
   record.direction = raw.ingress != 0 ? Direction::Ingress : Direction::Egress;
-  record.reason = raw.reason == layout::kReasonMalformed ? DropReason::Malformed : DropReason::Filter;
+  record.reason = raw.reason == layout::kReasonMalformed ? DropReason::Malformed
+                  : raw.reason == layout::kReasonRefused ? DropReason::Refused
+                                                         : DropReason::Filter;
   // A malformed packet has no status of its family: the ethertype says which it claims to be.
   std::uint16_t ethertype = ntohs(raw.ethertype);
   if (raw.status == kStatusIpv4 || (raw.status != kStatusIpv6 && ethertype == kEthertypeIpv4)) record.family = 4;
@@ -92,6 +94,8 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
     record.source_port = static_cast<std::uint16_t>(raw.transport[0] << 8 | raw.transport[1]);
     record.destination_port = static_cast<std::uint16_t>(raw.transport[2] << 8 | raw.transport[3]);
   }
+  // A refusal's source is the socket's bound address: none yet when unbound.
+  if (record.reason == DropReason::Refused && all_zero(raw.src_addr, address_bytes)) record.source.clear();
   if ((raw.holds & kHoldsIcmp) != 0) {
     record.icmp_type = raw.transport[0];
     record.icmp_code = raw.transport[1];
@@ -117,7 +121,17 @@ std::optional<DropRecord> decode_drop_record(const void* data, std::size_t size)
   }
   if (size < sizeof raw || bytes[kVersionAt] != layout::kDropRecordVersion) return std::nullopt;
   std::memcpy(&raw, data, sizeof raw);
-  return decode(raw);
+  if (raw.reason != layout::kReasonRefused) return decode(raw);
+  layout::RefusalRecordLayout refusal{};
+  if (size < sizeof refusal || raw.ingress != 0 || (raw.status != kStatusIpv4 && raw.status != kStatusIpv6))
+    return std::nullopt;
+  std::memcpy(&refusal, data, sizeof refusal);
+  if (refusal.hook >= std::size(kSocketHooks)) return std::nullopt;
+  DropRecord record = decode(raw);
+  record.hook = kSocketHooks[refusal.hook];
+  record.pid = refusal.pid;
+  record.command.assign(refusal.command, strnlen(refusal.command, sizeof refusal.command));
+  return record;
 }
 
 }  // namespace runtime
@@ -139,7 +153,14 @@ std::optional<SourceSpan> locate_decider(const DropRecord& record, std::string_v
   return span;
 }
 
-const char* to_string(DropReason reason) { return reason == DropReason::Malformed ? "malformed" : "filter"; }
+const char* to_string(DropReason reason) {
+  switch (reason) {
+    case DropReason::Malformed: return "malformed";
+    case DropReason::Refused: return "refused";
+    case DropReason::Filter: break;
+  }
+  return "filter";
+}
 
 const char* to_string(MalformedRule rule) {
   switch (rule) {

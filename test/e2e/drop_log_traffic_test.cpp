@@ -2,6 +2,8 @@
 // from a process in it, `bpffwc log --json` following the pin: every dropped datagram within the
 // limit is a record with the right addresses, ports, direction and reason, no passed one is; over
 // the limit every drop is logged or suppressed.
+// The socket programs are left out (--no-socket-programs): these are the packet program's records;
+// socket_refusal_test.cpp has the refusals'.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -41,8 +43,9 @@ TEST_CASE(
   const std::string pin = pins.file("logged");
   std::uint16_t allowed = free_port(), blocked = free_port(), source = free_port();
   while (blocked == allowed) blocked = free_port();
-  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log-limit",
-                              "rate=1000/s,burst=1000", "!udp || dst_port == " + std::to_string(allowed)});
+  auto attached =
+      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--no-socket-programs", "-o", pin, "--log-limit",
+                  "rate=1000/s,burst=1000", "!udp || dst_port == " + std::to_string(allowed)});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
 
   LogFollower follower(pin, output_file("logged"));
@@ -73,8 +76,8 @@ TEST_CASE("loopback UDP over the log's limit: sent = logged + suppressed, and bp
   bpffw::test::ScopedPinDir pins;
   const std::string pin = pins.file("limited");
   std::uint16_t port = free_port(), source = free_port();
-  auto attached =
-      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log-limit", "rate=1/s,burst=3", "!udp"});
+  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--no-socket-programs", "-o", pin,
+                              "--log-limit", "rate=1/s,burst=3", "!udp"});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
 
   LogFollower follower(pin, output_file("limited"));
@@ -108,7 +111,8 @@ TEST_CASE("bpffwc log --all: programs loaded after it started, each ring read on
   LogFollower follower("--all", output_file("all"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // started before any program
   for (const auto& [cgroup, pin] : {std::pair{&first, first_pin}, std::pair{&second, second_pin}}) {
-    auto attached = run_bpffwc({"--attach", cgroup->path(), "-t", "egress", "-o", pin, "--log", filter});
+    auto attached =
+        run_bpffwc({"--attach", cgroup->path(), "-t", "egress", "--no-socket-programs", "-o", pin, "--log", filter});
     REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
   }
   send_datagrams(first.path(), source, blocked, 3);
@@ -153,7 +157,8 @@ TEST_CASE("bpffwc log --journal without a journal to write to: exit 3, and it sa
   ScratchCgroup cgroup;
   bpffw::test::ScopedPinDir pins;
   const std::string pin = pins.file("journal");
-  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--log", "!udp"});
+  auto attached =
+      run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--no-socket-programs", "-o", pin, "--log", "!udp"});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
 
   // A mount namespace with an empty /run: no journald socket, whatever the host runs.

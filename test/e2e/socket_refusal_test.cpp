@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 #include <bpffw/bpffw.hpp>
 
+#include "e2e/log_follower.hpp"
 #include "e2e/processes.hpp"
 #include "e2e/traffic.hpp"
 #include "support/kernel_env.hpp"
@@ -29,10 +31,11 @@ namespace {
 // A filter's packet and socket programs, attached to a cgroup until it goes.
 class AttachedGroup {
  public:
-  AttachedGroup(const std::string& cgroup_path, const std::string& text, bool with_socket_programs) {
+  AttachedGroup(const std::string& cgroup_path, const std::string& text, bool with_socket_programs,
+                const bpffw::CompileOptions& options = {}) {
     auto filter = bpffw::Filter::parse(text, {.direction = bpffw::Direction::Egress});
     REQUIRE_MESSAGE(filter, filter.error().message);
-    auto object = bpffw::compile(*filter);
+    auto object = bpffw::compile(*filter, options);
     REQUIRE_MESSAGE(object, object.error().message);
     auto packet = bpffw::Program::load(*object);
     REQUIRE_MESSAGE(packet, packet.error().message);
@@ -42,7 +45,7 @@ class AttachedGroup {
     packet_.emplace(std::move(*packet));
     REQUIRE(bpffw::attach(*packet_, *cgroup_, bpffw::Direction::Egress));
     if (!with_socket_programs) return;
-    auto socket_object = bpffw::compile_socket_programs(*filter);
+    auto socket_object = bpffw::compile_socket_programs(*filter, options);
     REQUIRE_MESSAGE(socket_object, socket_object.error().message);
     auto sockets = bpffw::Program::load_socket_programs(*socket_object, *packet_);
     REQUIRE_MESSAGE(sockets, sockets.error().message << "\n" << sockets.error().verifier_log.substr(0, 3000));
@@ -57,6 +60,7 @@ class AttachedGroup {
   }
   AttachedGroup(const AttachedGroup&) = delete;
   AttachedGroup& operator=(const AttachedGroup&) = delete;
+  const bpffw::Program& packet_program() const { return *packet_; }
 
  private:
   std::optional<bpffw::Cgroup> cgroup_;
@@ -210,6 +214,107 @@ TEST_CASE("socket programs: without them a refused connect() hangs, with them it
   }
   AttachedGroup with_sockets(cgroup.path(), filter, true);
   CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed, 1500) == EPERM);
+}
+
+TEST_CASE("socket programs with the drop log: each refusal is a record naming the hook, the caller and the decider") {
+  bpffw::test::require_root();
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  Listeners listeners(open);
+  const std::string filter = "(tcp || udp) && dst_port == " + std::to_string(open);
+  AttachedGroup group(cgroup.path(), filter, true, {.log = bpffw::LogLimit{}});
+  std::vector<bpffw::DropRecord> records;
+  // Shared, as `bpffwc log` reads: a `bpffwc log --all` running meanwhile takes nothing from it.
+  auto log =
+      bpffw::SharedDropLog::open(group.packet_program(), [&](const bpffw::DropRecord& r) { records.push_back(r); });
+  REQUIRE_MESSAGE(log, log.error().message);
+
+  // Three refused calls, each from a child of its own name, and one allowed connect().
+  struct Refused {
+    Call call;
+    int family;
+    const char* address;
+    const char* command;
+    bpffw::SocketHook hook;
+    int record_family;
+    const char* destination;
+  };
+  const Refused refused[] = {
+      {Call::TcpConnect, AF_INET, "127.0.0.1", "refused-tcp4", bpffw::SocketHook::Connect4, 4, "127.0.0.1"},
+      {Call::UdpSendto, AF_INET6, "::1", "refused-udp6", bpffw::SocketHook::Sendmsg6, 6, "::1"},
+      {Call::TcpConnect, AF_INET6, "::ffff:127.0.0.1", "refused-mapped", bpffw::SocketHook::Connect6, 4, "127.0.0.1"},
+  };
+  std::vector<pid_t> callers;
+  for (const Refused& r : refused) {
+    pid_t child = spawn(cgroup.path(), [&] {
+      ::prctl(PR_SET_NAME, r.command);
+      return make_call(r.call, r.family, r.address, closed).error;
+    });
+    callers.push_back(child);
+    CHECK(wait_child(child) == EPERM);
+  }
+  CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", open) == 0);
+  for (int round = 0; round < 20 && records.size() < std::size(refused); ++round) REQUIRE(log->poll(100));
+
+  REQUIRE(records.size() == std::size(refused));  // the allowed connect() and its packets left none
+  for (std::size_t i = 0; i < std::size(refused); ++i) {
+    const bpffw::DropRecord& record = records[i];
+    CAPTURE(refused[i].command);
+    CHECK(record.reason == bpffw::DropReason::Refused);
+    CHECK(record.direction == bpffw::Direction::Egress);
+    REQUIRE(record.hook.has_value());
+    CHECK(*record.hook == refused[i].hook);
+    CHECK(record.pid == static_cast<std::uint32_t>(callers[i]));
+    CHECK(record.command == refused[i].command);
+    CHECK(record.uid == ::getuid());
+    CHECK(record.family == refused[i].record_family);
+    CHECK(record.protocol == (refused[i].call == Call::TcpConnect ? IPPROTO_TCP : IPPROTO_UDP));
+    CHECK(record.destination == refused[i].destination);
+    CHECK(record.destination_port == closed);
+    CHECK(record.source.empty());  // an unbound socket: no source yet
+    CHECK(record.length == 0);
+    // The decider is the filter's: the port test makes every packet of these flows dropped.
+    auto span = bpffw::locate_decider(record, filter);
+    REQUIRE(span.has_value());
+    CHECK(filter.substr(span->offset, span->length) == "dst_port == " + std::to_string(open));
+  }
+  auto counters = bpffw::read_log_counters(group.packet_program());
+  REQUIRE(counters);
+  CHECK(counters->logged == std::size(refused));
+}
+
+TEST_CASE("socket programs through bpffwc with --log: `bpffwc log` shows the refusal with pid and command") {
+  bpffw::test::require_root();
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  Listeners listeners(open);
+  const std::string pin = pins.file("logged");
+  RunResult attached = run_bpffwc(
+      {"--log", "--attach", cgroup.path(), "-t", "egress", "-o", pin, "tcp && dst_port == " + std::to_string(open)});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  for (bpffw::SocketHook hook : bpffw::kSocketHooks)
+    CHECK(bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, hook)).has_value());
+  std::string lines;
+  {
+    LogFollower follower(pin, output_file("refusal-json"));
+    ::usleep(300'000);  // it is reading
+    pid_t child = spawn(cgroup.path(), [&] {
+      ::prctl(PR_SET_NAME, "refused-cli");
+      return make_call(Call::TcpConnect, AF_INET, "127.0.0.1", closed).error;
+    });
+    CHECK(wait_child(child) == EPERM);
+    lines = follower.stop_after(1, "\"reason\":\"refused\"");
+    INFO(lines);
+    CHECK(lines.find("\"hook\":\"connect4\"") != std::string::npos);
+    CHECK(lines.find("\"pid\":" + std::to_string(child)) != std::string::npos);
+    CHECK(lines.find("\"command\":\"refused-cli\"") != std::string::npos);
+    CHECK(lines.find("\"dst_port\":" + std::to_string(closed)) != std::string::npos);
+    CHECK(lines.find("\"decided_by\":{\"text\":\"dst_port == " + std::to_string(open)) != std::string::npos);
+  }
+  RunResult detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
+  CHECK_MESSAGE(detached.exit_code == 0, describe(detached));
 }
 
 namespace {

@@ -113,9 +113,8 @@ class CompileCommand final : public Command {
     if (!program) return source_.report(program.error());
     // Its socket programs, loaded before anything is attached or pinned (socket_group.hpp).
     std::vector<bpffw::SocketProgram> sockets;
-    // With the drop log they are left out: a refusal at the socket is no record in it yet, and the
-    // log would miss what the filter stops.
-    if (sockets_.wanted(attach_.direction()) && !runtime_.compile_options().log) {
+    // With the drop log, their refusals are records in the packet program's ring.
+    if (sockets_.wanted(attach_.direction())) {
       if (int loaded = load_socket_group(*filter, runtime_.compile_options(), *program, source_.text(), sockets);
           loaded != kExitSuccess)
         return loaded;

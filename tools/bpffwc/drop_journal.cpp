@@ -80,7 +80,15 @@ bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNa
     entry.add("BPFFW_DECIDED_BY", decided_by_part(*span, expression))
         .add("BPFFW_DECIDED_AT", decided_by_place(*span, expression));
   if (record.family != 0) entry.add("BPFFW_PROTOCOL", bpffw::protocol_name(record.protocol));
-  if (!record.source.empty()) entry.add("BPFFW_SRC_ADDR", record.source).add("BPFFW_DST_ADDR", record.destination);
+  if (!record.source.empty()) entry.add("BPFFW_SRC_ADDR", record.source);
+  if (!record.destination.empty()) entry.add("BPFFW_DST_ADDR", record.destination);
+  // A refusal names its caller; with OBJECT_PID, journald adds the process's OBJECT_COMM,
+  // OBJECT_EXE and unit itself (for a sender running as root).
+  if (record.hook)
+    entry.add("BPFFW_HOOK", bpffw::to_string(*record.hook))
+        .add("BPFFW_PID", std::to_string(record.pid))
+        .add("BPFFW_COMM", record.command)
+        .add("OBJECT_PID", std::to_string(record.pid));
   if (record.source_port)
     entry.add("BPFFW_SRC_PORT", std::to_string(*record.source_port))
         .add("BPFFW_DST_PORT", std::to_string(*record.destination_port));

@@ -130,7 +130,12 @@ std::optional<bpffw::SourceSpan> locate_decider(const bpffw::DropRecord& record,
 std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup,
                       const Expressions& expressions) {
   std::string line = std::string("drop ") + bpffw::to_string(record.direction) + " ";
-  if (record.family == 0) {
+  if (record.hook) {
+    // "refuse connect4 tcp -> 192.0.2.1:443, by ...": the flow's source is the socket's, when bound.
+    line = std::string("refuse ") + bpffw::to_string(*record.hook) + " " + bpffw::protocol_name(record.protocol) + " " +
+           (record.source.empty() ? "" : endpoint(record, record.source, record.source_port) + " ") + "-> " +
+           endpoint(record, record.destination, record.destination_port) + ",";
+  } else if (record.family == 0) {
     line += "not-ip";
   } else {
     line += bpffw::protocol_name(record.protocol);
@@ -140,7 +145,7 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
     if (record.icmp_type)
       line += " type " + std::to_string(*record.icmp_type) + " code " + std::to_string(*record.icmp_code);
   }
-  line += " " + std::to_string(record.length) + " B, " + bpffw::to_string(record.reason);
+  if (!record.hook) line += " " + std::to_string(record.length) + " B, " + bpffw::to_string(record.reason);
   if (record.rule) line += std::string(" (") + bpffw::to_string(*record.rule) + ")";
   std::string_view expression;
   if (auto span = locate_decider(record, expressions, expression)) {
@@ -149,6 +154,7 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
     line += " by bytes " + std::to_string(record.decided_by->offset) + "+" + std::to_string(record.decided_by->length) +
             " of an expression not known here";
   }
+  if (record.hook) line += "  pid " + std::to_string(record.pid) + " comm " + record.command;
   if (!cgroup.unit.empty()) {
     line += "  unit " + cgroup.unit;
   } else if (!cgroup.path.empty()) {
@@ -169,14 +175,17 @@ std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& 
                      (record.rule ? ",\"rule\":" + json_string(bpffw::to_string(*record.rule)) : std::string()) +
                      ",\"family\":" + std::to_string(record.family) +
                      ",\"protocol\":" + json_string(bpffw::protocol_name(record.protocol));
-  if (!record.source.empty())
-    json += ",\"src_addr\":" + json_string(record.source) + ",\"dst_addr\":" + json_string(record.destination);
+  if (!record.source.empty()) json += ",\"src_addr\":" + json_string(record.source);
+  if (!record.destination.empty()) json += ",\"dst_addr\":" + json_string(record.destination);
   if (record.source_port)
     json += ",\"src_port\":" + std::to_string(*record.source_port) +
             ",\"dst_port\":" + std::to_string(*record.destination_port);
   if (record.icmp_type)
     json +=
         ",\"icmp_type\":" + std::to_string(*record.icmp_type) + ",\"icmp_code\":" + std::to_string(*record.icmp_code);
+  if (record.hook)
+    json += ",\"hook\":" + json_string(bpffw::to_string(*record.hook)) + ",\"pid\":" + std::to_string(record.pid) +
+            ",\"command\":" + json_string(record.command);
   json += ",\"length\":" + std::to_string(record.length) + ",\"cgroup_id\":" + std::to_string(record.cgroup_id);
   if (!cgroup.path.empty()) json += ",\"cgroup\":" + json_string(cgroup.path);
   if (!cgroup.unit.empty()) json += ",\"unit\":" + json_string(cgroup.unit);
