@@ -56,8 +56,9 @@ struct DropRecord {
   std::uint64_t cgroup_id = 0;  // the socket's cgroup v2, its directory's inode number
   std::uint32_t uid = 0;        // the socket's owner; the overflow uid (65534) when the kernel gives none;
                                 // a refusal's: the caller's
-  // DropReason::Refused: the hook that refused, and the process that called connect() or sendmsg()
-  // with its command name (the calling thread's, as /proc/PID/comm). The packet is the one the flow
+  // DropReason::Refused: the hook that refused, and the process that called connect() or sendmsg():
+  // its pid in the initial pid namespace (the host's, also for a caller in a container) and its
+  // command name (the calling thread's, as /proc/PID/comm). The packet is the one the flow
   // would have sent: its source is the socket's bound address and port, empty and 0 when unbound.
   std::optional<SocketHook> hook;
   std::uint32_t pid = 0;

@@ -67,6 +67,9 @@ cp "$examples/filtered-ping@.service" "$examples/ping-attach-self@.service" \
 
 # --- boot it --------------------------------------------------------------------------------------
 source "$(dirname "${BASH_SOURCE[0]}")/container.sh"
+# A unified cgroup hierarchy in the container, as Debian 12 has by default, also on a hybrid host:
+# systemd attaches BPFProgram= only there (its bpf_foreign_supported()).
+export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
 boot_container "$root" bpffw-test-systemd
 
 # --- checks ----------------------------------------------------------------------------------------
@@ -78,6 +81,7 @@ ping_summary() { in_container journalctl -b -q -u "$1" -o cat --no-pager | grep 
 all_replies() { [[ $(ping_summary "$1") == "3 packets transmitted, 3 received"* ]]; }
 no_reply() { [[ $(ping_summary "$1") == "3 packets transmitted, 0 received"* ]]; }
 unit_is() { [[ $(in_container systemctl is-active "$1" 2>/dev/null) == "$2" ]]; }
+put() { in_container sh -c "cat > $1"; }  # put FILE: standard input becomes FILE in the container
 
 # 1. The one-liner: ExecStartPre=+bpffwc --attach self -t ingress --replace-all FILTER, FILTER from the instance.
 deny=ping-attach-self@$(escape '!icmp').service
@@ -153,8 +157,104 @@ structured_entry() {
     grep -qx 'BPFFW_DECIDED_BY=tcp' <<<"$entry" && grep -qx 'BPFFW_DECIDED_AT=1:2-4' <<<"$entry"
 }
 check "the entry is structured: MESSAGE_ID, BPFFW_REASON=filter, BPFFW_DST_PORT=8022, BPFFW_DECIDED_BY=tcp" structured_entry
-in_container systemctl stop "$client" bpffw-log.service
-in_container rm -f /sys/fs/bpf/no-tcp
+
+# 5b. Failing fast at the socket (docs/systemd.md, "Egress: EPERM at connect()"): the one-liner
+# with an egress filter attaches its socket programs too, so the service's connect() to a port the
+# filter drops fails at once with EPERM, and with --log the refusal reaches the unit's journal with
+# the caller's PID and command name. The caller is the script's own bash (`:` with a redirection
+# runs in the shell itself), which says its PID and comm and stays up.
+put /usr/local/bin/connect-once <<'SCRIPT'
+#!/bin/bash
+# connect-once PORT: one TCP connect() to 127.0.0.1:PORT from this process, how long it took, then sleep.
+echo "caller $$ $(cat /proc/$$/comm)"
+start=$(date +%s%N)
+if : 3<>"/dev/tcp/127.0.0.1/$1"; then echo connected; fi
+end=$(date +%s%N)
+echo "connect took $(( (end - start) / 1000 )) us"
+exec sleep 60
+SCRIPT
+in_container chmod 755 /usr/local/bin/connect-once
+put /etc/systemd/system/refused-one-liner.service <<'UNIT'
+[Service]
+ExecStartPre=+/usr/local/bin/bpffwc --attach self -t egress --log --replace-all 'tcp && dst_port == 443'
+ExecStart=/usr/local/bin/connect-once 8022
+UNIT
+put /etc/systemd/system/refused-bpfprogram.service <<'UNIT'
+[Service]
+IPEgressFilterPath=/sys/fs/bpf/web-out
+BPFProgram=connect4:/sys/fs/bpf/web-out-connect4
+BPFProgram=connect6:/sys/fs/bpf/web-out-connect6
+BPFProgram=sendmsg4:/sys/fs/bpf/web-out-sendmsg4
+BPFProgram=sendmsg6:/sys/fs/bpf/web-out-sendmsg6
+ExecStart=/usr/local/bin/connect-once 8022
+UNIT
+in_container systemctl daemon-reload
+# refused_at_once UNIT: the unit's connect() failed with "Operation not permitted", within 0.5 s
+# (a dropped SYN would wait a second for its first retransmission), and never connected.
+refused_at_once() {
+  local out _
+  for _ in $(seq 40); do
+    out=$(in_container journalctl -b -q -u "$1" -o cat --no-pager)
+    grep -q '^connect took' <<<"$out" && break
+    sleep 0.25
+  done
+  local took
+  took=$(sed -n 's/^connect took \([0-9]*\) us$/\1/p' <<<"$out")
+  grep -q 'connect: Operation not permitted' <<<"$out" && ! grep -qx connected <<<"$out" && ((${took:-999999} < 500000)) ||
+    { printf '%s\n' "$out" >&2; return 1; }
+  say "$1: connect() failed after $took us (the two date(1) runs around it included)"
+}
+one_liner=refused-one-liner.service
+check "$one_liner (the one-liner, egress, --log) starts" start_unit "$one_liner"
+check "$one_liner: its connect() to 127.0.0.1:8022 fails at once with EPERM" refused_at_once "$one_liner"
+caller=$(in_container journalctl -b -q -u "$one_liner" -o cat --no-pager | sed -n 's/^caller //p' | tail -n 1)
+caller_comm=${caller#* }
+# The record names the caller by its pid as the host sees it: the one whose innermost pid (the last
+# of NSpid) is the container's, in the container's pid namespace.
+host_pid_of() {
+  local namespace status
+  namespace=$(readlink "/proc/$container_pid/ns/pid")
+  for status in /proc/[0-9]*/status; do
+    [[ $(readlink "${status%/status}/ns/pid" 2>/dev/null) == "$namespace" ]] || continue
+    if awk -v pid="$1" '/^NSpid:/ { found = $NF == pid } END { exit !found }' "$status" 2>/dev/null; then
+      status=${status%/status}
+      echo "${status#/proc/}"
+      return 0
+    fi
+  done
+  return 1
+}
+caller_pid=$(host_pid_of "${caller%% *}") || caller_pid="(not found: ${caller%% *} in the container)"
+refusal_in_journal() {
+  local out _
+  for _ in $(seq 40); do
+    out=$(in_container journalctl -b -q -u "$one_liner" -o cat --no-pager)
+    grep -qxF "refuse connect4 tcp -> 127.0.0.1:8022, by 'dst_port == 443' at 1:8-22  pid $caller_pid comm $caller_comm  unit $one_liner  uid 0" <<<"$out" &&
+      return 0
+    sleep 0.25
+  done
+  printf 'wanted pid %s comm %s in:\n%s\n' "$caller_pid" "$caller_comm" "$out" >&2
+  return 1
+}
+check "journalctl -u $one_liner shows the refusal with the caller's PID and command name" refusal_in_journal
+structured_refusal() {
+  local entry
+  entry=$(in_container journalctl -b -q -u "$one_liner" -o verbose --no-pager MESSAGE_ID=5a0c3b7e2f9d4e61a8b4c07d1e93f256 |
+    tr -d ' ') || return 1
+  grep -qx 'BPFFW_REASON=refused' <<<"$entry" && grep -qx 'BPFFW_HOOK=connect4' <<<"$entry" &&
+    grep -qx "BPFFW_PID=$caller_pid" <<<"$entry" && grep -qx "BPFFW_COMM=$caller_comm" <<<"$entry" &&
+    grep -qx 'BPFFW_DST_PORT=8022' <<<"$entry" ||
+    { printf '%s\n' "$entry" >&2; return 1; }
+}
+check "the entry is structured: BPFFW_REASON=refused, BPFFW_HOOK, BPFFW_PID, BPFFW_COMM" structured_refusal
+# Pattern 2: the loader's -o PIN -t egress pins the socket programs beside PIN for BPFProgram=.
+check "bpffwc -t egress -o /sys/fs/bpf/web-out pins the socket programs beside it" \
+  in_container /usr/local/bin/bpffwc -t egress -o /sys/fs/bpf/web-out 'tcp && dst_port == 443'
+check "refused-bpfprogram.service (IPEgressFilterPath= and BPFProgram= lines) starts" start_unit refused-bpfprogram.service
+check "refused-bpfprogram.service: its connect() fails at once with EPERM" refused_at_once refused-bpfprogram.service
+in_container systemctl stop "$client" bpffw-log.service "$one_liner" refused-bpfprogram.service
+in_container rm -f /sys/fs/bpf/no-tcp /sys/fs/bpf/web-out /sys/fs/bpf/web-out-connect4 /sys/fs/bpf/web-out-connect6 \
+  /sys/fs/bpf/web-out-sendmsg4 /sys/fs/bpf/web-out-sendmsg6
 
 # 6. Failing closed (docs/systemd.md, "Failing closed"): each shipped pattern x {compile error, load
 # refusal, attach failure}, on a transient service pinging 127.0.0.1 once through an ingress filter
@@ -167,7 +267,6 @@ in_container rm -f /sys/fs/bpf/no-tcp
 # (--set-capacity 300000000: more hash buckets than it allows, E2BIG); at the pin something that is not a
 # cgroup program (a map: another tool's pin); the service's cgroup already holding 64 programs of
 # another tool, the kernel's limit (E2BIG).
-put() { in_container sh -c "cat > $1"; }  # put FILE: standard input becomes FILE in the container
 bpffwc=/usr/local/bin/bpffwc
 in_container mkdir -p /etc/bpffw /sys/fs/bpf/bpffw
 put /etc/bpffw/fc-compile.filter <<<'!icmp &&'

@@ -46,6 +46,13 @@ JournalEntry common(int priority, const char* message_id, const std::string& mes
   return entry;
 }
 
+// The initial pid namespace's inode number (the kernel's PROC_PID_INIT_INO).
+bool in_initial_pid_namespace() {
+  constexpr ino_t kInitialPidNamespace = 0xEFFFFFFC;
+  struct stat status{};
+  return ::stat("/proc/self/ns/pid", &status) == 0 && status.st_ino == kInitialPidNamespace;
+}
+
 }  // namespace
 
 bpffw::Result<void> journal_available() {
@@ -82,13 +89,15 @@ bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNa
   if (record.family != 0) entry.add("BPFFW_PROTOCOL", bpffw::protocol_name(record.protocol));
   if (!record.source.empty()) entry.add("BPFFW_SRC_ADDR", record.source);
   if (!record.destination.empty()) entry.add("BPFFW_DST_ADDR", record.destination);
-  // A refusal names its caller; with OBJECT_PID, journald adds the process's OBJECT_COMM,
-  // OBJECT_EXE and unit itself (for a sender running as root).
-  if (record.hook)
+  // A refusal names its caller, by its pid in the initial pid namespace (the kernel's). With
+  // OBJECT_PID, journald adds the process's OBJECT_COMM, OBJECT_EXE and unit itself (for a sender
+  // running as root), but it reads the pid in its own namespace: given only where that is the same.
+  if (record.hook) {
     entry.add("BPFFW_HOOK", bpffw::to_string(*record.hook))
         .add("BPFFW_PID", std::to_string(record.pid))
-        .add("BPFFW_COMM", record.command)
-        .add("OBJECT_PID", std::to_string(record.pid));
+        .add("BPFFW_COMM", record.command);
+    if (in_initial_pid_namespace()) entry.add("OBJECT_PID", std::to_string(record.pid));
+  }
   if (record.source_port)
     entry.add("BPFFW_SRC_PORT", std::to_string(*record.source_port))
         .add("BPFFW_DST_PORT", std::to_string(*record.destination_port));
