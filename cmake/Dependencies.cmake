@@ -51,4 +51,6 @@ find_package(tl-expected REQUIRED CONFIG)
 find_package(CLI11 REQUIRED CONFIG)
 if(BPFFW_BUILD_TESTS)
   find_package(doctest REQUIRED CONFIG)
+  # io_uring's connect in the socket programs' end-to-end test.
+  pkg_check_modules(LIBURING REQUIRED IMPORTED_TARGET liburing)
 endif()

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <liburing.h>
 
 #include <bpffw/bpffw.hpp>
 
@@ -92,14 +93,36 @@ struct Outcome {
   double milliseconds = 0;
 };
 
-// UdpConnect: connect(), then send().
-enum class Call { TcpConnect, UdpConnect, UdpSendto, UdpSendmsg, TcpFastOpen };
+// UdpConnect: connect(), then send(). IoUringConnect: a TCP connect through io_uring
+// (IORING_OP_CONNECT), which runs the same hook as connect().
+enum class Call { TcpConnect, UdpConnect, UdpSendto, UdpSendmsg, TcpFastOpen, IoUringConnect };
+
+// connect() as an io_uring request; the result as a call's: 0, or -1 with errno.
+int io_uring_connect(int fd, const sockaddr* to, socklen_t length) {
+  io_uring ring{};
+  // Every kernel of the matrix has io_uring (5.5 and later): without it (ENOSYS, or EPERM where
+  // sysctl kernel.io_uring_disabled says so) the allowed connect's check fails with that errno.
+  if (int rc = io_uring_queue_init(2, &ring, 0); rc < 0) {
+    errno = -rc;
+    return -1;
+  }
+  io_uring_prep_connect(io_uring_get_sqe(&ring), fd, to, length);
+  io_uring_cqe* completion = nullptr;
+  __kernel_timespec patience{2, 0};
+  int rc = io_uring_submit(&ring);
+  if (rc == 1) rc = io_uring_wait_cqe_timeout(&ring, &completion, &patience);
+  if (rc == 0) rc = completion->res;
+  io_uring_queue_exit(&ring);
+  if (rc >= 0) return 0;
+  errno = -rc;
+  return -1;
+}
 
 // In the calling process: one call of `call` to address:port from a new socket.
 Outcome make_call(Call call, int family, const char* address, std::uint16_t port) {
   socklen_t length = 0;
   sockaddr_storage to = destination(family, address, port, length);
-  const bool tcp = call == Call::TcpConnect || call == Call::TcpFastOpen;
+  const bool tcp = call == Call::TcpConnect || call == Call::TcpFastOpen || call == Call::IoUringConnect;
   int fd = ::socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return {errno, 0};
   // A connect() whose SYN is dropped waits for retransmissions: give up after 2 s (EINPROGRESS).
@@ -110,6 +133,7 @@ Outcome make_call(Call call, int family, const char* address, std::uint16_t port
   int rc = 0;
   switch (call) {
     case Call::TcpConnect: rc = ::connect(fd, reinterpret_cast<sockaddr*>(&to), length); break;
+    case Call::IoUringConnect: rc = io_uring_connect(fd, reinterpret_cast<sockaddr*>(&to), length); break;
     // UDP's connect() is allowed (it sends nothing; ping uses it to learn its source address); the
     // send after it fails at once when the packet program drops it.
     case Call::UdpConnect:
@@ -190,7 +214,8 @@ TEST_CASE("socket programs: connect() and sends the filter refuses fail at once 
   };
   const Destination destinations[] = {{AF_INET, "127.0.0.1"}, {AF_INET6, "::1"}, {AF_INET6, "::ffff:127.0.0.1"}};
   for (const Destination& to : destinations) {
-    for (Call call : {Call::TcpConnect, Call::UdpConnect, Call::UdpSendto, Call::UdpSendmsg, Call::TcpFastOpen}) {
+    for (Call call : {Call::TcpConnect, Call::UdpConnect, Call::UdpSendto, Call::UdpSendmsg, Call::TcpFastOpen,
+                      Call::IoUringConnect}) {
       CAPTURE(to.address);
       CAPTURE(static_cast<int>(call));
       CHECK(call_in(cgroup.path(), call, to.family, to.address, closed) == EPERM);
