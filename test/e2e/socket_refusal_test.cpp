@@ -241,6 +241,62 @@ TEST_CASE("socket programs: without them a refused connect() hangs, with them it
   CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed, 1500) == EPERM);
 }
 
+TEST_CASE("socket programs: an allowed connection's and datagrams' bytes all arrive, as without them") {
+  bpffw::test::require_root();
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port();
+  AttachedGroup group(cgroup.path(), "(tcp || udp) && dst_port == " + std::to_string(open), true);
+  socklen_t length = 0;
+  sockaddr_storage at = destination(AF_INET, "127.0.0.1", open, length);
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+      receiver = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE((listener >= 0 && receiver >= 0));
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&at), length) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  REQUIRE(::bind(receiver, reinterpret_cast<sockaddr*>(&at), length) == 0);
+
+  // From the cgroup: a connection carrying 256 KiB, then three datagrams with sendto().
+  constexpr std::size_t kStreamBytes = 256 * 1024;
+  constexpr int kDatagrams = 3;
+  pid_t child = spawn(cgroup.path(), [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&at), length) != 0) return 10;
+    std::vector<char> bytes(kStreamBytes);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+    for (std::size_t sent = 0; sent < bytes.size();) {
+      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, 0);
+      if (n <= 0) return 11;
+      sent += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    int datagram = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    for (int i = 0; i < kDatagrams; ++i) {
+      char payload[100] = {static_cast<char>(i)};
+      if (::sendto(datagram, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&at), length) != sizeof payload)
+        return 12;
+    }
+    return 0;
+  });
+  timeval patience{5, 0};
+  int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  REQUIRE(connection >= 0);
+  ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  ::setsockopt(receiver, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  std::vector<char> received;
+  char buffer[65536];
+  for (ssize_t n; (n = ::recv(connection, buffer, sizeof buffer, 0)) > 0;)
+    received.insert(received.end(), buffer, buffer + n);
+  int datagrams = 0;
+  for (int i = 0; i < kDatagrams; ++i) datagrams += ::recv(receiver, buffer, sizeof buffer, 0) == 100 ? 1 : 0;
+  CHECK(wait_child(child) == 0);
+  REQUIRE(received.size() == kStreamBytes);
+  bool intact = true;
+  for (std::size_t i = 0; i < received.size(); ++i) intact = intact && received[i] == static_cast<char>(i * 7);
+  CHECK(intact);
+  CHECK(datagrams == kDatagrams);
+  for (int fd : {connection, listener, receiver}) ::close(fd);
+}
+
 TEST_CASE("socket programs with the drop log: each refusal is a record naming the hook, the caller and the decider") {
   bpffw::test::require_root();
   ScratchCgroup cgroup;
