@@ -115,7 +115,7 @@ bool is_attached(const Program& program, const Cgroup& cgroup, Direction directi
 // Every program attached to cgroup in direction (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Direction direction);
 
-// Attaches an egress filter's socket programs (Program::load_socket_programs), each at its hook,
+// Attaches a filter's socket programs (Program::load_socket_programs), each at its hook,
 // with BPF_F_ALLOW_MULTI: all of them, or, when one fails, none.
 Result<void> attach(const std::vector<SocketProgram>& programs, const Cgroup& cgroup);
 
@@ -125,14 +125,16 @@ Result<void> detach(const Cgroup& cgroup, const std::vector<SocketProgram>& prog
 // Every program attached to cgroup at a socket hook (bpffw's and others'), in attach order.
 Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, SocketHook hook);
 
-// Detaches every bpffw socket program of the cgroup, at every hook, and returns how many (none is
-// no error); never another tool's.
-Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup);
+// Detaches every bpffw socket program of the cgroup at the hooks of a filter of `direction`
+// (socket_hooks) and returns how many (none is no error); never another tool's.
+Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup, Direction direction = Direction::Egress);
 
-// Takes the cgroup's bpffw socket programs off every hook and returns them, held open, to put back
-// with attach() if need be. Before the packet program is swapped: while the group is not whole a
-// call is judged by the packets alone, slower but never refused by the other filter.
-Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& cgroup);
+// Takes the cgroup's bpffw socket programs off the hooks of a filter of `direction` and returns
+// them, held open, to put back with attach() if need be. Before the packet program is swapped:
+// while the group is not whole a call is judged by the packets alone, slower but never refused by
+// the other filter.
+Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& cgroup,
+                                                                  Direction direction = Direction::Egress);
 
 // One place a program is attached.
 struct Attachment {

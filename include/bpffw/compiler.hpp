@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,15 +59,21 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options =
 // The cgroup socket hooks an egress filter's socket programs attach to (docs/filter-language.md
 // §10), by systemd's names for them (BPFProgram=connect4:PIN): connect() of IPv4 and IPv6 sockets,
 // and sendmsg() with a destination on unconnected (or any) UDP sockets.
-enum class SocketHook { Connect4, Connect6, Sendmsg4, Sendmsg6 };
+// An ingress filter's (opt-in) refuse bind() of an IPv4 or IPv6 socket.
+enum class SocketHook { Connect4, Connect6, Sendmsg4, Sendmsg6, Bind4, Bind6 };
 inline constexpr SocketHook kSocketHooks[] = {SocketHook::Connect4, SocketHook::Connect6, SocketHook::Sendmsg4,
-                                              SocketHook::Sendmsg6};
+                                              SocketHook::Sendmsg6, SocketHook::Bind4,    SocketHook::Bind6};
 const char* to_string(SocketHook hook);  // "connect4", ...
+// The hooks of a filter's socket programs: egress connect4, connect6, sendmsg4, sendmsg6; ingress
+// bind4, bind6.
+std::span<const SocketHook> socket_hooks(Direction direction);
 
-// The socket programs of an egress filter: one object with a program per hook, each refusing
-// (EPERM) a connect() or send whose every first packet `filter` drops, as judge_flow
-// (<bpffw/interpreter.hpp>) judges; for a filter that can refuse no flow, programs that refuse
-// nothing. Program::load_socket_programs loads them beside the packet program.
+// The socket programs of a filter: one object with a program per hook of its direction
+// (socket_hooks). An egress filter's refuse (EPERM) a connect() or send whose every first packet
+// `filter` drops, as judge_flow (<bpffw/interpreter.hpp>) judges; an ingress filter's a bind()
+// of a port no packet could reach through it, as judge_binding judges. For a filter that can
+// refuse nothing, programs that refuse nothing. Program::load_socket_programs loads them beside
+// the packet program.
 Result<ObjectFile> compile_socket_programs(const Filter& filter, const CompileOptions& options = {});
 
 // Textual forms for --emit: the optimized LLVM IR, and BPF assembly from LLVM's disassembler.

@@ -74,4 +74,21 @@ struct FlowVerdict {
 };
 FlowVerdict judge_flow(const Filter& filter, const Flow& flow);
 
+// A bind() as a cgroup's bind4 or bind6 hook sees it (docs/filter-language.md §10): the socket's
+// family, protocol, and the address and port it is bound to.
+struct Binding {
+  // An AF_INET6 socket: bound to ::ffff:a.b.c.d it receives IPv4 only, bound to :: both families
+  // (unless IPV6_V6ONLY, which the hook cannot see), else IPv6.
+  bool ipv6 = false;
+  std::uint8_t protocol = 6;                  // 6 TCP or 17 UDP; any other is never refused
+  std::array<std::uint8_t, 16> local_addr{};  // network byte order; IPv4 in the first 4; zero: any
+  std::uint16_t local_port = 0;               // 0: the kernel picks one, never refused
+};
+
+// Whether the filter, compiled for ingress, drops every packet that could reach a socket bound so
+// (new connections and replies to its own, from any peer, whatever their other fields): then its
+// bind() can be refused with EPERM, like systemd's SocketBindDeny=. The bind programs'
+// judgement (compile_socket_programs of an ingress filter).
+FlowVerdict judge_binding(const Filter& filter, const Binding& binding);
+
 }  // namespace bpffw

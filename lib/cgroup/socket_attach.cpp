@@ -21,6 +21,8 @@ bpf_attach_type attach_type(SocketHook hook) {
     case SocketHook::Connect6: return BPF_CGROUP_INET6_CONNECT;
     case SocketHook::Sendmsg4: return BPF_CGROUP_UDP4_SENDMSG;
     case SocketHook::Sendmsg6: return BPF_CGROUP_UDP6_SENDMSG;
+    case SocketHook::Bind4: return BPF_CGROUP_INET4_BIND;
+    case SocketHook::Bind6: return BPF_CGROUP_INET6_BIND;
   }
   return BPF_CGROUP_INET4_CONNECT;
 }
@@ -86,9 +88,9 @@ Result<std::vector<AttachedProgram>> attached_programs(const Cgroup& cgroup, Soc
   return cgroup::programs_at(cgroup, attach_type(hook), where(cgroup, hook));
 }
 
-Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup) {
+Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup, Direction direction) {
   std::size_t detached = 0;
-  for (SocketHook hook : kSocketHooks) {
+  for (SocketHook hook : socket_hooks(direction)) {
     auto programs = attached_programs(cgroup, hook);
     if (!programs) return tl::unexpected(programs.error());
     for (const AttachedProgram& program : *programs) {
@@ -108,9 +110,9 @@ Result<std::size_t> detach_bpffw_socket_programs(const Cgroup& cgroup) {
   return detached;
 }
 
-Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& cgroup) {
+Result<std::vector<SocketProgram>> take_off_bpffw_socket_programs(const Cgroup& cgroup, Direction direction) {
   std::vector<SocketProgram> taken;
-  for (SocketHook hook : kSocketHooks) {
+  for (SocketHook hook : socket_hooks(direction)) {
     auto programs = attached_programs(cgroup, hook);
     if (!programs) {
       (void)attach(taken, cgroup);

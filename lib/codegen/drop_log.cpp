@@ -182,6 +182,7 @@ void emit_refusal_log(llvm::IRBuilder<>& b, const LogLimit& limit, const Refusal
              b.CreateTrunc(call_helper(b, BPF_FUNC_get_current_uid_gid, {}), b.getInt32Ty()));
     store_at(b, record, offsetof(DropRecordLayout, version), b.getInt8(layout::kDropRecordVersion));
     store_at(b, record, offsetof(DropRecordLayout, reason), b.getInt8(layout::kReasonRefused));
+    store_at(b, record, offsetof(DropRecordLayout, ingress), b.getInt8(facts.ingress ? 1 : 0));
     store_at(b, record, offsetof(DropRecordLayout, status),
              b.CreateSelect(facts.ipv4, b.getInt8(layout::kStatusIpv4), b.getInt8(layout::kStatusIpv6)));
     store_at(b, record, offsetof(DropRecordLayout, protocol), b.CreateTrunc(facts.protocol, b.getInt8Ty()));

@@ -33,9 +33,11 @@ void emit_drop_log(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* re
 
 // What a socket program knows of the flow it refuses (RefusalRecordLayout), as values at the
 // builder's position: i1 `ipv4` (else IPv6), the i64 protocol, the ports as i16 in network byte
-// order, and pointers to 16 bytes of source (zero when unbound) and destination address.
+// order, and pointers to 16 bytes of source (zero when unbound) and destination address (a
+// bind()'s: the address and port bound, all zero for 0.0.0.0 or ::).
 struct RefusalFacts {
   unsigned hook;  // kSocketHooks' order
+  bool ingress;   // a bind()'s: the packets it would receive
   llvm::Value* ipv4;
   llvm::Value* protocol;
   llvm::Value* source_port;

@@ -211,11 +211,11 @@ Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOpti
   return object;
 }
 
-Result<ObjectFile> compile_socket_condition(const ast::Expr& condition, const CompileOptions& options,
-                                            const RuntimeSpec& runtime) {
+Result<ObjectFile> compile_socket_conditions(const SocketConditions& conditions, const CompileOptions& options,
+                                             const RuntimeSpec& runtime) {
   Compilation compilation(options);
   auto built = compilation.build_and_optimize([&](llvm::LLVMContext& context, const llvm::TargetMachine& target) {
-    return build_socket_module(context, target, condition, runtime);
+    return build_socket_module(context, target, conditions, runtime);
   });
   if (!built) return tl::unexpected(built.error());
   if (auto fits = compilation.check_program_size(); !fits) return tl::unexpected(fits.error());
@@ -278,21 +278,30 @@ Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) 
 }
 
 Result<ObjectFile> compile_socket_programs(const Filter& filter, const CompileOptions& options) {
-  if (filter.direction() == Direction::Ingress)
-    return make_error(ErrorKind::Usage, "socket programs judge an egress filter, and this one is for ingress", 0,
-                      "compile it with the egress direction (bpffwc -t egress)");
   // A condition that is always true compiles to programs that refuse nothing: the group, and its
   // pins for systemd's BPFProgram=, stay the same whatever the filter.
-  ast::ExprPtr condition = flow::may_pass(detail::FilterAccess::root(filter));
+  const ast::Expr& root = detail::FilterAccess::root(filter);
+  const Direction direction = filter.direction().value_or(Direction::Egress);
+  ast::ExprPtr conditions;
+  if (direction == Direction::Egress) {
+    conditions = flow::may_pass(root);
+  } else {
+    // One root for the two (codegen::SocketConditions): one plan of rule lists serves both.
+    ast::Logical either{ast::LogicalOp::Or, {}};
+    either.operands.push_back(flow::may_pass(root, flow::Judged::ToBoundAddress));
+    either.operands.push_back(flow::may_pass(root, flow::Judged::ToBoundWildcard));
+    const unsigned depth = 1 + std::max(either.operands[0]->depth, either.operands[1]->depth);
+    conditions = std::make_unique<ast::Expr>(ast::Expr{std::move(either), root.span, depth});
+  }
   codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
   if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
   spec.refusal_counters = spec.counters;
   spec.counters = false;
   spec.metadata = false;
   // With the log, refusals are recorded in the packet program's ring (the loader shares it).
-  spec.direction = Direction::Egress;
-  spec.rules = codegen::plan_rule_lists(*condition);
-  auto object = codegen::compile_socket_condition(*condition, options, spec);
+  spec.direction = direction;
+  spec.rules = codegen::plan_rule_lists(*conditions);
+  auto object = codegen::compile_socket_conditions({direction, *conditions}, options, spec);
   if (!object) return tl::unexpected(object.error());
   object->sets = filter.sets();
   return object;

@@ -20,9 +20,11 @@ Result<ObjectFile> compile_expression(const ast::Expr& filter, const CompileOpti
                                       const RuntimeSpec& runtime = {},
                                       const PacketParserBytes& parsers = product_packet_parsers());
 
-// The socket programs (socket_module.hpp) of flow::may_pass's `condition`.
-Result<ObjectFile> compile_socket_condition(const ast::Expr& condition, const CompileOptions& options,
-                                            const RuntimeSpec& runtime);
+struct SocketConditions;  // socket_module.hpp
+
+// The socket programs (socket_module.hpp) of flow::may_pass's `conditions`.
+Result<ObjectFile> compile_socket_conditions(const SocketConditions& conditions, const CompileOptions& options,
+                                             const RuntimeSpec& runtime);
 
 // The optimized module as LLVM IR text.
 Result<std::string> llvm_ir_for_expression(const ast::Expr& filter, const CompileOptions& options,

@@ -26,7 +26,7 @@ bool has_counters(const llvm::Module& module);
 
 // Counts a refusal of socket hook number `hook` (kSocketHooks' order), when the module has the map.
 void emit_count_refusal(llvm::IRBuilder<>& builder, unsigned hook);
-inline constexpr unsigned kSocketHookCount = 4;
+inline constexpr unsigned kSocketHookCount = 6;
 
 // At the builder's position: adds the packet to the passed counters when the i1 `passed` holds,
 // to the dropped ones otherwise. Does nothing when the module has no counter map. The builder

@@ -70,7 +70,7 @@ unsigned depth_below(const ast::Node& node) {
 
 class Rewrite {
  public:
-  explicit Rewrite(std::size_t budget) : budget_(budget) {}
+  Rewrite(std::size_t budget, Judged judged) : budget_(budget), judged_(judged) {}
 
   Possible of(const Expr& expr);
   Truth truth(Possible possible, const SourceSpan& span);
@@ -118,9 +118,17 @@ class Rewrite {
   // A test of each value (`test` makes one from a copy), as a truth.
   template <class Test>
   Possible each_value(const Expr& value, const SourceSpan& span, Test test);
-  Possible source_address_match(const std::vector<ast::Prefix>& prefixes, const SourceSpan& span);
+  Possible unknown_address_match(const std::vector<ast::Prefix>& prefixes, const SourceSpan& span);
+
+  // The variable a written one is in the judged direction (local_port: dst_port on ingress).
+  Variable resolved(Variable written) const {
+    const fields::PacketField& row = fields::field(written);
+    if (row.source != fields::Source::Alias) return written;
+    return judged_ == Judged::FirstPacketsOut ? row.on_egress : row.on_ingress;
+  }
 
   std::size_t budget_, made_ = 0;
+  Judged judged_;
 };
 
 ExprPtr Rewrite::copy(const Expr& expr) {
@@ -205,22 +213,29 @@ Truth Rewrite::truth(Possible possible, const SourceSpan& span) {
   return {logical(false, std::move(zero), span), logical(false, std::move(non_zero), span)};
 }
 
-// docs/filter-language.md §10: what a first packet of the flow reads, egress.
+// docs/filter-language.md §10: what a packet judged reads: a first packet of the flow, egress; or
+// any packet to the bound address and port, ingress.
 Possible Rewrite::variable_value(Variable written, const SourceSpan& span) {
-  const fields::PacketField& row = fields::field(written);
-  const Variable variable = row.source == fields::Source::Alias ? row.on_egress : written;
+  const Variable variable = resolved(written);
   auto values = [&](std::int64_t lo, std::int64_t hi) {
     Integer integer{literal(0, span), {}};
     for (std::int64_t v = lo; v <= hi; ++v) integer.values.push_back(literal(v, span));
     return Possible{std::move(integer), std::nullopt};
   };
-  if (known_at_socket(variable)) return known(this->variable(variable, span));
+  if (known_at_socket(variable, judged_)) return known(this->variable(variable, span));
+  const bool to_bound = judged_ != Judged::FirstPacketsOut;
   switch (variable) {
     case Variable::Icmp: return known(literal(0, span));
     case Variable::IcmpType:
     case Variable::IcmpCode: return known(literal(-1, span));
-    // A SYN, with ECE and CWR when it asks for ECN; a UDP datagram has no flags.
+    // Every packet to a bound port: a reply to the socket's own connection as well as a new one.
+    case Variable::Established:
+      if (to_bound) return values(0, 1);
+      break;
+    // A SYN, with ECE and CWR when it asks for ECN; a UDP datagram has no flags. To a bound port:
+    // any.
     case Variable::TcpFlags: {
+      if (to_bound) return anything(span);
       Integer integer{literal(0, span), {}};
       for (std::int64_t flags : {0x02, 0xc2})
         integer.values.push_back(
@@ -252,8 +267,7 @@ Possible Rewrite::variable_value(Variable written, const SourceSpan& span) {
     case Variable::Udp:
     case Variable::DstPort:
     case Variable::LocalPort:
-    case Variable::RemotePort:
-    case Variable::Established: break;
+    case Variable::RemotePort: break;
   }
   return anything(span);
 }
@@ -334,8 +348,9 @@ Possible Rewrite::each_value(const Expr& value, const SourceSpan& span, Test tes
   return truth_of({logical(false, std::move(zero), span), logical(false, std::move(one), span)});
 }
 
-// The local address is not known, only its family: a prefix of it may hold it, /0 surely does.
-Possible Rewrite::source_address_match(const std::vector<ast::Prefix>& prefixes, const SourceSpan& span) {
+// An address not known, only its family (egress: the local one; to a bound port: the peer's, or the
+// local one of a socket bound to 0.0.0.0 or ::): a prefix of it may hold it, /0 surely does.
+Possible Rewrite::unknown_address_match(const std::vector<ast::Prefix>& prefixes, const SourceSpan& span) {
   std::vector<ExprPtr> may_be_1, surely_1;
   for (auto [family, variable] :
        {std::pair{ast::Family::Ipv4, Variable::Ip}, std::pair{ast::Family::Ipv6, Variable::Ipv6}}) {
@@ -349,10 +364,8 @@ Possible Rewrite::source_address_match(const std::vector<ast::Prefix>& prefixes,
 
 Possible Rewrite::of(const Expr& expr) {
   const SourceSpan& span = expr.span;
-  auto resolved = [](Variable written) {
-    const fields::PacketField& row = fields::field(written);
-    return row.source == fields::Source::Alias ? row.on_egress : written;
-  };
+  const bool destination_known = known_at_socket(Variable::DstAddr, judged_);
+  auto resolved = [&](Variable written) { return this->resolved(written); };
   return std::visit(ast::overloaded{
                         [&](const ast::Literal&) { return known(copy(expr)); },
                         [&](const ast::ParameterRef&) { return known(copy(expr)); },
@@ -403,18 +416,18 @@ Possible Rewrite::of(const Expr& expr) {
                         },
                         [&](const ast::AddressLiteral&) { return known(literal(0, span)); },
                         [&](const ast::AddressMatch& node) {
-                          if (resolved(node.variable) == Variable::DstAddr)
+                          if (resolved(node.variable) == Variable::DstAddr && destination_known)
                             return decided(make(ast::AddressMatch{Variable::DstAddr, node.prefixes}, span));
-                          return source_address_match(node.prefixes, span);
+                          return unknown_address_match(node.prefixes, span);
                         },
                         // The set's contents change while the program runs: only the peer's address is tested.
                         [&](const ast::AddressSetMatch& node) {
-                          if (resolved(node.variable) == Variable::DstAddr)
+                          if (resolved(node.variable) == Variable::DstAddr && destination_known)
                             return decided(make(ast::AddressSetMatch{Variable::DstAddr, node.set}, span));
                           return unknown_truth(span);
                         },
                         [&](const ast::AddressEqual& node) {
-                          if (resolved(node.lhs) == Variable::DstAddr && resolved(node.rhs) == Variable::DstAddr)
+                          if (resolved(node.lhs) == resolved(node.rhs))  // one address, compared with itself
                             return truth_of({literal(0, span), literal(1, span)});
                           return unknown_truth(span);
                         },
@@ -443,29 +456,29 @@ std::size_t size_of(const Expr& expr) {
 
 }  // namespace
 
-bool known_at_socket(ast::Variable variable) {
+bool known_at_socket(ast::Variable variable, Judged judged) {
   switch (variable) {
     case Variable::Ip:
     case Variable::Ipv6:
     case Variable::Tcp:
     case Variable::Udp:
-    case Variable::DstPort:
-    case Variable::DstAddr:
-    case Variable::Established: return true;
+    case Variable::DstPort: return true;
+    case Variable::DstAddr: return judged != Judged::ToBoundWildcard;
+    case Variable::Established: return judged == Judged::FirstPacketsOut;
     default: return false;
   }
 }
 
-ast::ExprPtr may_pass(const ast::Expr& filter) {
+ast::ExprPtr may_pass(const ast::Expr& filter, Judged judged) {
   const std::size_t size = size_of(filter);
-  Rewrite rewrite(kGrowth * size + kSlack);
+  Rewrite rewrite(kGrowth * size + kSlack, judged);
   try {
     ast::ExprPtr condition = std::move(rewrite.truth(rewrite.of(filter), filter.span).may_be_1);
     if (size_of(*condition) <= size + kLargerBy) return condition;
   } catch (const Exhausted&) {
     // given up below
   }
-  return Rewrite(1).make(ast::Literal{1}, filter.span);
+  return Rewrite(1, judged).make(ast::Literal{1}, filter.span);
 }
 
 }  // namespace bpffw::flow

@@ -4,6 +4,8 @@
 #include <bpffw/interpreter.hpp>
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <vector>
 
 #include "flow/may_pass.hpp"
@@ -38,6 +40,47 @@ FlowVerdict judge_flow(const Filter& filter, const Flow& flow) {
   std::int64_t may_pass = interpreter::evaluate_expression(*condition, facts, parameters, Direction::Egress,
                                                            PacketSocket(state), filter.sets());
   return FlowVerdict{may_pass == 0};
+}
+
+FlowVerdict judge_binding(const Filter& filter, const Binding& binding) {
+  constexpr std::uint8_t kTcp = 6, kUdp = 17;
+  if ((binding.protocol != kTcp && binding.protocol != kUdp) || binding.local_port == 0) return FlowVerdict{false};
+  // The families the socket receives, each with the address bound (none: any address of it).
+  struct Receives {
+    bool ipv6;
+    std::optional<std::array<std::uint8_t, 16>> address;
+  };
+  auto zero = [](auto begin, auto end) { return std::all_of(begin, end, [](std::uint8_t b) { return b == 0; }); };
+  const auto& bytes = binding.local_addr;
+  std::vector<Receives> receives;
+  const bool mapped = binding.ipv6 && zero(bytes.begin(), bytes.begin() + 10) && bytes[10] == 0xff && bytes[11] == 0xff;
+  if (!binding.ipv6 || mapped) {
+    std::array<std::uint8_t, 16> ipv4{};
+    std::copy_n(bytes.begin() + (mapped ? 12 : 0), 4, ipv4.begin());
+    receives.push_back({false, zero(ipv4.begin(), ipv4.end()) ? std::nullopt : std::optional(ipv4)});
+  } else if (zero(bytes.begin(), bytes.end())) {
+    receives = {{false, std::nullopt}, {true, std::nullopt}};
+  } else {
+    receives.push_back({true, bytes});
+  }
+  std::vector<std::int64_t> parameters;
+  for (const Parameter& parameter : filter.parameters()) parameters.push_back(parameter.value);
+  for (const Receives& family : receives) {
+    interpreter::PacketFacts facts;
+    facts.ip = family.ipv6 ? 0 : 1;
+    facts.ipv6 = family.ipv6 ? 1 : 0;
+    facts.tcp = binding.protocol == kTcp;
+    facts.udp = binding.protocol == kUdp;
+    facts.dst_port = binding.local_port;
+    if (family.address) facts.dst_addr = {family.ipv6 ? 6 : 4, *family.address};
+    ast::ExprPtr condition =
+        flow::may_pass(detail::FilterAccess::root(filter),
+                       family.address ? flow::Judged::ToBoundAddress : flow::Judged::ToBoundWildcard);
+    if (interpreter::evaluate_expression(*condition, facts, parameters, Direction::Ingress, PacketSocket(),
+                                         filter.sets()) != 0)
+      return FlowVerdict{false};
+  }
+  return FlowVerdict{true};
 }
 
 }  // namespace bpffw

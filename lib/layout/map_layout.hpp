@@ -220,7 +220,8 @@ static_assert(offsetof(DropRecordLayout, decided_offset) == kDropRecordVersion1H
 
 // A refusal at a socket hook (kReasonRefused): a DropRecordLayout of the packet the flow would
 // have sent (egress, status v4 or v6, its protocol, kHoldsPorts with the socket's bound port or 0
-// and the destination's port, the bound address or zeros, the destination; length 0), then who
+// and the destination's port, the bound address or zeros, the destination; length 0) or, for a
+// bind(), would have received (ingress, the address and port bound as the destination), then who
 // called. A reader of bpffw before refusals reads one as the filter's drop of that packet.
 struct RefusalRecordLayout {
   DropRecordLayout packet;

@@ -161,23 +161,29 @@ Result<void> pin_socket_programs(const std::vector<SocketProgram>& programs, con
 
 Result<std::vector<SocketProgram>> open_pinned_socket_programs(const std::string& pin) {
   std::vector<SocketProgram> programs;
-  std::vector<std::string> missing;
-  for (SocketHook hook : kSocketHooks) {
-    const std::string path = socket_pin_path(pin, hook);
-    struct stat st{};
-    if (::stat(path.c_str(), &st) != 0) {
-      missing.push_back(path);
-      continue;
+  // An egress filter's group (connect, sendmsg) or an ingress filter's (bind), whole.
+  for (Direction direction : {Direction::Egress, Direction::Ingress}) {
+    std::vector<std::string> missing;
+    const std::size_t before = programs.size();
+    for (SocketHook hook : socket_hooks(direction)) {
+      const std::string path = socket_pin_path(pin, hook);
+      struct stat st{};
+      if (::stat(path.c_str(), &st) != 0) {
+        missing.push_back(path);
+        continue;
+      }
+      auto program = Program::open_pinned(path);
+      if (!program) return tl::unexpected(program.error());
+      programs.push_back(SocketProgram{hook, std::move(*program)});
     }
-    auto program = Program::open_pinned(path);
-    if (!program) return tl::unexpected(program.error());
-    programs.push_back(SocketProgram{hook, std::move(*program)});
+    if (programs.size() != before && !missing.empty())
+      return make_error(ErrorKind::Usage,
+                        "of the socket programs beside " + loader::quoted(pin) + ", " +
+                            loader::quoted(missing.front()) + " is missing",
+                        ENOENT,
+                        "pin the filter again: bpffwc -o " + pin + " --force -t " + to_string(direction) +
+                            (direction == Direction::Ingress ? " --refuse-bind" : "") + " EXPRESSION");
   }
-  if (!programs.empty() && !missing.empty())
-    return make_error(
-        ErrorKind::Usage,
-        "of the socket programs beside " + loader::quoted(pin) + ", " + loader::quoted(missing.front()) + " is missing",
-        ENOENT, "pin the filter again: bpffwc -o " + pin + " --force -t egress EXPRESSION");
   return programs;
 }
 

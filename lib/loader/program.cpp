@@ -226,8 +226,13 @@ Result<std::vector<SocketProgram>> Program::load_socket_programs(const ObjectFil
     if (!fd) return tl::unexpected(fd.error());
     programs.push_back(SocketProgram{*hook, Program(*fd)});
   }
-  if (programs.size() != std::size(kSocketHooks))
-    return make_error(ErrorKind::Internal, "the socket programs' object must hold one program per hook");
+  // One program per hook of one direction's group, in that order.
+  const bool binds =
+      !programs.empty() && (programs.front().hook == SocketHook::Bind4 || programs.front().hook == SocketHook::Bind6);
+  auto group = socket_hooks(binds ? Direction::Ingress : Direction::Egress);
+  bool whole = programs.size() == group.size();
+  for (std::size_t i = 0; whole && i < programs.size(); ++i) whole = programs[i].hook == group[i];
+  if (!whole) return make_error(ErrorKind::Internal, "the socket programs' object must hold one program per hook");
   return programs;
 }
 

@@ -123,8 +123,7 @@ std::optional<DropRecord> decode_drop_record(const void* data, std::size_t size)
   std::memcpy(&raw, data, sizeof raw);
   if (raw.reason != layout::kReasonRefused) return decode(raw);
   layout::RefusalRecordLayout refusal{};
-  if (size < sizeof refusal || raw.ingress != 0 || (raw.status != kStatusIpv4 && raw.status != kStatusIpv6))
-    return std::nullopt;
+  if (size < sizeof refusal || (raw.status != kStatusIpv4 && raw.status != kStatusIpv6)) return std::nullopt;
   std::memcpy(&refusal, data, sizeof refusal);
   if (refusal.hook >= std::size(kSocketHooks)) return std::nullopt;
   DropRecord record = decode(raw);

@@ -79,8 +79,9 @@ TEST_CASE("show --json CGROUP: per direction, bpffw's programs described and oth
   CHECK(out.find(R"(,"name":"bpffw_filter","bpffw_version":")" + std::string(bpffw::kVersion) +
                  R"(","verified_instructions":)") != std::string::npos);
   CHECK(out.find(R"(,"expression":"udp","direction":"ingress","parameters":{},"counters":)") != std::string::npos);
-  const std::string end = R"(}}],"egress":[],"sockets":{"connect4":[],"connect6":[],"sendmsg4":[],"sendmsg6":[]}})"
-                          "\n";  // the counters, the program, the list, no socket programs, the object
+  const std::string end =
+      R"(}}],"egress":[],"sockets":{"connect4":[],"connect6":[],"sendmsg4":[],"sendmsg6":[],"bind4":[],"bind6":[]}})"
+      "\n";  // the counters, the program, the list, no socket programs, the object
   CHECK(out.size() > end.size());
   CHECK(out.substr(out.size() - end.size()) == end);
   CHECK(run_bpffwc({"detach", cgroup.path(), "-t", "ingress", "--all"}).exit_code == 0);

@@ -375,7 +375,7 @@ TEST_CASE("socket programs through bpffwc with --log: `bpffwc log` shows the ref
   RunResult attached = run_bpffwc(
       {"--log", "--attach", cgroup.path(), "-t", "egress", "-o", pin, "tcp && dst_port == " + std::to_string(open)});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
-  for (bpffw::SocketHook hook : bpffw::kSocketHooks)
+  for (bpffw::SocketHook hook : bpffw::socket_hooks(bpffw::Direction::Egress))
     CHECK(bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, hook)).has_value());
   std::string lines;
   {
@@ -421,7 +421,7 @@ TEST_CASE("socket programs through bpffwc: attached, pinned, replaced and detach
   // --attach -t egress with -o: the packet program and its four socket programs, pins beside.
   RunResult attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, allow_open});
   REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
-  for (bpffw::SocketHook hook : bpffw::kSocketHooks)
+  for (bpffw::SocketHook hook : bpffw::socket_hooks(bpffw::Direction::Egress))
     CHECK(bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, hook)).has_value());
   RunResult shown = run_bpffwc({"show", cgroup.path()});
   CHECK(count_of(shown.out, "connect4 ") == 1);
@@ -486,4 +486,69 @@ TEST_CASE("socket programs through bpffwc: attached, pinned, replaced and detach
   REQUIRE(opened);
   for (bpffw::SocketHook hook : bpffw::kSocketHooks) CHECK(bpffw::attached_programs(*opened, hook)->empty());
   CHECK(bpffw::attached_programs(*opened, bpffw::Direction::Egress)->empty());
+}
+
+namespace {
+
+// In a child inside `cgroup`: bind() a new socket to address:port; its errno (0 success).
+int bind_in(const std::string& cgroup, int family, int type, const char* address, std::uint16_t port) {
+  pid_t child = spawn(cgroup, [=] {
+    socklen_t length = 0;
+    sockaddr_storage at = destination(family, address, port, length);
+    int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 100;
+    int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&at), length) == 0 ? 0 : errno;
+    ::close(fd);
+    return rc;
+  });
+  return wait_child(child);
+}
+
+}  // namespace
+
+TEST_CASE("bind programs (--refuse-bind): a bind() no packet could reach through the ingress filter fails with EPERM") {
+  bpffw::test::require_root();
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  const std::string pin = pins.file("served");
+  const std::string filter = "tcp && local_port == " + std::to_string(open) + " || udp && src_addr == 10.0.0.1";
+  RunResult attached = run_bpffwc({"--attach", cgroup.path(), "-t", "ingress", "--refuse-bind", "-o", pin, filter});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  for (bpffw::SocketHook hook : {bpffw::SocketHook::Bind4, bpffw::SocketHook::Bind6})
+    CHECK(bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, hook)).has_value());
+  CHECK_FALSE(bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, bpffw::SocketHook::Connect4)).has_value());
+
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_STREAM, "127.0.0.1", open) == 0);
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_STREAM, "127.0.0.1", closed) == EPERM);
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_STREAM, "0.0.0.0", 0) == 0);  // the kernel picks the port
+  CHECK(bind_in(cgroup.path(), AF_INET6, SOCK_STREAM, "::", open) == 0);
+  CHECK(bind_in(cgroup.path(), AF_INET6, SOCK_STREAM, "::", closed) == EPERM);
+  CHECK(bind_in(cgroup.path(), AF_INET6, SOCK_STREAM, "::ffff:127.0.0.1", closed) == EPERM);
+  // 10.0.0.1 may send to any UDP port, over IPv4: a socket that receives IPv4 may bind.
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_DGRAM, "0.0.0.0", closed) == 0);
+  CHECK(bind_in(cgroup.path(), AF_INET6, SOCK_DGRAM, "::", closed) == 0);
+  CHECK(bind_in(cgroup.path(), AF_INET6, SOCK_DGRAM, "::1", closed) == EPERM);
+
+  RunResult shown = run_bpffwc({"show", cgroup.path()});
+  CHECK(shown.out.find("bind4") != std::string::npos);
+  CHECK(shown.out.find("(3 refused)") != std::string::npos);  // bind6: ::, ::ffff:127.0.0.1, ::1
+  // Without --refuse-bind, a replacement takes the old bind programs off: they would refuse by the old filter.
+  RunResult replaced = run_bpffwc({"--attach", cgroup.path(), "-t", "ingress", "--replace-all", "tcp"});
+  REQUIRE_MESSAGE(replaced.exit_code == 0, describe(replaced));
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_STREAM, "127.0.0.1", closed) == 0);
+  shown = run_bpffwc({"show", cgroup.path()});
+  CHECK(shown.out.find("sockets") == std::string::npos);
+  // attach PIN puts the pinned group back; detach takes it off with the packet program.
+  RunResult again = run_bpffwc({"attach", cgroup.path(), "-t", "ingress", "--replace-all", pin});
+  REQUIRE_MESSAGE(again.exit_code == 0, describe(again));
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_STREAM, "127.0.0.1", closed) == EPERM);
+  RunResult detached = run_bpffwc({"detach", cgroup.path(), "-t", "ingress", pin});
+  CHECK_MESSAGE(detached.exit_code == 0, describe(detached));
+  CHECK(bind_in(cgroup.path(), AF_INET, SOCK_STREAM, "127.0.0.1", closed) == 0);
+  // --refuse-bind belongs to ingress filters.
+  RunResult wrong = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--refuse-bind", "tcp"});
+  CHECK(wrong.exit_code == 2);
+  CHECK(wrong.err.find("--refuse-bind only applies to -t ingress") != std::string::npos);
 }

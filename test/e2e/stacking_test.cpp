@@ -158,7 +158,7 @@ TEST_CASE("show CGROUP describes each bpffw program, stats, set and watch take i
   auto opened = bpffw::Cgroup::open(cgroup.path());
   REQUIRE(opened);
   std::string sockets = "sockets ";
-  for (bpffw::SocketHook hook : bpffw::kSocketHooks) {
+  for (bpffw::SocketHook hook : bpffw::socket_hooks(bpffw::Direction::Egress)) {
     auto at_hook = bpffw::attached_programs(*opened, hook);
     REQUIRE(at_hook);
     REQUIRE(at_hook->size() == 1);

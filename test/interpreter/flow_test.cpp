@@ -111,3 +111,68 @@ TEST_CASE("flows: on random filters and flows, every refused flow's packets are 
   MESSAGE(flows << " flows, " << refusals << " refused, " << packets << " of their packets all dropped");
   CHECK(refusals > flows / 10);  // decisive as well as sound
 }
+
+namespace {
+
+bool bind_refused(const std::string& text, bool ipv6, std::uint8_t protocol, std::array<std::uint8_t, 16> address,
+                  std::uint16_t port) {
+  auto filter = bpffw::Filter::parse(text, {.direction = bpffw::Direction::Ingress});
+  REQUIRE_MESSAGE(filter, filter.error().message);
+  return bpffw::judge_binding(*filter, bpffw::Binding{ipv6, protocol, address, port}).refuse;
+}
+
+constexpr std::array<std::uint8_t, 16> kAny{};
+constexpr std::array<std::uint8_t, 16> kLoopback4{127, 0, 0, 1};
+constexpr std::array<std::uint8_t, 16> kLoopback6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+constexpr std::array<std::uint8_t, 16> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+
+}  // namespace
+
+TEST_CASE("bindings: a bind() is refused only when no packet to its address and port can pass the ingress filter") {
+  const std::string web = "tcp && local_port == 8080 || udp && src_addr == 10.0.0.1";
+  CHECK_FALSE(bind_refused(web, false, 6, kLoopback4, 8080));
+  CHECK(bind_refused(web, false, 6, kLoopback4, 8081));
+  CHECK_FALSE(bind_refused(web, false, 6, kAny, 0));  // the kernel picks the port
+  // Any peer may send to a UDP port: 10.0.0.1's datagrams pass, on IPv4.
+  CHECK_FALSE(bind_refused(web, false, 17, kAny, 5353));
+  CHECK_FALSE(bind_refused(web, true, 17, kAny, 5353));     // :: receives IPv4 too
+  CHECK(bind_refused(web, true, 17, kLoopback6, 5353));     // ::1 only IPv6
+  CHECK_FALSE(bind_refused(web, true, 17, kMapped, 5353));  // ::ffff:127.0.0.1 only IPv4
+  CHECK(bind_refused(web, true, 6, kMapped, 8083));
+  // The bound address is known; bound to 0.0.0.0, any local address of the family may be reached.
+  CHECK(bind_refused("dst_addr == 192.0.2.0/24", false, 6, kLoopback4, 80));
+  CHECK_FALSE(bind_refused("dst_addr == 192.0.2.0/24", false, 6, kAny, 80));
+  CHECK(bind_refused("dst_addr == 192.0.2.0/24", true, 6, kLoopback6, 80));
+  // What differs between packets to the port never refuses: flags, established, length, the peer.
+  CHECK_FALSE(bind_refused("tcp_flags == SYN", false, 6, kLoopback4, 80));
+  CHECK_FALSE(bind_refused("established", false, 6, kLoopback4, 80));
+  CHECK_FALSE(bind_refused("!established", false, 6, kLoopback4, 80));
+  CHECK_FALSE(bind_refused("len > 1000", false, 17, kLoopback4, 80));
+  CHECK_FALSE(bind_refused("src_port == 53", false, 17, kLoopback4, 80));
+  CHECK(bind_refused("icmp", false, 6, kLoopback4, 80));
+  CHECK_FALSE(bind_refused("icmp", false, 1, kLoopback4, 80));  // not TCP or UDP: never refused
+}
+
+TEST_CASE("bindings: on random filters and binds, every refused bind's packets are all dropped") {
+  bpffw::random::Rng rng(20261206);
+  bpffw::random::RandomFilterOptions options;
+  options.directional = true;
+  int bindings = 0, refusals = 0, packets = 0;
+  for (int f = 0; f < 300; ++f) {
+    auto filter =
+        bpffw::Filter::parse(bpffw::random::random_filter(rng, options), {.direction = bpffw::Direction::Ingress});
+    REQUIRE_MESSAGE(filter, filter.error().message);
+    for (int b = 0; b < 10; ++b, ++bindings) {
+      const bpffw::Binding binding = bpffw::random::random_binding(rng);
+      if (!bpffw::judge_binding(*filter, binding).refuse) continue;
+      ++refusals;
+      for (int p = 0; p < 20; ++p, ++packets) {
+        const bpffw::packet::Packet packet = bpffw::random::random_packet_to(rng, binding);
+        REQUIRE_MESSAGE(!bpffw::interpret(*filter, packet.skb_protocol(), packet.bytes, packet.packet_socket()).pass,
+                        filter->source());
+      }
+    }
+  }
+  CHECK(refusals > bindings / 100);
+  MESSAGE(bindings << " binds, " << refusals << " refused, " << packets << " of their packets all dropped");
+}

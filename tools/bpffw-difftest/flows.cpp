@@ -34,9 +34,18 @@ struct Call {
   int family = AF_INET;
   std::uint8_t protocol = 6;
   bool connected = true;
+  bool bind = false;  // bind() to address and port instead
   std::array<std::uint8_t, 16> address{};
   std::uint16_t port = 0;
 };
+
+Call call_for(const Binding& binding) {
+  return Call{binding.ipv6 ? AF_INET6 : AF_INET, binding.protocol, false, true, binding.local_addr, binding.local_port};
+}
+
+Binding binding_of(const Call& call) {
+  return Binding{call.family == AF_INET6, call.protocol, call.address, call.port};
+}
 
 bool is_v4_mapped(const std::array<std::uint8_t, 16>& address) {
   static constexpr std::uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -46,7 +55,7 @@ bool is_v4_mapped(const std::array<std::uint8_t, 16>& address) {
 // How a flow is made: IPv6 flows and one IPv4 flow in three on an AF_INET6 socket, the latter to
 // the IPv4-mapped address.
 Call call_for(random::Rng& rng, const Flow& flow) {
-  Call call{flow.ipv6 ? AF_INET6 : AF_INET, flow.protocol, flow.connected, flow.remote_addr, flow.remote_port};
+  Call call{flow.ipv6 ? AF_INET6 : AF_INET, flow.protocol, flow.connected, false, flow.remote_addr, flow.remote_port};
   if (!flow.ipv6 && rng.chance(1, 3)) {
     call.family = AF_INET6;
     call.address = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -91,9 +100,10 @@ std::string address_text(int family, const std::array<std::uint8_t, 16>& address
 
 // "udp connect() then send() on an AF_INET6 socket to [::ffff:10.0.0.1]:53"
 std::string describe_call(const Call& call) {
-  const char* how = call.protocol == 6 ? "tcp connect()"
-                    : call.connected   ? "udp connect() then send()"
-                                       : "udp sendto()";
+  const char* how = call.bind            ? (call.protocol == 6 ? "tcp bind()" : "udp bind()")
+                    : call.protocol == 6 ? "tcp connect()"
+                    : call.connected     ? "udp connect() then send()"
+                                         : "udp sendto()";
   const bool v6 = call.family == AF_INET6;
   const std::string address = address_text(call.family, call.address);
   return std::string(how) + " on an " + (v6 ? "AF_INET6" : "AF_INET") + " socket to " +
@@ -131,7 +141,9 @@ int make_call(const Call& call) {
   const char byte = 'x';
   const auto* address = reinterpret_cast<const sockaddr*>(&to);
   int rc = 0;
-  if (call.connected) {
+  if (call.bind) {
+    rc = ::bind(fd, address, length);
+  } else if (call.connected) {
     rc = ::connect(fd, address, length);
     if (rc == 0 && call.protocol == 17) rc = ::send(fd, &byte, 1, 0) == 1 ? 0 : -1;
   } else {
@@ -215,7 +227,9 @@ class FlowLab {
       int status = 0;
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
     }
-    if (cgroup_) (void)detach_bpffw_socket_programs(*cgroup_);
+    if (cgroup_)
+      for (Direction direction : {Direction::Egress, Direction::Ingress})
+        (void)detach_bpffw_socket_programs(*cgroup_, direction);
     programs_.clear();
     cgroup_.reset();
     if (!path_.empty()) ::rmdir(path_.c_str());
@@ -261,8 +275,10 @@ class FlowLab {
 
   // Attaches these socket programs in place of the last ones.
   Result<void> attach_only(std::vector<SocketProgram> programs) {
-    Result<std::size_t> detached = detach_bpffw_socket_programs(*cgroup_);
-    if (!detached) return tl::unexpected(detached.error());
+    for (Direction direction : {Direction::Egress, Direction::Ingress}) {
+      Result<std::size_t> detached = detach_bpffw_socket_programs(*cgroup_, direction);
+      if (!detached) return tl::unexpected(detached.error());
+    }
     programs_ = std::move(programs);
     return attach(programs_, *cgroup_);
   }
@@ -322,6 +338,33 @@ Result<Loaded> load_socket_programs(const Result<Filter>& filter) {
   return loaded;
 }
 
+// What the calls of one kind are judged by: connect() and sends (an egress filter's socket
+// programs, judge_flow, their first packets) or bind() (an ingress filter's, judge_binding, the
+// packets that could reach the socket).
+struct CallKind {
+  Direction direction;
+  const char* judge_name;
+  const char* packets;  // what the interpreter judges of a refused call
+  std::function<bool(const Filter&, const Call&)> judge;
+  std::function<packet::Packet(random::Rng&, const Call&)> packet_of;
+  std::function<std::string(const Call&)> describe;
+};
+
+const CallKind kFlows{
+    Direction::Egress,
+    "judge_flow",
+    "this first packet of it",
+    [](const Filter& filter, const Call& call) { return judge_flow(filter, flow_at_hook(call)).refuse; },
+    [](random::Rng& rng, const Call& call) { return random::random_packet_of(rng, flow_on_wire(flow_at_hook(call))); },
+    [](const Call& call) { return "flow: " + describe_flow(flow_at_hook(call)); }};
+const CallKind kBindings{
+    Direction::Ingress,
+    "judge_binding",
+    "this packet to it",
+    [](const Filter& filter, const Call& call) { return judge_binding(filter, binding_of(call)).refuse; },
+    [](random::Rng& rng, const Call& call) { return random::random_packet_to(rng, binding_of(call)); },
+    [](const Call&) { return std::string(); }};
+
 }  // namespace
 
 Result<FlowsStats> run_flows(const FlowsOptions& options, const LineSink& out) {
@@ -344,76 +387,81 @@ Result<FlowsStats> run_flows(const FlowsOptions& options, const LineSink& out) {
     out(what);
     for (const std::string& detail : details) out("  " + detail);
   };
-  while (stats.pairs < options.pairs && stats.flows < most_flows) {
-    const std::uint64_t filter_index = stats.filters++;
-    const std::string text = random::random_filter(rng, filter_options);
-    std::vector<Call> calls;
-    for (unsigned k = 0; k < per_filter; ++k) calls.push_back(call_for(rng, random::random_flow(rng)));
-    stats.flows += calls.size();
-    const std::string where = "seed " + std::to_string(options.seed) + ", filter #" + std::to_string(filter_index);
-    Result<Filter> filter = Filter::parse(text, {.direction = Direction::Egress});
+  // The filter's calls of one kind: in the kernel against the judge, each refused one's random
+  // packets against the interpreter.
+  auto check = [&](const CallKind& kind, const std::string& text, const std::string& where,
+                   const std::vector<Call>& calls) -> Result<void> {
+    const bool bindings = kind.direction == Direction::Ingress;
+    (bindings ? stats.bindings : stats.flows) += calls.size();
+    Result<Filter> filter = Filter::parse(text, {.direction = kind.direction});
     Result<Loaded> loaded = load_socket_programs(filter);
     if (!loaded) {
       if (loaded.error().kind == ErrorKind::Permission) return tl::unexpected(loaded.error());
       // Every filter that parses must compile and load (§8), and so must its socket programs (§10):
-      // its flows count as mismatches.
+      // its calls count as mismatches.
       ++stats.unloadable;
       stats.mismatches += calls.size();
-      std::vector<std::string> details = {"filter: " + text};
+      std::vector<std::string> details = {"filter: " + text + " (" + to_string(kind.direction) + ")"};
       if (const std::string& log = loaded.error().verifier_log; !log.empty())
         details.insert(details.begin(), "verifier: " + log.substr(0, log.find('\n')));
       report(mismatches_shown, where + ": " + loaded.error().message, details);
-      continue;
+      return {};
     }
-    const bool in_kernel = !loaded->socket_programs.empty();
-    std::vector<int> errors(calls.size(), 0);  // no socket programs: nothing is refused
-    if (in_kernel) {
-      if (Result<void> attached = lab.attach_only(std::move(loaded->socket_programs)); !attached)
-        return tl::unexpected(attached.error());
-      Result<std::vector<int>> made = lab.make(calls);
-      if (!made) return tl::unexpected(made.error());
-      errors = std::move(*made);
-      stats.kernel_flows += calls.size();
-    } else {
-      ++stats.never_refusing;
-    }
+    if (Result<void> attached = lab.attach_only(std::move(loaded->socket_programs)); !attached)
+      return tl::unexpected(attached.error());
+    Result<std::vector<int>> errors = lab.make(calls);
+    if (!errors) return tl::unexpected(errors.error());
     for (std::size_t k = 0; k < calls.size(); ++k) {
-      const Flow flow = flow_at_hook(calls[k]);
+      const Call& call = calls[k];
       // A datagram to port 0 is refused (EINVAL) before the sendmsg hooks run: no flow to judge.
-      if (!calls[k].connected && calls[k].port == 0 && errors[k] == EINVAL) {
+      if (!call.bind && !call.connected && call.port == 0 && (*errors)[k] == EINVAL) {
         ++stats.to_port_0;
         continue;
       }
-      const bool refused = errors[k] == EPERM;
-      const bool judged = judge_flow(*filter, flow).refuse;
-      stats.refusals += refused;
-      const std::string which = where + ", flow #" + std::to_string(k);
+      const bool refused = (*errors)[k] == EPERM;
+      const bool judged = kind.judge(*filter, call);
+      (bindings ? stats.binding_refusals : stats.refusals) += refused;
+      const std::string which = where + (bindings ? ", bind #" : ", flow #") + std::to_string(k);
+      std::vector<std::string> details = {"call: " + describe_call(call)};
+      if (std::string flow = kind.describe(call); !flow.empty()) details.push_back(flow);
+      details.push_back("filter: " + text + " (" + to_string(kind.direction) + ")");
       if (refused != judged) {
         ++stats.mismatches;
-        const std::string kernel = !in_kernel ? "the filter has no socket programs"
-                                              : std::string("the kernel ") + refusal_word(refused) + " (" +
-                                                    (errors[k] == 0 ? "success" : std::strerror(errors[k])) + ")";
         report(mismatches_shown,
-               "mismatch #" + std::to_string(stats.mismatches) + " (" + which + "): " + kernel + ", judge_flow " +
-                   refusal_word(judged),
-               {"call: " + describe_call(calls[k]), "flow: " + describe_flow(flow), "filter: " + text});
+               "mismatch #" + std::to_string(stats.mismatches) + " (" + which + "): the kernel " +
+                   refusal_word(refused) + " (" + ((*errors)[k] == 0 ? "success" : std::strerror((*errors)[k])) +
+                   "), " + kind.judge_name + " " + refusal_word(judged),
+               details);
       }
       if (!refused) continue;
-      // Sound: refusing changes no outcome only if the filter drops every first packet of the flow.
+      // Sound: refusing changes no outcome only if the filter drops every packet judged.
       const std::uint64_t first_violation = stats.violations;
       for (unsigned p = 0; p < per_flow; ++p) {
-        const packet::Packet packet = random::random_packet_of(rng, flow_on_wire(flow));
+        const packet::Packet packet = kind.packet_of(rng, call);
         ++stats.pairs;
         if (!interpret(*filter, packet.skb_protocol(), packet.bytes, packet.packet_socket()).pass) continue;
-        // Shown once per flow: its other packets say little more.
+        // Shown once per call: its other packets say little more.
         if (stats.violations++ > first_violation) continue;
+        std::vector<std::string> shown = details;
+        shown.insert(shown.end() - 1, "packet: " + describe_packet_hex(packet));
         report(violations_shown,
                "violation #" + std::to_string(stats.violations) + " (" + which + ", packet #" + std::to_string(p) +
-                   "): the kernel refuses the flow, the interpreter passes this first packet of it",
-               {"call: " + describe_call(calls[k]), "flow: " + describe_flow(flow),
-                "packet: " + describe_packet_hex(packet), "filter: " + text});
+                   "): the kernel refuses the call, the interpreter passes " + kind.packets,
+               shown);
       }
     }
+    return {};
+  };
+  while (stats.pairs < options.pairs && stats.flows < most_flows) {
+    const std::uint64_t filter_index = stats.filters++;
+    const std::string text = random::random_filter(rng, filter_options);
+    const std::string where = "seed " + std::to_string(options.seed) + ", filter #" + std::to_string(filter_index);
+    std::vector<Call> flows, binds;
+    for (unsigned k = 0; k < per_filter; ++k) flows.push_back(call_for(rng, random::random_flow(rng)));
+    // The same text as an ingress filter, with --refuse-bind's programs: a bind() for every other flow.
+    for (unsigned k = 0; k < (per_filter + 1) / 2; ++k) binds.push_back(call_for(random::random_binding(rng)));
+    if (Result<void> checked = check(kFlows, text, where, flows); !checked) return tl::unexpected(checked.error());
+    if (Result<void> checked = check(kBindings, text, where, binds); !checked) return tl::unexpected(checked.error());
   }
   stats.seconds = seconds_since(start);
   return stats;

@@ -1,5 +1,7 @@
 // bpffw-difftest --flows (issue 29): an egress filter's socket programs judged on real sockets
-// against judge_flow, and judge_flow's refusals against the packet interpreter. Random egress
+// against judge_flow, and judge_flow's refusals against the packet interpreter; the same text as an
+// ingress filter's bind programs (--refuse-bind) against judge_binding, and its refusals against
+// the interpreter's verdicts on random packets that could reach the bound socket. Random egress
 // filters, each with random flows (TCP connect(), connect() then send() on UDP, sendto() on
 // unconnected UDP; IPv4, IPv6, and IPv4-mapped destinations on AF_INET6 sockets). Each flow is
 // made by a worker process in a scratch cgroup where only the socket programs are attached, and in
@@ -27,19 +29,21 @@ struct FlowsOptions {
 };
 
 struct FlowsStats {
-  std::uint64_t pairs = 0;  // (refused flow, packet) pairs the interpreter judged
+  std::uint64_t pairs = 0;  // (refused call, packet) pairs the interpreter judged
   std::uint64_t flows = 0;
-  std::uint64_t kernel_flows = 0;  // flows made on real sockets (the rest: filters without socket programs)
-  std::uint64_t to_port_0 = 0;     // sendto() port 0: EINVAL before the hooks (udp_sendmsg), not judged
-  std::uint64_t refusals = 0;      // flows the kernel refused (EPERM)
-  std::uint64_t mismatches = 0;    // the kernel and judge_flow disagree; every flow of an unloadable filter
-  std::uint64_t violations = 0;    // a refused flow's packet that the interpreter passes
+  std::uint64_t to_port_0 = 0;         // sendto() port 0: EINVAL before the hooks (udp_sendmsg), not judged
+  std::uint64_t refusals = 0;          // flows the kernel refused (EPERM)
+  std::uint64_t bindings = 0;          // bind() calls under the same filters as ingress ones (--refuse-bind)
+  std::uint64_t binding_refusals = 0;  // of them refused (EPERM)
+  std::uint64_t mismatches =
+      0;  // the kernel and judge_flow (judge_binding) disagree; every call of an unloadable filter
+  std::uint64_t violations = 0;  // a refused call's packet that the interpreter passes
   std::uint64_t filters = 0;
-  std::uint64_t unloadable = 0;      // filters that do not parse, or whose programs do not compile or load
-  std::uint64_t never_refusing = 0;  // filters with no socket programs (nothing a socket hook knows decides)
+  std::uint64_t unloadable =
+      0;  // filters (as egress, as ingress) that do not parse, or whose programs do not compile or load
   double seconds = 0;
-  // The check is decisive only if it refuses often: at least one flow in 20.
-  bool decisive() const { return refusals * 20 >= flows && flows > 0; }
+  // The check is decisive only if it refuses often: at least one flow in 20, one bind() in 100.
+  bool decisive() const { return refusals * 20 >= flows && flows > 0 && binding_refusals * 100 >= bindings; }
 };
 
 // Runs until options.pairs pairs are checked (or, should refusals be rarer than one flow in 20,

@@ -43,15 +43,15 @@ int run_flows(bpffw::difftest::FlowsOptions options) {
   }
   char summary[240];
   std::snprintf(summary, sizeof summary,
-                "%llu filters (%llu without socket programs, %llu failing to load), %llu flows in the kernel (%llu "
-                "sendto() port 0: EINVAL before the hooks), %.1f s",
-                static_cast<unsigned long long>(stats->filters), static_cast<unsigned long long>(stats->never_refusing),
-                static_cast<unsigned long long>(stats->unloadable),
-                static_cast<unsigned long long>(stats->kernel_flows), static_cast<unsigned long long>(stats->to_port_0),
-                stats->seconds);
+                "%llu filters (%llu failing to load), %llu sendto() port 0 (EINVAL before the hooks), %llu bind() "
+                "calls, %llu of them refused, %.1f s",
+                static_cast<unsigned long long>(stats->filters), static_cast<unsigned long long>(stats->unloadable),
+                static_cast<unsigned long long>(stats->to_port_0), static_cast<unsigned long long>(stats->bindings),
+                static_cast<unsigned long long>(stats->binding_refusals), stats->seconds);
   print_line(summary);
   const bool decisive = stats->decisive();
-  if (!decisive) print_line("too few refusals: fewer than one flow in 20 refused, the check decides nothing");
+  if (!decisive)
+    print_line("too few refusals: fewer than one flow in 20 or one bind() in 100 refused, the check decides nothing");
   print_line(std::to_string(stats->pairs) + " pairs, " + std::to_string(stats->flows) + " flows, " +
              std::to_string(stats->refusals) + " refusals, " + std::to_string(stats->mismatches) + " mismatches, " +
              std::to_string(stats->violations) + " violations");

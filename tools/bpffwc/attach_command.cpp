@@ -42,13 +42,10 @@ class AttachCommand final : public Command {
     if (int refused = refuse_wide_cgroup(cgroup_, *cgroup, allow_host_wide_); refused != kExitSuccess) return refused;
     auto program = bpffw::Program::open_pinned(pin_path_);
     if (!program) return report(program.error());
-    // An egress filter's socket programs pinned beside it go with it (socket_group.hpp).
-    std::vector<bpffw::SocketProgram> sockets;
-    if (*direction == bpffw::Direction::Egress) {
-      auto pinned = bpffw::open_pinned_socket_programs(pin_path_);
-      if (!pinned) return report(pinned.error());
-      sockets = std::move(*pinned);
-    }
+    // The filter's socket programs pinned beside it go with it (socket_group.hpp).
+    auto pinned = bpffw::open_pinned_socket_programs(pin_path_);
+    if (!pinned) return report(pinned.error());
+    std::vector<bpffw::SocketProgram> sockets = std::move(*pinned);
     if (replace_all_) {
       auto swap = [&] {
         auto outcome = bpffw::replace_all_bpffw(*program, *cgroup, *direction);
@@ -56,8 +53,7 @@ class AttachCommand final : public Command {
         note_replaced(*outcome, *cgroup, *direction);
         return kExitSuccess;
       };
-      if (*direction != bpffw::Direction::Egress) return swap();
-      return swap_with_socket_group(*cgroup, sockets, swap, {});
+      return swap_with_socket_group(*cgroup, *direction, sockets, swap, {});
     }
     if (auto attached = bpffw::attach(*program, *cgroup, *direction); !attached) return report(attached.error());
     if (auto attached = bpffw::attach(sockets, *cgroup); !attached) {

@@ -132,10 +132,10 @@ int AttachOptions::run(bpffw::Program program, std::vector<bpffw::SocketProgram>
     return replace_pin_ ? replace_and_repin(std::move(program), expression)
                         : replace_all(std::move(program), pin_path, expression);
   };
-  if (*parsed_direction_ != bpffw::Direction::Egress) return swap();
   // The socket programs go with the packet program: the old ones off first, the new ones on after
   // (or, left out, none: the old ones would refuse by the old filter).
-  if (int swapped = swap_with_socket_group(*opened_, sockets_, swap, expression); swapped != kExitSuccess)
+  if (int swapped = swap_with_socket_group(*opened_, *parsed_direction_, sockets_, swap, expression);
+      swapped != kExitSuccess)
     return swapped;
   const std::string* pin = replace_pin_ ? &*replace_pin_ : pin_path ? &*pin_path : nullptr;
   if (pin == nullptr || sockets_.empty()) return kExitSuccess;

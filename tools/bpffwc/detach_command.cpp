@@ -42,13 +42,10 @@ class DetachCommand final : public Command {
       if (!attached) return report(attached.error());
       bool any_ours = false;
       for (const bpffw::AttachedProgram& program : *attached) any_ours = any_ours || program.is_bpffw;
-      // Egress: the socket programs go with the packet programs (one unit, socket_group.hpp).
-      std::size_t sockets = 0;
-      if (*direction == bpffw::Direction::Egress) {
-        auto detached = bpffw::detach_bpffw_socket_programs(*cgroup);
-        if (!detached) return report(detached.error());
-        sockets = *detached;
-      }
+      // The socket programs of the direction go with the packet programs (one unit, socket_group.hpp).
+      auto detached_sockets = bpffw::detach_bpffw_socket_programs(*cgroup, *direction);
+      if (!detached_sockets) return report(detached_sockets.error());
+      const std::size_t sockets = *detached_sockets;
       if (!any_ours && sockets == 0) {
         report_note("no bpffw program was attached to " + cgroup->path() + " " + bpffw::to_string(*direction) +
                     "; nothing to detach");
@@ -64,9 +61,7 @@ class DetachCommand final : public Command {
     auto sockets = bpffw::open_pinned_socket_programs(*pin_path_);
     if (!sockets) return report(sockets.error());
     if (auto detached = bpffw::detach(*cgroup, *direction, *program); !detached) return report(detached.error());
-    if (*direction == bpffw::Direction::Egress) {
-      if (auto detached = bpffw::detach(*cgroup, *sockets); !detached) return report(detached.error());
-    }
+    if (auto detached = bpffw::detach(*cgroup, *sockets); !detached) return report(detached.error());
     return kExitSuccess;
   }
 

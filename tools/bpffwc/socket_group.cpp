@@ -8,12 +8,22 @@ void SocketGroupOptions::define(CLI::App& app) {
   app.add_flag("--no-socket-programs", left_out_,
                "with -t egress: leave out the socket programs that make a connect() or send the filter refuses "
                "fail at once with EPERM (they are attached and pinned beside the packet program otherwise)");
+  app.add_flag("--refuse-bind", refuse_bind_,
+               "with -t ingress: also refuse (EPERM) a bind() of a port the filter lets no packet reach, with "
+               "socket programs attached and pinned beside the packet program (like systemd's SocketBindDeny=)");
 }
 
 int SocketGroupOptions::check(std::optional<bpffw::Direction> direction, bool loads) const {
+  if (refuse_bind_) {
+    if (direction != bpffw::Direction::Ingress)
+      return report_usage("--refuse-bind only applies to -t ingress: an egress filter refuses connect() and sends");
+    if (!loads) return report_usage("--refuse-bind only applies to -o PIN, --attach and --replace-everywhere");
+  }
   if (!left_out_) return kExitSuccess;
   if (direction != bpffw::Direction::Egress)
-    return report_usage("--no-socket-programs only applies to -t egress: only an egress filter has socket programs");
+    return report_usage(
+        "--no-socket-programs only applies to -t egress: an ingress filter has socket programs only "
+        "with --refuse-bind");
   if (!loads) return report_usage("--no-socket-programs only applies to -o PIN, --attach and --replace-everywhere");
   return kExitSuccess;
 }
@@ -34,9 +44,10 @@ int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& 
   return kExitSuccess;
 }
 
-int swap_with_socket_group(const bpffw::Cgroup& cgroup, const std::vector<bpffw::SocketProgram>& programs,
-                           const std::function<int()>& swap, std::string_view expression) {
-  auto taken = bpffw::take_off_bpffw_socket_programs(cgroup);
+int swap_with_socket_group(const bpffw::Cgroup& cgroup, bpffw::Direction direction,
+                           const std::vector<bpffw::SocketProgram>& programs, const std::function<int()>& swap,
+                           std::string_view expression) {
+  auto taken = bpffw::take_off_bpffw_socket_programs(cgroup, direction);
   if (!taken) return report(taken.error(), expression);
   if (int swapped = swap(); swapped != kExitSuccess) {
     if (auto back = bpffw::attach(*taken, cgroup); !back) report(back.error());
@@ -65,10 +76,9 @@ int swap_everywhere_with_socket_group(const std::vector<bpffw::SocketProgram>& p
     auto where = bpffw::find_attachments(*old);
     if (!where) return report(where.error());
     for (const bpffw::Attachment& attachment : *where) {
-      if (attachment.direction != bpffw::Direction::Egress) continue;
       auto cgroup = bpffw::Cgroup::open(attachment.cgroup);
       if (!cgroup) continue;  // removed meanwhile
-      auto off = bpffw::take_off_bpffw_socket_programs(*cgroup);
+      auto off = bpffw::take_off_bpffw_socket_programs(*cgroup, attachment.direction);
       if (!off) {
         put_back();
         return report(off.error());
@@ -83,7 +93,7 @@ int swap_everywhere_with_socket_group(const std::vector<bpffw::SocketProgram>& p
   // The new ones where the old ones were (a cgroup given only the packet program keeps only it).
   for (Taken& place : taken)
     if (auto attached = bpffw::attach(programs, place.cgroup); !attached) return report(attached.error());
-  // Left out (or an ingress filter now): pins of the old ones would hold the old filter.
+  // Left out: pins of the old ones would hold the old filter.
   if (programs.empty()) {
     bpffw::unpin_socket_programs(pin);
     return kExitSuccess;

@@ -1,7 +1,8 @@
-// The socket programs bpffwc loads, pins and attaches beside an egress filter's packet program
-// (docs/filter-language.md §10): refused connect() and sends fail at once with EPERM. One unit with
-// the packet program: attached, pinned, replaced and detached together. --no-socket-programs
-// leaves them out.
+// The socket programs bpffwc loads, pins and attaches beside a filter's packet program
+// (docs/filter-language.md §10): an egress filter's make refused connect() and sends fail at once
+// with EPERM (--no-socket-programs leaves them out); an ingress filter's, with --refuse-bind,
+// refuse bind() of a port no packet could reach. One unit with the packet program: attached,
+// pinned, replaced and detached together.
 #pragma once
 
 #include <functional>
@@ -20,15 +21,17 @@ namespace bpffwc {
 class SocketGroupOptions {
  public:
   void define(CLI::App& app);
-  // Whether a program compiled for `direction` gets socket programs: egress, unless left out.
+  // Whether a program compiled for `direction` gets socket programs: egress, unless left out;
+  // ingress, with --refuse-bind.
   bool wanted(std::optional<bpffw::Direction> direction) const {
-    return !left_out_ && direction == bpffw::Direction::Egress;
+    return direction == bpffw::Direction::Egress ? !left_out_ : refuse_bind_ && direction == bpffw::Direction::Ingress;
   }
   // --no-socket-programs where there are none to leave out. Returns kExitSuccess or the exit code.
   int check(std::optional<bpffw::Direction> direction, bool loads) const;
 
  private:
   bool left_out_ = false;
+  bool refuse_bind_ = false;
 };
 
 // Compiles and loads the filter's socket programs beside `packet`. Returns the exit code of a
@@ -36,11 +39,13 @@ class SocketGroupOptions {
 int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, const bpffw::Program& packet,
                       std::string_view expression, std::vector<bpffw::SocketProgram>& programs);
 
-// Around `swap`, which swaps the packet program in `cgroup` (egress) and returns an exit code:
-// takes the old socket programs off first, puts them back if the swap fails, and attaches
-// `programs` once it succeeded. Calls are never refused by the filter that is not in place.
-int swap_with_socket_group(const bpffw::Cgroup& cgroup, const std::vector<bpffw::SocketProgram>& programs,
-                           const std::function<int()>& swap, std::string_view expression);
+// Around `swap`, which swaps the packet program in `cgroup` at `direction` and returns an exit
+// code: takes the old socket programs of that direction off first, puts them back if the swap
+// fails, and attaches `programs` once it succeeded. Calls are never refused by the filter that is
+// not in place.
+int swap_with_socket_group(const bpffw::Cgroup& cgroup, bpffw::Direction direction,
+                           const std::vector<bpffw::SocketProgram>& programs, const std::function<int()>& swap,
+                           std::string_view expression);
 
 // Around `swap`, which swaps the packet program pinned at `pin` wherever it is attached
 // (replace_everywhere.hpp) and returns an exit code: takes the socket programs off the egress
