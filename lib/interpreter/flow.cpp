@@ -13,9 +13,30 @@
 #include "parser/filter_access.hpp"
 
 namespace bpffw {
+namespace {
+
+constexpr std::uint8_t kTcp = 6, kUdp = 17;
+
+// What a socket hook knows of every packet it judges: the family, the protocol and the port.
+interpreter::PacketFacts socket_facts(bool ipv6, std::uint8_t protocol, std::uint16_t port) {
+  interpreter::PacketFacts facts;
+  facts.ip = ipv6 ? 0 : 1;
+  facts.ipv6 = ipv6 ? 1 : 0;
+  facts.tcp = protocol == kTcp;
+  facts.udp = protocol == kUdp;
+  facts.dst_port = port;
+  return facts;
+}
+
+std::vector<std::int64_t> parameter_values(const Filter& filter) {
+  std::vector<std::int64_t> values;
+  for (const Parameter& parameter : filter.parameters()) values.push_back(parameter.value);
+  return values;
+}
+
+}  // namespace
 
 FlowVerdict judge_flow(const Filter& filter, const Flow& flow) {
-  constexpr std::uint8_t kTcp = 6, kUdp = 17;
   // Another protocol's socket (ping, raw): its packets are not a SYN or a datagram. UDP's
   // connect() sends nothing (its sends are judged).
   if (flow.protocol != kTcp && flow.protocol != kUdp) return FlowVerdict{false};
@@ -24,26 +45,18 @@ FlowVerdict judge_flow(const Filter& filter, const Flow& flow) {
   // socket's own address, after the hook, where it is not known.
   if (std::all_of(flow.remote_addr.begin(), flow.remote_addr.end(), [](std::uint8_t b) { return b == 0; }))
     return FlowVerdict{false};
-  interpreter::PacketFacts facts;
-  facts.ip = flow.ipv6 ? 0 : 1;
-  facts.ipv6 = flow.ipv6 ? 1 : 0;
-  facts.tcp = flow.protocol == kTcp;
-  facts.udp = flow.protocol == kUdp;
-  facts.dst_port = flow.remote_port;
+  interpreter::PacketFacts facts = socket_facts(flow.ipv6, flow.protocol, flow.remote_port);
   facts.dst_addr = {flow.ipv6 ? 6 : 4, flow.remote_addr};
   const SocketState state = flow.protocol == kTcp ? SocketState::TcpSynSent
                             : flow.connected      ? SocketState::UdpConnected
                                                   : SocketState::UdpUnconnected;
-  std::vector<std::int64_t> parameters;
-  for (const Parameter& parameter : filter.parameters()) parameters.push_back(parameter.value);
   ast::ExprPtr condition = flow::may_pass(detail::FilterAccess::root(filter));
-  std::int64_t may_pass = interpreter::evaluate_expression(*condition, facts, parameters, Direction::Egress,
-                                                           PacketSocket(state), filter.sets());
+  std::int64_t may_pass = interpreter::evaluate_expression(*condition, facts, parameter_values(filter),
+                                                           Direction::Egress, PacketSocket(state), filter.sets());
   return FlowVerdict{may_pass == 0};
 }
 
 FlowVerdict judge_binding(const Filter& filter, const Binding& binding) {
-  constexpr std::uint8_t kTcp = 6, kUdp = 17;
   if ((binding.protocol != kTcp && binding.protocol != kUdp) || binding.local_port == 0) return FlowVerdict{false};
   // The families the socket receives, each with the address bound (none: any address of it).
   struct Receives {
@@ -63,15 +76,9 @@ FlowVerdict judge_binding(const Filter& filter, const Binding& binding) {
   } else {
     receives.push_back({true, bytes});
   }
-  std::vector<std::int64_t> parameters;
-  for (const Parameter& parameter : filter.parameters()) parameters.push_back(parameter.value);
+  const std::vector<std::int64_t> parameters = parameter_values(filter);
   for (const Receives& family : receives) {
-    interpreter::PacketFacts facts;
-    facts.ip = family.ipv6 ? 0 : 1;
-    facts.ipv6 = family.ipv6 ? 1 : 0;
-    facts.tcp = binding.protocol == kTcp;
-    facts.udp = binding.protocol == kUdp;
-    facts.dst_port = binding.local_port;
+    interpreter::PacketFacts facts = socket_facts(family.ipv6, binding.protocol, binding.local_port);
     if (family.address) facts.dst_addr = {family.ipv6 ? 6 : 4, *family.address};
     ast::ExprPtr condition =
         flow::may_pass(detail::FilterAccess::root(filter),
