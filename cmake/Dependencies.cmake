@@ -45,6 +45,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf>=1.1)
 # bpffwc log --journal writes entries with sd_journal_sendv (libsystemd-dev).
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# bpffwc test --pcap: captures read with the library every capture tool uses.
+pkg_check_modules(LIBPCAP REQUIRED IMPORTED_TARGET libpcap)
 
 find_package(pegtl 3.2 REQUIRED CONFIG)
 find_package(tl-expected REQUIRED CONFIG)

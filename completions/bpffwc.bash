@@ -182,7 +182,7 @@ _bpffwc() {
       fi
       ;;
     test)
-      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet -f --file -t --type --param --set --set-file --allow-empty --interpret --why --json -h --help --" -- "$cur"))
+      [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --pcap --local -f --file -t --type --param --set --set-file --allow-empty --interpret --why --json -h --help --" -- "$cur"))
       ;;
     stats | watch | log)
       case $subcommand in

@@ -157,6 +157,49 @@ bool tcp_connects(Family family, std::uint16_t port, const Sides& sides) {
   return server_code == 0 && client_code == 0;
 }
 
+bool tcp_conversation(Family family, std::uint16_t port, const Sides& sides) {
+  const Address server_address = address(family, port);
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+  const pid_t server = spawn(sides.server, [&]() -> int {
+    const int fd = bound_socket(server_address, SOCK_STREAM);
+    if (fd < 0 || ::listen(fd, 4) != 0) return 10;
+    if (::write(ready[1], "r", 1) != 1) return 11;
+    if (!readable(fd, kWaitMs)) return 1;
+    const int accepted = ::accept(fd, nullptr, nullptr);
+    if (accepted < 0) return 12;
+    char buffer[16];
+    std::size_t got = 0;
+    for (ssize_t n; readable(accepted, kWaitMs) && (n = ::recv(accepted, buffer + got, sizeof buffer - got, 0)) > 0;)
+      got += static_cast<std::size_t>(n);
+    ::close(accepted);  // after the client's FIN: the server's socket outlives every packet of the client's
+    return got == 5 && std::memcmp(buffer, "hello", 5) == 0 ? 0 : 2;
+  });
+  ::close(ready[1]);
+  const bool server_ready = wait_ready(ready[0]);
+  ::close(ready[0]);
+  int client_code = -1;
+  if (server_ready) {
+    const pid_t client = spawn(sides.client, [&]() -> int {
+      const int fd = ::socket(server_address.domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) return 10;
+      if (::connect(fd, raw(server_address), server_address.length) != 0) return 2;
+      if (::send(fd, "hello", 5, 0) != 5) return 3;
+      ::shutdown(fd, SHUT_WR);
+      char byte;
+      const bool closed = readable(fd, kWaitMs) && ::recv(fd, &byte, 1, 0) == 0;  // the server's FIN
+      ::close(fd);
+      return closed ? 0 : 4;
+    });
+    client_code = wait_child(client);
+  }
+  const int server_code = wait_child(server);
+  REQUIRE_MESSAGE(server_ready, "the TCP server did not start (exit " << server_code << ")");
+  REQUIRE_MESSAGE(server_code <= 2, "the TCP server failed with exit " << server_code);
+  REQUIRE_MESSAGE(client_code <= 4, "the TCP client failed with exit " << client_code);
+  return server_code == 0 && client_code == 0;
+}
+
 bool ping_replies(Family family, const std::string& cgroup) {
   const char* ping = ::access("/usr/bin/ping", X_OK) == 0 ? "/usr/bin/ping" : "/bin/ping";
   REQUIRE_MESSAGE(::access(ping, X_OK) == 0, "ping is missing: apt-get install iputils-ping");

@@ -24,6 +24,10 @@ enum class UdpClient { Unconnected, Connected };
 bool udp_exchange(Family family, std::uint16_t port, const Sides& sides, UdpClient how = UdpClient::Unconnected);
 // True when a TCP connection to `port` was established and accepted.
 bool tcp_connects(Family family, std::uint16_t port, const Sides& sides);
+// True when a TCP connection to `port` carried "hello" to the server and closed, the client first
+// and the server once it read the end: each packet the client sends meets the server's socket
+// (none arrives after it is gone, as a TIME_WAIT's would: cgroup programs never see those).
+bool tcp_conversation(Family family, std::uint16_t port, const Sides& sides);
 // True when `ping -c 1` run inside `cgroup` got its echo reply.
 bool ping_replies(Family family, const std::string& cgroup);
 

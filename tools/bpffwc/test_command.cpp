@@ -19,6 +19,7 @@
 #include "expression_source.hpp"
 #include "packet/flow_spec.hpp"
 #include "packet/packet_spec.hpp"
+#include "replay.hpp"
 #include "runtime_options.hpp"
 #include "runtime_text.hpp"
 #include "set_options.hpp"
@@ -57,6 +58,17 @@ class TestCommand final : public Command {
     app.add_flag("--json", json_,
                  "print one JSON object: judged_by (kernel or interpreter), why, and the packets with their "
                  "verdicts and the part of the filter that decided each (decided_by)");
+    app.add_option("--pcap", pcap_,
+                   "replay a capture (pcap or pcapng: Ethernet, raw IP, Linux cooked): judge each packet that went the "
+                   "filter's direction (-t) and sum up what passed and dropped, the flows dropped most and what "
+                   "decided")
+        ->type_name("FILE");
+    app.add_option("--local", local_args_,
+                   "with --pcap: an address or prefix of the host the capture was made on: a packet to one was "
+                   "received (ingress), from one sent (egress). Repeatable; default: what a Linux cooked capture "
+                   "says, else this machine's addresses")
+        ->type_name("PREFIX")
+        ->allow_extra_args(false);
     app.add_flag("--why", why_,
                  "after each verdict, the part of the filter that decided it and where, e.g. 'dst_port == 8080' at "
                  "1:30-45");
@@ -64,7 +76,9 @@ class TestCommand final : public Command {
 
   int run() override {
     if (int read = source_.read(); read != kExitSuccess) return read;
-    if (specs_.empty())
+    if (pcap_ && !specs_.empty()) return report_usage("test takes --packet or --pcap, not both");
+    if (!pcap_ && !local_args_.empty()) return report_usage("--local goes with --pcap");
+    if (specs_.empty() && !pcap_)
       return report_usage("test needs at least one --packet SPEC",
                           "describe a packet with: " + std::string(bpffw::packet::packet_spec_words()));
 
@@ -101,6 +115,24 @@ class TestCommand final : public Command {
     }
     auto object = bpffw::compile(*filter);
     if (!object) return source_.report(object.error());
+
+    if (pcap_) {
+      if (!filter->direction())
+        return report_usage("--pcap judges the packets of one direction: give -t ingress or -t egress");
+      ReplayOptions replay{*pcap_, {}, json_};
+      for (const std::string& text : local_args_) {
+        auto prefix = parse_local_prefix(text);
+        if (!prefix) return report(prefix.error());
+        replay.local.push_back(*prefix);
+      }
+      std::optional<bpffw::Program> loaded;
+      if (!interpret_only_) {
+        auto program = bpffw::Program::load(*object);
+        if (!program && program.error().kind != bpffw::ErrorKind::Permission) return source_.report(program.error());
+        if (program) loaded = std::move(*program);
+      }
+      return replay_capture(*filter, loaded ? &*loaded : nullptr, replay);
+    }
 
     std::optional<bpffw::Program> program;
     std::string engine = "judged by the reference interpreter (--interpret)";
@@ -199,6 +231,8 @@ class TestCommand final : public Command {
   std::vector<std::string> parameter_args_;  // --param, as given
   SetArguments set_args_;                    // --set, --set-file, as given
   std::optional<std::string> direction_;     // -t, as given
+  std::optional<std::string> pcap_;          // --pcap FILE
+  std::vector<std::string> local_args_;      // --local PREFIX, as given
   bool json_ = false;
   bool interpret_only_ = false;
   bool why_ = false;
