@@ -6,7 +6,7 @@
 # which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
-_bpffwc_subcommands="attach detach show test stats set watch log status"
+_bpffwc_subcommands="attach detach show test diff stats set watch log status"
 
 # Options that take a value, per command: the word after one of them is that value, not a positional.
 _bpffwc_takes_value() {
@@ -183,6 +183,13 @@ _bpffwc() {
       ;;
     test)
       [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-p --packet --pcap --local -f --file -t --type --param --set --set-file --allow-empty --interpret --why --json -h --help --" -- "$cur"))
+      ;;
+    diff)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--pcap --local -t --type --json -h --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
       ;;
     stats | watch | log)
       case $subcommand in

@@ -109,7 +109,22 @@ TEST_CASE("test --pcap: a capture of live traffic replayed gives what the live p
   CHECK(json_number(live.out, "dropped_packets") == 2);  // a datagram to the closed port, each family
   CHECK(json_number(replayed.out, "in_kernel") == json_number(replayed.out, "judged"));
   CHECK(replayed.out.find("udp 127.0.0.1:") != std::string::npos);
-  CHECK(replayed.out.find("\"part\":\"'dst_port == " + std::to_string(closed_udp) + "' at 1:10-") !=
-        std::string::npos);
+  CHECK(replayed.out.find("\"part\":\"'dst_port == " + std::to_string(closed_udp) + "' at 1:10-") != std::string::npos);
+
+  // diff: one clause more, and exactly the flows it decides change: the two TCP connections.
+  const std::string stricter = filter + " && !(tcp && dst_port == " + std::to_string(tcp_port) + ")";
+  RunResult diffed = run_bpffwc(
+      {"diff", "-t", "ingress", pin, stricter, "--pcap", capture, "--local", "127.0.0.1", "--local", "::1", "--json"});
+  INFO("diff: " << diffed.out << diffed.err);
+  CHECK(diffed.exit_code == 1);  // verdicts differ
+  CHECK(json_number(diffed.out, "packets", diffed.out.find("\"newly_passed\"")) == 0);
+  const std::string flows = diffed.out.substr(diffed.out.find("\"newly_dropped\""));
+  CHECK(LogFollower::occurrences(flows.substr(0, flows.find("\"newly_passed\"")), "\"flow\":\"tcp ") == 2);
+  CHECK(LogFollower::occurrences(diffed.out, "\"flow\":") == 2);
+  CHECK(flows.find("\"flow\":\"tcp 127.0.0.1:") != std::string::npos);
+  CHECK(flows.find("\"flow\":\"tcp [::1]:") != std::string::npos);
+  CHECK(LogFollower::occurrences(flows, ":" + std::to_string(tcp_port) + "\"") == 2);
+  RunResult same = run_bpffwc({"diff", "-t", "ingress", pin, filter, "--pcap", capture, "--local", "127.0.0.1"});
+  CHECK_MESSAGE(same.exit_code == 0, describe(same));
   ::unlink(capture.c_str());
 }

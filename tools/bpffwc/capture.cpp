@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 
+#include <bpffw/drop_log.hpp>
+
 namespace bpffwc {
 namespace {
 
@@ -149,10 +151,10 @@ bpffw::Result<void> read_capture(const std::string& path, const std::function<vo
   const int link_type = pcap_datalink(capture.get());
   if (!is_read_link_type(link_type)) {
     const char* name = pcap_datalink_val_to_name(link_type);
-    return bpffw::make_error(bpffw::ErrorKind::Usage,
-                             "the capture " + path + " is of link type " + (name != nullptr ? name : "?") +
-                                 ", which bpffwc does not read",
-                             0, "capture on an Ethernet interface, on 'any' (Linux cooked), or as raw IP");
+    return bpffw::make_error(
+        bpffw::ErrorKind::Usage,
+        "the capture " + path + " is of link type " + (name != nullptr ? name : "?") + ", which bpffwc does not read",
+        0, "capture on an Ethernet interface, on 'any' (Linux cooked), or as raw IP");
   }
   pcap_pkthdr* header = nullptr;
   const unsigned char* frame = nullptr;
@@ -175,6 +177,52 @@ bpffw::Result<void> read_capture(const std::string& path, const std::function<vo
     return bpffw::make_error(bpffw::ErrorKind::Usage,
                              "the capture " + path + " is damaged: " + pcap_geterr(capture.get()));
   return {};
+}
+
+bpffw::Result<void> for_each_packet(const std::string& path, bpffw::Direction direction,
+                                    const std::vector<LocalPrefix>& local,
+                                    const std::function<bool(const CapturedPacket&)>& each, CaptureCounts& counts) {
+  const std::vector<LocalPrefix> host = local.empty() ? host_addresses() : std::vector<LocalPrefix>();
+  bool going = true;
+  auto take = [&](CapturedPacket&& packet) {
+    if (!going) return;
+    ++counts.read;
+    const bool this_way =
+        packet.said || !local.empty() ? went(packet, direction, local) : went(packet, direction, host);
+    if (!this_way) {
+      ++counts.other_way;
+      return;
+    }
+    // What the capture did not keep the program would read: such a packet is not judged.
+    if (packet.cut) {
+      ++counts.cut;
+      return;
+    }
+    going = each(packet);
+  };
+  auto read = read_capture(path, take, counts.not_ip);
+  counts.read += counts.not_ip;
+  return read;
+}
+
+std::string flow_text(const bpffw::packet::Packet& packet) {
+  const auto& b = packet.bytes;
+  const bool ipv6 = packet.ethertype == kEthertypeIpv6;
+  const std::size_t length = ipv6 ? 16 : 4, source = ipv6 ? 8 : 12, destination = ipv6 ? 24 : 16;
+  if (b.size() < destination + length) return ipv6 ? "ipv6 (cut short)" : "ipv4 (cut short)";
+  char from[INET6_ADDRSTRLEN] = "", to[INET6_ADDRSTRLEN] = "";
+  ::inet_ntop(ipv6 ? AF_INET6 : AF_INET, b.data() + source, from, sizeof from);
+  ::inet_ntop(ipv6 ? AF_INET6 : AF_INET, b.data() + destination, to, sizeof to);
+  // The transport header right after a header without options or extension headers; else no ports.
+  const std::uint8_t protocol = ipv6 ? b[6] : b[9];
+  const std::size_t transport = ipv6 ? 40 : static_cast<std::size_t>(b[0] & 0x0f) * 4;
+  const bool first_fragment = ipv6 || (((b[6] & 0x1f) << 8) | b[7]) == 0;
+  auto endpoint = [&](const char* address, std::size_t at) {
+    if ((protocol != 6 && protocol != 17) || !first_fragment || b.size() < transport + 4) return std::string(address);
+    const std::string host = ipv6 ? "[" + std::string(address) + "]" : std::string(address);
+    return host + ":" + std::to_string(b[transport + at] << 8 | b[transport + at + 1]);
+  };
+  return bpffw::protocol_name(protocol) + " " + endpoint(from, 0) + " -> " + endpoint(to, 2);
 }
 
 bool went(const CapturedPacket& packet, bpffw::Direction direction, const std::vector<LocalPrefix>& local) {

@@ -30,7 +30,7 @@ bpffw::Result<LocalPrefix> parse_local_prefix(const std::string& text);
 std::vector<LocalPrefix> host_addresses();
 
 struct CapturedPacket {
-  bpffw::packet::Packet packet;  // from the IP header on, its ethertype
+  bpffw::packet::Packet packet;   // from the IP header on, its ethertype
   std::uint32_t wire_length = 0;  // the length on the wire, from the IP header on
   bool cut = false;               // the capture kept less than the packet (its snap length)
   // The way the capture's link layer says it went (Linux cooked captures: incoming, outgoing).
@@ -47,5 +47,23 @@ bpffw::Result<void> read_capture(const std::string& path, const std::function<vo
 // (egress) when its source is, so that a packet between two local addresses went both ways; with no
 // local prefix, as the capture's link layer says, if it says.
 bool went(const CapturedPacket& packet, bpffw::Direction direction, const std::vector<LocalPrefix>& local);
+
+// What a capture held besides the packets judged.
+struct CaptureCounts {
+  std::uint64_t read = 0;       // every frame of the file
+  std::uint64_t not_ip = 0;     // not IPv4 or IPv6 (ARP, ...)
+  std::uint64_t other_way = 0;  // IP, but not of `direction`
+  std::uint64_t cut = 0;        // of `direction`, but cut short by the capture's snap length: not judged
+};
+
+// Hands each whole IPv4 or IPv6 packet of the capture that went `direction` to `each`, in order
+// (`local` as for went(); empty: the capture's packet types where it has them, else this
+// machine's addresses). `each` returns false to stop. The errors of read_capture.
+bpffw::Result<void> for_each_packet(const std::string& path, bpffw::Direction direction,
+                                    const std::vector<LocalPrefix>& local,
+                                    const std::function<bool(const CapturedPacket&)>& each, CaptureCounts& counts);
+
+// A packet's flow: "tcp 192.0.2.7:40000 -> 10.0.0.2:22", "icmp 192.0.2.7 -> 10.0.0.2".
+std::string flow_text(const bpffw::packet::Packet& packet);
 
 }  // namespace bpffwc

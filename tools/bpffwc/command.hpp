@@ -34,6 +34,8 @@ std::unique_ptr<Command> make_detach_command();
 std::unique_ptr<Command> make_show_command();
 // test EXPRESSION --packet SPEC...: a dry run on packets described in words (test_command.cpp).
 std::unique_ptr<Command> make_test_command();
+// diff -t DIR OLD NEW --pcap FILE: the flows of a capture whose verdict an edit changes (diff_command.cpp).
+std::unique_ptr<Command> make_diff_command();
 // stats PIN [--json], set PIN NAME=VALUE..., watch PIN: runtime control (stats_command.cpp,
 // set_command.cpp, watch_command.cpp); `show PIN` is show_command.cpp handing over to runtime_text.hpp.
 std::unique_ptr<Command> make_stats_command();

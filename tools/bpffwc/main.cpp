@@ -52,6 +52,13 @@ const CommandEntry kCommands[] = {
      "  bpffwc test --param mtu=576 -p 'ipv4 udp len=1000' 'len <= mtu'\n"
      "  bpffwc test -p arp -- '-1 < len'",
      &make_test_command},
+    {"diff", "the flows of a capture (--pcap FILE) whose verdict differs between two filters: diff -t DIR OLD NEW",
+     "Examples:\n"
+     "  bpffwc diff -t ingress /sys/fs/bpf/bpffw/web /etc/bpffw/web.filter --pcap last-night.pcap\n"
+     "  bpffwc diff -t ingress 'tcp && dst_port == 22' 'tcp' --pcap web.pcap --json\n"
+     "\n"
+     "OLD and NEW: a pinned program, a filter file or an expression. Exit 1 when some verdict differs.",
+     &make_diff_command},
     {"stats", "print the packet counters of a program: PIN, id:N or CGROUP -t DIR (--json for a machine)",
      "Example:\n"
      "  bpffwc stats --json /sys/fs/bpf/mtu",

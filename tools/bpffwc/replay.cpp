@@ -19,30 +19,6 @@
 namespace bpffwc {
 namespace {
 
-constexpr std::uint16_t kEthertypeIpv6 = 0x86DD;
-
-// A dropped packet's flow: "tcp 192.0.2.7:40000 -> 10.0.0.2:22", "icmp 192.0.2.7 -> 10.0.0.2".
-std::string flow_of(const bpffw::packet::Packet& packet) {
-  const auto& b = packet.bytes;
-  const bool ipv6 = packet.ethertype == kEthertypeIpv6;
-  const std::size_t length = ipv6 ? 16 : 4, source = ipv6 ? 8 : 12, destination = ipv6 ? 24 : 16;
-  if (b.size() < destination + length) return ipv6 ? "ipv6 (cut short)" : "ipv4 (cut short)";
-  char from[INET6_ADDRSTRLEN] = "", to[INET6_ADDRSTRLEN] = "";
-  ::inet_ntop(ipv6 ? AF_INET6 : AF_INET, b.data() + source, from, sizeof from);
-  ::inet_ntop(ipv6 ? AF_INET6 : AF_INET, b.data() + destination, to, sizeof to);
-  // The transport header right after a header without options or extension headers; else no ports.
-  const std::uint8_t protocol = ipv6 ? b[6] : b[9];
-  const std::size_t transport = ipv6 ? 40 : static_cast<std::size_t>(b[0] & 0x0f) * 4;
-  const bool first_fragment = ipv6 || (((b[6] & 0x1f) << 8) | b[7]) == 0;
-  std::string text = bpffw::protocol_name(protocol) + " ";
-  auto endpoint = [&](const char* address, std::size_t at) {
-    std::string host = ipv6 ? "[" + std::string(address) + "]" : std::string(address);
-    if ((protocol != 6 && protocol != 17) || !first_fragment || b.size() < transport + 4) return std::string(address);
-    return host + ":" + std::to_string(b[transport + at] << 8 | b[transport + at + 1]);
-  };
-  return text + endpoint(from, 0) + " -> " + endpoint(to, 2);
-}
-
 struct Tally {
   std::uint64_t packets = 0, bytes = 0;
 };
@@ -60,59 +36,48 @@ std::vector<std::pair<std::string, std::uint64_t>> most(const std::map<std::stri
 
 int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, const ReplayOptions& options) {
   const bpffw::Direction direction = filter.direction().value_or(bpffw::Direction::Ingress);
-  const std::vector<LocalPrefix> host = options.local.empty() ? host_addresses() : std::vector<LocalPrefix>();
   const std::string& source = filter.source();
   Tally passed, dropped;
-  std::uint64_t read = 0, skipped = 0, other_way = 0, cut = 0, malformed = 0, in_kernel = 0;
+  std::uint64_t malformed = 0, in_kernel = 0;
+  CaptureCounts counts;
   std::map<std::string, std::uint64_t> dropped_flows, deciders;
   std::optional<bpffw::Error> failure;
   const bool progress = !options.json && ::isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
-  auto judge = [&](CapturedPacket&& captured) {
-    if (failure) return;
-    ++read;
-    if (progress && read % 100000 == 0) std::fprintf(stderr, "\rbpffwc: %llu packets...", static_cast<unsigned long long>(read));
-    const bool this_way = captured.said || !options.local.empty() ? went(captured, direction, options.local)
-                                                                   : went(captured, direction, host);
-    if (!this_way) {
-      ++other_way;
-      return;
-    }
-    // What the capture did not keep the program would read: such a packet is not judged.
-    if (captured.cut) {
-      ++cut;
-      return;
-    }
+  auto judge = [&](const CapturedPacket& captured) {
+    if (progress && counts.read % 100000 == 0)
+      std::fprintf(stderr, "\rbpffwc: %llu packets...", static_cast<unsigned long long>(counts.read));
     const bpffw::packet::Packet& packet = captured.packet;
     bpffw::InterpretResult result = bpffw::interpret(filter, packet.skb_protocol(), packet.bytes);
     if (program != nullptr && packet.fits_test_run()) {
       auto run = program->test_run(packet.ethernet_frame());
       if (!run) {
         failure = run.error();
-        return;
+        return false;
       }
       ++in_kernel;
       if ((run->verdict != 0) != result.pass) {
         failure = bpffw::make_error(bpffw::ErrorKind::Internal,
-                                    "packet " + std::to_string(read) + " of the capture: the kernel says " +
+                                    "packet " + std::to_string(counts.read) + " of the capture: the kernel says " +
                                         (run->verdict != 0 ? "pass" : "drop") + " but the reference interpreter says " +
                                         (result.pass ? "pass" : "drop"),
                                     0, "this is a bug in bpffw; please report it with the filter and the packet")
                       .value();
-        return;
+        return false;
       }
     }
     Tally& tally = result.pass ? passed : dropped;
     ++tally.packets;
     tally.bytes += captured.wire_length;
-    if (result.pass) return;
-    ++dropped_flows[flow_of(packet)];
+    if (result.pass) return true;
+    ++dropped_flows[flow_text(packet)];
     if (!result.decided_by) ++malformed;
     ++deciders[result.decided_by ? decided_by_text(*result.decided_by, source)
                                  : std::string("the malformed-packet rules (docs/filter-language.md §5.6)")];
+    return true;
   };
-  auto done = read_capture(options.path, judge, skipped);
-  if (progress && read >= 100000) std::fprintf(stderr, "\r\033[K");
+  auto done = for_each_packet(options.path, direction, options.local, judge, counts);
+  if (progress && counts.read >= 100000) std::fprintf(stderr, "\r\033[K");
   if (!done) return report(done.error());
   if (failure) return report(*failure);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -129,20 +94,22 @@ int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, c
     };
     out = "{\"capture\":" + json_string(options.path) + ",\"direction\":" + json_string(way) +
           ",\"judged_by\":" + (program != nullptr ? "\"kernel\"" : "\"interpreter\"") +
-          ",\"in_kernel\":" + std::to_string(in_kernel) +
-          ",\"read\":" + std::to_string(read + skipped) + ",\"judged\":" + std::to_string(judged) +
-          ",\"passed\":{\"packets\":" + std::to_string(passed.packets) + ",\"bytes\":" + std::to_string(passed.bytes) +
+          ",\"in_kernel\":" + std::to_string(in_kernel) + ",\"read\":" + std::to_string(counts.read) +
+          ",\"judged\":" + std::to_string(judged) + ",\"passed\":{\"packets\":" + std::to_string(passed.packets) +
+          ",\"bytes\":" + std::to_string(passed.bytes) +
           "},\"dropped\":{\"packets\":" + std::to_string(dropped.packets) +
           ",\"bytes\":" + std::to_string(dropped.bytes) + ",\"malformed\":" + std::to_string(malformed) +
-          "},\"not_judged\":{\"other_direction\":" + std::to_string(other_way) + ",\"cut\":" + std::to_string(cut) +
-          ",\"not_ip\":" + std::to_string(skipped) + "},\"dropped_flows\":" + list(dropped_flows, "flow") +
-          ",\"decided_by\":" + list(deciders, "part") + ",\"seconds\":" + std::to_string(seconds) + "}\n";
+          "},\"not_judged\":{\"other_direction\":" + std::to_string(counts.other_way) +
+          ",\"cut\":" + std::to_string(counts.cut) + ",\"not_ip\":" + std::to_string(counts.not_ip) +
+          "},\"dropped_flows\":" + list(dropped_flows, "flow") + ",\"decided_by\":" + list(deciders, "part") +
+          ",\"seconds\":" + std::to_string(seconds) + "}\n";
   } else {
     char line[256];
-    std::snprintf(line, sizeof line, "%s: %llu packets, %llu judged as %s (%llu in the kernel with BPF_PROG_TEST_RUN, %s)\n",
-                  options.path.c_str(), static_cast<unsigned long long>(read + skipped),
-                  static_cast<unsigned long long>(judged), way.c_str(), static_cast<unsigned long long>(in_kernel),
-                  program != nullptr ? "each checked against the interpreter" : "the rest by the reference interpreter");
+    std::snprintf(
+        line, sizeof line, "%s: %llu packets, %llu judged as %s (%llu in the kernel with BPF_PROG_TEST_RUN, %s)\n",
+        options.path.c_str(), static_cast<unsigned long long>(counts.read), static_cast<unsigned long long>(judged),
+        way.c_str(), static_cast<unsigned long long>(in_kernel),
+        program != nullptr ? "each checked against the interpreter" : "the rest by the reference interpreter");
     out += line;
     std::snprintf(line, sizeof line, "passed   %llu packets  %llu bytes\ndropped  %llu packets  %llu bytes",
                   static_cast<unsigned long long>(passed.packets), static_cast<unsigned long long>(passed.bytes),
@@ -160,8 +127,8 @@ int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, c
     std::snprintf(line, sizeof line,
                   "not judged: %llu of the other direction, %llu cut by the capture's snap length, %llu not IPv4 or "
                   "IPv6; %.2f s\n",
-                  static_cast<unsigned long long>(other_way), static_cast<unsigned long long>(cut),
-                  static_cast<unsigned long long>(skipped), seconds);
+                  static_cast<unsigned long long>(counts.other_way), static_cast<unsigned long long>(counts.cut),
+                  static_cast<unsigned long long>(counts.not_ip), seconds);
     out += line;
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
