@@ -225,6 +225,45 @@ std::string flow_text(const bpffw::packet::Packet& packet) {
   return bpffw::protocol_name(protocol) + " " + endpoint(from, 0) + " -> " + endpoint(to, 2);
 }
 
+void FlowCounts::add(const bpffw::packet::Packet& packet) {
+  // The IP header and the transport header's first 4 bytes (the ports): what flow_text reads.
+  const auto& b = packet.bytes;
+  const bool ipv6 = packet.ethertype == kEthertypeIpv6;
+  const std::size_t header = ipv6 ? 40 : (b.empty() ? 20 : static_cast<std::size_t>(b[0] & 0x0f) * 4);
+  std::string key(1, ipv6 ? '6' : '4');
+  key.append(reinterpret_cast<const char*>(b.data()), std::min(b.size(), header + 4));
+  // Of an IPv4 header, the version and length, fragment offset, protocol and addresses name the
+  // flow; of an IPv6 one the next header and addresses.
+  if (!ipv6 && key.size() > 20) {
+    for (std::size_t i : {2, 3, 4, 5, 6, 9, 11, 12}) key[i] = 0;
+  } else if (ipv6 && key.size() > 8) {
+    for (std::size_t i : {1, 2, 3, 4, 5, 6, 8}) key[i] = 0;
+  }
+  // Ports only for TCP and UDP (flow_text shows no more of the others).
+  const std::uint8_t protocol = b.size() > 9 ? b[ipv6 ? 6 : 9] : 0;
+  if (protocol != 6 && protocol != 17)
+    for (std::size_t i = 1 + header; i < key.size(); ++i) key[i] = 0;
+  ++counts_[key];
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> FlowCounts::most(std::size_t top) const {
+  std::vector<std::pair<const std::string*, std::uint64_t>> sorted;
+  for (const auto& [key, packets] : counts_) sorted.emplace_back(&key, packets);
+  // Most packets first; among equals, by key, so that the list is the same on every run.
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : *a.first < *b.first;
+  });
+  if (sorted.size() > top) sorted.resize(top);
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& [key, packets] : sorted) {
+    bpffw::packet::Packet headers;
+    headers.ethertype = (*key)[0] == '6' ? kEthertypeIpv6 : kEthertypeIpv4;
+    headers.bytes.assign(key->begin() + 1, key->end());
+    out.emplace_back(flow_text(headers), packets);
+  }
+  return out;
+}
+
 bool went(const CapturedPacket& packet, bpffw::Direction direction, const std::vector<LocalPrefix>& local) {
   if (local.empty()) return packet.said == direction;
   const auto& bytes = packet.packet.bytes;

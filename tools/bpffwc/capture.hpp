@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <bpffw/direction.hpp>
@@ -65,5 +66,18 @@ bpffw::Result<void> for_each_packet(const std::string& path, bpffw::Direction di
 
 // A packet's flow: "tcp 192.0.2.7:40000 -> 10.0.0.2:22", "icmp 192.0.2.7 -> 10.0.0.2".
 std::string flow_text(const bpffw::packet::Packet& packet);
+
+// Counts per flow, kept by the bytes of its header that name it (formatting each packet's flow
+// would cost more than judging it); texts on demand, most packets first.
+class FlowCounts {
+ public:
+  void add(const bpffw::packet::Packet& packet);
+  std::uint64_t flows() const { return counts_.size(); }
+  std::vector<std::pair<std::string, std::uint64_t>> most(std::size_t top) const;
+
+ private:
+  // The key: the family (4 or 6), then the headers' bytes that name the flow, the others zeroed.
+  std::unordered_map<std::string, std::uint64_t> counts_;
+};
 
 }  // namespace bpffwc

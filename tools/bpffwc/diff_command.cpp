@@ -7,9 +7,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <algorithm>
 #include <cstdio>
-#include <linux/magic.h>
 #include <map>
 #include <optional>
 #include <string>
@@ -64,19 +64,16 @@ bpffw::Result<bpffw::Filter> filter_of(const std::string& what, bpffw::Direction
 
 struct Changed {
   std::uint64_t packets = 0;
-  std::map<std::string, std::uint64_t> flows;
+  FlowCounts flows;
 };
 
 std::string listed(const Changed& changed, bool json) {
-  std::vector<std::pair<std::string, std::uint64_t>> flows(changed.flows.begin(), changed.flows.end());
-  std::stable_sort(flows.begin(), flows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out;
-  for (const auto& [flow, count] : flows) {
+  for (const auto& [flow, count] : changed.flows.most(changed.flows.flows())) {
     if (json)
       out += std::string(out.empty() ? "" : ",") + "{\"flow\":" + json_string(flow) +
              ",\"packets\":" + std::to_string(count) + "}";
-    else
-      out += "  " + std::to_string(count) + "  " + flow + "\n";
+    else out += "  " + std::to_string(count) + "  " + flow + "\n";
   }
   return out;
 }
@@ -123,7 +120,7 @@ class DiffCommand final : public Command {
       if (was == is) return true;
       Changed& changed = was ? newly_dropped : newly_passed;
       ++changed.packets;
-      ++changed.flows[flow_text(packet)];
+      changed.flows.add(packet);
       return true;
     };
     if (auto done = for_each_packet(pcap_, *direction, local, compare, counts); !done) return report(done.error());
@@ -138,9 +135,9 @@ class DiffCommand final : public Command {
       out = pcap_ + ": " + std::to_string(counts.read) + " packets, " + std::to_string(judged) + " judged as " +
             bpffw::to_string(*direction) + " by both\n";
       out += "newly dropped (OLD passes, NEW drops): " + std::to_string(newly_dropped.packets) + " packets in " +
-             std::to_string(newly_dropped.flows.size()) + " flows\n" + listed(newly_dropped, false);
+             std::to_string(newly_dropped.flows.flows()) + " flows\n" + listed(newly_dropped, false);
       out += "newly passed (OLD drops, NEW passes): " + std::to_string(newly_passed.packets) + " packets in " +
-             std::to_string(newly_passed.flows.size()) + " flows\n" + listed(newly_passed, false);
+             std::to_string(newly_passed.flows.flows()) + " flows\n" + listed(newly_passed, false);
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     // As diff(1): 1 when the verdicts differ somewhere.

@@ -40,7 +40,9 @@ int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, c
   Tally passed, dropped;
   std::uint64_t malformed = 0, in_kernel = 0;
   CaptureCounts counts;
-  std::map<std::string, std::uint64_t> dropped_flows, deciders;
+  FlowCounts dropped_flows;
+  // The deciders by their place in the expression: a span and how many packets it decided.
+  std::map<std::pair<std::size_t, std::size_t>, std::pair<bpffw::SourceSpan, std::uint64_t>> decided;
   std::optional<bpffw::Error> failure;
   const bool progress = !options.json && ::isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
@@ -70,24 +72,32 @@ int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, c
     ++tally.packets;
     tally.bytes += captured.wire_length;
     if (result.pass) return true;
-    ++dropped_flows[flow_text(packet)];
+    dropped_flows.add(packet);
     if (!result.decided_by) ++malformed;
-    ++deciders[result.decided_by ? decided_by_text(*result.decided_by, source)
-                                 : std::string("the malformed-packet rules (docs/filter-language.md §5.6)")];
+    else {
+      auto& counted = decided[{result.decided_by->offset, result.decided_by->length}];
+      counted.first = *result.decided_by;
+      ++counted.second;
+    }
     return true;
   };
   auto done = for_each_packet(options.path, direction, options.local, judge, counts);
   if (progress && counts.read >= 100000) std::fprintf(stderr, "\r\033[K");
   if (!done) return report(done.error());
   if (failure) return report(*failure);
+  // The deciders' texts, once each (the interpreter's spans have their lines and columns).
+  std::map<std::string, std::uint64_t> deciders;
+  for (const auto& [offset_length, counted] : decided)
+    deciders[decided_by_text(counted.first, source)] += counted.second;
+  if (malformed != 0) deciders["the malformed-packet rules (docs/filter-language.md §5.6)"] = malformed;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::uint64_t judged = passed.packets + dropped.packets;
   const std::string way = bpffw::to_string(direction);
   std::string out;
   if (options.json) {
-    auto list = [&](const std::map<std::string, std::uint64_t>& counts, const char* key) {
+    auto list = [&](const std::vector<std::pair<std::string, std::uint64_t>>& counts, const char* key) {
       std::string items;
-      for (const auto& [text, count] : most(counts, options.top))
+      for (const auto& [text, count] : counts)
         items += std::string(items.empty() ? "" : ",") + "{\"" + key + "\":" + json_string(text) +
                  ",\"packets\":" + std::to_string(count) + "}";
       return "[" + items + "]";
@@ -101,8 +111,9 @@ int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, c
           ",\"bytes\":" + std::to_string(dropped.bytes) + ",\"malformed\":" + std::to_string(malformed) +
           "},\"not_judged\":{\"other_direction\":" + std::to_string(counts.other_way) +
           ",\"cut\":" + std::to_string(counts.cut) + ",\"not_ip\":" + std::to_string(counts.not_ip) +
-          "},\"dropped_flows\":" + list(dropped_flows, "flow") + ",\"decided_by\":" + list(deciders, "part") +
-          ",\"seconds\":" + std::to_string(seconds) + "}\n";
+          "},\"dropped_flows\":" + list(dropped_flows.most(options.top), "flow") +
+          ",\"decided_by\":" + list(most(deciders, options.top), "part") + ",\"seconds\":" + std::to_string(seconds) +
+          "}\n";
   } else {
     char line[256];
     std::snprintf(
@@ -116,9 +127,9 @@ int replay_capture(const bpffw::Filter& filter, const bpffw::Program* program, c
                   static_cast<unsigned long long>(dropped.packets), static_cast<unsigned long long>(dropped.bytes));
     out += line;
     out += malformed != 0 ? "  (" + std::to_string(malformed) + " malformed)\n" : "\n";
-    if (!dropped_flows.empty()) {
+    if (dropped_flows.flows() != 0) {
       out += "dropped most:\n";
-      for (const auto& [flow, count] : most(dropped_flows, options.top))
+      for (const auto& [flow, count] : dropped_flows.most(options.top))
         out += "  " + std::to_string(count) + "  " + flow + "\n";
       out += "decided by:\n";
       for (const auto& [part, count] : most(deciders, options.top))
