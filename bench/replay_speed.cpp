@@ -105,8 +105,8 @@ int main(int argc, char** argv) {
       {"diff (two filters, interpreter)",
        with({bpffwc, "diff", "-t", "ingress", filter, filter + " || tcp", "--pcap", path})},
   };
-  std::printf("capture: %zu random packets (IPv4 and IPv6; TCP, UDP, ICMP and others), median of %d rounds\n",
-              packets, rounds);
+  std::printf("capture: %zu random packets (IPv4 and IPv6; TCP, UDP, ICMP and others), median of %d rounds\n", packets,
+              rounds);
   for (const Row& row : rows) {
     std::vector<double> seconds;
     for (int r = 0; r < rounds; ++r) seconds.push_back(timed(row.words));

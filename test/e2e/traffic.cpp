@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include <doctest/doctest.h>
@@ -73,18 +74,36 @@ int bound_socket(const Address& a, int type) {
   return fd;
 }
 
+// A server and a client, each in its side's cgroup: the server gets the write end of a pipe to say
+// it is ready ("r"), the client starts then. Fails the test when the server does not start or
+// either exits above its `worst` (its code for "the traffic did not get through"); true when
+// both exit 0.
+bool exchange(const Sides& sides, const char* what, const std::function<int(int ready)>& serve, int worst_server,
+              const std::function<int()>& call, int worst_client) {
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+  const pid_t server = spawn(sides.server, [&] { return serve(ready[1]); });
+  ::close(ready[1]);
+  const bool server_ready = wait_ready(ready[0]);
+  ::close(ready[0]);
+  const int client_code = server_ready ? wait_child(spawn(sides.client, call)) : -1;
+  const int server_code = wait_child(server);
+  REQUIRE_MESSAGE(server_ready, "the " << what << " server did not start (exit " << server_code << ")");
+  REQUIRE_MESSAGE(server_code <= worst_server, "the " << what << " server failed with exit " << server_code);
+  REQUIRE_MESSAGE(client_code <= worst_client, "the " << what << " client failed with exit " << client_code);
+  return server_code == 0 && client_code == 0;
+}
+
 }  // namespace
 
 const char* loopback(Family family) { return family == Family::V4 ? "127.0.0.1" : "::1"; }
 
 bool udp_exchange(Family family, std::uint16_t port, const Sides& sides, UdpClient how) {
   const Address server_address = address(family, port);
-  int ready[2];
-  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
-  const pid_t server = spawn(sides.server, [&]() -> int {
+  auto serve = [&](int ready) -> int {
     const int fd = bound_socket(server_address, SOCK_DGRAM);
     if (fd < 0) return 10;
-    if (::write(ready[1], "r", 1) != 1) return 11;
+    if (::write(ready, "r", 1) != 1) return 11;
     if (!readable(fd, kWaitMs)) return 1;  // the request never arrived
     char buffer[64];
     sockaddr_storage peer{};
@@ -93,78 +112,52 @@ bool udp_exchange(Family family, std::uint16_t port, const Sides& sides, UdpClie
     if (n <= 0) return 12;
     ::sendto(fd, buffer, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
     return 0;
-  });
-  ::close(ready[1]);
-  const bool server_ready = wait_ready(ready[0]);
-  ::close(ready[0]);
-  int client_code = -1;
-  if (server_ready) {
-    const pid_t client = spawn(sides.client, [&]() -> int {
-      const int fd = ::socket(server_address.domain, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) return 10;
-      if (how == UdpClient::Connected && ::connect(fd, raw(server_address), server_address.length) != 0) return 11;
-      // An egress filter makes this fail with EPERM; the reply wait below then decides.
-      ::sendto(fd, "ping", 4, 0, how == UdpClient::Connected ? nullptr : raw(server_address),
-               how == UdpClient::Connected ? 0 : server_address.length);
-      if (!readable(fd, kWaitMs)) return 2;
-      char buffer[64];
-      return ::recv(fd, buffer, sizeof buffer, 0) == 4 && std::memcmp(buffer, "ping", 4) == 0 ? 0 : 3;
-    });
-    client_code = wait_child(client);
-  }
-  const int server_code = wait_child(server);
-  REQUIRE_MESSAGE(server_ready, "the UDP server did not start (exit " << server_code << ")");
-  REQUIRE_MESSAGE(server_code <= 1, "the UDP server failed with exit " << server_code);
-  REQUIRE_MESSAGE(client_code <= 3, "the UDP client failed with exit " << client_code);
-  return server_code == 0 && client_code == 0;
+  };
+  auto call = [&]() -> int {
+    const int fd = ::socket(server_address.domain, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 10;
+    if (how == UdpClient::Connected && ::connect(fd, raw(server_address), server_address.length) != 0) return 11;
+    // An egress filter makes this fail with EPERM; the reply wait below then decides.
+    ::sendto(fd, "ping", 4, 0, how == UdpClient::Connected ? nullptr : raw(server_address),
+             how == UdpClient::Connected ? 0 : server_address.length);
+    if (!readable(fd, kWaitMs)) return 2;
+    char buffer[64];
+    return ::recv(fd, buffer, sizeof buffer, 0) == 4 && std::memcmp(buffer, "ping", 4) == 0 ? 0 : 3;
+  };
+  return exchange(sides, "UDP", serve, 1, call, 3);
 }
 
 bool tcp_connects(Family family, std::uint16_t port, const Sides& sides) {
   const Address server_address = address(family, port);
-  int ready[2];
-  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
-  const pid_t server = spawn(sides.server, [&]() -> int {
+  auto serve = [&](int ready) -> int {
     const int fd = bound_socket(server_address, SOCK_STREAM);
     if (fd < 0 || ::listen(fd, 4) != 0) return 10;
-    if (::write(ready[1], "r", 1) != 1) return 11;
+    if (::write(ready, "r", 1) != 1) return 11;
     if (!readable(fd, kWaitMs)) return 1;  // no connection completed
     const int accepted = ::accept(fd, nullptr, nullptr);
     return accepted >= 0 ? 0 : 12;
-  });
-  ::close(ready[1]);
-  const bool server_ready = wait_ready(ready[0]);
-  ::close(ready[0]);
-  int client_code = -1;
-  if (server_ready) {
-    const pid_t client = spawn(sides.client, [&]() -> int {
-      const int fd = ::socket(server_address.domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) return 10;
-      if (::connect(fd, raw(server_address), server_address.length) == 0) return 0;
-      if (errno != EINPROGRESS) return 2;  // EPERM from an egress filter
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, kWaitMs) != 1) return 3;
-      int error = 0;
-      socklen_t length = sizeof error;
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-      return error == 0 ? 0 : 4;
-    });
-    client_code = wait_child(client);
-  }
-  const int server_code = wait_child(server);
-  REQUIRE_MESSAGE(server_ready, "the TCP server did not start (exit " << server_code << ")");
-  REQUIRE_MESSAGE(server_code <= 1, "the TCP server failed with exit " << server_code);
-  REQUIRE_MESSAGE(client_code <= 4, "the TCP client failed with exit " << client_code);
-  return server_code == 0 && client_code == 0;
+  };
+  auto call = [&]() -> int {
+    const int fd = ::socket(server_address.domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 10;
+    if (::connect(fd, raw(server_address), server_address.length) == 0) return 0;
+    if (errno != EINPROGRESS) return 2;  // EPERM from an egress filter
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, kWaitMs) != 1) return 3;
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    return error == 0 ? 0 : 4;
+  };
+  return exchange(sides, "TCP", serve, 1, call, 4);
 }
 
 bool tcp_conversation(Family family, std::uint16_t port, const Sides& sides) {
   const Address server_address = address(family, port);
-  int ready[2];
-  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
-  const pid_t server = spawn(sides.server, [&]() -> int {
+  auto serve = [&](int ready) -> int {
     const int fd = bound_socket(server_address, SOCK_STREAM);
     if (fd < 0 || ::listen(fd, 4) != 0) return 10;
-    if (::write(ready[1], "r", 1) != 1) return 11;
+    if (::write(ready, "r", 1) != 1) return 11;
     if (!readable(fd, kWaitMs)) return 1;
     const int accepted = ::accept(fd, nullptr, nullptr);
     if (accepted < 0) return 12;
@@ -174,30 +167,19 @@ bool tcp_conversation(Family family, std::uint16_t port, const Sides& sides) {
       got += static_cast<std::size_t>(n);
     ::close(accepted);  // after the client's FIN: the server's socket outlives every packet of the client's
     return got == 5 && std::memcmp(buffer, "hello", 5) == 0 ? 0 : 2;
-  });
-  ::close(ready[1]);
-  const bool server_ready = wait_ready(ready[0]);
-  ::close(ready[0]);
-  int client_code = -1;
-  if (server_ready) {
-    const pid_t client = spawn(sides.client, [&]() -> int {
-      const int fd = ::socket(server_address.domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) return 10;
-      if (::connect(fd, raw(server_address), server_address.length) != 0) return 2;
-      if (::send(fd, "hello", 5, 0) != 5) return 3;
-      ::shutdown(fd, SHUT_WR);
-      char byte;
-      const bool closed = readable(fd, kWaitMs) && ::recv(fd, &byte, 1, 0) == 0;  // the server's FIN
-      ::close(fd);
-      return closed ? 0 : 4;
-    });
-    client_code = wait_child(client);
-  }
-  const int server_code = wait_child(server);
-  REQUIRE_MESSAGE(server_ready, "the TCP server did not start (exit " << server_code << ")");
-  REQUIRE_MESSAGE(server_code <= 2, "the TCP server failed with exit " << server_code);
-  REQUIRE_MESSAGE(client_code <= 4, "the TCP client failed with exit " << client_code);
-  return server_code == 0 && client_code == 0;
+  };
+  auto call = [&]() -> int {
+    const int fd = ::socket(server_address.domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 10;
+    if (::connect(fd, raw(server_address), server_address.length) != 0) return 2;
+    if (::send(fd, "hello", 5, 0) != 5) return 3;
+    ::shutdown(fd, SHUT_WR);
+    char byte;
+    const bool closed = readable(fd, kWaitMs) && ::recv(fd, &byte, 1, 0) == 0;  // the server's FIN
+    ::close(fd);
+    return closed ? 0 : 4;
+  };
+  return exchange(sides, "TCP", serve, 2, call, 4);
 }
 
 bool ping_replies(Family family, const std::string& cgroup) {
