@@ -32,14 +32,16 @@ exec 9>"$root.lock"
 flock 9
 
 # --- the container root -------------------------------------------------------------------------
-if [[ ! -x $root/usr/lib/systemd/systemd || ! -x $root/usr/bin/ping ]]; then
+# libpcap0.8: bpffwc reads captures with it (test --pcap); a root from before that is built again.
+if [[ ! -x $root/usr/lib/systemd/systemd || ! -x $root/usr/bin/ping ]] ||
+  ! compgen -G "$root/usr/lib/*/libpcap.so.0.8" >/dev/null; then
   if ! wget -q -T 20 -t 2 -O /dev/null "$mirror/dists/bookworm/Release"; then
     fail "the Debian mirror $mirror cannot be reached, so the container root cannot be built (set BPFFW_DEBIAN_MIRROR to one that can)"
   fi
   say "building the container root in $root (debootstrap, about 1.5 min, once)"
   rm -rf "$root.tmp"
   log=$(mktemp /tmp/bpffw-debootstrap.XXXXXX)
-  if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iputils-ping,libbpf1,libelf1 \
+  if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iputils-ping,libbpf1,libelf1,libpcap0.8 \
       bookworm "$root.tmp" "$mirror" >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     fail "debootstrap failed (log: $log)"
