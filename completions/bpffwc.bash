@@ -215,7 +215,7 @@ _bpffwc() {
     *)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --attach -t --type --replace
-          --replace-all --allow-host-wide --no-socket-programs --refuse-bind --param --set --set-file --allow-empty --set-capacity --no-counters --log --log-limit -h --help --version --" -- "$cur"))
+          --replace-all --allow-host-wide --no-socket-programs --refuse-bind --param --set --set-file --allow-empty --set-capacity --no-counters --log --log-limit --audit -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer
         COMPREPLY=($(compgen -W "$_bpffwc_subcommands" -- "$cur"))

@@ -36,6 +36,10 @@ struct CompileOptions {
   // 0: the defaults, raised to 2.25 times what the sets need. Sets that need more are refused before
   // anything is loaded.
   std::uint32_t set_capacity = 0;
+  // Audit mode (docs/bpffwc.md): the program passes every packet, and counts (Counters::would_drop_*)
+  // and, with the log, records the packets the filter would have dropped, marked as such; its socket
+  // programs refuse nothing and count and record what they would have refused.
+  bool audit = false;
 };
 
 // A cgroup_skb program as an ELF object, ready for Program::load.

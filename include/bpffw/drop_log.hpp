@@ -70,6 +70,9 @@ struct DropRecord {
   // malformed packet and in records of bpffw before it recorded the decider.
   std::optional<SourceSpan> decided_by;
   std::uint32_t expression_hash = 0;
+  // Written by an audit program (CompileOptions::audit): the packet passed (the call went ahead);
+  // the filter would have dropped (refused) it.
+  bool audit = false;
 };
 
 // The hash of an expression that drop records carry (DropRecord::expression_hash).

@@ -19,6 +19,7 @@ namespace bpffw {
 struct ProgramMetadata {
   std::string bpffw_version;                 // of the bpffw that compiled it, e.g. "0.1.0"
   bool counters = false;                     // compiled with counters
+  bool audit = false;                        // compiled in audit mode (CompileOptions::audit)
   std::vector<std::string> parameter_names;  // in declaration order
   // The named sets (docs/filter-language.md §9), in declaration order.
   struct SetName {

@@ -28,10 +28,14 @@ namespace bpffw {
 // Totals over all CPUs since the counter map was created. A program loaded with
 // LoadOptions::keep_counters_of continues the old program's totals.
 struct Counters {
-  std::uint64_t passed_packets = 0;
+  std::uint64_t passed_packets = 0;  // that the filter passed
   std::uint64_t dropped_packets = 0;
   std::uint64_t passed_bytes = 0;  // skb->len: from the IP header on
   std::uint64_t dropped_bytes = 0;
+  // That an audit program (CompileOptions::audit) passed and its filter would have dropped. Counted
+  // apart from the drops, also across a switch between audit and enforcing (--force keeps both).
+  std::uint64_t would_drop_packets = 0;
+  std::uint64_t would_drop_bytes = 0;
   bool operator==(const Counters&) const = default;
 };
 
@@ -61,6 +65,9 @@ Result<std::uint64_t> read_rule_entries(const Program& program);
 // How many calls a socket program (Program::load_socket_programs) refused with EPERM since it was
 // loaded. A program compiled with --no-counters has none to read (ErrorKind::Usage).
 Result<std::uint64_t> read_refusals(const SocketProgram& program);
+// How many calls a socket program of an audit program (CompileOptions::audit) let go ahead that it
+// would have refused. Counted apart from the refusals.
+Result<std::uint64_t> read_would_refusals(const SocketProgram& program);
 
 // The runtime parameters with their current values, in declaration order (empty if none).
 Result<std::vector<Parameter>> read_parameters(const Program& program);

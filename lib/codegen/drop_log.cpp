@@ -80,7 +80,16 @@ llvm::AllocaInst* record_slot(llvm::IRBuilder<>& b, std::size_t bytes, const cha
   return record;
 }
 
+void store_identity(llvm::IRBuilder<>& b, llvm::Value* record, RecordIdentity identity) {
+  store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(identity.expression_hash));
+  store_at(b, record, offsetof(DropRecordLayout, flags), b.getInt32(identity.flags));
+}
+
 }  // namespace
+
+RecordIdentity record_identity(const RuntimeSpec& runtime) {
+  return {layout::expression_hash(runtime.source), runtime.audit ? layout::kRecordFlagAudit : 0};
+}
 
 void emit_log_record(llvm::IRBuilder<>& b, const LogLimit& limit, llvm::Value* record, std::size_t size,
                      const RecordWriter& write) {
@@ -131,7 +140,7 @@ void emit_log_record(llvm::IRBuilder<>& b, const LogLimit& limit, llvm::Value* r
 
 void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
                    const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
-                   std::uint32_t expression_hash, const DeciderEmitter& decider) {
+                   RecordIdentity identity, const DeciderEmitter& decider) {
   static_assert(offsetof(DropRecordLayout, transport) == layout::kDropRecordHeaderBytes &&
                 offsetof(DropRecordLayout, src_addr) ==
                     layout::kDropRecordHeaderBytes + offsetof(fields::ParsedPacket, src_addr) &&
@@ -150,7 +159,7 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
     llvm::Value* parsed = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), record, layout::kDropRecordHeaderBytes);
     PacketParserResults parse = emit_complete_parse(b, skb, parsed, parsers, expression_reads);
     fill_header(b, skb, record, now, reason, parse);
-    store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
+    store_identity(b, record, identity);
     // The decider, for the filter's drops only: a malformed packet's fields cannot be read.
     llvm::BasicBlock* parsed_block = b.GetInsertBlock();
     llvm::BasicBlock* explain = llvm::BasicBlock::Create(context, "log_decider", function);
@@ -169,8 +178,8 @@ void emit_drop_log(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* reason, 
   emit_log_record(b, limit, record, sizeof(DropRecordLayout), write);
 }
 
-void emit_refusal_log(llvm::IRBuilder<>& b, const LogLimit& limit, const RefusalFacts& facts,
-                      std::uint32_t expression_hash, const std::function<llvm::Value*(llvm::IRBuilder<>&)>& decider) {
+void emit_refusal_log(llvm::IRBuilder<>& b, const LogLimit& limit, const RefusalFacts& facts, RecordIdentity identity,
+                      const std::function<llvm::Value*(llvm::IRBuilder<>&)>& decider) {
   using layout::RefusalRecordLayout;
   llvm::AllocaInst* record = record_slot(b, sizeof(RefusalRecordLayout), "refusal_record");
   auto write = [&](llvm::Value* now) {
@@ -187,7 +196,7 @@ void emit_refusal_log(llvm::IRBuilder<>& b, const LogLimit& limit, const Refusal
              b.CreateSelect(facts.ipv4, b.getInt8(layout::kStatusIpv4), b.getInt8(layout::kStatusIpv6)));
     store_at(b, record, offsetof(DropRecordLayout, protocol), b.CreateTrunc(facts.protocol, b.getInt8Ty()));
     store_at(b, record, offsetof(DropRecordLayout, holds), b.getInt8(layout::kHoldsPorts));
-    store_at(b, record, offsetof(DropRecordLayout, expression_hash), b.getInt32(expression_hash));
+    store_identity(b, record, identity);
     // Ports in network byte order, as a packet's transport header holds them.
     store_at(b, record, offsetof(DropRecordLayout, transport), facts.source_port);
     store_at(b, record, offsetof(DropRecordLayout, transport) + 2, facts.destination_port);

@@ -12,6 +12,8 @@
 
 #include <bpffw/compiler.hpp>
 
+#include "codegen/runtime_spec.hpp"
+
 #include "codegen/packet_parser.hpp"
 #include "codegen/packet_reads.hpp"
 
@@ -23,13 +25,21 @@ namespace bpffw::codegen {
 using DeciderEmitter =
     std::function<llvm::Value*(llvm::IRBuilder<>&, const PacketParserResults& parse, llvm::Value* parsed)>;
 
+// What every record of a program carries of the program itself: the hash of its expression (which
+// program's expression the decider's span is in) and its flags (layout::kRecordFlag*).
+struct RecordIdentity {
+  std::uint32_t expression_hash;
+  std::uint32_t flags;
+};
+RecordIdentity record_identity(const RuntimeSpec& runtime);
+
 // At the builder's position: records the packet `skb` as dropped for `reason` (an i8,
 // layout::kReason*), within `limit`. The builder ends in a block that continues the drop path.
 // The complete parse copies also the TCP header and the IP header's window when the expression
-// reads them (`expression_reads`: for the decider); `expression_hash` goes into every record.
+// reads them (`expression_reads`: for the decider); `identity` goes into every record.
 void emit_drop_log(llvm::IRBuilder<>& builder, llvm::Value* skb, llvm::Value* reason, const LogLimit& limit,
                    const PacketParserBytes& parsers, const PacketParserVariant& expression_reads,
-                   std::uint32_t expression_hash, const DeciderEmitter& decider);
+                   RecordIdentity identity, const DeciderEmitter& decider);
 
 // What a socket program knows of the flow it refuses (RefusalRecordLayout), as values at the
 // builder's position: i1 `ipv4` (else IPv6), the i64 protocol, the ports as i16 in network byte
@@ -49,7 +59,7 @@ struct RefusalFacts {
 // At the builder's position, on a socket program's refusal: records it, with the caller's pid,
 // command name and uid and the span `decider` emits (offset | length << 32), within `limit`.
 void emit_refusal_log(llvm::IRBuilder<>& builder, const LogLimit& limit, const RefusalFacts& facts,
-                      std::uint32_t expression_hash, const std::function<llvm::Value*(llvm::IRBuilder<>&)>& decider);
+                      RecordIdentity identity, const std::function<llvm::Value*(llvm::IRBuilder<>&)>& decider);
 
 // The bucket around one record, for both: at the builder's position, within `limit`, `write`
 // fills the `size` bytes at `record` (given the time), which go to the ring; the log's counters

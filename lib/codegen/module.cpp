@@ -57,13 +57,14 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
     llvm::PHINode* passed = builder.CreatePHI(builder.getInt1Ty(), 2, "passed");
     passed->addIncoming(builder.getTrue(), pass);
     passed->addIncoming(builder.getFalse(), drop);
-    emit_count(builder, skb, passed);
-    builder.CreateRet(builder.CreateZExt(passed, builder.getInt32Ty()));
+    emit_count(builder, skb, passed, runtime.audit);
+    // Audit mode passes what it counted (and logged) as would-drop.
+    builder.CreateRet(runtime.audit ? builder.getInt32(1) : builder.CreateZExt(passed, builder.getInt32Ty()));
   } else {
     builder.SetInsertPoint(pass);
     builder.CreateRet(builder.getInt32(1));
     builder.SetInsertPoint(drop);
-    builder.CreateRet(builder.getInt32(0));
+    builder.CreateRet(builder.getInt32(runtime.audit ? 1 : 0));
   }
 
   // With the drop log, the expression's drops and the malformed ones go through the log first,
@@ -93,8 +94,7 @@ std::unique_ptr<llvm::Module> build_module(llvm::LLVMContext& context, const llv
       again.rule_lists = &runtime.rules;
       return lower_decider(b, again, filter, false);
     };
-    emit_drop_log(builder, skb, reason, *runtime.log, parsers, expression_reads,
-                  layout::expression_hash(runtime.source), decider);
+    emit_drop_log(builder, skb, reason, *runtime.log, parsers, expression_reads, record_identity(runtime), decider);
     builder.CreateBr(drop);
   }
 

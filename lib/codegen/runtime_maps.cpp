@@ -104,7 +104,9 @@ void add_counter_map(llvm::Module& module, DebugTypes& types) {
   llvm::DIType* value = types.struct_of("bpffw_counters", {{"passed_packets", types.u64()},
                                                            {"passed_bytes", types.u64()},
                                                            {"dropped_packets", types.u64()},
-                                                           {"dropped_bytes", types.u64()}});
+                                                           {"dropped_bytes", types.u64()},
+                                                           {"would_drop_packets", types.u64()},
+                                                           {"would_drop_bytes", types.u64()}});
   llvm::DIType* definition = types.struct_of(nullptr, {types.uint_field("type", kMapTypePercpuArray),
                                                        types.uint_field("max_entries", 1),
                                                        {"key", types.pointer_to(types.u32())},
@@ -198,6 +200,7 @@ ProgramMetadata metadata_of(const RuntimeSpec& spec) {
   ProgramMetadata metadata;
   metadata.bpffw_version = kVersion;
   metadata.counters = spec.counters;
+  metadata.audit = spec.audit;
   for (const Parameter& parameter : spec.parameters) metadata.parameter_names.push_back(parameter.name);
   metadata.sets = spec.sets;
   metadata.direction = spec.direction;
@@ -229,6 +232,7 @@ SetMapSizes set_map_entries(const SetItems& items) {
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options) {
   RuntimeSpec spec;
   spec.counters = options.counters;
+  spec.audit = options.audit;
   spec.metadata = true;
   spec.parameters = filter.parameters();
   for (const NamedSet& set : filter.sets()) spec.sets.push_back({set.name, set.items.element, set.file});
@@ -265,7 +269,7 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
   DebugTypes types(module);
   if (spec.counters) add_counter_map(module, types);
   if (spec.refusal_counters)
-    add_sized_map(module, types, layout::kRefusalsMap, kMapTypePercpuArray, kSocketHookCount, 4, 8, 0);
+    add_sized_map(module, types, layout::kRefusalsMap, kMapTypePercpuArray, layout::kRefusalSlots, 4, 8, 0);
   if (spec.log) add_log_maps(module, types);
   if (!spec.parameters.empty()) add_parameters(module, types, spec.parameters);
   if (!spec.sets.empty()) add_set_maps(module, types, spec);
@@ -280,13 +284,13 @@ void add_runtime_globals(llvm::Module& module, const RuntimeSpec& spec) {
 
 bool has_counters(const llvm::Module& module) { return module.getNamedGlobal(layout::kCountersMap) != nullptr; }
 
-void emit_count_refusal(llvm::IRBuilder<>& b, unsigned hook) {
+void emit_count_refusal(llvm::IRBuilder<>& b, unsigned hook, bool audit) {
   llvm::GlobalVariable* map = b.GetInsertBlock()->getModule()->getNamedGlobal(layout::kRefusalsMap);
   if (map == nullptr) return;
   llvm::Function* function = b.GetInsertBlock()->getParent();
   llvm::IRBuilder<> entry(&function->getEntryBlock(), function->getEntryBlock().getFirstInsertionPt());
   llvm::AllocaInst* key = entry.CreateAlloca(b.getInt32Ty(), nullptr, "refusal_key");
-  b.CreateStore(b.getInt32(hook), key);
+  b.CreateStore(b.getInt32(layout::refusal_slot(hook, audit)), key);
   llvm::Value* slot = map_lookup(b, map, key, "refusals");
   llvm::BasicBlock* add = llvm::BasicBlock::Create(b.getContext(), "count_refusal", function);
   llvm::BasicBlock* done = llvm::BasicBlock::Create(b.getContext(), "refusal_counted", function);
@@ -297,7 +301,7 @@ void emit_count_refusal(llvm::IRBuilder<>& b, unsigned hook) {
   b.SetInsertPoint(done);
 }
 
-void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
+void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed, bool audit) {
   llvm::Module* module = b.GetInsertBlock()->getModule();
   llvm::GlobalVariable* map = module->getNamedGlobal(layout::kCountersMap);
   if (map == nullptr) return;
@@ -320,8 +324,10 @@ void emit_count(llvm::IRBuilder<>& b, llvm::Value* skb, llvm::Value* passed) {
   // The passed fields or the dropped ones, chosen by arithmetic: one copy of the code for both.
   static_assert(layout::kPassedBytesField == layout::kPassedPacketsField + 1 &&
                 layout::kDroppedBytesField == layout::kDroppedPacketsField + 1);
+  static_assert(layout::kWouldDropBytesField == layout::kWouldDropPacketsField + 1);
   llvm::Value* packets_field =
-      b.CreateSelect(passed, b.getInt64(layout::kPassedPacketsField), b.getInt64(layout::kDroppedPacketsField));
+      b.CreateSelect(passed, b.getInt64(layout::kPassedPacketsField),
+                     b.getInt64(audit ? layout::kWouldDropPacketsField : layout::kDroppedPacketsField));
   llvm::Value* packets = b.CreateInBoundsGEP(b.getInt64Ty(), slot, packets_field);
   llvm::Value* bytes = b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), packets, 1);
   // Plain adds on this CPU's slot: a per-CPU map needs no atomics.

@@ -31,6 +31,7 @@ SetMapSizes set_map_entries(const SetItems& items);
 
 struct RuntimeSpec {
   bool counters = false;
+  bool audit = false;                 // CompileOptions::audit
   bool metadata = false;              // the self-description global
   std::vector<Parameter> parameters;  // names and initial values
   // Named sets (docs/filter-language.md §9): names and element types, and the most entries each

@@ -146,10 +146,11 @@ class HookProgram {
       auto decider = [&](llvm::IRBuilder<>& builder) {
         return runtime_.log_decider ? lower_decider(builder, again, condition, false) : builder.getInt64(0);
       };
-      emit_refusal_log(b, *runtime_.log, facts, layout::expression_hash(runtime_.source), decider);
+      emit_refusal_log(b, *runtime_.log, facts, record_identity(runtime_), decider);
     }
-    emit_count_refusal(b, static_cast<unsigned>(hook_));
-    b.CreateRet(b.getInt32(0));
+    emit_count_refusal(b, static_cast<unsigned>(hook_), runtime_.audit);
+    // Audit mode lets the call go ahead: what it would have refused is counted and recorded only.
+    b.CreateRet(b.getInt32(runtime_.audit ? 1 : 0));
     return refuse;
   }
 

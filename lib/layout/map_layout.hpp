@@ -72,8 +72,12 @@ inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t ge
 }
 
 // The socket programs' refusals (docs/filter-language.md §10): a per-CPU array of one u64 per
-// hook, in SocketHook's order (kSocketHooks).
+// hook, in SocketHook's order (kSocketHooks), then one per hook for the calls an audit program let go
+// ahead that it would have refused. bpffw before audit mode had the first kSocketHookCount only.
 inline constexpr const char* kRefusalsMap = "bpffw_refusals";
+inline constexpr unsigned kSocketHookCount = 6;
+inline constexpr std::uint32_t refusal_slot(unsigned hook, bool audit) { return hook + (audit ? kSocketHookCount : 0); }
+inline constexpr std::uint32_t kRefusalSlots = 2 * kSocketHookCount;
 
 inline constexpr const char* kRuleMap = "bpffw_rules";
 inline constexpr const char* kRulePrefixMap = "bpffw_rule_lpm";
@@ -136,17 +140,25 @@ inline constexpr unsigned kSetKeyTagOffset = 4;
 inline constexpr unsigned kSetKeyAddressOffset = 8;
 inline constexpr std::uint32_t kMapNoPrealloc = 1;  // BPF_F_NO_PREALLOC
 
-// One CPU's counters, the value of bpffw_counters' only entry.
+// One CPU's counters, the value of bpffw_counters' only entry. An audit program (CompileOptions::audit)
+// counts the packets its filter would drop, and passes, in the would_drop fields; an enforcing one
+// in the dropped fields. Kept across a replacement, so switching between the two keeps both tallies
+// apart. Programs of bpffw before audit mode have the first four fields only (kCounterSlotV1Bytes).
 struct CounterSlot {
   std::uint64_t passed_packets;
   std::uint64_t passed_bytes;
   std::uint64_t dropped_packets;
   std::uint64_t dropped_bytes;
+  std::uint64_t would_drop_packets;
+  std::uint64_t would_drop_bytes;
 };
 inline constexpr unsigned kPassedPacketsField = 0;
 inline constexpr unsigned kPassedBytesField = 1;
 inline constexpr unsigned kDroppedPacketsField = 2;
 inline constexpr unsigned kDroppedBytesField = 3;
+inline constexpr unsigned kWouldDropPacketsField = 4;
+inline constexpr unsigned kWouldDropBytesField = 5;
+inline constexpr std::size_t kCounterSlotV1Bytes = 32;
 
 inline constexpr const char* kLogRingMap = "bpffw_log";
 inline constexpr const char* kLogStateMap = "bpffw_log_state";
@@ -177,6 +189,9 @@ inline constexpr std::uint8_t kDropRecordVersion = 2;
 inline constexpr std::uint8_t kDropRecordVersion1 = 1;
 inline constexpr std::size_t kDropRecordVersion1Bytes = 80;
 inline constexpr std::uint8_t kReasonFilter = 1, kReasonMalformed = 2, kReasonRefused = 3;
+// The record's flags: an audit program's (CompileOptions::audit), whose packet passed (or whose
+// socket call went ahead) although the filter would have dropped (refused) it.
+inline constexpr std::uint32_t kRecordFlagAudit = 1;
 struct DropRecordLayout {
   std::uint64_t time_ns;    // bpf_ktime_get_ns: CLOCK_MONOTONIC
   std::uint64_t cgroup_id;  // bpf_skb_cgroup_id: the socket's cgroup v2 (its inode number)
@@ -195,7 +210,7 @@ struct DropRecordLayout {
   std::uint32_t decided_offset;
   std::uint32_t decided_length;
   std::uint32_t expression_hash;  // expression_hash(expression): which program's expression the span is in
-  std::uint32_t reserved;         // 0
+  std::uint32_t flags;            // kRecordFlag* (0 in bpffw before audit mode)
   std::uint8_t transport[16];
   std::uint8_t src_addr[16];
   std::uint8_t dst_addr[16];

@@ -64,6 +64,8 @@ std::string percent_decoded(std::string_view text) {
 std::string encode_metadata(const ProgramMetadata& metadata) {
   std::string text = std::string(kMagic) + metadata.bpffw_version;
   text += metadata.counters ? " counters=1" : " counters=0";
+  // Only when set: a bpffw before audit mode reads an enforcing program's metadata as it always did.
+  if (metadata.audit) text += " audit=1";
   if (!metadata.parameter_names.empty()) {
     text += " params=";
     for (std::size_t i = 0; i < metadata.parameter_names.size(); ++i)
@@ -109,6 +111,8 @@ Result<ProgramMetadata> decode_metadata(std::string_view text) {
       first = false;
     } else if (item == "counters=1" || item == "counters=0") {
       metadata.counters = item.back() == '1';
+    } else if (item == "audit=1") {
+      metadata.audit = true;
     } else if (item.starts_with("direction=")) {
       if (auto direction = parse_direction(item.substr(10))) metadata.direction = *direction;
     } else if (item.starts_with("log=")) {

@@ -85,6 +85,7 @@ DropRecord decode(const layout::DropRecordLayout& raw) {
     record.destination = address_text(record.family, raw.dst_addr);
   }
   record.expression_hash = raw.expression_hash;
+  record.audit = (raw.flags & layout::kRecordFlagAudit) != 0;
   if (raw.reason != layout::kReasonMalformed && raw.decided_length != 0)
     record.decided_by = SourceSpan{raw.decided_offset, raw.decided_length, 1, 1};
   const bool parsed = raw.status == kStatusIpv4 || raw.status == kStatusIpv6;

@@ -49,38 +49,58 @@ Result<Counters> read_counters(const Program& program) {
   auto map = loader::require_program_map(program, layout::kCountersMap,
                                          "the program has no counters: it was compiled with --no-counters");
   if (!map) return tl::unexpected(map.error());
-  if (map->info.value_size != sizeof(layout::CounterSlot))
+  // A program of bpffw before audit mode has the first four fields only.
+  const std::size_t fields = map->info.value_size / sizeof(std::uint64_t);
+  if (map->info.value_size != sizeof(layout::CounterSlot) && map->info.value_size != layout::kCounterSlotV1Bytes)
     return make_error(ErrorKind::Usage, "the program's counter map has an unknown layout");
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return tl::unexpected(loader::system_error("cannot count the possible CPUs", -cpus));
   // A per-CPU lookup fills one value per possible CPU, each rounded up to 8 bytes.
-  std::vector<layout::CounterSlot> slots(static_cast<std::size_t>(cpus));
+  std::vector<std::uint64_t> slots(static_cast<std::size_t>(cpus) * fields);
   __u32 key = 0;
   if (bpf_map_lookup_elem(map->fd.get(), &key, slots.data()) != 0)
     return tl::unexpected(loader::system_error("cannot read the counter map", errno));
   Counters total;
-  for (const layout::CounterSlot& slot : slots) {
+  for (std::size_t cpu = 0; cpu < static_cast<std::size_t>(cpus); ++cpu) {
+    layout::CounterSlot slot{};
+    std::memcpy(&slot, &slots[cpu * fields], fields * sizeof(std::uint64_t));
     total.passed_packets += slot.passed_packets;
     total.passed_bytes += slot.passed_bytes;
     total.dropped_packets += slot.dropped_packets;
     total.dropped_bytes += slot.dropped_bytes;
+    total.would_drop_packets += slot.would_drop_packets;
+    total.would_drop_bytes += slot.would_drop_bytes;
   }
   return total;
 }
 
-Result<std::uint64_t> read_refusals(const SocketProgram& program) {
+namespace {
+
+// Entry `key` of a socket program's refusal map, summed over the CPUs; 0 past the map's end (a
+// program of bpffw before audit mode counts refusals only).
+Result<std::uint64_t> read_refusal_slot(const SocketProgram& program, std::uint32_t key) {
   auto map = loader::require_program_map(program.program, layout::kRefusalsMap,
                                          "the socket program counts no refusals: it was compiled with --no-counters");
   if (!map) return tl::unexpected(map.error());
+  if (key >= map->info.max_entries) return 0;
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return tl::unexpected(loader::system_error("cannot count the possible CPUs", -cpus));
   std::vector<std::uint64_t> slots(static_cast<std::size_t>(cpus));
-  __u32 key = static_cast<__u32>(program.hook);
   if (bpf_map_lookup_elem(map->fd.get(), &key, slots.data()) != 0)
     return tl::unexpected(loader::system_error("cannot read the refusals map", errno));
   std::uint64_t total = 0;
   for (std::uint64_t slot : slots) total += slot;
   return total;
+}
+
+}  // namespace
+
+Result<std::uint64_t> read_refusals(const SocketProgram& program) {
+  return read_refusal_slot(program, layout::refusal_slot(static_cast<unsigned>(program.hook), false));
+}
+
+Result<std::uint64_t> read_would_refusals(const SocketProgram& program) {
+  return read_refusal_slot(program, layout::refusal_slot(static_cast<unsigned>(program.hook), true));
 }
 
 Result<LogCounters> read_log_counters(const Program& program) {

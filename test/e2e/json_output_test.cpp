@@ -38,7 +38,9 @@ std::string other_id(const OtherToolsProgram& other) {
   return std::to_string(info.id);
 }
 
-const std::string kZeroCounters = R"({"passed_packets":0,"dropped_packets":0,"passed_bytes":0,"dropped_bytes":0})";
+const std::string kZeroCounters =
+    R"({"passed_packets":0,"dropped_packets":0,"passed_bytes":0,"dropped_bytes":0,"would_drop_packets":0,)"
+    R"("would_drop_bytes":0})";
 
 }  // namespace
 
@@ -53,15 +55,18 @@ TEST_CASE("show --json PIN: the program's self-description as one object") {
   CHECK(shown.out == R"({"pin":")" + pin + R"(","program":{"id":)" + pinned_id(pin) +
                          R"(,"name":"bpffw_filter","bpffw_version":")" + bpffw::kVersion +
                          R"(","verified_instructions":)" + verified_json(pin) +
-                         R"(,"expression":"len <= mtu","direction":"egress","parameters":{"mtu":1500,"low":-1},)"
+                         R"(,"expression":"len <= mtu","direction":"egress","audit":false,"parameters":{"mtu":1500,)"
+                         R"("low":-1},)"
                          R"("counters":)" +
                          kZeroCounters + "}}\n");
 
   const std::string bare = pins.file("bare");
   REQUIRE(run_bpffwc({"-o", bare, "--no-counters", "tcp # \"quoted\"\n"}).exit_code == 0);
   RunResult plain = run_bpffwc({"show", "--json", bare});
-  CHECK(plain.out.find(R"("expression":"tcp # \"quoted\"\u000a","direction":null,"parameters":{},"counters":null}})") !=
-        std::string::npos);
+  CHECK(
+      plain.out.find(
+          R"("expression":"tcp # \"quoted\"\u000a","direction":null,"audit":false,"parameters":{},"counters":null}})") !=
+      std::string::npos);
 }
 
 TEST_CASE("show --json CGROUP: per direction, bpffw's programs described and other tools' named") {
@@ -78,7 +83,8 @@ TEST_CASE("show --json CGROUP: per direction, bpffw's programs described and oth
                   0) == 0);
   CHECK(out.find(R"(,"name":"bpffw_filter","bpffw_version":")" + std::string(bpffw::kVersion) +
                  R"(","verified_instructions":)") != std::string::npos);
-  CHECK(out.find(R"(,"expression":"udp","direction":"ingress","parameters":{},"counters":)") != std::string::npos);
+  CHECK(out.find(R"(,"expression":"udp","direction":"ingress","audit":false,"parameters":{},"counters":)") !=
+        std::string::npos);
   const std::string end =
       R"(}}],"egress":[],"sockets":{"connect4":[],"connect6":[],"sendmsg4":[],"sendmsg6":[],"bind4":[],"bind6":[]}})"
       "\n";  // the counters, the program, the list, no socket programs, the object

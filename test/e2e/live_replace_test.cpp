@@ -22,6 +22,7 @@
 
 #include <bpffw/cgroup.hpp>
 #include <bpffw/program.hpp>
+#include <bpffw/runtime.hpp>
 
 #include "e2e/processes.hpp"
 #include "e2e/traffic.hpp"
@@ -41,6 +42,7 @@ struct Summary {
   std::uint32_t lost = 0;           // triples with nothing on A nor B
   std::uint32_t both = 0;           // triples with A and B (the swap fell between the two)
   std::uint32_t old_after_new = 0;  // A datagrams after the first B one: not a single swap
+  std::uint32_t new_after_gap = 0;  // B datagrams after a triple without one: B did not stop once
   std::uint32_t overflow = 0;       // datagrams the receiving sockets dropped (SO_RXQ_OVFL)
 };
 
@@ -104,9 +106,11 @@ int receive(const std::uint16_t ports[3], int ready, int control, int result) {
     }
   }
   if (!told) return 14;
-  bool new_seen = false;
+  bool new_seen = false, new_missed = false;
   for (std::uint32_t seq = 0; seq < summary.sent; ++seq) {
     const std::uint8_t bits = seq < seen.size() ? seen[seq] : 0;
+    if ((bits & 2) && new_missed) ++summary.new_after_gap;
+    if (!(bits & 2)) new_missed = true;
     if (bits & 1) ++summary.old_judged;
     if (bits & 2) ++summary.new_judged;
     if (bits == 0) ++summary.lost;
@@ -271,4 +275,53 @@ TEST_CASE("the stream count detects the gap of a detach followed by an attach") 
   MESSAGE("detach then attach: " << describe(summary));
   CHECK(summary.unfiltered > 0);
   CHECK(summary.both > 1);
+}
+
+// Audit mode then enforcing (issue 31): the egress filter passes only A. In audit mode it passes
+// A, B and C, counting B and C as would-drop; the switch is one --replace under the stream, after
+// which B and C stop at once and for good: B arrives for a first stretch of the triples and never
+// after, and A always. The counters, kept across the switch, hold exactly what passed as
+// would-drop, and the drops (at the packet program or refused at sendto) are the rest.
+TEST_CASE("audit mode under a UDP stream passes what it would drop, and the switch to enforcing stops it at once") {
+  bpffw::test::ensure_bpffs();
+  ScratchCgroup cgroup;
+  bpffw::test::ScopedPinDir pins;
+  const std::string pin = pins.file("audit");
+  const Stream stream;
+  auto attached = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "-o", pin, "--audit", stream.old_filter});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  RunResult shown = run_bpffwc({"show", pin});
+  CHECK(shown.out.find("mode        audit: passes every packet") != std::string::npos);
+
+  RunResult replaced;
+  const Summary summary = stream_during(cgroup.path(), stream, [&] {
+    replaced = run_bpffwc({"--attach", cgroup.path(), "-t", "egress", "--replace", pin, stream.old_filter});
+  });
+  REQUIRE_MESSAGE(replaced.exit_code == 0, describe(replaced));
+  CHECK(replaced.err.find("was in audit mode; the new one enforces its filter") != std::string::npos);
+  MESSAGE("audit, then enforcing: " << describe(summary) << "; C (would-drop, then dropped) arrived "
+                                    << summary.unfiltered << " times");
+  CHECK(summary.old_judged == summary.sent);  // A: passed throughout
+  CHECK(summary.lost == 0);
+  CHECK(summary.new_judged > 100);                      // B passed in audit mode ...
+  CHECK(summary.new_judged + 100 < summary.sent);       // ... and was dropped after the switch
+  CHECK(summary.new_after_gap == 0);                    // never again once stopped, and not one missing before
+  CHECK(summary.unfiltered + 1 >= summary.new_judged);  // C went as B did, give or take the triple of the switch
+  CHECK(summary.unfiltered <= summary.new_judged + 1);
+
+  auto program = bpffw::Program::open_pinned(pin);
+  REQUIRE(program.has_value());
+  auto counters = bpffw::read_counters(*program);
+  REQUIRE(counters.has_value());
+  CHECK(counters->passed_packets == summary.sent);
+  CHECK(counters->would_drop_packets == summary.new_judged + summary.unfiltered);
+  auto sockets = bpffw::open_pinned_socket_programs(pin);
+  REQUIRE(sockets.has_value());
+  std::uint64_t refused = 0;
+  for (const bpffw::SocketProgram& socket : *sockets) refused += bpffw::read_refusals(socket).value_or(0);
+  CHECK(counters->dropped_packets + refused == 2ull * summary.sent - counters->would_drop_packets);
+  RunResult stats = run_bpffwc({"stats", pin});
+  CHECK(stats.out.find("would drop  " + std::to_string(counters->would_drop_packets) + " packets") !=
+        std::string::npos);
+  CHECK(stats.out.find("mode") == std::string::npos);  // enforcing now
 }

@@ -398,6 +398,42 @@ TEST_CASE("socket programs through bpffwc with --log: `bpffwc log` shows the ref
   CHECK_MESSAGE(detached.exit_code == 0, describe(detached));
 }
 
+// Audit mode (issue 31): the socket programs refuse nothing; they count and record what they would
+// have refused, and the packet program passes the flow's packets as would-drops.
+TEST_CASE("socket programs in audit mode: the connect() goes ahead, counted and logged as a would-be refusal") {
+  bpffw::test::require_root();
+  bpffw::test::ensure_bpffs();
+  bpffw::test::ScopedPinDir pins;
+  ScratchCgroup cgroup;
+  const std::uint16_t open = free_port(), closed = free_port();
+  Listeners listeners(open), others(closed);
+  const std::string pin = pins.file("audited");
+  RunResult attached = run_bpffwc({"--audit", "--log", "--attach", cgroup.path(), "-t", "egress", "-o", pin,
+                                   "tcp && dst_port == " + std::to_string(open)});
+  REQUIRE_MESSAGE(attached.exit_code == 0, describe(attached));
+  std::string lines;
+  {
+    LogFollower follower(pin, output_file("audit-json"));
+    ::usleep(300'000);  // it is reading
+    CHECK(call_in(cgroup.path(), Call::TcpConnect, AF_INET, "127.0.0.1", closed) == 0);
+    lines = follower.stop_after(1, "\"reason\":\"refused\"");
+  }
+  INFO(lines);
+  CHECK(lines.find("\"reason\":\"refused\",\"audit\":true") != std::string::npos);
+  CHECK(lines.find("\"reason\":\"filter\",\"audit\":true") != std::string::npos);  // its packets, passed
+  CHECK(lines.find("\"audit\":false") == std::string::npos);
+  auto connect4 = bpffw::Program::open_pinned(bpffw::socket_pin_path(pin, bpffw::SocketHook::Connect4));
+  REQUIRE(connect4.has_value());
+  const bpffw::SocketProgram socket{bpffw::SocketHook::Connect4, std::move(*connect4)};
+  CHECK(bpffw::read_refusals(socket).value_or(99) == 0);
+  CHECK(bpffw::read_would_refusals(socket).value_or(0) == 1);
+  RunResult stats = run_bpffwc({"stats", pin});
+  CHECK_MESSAGE(stats.out.find("would refuse  connect4 1 connect6 0 sendmsg4 0 sendmsg6 0\n") != std::string::npos,
+                stats.out);
+  RunResult detached = run_bpffwc({"detach", cgroup.path(), "-t", "egress", pin});
+  CHECK_MESSAGE(detached.exit_code == 0, describe(detached));
+}
+
 namespace {
 
 std::size_t count_of(const std::string& text, const std::string& word) {
@@ -445,7 +481,8 @@ TEST_CASE("socket programs through bpffwc: attached, pinned, replaced and detach
                 stats.out);
   RunResult stats_json = run_bpffwc({"stats", "--json", pin});
   CHECK_MESSAGE(
-      stats_json.out.find(R"(,"refusals":{"connect4":1,"connect6":0,"sendmsg4":0,"sendmsg6":1}})") != std::string::npos,
+      stats_json.out.find(R"(,"refusals":{"connect4":1,"connect6":0,"sendmsg4":0,"sendmsg6":1},"would_refuse":{)") !=
+          std::string::npos,
       stats_json.out);
 
   // --replace-everywhere PIN (bpffw@NAME's reload): the socket programs follow the packet program

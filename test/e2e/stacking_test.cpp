@@ -187,7 +187,9 @@ TEST_CASE("show CGROUP describes each bpffw program, stats, set and watch take i
   CHECK(contains(by_id.out, "parameters  mtu=576\n"));
   auto stats = run_bpffwc({"stats", "--json", "id:" + id});
   REQUIRE_MESSAGE(stats.exit_code == 0, describe(stats));
-  CHECK(stats.out == "{\"passed_packets\":0,\"dropped_packets\":0,\"passed_bytes\":0,\"dropped_bytes\":0}\n");
+  CHECK(stats.out ==
+        "{\"passed_packets\":0,\"dropped_packets\":0,\"passed_bytes\":0,\"dropped_bytes\":0,\"would_drop_packets\":0,"
+        "\"would_drop_bytes\":0,\"audit\":false}\n");
   auto watched = run_bpffwc({"watch", "--count", "1", cgroup.path(), "-t", "egress"});
   REQUIRE_MESSAGE(watched.exit_code == 0, describe(watched));
   CHECK(contains(watched.out, "mtu=576"));

@@ -50,7 +50,9 @@ TEST_CASE("bpffwc stats --json reports exactly the packets run through the pinne
   }
   ProcessResult stats = run_bpffwc({"stats", pin, "--json"});
   REQUIRE_MESSAGE(stats.exit_code == 0, describe(stats));
-  CHECK(stats.out == "{\"passed_packets\":11,\"dropped_packets\":4,\"passed_bytes\":418,\"dropped_bytes\":120}\n");
+  CHECK(stats.out ==
+        "{\"passed_packets\":11,\"dropped_packets\":4,\"passed_bytes\":418,\"dropped_bytes\":120,\"would_drop_"
+        "packets\":0,\"would_drop_bytes\":0,\"audit\":false}\n");
   ProcessResult text = run_bpffwc({"stats", pin});
   CHECK(text.out == "passed   11 packets  418 bytes\ndropped  4 packets  120 bytes\n");
 }
@@ -110,7 +112,9 @@ TEST_CASE("--force keeps the counters, and the parameter values named without a 
     REQUIRE_FALSE(passes(program, udp_packet(53, 2)));  // 30 bytes: not > floor
   }
   ProcessResult stats = run_bpffwc({"stats", pin, "--json"});
-  CHECK(stats.out == "{\"passed_packets\":6,\"dropped_packets\":1,\"passed_bytes\":240,\"dropped_bytes\":30}\n");
+  CHECK(stats.out ==
+        "{\"passed_packets\":6,\"dropped_packets\":1,\"passed_bytes\":240,\"dropped_bytes\":30,\"would_drop_packets\":"
+        "0,\"would_drop_bytes\":0,\"audit\":false}\n");
 
   // NAME without a value needs a replaced program that has it.
   ProcessResult missing = run_bpffwc({"-o", pin, "--force", "--param", "ceiling", "len < ceiling"});
@@ -229,7 +233,9 @@ TEST_CASE("--attach --replace keeps the counters and a parameter named without a
   REQUIRE(parameters.has_value());
   CHECK(*parameters == std::vector<Parameter>{{"mtu", 700}});
   ProcessResult stats = run_bpffwc({"stats", pin, "--json"});
-  CHECK(stats.out == "{\"passed_packets\":5,\"dropped_packets\":0,\"passed_bytes\":200,\"dropped_bytes\":0}\n");
+  CHECK(stats.out ==
+        "{\"passed_packets\":5,\"dropped_packets\":0,\"passed_bytes\":200,\"dropped_bytes\":0,\"would_drop_packets\":0,"
+        "\"would_drop_bytes\":0,\"audit\":false}\n");
 
   auto opened = Cgroup::open(cgroup.path());
   REQUIRE(opened.has_value());

@@ -80,6 +80,7 @@ bpffw::Result<void> journal_drop(const bpffw::DropRecord& record, const CgroupNa
   JournalEntry entry = common(LOG_NOTICE, kDropMessageId, drop_line(record, cgroup, expressions), program_id);
   entry.add("BPFFW_TIME", rfc3339(record.realtime_ns));
   if (old) entry.add("BPFFW_OLD", "1");
+  if (record.audit) entry.add("BPFFW_AUDIT", "1");
   entry.add("BPFFW_DIRECTION", bpffw::to_string(record.direction)).add("BPFFW_REASON", bpffw::to_string(record.reason));
   if (record.rule) entry.add("BPFFW_RULE", bpffw::to_string(*record.rule));
   std::string_view expression;

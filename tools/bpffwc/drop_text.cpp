@@ -155,6 +155,8 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
             " of an expression not known here";
   }
   if (record.hook) line += "  pid " + std::to_string(record.pid) + " comm " + record.command;
+  // An audit program's: the packet passed, the call went ahead.
+  if (record.audit) line = "would " + line;
   if (!cgroup.unit.empty()) {
     line += "  unit " + cgroup.unit;
   } else if (!cgroup.path.empty()) {
@@ -167,14 +169,14 @@ std::string drop_line(const bpffw::DropRecord& record, const CgroupNames::Name& 
 
 std::string drop_json(const bpffw::DropRecord& record, const CgroupNames::Name& cgroup, std::uint32_t program_id,
                       bool old, const Expressions& expressions) {
-  std::string json = "{\"time_ns\":" + std::to_string(record.time_ns) +
-                     ",\"time\":" + json_string(rfc3339(record.realtime_ns)) + (old ? ",\"old\":true" : "") +
-                     ",\"program_id\":" + std::to_string(program_id) +
-                     ",\"direction\":" + json_string(bpffw::to_string(record.direction)) +
-                     ",\"reason\":" + json_string(bpffw::to_string(record.reason)) +
-                     (record.rule ? ",\"rule\":" + json_string(bpffw::to_string(*record.rule)) : std::string()) +
-                     ",\"family\":" + std::to_string(record.family) +
-                     ",\"protocol\":" + json_string(bpffw::protocol_name(record.protocol));
+  std::string json =
+      "{\"time_ns\":" + std::to_string(record.time_ns) + ",\"time\":" + json_string(rfc3339(record.realtime_ns)) +
+      (old ? ",\"old\":true" : "") + ",\"program_id\":" + std::to_string(program_id) +
+      ",\"direction\":" + json_string(bpffw::to_string(record.direction)) +
+      ",\"reason\":" + json_string(bpffw::to_string(record.reason)) + (record.audit ? ",\"audit\":true" : "") +
+      (record.rule ? ",\"rule\":" + json_string(bpffw::to_string(*record.rule)) : std::string()) +
+      ",\"family\":" + std::to_string(record.family) +
+      ",\"protocol\":" + json_string(bpffw::protocol_name(record.protocol));
   if (!record.source.empty()) json += ",\"src_addr\":" + json_string(record.source);
   if (!record.destination.empty()) json += ",\"dst_addr\":" + json_string(record.destination);
   if (record.source_port)

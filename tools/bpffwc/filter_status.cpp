@@ -118,7 +118,7 @@ FilterExaminer::FilterExaminer(std::string config_dir, std::string pin_dir,
     : config_dir_(std::move(config_dir)), pin_dir_(std::move(pin_dir)), attachments_(std::move(attachments)) {}
 
 FilterStatus FilterExaminer::examine(const std::string& name) {
-  FilterStatus status{name, config_dir_ + "/" + name + ".filter", pin_dir_ + "/" + name, std::nullopt, {}, {}};
+  FilterStatus status{name, config_dir_ + "/" + name + ".filter", pin_dir_ + "/" + name, std::nullopt, false, {}, {}};
   bool has_file = exists(status.filter_file), has_pin = exists(status.pin);
   if (!has_file && !has_pin) {
     status.divergences.push_back({"not-loaded", "there is no " + status.filter_file + " and nothing pinned at " +
@@ -142,6 +142,7 @@ FilterStatus FilterExaminer::examine(const std::string& name) {
       if (a.program_id == info->id) status.attached.push_back(a.where);
     find_stale(info->id, status);
   }
+  if (auto metadata = bpffw::read_metadata(*program)) status.audit = metadata->audit;
   if (!has_file) {
     status.divergences.push_back({"files-gone", "the program pinned at " + status.pin + " has no " +
                                                     status.filter_file +
@@ -215,6 +216,10 @@ void FilterExaminer::compare_with_files(const bpffw::Program& program, FilterSta
   if (declared.sets != running->sets)
     diverge("options", "the program's sets are " + sets_text(running->sets) + ", the files declare " +
                            sets_text(declared.sets) + ": " + reload);
+  if (declared.audit != running->audit)
+    diverge("options", running->audit ? "the program only audits (--audit: it drops nothing), " + conf +
+                                            " asks to enforce the filter: " + reload
+                                      : "the program enforces the filter, " + conf + " asks for audit mode: " + reload);
   if (declared.counters != running->counters || declared.log != running->log)
     diverge("options", "the program counts " + std::string(running->counters ? "packets" : "nothing") + " and logs " +
                            log_text(running->log) + ", " + conf + " asks to count " +

@@ -26,6 +26,7 @@ struct FilterStatus {
   std::string filter_file;  // CONFIG_DIR/NAME.filter
   std::string pin;          // PIN_DIR/NAME
   std::optional<std::uint32_t> program_id;
+  bool audit = false;                       // the pinned program only audits (--audit): it drops nothing
   std::vector<bpffw::Attachment> attached;  // where the pinned program is attached
   std::vector<Divergence> divergences;      // empty: running state and files agree
 };

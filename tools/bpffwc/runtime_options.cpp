@@ -64,6 +64,10 @@ void RuntimeOptions::define(CLI::App& app) {
                "for it); limited to 100 records a second, bursts of 100, unless --log-limit says otherwise");
   app.add_option("--log-limit", log_limit_text_, "the drop log's limit (implies --log), e.g. rate=10/s,burst=20")
       ->type_name("rate=N/s,burst=M");
+  app.add_flag("--audit", audit_,
+               "audit mode: pass every packet, and count (and with --log, log) the packets the filter would drop; "
+               "its socket programs refuse nothing. Replacing it without --audit enforces the filter, keeping "
+               "the counters");
 }
 
 // "rate=N/s,burst=M", either part optional, in any order; N and M from 1 to 1000000.
@@ -113,6 +117,14 @@ int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool for
     // Replacing a logging program keeps its log, as it keeps its counters.
     if (auto metadata = bpffw::read_metadata(*old_program_)) log_limit_ = metadata->log;
   }
+  // Audit mode is not kept: the command line says whether the filter is enforced. A change of mode
+  // is said, so that nobody enforces a filter (or stops enforcing one) without noticing.
+  if (old_program_ != nullptr)
+    if (auto metadata = bpffw::read_metadata(*old_program_); metadata && metadata->audit != audit_)
+      report_note(audit_ ? "the program being replaced enforces its filter; the new one only audits (--audit): it "
+                           "drops nothing"
+                         : "the program being replaced was in audit mode; the new one enforces its filter (it "
+                           "drops what it counted as would-drop)");
   if (int resolved = resolve_parameters(parameters_, old_program_, parse_options_.parameters); resolved != kExitSuccess)
     return resolved;
   return resolve_sets(sets_, old_program_, parse_options_.sets);
@@ -121,6 +133,7 @@ int RuntimeOptions::prepare(const std::optional<std::string>& pin_path, bool for
 bpffw::CompileOptions RuntimeOptions::compile_options() const {
   bpffw::CompileOptions options;
   options.counters = !no_counters_;
+  options.audit = audit_;
   options.log = log_limit_;
   options.set_capacity = set_capacity_;
   return options;

@@ -1,5 +1,5 @@
-// --param NAME=VALUE, --param NAME, --no-counters, --log and --log-limit: the options the top-level (compile) command
-// gains for runtime control (docs/bpffwc.md), kept here so compile_command.cpp only forwards.
+// --param NAME=VALUE, --param NAME, --no-counters, --log, --log-limit and --audit: the options the top-level (compile)
+// command gains for runtime control (docs/bpffwc.md), kept here so compile_command.cpp only forwards.
 //
 // When the new program replaces an old one (-o PIN --force over an existing pin, or --replace PIN),
 // it continues the old program's packet counters and drop-log counters (and, without --log, keeps
@@ -49,6 +49,7 @@ class RuntimeOptions {
  private:
   std::vector<std::string> parameters_;  // as given: NAME=VALUE or NAME
   bool no_counters_ = false;
+  bool audit_ = false;
   bool log_ = false;
   std::string log_limit_text_;                   // --log-limit rate=N/s,burst=M, as given
   std::optional<bpffw::LogLimit> log_limit_;     // what prepare() made of --log, --log-limit and the old program

@@ -12,17 +12,29 @@
 
 namespace bpffwc {
 
-std::string counters_text(const bpffw::Counters& c) {
-  return "passed " + std::to_string(c.passed_packets) + " packets (" + std::to_string(c.passed_bytes) +
-         " bytes), dropped " + std::to_string(c.dropped_packets) + " packets (" + std::to_string(c.dropped_bytes) +
-         " bytes)";
+std::string counters_text(const bpffw::Counters& c, bool audit) {
+  std::string text = "passed " + std::to_string(c.passed_packets) + " packets (" + std::to_string(c.passed_bytes) +
+                     " bytes), dropped " + std::to_string(c.dropped_packets) + " packets (" +
+                     std::to_string(c.dropped_bytes) + " bytes)";
+  // An enforcing program that never audited says what it always said.
+  if (audit || c.would_drop_packets != 0)
+    text += ", would have dropped " + std::to_string(c.would_drop_packets) + " packets (" +
+            std::to_string(c.would_drop_bytes) + " bytes)";
+  return text;
 }
 
 std::string counters_json(const bpffw::Counters& c) {
   return "{\"passed_packets\":" + std::to_string(c.passed_packets) +
          ",\"dropped_packets\":" + std::to_string(c.dropped_packets) +
          ",\"passed_bytes\":" + std::to_string(c.passed_bytes) +
-         ",\"dropped_bytes\":" + std::to_string(c.dropped_bytes) + "}";
+         ",\"dropped_bytes\":" + std::to_string(c.dropped_bytes) +
+         ",\"would_drop_packets\":" + std::to_string(c.would_drop_packets) +
+         ",\"would_drop_bytes\":" + std::to_string(c.would_drop_bytes) + "}";
+}
+
+std::string audit_text() {
+  return "audit: passes every packet, counts and logs what the filter would drop (without --audit, -o PIN --force "
+         "enforces it)";
 }
 
 std::string parameters_text(const std::vector<bpffw::Parameter>& parameters) {
@@ -136,6 +148,7 @@ std::string program_report_text(const ProgramReport& report, const std::string& 
          metadata.bpffw_version + "\n";
   out += indent + "expression  " + metadata.expression + "\n";
   out += indent + "verifier    " + verifier_text(report.info.verified_instructions) + "\n";
+  if (metadata.audit) out += indent + "mode        " + audit_text() + "\n";
   out += indent + "direction   " +
          (metadata.direction ? bpffw::to_string(*metadata.direction) : "either (compiled without -t)") + "\n";
   out += indent + "parameters  " + parameters_text(report.parameters) + "\n";
@@ -144,7 +157,8 @@ std::string program_report_text(const ProgramReport& report, const std::string& 
     out += indent + "rule lists  " + std::to_string(report.rule_entries) +
            " entries, looked up per packet (docs/filter-language.md §7.4)\n";
   out += indent + "counters    " +
-         (report.counters ? counters_text(*report.counters) : "none (compiled with --no-counters)") + "\n";
+         (report.counters ? counters_text(*report.counters, metadata.audit) : "none (compiled with --no-counters)") +
+         "\n";
   // Only for a logging program: the description of the others stays as it was.
   if (metadata.log && report.log)
     out += indent + "drop log    rate=" + std::to_string(metadata.log->rate_per_second) +
@@ -171,7 +185,7 @@ std::string program_report_json(const ProgramReport& report) {
          (report.info.verified_instructions ? std::to_string(*report.info.verified_instructions) : "null") +
          ",\"expression\":" + json_string(metadata.expression) +
          ",\"direction\":" + (metadata.direction ? json_string(bpffw::to_string(*metadata.direction)) : "null") +
-         ",\"parameters\":" + parameters_json(report.parameters) +
+         ",\"audit\":" + (metadata.audit ? "true" : "false") + ",\"parameters\":" + parameters_json(report.parameters) +
          (report.sets.empty() ? "" : ",\"sets\":" + sets_json(report.sets)) +
          (report.rule_entries == 0 ? "" : ",\"rule_entries\":" + std::to_string(report.rule_entries)) +
          ",\"counters\":" + (report.counters ? counters_json(*report.counters) : "null") + log_json(report) + "}";

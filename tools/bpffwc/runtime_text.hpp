@@ -13,11 +13,16 @@
 
 namespace bpffwc {
 
-// "passed 10 packets (1200 bytes), dropped 2 packets (80 bytes)"
-std::string counters_text(const bpffw::Counters& counters);
+// "passed 10 packets (1200 bytes), dropped 2 packets (80 bytes)", and for an `audit` program (or
+// one that was) ", would have dropped 3 packets (120 bytes)"
+std::string counters_text(const bpffw::Counters& counters, bool audit);
 
-// {"passed_packets":10,"dropped_packets":2,"passed_bytes":1200,"dropped_bytes":80}
+// {"passed_packets":10,"dropped_packets":2,"passed_bytes":1200,"dropped_bytes":80,
+//  "would_drop_packets":0,"would_drop_bytes":0}
 std::string counters_json(const bpffw::Counters& counters);
+
+// How show, stats and status say that a program is in audit mode (CompileOptions::audit).
+std::string audit_text();
 
 // "mtu=1500 limit=-1", or "none"
 std::string parameters_text(const std::vector<bpffw::Parameter>& parameters);

@@ -87,9 +87,11 @@ class ShowCommand final : public Command {
     std::string line;
     for (const auto& [hook, ids] : *sockets)
       for (std::uint32_t id : ids) {
-        auto refused = refusals(hook, id);
+        auto [refused, would] = refusals(hook, id);
         line += (line.empty() ? "" : ", ") + std::string(bpffw::to_string(hook)) + " " + std::to_string(id) +
-                (refused ? " (" + std::to_string(*refused) + " refused)" : "");
+                (refused ? " (" + std::to_string(*refused) + " refused" +
+                               (would != 0 ? ", " + std::to_string(would) + " would have been" : "") + ")"
+                         : "");
       }
     if (!line.empty()) out += "sockets " + line + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -125,9 +127,10 @@ class ShowCommand final : public Command {
     for (const auto& [hook, ids] : *sockets) {
       std::string list;
       for (std::uint32_t id : ids) {
-        auto refused = refusals(hook, id);
+        auto [refused, would] = refusals(hook, id);
         list += (list.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(id) +
-                ",\"refusals\":" + (refused ? std::to_string(*refused) : "null") + "}";
+                ",\"refusals\":" + (refused ? std::to_string(*refused) : "null") +
+                ",\"would_refuse\":" + (refused ? std::to_string(would) : "null") + "}";
       }
       hooks += (hooks.empty() ? "\"" : ",\"") + std::string(bpffw::to_string(hook)) + "\":[" + list + "]";
     }
@@ -150,12 +153,15 @@ class ShowCommand final : public Command {
     return hooks;
   }
 
-  // A socket program's refusals; nothing when they cannot be read (--no-counters).
-  static std::optional<std::uint64_t> refusals(bpffw::SocketHook hook, std::uint32_t id) {
+  // A socket program's refusals, nothing when they cannot be read (--no-counters), and the calls
+  // it would have refused in audit mode.
+  static std::pair<std::optional<std::uint64_t>, std::uint64_t> refusals(bpffw::SocketHook hook, std::uint32_t id) {
     auto program = bpffw::Program::open_id(id);
-    if (!program) return std::nullopt;
-    auto refused = bpffw::read_refusals(bpffw::SocketProgram{hook, std::move(*program)});
-    return refused ? std::optional<std::uint64_t>(*refused) : std::nullopt;
+    if (!program) return {std::nullopt, 0};
+    const bpffw::SocketProgram socket{hook, std::move(*program)};
+    auto refused = bpffw::read_refusals(socket);
+    if (!refused) return {std::nullopt, 0};
+    return {*refused, bpffw::read_would_refusals(socket).value_or(0)};
   }
 
   static bpffw::Result<ProgramReport> describe(std::uint32_t id) {

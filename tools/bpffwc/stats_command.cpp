@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include <bpffw/metadata.hpp>
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 
@@ -32,14 +33,22 @@ class StatsCommand final : public Command {
     if (!counters) return report(counters.error());
     auto sets = bpffw::read_sets(*program);
     if (!sets) return report(sets.error());
+    auto metadata = bpffw::read_metadata(*program);
+    const bool audit = metadata && metadata->audit;
     std::string json = counters_json(*counters);
     // Named sets' sizes, only for a program that has sets: other programs' output stays as it was.
     if (!sets->empty()) json.insert(json.size() - 1, ",\"sets\":" + sets_json(*sets));
+    json.insert(json.size() - 1, std::string(",\"audit\":") + (audit ? "true" : "false"));
     std::string out = json_ ? json + "\n"
-                            : "passed   " + std::to_string(counters->passed_packets) + " packets  " +
+                            : (audit ? "mode     " + audit_text() + "\n" : "") + "passed   " +
+                                  std::to_string(counters->passed_packets) + " packets  " +
                                   std::to_string(counters->passed_bytes) + " bytes\n" + "dropped  " +
                                   std::to_string(counters->dropped_packets) + " packets  " +
                                   std::to_string(counters->dropped_bytes) + " bytes\n";
+    // What an audit program let pass and would have dropped (also after a switch to enforcing).
+    if (!json_ && (audit || counters->would_drop_packets != 0))
+      out += "would drop  " + std::to_string(counters->would_drop_packets) + " packets  " +
+             std::to_string(counters->would_drop_bytes) + " bytes (passed)\n";
     // A logging program's log counters too (a program without the log prints what it always did).
     if (auto log = bpffw::read_log_counters(*program)) {
       if (json_) {
@@ -50,19 +59,29 @@ class StatsCommand final : public Command {
                "  lost " + std::to_string(log->lost) + "\n";
       }
     }
-    // An egress filter's socket programs pinned beside it: their refusals (docs/filter-language.md §10).
+    // An egress filter's socket programs pinned beside it: their refusals (docs/filter-language.md §10),
+    // and an audit program's would-be refusals.
     if (auto sockets = bpffw::open_pinned_socket_programs(pin_); sockets && !sockets->empty()) {
-      std::string text = "refused ", json_refusals;
+      std::string text = "refused ", would_text = "would refuse ", json_refusals, json_would;
+      bool any_would = false;
       for (const bpffw::SocketProgram& socket : *sockets) {
         auto refused = bpffw::read_refusals(socket);
         if (!refused) continue;  // compiled with --no-counters
-        text += std::string(" ") + bpffw::to_string(socket.hook) + " " + std::to_string(*refused);
-        json_refusals += std::string(json_refusals.empty() ? "" : ",") + "\"" + bpffw::to_string(socket.hook) +
-                         "\":" + std::to_string(*refused);
+        const std::string hook = bpffw::to_string(socket.hook);
+        const std::string would = std::to_string(bpffw::read_would_refusals(socket).value_or(0));
+        any_would = any_would || would != "0";
+        text += " " + hook + " " + std::to_string(*refused);
+        would_text += " " + hook + " " + would;
+        json_refusals += (json_refusals.empty() ? "\"" : ",\"") + hook + "\":" + std::to_string(*refused);
+        json_would += (json_would.empty() ? "\"" : ",\"") + hook + "\":" + would;
       }
       if (!json_refusals.empty()) {
-        if (json_) out.insert(out.size() - 2, ",\"refusals\":{" + json_refusals + "}");
-        else out += text + "\n";
+        if (json_) {
+          out.insert(out.size() - 2, ",\"refusals\":{" + json_refusals + "},\"would_refuse\":{" + json_would + "}");
+        } else {
+          out += text + "\n";
+          if (audit || any_would) out += would_text + "\n";
+        }
       }
     }
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -44,7 +44,9 @@ std::string attachments_text(const std::vector<bpffw::Attachment>& attached) {
 
 std::string status_text(const FilterStatus& status) {
   std::string head = status.name + ": ";
-  if (status.program_id) head += "program " + std::to_string(*status.program_id) + " at " + status.pin + ", ";
+  if (status.program_id)
+    head += "program " + std::to_string(*status.program_id) + (status.audit ? " (audit mode: drops nothing)" : "") +
+            " at " + status.pin + ", ";
   head += status.program_id ? attachments_text(status.attached) : "not loaded";
   std::string text = head + (status.divergences.empty() ? "; agrees with " + status.filter_file : "") + "\n";
   for (const Divergence& divergence : status.divergences) text += "  diverges: " + divergence.message + "\n";
@@ -55,7 +57,7 @@ std::string status_json(const FilterStatus& status) {
   std::string json = "{\"name\":" + json_string(status.name) + ",\"filter_file\":" + json_string(status.filter_file) +
                      ",\"pin\":" + json_string(status.pin) +
                      ",\"program_id\":" + (status.program_id ? std::to_string(*status.program_id) : "null") +
-                     ",\"attached\":[";
+                     ",\"audit\":" + (status.audit ? "true" : "false") + ",\"attached\":[";
   for (std::size_t i = 0; i < status.attached.size(); ++i)
     json += std::string(i == 0 ? "" : ",") + "{\"cgroup\":" + json_string(status.attached[i].cgroup) +
             ",\"direction\":\"" + bpffw::to_string(status.attached[i].direction) + "\"}";
