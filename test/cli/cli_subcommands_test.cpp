@@ -45,7 +45,7 @@ TEST_CASE("usage errors inside a subcommand point at that subcommand's --help") 
     std::string stderr_text;
   };
   const Usage cases[] = {
-      {{"stats"}, "bpffwc: error: PIN is required\nbpffwc: hint: try 'bpffwc stats --help'\n"},
+      {{"stats"}, "bpffwc: error: PIN is required, or --all\nbpffwc: hint: try 'bpffwc stats --help'\n"},
       {{"watch", "--interval", "0", "/sys/fs/bpf/x"},
        "bpffwc: error: --interval must be between 0.01 and 3600 seconds, not 0\nbpffwc: hint: try 'bpffwc watch "
        "--help'\n"},

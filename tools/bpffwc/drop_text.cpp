@@ -60,6 +60,11 @@ std::string endpoint(const bpffw::DropRecord& record, const std::string& address
 
 }  // namespace
 
+std::string innermost_unit(const std::string& path) {
+  std::vector<std::string> units = units_of(path);
+  return units.empty() ? std::string() : units.back();
+}
+
 std::string rfc3339(std::int64_t realtime_ns) {
   const std::int64_t milliseconds = realtime_ns / 1'000'000;
   const time_t seconds = static_cast<time_t>(milliseconds / 1000);

@@ -31,6 +31,10 @@ class CgroupNames {
   std::map<std::uint64_t, Name> names_;
 };
 
+// The systemd unit a cgroup path under the cgroup2 mount belongs to: its innermost *.service or
+// *.scope directory ("/system.slice/sshd.service/sub" -> "sshd.service"); empty outside units.
+std::string innermost_unit(const std::string& path);
+
 // RFC 3339 local time with milliseconds and the UTC offset: "2026-12-05T14:03:07.512+01:00".
 std::string rfc3339(std::int64_t realtime_ns);
 

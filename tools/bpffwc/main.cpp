@@ -59,9 +59,12 @@ const CommandEntry kCommands[] = {
      "\n"
      "OLD and NEW: a pinned program, a filter file or an expression. Exit 1 when some verdict differs.",
      &make_diff_command},
-    {"stats", "print the packet counters of a program: PIN, id:N or CGROUP -t DIR (--json for a machine)",
-     "Example:\n"
-     "  bpffwc stats --json /sys/fs/bpf/mtu",
+    {"stats",
+     "print the packet counters of a program: PIN, id:N or CGROUP -t DIR, or of every bpffw program (--all); "
+     "--json for a machine, --prometheus for Prometheus",
+     "Examples:\n"
+     "  bpffwc stats --json /sys/fs/bpf/mtu\n"
+     "  bpffwc stats --all --prometheus --output /var/lib/prometheus/node-exporter/bpffw.prom   # bpffw-metrics.timer",
      &make_stats_command},
     {"set",
      "change runtime parameters and named sets of a program in place: set PIN|id:N|CGROUP -t DIR NAME=VALUE... "

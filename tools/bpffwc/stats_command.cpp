@@ -1,5 +1,7 @@
 // bpffwc stats PIN|id:N|CGROUP -t DIR [--json]: the packet counters of a pinned program, summed over all CPUs;
-// for a PIN with socket programs beside it, their refusals per hook.
+// for a PIN with socket programs beside it, their refusals per hook. stats --all: every bpffw
+// program's (all_stats.hpp); --prometheus in the Prometheus text format; --output FILE atomically.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -8,8 +10,11 @@
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 
+#include "all_stats.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "output_file.hpp"
+#include "program_census.hpp"
 #include "runtime_text.hpp"
 
 namespace bpffwc {
@@ -18,15 +23,58 @@ namespace {
 class StatsCommand final : public Command {
  public:
   void define(CLI::App& app) override {
-    app.add_option("PIN", pin_, "a program pinned by bpffwc -o, a program id (id:N), or with -t a cgroup")
-        ->required()
-        ->type_name("");
+    auto* pin = app.add_option("PIN", pin_, "a program pinned by bpffwc -o, a program id (id:N), or with -t a cgroup")
+                    ->type_name("");
+    auto* all = app.add_flag(
+        "--all", all_, "every bpffw program loaded, pinned or not, with its pins and the cgroups it is attached to");
+    pin->excludes(all);
     add_cgroup_direction_option(app, direction_);
-    app.add_flag("--json", json_,
-                 "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes");
+    auto* json = app.add_flag("--json", json_,
+                              "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes");
+    app.add_flag("--prometheus", prometheus_,
+                 "print the Prometheus text exposition format (node_exporter's textfile collector reads it)")
+        ->excludes(json);
+    app.add_option("--output", output_,
+                   "write to FILE instead of standard output, atomically (a new file renamed over it)")
+        ->type_name("FILE");
   }
 
   int run() override {
+    if (pin_.empty() && !all_) return report_usage("PIN is required, or --all");
+    if (all_ && direction_) return report_usage("-t names the cgroup of a PIN argument; --all takes no -t");
+    if (all_ || prometheus_) return run_census();
+    return run_one();
+  }
+
+ private:
+  // --all, or --prometheus for one program: the census gives the labels (pins, cgroups, units).
+  int run_census() {
+    std::optional<std::uint32_t> only;
+    if (!all_) {
+      auto program = open_program(pin_, direction_);
+      if (!program) return report(program.error());
+      auto info = program->info();
+      if (!info) return report(info.error());
+      only = info->id;
+    }
+    auto census = take_census();
+    if (!census) return report(census.error());
+    if (only) std::erase_if(*census, [&](const CensusProgram& program) { return program.id != *only; });
+    if (only && census->empty()) return report_usage(pin_ + " is not a bpffw packet program");
+    std::vector<ProgramStats> stats = read_all_stats(*census);
+    return emit(prometheus_ ? prometheus_text(stats) : json_ ? all_stats_json(stats) : all_stats_text(stats));
+  }
+
+  int emit(const std::string& out) {
+    if (output_) {
+      if (auto written = write_file_atomically(*output_, out); !written) return report(written.error());
+      return kExitSuccess;
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return kExitSuccess;
+  }
+
+  int run_one() {
     auto program = open_program(pin_, direction_);
     if (!program) return report(program.error());
     auto counters = bpffw::read_counters(*program);
@@ -84,14 +132,15 @@ class StatsCommand final : public Command {
         }
       }
     }
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return kExitSuccess;
+    return emit(out);
   }
 
- private:
   std::string pin_;
   std::optional<std::string> direction_;
+  bool all_ = false;
   bool json_ = false;
+  bool prometheus_ = false;
+  std::optional<std::string> output_;
 };
 
 }  // namespace
