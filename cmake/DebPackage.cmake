@@ -85,6 +85,7 @@ runtime parameters of loaded filters.
 This package contains bpffwc, the systemd units bpffw@.service (a named
 filter from /etc/bpffw/NAME.filter, reloaded live), bpffw-log.service (the
 drops of logging filters in the journal of their service),
+bpffw-metrics.timer (every filter's counters for Prometheus' node_exporter),
 bpf-firewall@.service and cgroup-sock-drop.service, and example units.")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libbpffw${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})

@@ -1,10 +1,10 @@
 # What `cmake --install` puts beside bin/bpffwc (tools/bpffwc/CMakeLists.txt installs that):
 #   share/man/man1/bpffwc.1                         the man page
 #   share/bash-completion/completions/bpffwc        bash completion (found there by bash-completion)
-#   lib/systemd/system/{bpffw@,bpffw-log,bpf-firewall@,cgroup-sock-drop}.service
-#                                                   the reusable loader units; systemd also reads
-#                                                   /usr/local/lib/systemd/system
-#   share/doc/bpffw/examples/systemd/*.service      every example unit, to copy to /etc/systemd/system
+#   lib/systemd/system/{bpffw@,bpffw-log,bpffw-metrics,bpf-firewall@,cgroup-sock-drop}.service,
+#   lib/systemd/system/bpffw-metrics.timer          the reusable loader units; systemd also reads
+#                                                   /usr/local/lib/systemd/system. None is enabled.
+#   share/doc/bpffw/examples/systemd/*.{service,timer} every example unit, to copy to /etc/systemd/system
 # The units in examples/systemd call /usr/local/bin/bpffwc, where the default prefix puts it; the
 # installed copies call bpffwc where this prefix puts it (/usr/bin/bpffwc for the .debs).
 # Everything here is in the install component "bpffw" (the default component, set in
@@ -50,9 +50,14 @@ foreach(unit IN LISTS BPFFW_UNITS)
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/units/bpffw@.service
               ${PROJECT_BINARY_DIR}/units/bpffw-log.service
+              ${PROJECT_BINARY_DIR}/units/bpffw-metrics.service
+              ${PROJECT_SOURCE_DIR}/examples/systemd/bpffw-metrics.timer
               ${PROJECT_BINARY_DIR}/units/bpf-firewall@.service
               ${PROJECT_BINARY_DIR}/units/cgroup-sock-drop.service
         DESTINATION lib/systemd/system)
 install(DIRECTORY ${PROJECT_BINARY_DIR}/units/
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/systemd
         FILES_MATCHING PATTERN "*.service")
+# Timers call nothing: copied as they are.
+install(FILES ${PROJECT_SOURCE_DIR}/examples/systemd/bpffw-metrics.timer
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/systemd)

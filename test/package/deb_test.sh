@@ -29,7 +29,8 @@ has() {  # has DEB PATH...
   done
 }
 has "$bpffw" usr/bin/bpffwc usr/libexec/bpffw/bpffwc-full usr/lib/systemd/system/bpf-firewall@.service usr/lib/systemd/system/bpffw-log.service \
-  usr/lib/systemd/system/cgroup-sock-drop.service usr/share/man/man1/bpffwc.1.gz \
+  usr/lib/systemd/system/cgroup-sock-drop.service usr/lib/systemd/system/bpffw-metrics.service \
+  usr/lib/systemd/system/bpffw-metrics.timer usr/share/man/man1/bpffwc.1.gz \
   usr/share/bash-completion/completions/bpffwc usr/share/doc/bpffw/copyright \
   usr/share/doc/bpffw/changelog.Debian.gz usr/share/doc/bpffw/examples/systemd/filtered-ping@.service
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -47,6 +48,8 @@ dpkg-deb -x "$bpffw" "$work/root"
 for unit in "$work"/root/usr/lib/systemd/system/*.service "$work"/root/usr/share/doc/bpffw/examples/systemd/*.service; do
   if grep -q /usr/local "$unit"; then fail "$(basename "$unit") mentions /usr/local: $(grep /usr/local "$unit")"; fi
 done
+grep -qx 'ExecStart=/usr/bin/bpffwc stats --all --prometheus --output ${BPFFW_METRICS_FILE}' \
+  "$work/root/usr/lib/systemd/system/bpffw-metrics.service" || fail "bpffw-metrics.service does not call /usr/bin/bpffwc"
 grep -qx 'ExecStart=/usr/bin/bpffwc --force -o /sys/fs/bpf/%i -- %I' "$work/root/usr/lib/systemd/system/bpf-firewall@.service" ||
   fail "bpf-firewall@.service does not call /usr/bin/bpffwc: $(grep ExecStart "$work/root/usr/lib/systemd/system/bpf-firewall@.service")"
 gzip -t "$work/root/usr/share/man/man1/bpffwc.1.gz" || fail "the man page is not gzip"
