@@ -10,7 +10,7 @@
 # $BPFFW_TEST_ROOT (default /var/cache/bpffw-test/debian12-root). If the Debian mirror
 # ($BPFFW_DEBIAN_MIRROR) cannot be reached to build it, the test fails and says so (nothing is
 # skipped). Needs root, debootstrap, systemd-container, bpftool and clang-19 (another tool's BPF
-# programs, for a cgroup that holds 64).
+# programs, for a cgroup that holds 64), and promtool (prometheus: the metrics file is checked).
 set -euo pipefail
 
 build=${1:?usage: systemd_test.sh BUILD_DIR}
@@ -21,8 +21,8 @@ say() { printf 'systemd test: %s\n' "$*"; }
 fail() { printf 'systemd test: FAIL: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || fail "needs root (systemd-nspawn, cgroups, BPF)"
-for tool in debootstrap systemd-nspawn nsenter wget flock bpftool clang-19; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install debootstrap systemd-container bpftool clang-19"
+for tool in debootstrap systemd-nspawn nsenter wget flock bpftool clang-19 promtool; do
+  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install debootstrap systemd-container bpftool clang-19 prometheus"
 done
 
 # One run at a time per root: nspawn locks the directory anyway, and a half-built root must not
@@ -56,7 +56,7 @@ DESTDIR=$root cmake --install "$build" --prefix /usr/local --strip >/dev/null ||
   fail "cmake --install into the container root failed"
 examples=$root/usr/local/share/doc/bpffw/examples/systemd
 units=$root/usr/local/lib/systemd/system
-for file in "$units/bpffw@.service" "$units/bpffw-log.service" "$units/bpf-firewall@.service" "$units/cgroup-sock-drop.service" "$examples/filtered-ping@.service" \
+for file in "$units/bpffw@.service" "$units/bpffw-log.service" "$units/bpffw-metrics.service" "$units/bpffw-metrics.timer" "$units/bpf-firewall@.service" "$units/cgroup-sock-drop.service" "$examples/filtered-ping@.service" \
     "$examples/ping-attach-self@.service" "$examples/ping-no-icmp-egress.service" "$root/usr/local/bin/bpffwc" \
     "$root/usr/local/share/man/man1/bpffwc.1" "$root/usr/local/share/bash-completion/completions/bpffwc"; do
   [[ -f $file ]] || fail "cmake --install did not install ${file#"$root"}"
@@ -257,6 +257,33 @@ check "refused-bpfprogram.service: its connect() fails at once with EPERM" refus
 in_container systemctl stop "$client" bpffw-log.service "$one_liner" refused-bpfprogram.service
 in_container rm -f /sys/fs/bpf/no-tcp /sys/fs/bpf/web-out /sys/fs/bpf/web-out-connect4 /sys/fs/bpf/web-out-connect6 \
   /sys/fs/bpf/web-out-sendmsg4 /sys/fs/bpf/web-out-sendmsg6
+
+# 5b. Metrics: bpffw-metrics.service writes every program's counters where Debian's node_exporter
+# reads them, a file promtool (on the host) accepts, put in place whole; the timer runs it at once;
+# a drop-in moves the file.
+textfile=/var/lib/prometheus/node-exporter
+in_container mkdir -p "$textfile"
+in_container rm -f "$textfile/bpffw.prom"
+check "a filter is pinned at /sys/fs/bpf/metrics-web" in_container /usr/local/bin/bpffwc -o /sys/fs/bpf/metrics-web -t ingress 'tcp'
+check "bpffw-metrics.service runs" start_unit bpffw-metrics.service
+metrics_file_good() {
+  local file=$root$textfile/bpffw.prom
+  [[ $(stat -c %a "$file") == 644 ]] && grep -q '^bpffw_packets_total{id="[0-9]*",pin="/sys/fs/bpf/metrics-web",.*verdict="passed"} ' "$file" &&
+    [[ $(find "$root$textfile" -mindepth 1 | wc -l) == 1 ]] && promtool check metrics <"$file"
+}
+check "$textfile/bpffw.prom: mode 0644, the pinned filter's series, nothing else left there, promtool accepts it" metrics_file_good
+in_container rm -f "$textfile/bpffw.prom"
+file_appears() { for _ in $(seq 50); do [[ -s $root$textfile/bpffw.prom ]] && return 0; sleep 0.2; done; return 1; }
+check "bpffw-metrics.timer starts" start_unit bpffw-metrics.timer
+check "the timer runs the service at once: the file is there again" file_appears
+in_container systemctl stop bpffw-metrics.timer
+in_container mkdir -p /etc/systemd/system/bpffw-metrics.service.d
+put /etc/systemd/system/bpffw-metrics.service.d/file.conf <<<$'[Service]\nEnvironment=BPFFW_METRICS_FILE=/run/bpffw-test.prom'
+in_container systemctl daemon-reload
+check "with Environment=BPFFW_METRICS_FILE= in a drop-in it writes that file" \
+  bash -c 'nsenter -t "$1" -a systemctl start bpffw-metrics.service && nsenter -t "$1" -a grep -q "pin=\"/sys/fs/bpf/metrics-web\"" /run/bpffw-test.prom' _ "$container_pid"
+in_container rm -rf /etc/systemd/system/bpffw-metrics.service.d /run/bpffw-test.prom "$textfile/bpffw.prom" /sys/fs/bpf/metrics-web
+in_container systemctl daemon-reload
 
 # 6. Failing closed (docs/systemd.md, "Failing closed"): each shipped pattern x {compile error, load
 # refusal, attach failure}, on a transient service pinging 127.0.0.1 once through an ingress filter
