@@ -86,7 +86,8 @@ std::string attachments_text(const std::vector<bpffw::Attachment>& attached) {
 
 std::string pairs_json(const std::vector<std::pair<std::string, std::uint64_t>>& pairs) {
   std::string json;
-  for (const auto& [name, value] : pairs) json += (json.empty() ? "" : ",") + json_string(name) + ":" + std::to_string(value);
+  for (const auto& [name, value] : pairs)
+    json += (json.empty() ? "" : ",") + json_string(name) + ":" + std::to_string(value);
   return "{" + json + "}";
 }
 
@@ -107,8 +108,8 @@ std::string all_stats_text(const std::vector<ProgramStats>& stats) {
            (s.pin.empty() ? "not pinned" : "pinned at " + s.pin) + ", " + attachments_text(s.attached) + "\n";
     out += "  " + (s.counters ? counters_text(*s.counters) : "no counters (compiled with --no-counters)") + "\n";
     if (s.log)
-      out += "  drop log: logged " + std::to_string(s.log->logged) + ", suppressed " + std::to_string(s.log->suppressed) +
-             ", lost " + std::to_string(s.log->lost) + "\n";
+      out += "  drop log: logged " + std::to_string(s.log->logged) + ", suppressed " +
+             std::to_string(s.log->suppressed) + ", lost " + std::to_string(s.log->lost) + "\n";
     if (!s.refusals.empty()) {
       out += "  refused";
       for (const auto& [hook, refused] : s.refusals) out += " " + hook + " " + std::to_string(refused);
@@ -127,8 +128,8 @@ std::string all_stats_json(const std::vector<ProgramStats>& stats) {
   std::string out = "{\"programs\":[";
   for (std::size_t i = 0; i < stats.size(); ++i) {
     const ProgramStats& s = stats[i];
-    out += std::string(i == 0 ? "" : ",") + "{\"id\":" + std::to_string(s.id) +
-           ",\"pin\":" + json_string(s.pin) + ",\"direction\":" + json_string(s.direction) + ",\"attached\":[";
+    out += std::string(i == 0 ? "" : ",") + "{\"id\":" + std::to_string(s.id) + ",\"pin\":" + json_string(s.pin) +
+           ",\"direction\":" + json_string(s.direction) + ",\"attached\":[";
     for (std::size_t j = 0; j < s.attached.size(); ++j)
       out += std::string(j == 0 ? "" : ",") + "{\"cgroup\":" + json_string(s.attached[j].cgroup) +
              ",\"unit\":" + json_string(innermost_unit(s.attached[j].cgroup)) + ",\"direction\":\"" +

@@ -24,8 +24,8 @@ struct ProgramStats {
   std::string version;    // of the bpffw that compiled it
   // The verdict its dropped_* counters count: "dropped", or "would_drop" for an audit program.
   std::string dropped_verdict = "dropped";
-  std::optional<bpffw::Counters> counters;  // empty: compiled with --no-counters
-  std::optional<bpffw::LogCounters> log;    // empty: compiled without --log
+  std::optional<bpffw::Counters> counters;                      // empty: compiled with --no-counters
+  std::optional<bpffw::LogCounters> log;                        // empty: compiled without --log
   std::vector<std::pair<std::string, std::uint64_t>> refusals;  // hook ("connect4"), refused calls
   std::vector<std::pair<std::string, std::uint64_t>> sets;      // name, entries in its maps
   std::vector<bpffw::Attachment> attached;                      // each cgroup (under the mount) and direction

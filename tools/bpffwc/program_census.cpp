@@ -50,9 +50,8 @@ struct LoadedSocketProgram {
 };
 
 std::size_t shared_maps(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
-  return static_cast<std::size_t>(std::count_if(a.begin(), a.end(), [&](std::uint32_t id) {
-    return std::find(b.begin(), b.end(), id) != b.end();
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      a.begin(), a.end(), [&](std::uint32_t id) { return std::find(b.begin(), b.end(), id) != b.end(); }));
 }
 
 // Pins every file on every bpffs that is one of the census's programs to it.
@@ -142,8 +141,7 @@ std::vector<std::string> bpffs_mounts() {
     if (dash == std::string::npos) continue;
     std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
     std::string field, point, type;
-    for (int i = 0; i < 4 && head >> field; ++i) {
-    }
+    for (int i = 0; i < 4 && head >> field; ++i) {}
     head >> point;
     tail >> type;
     if (type == "bpf" && std::find(mounts.begin(), mounts.end(), point) == mounts.end()) mounts.push_back(point);

@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-
 #include "all_stats.hpp"
 #include "drop_text.hpp"
 
@@ -107,8 +106,9 @@ std::string prometheus_text(const std::vector<ProgramStats>& stats) {
     }
   }
   {
-    Family log(out, "bpffw_drop_log_total", "counter",
-               "Drops the drop log met (--log), by outcome: logged, suppressed by the rate limit, lost to a full ring.");
+    Family log(
+        out, "bpffw_drop_log_total", "counter",
+        "Drops the drop log met (--log), by outcome: logged, suppressed by the rate limit, lost to a full ring.");
     for (const ProgramStats& s : stats) {
       if (!s.log) continue;
       log.add(with(program_labels(s), "outcome", "logged"), s.log->logged);
