@@ -78,7 +78,7 @@ RunResult promtool_check(const std::string& file) {
 TEST_CASE("stats --all --prometheus: every kind of program, its labels and values, and promtool accepts it") {
   bpffw::test::ensure_bpffs();
   bpffw::test::ScopedPinDir pins;
-  ScratchCgroup top, client;
+  ScratchCgroup top, client, unpinned_client;
   ScratchCgroup web(top, "bpffw-metrics-web.service");
   const std::string web_label = "/" + web.name(), client_label = "/" + client.name();
   const std::uint16_t open_port = free_port();
@@ -95,23 +95,27 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
   REQUIRE(run_bpffwc({"-o", logged, "--log", "-t", "ingress", udp_open}).exit_code == 0);
   REQUIRE(run_bpffwc({"attach", web.path(), "-t", "ingress", logged}).exit_code == 0);
   REQUIRE(run_bpffwc({"-o", quiet, "--no-counters", "-t", "ingress", "tcp"}).exit_code == 0);
-  RunResult pinned_sets = run_bpffwc({"-o", sets, "-t", "ingress", "--set", "ports=80,443", "--set",
-                                      "blocklist=192.0.2.0/24,198.51.100.7",
-                                      "tcp && dst_port in ports && !(src_addr in blocklist)"});
+  RunResult pinned_sets =
+      run_bpffwc({"-o", sets, "-t", "ingress", "--set", "ports=80,443", "--set", "blocklist=192.0.2.0/24,198.51.100.7",
+                  "tcp && dst_port in ports && !(src_addr in blocklist)"});
   REQUIRE_MESSAGE(pinned_sets.exit_code == 0, describe(pinned_sets));
   // Egress, its socket programs pinned beside it and attached with it.
   REQUIRE(run_bpffwc({"-o", egress, "-t", "egress", udp_open}).exit_code == 0);
   REQUIRE(run_bpffwc({"attach", client.path(), "-t", "egress", egress}).exit_code == 0);
+  // Egress attached without a pin: its socket programs found by the cgroup they are attached to.
+  REQUIRE(run_bpffwc({"--attach", unpinned_client.path(), "-t", "egress", udp_open}).exit_code == 0);
 
   // Traffic: one exchange passes the ingress filters, one is dropped; a connect() is refused.
   CHECK(udp_exchange(Family::V4, open_port, {.client = "", .server = web.path()}));
   CHECK_FALSE(udp_exchange(Family::V4, closed_port, {.client = "", .server = web.path()}));
   CHECK_FALSE(tcp_connects(Family::V4, closed_port, {.client = client.path(), .server = ""}));
+  CHECK_FALSE(tcp_connects(Family::V6, closed_port, {.client = unpinned_client.path(), .server = ""}));
 
   const std::string plain_id = pinned_id(plain), logged_id = pinned_id(logged), quiet_id = pinned_id(quiet);
   const std::string sets_id = pinned_id(sets), egress_id = pinned_id(egress);
   std::vector<std::uint32_t> on_web = attached_ids(web.path(), bpffw::Direction::Ingress, Whose::Bpffw);
-  std::erase_if(on_web, [&](std::uint32_t id) { return std::to_string(id) == plain_id || std::to_string(id) == logged_id; });
+  std::erase_if(on_web,
+                [&](std::uint32_t id) { return std::to_string(id) == plain_id || std::to_string(id) == logged_id; });
   REQUIRE(on_web.size() == 1);
   const std::string unpinned_id = std::to_string(on_web.front());
 
@@ -124,7 +128,8 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
 
   // Pinned and attached: the values stats --json reads, and the traffic is in them.
   const std::string plain_labels = labels(plain_id, plain, "bpffw-metrics-web.service", web_label, "ingress");
-  CHECK(value_of(text, "bpffw_program_info{" + plain_labels + ",version=\"" + std::string(bpffw::kVersion) + "\"}") == 1);
+  CHECK(value_of(text, "bpffw_program_info{" + plain_labels + ",version=\"" + std::string(bpffw::kVersion) + "\"}") ==
+        1);
   CHECK(value_of(text, "bpffw_attachment_info{" + plain_labels + "}") == 1);
   for (const char* verdict : {"passed", "dropped"}) {
     auto packets = value_of(text, "bpffw_packets_total{" + plain_labels + ",verdict=\"" + verdict + "\"}");
@@ -144,8 +149,8 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
   const std::string logged_labels = labels(logged_id, logged, "bpffw-metrics-web.service", web_label, "ingress");
   CHECK(value_of(text, "bpffw_drop_log_total{" + logged_labels + ",outcome=\"logged\"}") >= 1);
   CHECK(value_of(text, "bpffw_drop_log_total{" + logged_labels + ",outcome=\"lost\"}") == 0);
-  CHECK(value_of(text, "bpffw_drop_log_total{" + labels(plain_id, plain, "bpffw-metrics-web.service", web_label,
-                                                         "ingress") +
+  CHECK(value_of(text, "bpffw_drop_log_total{" +
+                           labels(plain_id, plain, "bpffw-metrics-web.service", web_label, "ingress") +
                            ",outcome=\"logged\"}") == std::nullopt);
   // Without counters: known, but no counter series.
   CHECK(value_of(text, "bpffw_program_info{" + labels(quiet_id, quiet, "", "", "ingress") + ",version=\"" +
@@ -161,6 +166,13 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
   CHECK(value_of(text, "bpffw_socket_refusals_total{" + egress_labels + ",hook=\"connect4\"}") >= 1);
   CHECK(value_of(text, "bpffw_socket_refusals_total{" + egress_labels + ",hook=\"sendmsg6\"}") == 0);
   CHECK(text.find("pin=\"" + egress + "-connect4\"") == std::string::npos);
+  const std::vector<std::uint32_t> unpinned_egress =
+      attached_ids(unpinned_client.path(), bpffw::Direction::Egress, Whose::Bpffw);
+  REQUIRE(unpinned_egress.size() == 1);
+  const std::string unpinned_egress_labels =
+      labels(std::to_string(unpinned_egress.front()), "", "", "/" + unpinned_client.name(), "egress");
+  CHECK(value_of(text, "bpffw_socket_refusals_total{" + unpinned_egress_labels + ",hook=\"connect6\"}") >= 1);
+  CHECK(value_of(text, "bpffw_socket_refusals_total{" + unpinned_egress_labels + ",hook=\"connect4\"}") == 0);
 
   // Debian's promtool: the format, and its lint (counters end in _total, HELP on every family).
   const std::string dir = "/tmp/bpffw-metrics-test-" + std::to_string(::getpid());
@@ -178,7 +190,8 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
   struct stat status{};
   REQUIRE(::stat(file.c_str(), &status) == 0);
   CHECK((status.st_mode & 07777) == 0644);
-  CHECK(std::distance(std::filesystem::directory_iterator(dir + "/textfile"), std::filesystem::directory_iterator()) == 1);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir + "/textfile"), std::filesystem::directory_iterator()) ==
+        1);
   RunResult file_checked = promtool_check(file);
   CHECK_MESSAGE(file_checked.exit_code == 0, file_checked.out);
   std::ifstream in(file);
@@ -194,6 +207,7 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
   // Take off what was attached: the cgroups go with the test.
   CHECK(run_bpffwc({"detach", web.path(), "-t", "ingress", "--all"}).exit_code == 0);
   CHECK(run_bpffwc({"detach", client.path(), "-t", "egress", "--all"}).exit_code == 0);
+  CHECK(run_bpffwc({"detach", unpinned_client.path(), "-t", "egress", "--all"}).exit_code == 0);
 }
 
 TEST_CASE("stats --prometheus for one program, and --all as text and JSON") {
