@@ -193,7 +193,7 @@ _bpffwc() {
       ;;
     stats | watch | log)
       case $subcommand in
-        stats) options="--json -t --type -h --help" ;;
+        stats) options="--all --json --prometheus --output -t --type -h --help" ;;
         log) options="--json --journal --new-only --all -t --type -h --help" ;;
         *) options="--interval --count --json -t --type -h --help" ;;
       esac
