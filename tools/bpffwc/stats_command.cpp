@@ -30,7 +30,8 @@ class StatsCommand final : public Command {
     pin->excludes(all);
     add_cgroup_direction_option(app, direction_);
     auto* json = app.add_flag("--json", json_,
-                              "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes");
+                              "print one JSON object: passed_packets, dropped_packets, passed_bytes, dropped_bytes "
+                              "(with --all: {\"programs\": [...]}, one object each)");
     app.add_flag("--prometheus", prometheus_,
                  "print the Prometheus text exposition format (node_exporter's textfile collector reads it)")
         ->excludes(json);
