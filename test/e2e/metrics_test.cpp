@@ -88,13 +88,16 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
 
   // Pinned and attached; attached without a pin; with the drop log; without counters; with sets.
   const std::string plain = pins.file("plain"), logged = pins.file("logged"), quiet = pins.file("quiet");
-  const std::string sets = pins.file("se\"t\\s"), egress = pins.file("egress");
+  const std::string sets = pins.file("se\"t\\s"), egress = pins.file("egress"), audit = pins.file("audit");
   REQUIRE(run_bpffwc({"-o", plain, "-t", "ingress", udp_open}).exit_code == 0);
   REQUIRE(run_bpffwc({"attach", web.path(), "-t", "ingress", plain}).exit_code == 0);
   REQUIRE(run_bpffwc({"--attach", web.path(), "-t", "ingress", "udp || tcp"}).exit_code == 0);
   REQUIRE(run_bpffwc({"-o", logged, "--log", "-t", "ingress", udp_open}).exit_code == 0);
   REQUIRE(run_bpffwc({"attach", web.path(), "-t", "ingress", logged}).exit_code == 0);
   REQUIRE(run_bpffwc({"-o", quiet, "--no-counters", "-t", "ingress", "tcp"}).exit_code == 0);
+  // In audit mode: it passes what it would drop (every program on a cgroup judges every packet).
+  REQUIRE(run_bpffwc({"-o", audit, "--audit", "-t", "ingress", udp_open}).exit_code == 0);
+  REQUIRE(run_bpffwc({"attach", web.path(), "-t", "ingress", audit}).exit_code == 0);
   RunResult pinned_sets =
       run_bpffwc({"-o", sets, "-t", "ingress", "--set", "ports=80,443", "--set", "blocklist=192.0.2.0/24,198.51.100.7",
                   "tcp && dst_port in ports && !(src_addr in blocklist)"});
@@ -112,10 +115,11 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
   CHECK_FALSE(tcp_connects(Family::V6, closed_port, {.client = unpinned_client.path(), .server = ""}));
 
   const std::string plain_id = pinned_id(plain), logged_id = pinned_id(logged), quiet_id = pinned_id(quiet);
-  const std::string sets_id = pinned_id(sets), egress_id = pinned_id(egress);
+  const std::string sets_id = pinned_id(sets), egress_id = pinned_id(egress), audit_id = pinned_id(audit);
   std::vector<std::uint32_t> on_web = attached_ids(web.path(), bpffw::Direction::Ingress, Whose::Bpffw);
-  std::erase_if(on_web,
-                [&](std::uint32_t id) { return std::to_string(id) == plain_id || std::to_string(id) == logged_id; });
+  std::erase_if(on_web, [&](std::uint32_t id) {
+    return std::to_string(id) == plain_id || std::to_string(id) == logged_id || std::to_string(id) == audit_id;
+  });
   REQUIRE(on_web.size() == 1);
   const std::string unpinned_id = std::to_string(on_web.front());
 
@@ -128,9 +132,10 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
 
   // Pinned and attached: the values stats --json reads, and the traffic is in them.
   const std::string plain_labels = labels(plain_id, plain, "bpffw-metrics-web.service", web_label, "ingress");
-  CHECK(value_of(text, "bpffw_program_info{" + plain_labels + ",version=\"" + std::string(bpffw::kVersion) + "\"}") ==
-        1);
+  CHECK(value_of(text, "bpffw_program_info{" + plain_labels + ",version=\"" + std::string(bpffw::kVersion) +
+                           "\",mode=\"enforce\"}") == 1);
   CHECK(value_of(text, "bpffw_attachment_info{" + plain_labels + "}") == 1);
+  CHECK(value_of(text, "bpffw_packets_total{" + plain_labels + ",verdict=\"would_drop\"}") == 0);
   for (const char* verdict : {"passed", "dropped"}) {
     auto packets = value_of(text, "bpffw_packets_total{" + plain_labels + ",verdict=\"" + verdict + "\"}");
     auto bytes = value_of(text, "bpffw_bytes_total{" + plain_labels + ",verdict=\"" + verdict + "\"}");
@@ -154,7 +159,14 @@ TEST_CASE("stats --all --prometheus: every kind of program, its labels and value
                            ",outcome=\"logged\"}") == std::nullopt);
   // Without counters: known, but no counter series.
   CHECK(value_of(text, "bpffw_program_info{" + labels(quiet_id, quiet, "", "", "ingress") + ",version=\"" +
-                           std::string(bpffw::kVersion) + "\"}") == 1);
+                           std::string(bpffw::kVersion) + "\",mode=\"enforce\"}") == 1);
+  // Audit mode: its mode, and the dropped exchange as would-drop, not as dropped.
+  const std::string audit_labels = labels(audit_id, audit, "bpffw-metrics-web.service", web_label, "ingress");
+  CHECK(value_of(text, "bpffw_program_info{" + audit_labels + ",version=\"" + std::string(bpffw::kVersion) +
+                           "\",mode=\"audit\"}") == 1);
+  CHECK(value_of(text, "bpffw_packets_total{" + audit_labels + ",verdict=\"would_drop\"}") >= 1);
+  CHECK(value_of(text, "bpffw_packets_total{" + audit_labels + ",verdict=\"dropped\"}") == 0);
+  CHECK(value_of(text, "bpffw_bytes_total{" + audit_labels + ",verdict=\"would_drop\"}") >= 28);
   CHECK(text.find("bpffw_packets_total{id=\"" + quiet_id + "\"") == std::string::npos);
   // Named sets, under a pin whose label value escapes '"' and '\'.
   const std::string escaped_pin = pins.path() + "/se\\\"t\\\\s";
@@ -221,15 +233,16 @@ TEST_CASE("stats --prometheus for one program, and --all as text and JSON") {
   // Only its series.
   CHECK(one.out.find("bpffw_packets_total{" + labels(id, pin, "", "", "egress") + ",verdict=\"passed\"} 0\n") !=
         std::string::npos);
-  CHECK(std::count(one.out.begin(), one.out.end(), '\n') == 14 + 5);  // 7 families' HELP and TYPE; info, 4 counters
+  // 8 families' HELP and TYPE; info, 6 counters
+  CHECK(std::count(one.out.begin(), one.out.end(), '\n') == 16 + 7);
   RunResult text = run_bpffwc({"stats", "--all"});
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("program " + id + " egress pinned at " + pin + ", attached nowhere\n  passed 0 packets") !=
         std::string::npos);
   RunResult json = run_bpffwc({"stats", "--all", "--json"});
   CHECK(json.exit_code == 0);
-  CHECK(json.out.find("{\"id\":" + id + ",\"pin\":\"" + pin + "\",\"direction\":\"egress\",\"attached\":[],") !=
-        std::string::npos);
+  CHECK(json.out.find("{\"id\":" + id + ",\"pin\":\"" + pin +
+                      "\",\"direction\":\"egress\",\"audit\":false,\"attached\":[],") != std::string::npos);
   RunResult both = run_bpffwc({"stats", pin, "--all"});
   CHECK(both.exit_code == 2);
   RunResult neither = run_bpffwc({"stats"});

@@ -29,9 +29,13 @@ std::string under_mount(const std::string& path, const std::string& mount) {
   return rest.empty() ? "/" : rest;
 }
 
-// The verdict an audit program's dropped_* counters count (issue 31 item 1): those packets pass.
-// Audit mode (ProgramMetadata::audit) will choose "would_drop" here; nothing else changes.
-std::string dropped_verdict(const bpffw::ProgramMetadata& /*metadata*/) { return "dropped"; }
+// Adds `count` to the hook's total: two groups of socket programs loaded beside one packet program
+// (pinned beside it, and attached with --attach) refuse on its behalf.
+void add_to(std::vector<std::pair<std::string, std::uint64_t>>& totals, const std::string& hook, std::uint64_t count) {
+  auto same = std::find_if(totals.begin(), totals.end(), [&](auto& total) { return total.first == hook; });
+  if (same == totals.end()) totals.emplace_back(hook, count);
+  else same->second += count;
+}
 
 ProgramStats read_stats(const CensusProgram& program, const std::string& mount) {
   ProgramStats stats;
@@ -49,20 +53,17 @@ ProgramStats read_stats(const CensusProgram& program, const std::string& mount) 
   stats.unit = joined(units);
   stats.direction = program.metadata.direction ? bpffw::to_string(*program.metadata.direction) : joined(directions);
   stats.version = program.metadata.bpffw_version;
-  stats.dropped_verdict = dropped_verdict(program.metadata);
+  stats.audit = program.metadata.audit;
   if (program.metadata.counters)
     if (auto counters = bpffw::read_counters(program.program)) stats.counters = *counters;
   if (program.metadata.log)
     if (auto log = bpffw::read_log_counters(program.program)) stats.log = *log;
-  // Two groups of socket programs loaded beside one packet program (pinned beside it, and
-  // attached with --attach) refuse on its behalf: one total per hook.
   for (const bpffw::SocketProgram& socket : program.sockets) {
     auto refused = bpffw::read_refusals(socket);
     if (!refused) continue;  // compiled with --no-counters
     const std::string hook = bpffw::to_string(socket.hook);
-    auto same = std::find_if(stats.refusals.begin(), stats.refusals.end(), [&](auto& r) { return r.first == hook; });
-    if (same == stats.refusals.end()) stats.refusals.emplace_back(hook, *refused);
-    else same->second += *refused;
+    add_to(stats.refusals, hook, *refused);
+    add_to(stats.would_refusals, hook, bpffw::read_would_refusals(socket).value_or(0));
   }
   // Counted a batch at a time: a set of a million addresses is never held whole.
   for (const bpffw::ProgramMetadata::SetName& set : program.metadata.sets) {
@@ -74,14 +75,6 @@ ProgramStats read_stats(const CensusProgram& program, const std::string& mount) 
     if (visited) stats.sets.emplace_back(set.name, entries);
   }
   return stats;
-}
-
-std::string attachments_text(const std::vector<bpffw::Attachment>& attached) {
-  if (attached.empty()) return "attached nowhere";
-  std::string text = "attached to ";
-  for (std::size_t i = 0; i < attached.size(); ++i)
-    text += (i == 0 ? "" : ", ") + attached[i].cgroup + " (" + bpffw::to_string(attached[i].direction) + ")";
-  return text;
 }
 
 std::string pairs_json(const std::vector<std::pair<std::string, std::uint64_t>>& pairs) {
@@ -106,13 +99,20 @@ std::string all_stats_text(const std::vector<ProgramStats>& stats) {
   for (const ProgramStats& s : stats) {
     out += "program " + std::to_string(s.id) + " " + (s.direction.empty() ? "" : s.direction + " ") +
            (s.pin.empty() ? "not pinned" : "pinned at " + s.pin) + ", " + attachments_text(s.attached) + "\n";
-    out += "  " + (s.counters ? counters_text(*s.counters) : "no counters (compiled with --no-counters)") + "\n";
+    if (s.audit) out += "  mode " + audit_text() + "\n";
+    out +=
+        "  " + (s.counters ? counters_text(*s.counters, s.audit) : "no counters (compiled with --no-counters)") + "\n";
     if (s.log)
       out += "  drop log: logged " + std::to_string(s.log->logged) + ", suppressed " +
              std::to_string(s.log->suppressed) + ", lost " + std::to_string(s.log->lost) + "\n";
     if (!s.refusals.empty()) {
       out += "  refused";
       for (const auto& [hook, refused] : s.refusals) out += " " + hook + " " + std::to_string(refused);
+      out += "\n";
+    }
+    if (s.audit) {
+      out += "  would refuse";
+      for (const auto& [hook, would] : s.would_refusals) out += " " + hook + " " + std::to_string(would);
       out += "\n";
     }
     if (!s.sets.empty()) {
@@ -129,7 +129,8 @@ std::string all_stats_json(const std::vector<ProgramStats>& stats) {
   for (std::size_t i = 0; i < stats.size(); ++i) {
     const ProgramStats& s = stats[i];
     out += std::string(i == 0 ? "" : ",") + "{\"id\":" + std::to_string(s.id) + ",\"pin\":" + json_string(s.pin) +
-           ",\"direction\":" + json_string(s.direction) + ",\"attached\":[";
+           ",\"direction\":" + json_string(s.direction) + ",\"audit\":" + (s.audit ? "true" : "false") +
+           ",\"attached\":[";
     for (std::size_t j = 0; j < s.attached.size(); ++j)
       out += std::string(j == 0 ? "" : ",") + "{\"cgroup\":" + json_string(s.attached[j].cgroup) +
              ",\"unit\":" + json_string(innermost_unit(s.attached[j].cgroup)) + ",\"direction\":\"" +
@@ -138,7 +139,8 @@ std::string all_stats_json(const std::vector<ProgramStats>& stats) {
     if (s.log)
       out += ",\"logged\":" + std::to_string(s.log->logged) + ",\"suppressed\":" + std::to_string(s.log->suppressed) +
              ",\"lost\":" + std::to_string(s.log->lost);
-    if (!s.refusals.empty()) out += ",\"refusals\":" + pairs_json(s.refusals);
+    if (!s.refusals.empty())
+      out += ",\"refusals\":" + pairs_json(s.refusals) + ",\"would_refuse\":" + pairs_json(s.would_refusals);
     if (!s.sets.empty()) out += ",\"sets\":" + pairs_json(s.sets);
     out += "}";
   }

@@ -22,13 +22,13 @@ struct ProgramStats {
   std::string cgroup;     // those cgroups, under the cgroup2 mount ("/system.slice/web.service"), comma-separated
   std::string direction;  // the one it was compiled for, else those it is attached in, comma-separated
   std::string version;    // of the bpffw that compiled it
-  // The verdict its dropped_* counters count: "dropped", or "would_drop" for an audit program.
-  std::string dropped_verdict = "dropped";
-  std::optional<bpffw::Counters> counters;                      // empty: compiled with --no-counters
-  std::optional<bpffw::LogCounters> log;                        // empty: compiled without --log
-  std::vector<std::pair<std::string, std::uint64_t>> refusals;  // hook ("connect4"), refused calls
-  std::vector<std::pair<std::string, std::uint64_t>> sets;      // name, entries in its maps
-  std::vector<bpffw::Attachment> attached;                      // each cgroup (under the mount) and direction
+  bool audit = false;     // compiled with --audit: it drops nothing, and counts the would-drops
+  std::optional<bpffw::Counters> counters;                            // empty: compiled with --no-counters
+  std::optional<bpffw::LogCounters> log;                              // empty: compiled without --log
+  std::vector<std::pair<std::string, std::uint64_t>> refusals;        // hook ("connect4"), refused calls
+  std::vector<std::pair<std::string, std::uint64_t>> would_refusals;  // hook, calls audit mode let go ahead
+  std::vector<std::pair<std::string, std::uint64_t>> sets;            // name, entries in its maps
+  std::vector<bpffw::Attachment> attached;                            // each cgroup (under the mount) and direction
 };
 
 // Reads each program's counters. A program that goes away meanwhile keeps what was read of it.

@@ -72,8 +72,10 @@ std::string prometheus_text(const std::vector<ProgramStats>& stats) {
   std::string out;
   {
     Family info(out, "bpffw_program_info", "gauge",
-                "A bpffw program loaded in the kernel (1), with the version of bpffw that compiled it.");
-    for (const ProgramStats& s : stats) info.add(with(program_labels(s), "version", s.version), 1);
+                "A bpffw program loaded in the kernel (1), with the version of bpffw that compiled it and its mode: "
+                "enforce, or audit (--audit: it drops nothing).");
+    for (const ProgramStats& s : stats)
+      info.add(with(with(program_labels(s), "version", s.version), "mode", s.audit ? "audit" : "enforce"), 1);
   }
   {
     Family attachment(out, "bpffw_attachment_info", "gauge",
@@ -89,11 +91,13 @@ std::string prometheus_text(const std::vector<ProgramStats>& stats) {
   }
   {
     Family packets(out, "bpffw_packets_total", "counter",
-                   "Packets the program judged, by verdict (would_drop: an audit program's drops, which pass).");
+                   "Packets the program judged, by verdict (would_drop: what audit mode passed and the filter "
+                   "would have dropped).");
     for (const ProgramStats& s : stats) {
       if (!s.counters) continue;
       packets.add(with(program_labels(s), "verdict", "passed"), s.counters->passed_packets);
-      packets.add(with(program_labels(s), "verdict", s.dropped_verdict), s.counters->dropped_packets);
+      packets.add(with(program_labels(s), "verdict", "dropped"), s.counters->dropped_packets);
+      packets.add(with(program_labels(s), "verdict", "would_drop"), s.counters->would_drop_packets);
     }
   }
   {
@@ -102,7 +106,8 @@ std::string prometheus_text(const std::vector<ProgramStats>& stats) {
     for (const ProgramStats& s : stats) {
       if (!s.counters) continue;
       bytes.add(with(program_labels(s), "verdict", "passed"), s.counters->passed_bytes);
-      bytes.add(with(program_labels(s), "verdict", s.dropped_verdict), s.counters->dropped_bytes);
+      bytes.add(with(program_labels(s), "verdict", "dropped"), s.counters->dropped_bytes);
+      bytes.add(with(program_labels(s), "verdict", "would_drop"), s.counters->would_drop_bytes);
     }
   }
   {
@@ -121,6 +126,13 @@ std::string prometheus_text(const std::vector<ProgramStats>& stats) {
                     "Calls the program's socket programs refused with EPERM, by hook.");
     for (const ProgramStats& s : stats)
       for (const auto& [hook, refused] : s.refusals) refusals.add(with(program_labels(s), "hook", hook), refused);
+  }
+  {
+    Family would(out, "bpffw_socket_would_refusals_total", "counter",
+                 "Calls the socket programs of an audit program (--audit) let go ahead and would have refused, by "
+                 "hook.");
+    for (const ProgramStats& s : stats)
+      for (const auto& [hook, count] : s.would_refusals) would.add(with(program_labels(s), "hook", hook), count);
   }
   {
     Family sets(out, "bpffw_set_entries", "gauge", "Entries in the maps of the program's named set.");

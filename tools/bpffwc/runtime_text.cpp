@@ -32,6 +32,14 @@ std::string counters_json(const bpffw::Counters& c) {
          ",\"would_drop_bytes\":" + std::to_string(c.would_drop_bytes) + "}";
 }
 
+std::string attachments_text(const std::vector<bpffw::Attachment>& attached) {
+  if (attached.empty()) return "attached nowhere";
+  std::string text = "attached to ";
+  for (std::size_t i = 0; i < attached.size(); ++i)
+    text += (i == 0 ? "" : ", ") + attached[i].cgroup + " (" + bpffw::to_string(attached[i].direction) + ")";
+  return text;
+}
+
 std::string audit_text() {
   return "audit: passes every packet, counts and logs what the filter would drop (without --audit, -o PIN --force "
          "enforces it)";

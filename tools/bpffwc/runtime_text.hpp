@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <bpffw/cgroup.hpp>
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 
@@ -20,6 +21,9 @@ std::string counters_text(const bpffw::Counters& counters, bool audit);
 // {"passed_packets":10,"dropped_packets":2,"passed_bytes":1200,"dropped_bytes":80,
 //  "would_drop_packets":0,"would_drop_bytes":0}
 std::string counters_json(const bpffw::Counters& counters);
+
+// "attached to /sys/fs/cgroup/web.service (ingress), ...", or "attached nowhere".
+std::string attachments_text(const std::vector<bpffw::Attachment>& attached);
 
 // How show, stats and status say that a program is in audit mode (CompileOptions::audit).
 std::string audit_text();

@@ -34,14 +34,6 @@ std::vector<std::string> filter_names(const std::string& config_dir, const std::
   return {names.begin(), names.end()};
 }
 
-std::string attachments_text(const std::vector<bpffw::Attachment>& attached) {
-  if (attached.empty()) return "attached nowhere";
-  std::string text = "attached to ";
-  for (std::size_t i = 0; i < attached.size(); ++i)
-    text += (i == 0 ? "" : ", ") + attached[i].cgroup + " (" + bpffw::to_string(attached[i].direction) + ")";
-  return text;
-}
-
 std::string status_text(const FilterStatus& status) {
   std::string head = status.name + ": ";
   if (status.program_id)
