@@ -14,14 +14,9 @@
 #include "support/kernel_env.hpp"
 
 using namespace bpffw::e2e;
+using bpffw::test::pinned_id;
 
 namespace {
-
-std::string pinned_id(const std::string& pin) {
-  auto program = bpffw::Program::open_pinned(pin);
-  REQUIRE(program.has_value());
-  return std::to_string(program->info().value().id);
-}
 
 // What the kernel says it checked (a number), or null where it does not say (before 5.16).
 std::string verified_json(const std::string& pin) {

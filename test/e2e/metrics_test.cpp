@@ -29,14 +29,9 @@
 #include "support/kernel_env.hpp"
 
 using namespace bpffw::e2e;
+using bpffw::test::pinned_id;
 
 namespace {
-
-std::string pinned_id(const std::string& pin) {
-  auto program = bpffw::Program::open_pinned(pin);
-  REQUIRE(program.has_value());
-  return std::to_string(program->info().value().id);
-}
 
 // The value of the series written exactly so (name{labels}), if the text has it.
 std::optional<std::uint64_t> value_of(const std::string& text, const std::string& series) {

@@ -22,17 +22,6 @@ CompileOptions audit_options(bool log) {
   return options;
 }
 
-std::vector<DropRecord> drain(const Program& program) {
-  std::vector<DropRecord> records;
-  auto log = DropLog::open(program, [&](const DropRecord& record) { records.push_back(record); });
-  REQUIRE_MESSAGE(log.has_value(), (log ? "" : log.error().message));
-  for (;;) {
-    auto read = log->poll(0);
-    REQUIRE_MESSAGE(read.has_value(), (read ? "" : read.error().message));
-    if (*read == 0) return records;
-  }
-}
-
 TEST_CASE("an audit program passes what its filter drops, malformed packets too, and counts them as would-drop") {
   require_root();
   Program program = load_or_fail(parse_or_fail("udp && dst_port == 53"), audit_options(false));

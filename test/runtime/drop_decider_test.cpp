@@ -34,17 +34,6 @@ CompileOptions logging_everything() {
   return options;
 }
 
-std::vector<DropRecord> drain(const Program& program) {
-  std::vector<DropRecord> records;
-  auto log = DropLog::open(program, [&](const DropRecord& record) { records.push_back(record); });
-  REQUIRE_MESSAGE(log.has_value(), (log ? "" : log.error().message));
-  for (;;) {
-    auto read = log->poll(0);
-    REQUIRE_MESSAGE(read.has_value(), (read ? "" : read.error().message));
-    if (*read == 0) return records;
-  }
-}
-
 std::string part(const std::string& source, const std::optional<SourceSpan>& span) {
   if (!span) return "(none)";
   return "'" + source.substr(span->offset, span->length) + "' at " + std::to_string(span->offset) + "+" +

@@ -26,18 +26,6 @@ CompileOptions logging(std::uint32_t rate, std::uint32_t burst) {
   return options;
 }
 
-// Every record the program's ring holds now.
-std::vector<DropRecord> drain(const Program& program) {
-  std::vector<DropRecord> records;
-  auto log = DropLog::open(program, [&](const DropRecord& record) { records.push_back(record); });
-  REQUIRE_MESSAGE(log.has_value(), (log ? "" : log.error().message));
-  for (;;) {
-    auto read = log->poll(0);
-    REQUIRE_MESSAGE(read.has_value(), (read ? "" : read.error().message));
-    if (*read == 0) return records;
-  }
-}
-
 LogCounters log_counters_or_fail(const Program& program) {
   auto counters = read_log_counters(program);
   REQUIRE_MESSAGE(counters.has_value(), (counters ? "" : counters.error().message));

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
 #include <bpffw/bpffw.hpp>
+#include <bpffw/drop_log.hpp>
 #include <bpffw/runtime.hpp>
 
 #include "packet/packet_builder.hpp"
@@ -45,6 +47,18 @@ inline Counters counters_or_fail(const Program& program) {
   auto counters = read_counters(program);
   REQUIRE_MESSAGE(counters.has_value(), (counters ? "" : counters.error().message));
   return *counters;
+}
+
+// Every record the program's drop log holds now.
+inline std::vector<DropRecord> drain(const Program& program) {
+  std::vector<DropRecord> records;
+  auto log = DropLog::open(program, [&](const DropRecord& record) { records.push_back(record); });
+  REQUIRE_MESSAGE(log.has_value(), (log ? "" : log.error().message));
+  for (;;) {
+    auto read = log->poll(0);
+    REQUIRE_MESSAGE(read.has_value(), (read ? "" : read.error().message));
+    if (*read == 0) return records;
+  }
 }
 
 }  // namespace bpffw::test

@@ -37,6 +37,14 @@ std::string verifier_line(std::uint32_t id) {
   return "verifier    " + std::to_string(*info->verified_instructions) + " instructions checked (its limit: 1000000)\n";
 }
 
+std::string pinned_id(const std::string& pin) {
+  auto program = Program::open_pinned(pin);
+  REQUIRE_MESSAGE(program.has_value(), pin << ": " << (program ? "" : program.error().message));
+  auto info = program->info();
+  REQUIRE_MESSAGE(info.has_value(), info.error().message);
+  return std::to_string(info->id);
+}
+
 void require_root() {
   REQUIRE_MESSAGE(geteuid() == 0,
                   "kernel tests load BPF programs and need root (CAP_BPF and CAP_NET_ADMIN); "

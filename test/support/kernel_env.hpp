@@ -17,6 +17,9 @@ void ensure_bpffs();
 // "verifier    N instructions checked (its limit: 1000000)\n".
 std::string verifier_line(std::uint32_t id);
 
+// The id of the program pinned at `pin`, as text; fails the test when there is none.
+std::string pinned_id(const std::string& pin);
+
 // A fresh directory /sys/fs/bpf/bpffw-test-<pid>-<n>/ for pins, removed with everything in it.
 class ScopedPinDir {
  public:

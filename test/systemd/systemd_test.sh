@@ -428,6 +428,22 @@ in_container systemctl stop bpffw@st.service
 in_container systemctl reset-failed bpffw@st.service 2>/dev/null || true
 rm -f "$pins/bpffw/st"
 
+# 8. Audit mode through bpffw@NAME (docs/bpffwc.md, "Try it on live traffic first"): --audit in
+# NAME.conf loads a program that drops nothing, which status and stats say; the reload without it
+# enforces the filter, and the unit's journal has bpffwc's note that the mode changed.
+put /etc/bpffw/au.filter <<<'tcp && dst_port == 443'
+put /etc/bpffw/au.conf <<<'BPFFWC_OPTIONS="-t ingress --audit"'
+check "bpffw@au starts in audit mode" in_container systemctl start bpffw@au.service
+check "status names it an audit program" bash -c 'nsenter -t "$1" -a /usr/local/bin/bpffwc status au | grep -q "(audit mode: drops nothing)"' _ "$container_pid"
+check "stats --json says audit" bash -c 'nsenter -t "$1" -a /usr/local/bin/bpffwc stats --json /sys/fs/bpf/bpffw/au | grep -q "\"audit\":true"' _ "$container_pid"
+put /etc/bpffw/au.conf <<<'BPFFWC_OPTIONS="-t ingress"'
+check "status sees the conf ask to enforce" bash -c 'nsenter -t "$1" -a /usr/local/bin/bpffwc status au | grep -q "asks to enforce the filter"' _ "$container_pid"
+check "the reload without --audit succeeds" in_container systemctl reload bpffw@au.service
+check "the program enforces now" bash -c 'nsenter -t "$1" -a /usr/local/bin/bpffwc stats --json /sys/fs/bpf/bpffw/au | grep -q "\"audit\":false"' _ "$container_pid"
+check "the journal has the note of the switch" bash -c 'nsenter -t "$1" -a journalctl -q -u bpffw@au.service --no-pager | grep -q "was in audit mode; the new one enforces"' _ "$container_pid"
+in_container systemctl stop bpffw@au.service
+rm -f "$pins/bpffw/au"
+
 if ((failures > 0)); then
   in_container journalctl -b -q -o short --no-pager -n 60 >&2 || true
   fail "$failures checks failed"
