@@ -33,8 +33,8 @@ struct CompileOptions {
   // Only the drop path runs the log's code: a passing packet costs nothing more.
   std::optional<LogLimit> log;
   // The most entries each of the program's set maps holds (docs/filter-language.md §9, sets.hpp);
-  // 0: the defaults, raised to 2.25 times what the sets need. Sets that need more are refused before
-  // anything is loaded.
+  // 0: the defaults, raised to set_capacity_for(what the sets need) (<bpffw/sets.hpp>: the least power
+  // of two at least twice as many). Sets that need more are refused before anything is loaded.
   std::uint32_t set_capacity = 0;
   // Audit mode (docs/bpffwc.md): the program passes every packet, and counts (Counters::would_drop_*)
   // and, with the log, records the packets the filter would have dropped, marked as such; its socket

@@ -106,14 +106,25 @@ std::string format_set_prefix(const SetPrefix& prefix);
 
 // All integer sets of a program share one hash map; all whole IPv4 addresses (/32) one hash map,
 // all shorter IPv4 prefixes one LPM trie, and the same for IPv6. Each map holds
-// CompileOptions::set_capacity entries if that is given, else the default below or 2.25 times what
-// the sets put in it when compiled (room to replace them whole, and to grow), whichever is more. Replacing a set whole
-// holds its old and new entries at once for a moment, so a set can be replaced whole while its maps are at most half
-// full.
+// CompileOptions::set_capacity entries if that is given, else the default below or
+// set_capacity_for(what the sets put in it when compiled), whichever is more. Replacing a set whole
+// holds its old and new entries at once for a moment, so a set can be replaced whole while its maps
+// are at most half full: a map sized by set_capacity_for takes the sets again as many live additions,
+// or one whole replace of each.
 inline constexpr std::uint32_t kDefaultIntegerSetCapacity = 1u << 17;
 inline constexpr std::uint32_t kDefaultExactAddressSetCapacity = 1u << 14;
 inline constexpr std::uint32_t kDefaultAddressSetCapacity = 1u << 21;
 // The most entries a set map is given without CompileOptions::set_capacity.
 inline constexpr std::uint32_t kMaxSetCapacity = 1u << 26;
+
+// The capacity a set map gets for `entries` (before the default raises it): the least power of two
+// that is at least twice as many, at most kMaxSetCapacity. Twice: room to replace the sets whole, or
+// to grow as much again. A power of two: the kernel gives a hash map that many buckets anyway, so a
+// capacity between two powers would cost the buckets of the larger one.
+inline constexpr std::uint64_t set_capacity_for(std::uint64_t entries) {
+  std::uint64_t capacity = 1;
+  while (capacity < kMaxSetCapacity && capacity / 2 < entries) capacity *= 2;
+  return capacity;
+}
 
 }  // namespace bpffw

@@ -240,9 +240,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
   for (const NamedSet& set : filter.sets()) needed += set_map_entries(set.items);
   auto capacity = [&](std::uint64_t entries, std::uint32_t default_capacity) -> std::uint64_t {
     if (options.set_capacity != 0) return options.set_capacity;
-    // Room to replace the sets whole, and to grow by a quarter.
-    return std::min<std::uint64_t>(std::max<std::uint64_t>(default_capacity, 2 * entries + entries / 4),
-                                   kMaxSetCapacity);
+    return std::max<std::uint64_t>(default_capacity, set_capacity_for(entries));
   };
   spec.set_capacity = {capacity(needed.integers, kDefaultIntegerSetCapacity),
                        capacity(needed.ipv4_exact, kDefaultExactAddressSetCapacity),

@@ -52,8 +52,8 @@ struct RuntimeSpec {
 
 // What compile(filter, options) puts in: counters unless options.counters is false, the
 // filter's parameters, the drop log when options.log asks, and always the metadata. Each set map
-// holds options.set_capacity entries if given, else its default (sets.hpp) or 2.25 times what
-// the filter's sets put in it, whichever is more, so that any set can be replaced whole.
+// holds options.set_capacity entries if given, else its default (sets.hpp) or set_capacity_for(what
+// the filter's sets put in it), whichever is more, so that any set can be replaced whole.
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options);
 
 // The program's self-description (layout/metadata.hpp) for `spec`.
