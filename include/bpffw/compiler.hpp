@@ -59,6 +59,9 @@ struct ObjectFile {
 };
 
 Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options = {});
+// The same for a filter not needed afterwards: the object takes the sets' items instead of a copy
+// when no other copy of the filter shares them.
+Result<ObjectFile> compile(Filter&& filter, const CompileOptions& options = {});
 
 // The cgroup socket hooks an egress filter's socket programs attach to (docs/filter-language.md
 // §10), by systemd's names for them (BPFProgram=connect4:PIN): connect() of IPv4 and IPv6 sockets,

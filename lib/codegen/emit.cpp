@@ -269,11 +269,26 @@ Result<void> check_set_capacity(const Filter& filter, const codegen::RuntimeSpec
 
 }  // namespace
 
-Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) {
+namespace {
+
+// The object without its sets' items.
+Result<ObjectFile> compile_program(const Filter& filter, const CompileOptions& options) {
   codegen::RuntimeSpec spec = codegen::runtime_spec_for(filter, options);
   if (auto fits = check_set_capacity(filter, spec); !fits) return tl::unexpected(fits.error());
-  auto object = codegen::compile_expression(detail::FilterAccess::root(filter), options, spec);
+  return codegen::compile_expression(detail::FilterAccess::root(filter), options, spec);
+}
+
+}  // namespace
+
+Result<ObjectFile> compile(const Filter& filter, const CompileOptions& options) {
+  auto object = compile_program(filter, options);
   if (object) object->sets = filter.sets();
+  return object;
+}
+
+Result<ObjectFile> compile(Filter&& filter, const CompileOptions& options) {
+  auto object = compile_program(filter, options);
+  if (object) object->sets = detail::FilterAccess::take_sets(std::move(filter));
   return object;
 }
 

@@ -14,12 +14,14 @@
 namespace bpffw::loader {
 namespace {
 
+// Room for the ids of a bpffw program's maps in the first call (it has fewer than a dozen), so that
+// one call usually does.
+constexpr __u32 kMapIdsAtFirst = 32;
+
 Result<std::vector<__u32>> program_map_ids(int program_fd) {
   bpf_prog_info info{};
-  __u32 length = sizeof info;
-  if (bpf_obj_get_info_by_fd(program_fd, &info, &length) != 0)
-    return tl::unexpected(loader::system_error("cannot read the program's info", errno));
-  // The count may grow between the two calls (BPF_PROG_BIND_MAP); ask again until it fits.
+  info.nr_map_ids = kMapIdsAtFirst;
+  // The count may grow between two calls (BPF_PROG_BIND_MAP); ask again until it fits.
   for (int attempt = 0; attempt < 4; ++attempt) {
     std::vector<__u32> ids(info.nr_map_ids);
     __u32 capacity = info.nr_map_ids;
@@ -27,7 +29,7 @@ Result<std::vector<__u32>> program_map_ids(int program_fd) {
     info = bpf_prog_info{};
     info.nr_map_ids = capacity;
     info.map_ids = reinterpret_cast<__u64>(ids.data());
-    length = sizeof info;
+    __u32 length = sizeof info;
     if (bpf_obj_get_info_by_fd(program_fd, &info, &length) != 0)
       return tl::unexpected(loader::system_error("cannot read the program's map ids", errno));
     if (info.nr_map_ids <= capacity) {

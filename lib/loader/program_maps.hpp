@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include <bpffw/error.hpp>
+#include <bpffw/metadata.hpp>
 #include <bpffw/program.hpp>
 
 #include "loader/unique_fd.hpp"
@@ -29,6 +30,10 @@ std::string_view map_name(const bpf_map_info& info);
 
 // The program's map whose kernel name is `name`; std::nullopt when it has none.
 Result<std::optional<ProgramMap>> find_program_map(int program_fd, std::string_view name);
+
+// The program's metadata (<bpffw/metadata.hpp>) from its maps listed by program_maps: for a command
+// that goes on to use other maps of the list, each opened once.
+Result<ProgramMetadata> read_metadata(const std::vector<ProgramMap>& maps);
 
 // The program's map named `name`; ErrorKind::Usage with `missing` as the message when it has none.
 Result<ProgramMap> require_program_map(const Program& program, const char* name, const std::string& missing);

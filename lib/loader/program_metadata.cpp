@@ -7,16 +7,28 @@
 
 namespace bpffw {
 
-Result<ProgramMetadata> read_metadata(const Program& program) {
-  auto map = loader::require_program_map(program, layout::kMetadataMap,
-                                         "the program carries no bpffw metadata; was it compiled by bpffw?");
-  if (!map) return tl::unexpected(map.error());
-  auto value = loader::read_single_value(*map, map->info.value_size);
+namespace loader {
+
+Result<ProgramMetadata> read_metadata(const std::vector<ProgramMap>& maps) {
+  const ProgramMap* map = nullptr;
+  for (const ProgramMap& candidate : maps)
+    if (map_name(candidate.info) == layout::kMetadataMap) map = &candidate;
+  if (map == nullptr)
+    return make_error(ErrorKind::Usage, "the program carries no bpffw metadata; was it compiled by bpffw?");
+  auto value = read_single_value(*map, map->info.value_size);
   if (!value) return tl::unexpected(value.error());
-  std::size_t offset = loader::variable_offset(map->info, layout::kMetadataGlobal);
+  std::size_t offset = variable_offset(map->info, layout::kMetadataGlobal);
   if (offset > value->size()) offset = 0;
   return layout::decode_metadata(
       std::string_view(reinterpret_cast<const char*>(value->data()) + offset, value->size() - offset));
+}
+
+}  // namespace loader
+
+Result<ProgramMetadata> read_metadata(const Program& program) {
+  auto maps = loader::program_maps(program.fd());
+  if (!maps) return tl::unexpected(maps.error());
+  return loader::read_metadata(*maps);
 }
 
 }  // namespace bpffw

@@ -168,8 +168,12 @@ Result<bool> delete_one(int fd, const void* key) {
 Result<SetMaps> open_set_maps(int program_fd) {
   auto found = program_maps(program_fd);
   if (!found) return tl::unexpected(found.error());
+  return take_set_maps(*found);
+}
+
+SetMaps take_set_maps(std::vector<ProgramMap>& found) {
   SetMaps maps;
-  for (ProgramMap& map : *found) {
+  for (ProgramMap& map : found) {
     std::string_view name = map_name(map.info);
     if (name == layout::kSetGenerationMap) maps.state = std::move(map.fd);
     for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) {
@@ -235,25 +239,35 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
     if (entries[kind] > maps.entries[kind].capacity) return write_failed(E2BIG);
 
+  // Keys built a batch at a time per map and written when the batch is full: never all at once (a
+  // 10^6-address set's keys would be 14 MB of fresh pages).
   std::vector<std::uint8_t> keys[std::size(kMapNames)];
-  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) keys[kind].reserve(entries[kind] * kKeySizes[kind]);
+  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
+    keys[kind].reserve(std::min<std::uint64_t>(entries[kind], kBatchEntries) * kKeySizes[kind]);
+  auto flush = [&](unsigned kind) -> Result<void> {
+    if (keys[kind].empty()) return {};
+    auto written = update_keys(maps.entries[kind].fd.get(), keys[kind], kKeySizes[kind]);
+    keys[kind].clear();
+    return written;
+  };
+  auto add = [&](unsigned kind, const std::uint8_t* key) -> Result<void> {
+    keys[kind].insert(keys[kind].end(), key, key + kKeySizes[kind]);
+    return keys[kind].size() == kBatchEntries * kKeySizes[kind] ? flush(kind) : Result<void>{};
+  };
   std::uint8_t key[kMaxKeySize];
   for (const SetIntegerRange& range : items.ranges) {
     for (std::int64_t value = range.lo;; ++value) {
       keys::integer_key(tag, value, key);
-      keys[kIntegers].insert(keys[kIntegers].end(), key, key + sizeof(layout::IntegerSetKey));
+      if (auto added = add(kIntegers, key); !added) return added;
       if (value == range.hi) break;
     }
   }
   for (const SetPrefix& prefix : items.prefixes) {
-    SetMapKind kind = kind_of(prefix);
     keys::prefix_key(tag, prefix, key);
-    keys[kind].insert(keys[kind].end(), key, key + kKeySizes[kind]);
+    if (auto added = add(kind_of(prefix), key); !added) return added;
   }
-  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind) {
-    if (keys[kind].empty()) continue;
-    if (auto written = update_keys(maps.entries[kind].fd.get(), keys[kind], kKeySizes[kind]); !written) return written;
-  }
+  for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
+    if (auto written = flush(kind); !written) return written;
   return {};
 }
 

@@ -14,6 +14,7 @@
 #include <bpffw/error.hpp>
 #include <bpffw/sets.hpp>
 
+#include "loader/program_maps.hpp"
 #include "loader/unique_fd.hpp"
 
 namespace bpffw::loader {
@@ -36,6 +37,8 @@ enum SetMapKind : unsigned { kIntegers, kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6
 
 // The set maps of a loaded program, found by name among its maps.
 Result<SetMaps> open_set_maps(int program_fd);
+// The same among maps already listed (program_maps): their fds move into the result.
+SetMaps take_set_maps(std::vector<ProgramMap>& maps);
 
 // After bpf_object__load: writes each set's items under generation 0, with its state word, and
 // binds every set map to the program (so that a set the expression does not use is still found).

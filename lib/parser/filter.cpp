@@ -76,6 +76,10 @@ Result<std::vector<std::string>> checked_set_names(const std::vector<NamedSet>& 
 Filter::Filter(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Filter> Filter::parse(std::string_view expression, const ParseOptions& options) {
+  return parse(expression, ParseOptions(options));
+}
+
+Result<Filter> Filter::parse(std::string_view expression, ParseOptions&& options) {
   auto names = checked_parameter_names(options.parameters);
   if (!names) return tl::unexpected(std::move(names.error()));
   auto set_names = checked_set_names(options.sets, *names);
@@ -92,7 +96,7 @@ Result<Filter> Filter::parse(std::string_view expression, const ParseOptions& op
   impl->warnings = parser::range_warnings(**root);
   impl->root = std::move(*root);
   impl->parameters = options.parameters;
-  impl->sets = options.sets;
+  impl->sets = std::move(options.sets);
   for (std::size_t i = 0; i < impl->sets.size(); ++i)
     impl->sets[i].items.element = set_elements[i].value_or(SetElement::Integer);
   parser::move_large_sets_to_maps(impl->root, impl->sets);
@@ -119,5 +123,13 @@ const std::vector<Warning>& Filter::warnings() const { return impl_->warnings; }
 std::optional<Direction> Filter::direction() const { return impl_->direction; }
 
 const ast::Expr& detail::FilterAccess::root(const Filter& filter) { return *filter.impl_->root; }
+
+std::vector<NamedSet> detail::FilterAccess::take_sets(Filter&& filter) {
+  if (filter.impl_.use_count() != 1) return filter.impl_->sets;
+  // Sole holder: no one else can see the state change. The Impl was made non-const (parse).
+  std::vector<NamedSet> sets = std::move(const_cast<Filter::Impl&>(*filter.impl_).sets);
+  filter.impl_.reset();
+  return sets;
+}
 
 }  // namespace bpffw

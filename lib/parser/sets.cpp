@@ -84,10 +84,14 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
 
 Result<void> SetFileParser::feed(std::string_view text) {
   if (text.empty()) return {};
-  // Room for an item per line, either type, so that a large file is not copied as it grows.
+  // Room for an item per line, growing at least twice as large each time: exact room per piece would
+  // copy everything read so far at every piece of a large file.
   std::size_t lines = std::count(text.begin(), text.end(), '\n') + 1;
-  items_.prefixes.reserve(items_.prefixes.size() + lines);
-  items_.ranges.reserve(items_.ranges.size() + lines);
+  auto make_room = [lines](auto& items) {
+    if (items.capacity() - items.size() < lines) items.reserve(std::max(items.size() + lines, 2 * items.capacity()));
+  };
+  if (!typed_ || items_.element == SetElement::Address) make_room(items_.prefixes);
+  if (!typed_ || items_.element == SetElement::Integer) make_room(items_.ranges);
   std::size_t line_start = 0;
   for (unsigned& line_number = next_line_; line_start <= text.size(); ++line_number) {
     std::size_t line_end = text.find('\n', line_start);
@@ -143,10 +147,10 @@ Result<void> SetFileParser::feed(std::string_view text) {
 
 SetItems SetFileParser::finish() {
   SetItems all = std::move(items_);
+  // The other type's room goes; the kept items are not copied into a tighter vector (room never
+  // written costs no memory).
   if (all.element == SetElement::Address) std::vector<SetIntegerRange>().swap(all.ranges);
   else std::vector<SetPrefix>().swap(all.prefixes);
-  all.ranges.shrink_to_fit();
-  all.prefixes.shrink_to_fit();
   *this = SetFileParser();
   return all;
 }

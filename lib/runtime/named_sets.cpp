@@ -7,25 +7,25 @@
 #include "layout/map_layout.hpp"
 #include "loader/set_maps.hpp"
 #include "parser/names.hpp"
+#include "runtime/opened_sets.hpp"
 
 namespace bpffw {
 namespace {
 
+// One set of an OpenedSets, whose maps it refers to.
 struct OpenSet {
-  loader::SetMaps maps;
+  const loader::SetMaps& maps;
   std::uint32_t index = 0;
   SetElement element = SetElement::Integer;
 };
 
 std::string element_name(SetElement element) { return element == SetElement::Address ? "addresses" : "integers"; }
 
-Result<OpenSet> open_set(const Program& program, std::string_view name) {
-  auto metadata = read_metadata(program);
-  if (!metadata) return tl::unexpected(metadata.error());
-  const auto& sets = metadata->sets;
+Result<OpenSet> open_set(const runtime::OpenedSets& program, std::string_view name) {
+  const auto& sets = program.metadata.sets;
   std::vector<std::string> names;
   for (const ProgramMetadata::SetName& set : sets) names.push_back(set.name);
-  OpenSet open;
+  OpenSet open{program.maps};
   while (open.index < sets.size() && sets[open.index].name != name) ++open.index;
   if (open.index == sets.size()) {
     std::string message = "the program has no set '" + std::string(name) + "'";
@@ -36,9 +36,6 @@ Result<OpenSet> open_set(const Program& program, std::string_view name) {
     return make_error(ErrorKind::Usage, message, 0, "its sets: " + known);
   }
   open.element = sets[open.index].element;
-  auto maps = loader::open_set_maps(program.fd());
-  if (!maps) return tl::unexpected(maps.error());
-  open.maps = std::move(*maps);
   return open;
 }
 
@@ -81,12 +78,11 @@ Result<void> visit_current(const loader::SetMaps& maps, std::uint32_t index, std
 }  // namespace
 
 Result<std::vector<NamedSet>> read_sets(const Program& program) {
-  auto metadata = read_metadata(program);
-  if (!metadata) return tl::unexpected(metadata.error());
+  auto opened = runtime::open_sets(program);
+  if (!opened) return tl::unexpected(opened.error());
+  const ProgramMetadata* metadata = &opened->metadata;
+  const loader::SetMaps* maps = &opened->maps;
   std::vector<NamedSet> sets;
-  if (metadata->sets.empty()) return sets;
-  auto maps = loader::open_set_maps(program.fd());
-  if (!maps) return tl::unexpected(maps.error());
   for (std::uint32_t i = 0; i < metadata->sets.size(); ++i) {
     NamedSet set{metadata->sets[i].name, {metadata->sets[i].element, {}, {}}, metadata->sets[i].file};
     auto gather = [&](const SetItems& batch) {
@@ -102,12 +98,21 @@ Result<std::vector<NamedSet>> read_sets(const Program& program) {
 }
 
 Result<void> visit_set(const Program& program, std::string_view name, const SetVisitor& visit) {
-  auto set = open_set(program, name);
+  auto opened = runtime::open_sets(program);
+  if (!opened) return tl::unexpected(opened.error());
+  auto set = open_set(*opened, name);
   if (!set) return tl::unexpected(set.error());
   return visit_current(set->maps, set->index, name, set->element, visit);
 }
 
 Result<std::optional<SetItems>> match_in_set(const Program& program, std::string_view name, const SetItems& value) {
+  auto opened = runtime::open_sets(program);
+  if (!opened) return tl::unexpected(opened.error());
+  return runtime::match_in_set(*opened, name, value);
+}
+
+Result<std::optional<SetItems>> runtime::match_in_set(const OpenedSets& program, std::string_view name,
+                                                      const SetItems& value) {
   bool one_value = value.element == SetElement::Integer
                        ? value.prefixes.empty() && value.ranges.size() == 1 && value.ranges[0].lo == value.ranges[0].hi
                        : value.ranges.empty() && value.prefixes.size() == 1 &&
@@ -133,7 +138,7 @@ struct CurrentSet {
   std::uint32_t state = 0;
 };
 
-Result<CurrentSet> open_current(const Program& program, std::string_view name, const SetItems& items) {
+Result<CurrentSet> open_current(const runtime::OpenedSets& program, std::string_view name, const SetItems& items) {
   // Its items are written in the expression, which says what the program does: a change here would
   // part the two, and recompiling the expression would undo it.
   if (is_inline_set(name))
@@ -151,7 +156,7 @@ Result<CurrentSet> open_current(const Program& program, std::string_view name, c
 
 // Adds (or removes) the items in the current generation; on failure, undoes what it changed. On
 // success, `changed` (if given) receives the items added (or removed).
-Result<void> change_in_place(const Program& program, std::string_view name, const SetItems& items, bool add,
+Result<void> change_in_place(const runtime::OpenedSets& program, std::string_view name, const SetItems& items, bool add,
                              SetItems* changed_out = nullptr) {
   auto current = open_current(program, name, items);
   if (!current) return tl::unexpected(current.error());
@@ -169,15 +174,42 @@ Result<void> change_in_place(const Program& program, std::string_view name, cons
 
 }  // namespace
 
-Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items) {
+Result<runtime::OpenedSets> runtime::open_sets(const Program& program) {
+  auto maps = loader::program_maps(program.fd());
+  if (!maps) return tl::unexpected(maps.error());
+  auto metadata = loader::read_metadata(*maps);
+  if (!metadata) return tl::unexpected(metadata.error());
+  return OpenedSets{std::move(*metadata), loader::take_set_maps(*maps)};
+}
+
+Result<void> runtime::add_to_set(const OpenedSets& program, std::string_view name, const SetItems& items) {
   return change_in_place(program, name, items, true);
 }
 
-Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items, SetItems* removed) {
+Result<void> runtime::remove_from_set(const OpenedSets& program, std::string_view name, const SetItems& items,
+                                      SetItems* removed) {
   return change_in_place(program, name, items, false, removed);
 }
 
+Result<void> add_to_set(const Program& program, std::string_view name, const SetItems& items) {
+  auto opened = runtime::open_sets(program);
+  if (!opened) return tl::unexpected(opened.error());
+  return runtime::add_to_set(*opened, name, items);
+}
+
+Result<void> remove_from_set(const Program& program, std::string_view name, const SetItems& items, SetItems* removed) {
+  auto opened = runtime::open_sets(program);
+  if (!opened) return tl::unexpected(opened.error());
+  return runtime::remove_from_set(*opened, name, items, removed);
+}
+
 Result<void> replace_set(const Program& program, std::string_view name, const SetItems& items) {
+  auto opened = runtime::open_sets(program);
+  if (!opened) return tl::unexpected(opened.error());
+  return runtime::replace_set(*opened, name, items);
+}
+
+Result<void> runtime::replace_set(const OpenedSets& program, std::string_view name, const SetItems& items) {
   auto current = open_current(program, name, items);
   if (!current) return tl::unexpected(current.error());
   const OpenSet& set = current->set;

@@ -97,15 +97,19 @@ class CompileCommand final : public Command {
                                        : runtime_.prepare(pin_path_, force_, attach_.replaced_program());
         prepared != kExitSuccess)
       return prepared;
-    bpffw::ParseOptions parse_options = runtime_.parse_options();
+    // The sets' items (10^6 from a set file) move from the options to the filter to the object.
+    bpffw::ParseOptions parse_options = runtime_.take_parse_options();
     parse_options.direction = attach_.direction();
-    auto filter = bpffw::Filter::parse(source_.text(), parse_options);
+    auto filter = bpffw::Filter::parse(source_.text(), std::move(parse_options));
     if (!filter) return source_.report(filter.error());
     source_.report_warnings(filter->warnings());
 
     if (emit_) return emit(*filter);
 
-    auto object = bpffw::compile(*filter, runtime_.compile_options());
+    // The filter is needed afterwards only for the socket programs.
+    const bool sockets_wanted = sockets_.wanted(attach_.direction());
+    auto object = sockets_wanted ? bpffw::compile(*filter, runtime_.compile_options())
+                                 : bpffw::compile(std::move(*filter), runtime_.compile_options());
     if (!object) return source_.report(object.error());
     if (check_) return kExitSuccess;
 
@@ -114,7 +118,7 @@ class CompileCommand final : public Command {
     // Its socket programs, loaded before anything is attached or pinned (socket_group.hpp).
     std::vector<bpffw::SocketProgram> sockets;
     // With the drop log, their refusals are records in the packet program's ring.
-    if (sockets_.wanted(attach_.direction())) {
+    if (sockets_wanted) {
       if (int loaded = load_socket_group(*filter, runtime_.compile_options(), *program, source_.text(), sockets);
           loaded != kExitSuccess)
         return loaded;

@@ -43,6 +43,9 @@ class RuntimeOptions {
   int prepare(const std::optional<std::string>& pin_path, bool force, const bpffw::Program* replaced);
 
   const bpffw::ParseOptions& parse_options() const { return parse_options_; }
+  // The same, handed over: the sets' items move on instead of being copied (parse_options() is
+  // left without them).
+  bpffw::ParseOptions take_parse_options() { return std::move(parse_options_); }
   bpffw::CompileOptions compile_options() const;
   bpffw::LoadOptions load_options() const;
 

@@ -16,6 +16,7 @@
 
 #include "command.hpp"
 #include "diagnostics.hpp"
+#include "runtime/opened_sets.hpp"
 #include "runtime_text.hpp"
 #include "set_file_edit.hpp"
 #include "set_options.hpp"
@@ -45,8 +46,10 @@ class SetCommand final : public Command {
   int run() override {
     auto program = open_program(pin_, direction_);
     if (!program) return report(program.error());
-    auto metadata = bpffw::read_metadata(*program);
-    if (!metadata) return report(metadata.error());
+    // The program's maps are opened once for the metadata and every set change.
+    auto opened = bpffw::runtime::open_sets(*program);
+    if (!opened) return report(opened.error());
+    const bpffw::ProgramMetadata* metadata = &opened->metadata;
     std::vector<bpffw::Parameter> changes;
     std::vector<SetChange> set_changes;
     for (const std::string& text : assignments_) {
@@ -70,9 +73,10 @@ class SetCommand final : public Command {
                               "--save writes to the file of a set declared with --set-file " + change.name +
                                   "=FILE; change it without --save");
     }
-    if (auto set = bpffw::set_parameters(*program, changes); !set) return report(set.error());
+    if (!changes.empty())
+      if (auto set = bpffw::set_parameters(*program, changes); !set) return report(set.error());
     for (const SetChange& change : set_changes)
-      if (int done = apply(*program, change, file_of(*metadata, change.name)); done != kExitSuccess) return done;
+      if (int done = apply(*opened, change, file_of(*metadata, change.name)); done != kExitSuccess) return done;
     return kExitSuccess;
   }
 
@@ -99,7 +103,7 @@ class SetCommand final : public Command {
 
   // One set change: the file's new text prepared first (--save), then the maps changed, then the
   // new text renamed over the file, so that a failure never leaves the two apart unsaid.
-  int apply(const bpffw::Program& program, const SetChange& change, const std::string& file) const {
+  int apply(const bpffw::runtime::OpenedSets& program, const SetChange& change, const std::string& file) const {
     bool own_file = change.op == '=' && is_own_file(change.source, file);
     PendingSetFile pending;
     if (save_ && !own_file) {
@@ -110,9 +114,9 @@ class SetCommand final : public Command {
     bpffw::SetItems removed;
     bpffw::Result<void> done;
     switch (change.op) {
-      case '+': done = bpffw::add_to_set(program, change.name, change.items); break;
-      case '-': done = bpffw::remove_from_set(program, change.name, change.items, &removed); break;
-      default: done = bpffw::replace_set(program, change.name, change.items); break;
+      case '+': done = bpffw::runtime::add_to_set(program, change.name, change.items); break;
+      case '-': done = bpffw::runtime::remove_from_set(program, change.name, change.items, &removed); break;
+      default: done = bpffw::runtime::replace_set(program, change.name, change.items); break;
     }
     if (!done) return report(done.error());  // `pending` is removed with it
     if (change.op == '-') note_removals(program, change, removed);
@@ -143,7 +147,8 @@ class SetCommand final : public Command {
   // Notes for SET-=ITEMS: the items the set did not hold, and removed addresses or prefixes that a
   // wider prefix of the set still matches (packets from them are still matched). The first kShown
   // removed items are looked up, each as the program would (match_in_set).
-  void note_removals(const bpffw::Program& program, const SetChange& change, const bpffw::SetItems& removed) const {
+  void note_removals(const bpffw::runtime::OpenedSets& program, const SetChange& change,
+                     const bpffw::SetItems& removed) const {
     std::vector<std::string> absent;
     auto less = [](const bpffw::SetPrefix& a, const bpffw::SetPrefix& b) {
       return std::tie(a.ipv6, a.bytes, a.length) < std::tie(b.ipv6, b.bytes, b.length);
@@ -165,7 +170,7 @@ class SetCommand final : public Command {
       const bpffw::SetPrefix& prefix = removed.prefixes[i];
       bpffw::SetPrefix address = prefix;
       address.length = prefix.ipv6 ? 128 : 32;
-      auto match = bpffw::match_in_set(program, change.name, {bpffw::SetElement::Address, {}, {address}});
+      auto match = bpffw::runtime::match_in_set(program, change.name, {bpffw::SetElement::Address, {}, {address}});
       if (!match || !*match || (*match)->prefixes.empty() || (*match)->prefixes[0].length >= prefix.length) continue;
       report_note(bpffw::format_set_prefix(prefix) + " is no longer in set '" + change.name + "', but " +
                   bpffw::format_set_prefix((*match)->prefixes[0]) + " still matches it");
