@@ -6,7 +6,7 @@
 # which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
-_bpffwc_subcommands="attach detach show test diff stats set watch log status"
+_bpffwc_subcommands="load attach detach show test diff stats set watch log status"
 
 # Options that take a value, per command: the word after one of them is that value, not a positional.
 _bpffwc_takes_value() {
@@ -141,7 +141,7 @@ _bpffwc() {
       [[ ${COMPREPLY[*]} == *[=:]* ]] && compopt -o nospace 2>/dev/null
       return ;;
     -t | --type) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
-    --emit) COMPREPLY=($(compgen -W "ast llvm asm obj" -- "$cur")); return ;;
+    --emit) COMPREPLY=($(compgen -W "ast llvm asm obj bundle" -- "$cur")); return ;;
     -o | --pin | --replace | --replace-everywhere) _bpffwc_pins "$cur"; return ;;
     --config-dir | --pin-dir) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
     -O | --output | -f | --file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -163,6 +163,15 @@ _bpffwc() {
         _bpffwc_cgroups "$cur"
       elif ((${#positionals[@]} == 1)); then
         _bpffwc_pins "$cur"
+      fi
+      ;;
+    load)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere --attach -t --type --replace --replace-all
+          --allow-host-wide --no-socket-programs -h --help" -- "$cur"))
+      elif ((${#positionals[@]} == 0)); then
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
       fi
       ;;
     status)

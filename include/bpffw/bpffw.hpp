@@ -7,6 +7,7 @@
 #include <bpffw/error.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/interpreter.hpp>
+#include <bpffw/object_bundle.hpp>
 #include <bpffw/program.hpp>
 #include <bpffw/runtime.hpp>
 #include <bpffw/sets.hpp>

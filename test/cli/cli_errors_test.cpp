@@ -120,7 +120,7 @@ TEST_CASE("usage errors: exit 2, one line, and a pointer to --help") {
       {{"tcp"}, "bpffwc: error: nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check\n" + help},
       {{"--bogus", "tcp"}, "bpffwc: error: the following argument was not expected: --bogus\n" + help},
       {{"--emit", "bogus", "tcp"},
-       "bpffwc: error: unknown --emit kind 'bogus'; expected ast, llvm, asm or obj\n" + help},
+       "bpffwc: error: unknown --emit kind 'bogus'; expected ast, llvm, asm, obj or bundle\n" + help},
       {{"--emit"}, "bpffwc: error: --emit: 1 required KIND missing\n" + help},
       {{"-o", "/sys/fs/bpf/x", "--emit", "asm", "tcp"},
        "bpffwc: error: -o, --replace-everywhere, --emit and --check cannot be combined; give one of them\n" + help},

@@ -27,6 +27,8 @@ struct CommandEntry {
 
 // Top level: compile an expression and pin it (-o), emit a stage (--emit), or check it (--check).
 std::unique_ptr<Command> make_compile_command();
+// load FILE -o PIN | --attach CGROUP -t DIR: a bundle compiled elsewhere (load_command.cpp).
+std::unique_ptr<Command> make_load_command();
 // attach CGROUP -t DIR PIN, detach CGROUP -t DIR (PIN | --all), show [CGROUP]: see attach_command.cpp,
 // detach_command.cpp, show_command.cpp.
 std::unique_ptr<Command> make_attach_command();

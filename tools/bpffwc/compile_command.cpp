@@ -11,13 +11,14 @@
 
 #include <bpffw/compiler.hpp>
 #include <bpffw/filter.hpp>
+#include <bpffw/object_bundle.hpp>
 #include <bpffw/program.hpp>
 
 #include "attach_options.hpp"
 #include "command.hpp"
 #include "diagnostics.hpp"
 #include "expression_source.hpp"
-#include "replace_everywhere.hpp"
+#include "install_program.hpp"
 #include "runtime_options.hpp"
 #include "socket_group.hpp"
 #include "unit_status.hpp"
@@ -26,13 +27,14 @@ namespace bpffwc {
 
 namespace {
 
-enum class EmitKind { Ast, Llvm, Asm, Obj };
+enum class EmitKind { Ast, Llvm, Asm, Obj, Bundle };
 
 std::optional<EmitKind> parse_emit_kind(const std::string& text) {
   if (text == "ast") return EmitKind::Ast;
   if (text == "llvm") return EmitKind::Llvm;
   if (text == "asm") return EmitKind::Asm;
   if (text == "obj") return EmitKind::Obj;
+  if (text == "bundle") return EmitKind::Bundle;
   return std::nullopt;
 }
 
@@ -73,7 +75,9 @@ class CompileCommand final : public Command {
                    "cgroup where that one is attached (each swap atomic); a missing PIN is simply pinned. "
                    "Keeps counters and parameters as --force does; on any failure nothing changes")
         ->type_name("PIN");
-    app.add_option("--emit", emit_, "print a stage instead of loading: ast, llvm, asm or obj (no root needed)")
+    app.add_option("--emit", emit_,
+                   "print a stage instead of loading: ast, llvm, asm, obj (the ELF object) or bundle (what 'bpffwc "
+                   "load' loads on another host) (no root needed)")
         ->type_name("KIND");
     app.add_option("-O,--output", output_, "with --emit: write to FILE instead of standard output")->type_name("FILE");
     app.add_flag("--check", check_, "parse and compile only; report errors and exit");
@@ -119,29 +123,16 @@ class CompileCommand final : public Command {
     std::vector<bpffw::SocketProgram> sockets;
     // With the drop log, their refusals are records in the packet program's ring.
     if (sockets_wanted) {
-      if (int loaded = load_socket_group(*filter, runtime_.compile_options(), *program, source_.text(), sockets);
-          loaded != kExitSuccess)
-        return loaded;
+      std::optional<bpffw::ObjectFile> socket_object;
+      if (int compiled = compile_socket_group(*filter, runtime_.compile_options(), source_.text(), socket_object);
+          compiled != kExitSuccess)
+        return compiled;
+      if (socket_object)
+        if (int loaded = load_socket_group(*socket_object, *program, source_.text(), sockets); loaded != kExitSuccess)
+          return loaded;
     }
-    if (attach_.requested())
-      return attach_.run(std::move(*program), std::move(sockets), pin_path_, force_, source_.text());
-    // A cgroup left on the old program while the pin leads to the new one would be enforcing rules
-    // that no longer show anywhere: --force replaces it there too.
-    if (everywhere_pin_ || force_) {
-      const std::string& pin = everywhere_pin_ ? *everywhere_pin_ : *pin_path_;
-      return swap_everywhere_with_socket_group(sockets, pin, [&] {
-        return replace_everywhere(*program, pin,
-                                  everywhere_pin_ ? ReplaceReport::Always : ReplaceReport::OnlyWhereAttached,
-                                  everywhere_pin_ ? &summary_ : nullptr);
-      });
-    }
-    auto pinned = program->pin(*pin_path_, bpffw::PinMode::CreateNew);
-    if (pinned && !sockets.empty()) {
-      pinned = bpffw::pin_socket_programs(sockets, *pin_path_, bpffw::PinMode::CreateNew);
-      if (!pinned) ::unlink(pin_path_->c_str());  // all pinned or none
-    }
-    if (!pinned) return source_.report(pinned.error());
-    return kExitSuccess;
+    return install_program(std::move(*program), std::move(sockets),
+                           Placement{pin_path_, force_, everywhere_pin_, &attach_, &summary_}, source_.text());
   }
 
   // Every option must do something: one that would be ignored in this combination is a usage error,
@@ -164,12 +155,14 @@ class CompileCommand final : public Command {
     if (output_ && !emit_) return report_usage("-O FILE only applies to --emit");
     if (emit_) {
       emit_kind_ = parse_emit_kind(*emit_);
-      if (!emit_kind_) return report_usage("unknown --emit kind '" + *emit_ + "'; expected ast, llvm, asm or obj");
-      if (*emit_kind_ == EmitKind::Obj && !output_ && ::isatty(STDOUT_FILENO))
+      if (!emit_kind_)
+        return report_usage("unknown --emit kind '" + *emit_ + "'; expected ast, llvm, asm, obj or bundle");
+      if ((*emit_kind_ == EmitKind::Obj || *emit_kind_ == EmitKind::Bundle) && !output_ && ::isatty(STDOUT_FILENO))
         return report_usage("refusing to write a binary object to a terminal",
                             "redirect standard output, or give -O FILE");
     }
-    if (int usage = sockets_.check(attach_.direction(), pin_path_ || everywhere_pin_ || attach_.requested());
+    const bool bundle = emit_kind_ == EmitKind::Bundle;
+    if (int usage = sockets_.check(attach_.direction(), pin_path_ || everywhere_pin_ || attach_.requested() || bundle);
         usage != kExitSuccess)
       return usage;
     return attach_.requested() ? attach_.prepare(pin_path_, force_) : kExitSuccess;
@@ -199,9 +192,20 @@ class CompileCommand final : public Command {
         bytes = std::move(object->bytes);
         break;
       }
+      case EmitKind::Bundle: {
+        auto object = bpffw::compile(filter, runtime_.compile_options());
+        if (!object) return source_.report(object.error());
+        std::optional<bpffw::ObjectFile> sockets;
+        if (sockets_.wanted(attach_.direction()))
+          if (int compiled = compile_socket_group(filter, runtime_.compile_options(), source_.text(), sockets);
+              compiled != kExitSuccess)
+            return compiled;
+        bytes = bpffw::save_object_bundle(*object, sockets ? &*sockets : nullptr);
+        break;
+      }
     }
-    auto written = *emit_kind_ == EmitKind::Obj ? write_output(output_.value_or(""), bytes.data(), bytes.size())
-                                                : write_output(output_.value_or(""), text.data(), text.size());
+    auto written = !bytes.empty() ? write_output(output_.value_or(""), bytes.data(), bytes.size())
+                                  : write_output(output_.value_or(""), text.data(), text.size());
     if (!written) return report(written.error());
     return kExitSuccess;
   }
@@ -219,7 +223,8 @@ class CompileCommand final : public Command {
     if (what.empty()) return;
     std::fprintf(stderr,
                  "%s: warning: the object's maps need %s that bpffw writes when it loads the program (bpffwc -o, "
-                 "Program::load); loaded by another tool, its sets are empty and its rule lists meet no packet\n",
+                 "Program::load); loaded by another tool, its sets are empty and its rule lists meet no packet (--emit "
+                 "bundle keeps them, for bpffwc load)\n",
                  kProgram, what.c_str());
   }
 

@@ -26,6 +26,14 @@ namespace {
 const CommandEntry kCommands[] = {
     {"", "compile EXPRESSION and pin it (-o), attach it (--attach), print a stage (--emit) or check it (--check)",
      nullptr, &make_compile_command},
+    {"load",
+     "load a bundle compiled elsewhere (bpffwc --emit bundle), without a compiler: pin it (-o), put it in place "
+     "(--replace-everywhere) or attach it (--attach)",
+     "Examples:\n"
+     "  bpffwc --emit bundle -t ingress -O web.bpffw -f web.filter         # where bpffw is built\n"
+     "  bpffwc load /usr/lib/bpffw/web.bpffw -o /sys/fs/bpf/web --force      # on each host\n"
+     "  bpffwc load web.bpffw --attach system.slice/web.service -t ingress --replace-all",
+     &make_load_command},
     {"attach", "attach a pinned program to a cgroup: attach CGROUP -t DIR PIN (--replace-all: in place of bpffw's)",
      "Examples:\n"
      "  bpffwc attach system.slice/web.service -t ingress /sys/fs/bpf/web\n"

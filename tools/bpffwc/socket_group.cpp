@@ -17,28 +17,37 @@ int SocketGroupOptions::check(std::optional<bpffw::Direction> direction, bool lo
   if (refuse_bind_) {
     if (direction != bpffw::Direction::Ingress)
       return report_usage("--refuse-bind only applies to -t ingress: an egress filter refuses connect() and sends");
-    if (!loads) return report_usage("--refuse-bind only applies to -o PIN, --attach and --replace-everywhere");
+    if (!loads)
+      return report_usage("--refuse-bind only applies to -o PIN, --attach, --replace-everywhere and --emit bundle");
   }
   if (!left_out_) return kExitSuccess;
   if (direction != bpffw::Direction::Egress)
     return report_usage(
         "--no-socket-programs only applies to -t egress: an ingress filter has socket programs only "
         "with --refuse-bind");
-  if (!loads) return report_usage("--no-socket-programs only applies to -o PIN, --attach and --replace-everywhere");
+  if (!loads)
+    return report_usage(
+        "--no-socket-programs only applies to -o PIN, --attach, --replace-everywhere and --emit bundle");
   return kExitSuccess;
 }
 
-int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, const bpffw::Program& packet,
-                      std::string_view expression, std::vector<bpffw::SocketProgram>& programs) {
-  auto object = bpffw::compile_socket_programs(filter, options);
+int compile_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, std::string_view expression,
+                         std::optional<bpffw::ObjectFile>& object) {
+  auto compiled = bpffw::compile_socket_programs(filter, options);
   // Too large for a program of its own (the filter's packet program is not): the filter goes on
   // without them, its calls judged by their packets alone.
-  if (!object && object.error().kind == bpffw::ErrorKind::InvalidExpression) {
-    report_note("the socket programs are left out: " + object.error().message);
+  if (!compiled && compiled.error().kind == bpffw::ErrorKind::InvalidExpression) {
+    report_note("the socket programs are left out: " + compiled.error().message);
     return kExitSuccess;
   }
-  if (!object) return report(object.error(), expression);
-  auto loaded = bpffw::Program::load_socket_programs(*object, packet);
+  if (!compiled) return report(compiled.error(), expression);
+  object = std::move(*compiled);
+  return kExitSuccess;
+}
+
+int load_socket_group(const bpffw::ObjectFile& object, const bpffw::Program& packet, std::string_view expression,
+                      std::vector<bpffw::SocketProgram>& programs) {
+  auto loaded = bpffw::Program::load_socket_programs(object, packet);
   if (!loaded) return report(loaded.error(), expression);
   programs = std::move(*loaded);
   return kExitSuccess;

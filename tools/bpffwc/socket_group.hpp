@@ -34,10 +34,15 @@ class SocketGroupOptions {
   bool refuse_bind_ = false;
 };
 
-// Compiles and loads the filter's socket programs beside `packet`. Returns the exit code of a
-// reported error, or kExitSuccess with `programs` filled.
-int load_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, const bpffw::Program& packet,
-                      std::string_view expression, std::vector<bpffw::SocketProgram>& programs);
+// Compiles the filter's socket programs into `object`; leaves it empty, with a note, when they are
+// too large to compile. Returns the exit code of a reported error, or kExitSuccess.
+int compile_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, std::string_view expression,
+                         std::optional<bpffw::ObjectFile>& object);
+
+// Loads the socket programs of `object` beside `packet`. Returns the exit code of a reported
+// error, or kExitSuccess with `programs` filled.
+int load_socket_group(const bpffw::ObjectFile& object, const bpffw::Program& packet, std::string_view expression,
+                      std::vector<bpffw::SocketProgram>& programs);
 
 // Around `swap`, which swaps the packet program in `cgroup` at `direction` and returns an exit
 // code: takes the old socket programs of that direction off first, puts them back if the swap
