@@ -54,6 +54,15 @@ std::uint32_t verdict(const std::string& pin, std::uint16_t udp_port) {
   return run->verdict;
 }
 
+std::uint64_t passed_packets(const std::string& pin) {
+  ProcessResult stats = run_bpffwc({"stats", "--json", pin});
+  REQUIRE_MESSAGE(stats.exit_code == 0, describe(stats));
+  const std::string key = "\"passed_packets\":";
+  std::size_t at = stats.out.find(key);
+  REQUIRE(at != std::string::npos);
+  return std::stoull(stats.out.substr(at + key.size()));
+}
+
 // The bundle's FNV-1a 64 checksum, its last 8 bytes, made right again after an edit.
 void reseal(std::string& bundle) {
   std::uint64_t hash = 0xcbf29ce484222325ull;
@@ -99,7 +108,12 @@ TEST_CASE("a bundle loaded with load -o judges as the compiled filter, its set a
   CHECK(shown.out == "53\n80..90\n");
 
   // --force over a pin: the new program continues the old one's counters.
+  const std::uint64_t passed = passed_packets(dir / "set-loaded");
+  CHECK(passed > 0);
+  auto old_id = Program::open_pinned(dir / "set-loaded")->info()->id;
   bpffwc_ok({"load", set_bundle.path(), "-o", dir / "set-loaded", "--force"});
+  CHECK(Program::open_pinned(dir / "set-loaded")->info()->id != old_id);
+  CHECK(passed_packets(dir / "set-loaded") == passed);
   CHECK(verdict(dir / "set-loaded", 53) == 1);
 }
 
@@ -125,6 +139,14 @@ TEST_CASE("an egress bundle brings its socket programs, and load --attach attach
   CHECK(e2e::attached_ids(cgroup.path(), Direction::Egress, e2e::Whose::Bpffw).size() == 1);
   ProcessResult shown = run_bpffwc({"show", cgroup.path()});
   CHECK(shown.out.find("connect4") != std::string::npos);
+  // --replace-everywhere: the program at the pin and in the cgroup is the bundle's new one.
+  const auto before = e2e::attached_ids(cgroup.path(), Direction::Egress, e2e::Whose::Bpffw);
+  ProcessResult everywhere = run_bpffwc({"load", bundle.path(), "--replace-everywhere", dir / "attached"});
+  CHECK_MESSAGE(everywhere.exit_code == 0, describe(everywhere));
+  const auto after = e2e::attached_ids(cgroup.path(), Direction::Egress, e2e::Whose::Bpffw);
+  REQUIRE(after.size() == 1);
+  CHECK(after != before);
+  CHECK(Program::open_pinned(dir / "attached")->info()->id == after.front());
   bpffwc_ok({"detach", cgroup.path(), "-t", "egress", "--all"});
 }
 

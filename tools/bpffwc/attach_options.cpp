@@ -10,10 +10,11 @@
 
 namespace bpffwc {
 
-void AttachOptions::define(CLI::App& app) {
+void AttachOptions::define(CLI::App& app, const char* verb) {
   app.add_option("--attach", cgroup_,
-                 "compile, load and attach to CGROUP (a cgroup v2 directory, a path relative to the "
-                 "cgroup2 mount, or self) with BPF_F_ALLOW_MULTI; needs -t")
+                 std::string(verb) +
+                     " and attach to CGROUP (a cgroup v2 directory, a path relative to the cgroup2 mount, or self) "
+                     "with BPF_F_ALLOW_MULTI; needs -t")
       ->type_name("CGROUP");
   app.add_option("-t,--type", direction_,
                  "ingress or egress: the direction the program is for (local_* and remote_* need it; "

@@ -34,7 +34,8 @@ int refuse_wide_cgroup(std::string_view argument, const bpffw::Cgroup& cgroup, b
 
 class AttachOptions {
  public:
-  void define(CLI::App& app);
+  // `verb` is what --attach does first, for its help: "compile, load" or "load".
+  void define(CLI::App& app, const char* verb = "compile, load");
 
   // True when --attach, --replace, --replace-all or --allow-host-wide was given: the compile
   // command then hands over (check_combination refuses all but --attach without --attach).

@@ -61,7 +61,7 @@ class LoadCommand final : public Command {
                    "load and put the program in place of the one pinned at PIN: at the pin and in every cgroup "
                    "where that one is attached (each swap atomic); a missing PIN is simply pinned")
         ->type_name("PIN");
-    attach_.define(app);  // --attach CGROUP -t DIR [--replace PIN | --replace-all] [--allow-host-wide]
+    attach_.define(app, "load");  // --attach CGROUP -t DIR [--replace PIN | --replace-all] [--allow-host-wide]
     app.add_flag("--no-socket-programs", no_sockets_,
                  "leave out the bundle's socket programs (an egress filter's, or an ingress one's compiled with "
                  "--refuse-bind)");
