@@ -61,6 +61,22 @@ bpffw::Result<void> write_output(const std::string& file, const void* data, std:
   return {};
 }
 
+// Compiles the filter's socket programs into `object`; leaves it empty, with a note, when they are
+// too large to compile. Returns the exit code of a reported error, or kExitSuccess.
+int compile_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, std::string_view expression,
+                         std::optional<bpffw::ObjectFile>& object) {
+  auto compiled = bpffw::compile_socket_programs(filter, options);
+  // Too large for a program of its own (the filter's packet program is not): the filter goes on
+  // without them, its calls judged by their packets alone.
+  if (!compiled && compiled.error().kind == bpffw::ErrorKind::InvalidExpression) {
+    report_note("the socket programs are left out: " + compiled.error().message);
+    return kExitSuccess;
+  }
+  if (!compiled) return report(compiled.error(), expression);
+  object = std::move(*compiled);
+  return kExitSuccess;
+}
+
 class CompileCommand final : public Command {
  public:
   void define(CLI::App& app) override {

@@ -31,20 +31,6 @@ int SocketGroupOptions::check(std::optional<bpffw::Direction> direction, bool lo
   return kExitSuccess;
 }
 
-int compile_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, std::string_view expression,
-                         std::optional<bpffw::ObjectFile>& object) {
-  auto compiled = bpffw::compile_socket_programs(filter, options);
-  // Too large for a program of its own (the filter's packet program is not): the filter goes on
-  // without them, its calls judged by their packets alone.
-  if (!compiled && compiled.error().kind == bpffw::ErrorKind::InvalidExpression) {
-    report_note("the socket programs are left out: " + compiled.error().message);
-    return kExitSuccess;
-  }
-  if (!compiled) return report(compiled.error(), expression);
-  object = std::move(*compiled);
-  return kExitSuccess;
-}
-
 int load_socket_group(const bpffw::ObjectFile& object, const bpffw::Program& packet, std::string_view expression,
                       std::vector<bpffw::SocketProgram>& programs) {
   auto loaded = bpffw::Program::load_socket_programs(object, packet);

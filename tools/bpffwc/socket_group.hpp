@@ -34,12 +34,8 @@ class SocketGroupOptions {
   bool refuse_bind_ = false;
 };
 
-// Compiles the filter's socket programs into `object`; leaves it empty, with a note, when they are
-// too large to compile. Returns the exit code of a reported error, or kExitSuccess.
-int compile_socket_group(const bpffw::Filter& filter, const bpffw::CompileOptions& options, std::string_view expression,
-                         std::optional<bpffw::ObjectFile>& object);
-
-// Loads the socket programs of `object` beside `packet`. Returns the exit code of a reported
+// Loads the socket programs of `object` beside `packet` (compiled by the compile command, or read
+// from a bundle by load: nothing here compiles, so that it needs no LLVM). Returns the exit code of a reported
 // error, or kExitSuccess with `programs` filled.
 int load_socket_group(const bpffw::ObjectFile& object, const bpffw::Program& packet, std::string_view expression,
                       std::vector<bpffw::SocketProgram>& programs);
