@@ -14,6 +14,7 @@
 #include "loader/program_maps.hpp"
 #include "runtime/runtime_test_support.hpp"
 #include "support/kernel_env.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace bpffw::test {
 namespace {
@@ -40,17 +41,6 @@ std::uint32_t max_entries(const Program& program, const char* map) {
   return (*found)->info.max_entries;
 }
 
-struct ScratchFile {
-  std::string path = "/tmp/bpffw-set-capacity-" + std::to_string(::getpid()) + ".txt";
-  explicit ScratchFile(const std::string& text) {
-    std::FILE* out = std::fopen(path.c_str(), "w");
-    REQUIRE(out != nullptr);
-    std::fwrite(text.data(), 1, text.size(), out);
-    std::fclose(out);
-  }
-  ~ScratchFile() { std::remove(path.c_str()); }
-};
-
 TEST_CASE("set_capacity_for is the least power of two at least twice the entries, up to the maximum") {
   CHECK(set_capacity_for(0) == 1);
   CHECK(set_capacity_for(1) == 2);
@@ -69,8 +59,9 @@ TEST_CASE("a set filled from a file takes as many live additions again, then is 
   ScopedPinDir pins;
   std::string pin = pins.file("grown");
   constexpr std::uint32_t kFile = 10000;  // above half the default of 16,384 whole addresses
-  ScratchFile file(address_lines(0, kFile));
-  ProcessResult loaded = run_bpffwc({"-o", pin, "--set-file", "s=" + file.path, "src_addr in s"});
+  const ScratchDir scratch("set-capacity");
+  const std::string file = scratch.write("s.txt", address_lines(0, kFile));
+  ProcessResult loaded = run_bpffwc({"-o", pin, "--set-file", "s=" + file, "src_addr in s"});
   REQUIRE_MESSAGE(loaded.exit_code == 0, loaded.err);
   auto program = Program::open_pinned(pin);
   REQUIRE(program.has_value());
@@ -99,8 +90,9 @@ TEST_CASE("a set filled from a file can be replaced whole by one of the same siz
   ScopedPinDir pins;
   std::string pin = pins.file("replaced");
   constexpr std::uint32_t kFile = 9000;
-  ScratchFile file(address_lines(0, kFile));
-  ProcessResult loaded = run_bpffwc({"-o", pin, "--set-file", "s=" + file.path, "src_addr in s"});
+  const ScratchDir scratch("set-capacity");
+  const std::string file = scratch.write("s.txt", address_lines(0, kFile));
+  ProcessResult loaded = run_bpffwc({"-o", pin, "--set-file", "s=" + file, "src_addr in s"});
   REQUIRE_MESSAGE(loaded.exit_code == 0, loaded.err);
   auto program = Program::open_pinned(pin);
   REQUIRE(program.has_value());
