@@ -6,7 +6,7 @@
 # which needs root; otherwise none).
 # Works with or without the bash-completion package (_init_completion is used when present).
 
-_bpffwc_subcommands="load attach detach show test diff stats set watch log status"
+_bpffwc_subcommands="load cache attach detach show test diff stats set watch log status"
 
 # Options that take a value, per command: the word after one of them is that value, not a positional.
 _bpffwc_takes_value() {
@@ -174,6 +174,13 @@ _bpffwc() {
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
       ;;
+    cache)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+      elif ((${#positionals[@]} == 0)); then
+        COMPREPLY=($(compgen -W "show clear" -- "$cur"))
+      fi
+      ;;
     status)
       [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --config-dir --pin-dir -h --help" -- "$cur"))
       ;;
@@ -223,7 +230,7 @@ _bpffwc() {
       ;;
     *)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --attach -t --type --replace
+        COMPREPLY=($(compgen -W "-o --pin --force --replace-everywhere -f --file --emit -O --output --check --no-cache --attach -t --type --replace
           --replace-all --allow-host-wide --no-socket-programs --refuse-bind --param --set --set-file --allow-empty --set-capacity --no-counters --log --log-limit --audit -h --help --version --" -- "$cur"))
       elif ((cword == 1)); then
         # the first word may be a subcommand; an expression is free text, nothing to offer

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <bpffw/cgroup.hpp>
+#include <bpffw/compile_cache.hpp>
 #include <bpffw/compiler.hpp>
 #include <bpffw/drop_log.hpp>
 #include <bpffw/error.hpp>

@@ -209,26 +209,6 @@ ProgramMetadata metadata_of(const RuntimeSpec& spec) {
   return metadata;
 }
 
-SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
-  integers += other.integers;
-  ipv4_exact += other.ipv4_exact;
-  ipv6_exact += other.ipv6_exact;
-  ipv4_prefixes += other.ipv4_prefixes;
-  ipv6_prefixes += other.ipv6_prefixes;
-  return *this;
-}
-
-SetMapSizes set_map_entries(const SetItems& items) {
-  SetMapSizes entries;
-  entries.integers = items.entry_count() - items.prefixes.size();
-  for (const SetPrefix& prefix : items.prefixes) {
-    bool whole = prefix.length == (prefix.ipv6 ? 128 : 32);
-    ++(prefix.ipv6 ? (whole ? entries.ipv6_exact : entries.ipv6_prefixes)
-                   : (whole ? entries.ipv4_exact : entries.ipv4_prefixes));
-  }
-  return entries;
-}
-
 RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options) {
   RuntimeSpec spec;
   spec.counters = options.counters;
@@ -236,17 +216,7 @@ RuntimeSpec runtime_spec_for(const Filter& filter, const CompileOptions& options
   spec.metadata = true;
   spec.parameters = filter.parameters();
   for (const NamedSet& set : filter.sets()) spec.sets.push_back({set.name, set.items.element, set.file});
-  SetMapSizes needed;
-  for (const NamedSet& set : filter.sets()) needed += set_map_entries(set.items);
-  auto capacity = [&](std::uint64_t entries, std::uint32_t default_capacity) -> std::uint64_t {
-    if (options.set_capacity != 0) return options.set_capacity;
-    return std::max<std::uint64_t>(default_capacity, set_capacity_for(entries));
-  };
-  spec.set_capacity = {capacity(needed.integers, kDefaultIntegerSetCapacity),
-                       capacity(needed.ipv4_exact, kDefaultExactAddressSetCapacity),
-                       capacity(needed.ipv6_exact, kDefaultExactAddressSetCapacity),
-                       capacity(needed.ipv4_prefixes, kDefaultAddressSetCapacity),
-                       capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity)};
+  spec.set_capacity = parser::set_map_capacities(filter.sets(), options.set_capacity);
   spec.source = filter.source();
   spec.direction = filter.direction();
   spec.rules = plan_rule_lists(detail::FilterAccess::root(filter));

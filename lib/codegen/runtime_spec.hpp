@@ -13,21 +13,12 @@
 #include <bpffw/runtime.hpp>
 
 #include "codegen/rule_lists.hpp"
+#include "parser/set_maps.hpp"
 
 namespace bpffw::codegen {
 
-// How many entries each of a program's set maps (map_layout.hpp) holds, or may hold.
-struct SetMapSizes {
-  std::uint64_t integers = 0;
-  std::uint64_t ipv4_exact = 0;  // whole addresses, in the hash maps
-  std::uint64_t ipv6_exact = 0;
-  std::uint64_t ipv4_prefixes = 0;  // shorter prefixes, in the LPM tries
-  std::uint64_t ipv6_prefixes = 0;
-  SetMapSizes& operator+=(const SetMapSizes& other);
-};
-
-// The entries one set's items take in the set maps.
-SetMapSizes set_map_entries(const SetItems& items);
+using parser::set_map_entries;
+using parser::SetMapSizes;
 
 struct RuntimeSpec {
   bool counters = false;

@@ -29,6 +29,8 @@ struct CommandEntry {
 std::unique_ptr<Command> make_compile_command();
 // load FILE -o PIN | --attach CGROUP -t DIR: a bundle compiled elsewhere (load_command.cpp).
 std::unique_ptr<Command> make_load_command();
+// cache (show | clear): the compile cache (cache_command.cpp).
+std::unique_ptr<Command> make_cache_command();
 // attach CGROUP -t DIR PIN, detach CGROUP -t DIR (PIN | --all), show [CGROUP]: see attach_command.cpp,
 // detach_command.cpp, show_command.cpp.
 std::unique_ptr<Command> make_attach_command();

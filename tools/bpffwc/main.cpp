@@ -34,6 +34,15 @@ const CommandEntry kCommands[] = {
      "  bpffwc load /usr/lib/bpffw/web.bpffw -o /sys/fs/bpf/web --force      # on each host\n"
      "  bpffwc load web.bpffw --attach system.slice/web.service -t ingress --replace-all",
      &make_load_command},
+    {"cache",
+     "show the compile cache's entries (show) or remove them (clear): programs compiled before, which bpffwc loads "
+     "without compiling again",
+     "Examples:\n"
+     "  bpffwc cache show\n"
+     "  bpffwc cache clear\n"
+     "\n"
+     "The cache is BPFFW_CACHE_DIR (default /var/cache/bpffw), at most BPFFW_CACHE_MAX_BYTES (default 64 MiB).",
+     &make_cache_command},
     {"attach", "attach a pinned program to a cgroup: attach CGROUP -t DIR PIN (--replace-all: in place of bpffw's)",
      "Examples:\n"
      "  bpffwc attach system.slice/web.service -t ingress /sys/fs/bpf/web\n"

@@ -1,6 +1,6 @@
 #include "unit_status.hpp"
 
-#include <systemd/sd-daemon.h>
+#include <dlfcn.h>
 
 #include <cstdlib>
 
@@ -44,9 +44,14 @@ void notify_unit_status(int exit_code, const std::string& pin, const std::string
     std::string error = first_error().empty() ? "exit status " + std::to_string(exit_code) : first_error();
     status = "FAILED, nothing changed: " + error + " (" + in_force + ")";
   }
-  // The return value is not checked: the unit's status is a convenience, the exit code and the
-  // journal are what count.
-  (void)sd_notify(0, ("STATUS=" + bounded(one_line(status))).c_str());
+  // libsystemd is loaded only here, under systemd: linked, it would cost every start of bpffwc the
+  // loading of it and the six libraries it needs. Neither its absence nor the return value is
+  // checked: the unit's status is a convenience, the exit code and the journal are what count.
+  void* systemd = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (systemd == nullptr) return;
+  using Notify = int (*)(int, const char*);
+  if (auto notify = reinterpret_cast<Notify>(::dlsym(systemd, "sd_notify")))
+    (void)notify(0, ("STATUS=" + bounded(one_line(status))).c_str());
 }
 
 }  // namespace bpffwc

@@ -1,0 +1,41 @@
+#include "parser/set_maps.hpp"
+
+#include <algorithm>
+
+namespace bpffw::parser {
+
+SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
+  integers += other.integers;
+  ipv4_exact += other.ipv4_exact;
+  ipv6_exact += other.ipv6_exact;
+  ipv4_prefixes += other.ipv4_prefixes;
+  ipv6_prefixes += other.ipv6_prefixes;
+  return *this;
+}
+
+SetMapSizes set_map_entries(const SetItems& items) {
+  SetMapSizes entries;
+  entries.integers = items.entry_count() - items.prefixes.size();
+  for (const SetPrefix& prefix : items.prefixes) {
+    bool whole = prefix.length == (prefix.ipv6 ? 128 : 32);
+    ++(prefix.ipv6 ? (whole ? entries.ipv6_exact : entries.ipv6_prefixes)
+                   : (whole ? entries.ipv4_exact : entries.ipv4_prefixes));
+  }
+  return entries;
+}
+
+SetMapSizes set_map_capacities(const std::vector<NamedSet>& sets, std::uint32_t set_capacity) {
+  SetMapSizes needed;
+  for (const NamedSet& set : sets) needed += set_map_entries(set.items);
+  auto capacity = [&](std::uint64_t entries, std::uint32_t default_capacity) -> std::uint64_t {
+    if (set_capacity != 0) return set_capacity;
+    return std::max<std::uint64_t>(default_capacity, set_capacity_for(entries));
+  };
+  return {capacity(needed.integers, kDefaultIntegerSetCapacity),
+          capacity(needed.ipv4_exact, kDefaultExactAddressSetCapacity),
+          capacity(needed.ipv6_exact, kDefaultExactAddressSetCapacity),
+          capacity(needed.ipv4_prefixes, kDefaultAddressSetCapacity),
+          capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity)};
+}
+
+}  // namespace bpffw::parser

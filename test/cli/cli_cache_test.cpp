@@ -1,0 +1,207 @@
+// The compile cache (docs/bpffwc.md, "The compile cache"), against the real kernel: a hit is served
+// by the small bpffwc without bpffwc-full; what it loads judges as the filter compiled; only what
+// root alone could have written is used; damage means a compile, never a load.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <bpffw/program.hpp>
+
+#include "cli/run_process.hpp"
+#include "loader/bpffs_fixture.hpp"
+#include "loader/loader_test_support.hpp"
+#include "support/scratch_dir.hpp"
+
+using namespace bpffw;
+using namespace bpffw::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string describe(const ProcessResult& result) {
+  return "exit " + std::to_string(result.exit_code) + ", stderr: " + result.err;
+}
+
+// A copy of both executables, so that the test may take bpffwc-full's execute permission away,
+// with a cache of its own.
+struct Installation {
+  ScratchDir dir{"cache-test"};
+  std::string bpffwc = dir.path + "/bpffwc";
+  std::string full = dir.path + "/bpffwc-full";
+  std::string cache = dir.path + "/cache";
+  std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "BPFFW_CACHE_DIR=" + cache};
+
+  Installation() {
+    fs::copy_file(BPFFWC_PATH, bpffwc);
+    fs::copy_file(BPFFWC_FULL_PATH, full);
+  }
+  ProcessResult run(const std::vector<std::string>& args) const { return run_process(bpffwc, args, {env}); }
+  void ok(const std::vector<std::string>& args) const {
+    ProcessResult result = run(args);
+    REQUIRE_MESSAGE(result.exit_code == 0, describe(result));
+  }
+  // Without bpffwc-full's execute permission, only a cache hit can succeed.
+  void compiler_runnable(bool runnable) const { REQUIRE(::chmod(full.c_str(), runnable ? 0755 : 0644) == 0); }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    if (fs::exists(cache))
+      for (const auto& entry : fs::directory_iterator(cache)) names.push_back(entry.path().string());
+    return names;
+  }
+};
+
+std::uint32_t verdict(const std::string& pin, std::uint16_t udp_port) {
+  auto program = Program::open_pinned(pin);
+  REQUIRE_MESSAGE(program, (program ? "" : program.error().message));
+  auto run = program->test_run(udp_frame(udp_port));
+  REQUIRE_MESSAGE(run, (run ? "" : run.error().message));
+  return run->verdict;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("a cache hit is loaded by the small bpffwc alone and judges as the filter compiled") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  const std::string filter = "udp && dst_port == 53";
+  installed.ok({"-o", pins / "first", filter});
+  REQUIRE(installed.entries().size() == 1);
+
+  installed.compiler_runnable(false);
+  installed.ok({"-o", pins / "second", filter});
+  CHECK(verdict(pins / "second", 53) == 1);
+  CHECK(verdict(pins / "second", 54) == 0);
+  // Anything else needs the compiler: a filter not compiled before, and --no-cache.
+  ProcessResult other = installed.run({"-o", pins / "third", "udp && dst_port == 54"});
+  CHECK(other.exit_code == 3);
+  CHECK_MESSAGE(other.err.find("cannot run " + installed.full) != std::string::npos, other.err);
+  ProcessResult uncached = installed.run({"--no-cache", "-o", pins / "third", filter});
+  CHECK(uncached.exit_code == 3);
+  installed.compiler_runnable(true);
+
+  // The options are part of the key: another entry.
+  installed.ok({"--no-counters", "-o", pins / "third", filter});
+  CHECK(installed.entries().size() == 2);
+  ProcessResult shown = installed.run({"cache", "show"});
+  CHECK(shown.exit_code == 0);
+  CHECK_MESSAGE(shown.out.find("2 entries") != std::string::npos, shown.out);
+  CHECK_MESSAGE(shown.out.find(filter) != std::string::npos, shown.out);
+  ProcessResult cleared = installed.run({"cache", "clear"});
+  CHECK_MESSAGE(cleared.out == "removed 2 entries from " + installed.cache + "\n", cleared.out);
+  CHECK(installed.entries().empty());
+}
+
+TEST_CASE("a named set's items are not part of the key: a hit loads the set as its file holds it now") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  const std::string set_file = installed.dir.write("ports", "53\n");
+  const std::vector<std::string> compile = {"--set-file", "ports=" + set_file, "udp && dst_port in ports"};
+  std::vector<std::string> first = {"-o", pins / "first"};
+  first.insert(first.end(), compile.begin(), compile.end());
+  installed.ok(first);
+
+  installed.dir.write("ports", "80\n81\n");
+  installed.compiler_runnable(false);
+  std::vector<std::string> second = {"-o", pins / "second"};
+  second.insert(second.end(), compile.begin(), compile.end());
+  installed.ok(second);
+  installed.compiler_runnable(true);
+  CHECK(verdict(pins / "second", 53) == 0);
+  CHECK(verdict(pins / "second", 80) == 1);
+  CHECK(verdict(pins / "second", 81) == 1);
+  CHECK(verdict(pins / "first", 53) == 1);
+  CHECK(installed.entries().size() == 1);
+}
+
+TEST_CASE("a damaged entry is compiled again, never loaded") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  const std::string filter = "udp && dst_port == 53";
+  installed.ok({"-o", pins / "first", filter});
+  REQUIRE(installed.entries().size() == 1);
+  const std::string entry = installed.entries().front();
+  std::string bytes = read_file(entry);
+  // A byte of the object itself (the bundle's checksum covers it), past the key.
+  bytes[bytes.size() - 100] = static_cast<char>(bytes[bytes.size() - 100] ^ 0x55);
+  std::ofstream(entry, std::ios::binary | std::ios::trunc) << bytes;
+
+  installed.compiler_runnable(false);
+  CHECK(installed.run({"-o", pins / "second", filter}).exit_code == 3);  // a miss: the compiler is needed
+  installed.compiler_runnable(true);
+  installed.ok({"-o", pins / "second", filter});
+  CHECK(verdict(pins / "second", 53) == 1);
+  CHECK(verdict(pins / "second", 54) == 0);
+  CHECK(read_file(entry) != bytes);  // stored again, whole
+}
+
+TEST_CASE("only entries and a directory that root alone could have written are used") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  const std::string filter = "udp && dst_port == 53";
+  installed.ok({"-o", pins / "first", filter});
+  const std::string entry = installed.entries().front();
+
+  SUBCASE("an entry of another user") { REQUIRE(::chown(entry.c_str(), 65534, 65534) == 0); }
+  SUBCASE("an entry others can write to") { REQUIRE(::chmod(entry.c_str(), 0666) == 0); }
+  installed.compiler_runnable(false);
+  CHECK(installed.run({"-o", pins / "second", filter}).exit_code == 3);  // not used: a miss
+  installed.compiler_runnable(true);
+  installed.ok({"-o", pins / "second", filter});
+  struct stat status {};
+  REQUIRE(::stat(entry.c_str(), &status) == 0);
+  CHECK(status.st_uid == 0);  // replaced by one of root's
+  CHECK((status.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("a cache directory others can write to is not used, with a note saying how to mend it") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  REQUIRE(::mkdir(installed.cache.c_str(), 0700) == 0);
+  REQUIRE(::chmod(installed.cache.c_str(), 0770) == 0);
+  ProcessResult loaded = installed.run({"-o", pins / "first", "udp && dst_port == 53"});
+  CHECK_MESSAGE(loaded.exit_code == 0, describe(loaded));
+  CHECK_MESSAGE(loaded.err.find("bpffwc: note: the compile cache at " + installed.cache +
+                                " is not used: its mode is 0770, not 0700 (make it root's and writable by root "
+                                "alone: chown root: " +
+                                installed.cache + "; chmod 0700 " + installed.cache + ")") != std::string::npos,
+                loaded.err);
+  CHECK(installed.entries().empty());
+  CHECK(verdict(pins / "first", 53) == 1);
+}
+
+TEST_CASE("the cache keeps within its bound, the least recently used entries leaving first") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  installed.ok({"-o", pins / "sizer", "udp && dst_port == 1"});
+  const auto entry_bytes = fs::file_size(installed.entries().front());
+  // Room for two entries of about this size, not three.
+  installed.env.push_back("BPFFW_CACHE_MAX_BYTES=" + std::to_string(entry_bytes * 2 + entry_bytes / 2));
+  installed.ok({"-o", pins / "two", "udp && dst_port == 2"});
+  REQUIRE(installed.entries().size() == 2);
+  // "1" is used again (a hit) after "2" was stored: "2" is now the least recently used.
+  installed.ok({"-o", pins / "one-again", "udp && dst_port == 1"});
+  installed.ok({"-o", pins / "three", "udp && dst_port == 3"});
+  ProcessResult shown = installed.run({"cache", "show"});
+  CHECK_MESSAGE(shown.out.find("2 entries") != std::string::npos, shown.out);
+  CHECK_MESSAGE(shown.out.find("dst_port == 1") != std::string::npos, shown.out);
+  CHECK_MESSAGE(shown.out.find("dst_port == 3") != std::string::npos, shown.out);
+  CHECK_MESSAGE(shown.out.find("dst_port == 2") == std::string::npos, shown.out);
+}
