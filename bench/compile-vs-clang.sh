@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # Whole-process compile + load + pin of F1, as root:
-#   A: bpffwc -o PIN 'F1'
+#   A: bpffwc -o PIN 'F1', a compile cache hit (the usual start: compiled before)
+#   M: the same, a cache miss (an empty cache each time: compile, store, load)
 #   B: clang-19 -O2 -target bpf -c bench/reference/f1.bpf.c  +  bpftool prog load f1.bpf.o PIN
+#   L: the floor: the object bpffwc compiles (--emit obj) loaded and pinned by a small C program
+#      with libbpf linked statically (bench/reference/object_loader.c)
+#   T: /bin/true, what starting any process costs here
 # where bench/reference/f1.bpf.c is the same filter written by hand in C with the same packet
-# semantics. First checks that both programs give the specified verdict on every sample packet,
-# then runs N interleaved pairs (the order inside a pair alternates: AB, BA, AB, ...), removing
-# the pins after every run, and prints one table: median/min/max wall time per path, the median of
-# the per-pair ratios B/A, and the median peak RSS of each path (/usr/bin/time, separate runs).
+# semantics. First checks that A, M and B give the specified verdict on every sample packet, then
+# runs N interleaved rounds of all five (the order rotates every round), removing the pins after
+# every run, and prints one table: median/min/max wall time per path, the median of the per-round
+# ratios to B, and the median peak RSS of A and B (/usr/bin/time, separate runs).
 #
-# Usage: bench/compile-vs-clang.sh [PAIRS]     (default 31; runs scripts/bootstrap first)
+# Usage: bench/compile-vs-clang.sh [ROUNDS]     (default 31; runs scripts/bootstrap first)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pairs=${1:-31}
 rss_runs=5
 export BPFFW_BUILD_DIR=${BPFFW_BUILD_DIR:-$repo/build}
-bash "$repo/scripts/bootstrap" bpffwc >&2
+bash "$repo/scripts/bootstrap" bpffwc bpffw-object-loader >&2
 # shellcheck source=scripts/lib/sample-packets.sh
 source "$repo/scripts/lib/sample-packets.sh"
 
 bpffwc=${BPFFWC:-$BPFFW_BUILD_DIR/tools/bpffwc/bpffwc}
+loader=$BPFFW_BUILD_DIR/bench/bpffw-object-loader
+[[ -x $loader ]] || { echo "bench: $loader is missing: configure with -DBPFFW_BUILD_BENCH=ON" >&2; exit 1; }
 reference=$repo/bench/reference/f1.bpf.c
 f1='icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)'
 # clang -target bpf does not search the multiarch include directory that holds <asm/types.h>.
@@ -28,45 +34,60 @@ clang_flags=(-O2 -target bpf -I"/usr/include/$(gcc -print-multiarch)")
 tmp=$(mktemp -d /tmp/bpffw-bench.XXXXXX)
 pin_a=/sys/fs/bpf/bpffw-bench-$$-bpffwc
 pin_b=/sys/fs/bpf/bpffw-bench-$$-clang
-cleanup() { rm -f "$pin_a" "$pin_b"; rm -rf "$tmp"; }
+pin_m=/sys/fs/bpf/bpffw-bench-$$-miss
+pin_l=/sys/fs/bpf/bpffw-bench-$$-floor
+cleanup() { rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l"; rm -rf "$tmp"; }
 trap cleanup EXIT
 
+# A cache of the bench's own, root's, 0700 (the default, /var/cache/bpffw, is left alone).
+export BPFFW_CACHE_DIR=$tmp/cache
 path_a() { "$bpffwc" -o "$pin_a" "$f1"; }
+path_m() { BPFFW_CACHE_DIR=$tmp/miss "$bpffwc" -o "$pin_m" "$f1"; rm -rf "$tmp/miss"; }
+path_l() { "$loader" "$tmp/f1.o" "$pin_l"; }
+path_t() { /bin/true; }
+"$bpffwc" --emit obj -O "$tmp/f1.o" "$f1"
 path_b() {
   clang-19 "${clang_flags[@]}" -c "$reference" -o "$tmp/f1.bpf.o"
   bpftool prog load "$tmp/f1.bpf.o" "$pin_b"
 }
 
-# 1. Both programs must be right before their speed means anything.
+# 1. The programs must be right before their speed means anything: A is served from the cache
+# that the first run filled; M and L are the same program.
 path_a
+path_a_again() { "$bpffwc" -o "$pin_a-hit" "$f1"; }
+path_a_again
+path_m
+path_l
 path_b
 bad=0
 for entry in "${SAMPLE_PACKETS[@]}"; do
   read -r name expected _ <<<"$entry"
   sample_frame "$name" >"$tmp/frame"
-  a=$(run_pinned "$pin_a" "$tmp/frame")
-  b=$(run_pinned "$pin_b" "$tmp/frame")
   want=$([[ $expected == pass ]] && echo 1 || echo 0)
-  if [[ $a != "$want" || $b != "$want" ]]; then
-    echo "verdict mismatch on $name: spec $want, bpffwc $a, clang $b" >&2
-    bad=1
-  fi
+  for pin in "$pin_a-hit" "$pin_m" "$pin_l" "$pin_b"; do
+    got=$(run_pinned "$pin" "$tmp/frame")
+    [[ $got == "$want" ]] || { echo "verdict mismatch on $name: spec $want, $pin $got" >&2; bad=1; }
+  done
 done
-((bad == 0)) || { echo "bench: the two programs disagree with the spec; not timing them" >&2; exit 1; }
+((bad == 0)) || { echo "bench: the programs disagree with the spec; not timing them" >&2; exit 1; }
 sizes_a=$(bpftool prog show pinned "$pin_a" | grep -o 'xlated [0-9]*B  jited [0-9]*B')
 sizes_b=$(bpftool prog show pinned "$pin_b" | grep -o 'xlated [0-9]*B  jited [0-9]*B')
-rm -f "$pin_a" "$pin_b"
+rm -f "$pin_a" "$pin_a-hit" "$pin_b" "$pin_m" "$pin_l"
 
 # 2. Wall time, interleaved. EPOCHREALTIME has microsecond resolution; no wrapper process.
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
-time_a() { local s; s=$(now_us); path_a; echo $(($(now_us) - s)) >>"$tmp/a"; rm -f "$pin_a"; }
-time_b() { local s; s=$(now_us); path_b; echo $(($(now_us) - s)) >>"$tmp/b"; rm -f "$pin_b" "$tmp/f1.bpf.o"; }
-path_a && rm -f "$pin_a"  # warm the page cache for both paths
-path_b && rm -f "$pin_b"
-: >"$tmp/a"
-: >"$tmp/b"
+# time_path X: runs path_x, appends its microseconds to $tmp/X, removes its pin.
+time_path() {
+  local key=$1 s
+  s=$(now_us)
+  "path_${key,,}"
+  echo $(($(now_us) - s)) >>"$tmp/$key"
+  rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l" "$tmp/f1.bpf.o"
+}
+paths=(A M B L T)
+for key in "${paths[@]}"; do : >"$tmp/$key"; "path_${key,,}"; rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l"; done  # warm
 for ((i = 0; i < pairs; i++)); do
-  if ((i % 2 == 0)); then time_a; time_b; else time_b; time_a; fi
+  for ((j = 0; j < ${#paths[@]}; j++)); do time_path "${paths[(i + j) % ${#paths[@]}]}"; done
 done
 
 # 3. Peak RSS (KiB) of each path: the largest process of the path, under GNU time.
@@ -83,22 +104,24 @@ for ((i = 0; i < rss_runs; i++)); do
 done
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-paste "$tmp/a" "$tmp/b" | awk '{ print $2 / $1 }' >"$tmp/ratio"
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
 mib() { awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'; }
 minmax() { sort -g "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f-%.1f", lo / 1000, hi / 1000 }'; }
+# share KEY: the median of the per-round ratios KEY / B: the share of the clang path's time.
+share() { paste "$tmp/$1" "$tmp/B" | awk '{ print $1 / $2 }' >"$tmp/ratio"; awk -v r="$(median "$tmp/ratio")" 'BEGIN { printf "%.3f (1/%.0f)", r, 1 / r }'; }
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo
 echo "F1 = $f1"
-echo "compile + load + pin, whole process; $pairs interleaved pairs; $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), kernel $(uname -r)"
+echo "compile + load + pin, whole process; $pairs interleaved rounds; $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), kernel $(uname -r), load $(cut -d' ' -f1 /proc/loadavg)"
 echo
-row() { printf '| %-48s | %9s | %11s | %12s | %-26s |\n' "$@"; }
-row path "median ms" "min-max ms" "peak RSS MiB" "program size"
-echo "|--------------------------------------------------|----------:|------------:|-------------:|----------------------------|"
-row "A: bpffwc -o PIN F1" "$(ms "$(median "$tmp/a")")" \
-  "$(minmax "$tmp/a")" "$(mib "$(median "$tmp/rss_a")")" "$sizes_a"
-row "B: clang-19 -O2 -target bpf + bpftool prog load" \
-  "$(ms "$(median "$tmp/b")")" "$(minmax "$tmp/b")" "$(mib "$(median "$tmp/rss_b")")" "$sizes_b"
+row() { printf '| %-58s | %9s | %11s | %-15s | %12s |\n' "$@"; }
+row path "median ms" "min-max ms" "share of B" "peak RSS MiB"
+echo "|------------------------------------------------------------|----------:|------------:|-----------------|-------------:|"
+row "A: bpffwc -o PIN F1, compile cache hit" "$(ms "$(median "$tmp/A")")" "$(minmax "$tmp/A")" "$(share A)" "$(mib "$(median "$tmp/rss_a")")"
+row "M: bpffwc -o PIN F1, cache miss (compile, store, load)" "$(ms "$(median "$tmp/M")")" "$(minmax "$tmp/M")" "$(share M)" ""
+row "B: clang-19 -O2 -target bpf + bpftool prog load" "$(ms "$(median "$tmp/B")")" "$(minmax "$tmp/B")" "1" "$(mib "$(median "$tmp/rss_b")")"
+row "L: floor: C + static libbpf loads the saved object" "$(ms "$(median "$tmp/L")")" "$(minmax "$tmp/L")" "$(share L)" ""
+row "T: /bin/true" "$(ms "$(median "$tmp/T")")" "$(minmax "$tmp/T")" "$(share T)" ""
 echo
-awk -v r="$(median "$tmp/ratio")" 'BEGIN { printf "median of per-pair ratios B/A: %.2f (bpffwc takes %.3f of the clang path'"'"'s time)\n", r, 1 / r }'
+echo "program size: bpffwc $sizes_a; clang $sizes_b"
