@@ -42,7 +42,7 @@ struct CompileCacheEntry {
   std::string file;  // its name in the directory
   std::uint64_t bytes = 0;
   std::int64_t last_used_ns = 0;  // nanoseconds since the epoch
-  std::string expression;      // the first line of the expression it was compiled from
+  std::string expression;         // the first line of the expression it was compiled from
 };
 
 class CompileCache {

@@ -34,8 +34,7 @@ bool is_entry(std::string_view name) { return name.size() > kSuffix.size() && na
 // Someone other than root and the caller could change what is at `path`.
 std::optional<std::string> untrusted(const struct stat& status, bool sticky_allowed) {
   const uid_t caller = ::geteuid();
-  if (status.st_uid != 0 && status.st_uid != caller)
-    return "it belongs to user " + std::to_string(status.st_uid);
+  if (status.st_uid != 0 && status.st_uid != caller) return "it belongs to user " + std::to_string(status.st_uid);
   if ((status.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !(sticky_allowed && (status.st_mode & S_ISVTX) != 0))
     return "others can write to it";
   return std::nullopt;
@@ -46,9 +45,9 @@ Error refused(const std::string& path, const std::string& why, bool is_cache_dir
                "the compile cache at " + path + " is not used: " + why,
                std::nullopt,
                0,
-               is_cache_directory ? "make it root's and writable by root alone: chown root: " + path + "; chmod 0700 " +
-                                        path
-                                  : "only root may be able to write to " + path + " and the directories above it",
+               is_cache_directory
+                   ? "make it root's and writable by root alone: chown root: " + path + "; chmod 0700 " + path
+                   : "only root may be able to write to " + path + " and the directories above it",
                {}};
 }
 
@@ -57,10 +56,11 @@ Error refused(const std::string& path, const std::string& why, bool is_cache_dir
 Result<void> check_directory(const std::string& directory) {
   std::error_code error;
   std::filesystem::path real = std::filesystem::canonical(directory, error);
-  if (error) return make_error(ErrorKind::System, "cannot resolve " + directory + ": " + error.message(), error.value());
+  if (error)
+    return make_error(ErrorKind::System, "cannot resolve " + directory + ": " + error.message(), error.value());
   std::filesystem::path at = "/";
   for (auto part = real.begin();; ++part) {
-    struct stat status {};
+    struct stat status{};
     if (::stat(at.c_str(), &status) != 0)
       return make_error(ErrorKind::System, "cannot stat " + at.string() + ": " + std::strerror(errno), errno);
     const bool last = at == real;
@@ -118,9 +118,9 @@ Result<CompileCache> CompileCache::open(CompileCacheOptions options) {
   std::filesystem::path parent = std::filesystem::path(options.directory).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
   if (::mkdir(options.directory.c_str(), 0700) != 0 && errno != EEXIST)
-    return make_error(ErrorKind::System, "cannot create the compile cache " + options.directory + ": " +
-                                             std::strerror(errno),
-                      errno, "create it (mkdir -m 0700 " + options.directory + "), or choose another directory");
+    return make_error(ErrorKind::System,
+                      "cannot create the compile cache " + options.directory + ": " + std::strerror(errno), errno,
+                      "create it (mkdir -m 0700 " + options.directory + "), or choose another directory");
   if (auto checked = check_directory(options.directory); !checked) return tl::unexpected(checked.error());
   return CompileCache(std::move(options));
 }
@@ -129,7 +129,7 @@ std::optional<std::vector<unsigned char>> CompileCache::find(std::string_view ke
   const std::string path = options_.directory + "/" + entry_name(key);
   Fd file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
   if (file.fd < 0) return std::nullopt;
-  struct stat status {};
+  struct stat status{};
   if (::fstat(file.fd, &status) != 0 || !S_ISREG(status.st_mode) || status.st_uid != ::geteuid() ||
       (status.st_mode & 077) != 0 || status.st_nlink != 1)
     return std::nullopt;  // not the cache's: neither used nor removed
@@ -142,7 +142,7 @@ std::optional<std::vector<unsigned char>> CompileCache::find(std::string_view ke
   }
   const std::size_t stored_key = key_length(bytes);
   if (std::string_view(reinterpret_cast<const char*>(bytes.data() + kHeader), stored_key) != key)
-    return std::nullopt;  // another key with the same hash
+    return std::nullopt;         // another key with the same hash
   ::futimens(file.fd, nullptr);  // used now: evicted last
   bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(kHeader + stored_key));
   return bytes;
@@ -156,9 +156,8 @@ Result<void> CompileCache::store(std::string_view key, std::span<const unsigned 
   std::string temporary = options_.directory + "/.new-XXXXXX";
   Fd file{::mkostemp(temporary.data(), O_CLOEXEC)};
   if (file.fd < 0)
-    return make_error(ErrorKind::System, "cannot write to the compile cache " + options_.directory + ": " +
-                                             std::strerror(errno),
-                      errno);
+    return make_error(ErrorKind::System,
+                      "cannot write to the compile cache " + options_.directory + ": " + std::strerror(errno), errno);
   std::vector<unsigned char> entry(std::begin(kMagic), std::end(kMagic));
   for (int i = 0; i < 8; ++i) entry.push_back(static_cast<unsigned char>(std::uint64_t{key.size()} >> (8 * i)));
   entry.insert(entry.end(), key.begin(), key.end());
@@ -201,10 +200,12 @@ std::vector<CompileCacheEntry> CompileCache::entries() const {
   while (const dirent* item = ::readdir(directory)) {
     if (!is_entry(item->d_name)) continue;
     Fd file{::openat(::dirfd(directory), item->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
-    struct stat status {};
+    struct stat status{};
     if (file.fd < 0 || ::fstat(file.fd, &status) != 0 || !S_ISREG(status.st_mode)) continue;
-    CompileCacheEntry entry{item->d_name, static_cast<std::uint64_t>(status.st_size),
-                            status.st_mtim.tv_sec * 1'000'000'000ll + status.st_mtim.tv_nsec, {}};
+    CompileCacheEntry entry{item->d_name,
+                            static_cast<std::uint64_t>(status.st_size),
+                            status.st_mtim.tv_sec * 1'000'000'000ll + status.st_mtim.tv_nsec,
+                            {}};
     std::vector<unsigned char> header;
     if (status.st_size >= static_cast<off_t>(kHeader) && read_whole(file.fd, header, kHeader)) {
       std::string key(std::min<std::uint64_t>(key_length(header), 1u << 20), '\0');
@@ -221,9 +222,8 @@ Result<std::size_t> CompileCache::clear() const {
   std::size_t removed = 0;
   for (const CompileCacheEntry& entry : entries()) {
     if (::unlink((options_.directory + "/" + entry.file).c_str()) != 0 && errno != ENOENT)
-      return make_error(ErrorKind::System, "cannot remove " + options_.directory + "/" + entry.file + ": " +
-                                               std::strerror(errno),
-                        errno);
+      return make_error(ErrorKind::System,
+                        "cannot remove " + options_.directory + "/" + entry.file + ": " + std::strerror(errno), errno);
     ++removed;
   }
   return removed;

@@ -57,13 +57,19 @@ struct Installation {
   }
 };
 
-std::uint32_t verdict(const std::string& pin, std::uint16_t udp_port) {
-  auto program = Program::open_pinned(pin);
-  REQUIRE_MESSAGE(program, (program ? "" : program.error().message));
-  auto run = program->test_run(udp_frame(udp_port));
-  REQUIRE_MESSAGE(run, (run ? "" : run.error().message));
-  return run->verdict;
-}
+// F compiled once, pinned at pins/first: the cache holds its one entry.
+struct RootAndBpffs {
+  RootAndBpffs() { require_root_and_bpffs(); }
+};
+struct CompiledOnce : RootAndBpffs {
+  PinDirectory pins;
+  Installation installed;
+  const std::string filter = "udp && dst_port == 53";
+  CompiledOnce() {
+    installed.ok({"-o", pins / "first", filter});
+    REQUIRE(installed.entries().size() == 1);
+  }
+};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,18 +78,11 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("a cache hit is loaded by the small bpffwc alone and judges as the filter compiled") {
-  require_root_and_bpffs();
-  PinDirectory pins;
-  Installation installed;
-  const std::string filter = "udp && dst_port == 53";
-  installed.ok({"-o", pins / "first", filter});
-  REQUIRE(installed.entries().size() == 1);
-
+TEST_CASE_FIXTURE(CompiledOnce, "a cache hit is loaded by the small bpffwc alone and judges as the filter compiled") {
   installed.compiler_runnable(false);
   installed.ok({"-o", pins / "second", filter});
-  CHECK(verdict(pins / "second", 53) == 1);
-  CHECK(verdict(pins / "second", 54) == 0);
+  CHECK(udp_verdict(pins / "second", 53) == 1);
+  CHECK(udp_verdict(pins / "second", 54) == 0);
   // Anything else needs the compiler: a filter not compiled before, and --no-cache.
   ProcessResult other = installed.run({"-o", pins / "third", "udp && dst_port == 54"});
   CHECK(other.exit_code == 3);
@@ -120,20 +119,14 @@ TEST_CASE("a named set's items are not part of the key: a hit loads the set as i
   second.insert(second.end(), compile.begin(), compile.end());
   installed.ok(second);
   installed.compiler_runnable(true);
-  CHECK(verdict(pins / "second", 53) == 0);
-  CHECK(verdict(pins / "second", 80) == 1);
-  CHECK(verdict(pins / "second", 81) == 1);
-  CHECK(verdict(pins / "first", 53) == 1);
+  CHECK(udp_verdict(pins / "second", 53) == 0);
+  CHECK(udp_verdict(pins / "second", 80) == 1);
+  CHECK(udp_verdict(pins / "second", 81) == 1);
+  CHECK(udp_verdict(pins / "first", 53) == 1);
   CHECK(installed.entries().size() == 1);
 }
 
-TEST_CASE("a damaged entry is compiled again, never loaded") {
-  require_root_and_bpffs();
-  PinDirectory pins;
-  Installation installed;
-  const std::string filter = "udp && dst_port == 53";
-  installed.ok({"-o", pins / "first", filter});
-  REQUIRE(installed.entries().size() == 1);
+TEST_CASE_FIXTURE(CompiledOnce, "a damaged entry is compiled again, never loaded") {
   const std::string entry = installed.entries().front();
   std::string bytes = read_file(entry);
   // A byte of the object itself (the bundle's checksum covers it), past the key.
@@ -144,17 +137,12 @@ TEST_CASE("a damaged entry is compiled again, never loaded") {
   CHECK(installed.run({"-o", pins / "second", filter}).exit_code == 3);  // a miss: the compiler is needed
   installed.compiler_runnable(true);
   installed.ok({"-o", pins / "second", filter});
-  CHECK(verdict(pins / "second", 53) == 1);
-  CHECK(verdict(pins / "second", 54) == 0);
+  CHECK(udp_verdict(pins / "second", 53) == 1);
+  CHECK(udp_verdict(pins / "second", 54) == 0);
   CHECK(read_file(entry) != bytes);  // stored again, whole
 }
 
-TEST_CASE("only entries and a directory that root alone could have written are used") {
-  require_root_and_bpffs();
-  PinDirectory pins;
-  Installation installed;
-  const std::string filter = "udp && dst_port == 53";
-  installed.ok({"-o", pins / "first", filter});
+TEST_CASE_FIXTURE(CompiledOnce, "only entries and a directory that root alone could have written are used") {
   const std::string entry = installed.entries().front();
 
   SUBCASE("an entry of another user") { REQUIRE(::chown(entry.c_str(), 65534, 65534) == 0); }
@@ -163,7 +151,7 @@ TEST_CASE("only entries and a directory that root alone could have written are u
   CHECK(installed.run({"-o", pins / "second", filter}).exit_code == 3);  // not used: a miss
   installed.compiler_runnable(true);
   installed.ok({"-o", pins / "second", filter});
-  struct stat status {};
+  struct stat status{};
   REQUIRE(::stat(entry.c_str(), &status) == 0);
   CHECK(status.st_uid == 0);  // replaced by one of root's
   CHECK((status.st_mode & 0777) == 0600);
@@ -183,7 +171,7 @@ TEST_CASE("a cache directory others can write to is not used, with a note saying
                                 installed.cache + "; chmod 0700 " + installed.cache + ")") != std::string::npos,
                 loaded.err);
   CHECK(installed.entries().empty());
-  CHECK(verdict(pins / "first", 53) == 1);
+  CHECK(udp_verdict(pins / "first", 53) == 1);
 }
 
 TEST_CASE("the cache keeps within its bound, the least recently used entries leaving first") {

@@ -46,14 +46,6 @@ void bpffwc_ok(const std::vector<std::string>& args) {
   REQUIRE_MESSAGE(result.exit_code == 0, describe(result));
 }
 
-std::uint32_t verdict(const std::string& pin, std::uint16_t udp_port) {
-  auto program = Program::open_pinned(pin);
-  REQUIRE_MESSAGE(program, (program ? "" : program.error().message));
-  auto run = program->test_run(udp_frame(udp_port));
-  REQUIRE_MESSAGE(run, (run ? "" : run.error().message));
-  return run->verdict;
-}
-
 std::uint64_t passed_packets(const std::string& pin) {
   ProcessResult stats = run_bpffwc({"stats", "--json", pin});
   REQUIRE_MESSAGE(stats.exit_code == 0, describe(stats));
@@ -97,12 +89,12 @@ TEST_CASE("a bundle loaded with load -o judges as the compiled filter, its set a
 
   for (std::uint16_t port : {53, 54, 80, 85, 90, 91, 100, 169, 170}) {
     CAPTURE(port);
-    CHECK(verdict(dir / "set-loaded", port) == verdict(dir / "set-compiled", port));
-    CHECK(verdict(dir / "rules-loaded", port) == verdict(dir / "rules-compiled", port));
+    CHECK(udp_verdict(dir / "set-loaded", port) == udp_verdict(dir / "set-compiled", port));
+    CHECK(udp_verdict(dir / "rules-loaded", port) == udp_verdict(dir / "rules-compiled", port));
   }
-  CHECK(verdict(dir / "set-loaded", 85) == 1);
-  CHECK(verdict(dir / "rules-loaded", 169) == 1);
-  CHECK(verdict(dir / "rules-loaded", 170) == 0);
+  CHECK(udp_verdict(dir / "set-loaded", 85) == 1);
+  CHECK(udp_verdict(dir / "rules-loaded", 169) == 1);
+  CHECK(udp_verdict(dir / "rules-loaded", 170) == 0);
   // The set is the program's, live: show lists it.
   ProcessResult shown = run_bpffwc({"show", dir / "set-loaded", "--set", "ports"});
   CHECK(shown.out == "53\n80..90\n");
@@ -114,7 +106,7 @@ TEST_CASE("a bundle loaded with load -o judges as the compiled filter, its set a
   bpffwc_ok({"load", set_bundle.path(), "-o", dir / "set-loaded", "--force"});
   CHECK(Program::open_pinned(dir / "set-loaded")->info()->id != old_id);
   CHECK(passed_packets(dir / "set-loaded") == passed);
-  CHECK(verdict(dir / "set-loaded", 53) == 1);
+  CHECK(udp_verdict(dir / "set-loaded", 53) == 1);
 }
 
 TEST_CASE("an egress bundle brings its socket programs, and load --attach attaches them all") {

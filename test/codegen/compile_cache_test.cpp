@@ -60,7 +60,8 @@ TEST_CASE("the key tells apart everything that decides the object, and not the s
   CHECK(key(with_set("53")) != key(with_set("53", "other")));  // the sets declared are in the metadata
   // Enough items to need larger maps: another capacity, another program.
   CHECK(key(with_set("53")) != key(with_set("1..300000")));
-  CHECK(key(parse("dst_port == p", {.parameters = {{"p", 1}}})) != key(parse("dst_port == p", {.parameters = {{"p", 2}}})));
+  CHECK(key(parse("dst_port == p", {.parameters = {{"p", 1}}})) !=
+        key(parse("dst_port == p", {.parameters = {{"p", 2}}})));
 }
 
 TEST_CASE("compile through the cache stores once, then serves the same object with the filter's sets") {

@@ -5,6 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
+#include <bpffw/program.hpp>
+
 #include "loader/bpf_elf_builder.hpp"
 
 namespace bpffw::test {
@@ -22,6 +26,14 @@ std::vector<unsigned char> udp_frame(std::uint16_t dst_port) {
       // payload
       'p', 'i', 'n', 'g'};
   return frame;
+}
+
+std::uint32_t udp_verdict(const std::string& pin, std::uint16_t udp_port) {
+  auto program = Program::open_pinned(pin);
+  REQUIRE_MESSAGE(program, (program ? "" : program.error().message));
+  auto run = program->test_run(udp_frame(udp_port));
+  REQUIRE_MESSAGE(run, (run ? "" : run.error().message));
+  return run->verdict;
 }
 
 StderrCapture::StderrCapture() {

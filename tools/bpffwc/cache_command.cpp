@@ -46,8 +46,7 @@ class CacheCommand final : public Command {
     std::uint64_t total = 0;
     for (const bpffw::CompileCacheEntry& entry : entries) total += entry.bytes;
     std::printf("%s: %zu entries, %llu of at most %llu bytes\n", cache->options().directory.c_str(), entries.size(),
-                static_cast<unsigned long long>(total),
-                static_cast<unsigned long long>(cache->options().max_bytes));
+                static_cast<unsigned long long>(total), static_cast<unsigned long long>(cache->options().max_bytes));
     for (const bpffw::CompileCacheEntry& entry : entries)
       std::printf("  %s  %8llu bytes  used %s  %s\n", entry.file.c_str(), static_cast<unsigned long long>(entry.bytes),
                   local_time(entry.last_used_ns / 1'000'000'000).c_str(), entry.expression.c_str());

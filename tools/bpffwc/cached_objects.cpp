@@ -17,8 +17,7 @@ bpffw::CompileCacheOptions compile_cache_options() {
   if (const char* bytes = std::getenv("BPFFW_CACHE_MAX_BYTES"); bytes != nullptr && *bytes != '\0') {
     char* end = nullptr;
     unsigned long long most = std::strtoull(bytes, &end, 10);
-    if (end != nullptr && *end == '\0')
-      options.max_bytes = most;
+    if (end != nullptr && *end == '\0') options.max_bytes = most;
     else
       report_note("BPFFW_CACHE_MAX_BYTES='" + std::string(bytes) + "' is not a number of bytes; using " +
                   std::to_string(options.max_bytes));

@@ -25,9 +25,8 @@ class CompilerBackend {
   virtual std::string identity() = 0;
   // The packet program; with `sockets_wanted`, the socket programs too (left empty, with a note,
   // when they are too large to compile).
-  virtual bpffw::Result<void> compile(bpffw::Filter&& filter, const bpffw::CompileOptions& options,
-                                      bool sockets_wanted, bpffw::ObjectFile& packet,
-                                      std::optional<bpffw::ObjectFile>& sockets) = 0;
+  virtual bpffw::Result<void> compile(bpffw::Filter&& filter, const bpffw::CompileOptions& options, bool sockets_wanted,
+                                      bpffw::ObjectFile& packet, std::optional<bpffw::ObjectFile>& sockets) = 0;
   // --emit KIND: the stage, written to `output` (empty or "-": standard output).
   virtual bpffw::Result<void> emit(EmitKind kind, const bpffw::Filter& filter, const bpffw::CompileOptions& options,
                                    bool sockets_wanted, const std::string& output) = 0;
