@@ -3,12 +3,14 @@
 // (which fills the set maps) and pinning it, each timed, as bpfilter publishes its figures.
 // bench/named_sets.sh runs it beside the whole process. As root, with bpffs. Usage:
 //   bpffw-bench-sets FILE PIN EXPRESSION     prints "read MS compile MS load MS pin MS total MS"
+//   bpffw-bench-sets read FILE               only reads the file: prints "read MS items N"
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <bpffw/compiler.hpp>
@@ -51,8 +53,15 @@ bool read_set_file(const char* path, bpffw::SetItems& items) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string_view(argv[1]) == "read") {
+    auto start = std::chrono::steady_clock::now();
+    bpffw::SetItems items;
+    if (!read_set_file(argv[2], items)) return std::fprintf(stderr, "%s: not read\n", argv[2]), 1;
+    std::printf("read %.1f items %zu\n", since(start), items.prefixes.size() + items.ranges.size());
+    return 0;
+  }
   if (argc != 4) {
-    std::fprintf(stderr, "usage: bpffw-bench-sets FILE PIN EXPRESSION\n");
+    std::fprintf(stderr, "usage: bpffw-bench-sets FILE PIN EXPRESSION | bpffw-bench-sets read FILE\n");
     return 2;
   }
   auto start = std::chrono::steady_clock::now();

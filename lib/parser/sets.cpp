@@ -1,7 +1,11 @@
 // Named sets' items (docs/filter-language.md §9): the inline-set item syntax without braces, and
 // set files of one or more items per line with `#` comments.
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include <bpffw/sets.hpp>
@@ -70,6 +74,102 @@ std::optional<PlainItem> plain_item(std::string_view line) {
   return plain;
 }
 
+// The fast path of a set file's reading: a line of one plain item (an IPv4 or IPv6 address or
+// prefix, or a decimal integer), optional blanks around it and an optional comment after it, read
+// in one pass with no allocation. It takes only lines that plain_item and the grammar read the same
+// way, and gives what they give; any other line (an error included) returns Unknown and goes the
+// general way, which says what is wrong and where.
+enum class FastLine : std::uint8_t { Blank, Integer, Address, Unknown };
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// 1 to 3 decimal digits at `p`, no leading zero (but "0"): their value, or -1.
+int small_part(const char*& p, const char* end) {
+  if (p == end || !is_digit(*p)) return -1;
+  int value = *p++ - '0';
+  for (int digits = 1; p != end && is_digit(*p); ++digits) {
+    if (digits == 3 || value == 0) return -1;
+    value = value * 10 + (*p++ - '0');
+  }
+  return value;
+}
+
+// True when `bytes` has no bit set after the first `length`.
+bool host_bits_clear(const std::array<std::uint8_t, 16>& bytes, unsigned length, unsigned bits) {
+  for (unsigned bit = length; bit < bits; ++bit)
+    if (bytes[bit / 8] & (0x80u >> (bit % 8))) return false;
+  return true;
+}
+
+// The `/n` at [p, end) (1 to 3 digits, at most `bits`) into `length`; true for none.
+bool fast_length(const char* p, const char* end, unsigned bits, unsigned& length) {
+  length = bits;
+  if (p == end) return true;
+  if (*p != '/' || end - p < 2 || end - p > 4) return false;
+  unsigned value = 0;
+  for (++p; p != end; ++p) {
+    if (!is_digit(*p)) return false;
+    value = value * 10 + static_cast<unsigned>(*p - '0');
+  }
+  if (value > bits) return false;
+  length = value;
+  return true;
+}
+
+bool fast_ipv4(const char* p, const char* end, SetPrefix& prefix) {
+  prefix.ipv6 = false;
+  prefix.bytes = {};
+  for (int part = 0; part < 4; ++part) {
+    int value = small_part(p, end);
+    if (value < 0 || value > 255) return false;
+    prefix.bytes[static_cast<std::size_t>(part)] = static_cast<std::uint8_t>(value);
+    if (part < 3 && (p == end || *p++ != '.')) return false;
+  }
+  return fast_length(p, end, 32, prefix.length) && host_bits_clear(prefix.bytes, prefix.length, 32);
+}
+
+bool fast_ipv6(const char* begin, const char* slash, const char* end, SetPrefix& prefix) {
+  char address[INET6_ADDRSTRLEN];
+  std::size_t size = static_cast<std::size_t>(slash - begin);
+  if (size >= sizeof address) return false;
+  std::memcpy(address, begin, size);
+  address[size] = '\0';
+  prefix.ipv6 = true;
+  return inet_pton(AF_INET6, address, prefix.bytes.data()) == 1 && fast_length(slash, end, 128, prefix.length) &&
+         host_bits_clear(prefix.bytes, prefix.length, 128);
+}
+
+FastLine fast_line(const char* p, const char* end, std::int64_t& value, SetPrefix& prefix) {
+  while (p != end && is_blank(*p)) ++p;
+  if (p == end || *p == '#') return FastLine::Blank;
+  const char* item = p;
+  const char* slash = nullptr;
+  unsigned colons = 0, dots = 0, letters = 0;
+  for (; p != end && !is_blank(*p) && *p != '#'; ++p) {
+    char c = *p;
+    if (is_digit(c)) continue;
+    if (c == '.') ++dots;
+    else if (c == ':') ++colons;
+    else if (c == '/' && !slash) slash = p;
+    else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) ++letters;
+    else return FastLine::Unknown;
+    if (slash && c != '/') return FastLine::Unknown;  // only digits after the '/'
+  }
+  const char* item_end = p;
+  while (p != end && is_blank(*p)) ++p;
+  if (p != end && *p != '#') return FastLine::Unknown;  // a second item, a comma, ...
+  const char* address_end = slash ? slash : item_end;
+  if (colons >= 2) return fast_ipv6(item, address_end, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
+  if (colons != 0 || letters != 0) return FastLine::Unknown;
+  if (dots == 3) return fast_ipv4(item, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
+  if (dots != 0 || slash) return FastLine::Unknown;
+  std::size_t digits = static_cast<std::size_t>(item_end - item);
+  if (digits > 18 || (digits > 1 && *item == '0')) return FastLine::Unknown;
+  value = 0;
+  for (const char* digit = item; digit != item_end; ++digit) value = value * 10 + (*digit - '0');
+  return FastLine::Integer;
+}
+
 const char* element_name(SetElement element) { return element == SetElement::Address ? "addresses" : "integers"; }
 
 }  // namespace
@@ -96,6 +196,18 @@ Result<void> SetFileParser::feed(std::string_view text) {
   for (unsigned& line_number = next_line_; line_start <= text.size(); ++line_number) {
     std::size_t line_end = text.find('\n', line_start);
     if (line_end == std::string_view::npos) line_end = text.size();
+    // The common line first, read straight into the items.
+    std::int64_t value = 0;
+    SetPrefix prefix;
+    FastLine fast = fast_line(text.data() + line_start, text.data() + line_end, value, prefix);
+    SetElement element = fast == FastLine::Address ? SetElement::Address : SetElement::Integer;
+    if (fast == FastLine::Blank || (fast != FastLine::Unknown && (!typed_ || items_.element == element))) {
+      if (fast == FastLine::Address) items_.prefixes.push_back(prefix);
+      else if (fast == FastLine::Integer) items_.ranges.push_back({value, value});
+      if (fast != FastLine::Blank) items_.element = element, typed_ = true;
+      line_start = line_end + 1;
+      continue;
+    }
     std::string_view line = text.substr(line_start, line_end - line_start);
     std::string_view items = line.substr(0, line.find('#'));
     // Items of the other type than the lines before: refused with the line's place.
