@@ -171,16 +171,16 @@ FastLine fast_line(const char* p, const char* end, std::int64_t& value, SetPrefi
   return FastLine::Integer;
 }
 
-// The memory a large set's items are written to. A page first written costs a fault, and on these
-// virtual machines a fault costs ~10 µs (docs/platform notes, "Measuring"): the 24 MB of a 10^6-address
-// set, and the copies of it made while the vector grows, would cost twice as much in faults as the
-// reading. So the items' memory is made present in one call per piece (MADV_POPULATE_WRITE, kernel
-// 5.14), and a vector of 4 MiB or more asks for huge pages (MADV_HUGEPAGE: taken with
-// transparent_hugepage "madvise" or "always"), 2 MiB a fault. Both are hints: where they fail the
-// pages fault in as they are written. The vector's memory is its own until it is freed (glibc gives a
-// block this large its own mapping, which freeing unmaps).
+// The memory a large set's items are written to. A page first written costs a fault, and on the
+// project's virtual machines a fault costs ~10 us: the 24 MB of a 10^6-address set, and the copies
+// of it made while the vector grows, cost twice as much in faults as the reading. So the items'
+// memory is made present in one call per piece (MADV_POPULATE_WRITE, kernel 5.14), and a vector of
+// more than 32 MiB asks for huge pages (MADV_HUGEPAGE: taken with transparent_hugepage "madvise" or
+// "always"), 2 MiB a fault. Both are hints: where they fail, the pages fault in as they are written.
+// Above 32 MiB (glibc's largest mmap threshold) a block is always a mapping of its own, unmapped when
+// freed: the advice ends with the vector and touches no other memory.
 constexpr std::uintptr_t kPage = 4096;
-constexpr std::size_t kHugePagesFrom = 4u << 20;
+constexpr std::size_t kHugePagesAbove = 32u << 20;
 
 void advise(const void* from, std::size_t bytes, int advice) {
   std::uintptr_t start = (reinterpret_cast<std::uintptr_t>(from) + kPage - 1) & ~(kPage - 1);
@@ -199,10 +199,11 @@ void prefault(const void* from, std::size_t bytes) {
 }
 
 // Room in `items` for `lines` more, growing at least twice as large each time: exact room per piece
-// would copy everything read so far at every piece of a large file. A large file's items (a piece of
-// kLargePiece or more) get room for several pieces at once, in huge pages; room never written costs
-// no memory. With `present` (the set's type is known, so this vector is the one written), the memory
-// the piece will write, and on growing the copy of the items before, is made present first.
+// would copy everything read so far at every piece of a large file. A large file's items (a piece
+// whose items take kLargePiece or more) get kLargeRoom at once, in huge pages: room for ~2.7 million
+// addresses before a copy; room never written costs no memory. With `present` (the set's type is known, so this vector
+// is the one written), the memory the piece will write, and on growing the copy of the items before, is made present
+// first.
 constexpr std::size_t kLargePiece = 1u << 20;
 constexpr std::size_t kLargeRoom = 64u << 20;
 
@@ -213,7 +214,7 @@ void make_room(std::vector<T>& items, std::size_t lines, bool present) {
     if (lines * sizeof(T) >= kLargePiece) capacity = std::max(capacity, kLargeRoom / sizeof(T));
     std::vector<T> bigger;
     bigger.reserve(capacity);
-    if (capacity * sizeof(T) >= kHugePagesFrom) advise(bigger.data(), capacity * sizeof(T), MADV_HUGEPAGE);
+    if (capacity * sizeof(T) > kHugePagesAbove) advise(bigger.data(), capacity * sizeof(T), MADV_HUGEPAGE);
     if (present) prefault(bigger.data(), items.size() * sizeof(T));
     bigger.insert(bigger.end(), items.begin(), items.end());
     items.swap(bigger);
