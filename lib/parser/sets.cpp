@@ -23,7 +23,7 @@ void append(SetItems& to, SetItems&& from) {
   to.prefixes.insert(to.prefixes.end(), from.prefixes.begin(), from.prefixes.end());
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // `text` without an optional `/digits` at its end; false when the part after `/` is not digits.
@@ -82,7 +82,7 @@ std::optional<PlainItem> plain_item(std::string_view line) {
 // general way, which says what is wrong and where.
 enum class FastLine : std::uint8_t { Blank, Integer, Address, Unknown };
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+constexpr bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 // 1 to 3 decimal digits at `p`, no leading zero (but "0"): their value, or -1.
 int small_part(const char*& p, const char* end) {
@@ -140,30 +140,45 @@ bool fast_ipv6(const char* begin, const char* slash, const char* end, SetPrefix&
          host_bits_clear(prefix.bytes, prefix.length, 128);
 }
 
+// What each byte can be in a fast line's item; kStop ends the item (a blank, '#').
+enum : std::uint8_t { kDigit = 1, kHexLetter = 2, kDot = 4, kColon = 8, kSlash = 16, kOther = 32, kStop = 64 };
+constexpr std::array<std::uint8_t, 256> kByteClass = [] {
+  std::array<std::uint8_t, 256> classes{};
+  for (unsigned byte = 0; byte < 256; ++byte) {
+    char c = static_cast<char>(byte);
+    classes[byte] = is_digit(c)                                        ? kDigit
+                    : (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ? kHexLetter
+                    : c == '.'                                         ? kDot
+                    : c == ':'                                         ? kColon
+                    : c == '/'                                         ? kSlash
+                    : is_blank(c) || c == '#'                          ? kStop
+                                                                       : kOther;
+  }
+  return classes;
+}();
+
 FastLine fast_line(const char* p, const char* end, std::int64_t& value, SetPrefix& prefix) {
   while (p != end && is_blank(*p)) ++p;
   if (p == end || *p == '#') return FastLine::Blank;
   const char* item = p;
   const char* slash = nullptr;
-  unsigned colons = 0, dots = 0, letters = 0;
-  for (; p != end && !is_blank(*p) && *p != '#'; ++p) {
-    char c = *p;
-    if (is_digit(c)) continue;
-    if (c == '.') ++dots;
-    else if (c == ':') ++colons;
-    else if (c == '/' && !slash) slash = p;
-    else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) ++letters;
-    else return FastLine::Unknown;
-    if (slash && c != '/') return FastLine::Unknown;  // only digits after the '/'
+  unsigned seen = 0;  // the classes of the item's bytes
+  for (; p != end; ++p) {
+    unsigned byte_class = kByteClass[static_cast<unsigned char>(*p)];
+    if (byte_class == kStop) break;
+    if (byte_class == kSlash && !slash) slash = p;
+    seen |= byte_class;
   }
   const char* item_end = p;
   while (p != end && is_blank(*p)) ++p;
-  if (p != end && *p != '#') return FastLine::Unknown;  // a second item, a comma, ...
-  const char* address_end = slash ? slash : item_end;
-  if (colons >= 2) return fast_ipv6(item, address_end, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
-  if (colons != 0 || letters != 0) return FastLine::Unknown;
-  if (dots == 3) return fast_ipv4(item, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
-  if (dots != 0 || slash) return FastLine::Unknown;
+  if ((seen & kOther) || (p != end && *p != '#')) return FastLine::Unknown;  // a second item, a comma, ...
+  // fast_length takes only digits after the first '/'. Every IPv6 address has two ':' or more
+  // (plain_item's test), so inet_pton refuses what has fewer.
+  if (seen & kColon)
+    return fast_ipv6(item, slash ? slash : item_end, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
+  if (seen & kHexLetter) return FastLine::Unknown;
+  if (seen & kDot) return fast_ipv4(item, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
+  if (slash) return FastLine::Unknown;
   std::size_t digits = static_cast<std::size_t>(item_end - item);
   if (digits > 18 || (digits > 1 && *item == '0')) return FastLine::Unknown;
   value = 0;
