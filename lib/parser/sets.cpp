@@ -7,12 +7,10 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 
 #include <bpffw/sets.hpp>
 
 #include "parser/addresses.hpp"
-#include "parser/literals.hpp"
 #include "parser/parse.hpp"
 
 namespace bpffw {
@@ -24,62 +22,14 @@ void append(SetItems& to, SetItems&& from) {
 }
 
 constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-// `text` without an optional `/digits` at its end; false when the part after `/` is not digits.
-bool strip_prefix_length(std::string_view& text) {
-  std::size_t slash = text.rfind('/');
-  if (slash == std::string_view::npos) return true;
-  std::string_view length = text.substr(slash + 1);
-  if (length.empty() || length.size() > 3 || !std::all_of(length.begin(), length.end(), is_digit)) return false;
-  text = text.substr(0, slash);
-  return true;
-}
-
-// A set-file line of one plain item, a decimal integer or an address, read without the grammar:
-// the grammar would take the same text as one literal (grammar.hpp, ipv4_literal and
-// ipv6_literal) and check it with the same function. Anything else, and any item the check
-// refuses, goes to the grammar, which says what is wrong and where.
-struct PlainItem {
-  bool blank = false;
-  SetElement element = SetElement::Integer;
-  std::int64_t value = 0;
-  SetPrefix prefix;
-};
-
-std::optional<PlainItem> plain_item(std::string_view line) {
-  std::size_t first = line.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return PlainItem{true};
-  std::string_view item = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
-  PlainItem plain;
-  if (std::all_of(item.begin(), item.end(), is_digit)) {
-    if (item.size() > 18 || (item.size() > 1 && item[0] == '0')) return std::nullopt;  // long or octal
-    auto value = parser::parse_integer_literal(item);
-    if (!value) return std::nullopt;
-    plain.value = *value;
-    return plain;
-  }
-  std::string_view address = item;
-  if (!strip_prefix_length(address) || address.empty()) return std::nullopt;
-  bool ipv6 =
-      std::count(address.begin(), address.end(), ':') >= 2 &&
-      std::all_of(address.begin(), address.end(), [](char c) { return is_hex_digit(c) || c == ':' || c == '.'; });
-  bool ipv4 = !ipv6 && is_digit(address.front()) && is_digit(address.back()) &&
-              address.find("..") == std::string_view::npos && address.find('.') != std::string_view::npos &&
-              std::all_of(address.begin(), address.end(), [](char c) { return is_digit(c) || c == '.'; });
-  if (!ipv6 && !ipv4) return std::nullopt;
-  auto prefix = ipv6 ? parser::parse_ipv6_literal(item) : parser::parse_ipv4_literal(item);
-  if (!prefix) return std::nullopt;
-  plain.element = SetElement::Address;
-  plain.prefix = {ipv6, prefix->bytes, prefix->length};
-  return plain;
-}
 
 // The fast path of a set file's reading: a line of one plain item (an IPv4 or IPv6 address or
 // prefix, or a decimal integer), optional blanks around it and an optional comment after it, read
-// in one pass with no allocation. It takes only lines that plain_item and the grammar read the same
-// way, and gives what they give; any other line (an error included) returns Unknown and goes the
-// general way, which says what is wrong and where.
+// in one pass with no allocation. It takes only lines the grammar reads as one literal
+// (grammar.hpp: ipv4_literal, ipv6_literal, a decimal integer), checked as parse_ipv4_literal,
+// parse_ipv6_literal and parse_integer_literal check them, and gives what the grammar gives. Any
+// other line, an error included, returns Unknown and goes to the grammar, which says what is wrong
+// and where (test/parser/set_file_test.cpp holds the two together).
 enum class FastLine : std::uint8_t { Blank, Integer, Address, Unknown };
 
 constexpr bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -172,8 +122,7 @@ FastLine fast_line(const char* p, const char* end, std::int64_t& value, SetPrefi
   const char* item_end = p;
   while (p != end && is_blank(*p)) ++p;
   if ((seen & kOther) || (p != end && *p != '#')) return FastLine::Unknown;  // a second item, a comma, ...
-  // fast_length takes only digits after the first '/'. Every IPv6 address has two ':' or more
-  // (plain_item's test), so inet_pton refuses what has fewer.
+  // fast_length takes only digits after the first '/'; inet_pton refuses an address of one ':'.
   if (seen & kColon)
     return fast_ipv6(item, slash ? slash : item_end, item_end, prefix) ? FastLine::Address : FastLine::Unknown;
   if (seen & kHexLetter) return FastLine::Unknown;
@@ -251,8 +200,7 @@ Result<SetItems> parse_set_file_text(std::string_view text) {
 
 Result<void> SetFileParser::feed(std::string_view text) {
   if (text.empty()) return {};
-  // Room for an item per line, growing at least twice as large each time: exact room per piece would
-  // copy everything read so far at every piece of a large file.
+  // Room for an item per line (make_room); lines of several items grow the vector as they come.
   std::size_t lines = std::count(text.begin(), text.end(), '\n') + 1;
   if (!typed_ || items_.element == SetElement::Address) make_room(items_.prefixes, lines, typed_);
   if (!typed_ || items_.element == SetElement::Integer) make_room(items_.ranges, lines, typed_);
@@ -294,17 +242,6 @@ Result<void> SetFileParser::feed(std::string_view text) {
                                   {},
                                   {}});
     };
-    if (std::optional<PlainItem> plain = plain_item(items)) {
-      if (!plain->blank) {
-        if (typed_ && plain->element != items_.element) return mixed(plain->element);
-        items_.element = plain->element;
-        typed_ = true;
-        if (plain->element == SetElement::Address) items_.prefixes.push_back(plain->prefix);
-        else items_.ranges.push_back({plain->value, plain->value});
-      }
-      line_start = line_end + 1;
-      continue;
-    }
     auto parsed = parser::parse_set_items_text(items);
     if (!parsed) {
       // The span is within the line: make it one within the text.
