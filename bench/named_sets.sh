@@ -58,7 +58,7 @@ echo "ports 65536:  $(median_ms "$bpffwc" -o "$pin" --set-file s="$dir/ports-all
 # entries then runs beside the next command and costs it more than the change measured. `settle`
 # removes the pin and waits before each command.
 settle() { rm -f "$pin"; sleep 1; }
-declare -A whole old inproc fill steps parse
+declare -A whole old inproc fill steps parse read_only
 for _ in $(seq "$runs"); do
   for n in 10000 100000 1000000; do
     settle
@@ -73,6 +73,7 @@ for _ in $(seq "$runs"); do
     settle
     fill[$n]+="$("$floor" fill "$n" | awk '{print ($2 + $4) * 1000}') "
     parse[$n]+="$("$floor" parse "$dir/prefixes-$n" | awk '{print $2 * 1000}') "
+    read_only[$n]+="$("$in_process" read "$dir/prefixes-$n" | awk '{print $2 * 1000}') "
   done
 done
 rm -f "$pin"
@@ -83,7 +84,8 @@ for n in 10000 100000 1000000; do
   line+=", kernel batch fill (create + update) $(printf '%s\n' ${fill[$n]} | median) ms"
   echo "$line"
   echo "  in process, the last round's steps (ms): ${steps[$n]}"
-  echo "  the file read with read() + inet_pton: $(printf '%s\n' ${parse[$n]} | median) ms"
+  echo "  the file read with read() + inet_pton: $(printf '%s\n' ${parse[$n]} | median) ms," \
+    "by SetFileParser alone (bpffw-bench-sets read): $(printf '%s\n' ${read_only[$n]} | median) ms"
 done
 # The same sets written inline (docs/filter-language.md §7.3), from a filter file: their items go
 # into the same maps, through the grammar instead of the set-file reader.
