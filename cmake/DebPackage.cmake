@@ -74,6 +74,9 @@ set(_bpffw_deb_version "${PROJECT_VERSION}-${BPFFW_DEB_RELEASE}")
 
 set(CPACK_DEBIAN_BPFFW_PACKAGE_NAME bpffw)
 set(CPACK_DEBIAN_BPFFW_PACKAGE_SECTION net)
+# postrm purge: the compile cache, /var/cache/bpffw.
+set(CPACK_DEBIAN_BPFFW_PACKAGE_CONTROL_EXTRA ${BPFFW_DEB_DIR}/postrm)
+set(CPACK_DEBIAN_BPFFW_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_COMPONENT_BPFFW_DESCRIPTION "per-service firewalls from one-line filter expressions
 bpffwc compiles a filter expression such as 'tcp && dst_port == 80' into a
 Linux BPF cgroup_skb program, in one process (LLVM's BPF backend is linked

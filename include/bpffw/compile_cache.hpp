@@ -62,7 +62,7 @@ class CompileCache {
   void forget(std::string_view key) const;
 
   std::vector<CompileCacheEntry> entries() const;
-  // Removes every entry; returns how many.
+  // Removes every entry (and what a store cut short left); returns how many entries.
   Result<std::size_t> clear() const;
 
   const CompileCacheOptions& options() const { return options_; }

@@ -219,6 +219,12 @@ std::vector<CompileCacheEntry> CompileCache::entries() const {
 }
 
 Result<std::size_t> CompileCache::clear() const {
+  // What a store cut short left (its temporary file), then the entries.
+  if (DIR* directory = ::opendir(options_.directory.c_str())) {
+    while (const dirent* item = ::readdir(directory))
+      if (std::string_view(item->d_name).starts_with(".new-")) ::unlinkat(::dirfd(directory), item->d_name, 0);
+    ::closedir(directory);
+  }
   std::size_t removed = 0;
   for (const CompileCacheEntry& entry : entries()) {
     if (::unlink((options_.directory + "/" + entry.file).c_str()) != 0 && errno != ENOENT)

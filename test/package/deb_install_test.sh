@@ -16,7 +16,8 @@
 #      missing pin (refuses to start) or a pin that is not a program (starts unfiltered!), and that
 #      the shipped pattern and the one-liner refuse to start in both cases.
 #   4. dpkg -r removes every file. bpffw-dev is only unpacked (its Depends, libbpf-dev and
-#      libexpected-dev, are not in the root).
+#      libexpected-dev, are not in the root). dpkg --purge removes the compile cache, which the
+#      units filled (root's, 0700).
 # Needs root and systemd-container; the root is test/systemd's ($BPFFW_TEST_ROOT, default
 # /var/cache/bpffw-test/debian12-root, built by systemd_container_test, which ctest runs first): a
 # missing root fails the test.
@@ -245,7 +246,15 @@ remove_all() {
     dpkg -r bpffw-dev libbpffw0.1 bpffw >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
     for f in $files; do [ -d "$f" ] || [ ! -e "$f" ] || { echo "$f left after dpkg -r"; exit 1; }; done'
 }
+check "the units' compiles filled the compile cache, /var/cache/bpffw, root's and 0700" bash -c '
+  [[ $(nsenter -t "$1" -a stat -c %U:%a /var/cache/bpffw) == root:700 ]] &&
+    nsenter -t "$1" -a bpffwc cache show | grep -q "^/var/cache/bpffw: [1-9][0-9]* entries"' _ "$container_pid"
 check "bpffw-dev unpacks; dpkg -r removes every file of the three packages" remove_all
+# Without conffiles, dpkg -r purges already; with them, dpkg --purge does (postrm purge either way).
+check "purging bpffw removes the compile cache" bash -c '
+  nsenter -t "$1" -a dpkg --purge bpffw >/dev/null 2>&1 || true
+  ! nsenter -t "$1" -a test -e /var/cache/bpffw' _ "$container_pid"
+
 
 if ((failures > 0)); then
   in_container journalctl -b -q -o short --no-pager -n 80 >&2 || true
