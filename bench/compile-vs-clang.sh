@@ -2,13 +2,14 @@
 # Whole-process compile + load + pin of F1, as root:
 #   A: bpffwc -o PIN 'F1', a compile cache hit (the usual start: compiled before)
 #   M: the same, a cache miss (an empty cache each time: compile, store, load)
+#   N: bpffwc --no-cache -o PIN 'F1': compile and load, the cache neither read nor written
 #   B: clang-19 -O2 -target bpf -c bench/reference/f1.bpf.c  +  bpftool prog load f1.bpf.o PIN
 #   L: the floor: the object bpffwc compiles (--emit obj) loaded and pinned by a small C program
 #      with libbpf linked statically (bench/reference/object_loader.c)
 #   T: /bin/true, what starting any process costs here
 # where bench/reference/f1.bpf.c is the same filter written by hand in C with the same packet
 # semantics. First checks that A, M and B give the specified verdict on every sample packet, then
-# runs N interleaved rounds of all five (the order rotates every round), removing the pins after
+# runs N interleaved rounds of all six (the order rotates every round), removing the pins after
 # every run, and prints one table: median/min/max wall time per path, the median of the per-round
 # ratios to B, and the median peak RSS of A and B (/usr/bin/time, separate runs).
 #
@@ -42,7 +43,9 @@ trap cleanup EXIT
 # A cache of the bench's own, root's, 0700 (the default, /var/cache/bpffw, is left alone).
 export BPFFW_CACHE_DIR=$tmp/cache
 path_a() { "$bpffwc" -o "$pin_a" "$f1"; }
-path_m() { BPFFW_CACHE_DIR=$tmp/miss "$bpffwc" -o "$pin_m" "$f1"; rm -rf "$tmp/miss"; }
+misses=0
+path_m() { BPFFW_CACHE_DIR=$tmp/miss/$((++misses)) "$bpffwc" -o "$pin_m" "$f1"; }
+path_n() { "$bpffwc" --no-cache -o "$pin_m" "$f1"; }
 path_l() { "$loader" "$tmp/f1.o" "$pin_l"; }
 path_t() { /bin/true; }
 "$bpffwc" --emit obj -O "$tmp/f1.o" "$f1"
@@ -84,7 +87,7 @@ time_path() {
   echo $(($(now_us) - s)) >>"$tmp/$key"
   rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l" "$tmp/f1.bpf.o"
 }
-paths=(A M B L T)
+paths=(A M N B L T)
 for key in "${paths[@]}"; do : >"$tmp/$key"; "path_${key,,}"; rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l"; done  # warm
 for ((i = 0; i < pairs; i++)); do
   for ((j = 0; j < ${#paths[@]}; j++)); do time_path "${paths[(i + j) % ${#paths[@]}]}"; done
@@ -120,6 +123,7 @@ row path "median ms" "min-max ms" "share of B" "peak RSS MiB"
 echo "|------------------------------------------------------------|----------:|------------:|-----------------|-------------:|"
 row "A: bpffwc -o PIN F1, compile cache hit" "$(ms "$(median "$tmp/A")")" "$(minmax "$tmp/A")" "$(share A)" "$(mib "$(median "$tmp/rss_a")")"
 row "M: bpffwc -o PIN F1, cache miss (compile, store, load)" "$(ms "$(median "$tmp/M")")" "$(minmax "$tmp/M")" "$(share M)" ""
+row "N: bpffwc --no-cache -o PIN F1 (compile, load)" "$(ms "$(median "$tmp/N")")" "$(minmax "$tmp/N")" "$(share N)" ""
 row "B: clang-19 -O2 -target bpf + bpftool prog load" "$(ms "$(median "$tmp/B")")" "$(minmax "$tmp/B")" "1" "$(mib "$(median "$tmp/rss_b")")"
 row "L: floor: C + static libbpf loads the saved object" "$(ms "$(median "$tmp/L")")" "$(minmax "$tmp/L")" "$(share L)" ""
 row "T: /bin/true" "$(ms "$(median "$tmp/T")")" "$(minmax "$tmp/T")" "$(share T)" ""
