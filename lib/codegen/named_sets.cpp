@@ -1,5 +1,7 @@
 #include "codegen/named_sets.hpp"
 
+#include <cstddef>
+#include <functional>
 #include <string>
 
 #include <llvm/IR/Intrinsics.h>
@@ -123,21 +125,11 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
   b.SetInsertPoint(not_ipv4);
   b.CreateCondBr(b.CreateICmpEQ(fields.status, b.getInt64(kPacketParserIpv6)), ipv6, on_false);
 
-  // The whole address in the hash map first: when it misses, the trie of shorter prefixes, if
-  // the set's state says it has any.
-  auto look_up = [&](unsigned bytes, const char* exact_map, const char* trie_map, std::uint32_t trie_flag,
-                     llvm::Type* chunk) {
+  // The whole address in the hash map first: when it misses, the shorter prefixes, if the set's
+  // state says it has any: IPv4's in the cover map (layout::PrefixCover), and in the trie only where
+  // the cover says a /24 holds prefixes longer than /24; IPv6's in the trie.
+  auto trie_lookup = [&](unsigned bytes, const char* trie_map, llvm::Type* chunk) {
     const unsigned chunk_bytes = chunk->getIntegerBitWidth() / 8;
-    llvm::Value* exact_key = lookup.slot(bytes + 4, "exact_set_key");
-    for (unsigned at = 0; at < bytes; at += chunk_bytes) lookup.store(exact_key, at, packet_bytes(offset + at, chunk));
-    lookup.store(exact_key, bytes, tag);
-    llvm::BasicBlock* missed = lookup.block("address_set_not_exact");
-    llvm::BasicBlock* trie = lookup.block("address_set_trie");
-    lookup.branch_on_found(exact_map, exact_key, on_true, missed);
-    b.SetInsertPoint(missed);
-    llvm::Value* has_shorter = b.CreateAnd(lookup.state(set), b.getInt32(trie_flag));
-    b.CreateCondBr(b.CreateIsNotNull(has_shorter), trie, on_false);
-    b.SetInsertPoint(trie);
     llvm::Value* trie_key = lookup.slot(layout::kSetKeyAddressOffset + bytes, "trie_set_key");
     lookup.store(trie_key, 0, b.getInt32(layout::kSetTagBits + 8 * bytes));
     lookup.store(trie_key, layout::kSetKeyTagOffset, tag_be);
@@ -145,10 +137,82 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
       lookup.store(trie_key, layout::kSetKeyAddressOffset + at, packet_bytes(offset + at, chunk));
     lookup.branch_on_found(trie_map, trie_key, on_true, on_false);
   };
+  auto cover_lookup = [&]() {
+    // The address as loaded (little-endian): its first byte is the low byte.
+    llvm::Value* address = packet_bytes(offset, b.getInt32Ty());
+    auto cover_entry = [&](std::uint32_t kept_bytes_mask, llvm::Value* key_tag, const char* name) {
+      llvm::Value* key = lookup.slot(sizeof(layout::Ipv4ExactKey), name);
+      lookup.store(key, 0, b.CreateAnd(address, b.getInt32(kept_bytes_mask)));
+      lookup.store(key, 4, key_tag);
+      return lookup.lookup(layout::kIpv4CoverMap, key);
+    };
+    auto field = [&](llvm::Value* entry, std::size_t at, llvm::Type* type, llvm::Value* index = nullptr) {
+      llvm::Value* pointer = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, at);
+      if (index != nullptr) pointer = b.CreateInBoundsGEP(type, pointer, index);
+      return b.CreateLoad(type, pointer);
+    };
+    auto branch_unless_null = [&](llvm::Value* entry, const char* name) {
+      llvm::BasicBlock* found = lookup.block(name);
+      b.CreateCondBr(b.CreateIsNull(entry), on_false, found);
+      b.SetInsertPoint(found);
+    };
+    auto branch_if_nonzero = [&](llvm::Value* value, llvm::BasicBlock* yes, const char* name) {
+      llvm::BasicBlock* no = lookup.block(name);
+      b.CreateCondBr(b.CreateIsNotNull(value), yes, no);
+      b.SetInsertPoint(no);
+    };
+    using layout::PrefixCover;
+    // Prefixes shorter than /8, by /8, only where the set has any.
+    llvm::BasicBlock* wide = lookup.block("address_set_cover8");
+    llvm::BasicBlock* not_wide = lookup.block("address_set_not8");
+    b.CreateCondBr(b.CreateIsNotNull(b.CreateAnd(lookup.state(set), b.getInt32(layout::kSetStateIpv4Wide))), wide,
+                   not_wide);
+    b.SetInsertPoint(wide);
+    llvm::Value* of8 = cover_entry(0x000000ff, b.CreateOr(tag, b.getInt32(layout::kCoverOf8)), "cover8_key");
+    llvm::BasicBlock* found8 = lookup.block("address_set_found8");
+    b.CreateCondBr(b.CreateIsNull(of8), not_wide, found8);
+    b.SetInsertPoint(found8);
+    b.CreateCondBr(b.CreateIsNotNull(field(of8, offsetof(PrefixCover, within), b.getInt32Ty())), on_true, not_wide);
+    b.SetInsertPoint(not_wide);
+    llvm::Value* of16 = cover_entry(0x0000ffff, tag, "cover16_key");
+    branch_unless_null(of16, "address_set_cover16");
+    branch_if_nonzero(field(of16, offsetof(PrefixCover, within), b.getInt32Ty()), on_true, "address_set_not16");
+    llvm::Value* third = b.CreateAnd(b.CreateLShr(address, b.getInt32(16)), b.getInt32(0xff));
+    llvm::Value* word = field(of16, offsetof(PrefixCover, below), b.getInt64Ty(),
+                              b.CreateZExt(b.CreateLShr(third, b.getInt32(6)), b.getInt64Ty()));
+    llvm::Value* bit = b.CreateAnd(b.CreateLShr(word, b.CreateZExt(b.CreateAnd(third, b.getInt32(63)), b.getInt64Ty())),
+                                   b.getInt64(1));
+    llvm::BasicBlock* has24 = lookup.block("address_set_has24");
+    b.CreateCondBr(b.CreateIsNull(bit), on_false, has24);
+    b.SetInsertPoint(has24);
+    llvm::Value* of24 = cover_entry(0x00ffffff, b.CreateOr(tag, b.getInt32(layout::kCoverOf24)), "cover24_key");
+    branch_unless_null(of24, "address_set_cover24");
+    branch_if_nonzero(field(of24, offsetof(PrefixCover, within), b.getInt32Ty()), on_true, "address_set_not24");
+    llvm::BasicBlock* trie = lookup.block("address_set_trie");
+    b.CreateCondBr(b.CreateIsNull(field(of24, offsetof(PrefixCover, longer), b.getInt32Ty())), on_false, trie);
+    b.SetInsertPoint(trie);
+    trie_lookup(4, layout::kIpv4SetMap, b.getInt32Ty());
+  };
+  auto look_up = [&](unsigned bytes, const char* exact_map, std::uint32_t shorter_flag, llvm::Type* chunk,
+                     const std::function<void()>& shorter) {
+    const unsigned chunk_bytes = chunk->getIntegerBitWidth() / 8;
+    llvm::Value* exact_key = lookup.slot(bytes + 4, "exact_set_key");
+    for (unsigned at = 0; at < bytes; at += chunk_bytes) lookup.store(exact_key, at, packet_bytes(offset + at, chunk));
+    lookup.store(exact_key, bytes, tag);
+    llvm::BasicBlock* missed = lookup.block("address_set_not_exact");
+    llvm::BasicBlock* shorter_block = lookup.block("address_set_shorter");
+    lookup.branch_on_found(exact_map, exact_key, on_true, missed);
+    b.SetInsertPoint(missed);
+    llvm::Value* has_shorter = b.CreateAnd(lookup.state(set), b.getInt32(shorter_flag));
+    b.CreateCondBr(b.CreateIsNotNull(has_shorter), shorter_block, on_false);
+    b.SetInsertPoint(shorter_block);
+    shorter();
+  };
   b.SetInsertPoint(ipv4);
-  look_up(4, layout::kIpv4ExactSetMap, layout::kIpv4SetMap, layout::kSetStateIpv4Trie, b.getInt32Ty());
+  look_up(4, layout::kIpv4ExactSetMap, layout::kSetStateIpv4Trie, b.getInt32Ty(), cover_lookup);
   b.SetInsertPoint(ipv6);
-  look_up(16, layout::kIpv6ExactSetMap, layout::kIpv6SetMap, layout::kSetStateIpv6Trie, b.getInt64Ty());
+  look_up(16, layout::kIpv6ExactSetMap, layout::kSetStateIpv6Trie, b.getInt64Ty(),
+          [&] { trie_lookup(16, layout::kIpv6SetMap, b.getInt64Ty()); });
 }
 
 }  // namespace bpffw::codegen

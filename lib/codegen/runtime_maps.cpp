@@ -160,8 +160,10 @@ void add_set_maps(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
   add_sized_map(module, types, layout::kSetGenerationMap, kMapTypeArray, static_cast<std::uint32_t>(spec.sets.size()),
                 4, 4, 0);
   const SetMapSizes& capacity = spec.set_capacity;
-  auto add = [&](const char* name, std::uint32_t type, std::uint64_t entries, std::size_t key_size) {
-    add_sized_map(module, types, name, type, static_cast<std::uint32_t>(entries), key_size, 1, layout::kMapNoPrealloc);
+  auto add = [&](const char* name, std::uint32_t type, std::uint64_t entries, std::size_t key_size,
+                 std::size_t value_size = 1) {
+    add_sized_map(module, types, name, type, static_cast<std::uint32_t>(entries), key_size, value_size,
+                  layout::kMapNoPrealloc);
   };
   if (integers) add(layout::kIntegerSetMap, kMapTypeHash, capacity.integers, sizeof(layout::IntegerSetKey));
   if (addresses) {
@@ -169,6 +171,8 @@ void add_set_maps(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
     add(layout::kIpv6ExactSetMap, kMapTypeHash, capacity.ipv6_exact, sizeof(layout::Ipv6ExactKey));
     add(layout::kIpv4SetMap, kMapTypeLpmTrie, capacity.ipv4_prefixes, sizeof(layout::Ipv4SetKey));
     add(layout::kIpv6SetMap, kMapTypeLpmTrie, capacity.ipv6_prefixes, sizeof(layout::Ipv6SetKey));
+    add(layout::kIpv4CoverMap, kMapTypeHash, capacity.ipv4_cover, sizeof(layout::Ipv4ExactKey),
+        sizeof(layout::PrefixCover));
   }
 }
 

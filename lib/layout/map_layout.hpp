@@ -24,6 +24,10 @@
 //                       fills the other generation, flips bpffw_set_gen with one update, and then
 //                       deletes the old generation's entries: a packet sees the old set or the new,
 //                       never a half-filled one. The maps are BPF_F_NO_PREALLOC: memory as used.
+//   bpffw_set_v4c       ".maps", BPF_MAP_TYPE_HASH, key Ipv4ExactKey, value PrefixCover: what the
+//                       IPv4 trie holds, as the program looks it up (PrefixCover says how), so
+//                       that a packet's address is found with hash lookups instead of a trie
+//                       walk. The trie stays the set's contents; this map is derived from it.
 //   bpffw_rules         ".maps", BPF_MAP_TYPE_HASH, value RuleValue (only with a rule list,
 //                       docs/filter-language.md §7.4): a key per combination of values a rule
 //                       list's term accepts, RuleKeyHead (the shape's id) then the shape's slots
@@ -66,6 +70,7 @@ inline constexpr const char* kIpv6ExactSetMap = "bpffw_set_v6x";
 inline constexpr std::uint32_t kSetStateGeneration = 1;  // the current generation, 0 or 1
 inline constexpr std::uint32_t kSetStateIpv4Trie = 2;    // it has IPv4 prefixes shorter than /32
 inline constexpr std::uint32_t kSetStateIpv6Trie = 4;    // it has IPv6 prefixes shorter than /128
+inline constexpr std::uint32_t kSetStateIpv4Wide = 8;    // it has IPv4 prefixes shorter than /8 (PrefixCover)
 
 inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t generation) {
   return set_index * 2 + generation;
@@ -139,6 +144,29 @@ static_assert(sizeof(Ipv4ExactKey) == 8 && sizeof(Ipv6ExactKey) == 20);
 inline constexpr unsigned kSetKeyTagOffset = 4;
 inline constexpr unsigned kSetKeyAddressOffset = 8;
 inline constexpr std::uint32_t kMapNoPrealloc = 1;  // BPF_F_NO_PREALLOC
+
+// The IPv4 trie's prefixes (lengths 0 to 31) as the program looks a packet's address up in one or
+// two hash lookups. The key is an Ipv4ExactKey whose address is cut to /8, /16 or /24, with
+// kCoverOf8 or kCoverOf24 in the tag for a /8's or a /24's entry.
+//   a /8's entry:  `within` counts the prefixes of length 0 to 7 that contain the /8; looked up
+//                  only when the set's state has kSetStateIpv4Wide, which no real blocklist needs.
+//   a /16's entry: `within` counts the set's prefixes of length 8 to 16 that contain the /16
+//                  (a /8 is counted in each of its 256 /16s); `below` has bit i set when the /24
+//                  (the /16 then i) has an entry. An entry exists while either is not zero.
+//   a /24's entry: `within` counts the prefixes of length 17 to 24 that contain the /24, `longer`
+//                  those of 25 to 31 inside it (the trie finds which address they hold).
+// A packet's address matches when its /8's (if looked up) or its /16's `within` is not zero, or its /24's bit is set
+// and the /24's `within` is not zero, or that /24's `longer` is not zero and the trie holds the address. Counts, not
+// bits, so that removing one of two prefixes that contain the same address keeps it.
+inline constexpr const char* kIpv4CoverMap = "bpffw_set_v4c";
+inline constexpr std::uint32_t kCoverOf24 = 1u << 31;
+inline constexpr std::uint32_t kCoverOf8 = 1u << 30;
+struct PrefixCover {
+  std::uint32_t within;
+  std::uint32_t longer;
+  std::uint64_t below[4];
+};
+static_assert(sizeof(PrefixCover) == 40);
 
 // One CPU's counters, the value of bpffw_counters' only entry. An audit program (CompileOptions::audit)
 // counts the packets its filter would drop, and passes, in the would_drop fields; an enforcing one

@@ -14,8 +14,9 @@
 namespace bpffw::loader::keys {
 
 inline constexpr std::size_t kKeySizes[] = {sizeof(layout::IntegerSetKey), sizeof(layout::Ipv4ExactKey),
-                                            sizeof(layout::Ipv6ExactKey), sizeof(layout::Ipv4SetKey),
-                                            sizeof(layout::Ipv6SetKey)};
+                                            sizeof(layout::Ipv6ExactKey),  sizeof(layout::Ipv4SetKey),
+                                            sizeof(layout::Ipv6SetKey),    sizeof(layout::Ipv4ExactKey)};
+inline constexpr std::size_t kValueSizes[] = {1, 1, 1, 1, 1, sizeof(layout::PrefixCover)};
 inline constexpr std::size_t kMaxKeySize = sizeof(layout::Ipv6SetKey);
 
 inline void put_tag(std::uint8_t* tag_be, std::uint32_t tag) {
@@ -25,7 +26,9 @@ inline std::uint32_t get_tag(const std::uint8_t* tag_be) {
   return static_cast<std::uint32_t>(tag_be[0]) << 24 | tag_be[1] << 16 | tag_be[2] << 8 | tag_be[3];
 }
 
-inline unsigned address_bytes(SetMapKind kind) { return kind == kIpv4Exact || kind == kIpv4Trie ? 4 : 16; }
+inline unsigned address_bytes(SetMapKind kind) {
+  return kind == kIpv4Exact || kind == kIpv4Trie || kind == kIpv4Cover ? 4 : 16;
+}
 
 // A whole address goes to the hash map of its family, a shorter prefix to the trie.
 inline SetMapKind kind_of(const SetPrefix& prefix) {
@@ -62,7 +65,10 @@ inline std::uint32_t tag_of(SetMapKind kind, const std::uint8_t* key) {
   std::uint32_t tag = 0;
   if (kind == kIntegers) std::memcpy(&tag, key + offsetof(layout::IntegerSetKey, tag), 4);
   else if (kind == kIpv4Exact || kind == kIpv6Exact) std::memcpy(&tag, key + address_bytes(kind), 4);
-  else tag = get_tag(key + layout::kSetKeyTagOffset);
+  else if (kind == kIpv4Cover) {
+    std::memcpy(&tag, key + offsetof(layout::Ipv4ExactKey, tag), 4);
+    tag &= ~(layout::kCoverOf24 | layout::kCoverOf8);
+  } else tag = get_tag(key + layout::kSetKeyTagOffset);
   return tag;
 }
 

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
 
 #include "layout/map_layout.hpp"
 #include "loader/bpf_fd.hpp"
+#include "loader/prefix_cover.hpp"
 #include "loader/program_maps.hpp"
 #include "loader/set_keys.hpp"
 
@@ -23,8 +25,10 @@ constexpr std::uint32_t kBatchEntries = 8192;
 constexpr int kEnotsupp = 524;
 
 constexpr const char* kMapNames[] = {layout::kIntegerSetMap, layout::kIpv4ExactSetMap, layout::kIpv6ExactSetMap,
-                                     layout::kIpv4SetMap, layout::kIpv6SetMap};
+                                     layout::kIpv4SetMap,    layout::kIpv6SetMap,      layout::kIpv4CoverMap};
+// The maps that hold an address set's items, and every map that holds entries of one.
 constexpr SetMapKind kAddressKinds[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie};
+constexpr SetMapKind kAddressMaps[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie, kIpv4Cover};
 
 using keys::kind_of;
 using keys::kKeySizes;
@@ -123,8 +127,9 @@ Result<std::vector<std::uint8_t>> keys_under(const SetMap& map, SetMapKind kind,
   return found;
 }
 
-// Calls write(fd, key) for each entry of the items, until it fails. `write` returns whether it
-// changed the map; the entries it changed are recorded in `changed`, if given.
+// Calls write(fd, key, prefix) for each entry of the items (prefix: nullptr for an integer), until
+// it fails. `write` returns whether it changed the map; the entries it changed are recorded in
+// `changed`, if given.
 template <class Write>
 Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* changed,
                             Write&& write) {
@@ -134,7 +139,7 @@ Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetIte
   for (const SetIntegerRange& range : items.ranges) {
     for (std::int64_t value = range.lo;; ++value) {
       keys::integer_key(tag, value, key);
-      auto done = write(maps.entries[kIntegers].fd.get(), key);
+      auto done = write(maps.entries[kIntegers].fd.get(), key, nullptr);
       if (!done) return tl::unexpected(done.error());
       if (*done && changed != nullptr) changed->ranges.push_back({value, value});
       if (value == range.hi) break;
@@ -142,7 +147,7 @@ Result<void> for_each_entry(const SetMaps& maps, std::uint32_t tag, const SetIte
   }
   for (const SetPrefix& prefix : items.prefixes) {
     keys::prefix_key(tag, prefix, key);
-    auto done = write(maps.entries[kind_of(prefix)].fd.get(), key);
+    auto done = write(maps.entries[kind_of(prefix)].fd.get(), key, &prefix);
     if (!done) return tl::unexpected(done.error());
     if (*done && changed != nullptr) changed->prefixes.push_back(prefix);
   }
@@ -190,6 +195,7 @@ std::uint32_t trie_flags(const SetItems& items) {
   for (const SetPrefix& prefix : items.prefixes) {
     SetMapKind kind = kind_of(prefix);
     if (kind == kIpv4Trie) flags |= layout::kSetStateIpv4Trie;
+    if (kind == kIpv4Trie && prefix.length < 8) flags |= layout::kSetStateIpv4Wide;
     if (kind == kIpv6Trie) flags |= layout::kSetStateIpv6Trie;
   }
   return flags;
@@ -236,6 +242,9 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   std::uint64_t entries[std::size(kMapNames)] = {};
   entries[kIntegers] = items.entry_count() - items.prefixes.size();
   for (const SetPrefix& prefix : items.prefixes) ++entries[kind_of(prefix)];
+  CoverEntries cover;
+  if (maps.entries[kIpv4Cover].fd.get() >= 0) cover = cover_entries(tag, items);
+  entries[kIpv4Cover] = cover.size();
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
     if (entries[kind] > maps.entries[kind].capacity) return write_failed(E2BIG);
 
@@ -268,7 +277,9 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   }
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
     if (auto written = flush(kind); !written) return written;
-  return {};
+  if (cover.size() == 0) return {};
+  return update_keys(maps.entries[kIpv4Cover].fd.get(), cover.keys, kKeySizes[kIpv4Cover], &cover.values,
+                     sizeof(layout::PrefixCover));
 }
 
 Result<void> clear_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element) {
@@ -278,17 +289,40 @@ Result<void> clear_set_items(const SetMaps& maps, std::uint32_t tag, SetElement 
     return delete_keys(maps.entries[kind].fd.get(), *keys, kKeySizes[kind]);
   };
   if (element == SetElement::Integer) return clear(kIntegers);
-  for (SetMapKind kind : kAddressKinds)
+  for (SetMapKind kind : kAddressMaps)
     if (auto cleared = clear(kind); !cleared) return cleared;
   return {};
 }
 
+namespace {
+
+// insert_one or delete_one, then a shorter IPv4 prefix that went into the trie (or left it) is
+// counted in the cover map (or no longer): both or, on failure, neither.
+Result<void> change_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* changed,
+                              bool add) {
+  const int cover = maps.entries[kIpv4Cover].fd.get();
+  std::optional<CoverLock> lock;
+  if (cover >= 0 && std::any_of(items.prefixes.begin(), items.prefixes.end(), in_cover)) lock.emplace(cover);
+  return for_each_entry(maps, tag, items, changed,
+                        [&](int fd, const std::uint8_t* key, const SetPrefix* prefix) -> Result<bool> {
+                          auto done = add ? insert_one(fd, key) : delete_one(fd, key);
+                          if (!done || !*done || cover < 0 || prefix == nullptr || !in_cover(*prefix)) return done;
+                          if (auto counted = change_cover(cover, tag, *prefix, add ? 1 : -1); !counted) {
+                            (void)(add ? delete_one(fd, key) : insert_one(fd, key));
+                            return tl::unexpected(counted.error());
+                          }
+                          return true;
+                        });
+}
+
+}  // namespace
+
 Result<void> insert_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* added) {
-  return for_each_entry(maps, tag, items, added, insert_one);
+  return change_set_items(maps, tag, items, added, true);
 }
 
 Result<void> delete_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* deleted) {
-  return for_each_entry(maps, tag, items, deleted, delete_one);
+  return change_set_items(maps, tag, items, deleted, false);
 }
 
 Result<void> for_each_key_batch(const SetMap& map, SetMapKind kind, std::uint32_t tag, const KeyBatchVisitor& visit) {
@@ -308,7 +342,7 @@ Result<void> for_each_key_batch(const SetMap& map, SetMapKind kind, std::uint32_
   };
   // In batches where the map type has them (hash maps), else key by key.
   std::vector<std::uint8_t> keys(kBatchEntries * key_size);
-  std::vector<std::uint8_t> values(kBatchEntries);
+  std::vector<std::uint8_t> values(kBatchEntries * keys::kValueSizes[kind]);
   alignas(8) std::uint8_t batch_in[kMaxKeySize];
   alignas(8) std::uint8_t batch_out[kMaxKeySize];
   for (bool first = true; !stopped; first = false) {

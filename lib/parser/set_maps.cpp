@@ -3,6 +3,21 @@
 #include <algorithm>
 
 namespace bpffw::parser {
+namespace {
+
+// The cover map's entries a shorter IPv4 prefix takes at most (layout::PrefixCover): its /8s, or
+// its /16s, or its /24s and their /16, or its /24 and that /24's /16.
+std::uint64_t cover_entries(unsigned length) {
+  if (length < 8) return std::uint64_t{1} << (8 - length);
+  if (length <= 16) return std::uint64_t{1} << (16 - length);
+  if (length <= 24) return (std::uint64_t{1} << (24 - length)) + 1;
+  return 2;
+}
+
+// Without --set-capacity: room for a /8's or a few hundred /17s' worth of live additions.
+constexpr std::uint32_t kDefaultCoverCapacity = 1u << 17;
+
+}  // namespace
 
 SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
   integers += other.integers;
@@ -10,6 +25,7 @@ SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
   ipv6_exact += other.ipv6_exact;
   ipv4_prefixes += other.ipv4_prefixes;
   ipv6_prefixes += other.ipv6_prefixes;
+  ipv4_cover += other.ipv4_cover;
   return *this;
 }
 
@@ -20,6 +36,7 @@ SetMapSizes set_map_entries(const SetItems& items) {
     bool whole = prefix.length == (prefix.ipv6 ? 128 : 32);
     ++(prefix.ipv6 ? (whole ? entries.ipv6_exact : entries.ipv6_prefixes)
                    : (whole ? entries.ipv4_exact : entries.ipv4_prefixes));
+    if (!prefix.ipv6 && !whole) entries.ipv4_cover += cover_entries(prefix.length);
   }
   return entries;
 }
@@ -35,7 +52,9 @@ SetMapSizes set_map_capacities(const std::vector<NamedSet>& sets, std::uint32_t 
           capacity(needed.ipv4_exact, kDefaultExactAddressSetCapacity),
           capacity(needed.ipv6_exact, kDefaultExactAddressSetCapacity),
           capacity(needed.ipv4_prefixes, kDefaultAddressSetCapacity),
-          capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity)};
+          capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity),
+          std::max<std::uint64_t>(set_capacity != 0 ? set_capacity : kDefaultCoverCapacity,
+                                  set_capacity_for(needed.ipv4_cover))};
 }
 
 }  // namespace bpffw::parser
