@@ -13,6 +13,11 @@
 //   bpffw-bench-kernel rules-text N                  the N-term rule list, for bpffwc -f
 //   bpffw-bench-kernel sets [ROUNDS]                 `src_addr in s` with 2 and 10^6 addresses, hit
 //                                                    and miss, vs the same test inline
+//   bpffw-bench-kernel blocklist [ROUNDS] [--rows]   `src_addr in s` with 10^5 and 10^6 prefixes
+//                                                    shaped like a blocklist (/8../128, mostly /32
+//                                                    and /24), 256 IPv4 and 256 IPv6 sources (1 in
+//                                                    10 a hit), vs one prefix inline; --rows: rows
+//                                                    of bench/run-all's table (part l)
 //   bpffw-bench-kernel verifier [BEFORE_OBJECT]      F1's (and A1's) xlated size and verifier-processed
 //                                                    instructions on this kernel (run in each
 //                                                    kernel of the matrix by bench/run-all)
@@ -25,11 +30,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <random>
+#include <span>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <bpf/bpf.h>
@@ -146,12 +155,12 @@ bpffw::ObjectFile read_object(const std::string& path) {
 
 // Timed here rather than by the kernel, which reports whole nanoseconds per run: the differences
 // measured are a few ns. The syscall's own cost, spread over kRepeat runs, is ~0.01 ns.
-double run_ns(const bpffw::Program& program, const Frame& frame) {
+double run_ns(const bpffw::Program& program, const Frame& frame, std::uint32_t repeat = kRepeat) {
   auto start = Clock::now();
-  auto run = program.test_run(frame, kRepeat);
+  auto run = program.test_run(frame, repeat);
   double elapsed_ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
   if (!run) die("test_run", run.error());
-  return elapsed_ns / kRepeat;
+  return elapsed_ns / repeat;
 }
 
 double mix_ns(const bpffw::Program& program, const std::vector<Frame>& mix) {
@@ -172,13 +181,14 @@ void run_rounds(std::vector<Subject>& subjects, int rounds, const std::vector<Fr
 // Every subject on every shape, `rounds` times. The subjects run back to back on one shape (in an
 // order rotated per round and shape), so that the ones compared share the machine's state of
 // that moment: on a shared machine, speed drifts by more than the differences measured.
-void run_shape_rounds(std::vector<Subject>& subjects, const std::vector<Shape>& shapes, int rounds) {
+void run_shape_rounds(std::vector<Subject>& subjects, const std::vector<Shape>& shapes, int rounds,
+                      std::uint32_t repeat = kRepeat) {
   for (Subject& s : subjects) s.shape_ns.assign(shapes.size(), {});
   for (int round = 0; round < rounds; ++round) {
     for (std::size_t i = 0; i < shapes.size(); ++i) {
       for (std::size_t k = 0; k < subjects.size(); ++k) {
         Subject& s = subjects[(k + i + static_cast<std::size_t>(round)) % subjects.size()];
-        s.shape_ns[i].push_back(run_ns(s.program, shapes[i].frame));
+        s.shape_ns[i].push_back(run_ns(s.program, shapes[i].frame, repeat));
       }
     }
     for (Subject& s : subjects) {
@@ -615,6 +625,19 @@ bpffw::SetItems whole_addresses(std::size_t n) {
   return items;
 }
 
+// `text` with the named set s = `items`, compiled (counters off) and loaded.
+bpffw::Program load_set(const std::string& label, const std::string& text, bpffw::SetItems items) {
+  bpffw::ParseOptions options;
+  options.sets = {{"s", std::move(items)}};
+  auto filter = bpffw::Filter::parse(text, options);
+  if (!filter) die("parse " + label, filter.error());
+  bpffw::CompileOptions compile_options;
+  compile_options.counters = false;
+  auto object = bpffw::compile(*filter, compile_options);
+  if (!object) die("compile " + label, object.error());
+  return load_or_die(label, *object);
+}
+
 // Per-packet cost of `src_addr in s` by the set's size: O(1) means the 10^6 set costs what the
 // one-address set does. The mix's sources are 10.0.0.1 and fd00::1.
 int sets_mode(int rounds) {
@@ -624,17 +647,6 @@ int sets_mode(int rounds) {
   auto with = [](bpffw::SetItems items, const bpffw::SetItems& more) {
     items.prefixes.insert(items.prefixes.end(), more.prefixes.begin(), more.prefixes.end());
     return items;
-  };
-  auto load_set = [](const std::string& label, const std::string& text, bpffw::SetItems items) {
-    bpffw::ParseOptions options;
-    options.sets = {{"s", std::move(items)}};
-    auto filter = bpffw::Filter::parse(text, options);
-    if (!filter) die("parse " + label, filter.error());
-    bpffw::CompileOptions compile_options;
-    compile_options.counters = false;
-    auto object = bpffw::compile(*filter, compile_options);
-    if (!object) die("compile " + label, object.error());
-    return load_or_die(label, *object);
   };
   constexpr std::size_t kMillion = 1000000;
   std::vector<Subject> s;
@@ -662,6 +674,257 @@ int sets_mode(int rounds) {
   return 0;
 }
 
+// A blocklist-shaped set of `n` address prefixes, random but seeded (the same items every run; the
+// first n of a longer list are the shorter list, so a 10^5 set is a subset of the 10^6 one): 80%
+// IPv4, 20% IPv6; IPv4 about 45% /32, 35% /24, 19.5% /16../23, very few /8../15 (a few per 10^5,
+// lest they cover most of the address space); IPv6 /29, /32, /48, /64 and /128 in 2000::/3. No
+// item repeats; host bits are 0.
+struct LengthWeight {
+  unsigned length;
+  std::uint32_t per_million;
+};
+constexpr LengthWeight kIpv4Lengths[] = {{32, 453480}, {24, 350000}, {23, 45000}, {22, 45000}, {21, 30000}, {20, 25000},
+                                         {19, 20000},  {18, 12000},  {17, 8000},  {16, 10000}, {15, 800},   {14, 400},
+                                         {13, 200},    {12, 60},     {11, 30},    {10, 15},    {9, 10},     {8, 5}};
+constexpr LengthWeight kIpv6Lengths[] = {{29, 50000}, {32, 200000}, {48, 350000}, {64, 250000}, {128, 150000}};
+
+unsigned draw_length(std::mt19937_64& rng, std::span<const LengthWeight> weights) {
+  std::uint64_t total = 0;
+  for (const LengthWeight& w : weights) total += w.per_million;
+  std::uint64_t x = rng() % total;
+  for (const LengthWeight& w : weights) {
+    if (x < w.per_million) return w.length;
+    x -= w.per_million;
+  }
+  return weights.back().length;
+}
+
+void clear_host_bits(bpffw::SetPrefix& prefix) {
+  unsigned bytes = prefix.ipv6 ? 16 : 4;
+  for (unsigned b = 0; b < bytes; ++b) {
+    unsigned keep = prefix.length > 8 * b ? std::min(8u, prefix.length - 8 * b) : 0;
+    prefix.bytes[b] &= static_cast<std::uint8_t>(0xff00 >> keep);
+  }
+}
+
+// The address bytes with the prefix length in front: a key no two different items share.
+std::string prefix_key(const bpffw::SetPrefix& prefix) {
+  std::string key(1 + (prefix.ipv6 ? 16 : 4), '\0');
+  key[0] = static_cast<char>(prefix.length + (prefix.ipv6 ? 128 : 0));
+  std::memcpy(key.data() + 1, prefix.bytes.data(), key.size() - 1);
+  return key;
+}
+
+std::vector<bpffw::SetPrefix> blocklist_prefixes(std::size_t n) {
+  std::mt19937_64 rng(20261207);
+  std::vector<bpffw::SetPrefix> prefixes;
+  prefixes.reserve(n);
+  std::unordered_set<std::string> seen;
+  seen.reserve(2 * n);
+  while (prefixes.size() < n) {
+    bpffw::SetPrefix prefix;
+    prefix.ipv6 = rng() % 5 == 0;
+    std::uint64_t hi = rng(), lo = rng();
+    for (int b = 0; b < 8; ++b) {
+      prefix.bytes[b] = static_cast<std::uint8_t>(hi >> (56 - 8 * b));
+      prefix.bytes[8 + b] = static_cast<std::uint8_t>(lo >> (56 - 8 * b));
+    }
+    if (prefix.ipv6) {
+      prefix.bytes[0] = static_cast<std::uint8_t>(0x20 | (prefix.bytes[0] & 0x1f));  // 2000::/3
+      prefix.length = draw_length(rng, kIpv6Lengths);
+    } else {
+      std::fill(prefix.bytes.begin() + 4, prefix.bytes.end(), 0);
+      prefix.length = draw_length(rng, kIpv4Lengths);
+    }
+    clear_host_bits(prefix);
+    if (seen.insert(prefix_key(prefix)).second) prefixes.push_back(prefix);
+  }
+  return prefixes;
+}
+
+// Whether any of `members` (keyed by prefix_key) holds the address `address`.
+bool covered(const std::unordered_set<std::string>& members, bpffw::SetPrefix address) {
+  unsigned bits = address.ipv6 ? 128 : 32;
+  for (unsigned length = 0; length <= bits; ++length) {
+    bpffw::SetPrefix prefix = address;
+    prefix.length = length;
+    clear_host_bits(prefix);
+    if (members.count(prefix_key(prefix))) return true;
+  }
+  return false;
+}
+
+// The packets of the blocklist rows: kBlocklistPool IPv4 TCP packets, then as many IPv6, each to
+// port 443 from a source of its own: every 10th inside a member of the first `hit_members` items
+// (host bits random), the rest random (IPv4 anywhere, IPv6 in 2000::/3) and outside every item of
+// `prefixes`. `hit` says which are which.
+constexpr std::size_t kBlocklistPool = 256;
+struct BlocklistPackets {
+  std::vector<Shape> shapes;  // IPv4 first, then IPv6
+  std::vector<bool> hit;
+};
+
+BlocklistPackets blocklist_packets(const std::vector<bpffw::SetPrefix>& prefixes, std::size_t hit_members) {
+  using bpffw::packet::PacketBuilder;
+  std::unordered_set<std::string> members;
+  members.reserve(2 * prefixes.size());
+  for (const bpffw::SetPrefix& prefix : prefixes) members.insert(prefix_key(prefix));
+  std::vector<bpffw::SetPrefix> v4_members, v6_members;
+  for (std::size_t i = 0; i < hit_members; ++i) (prefixes[i].ipv6 ? v6_members : v4_members).push_back(prefixes[i]);
+  std::mt19937_64 rng(20261208);
+  BlocklistPackets packets;
+  for (bool ipv6 : {false, true}) {
+    for (std::size_t i = 0; i < kBlocklistPool; ++i) {
+      bool hit = i % 10 == 0;
+      bpffw::SetPrefix source;
+      source.ipv6 = ipv6;
+      source.length = ipv6 ? 128 : 32;
+      for (;;) {
+        std::uint64_t hi = rng(), lo = rng();
+        for (int b = 0; b < 8; ++b) {
+          source.bytes[b] = static_cast<std::uint8_t>(hi >> (56 - 8 * b));
+          source.bytes[8 + b] = static_cast<std::uint8_t>(lo >> (56 - 8 * b));
+        }
+        if (!ipv6) std::fill(source.bytes.begin() + 4, source.bytes.end(), 0);
+        if (hit) {
+          const std::vector<bpffw::SetPrefix>& pool = ipv6 ? v6_members : v4_members;
+          const bpffw::SetPrefix& member = pool[rng() % pool.size()];
+          for (unsigned b = 0; b < (ipv6 ? 16u : 4u); ++b) {
+            unsigned keep = member.length > 8 * b ? std::min(8u, member.length - 8 * b) : 0;
+            auto mask = static_cast<std::uint8_t>(0xff00 >> keep);
+            source.bytes[b] = static_cast<std::uint8_t>((member.bytes[b] & mask) | (source.bytes[b] & ~mask));
+          }
+          break;
+        }
+        if (ipv6) source.bytes[0] = static_cast<std::uint8_t>(0x20 | (source.bytes[0] & 0x1f));
+        if (!covered(members, source)) break;
+      }
+      Frame frame;
+      if (ipv6) {
+        bpffw::packet::Ipv6Fields fields;
+        std::copy_n(source.bytes.begin(), 16, fields.src.begin());
+        frame = PacketBuilder().ipv6(fields).tcp(40000, 443).payload(20).build().ethernet_frame();
+      } else {
+        bpffw::packet::Ipv4Fields fields;
+        std::copy_n(source.bytes.begin(), 4, fields.src.begin());
+        frame = PacketBuilder().ipv4(fields).tcp(40000, 443).payload(20).build().ethernet_frame();
+      }
+      packets.shapes.push_back({ipv6 ? "ipv6" : "ipv4", std::move(frame), false});
+      packets.hit.push_back(hit);
+    }
+  }
+  return packets;
+}
+
+// blocklist [ROUNDS] [--rows]: `src_addr in s` with s = 10^5 and 10^6 blocklist-shaped prefixes
+// (blocklist_prefixes), against `src_addr == 192.0.2.0/24` inline and a drop-all floor, on the 512
+// packets of blocklist_packets (each BPF_PROG_TEST_RUN repeats one packet kBlocklistRepeat times,
+// so its address's path through the maps is warm in the cache). Per round, the mean over the
+// IPv4 packets, over the IPv6 ones, and 0.8 x the first + 0.2 x the second (the mix).
+constexpr std::uint32_t kBlocklistRepeat = 20000;
+
+int blocklist_mode(int rounds, bool rows) {
+  constexpr std::size_t kSmall = 100000, kLarge = 1000000;
+  auto start = Clock::now();
+  const std::vector<bpffw::SetPrefix> prefixes = blocklist_prefixes(kLarge);
+  double generate_ms = ms_since(start);
+  start = Clock::now();
+  const BlocklistPackets packets = blocklist_packets(prefixes, kSmall);
+  double packets_ms = ms_since(start);
+  auto first = [&](std::size_t n) {
+    bpffw::SetItems items;
+    items.element = bpffw::SetElement::Address;
+    items.prefixes.assign(prefixes.begin(), prefixes.begin() + static_cast<std::ptrdiff_t>(n));
+    return items;
+  };
+  std::vector<Subject> s;
+  std::vector<double> load_ms(4, 0);
+  s.push_back(make_subject("a program that returns 0 (the floor)", load_or_die("floor", compile_or_die("0", false))));
+  s.push_back(make_subject("inline `src_addr == 192.0.2.0/24`",
+                           load_or_die("inline", compile_or_die("src_addr == 192.0.2.0/24", false))));
+  start = Clock::now();
+  s.push_back(make_subject("`src_addr in s`, s = 10^5 prefixes", load_set("10^5", "src_addr in s", first(kSmall))));
+  load_ms[2] = ms_since(start);
+  start = Clock::now();
+  s.push_back(make_subject("`src_addr in s`, s = 10^6 prefixes", load_set("10^6", "src_addr in s", first(kLarge))));
+  load_ms[3] = ms_since(start);
+
+  // The set programs must find exactly the sources drawn inside a member.
+  std::size_t hits[2] = {0, 0};
+  for (std::size_t i = 0; i < packets.shapes.size(); ++i) {
+    for (std::size_t k = 2; k < s.size(); ++k) {
+      auto run = s[k].program.test_run(packets.shapes[i].frame);
+      if (!run) die("test_run", run.error());
+      if ((run->verdict == 1) != packets.hit[i]) {
+        std::fprintf(stderr, "bpffw-bench-kernel: %s: packet %zu (%s) %s\n", s[k].name.c_str(), i,
+                     packets.shapes[i].name, packets.hit[i] ? "drawn as a hit misses" : "drawn as a miss hits");
+        return 1;
+      }
+    }
+    hits[packets.shapes[i].name[3] == '6'] += packets.hit[i];
+  }
+
+  run_shape_rounds(s, packets.shapes, rounds, kBlocklistRepeat);
+  // Per subject, per round: the IPv4 packets' mean, the IPv6 ones', the 80/20 mix.
+  struct Mixes {
+    std::vector<double> v4, v6, mix;
+  };
+  std::vector<Mixes> m(s.size());
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    for (int r = 0; r < rounds; ++r) {
+      double v4 = 0, v6 = 0;
+      for (std::size_t i = 0; i < kBlocklistPool; ++i) {
+        v4 += s[k].shape_ns[i][static_cast<std::size_t>(r)];
+        v6 += s[k].shape_ns[kBlocklistPool + i][static_cast<std::size_t>(r)];
+      }
+      v4 /= kBlocklistPool;
+      v6 /= kBlocklistPool;
+      m[k].v4.push_back(v4);
+      m[k].v6.push_back(v6);
+      m[k].mix.push_back(0.8 * v4 + 0.2 * v6);
+    }
+  }
+  auto ratio = [](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> r;
+    for (std::size_t i = 0; i < a.size(); ++i) r.push_back(a[i] / b[i]);
+    return median(r);
+  };
+  struct Mix {
+    const char* name;
+    std::vector<double> Mixes::* ns;
+  };
+  const Mix mixes[] = {{"80% IPv4 + 20% IPv6", &Mixes::mix}, {"IPv4 only", &Mixes::v4}, {"IPv6 only", &Mixes::v6}};
+  const std::string setup = std::to_string(rounds) + " rounds, " + std::to_string(kBlocklistPool) + " IPv4 + " +
+                            std::to_string(kBlocklistPool) + " IPv6 sources (hits " + std::to_string(hits[0]) + " + " +
+                            std::to_string(hits[1]) + "), repeat " + std::to_string(kBlocklistRepeat) +
+                            " per packet; sets generated in " + fmt("%.0f", generate_ms) + " ms, packets drawn in " +
+                            fmt("%.0f", packets_ms) + " ms, compile + load 10^5: " + fmt("%.0f", load_ms[2]) +
+                            " ms, 10^6: " + fmt("%.0f", load_ms[3]) + " ms";
+  if (!rows) {
+    std::printf("%s\n\n", setup.c_str());
+    std::printf("| program | packets | ns/packet | × the one-prefix inline filter | above the floor, × |\n");
+    std::printf("|---|---|---:|---:|---:|\n");
+  }
+  for (const Mix& mix : mixes) {
+    const std::vector<double>& floor = m[0].*mix.ns;
+    const std::vector<double>& one = m[1].*mix.ns;
+    for (std::size_t k = 0; k < s.size(); ++k) {
+      const std::vector<double>& ns = m[k].*mix.ns;
+      std::string times = k == 0 ? "" : fmt("%.2f", ratio(ns, one));
+      std::string above = k < 2 ? "" : fmt("%.2f", above_floor_ratio(ns, one, floor));
+      if (rows) {
+        row("l", "blocklist, " + std::string(mix.name) + ": " + s[k].name + ", ns/pkt", fmt("%.1f", median(ns)),
+            k == 0 ? (&mix == mixes ? setup : "a program that returns 0")
+                   : times + " x inline one prefix" + (above.empty() ? "" : " (above floor " + above + ")"));
+      } else {
+        std::printf("| %s | %s | %.1f | %s | %s |\n", s[k].name.c_str(), mix.name, median(ns), times.c_str(),
+                    above.c_str());
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -671,6 +934,15 @@ int main(int argc, char** argv) {
   if (mode == "address" && argc > 2) return address_mode(argv[2], argc > 3 ? std::atoi(argv[3]) : 21);
   if (mode == "scale") return scale_mode(argc > 2 ? std::atoi(argv[2]) : 11);
   if (mode == "sets") return sets_mode(argc > 2 ? std::atoi(argv[2]) : 11);
+  if (mode == "blocklist") {
+    int rounds = 11;
+    bool rows = false;
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) == "--rows") rows = true;
+      else rounds = std::atoi(argv[i]);
+    }
+    return blocklist_mode(rounds, rows);
+  }
   if (mode == "verifier") return verifier_mode(argc > 2 ? argv[2] : "");
   if (mode == "rules") return rules_mode(argc > 2 ? std::atoi(argv[2]) : 11);
   if (mode == "rules-text" && argc > 2) return rules_text_mode(std::atoi(argv[2]));
@@ -678,6 +950,6 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "usage: bpffw-bench-kernel packet HELPER_C_OBJECT DIRECT_C_OBJECT [ROUNDS [BEFORE_PIN]]"
                " | address DIRECT_C_OBJECT [ROUNDS] | scale [ROUNDS]"
-               " | many [N] | sets [ROUNDS] | verifier [BEFORE_OBJECT]\n");
+               " | many [N] | sets [ROUNDS] | blocklist [ROUNDS] [--rows] | verifier [BEFORE_OBJECT]\n");
   return 2;
 }
