@@ -178,6 +178,8 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
     branch_unless_null(of16, "address_set_cover16");
     branch_if_nonzero(field(of16, offsetof(PrefixCover, within), b.getInt32Ty()), on_true, "address_set_not16");
     llvm::Value* third = b.CreateAnd(b.CreateLShr(address, b.getInt32(16)), b.getInt32(0xff));
+    branch_if_nonzero(field(of16, offsetof(PrefixCover, within24), b.getInt8Ty(), b.CreateZExt(third, b.getInt64Ty())),
+                      on_true, "address_set_not_within24");
     llvm::Value* word = field(of16, offsetof(PrefixCover, below), b.getInt64Ty(),
                               b.CreateZExt(b.CreateLShr(third, b.getInt32(6)), b.getInt64Ty()));
     llvm::Value* bit = b.CreateAnd(b.CreateLShr(word, b.CreateZExt(b.CreateAnd(third, b.getInt32(63)), b.getInt64Ty())),
@@ -187,7 +189,6 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
     b.SetInsertPoint(has24);
     llvm::Value* of24 = cover_entry(0x00ffffff, b.CreateOr(tag, b.getInt32(layout::kCoverOf24)), "cover24_key");
     branch_unless_null(of24, "address_set_cover24");
-    branch_if_nonzero(field(of24, offsetof(PrefixCover, within), b.getInt32Ty()), on_true, "address_set_not24");
     llvm::BasicBlock* trie = lookup.block("address_set_trie");
     b.CreateCondBr(b.CreateIsNull(field(of24, offsetof(PrefixCover, longer), b.getInt32Ty())), on_false, trie);
     b.SetInsertPoint(trie);

@@ -151,13 +151,15 @@ inline constexpr std::uint32_t kMapNoPrealloc = 1;  // BPF_F_NO_PREALLOC
 //   a /8's entry:  `within` counts the prefixes of length 0 to 7 that contain the /8; looked up
 //                  only when the set's state has kSetStateIpv4Wide, which no real blocklist needs.
 //   a /16's entry: `within` counts the set's prefixes of length 8 to 16 that contain the /16
-//                  (a /8 is counted in each of its 256 /16s); `below` has bit i set when the /24
-//                  (the /16 then i) has an entry. An entry exists while either is not zero.
-//   a /24's entry: `within` counts the prefixes of length 17 to 24 that contain the /24, `longer`
-//                  those of 25 to 31 inside it (the trie finds which address they hold).
-// A packet's address matches when its /8's (if looked up) or its /16's `within` is not zero, or its /24's bit is set
-// and the /24's `within` is not zero, or that /24's `longer` is not zero and the trie holds the address. Counts, not
-// bits, so that removing one of two prefixes that contain the same address keeps it.
+//                  (a /8 is counted in each of its 256 /16s); `within24[i]` those of length 17
+//                  to 24 that contain the /24 (the /16 then i); `below` has bit i set when that
+//                  /24 has an entry. An entry exists while any of them is not zero.
+//   a /24's entry: `longer` counts the prefixes of length 25 to 31 inside the /24 (the trie
+//                  finds which addresses they hold).
+// A packet's address matches when its /8's (if looked up) or its /16's `within`, or its /24's
+// count in `within24`, is not zero, or its /24's bit is set, that /24's `longer` is not zero and
+// the trie holds the address. Counts, not bits, so that removing one of two prefixes that contain
+// the same address keeps it.
 inline constexpr const char* kIpv4CoverMap = "bpffw_set_v4c";
 inline constexpr std::uint32_t kCoverOf24 = 1u << 31;
 inline constexpr std::uint32_t kCoverOf8 = 1u << 30;
@@ -165,8 +167,9 @@ struct PrefixCover {
   std::uint32_t within;
   std::uint32_t longer;
   std::uint64_t below[4];
+  std::uint8_t within24[256];  // at most 8 prefixes (/17 to /24) contain a /24
 };
-static_assert(sizeof(PrefixCover) == 40);
+static_assert(sizeof(PrefixCover) == 296);
 
 // One CPU's counters, the value of bpffw_counters' only entry. An audit program (CompileOptions::audit)
 // counts the packets its filter would drop, and passes, in the would_drop fields; an enforcing one

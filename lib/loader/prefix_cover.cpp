@@ -35,7 +35,9 @@ CoverKey key_of_16(std::uint32_t tag, std::uint32_t slash16) { return key_of(tag
 CoverKey key_of_24(std::uint32_t tag, std::uint32_t slash24) { return key_of(tag | layout::kCoverOf24, slash24 << 8); }
 
 bool empty(const PrefixCover& entry) {
-  return entry.within == 0 && entry.longer == 0 && (entry.below[0] | entry.below[1] | entry.below[2] | entry.below[3]) == 0;
+  return entry.within == 0 && entry.longer == 0 &&
+         (entry.below[0] | entry.below[1] | entry.below[2] | entry.below[3]) == 0 &&
+         std::all_of(std::begin(entry.within24), std::end(entry.within24), [](std::uint8_t n) { return n == 0; });
 }
 
 // The prefix's address, host order, its bits past the length cleared (the trie ignores them too).
@@ -49,11 +51,10 @@ std::uint32_t masked_address(const SetPrefix& prefix) {
 // The counting, on a store of entries: get (an absent entry reads as zeros) and put (an empty
 // entry is removed). A /24's entry that comes or goes sets or clears its bit in its /16's.
 template <class Store>
-Result<void> count_in_24(Store& store, std::uint32_t tag, std::uint32_t slash24, int within, int longer) {
+Result<void> count_longer(Store& store, std::uint32_t tag, std::uint32_t slash24, int delta) {
   auto entry = store.get(key_of_24(tag, slash24));
   if (!entry) return tl::unexpected(entry.error());
-  entry->within += within;
-  entry->longer += longer;
+  entry->longer += delta;
   if (auto put = store.put(key_of_24(tag, slash24), *entry); !put) return put;
   const bool exists = !empty(*entry);
   auto parent = store.get(key_of_16(tag, slash24 >> 8));
@@ -86,11 +87,15 @@ Result<void> count_prefix(Store& store, std::uint32_t tag, const SetPrefix& pref
     return {};
   }
   if (length <= 24) {
+    const CoverKey key = key_of_16(tag, address >> 16);
+    auto entry = store.get(key);
+    if (!entry) return tl::unexpected(entry.error());
+    const std::uint32_t first = (address >> 8) & 0xff;
     for (std::uint32_t i = 0; i < std::uint32_t{1} << (24 - length); ++i)
-      if (auto counted = count_in_24(store, tag, (address >> 8) + i, delta, 0); !counted) return counted;
-    return {};
+      entry->within24[first + i] = static_cast<std::uint8_t>(entry->within24[first + i] + delta);
+    return store.put(key, *entry);
   }
-  return count_in_24(store, tag, address >> 8, 0, delta);
+  return count_longer(store, tag, address >> 8, delta);
 }
 
 // Entries in memory, for a set written whole.

@@ -3,6 +3,7 @@
 // added to the trie or deleted from it. The counting is written once, for both.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -6,12 +6,11 @@ namespace bpffw::parser {
 namespace {
 
 // The cover map's entries a shorter IPv4 prefix takes at most (layout::PrefixCover): its /8s, or
-// its /16s, or its /24s and their /16, or its /24 and that /24's /16.
+// its /16s, or its /16, or its /24 and that /24's /16.
 std::uint64_t cover_entries(unsigned length) {
   if (length < 8) return std::uint64_t{1} << (8 - length);
   if (length <= 16) return std::uint64_t{1} << (16 - length);
-  if (length <= 24) return (std::uint64_t{1} << (24 - length)) + 1;
-  return 2;
+  return length <= 24 ? 1 : 2;
 }
 
 // Without --set-capacity: room for a /8's or a few hundred /17s' worth of live additions.

@@ -21,10 +21,10 @@ SetItems items_of(const std::string& text) {
 }
 
 // Addresses at the edges of every prefix the cases use, and next to them.
-constexpr const char* kProbes[] = {"10.0.0.0",   "10.0.255.255", "10.1.0.0",    "10.1.1.255",  "10.1.2.0",
-                                   "10.1.2.127", "10.1.2.128",   "10.1.2.129",  "10.1.2.200",  "10.1.2.255",
-                                   "10.1.3.0",   "10.1.255.255", "10.2.0.1",    "10.255.255.255", "11.0.0.0",
-                                   "9.255.255.255", "0.0.0.0",   "255.255.255.255", "192.0.2.1", "10.1.2.130"};
+constexpr const char* kProbes[] = {"10.0.0.0",      "10.0.255.255", "10.1.0.0",        "10.1.1.255",     "10.1.2.0",
+                                   "10.1.2.127",    "10.1.2.128",   "10.1.2.129",      "10.1.2.200",     "10.1.2.255",
+                                   "10.1.3.0",      "10.1.255.255", "10.2.0.1",        "10.255.255.255", "11.0.0.0",
+                                   "9.255.255.255", "0.0.0.0",      "255.255.255.255", "192.0.2.1",      "10.1.2.130"};
 
 // Every probe judged by the kernel as by the interpreter with the set as read back from the maps.
 void check_probes(const Program& program, const std::string& step) {
@@ -59,9 +59,9 @@ TEST_CASE("IPv4 prefixes inside one another: each live change judges as the set'
   check_probes(program, "loaded");
   // Each step adds or removes one prefix; the ones removed later still hold what the others do not.
   const std::pair<bool, const char*> steps[] = {
-      {true, "10.1.0.0/16"},  {true, "10.1.2.128/25"}, {false, "10.0.0.0/8"}, {true, "10.1.2.130/31"},
-      {false, "10.1.2.0/24"}, {true, "0.0.0.0/0"},     {false, "10.1.0.0/16"}, {false, "0.0.0.0/0"},
-      {false, "10.1.2.128/25"}, {true, "10.1.2.0/23"}, {false, "10.1.2.130/31"}, {false, "10.1.2.0/23"},
+      {true, "10.1.0.0/16"},    {true, "10.1.2.128/25"}, {false, "10.0.0.0/8"},    {true, "10.1.2.130/31"},
+      {false, "10.1.2.0/24"},   {true, "0.0.0.0/0"},     {false, "10.1.0.0/16"},   {false, "0.0.0.0/0"},
+      {false, "10.1.2.128/25"}, {true, "10.1.2.0/23"},   {false, "10.1.2.130/31"}, {false, "10.1.2.0/23"},
   };
   for (const auto& [add, prefix] : steps) {
     auto changed = add ? add_to_set(program, "s", items_of(prefix)) : remove_from_set(program, "s", items_of(prefix));
@@ -99,7 +99,7 @@ TEST_CASE("a live prefix that does not fit the lookup map is refused and changes
   REQUIRE_FALSE(full.has_value());
   CHECK(full.error().message.find("full") != std::string::npos);
   CHECK(full.error().hint.find("--set-capacity") != std::string::npos);
-  CHECK(cover_entries(program) == 2);
+  CHECK(cover_entries(program) == 1);  // the /24's count in its /16's entry
   auto sets = read_sets(program);
   REQUIRE(sets.has_value());
   CHECK(format_set_items((*sets)[0].items) == "10.1.2.0/24");
