@@ -87,7 +87,8 @@ Result<void> visit_set_items(const SetMaps& maps, std::uint32_t tag, SetElement 
 // maps as the program looks up a packet's value, with the set's `state` word: an integer's entry
 // (widened to the run of consecutive integers around it, as visit_set_items merges them), or the
 // whole address (hash map), or else, when the state says the set has shorter prefixes of that
-// family, the longest prefix containing it (LPM trie). Empty when the packet's value would miss.
+// family, the longest prefix containing it (LPM trie; the program finds IPv4's through the cover
+// map, which counts the same prefixes). Empty when the packet's value would miss.
 Result<std::optional<SetItems>> match_set_value(const SetMaps& maps, std::uint32_t tag, std::uint32_t state,
                                                 const SetItems& value);
 
