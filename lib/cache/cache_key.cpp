@@ -44,7 +44,8 @@ std::string compile_cache_key(const Filter& filter, const CompileOptions& option
   const parser::SetMapSizes capacity = parser::set_map_capacities(filter.sets(), options.set_capacity);
   key += "set maps " + std::to_string(capacity.integers) + " " + std::to_string(capacity.ipv4_exact) + " " +
          std::to_string(capacity.ipv6_exact) + " " + std::to_string(capacity.ipv4_prefixes) + " " +
-         std::to_string(capacity.ipv6_prefixes) + " " + std::to_string(capacity.ipv4_cover) + "\n";
+         std::to_string(capacity.ipv6_prefixes) + " " + std::to_string(capacity.ipv4_cover) + " " +
+         std::to_string(capacity.ipv6_cover) + "\n";
   field(key, "expression", filter.source());
   field(key, "ast", filter.dump_ast());
   return key;

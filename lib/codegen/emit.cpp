@@ -242,9 +242,13 @@ namespace {
 Result<void> check_set_capacity(const Filter& filter, const codegen::RuntimeSpec& spec) {
   using Sizes = codegen::SetMapSizes;
   static constexpr std::pair<std::uint64_t Sizes::*, const char*> kMaps[] = {
-      {&Sizes::integers, "integer sets"},       {&Sizes::ipv4_exact, "IPv4 addresses"},
-      {&Sizes::ipv6_exact, "IPv6 addresses"},   {&Sizes::ipv4_prefixes, "IPv4 prefixes"},
-      {&Sizes::ipv6_prefixes, "IPv6 prefixes"}, {&Sizes::ipv4_cover, "IPv4 prefixes' lookup"},
+      {&Sizes::integers, "integer sets"},
+      {&Sizes::ipv4_exact, "IPv4 addresses"},
+      {&Sizes::ipv6_exact, "IPv6 addresses"},
+      {&Sizes::ipv4_prefixes, "IPv4 prefixes"},
+      {&Sizes::ipv6_prefixes, "IPv6 prefixes"},
+      {&Sizes::ipv4_cover, "IPv4 prefixes' lookup"},
+      {&Sizes::ipv6_cover, "IPv6 prefixes' lookup"},
   };
   Sizes needed;
   bool first = true;

@@ -126,25 +126,45 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
   b.CreateCondBr(b.CreateICmpEQ(fields.status, b.getInt64(kPacketParserIpv6)), ipv6, on_false);
 
   // The whole address in the hash map first: when it misses, the shorter prefixes, if the set's
-  // state says it has any: IPv4's in the cover map (layout::PrefixCover), and in the trie only where
-  // the cover says a /24 holds prefixes longer than /24; IPv6's in the trie.
-  auto trie_lookup = [&](unsigned bytes, const char* trie_map, llvm::Type* chunk) {
-    const unsigned chunk_bytes = chunk->getIntegerBitWidth() / 8;
+  // state says it has any: in the family's cover map (layout::PrefixCover), and in the trie only
+  // where the cover says the address's /24 (IPv6: /40) holds longer prefixes, or where an IPv6
+  // set has prefixes too short for its cover.
+  auto trie_lookup = [&](bool ipv6) {
+    const unsigned bytes = ipv6 ? 16 : 4;
+    llvm::Type* chunk = ipv6 ? b.getInt64Ty() : b.getInt32Ty();
     llvm::Value* trie_key = lookup.slot(layout::kSetKeyAddressOffset + bytes, "trie_set_key");
     lookup.store(trie_key, 0, b.getInt32(layout::kSetTagBits + 8 * bytes));
     lookup.store(trie_key, layout::kSetKeyTagOffset, tag_be);
-    for (unsigned at = 0; at < bytes; at += chunk_bytes)
+    for (unsigned at = 0; at < bytes; at += chunk->getIntegerBitWidth() / 8)
       lookup.store(trie_key, layout::kSetKeyAddressOffset + at, packet_bytes(offset + at, chunk));
-    lookup.branch_on_found(trie_map, trie_key, on_true, on_false);
+    lookup.branch_on_found(ipv6 ? layout::kIpv6SetMap : layout::kIpv4SetMap, trie_key, on_true, on_false);
   };
-  auto cover_lookup = [&]() {
-    // The address as loaded (little-endian): its first byte is the low byte.
-    llvm::Value* address = packet_bytes(offset, b.getInt32Ty());
-    auto cover_entry = [&](std::uint32_t kept_bytes_mask, llvm::Value* key_tag, const char* name) {
-      llvm::Value* key = lookup.slot(sizeof(layout::Ipv4ExactKey), name);
-      lookup.store(key, 0, b.CreateAnd(address, b.getInt32(kept_bytes_mask)));
-      lookup.store(key, 4, key_tag);
-      return lookup.lookup(layout::kIpv4CoverMap, key);
+  auto cover_lookup = [&](bool ipv6) {
+    using layout::PrefixCover;
+    const unsigned main = layout::cover_main_bits(ipv6);
+    const std::uint32_t wide_flag = ipv6 ? layout::kSetStateIpv6Wide : layout::kSetStateIpv4Wide;
+    // The address's first 4 (IPv6: 8) bytes as loaded, little-endian: its first byte is the low byte.
+    llvm::IntegerType* word_type = ipv6 ? b.getInt64Ty() : b.getInt32Ty();
+    llvm::Value* address = packet_bytes(offset, word_type);
+    auto branch_if_flag = [&](std::uint32_t flag, llvm::BasicBlock* yes, llvm::BasicBlock* no) {
+      b.CreateCondBr(b.CreateIsNotNull(b.CreateAnd(lookup.state(set), b.getInt32(flag))), yes, no);
+    };
+    if (ipv6) {
+      llvm::BasicBlock* trie = lookup.block("address_set_short6");
+      llvm::BasicBlock* cover = lookup.block("address_set_cover6");
+      branch_if_flag(layout::kSetStateIpv6Short, trie, cover);
+      b.SetInsertPoint(trie);
+      trie_lookup(true);
+      b.SetInsertPoint(cover);
+    }
+    // The entry of the address cut to `bits`.
+    auto cover_entry = [&](unsigned bits, llvm::Value* key_tag, const char* name) {
+      const unsigned address_bytes = ipv6 ? 16 : 4;
+      llvm::Value* key = lookup.slot(address_bytes + 4, name);
+      lookup.store(key, 0, b.CreateAnd(address, llvm::ConstantInt::get(word_type, (std::uint64_t{1} << bits) - 1)));
+      if (ipv6) lookup.store(key, 8, b.getInt64(0));
+      lookup.store(key, address_bytes, key_tag);
+      return lookup.lookup(ipv6 ? layout::kIpv6CoverMap : layout::kIpv4CoverMap, key);
     };
     auto field = [&](llvm::Value* entry, std::size_t at, llvm::Type* type, llvm::Value* index = nullptr) {
       llvm::Value* pointer = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, at);
@@ -161,38 +181,37 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
       b.CreateCondBr(b.CreateIsNotNull(value), yes, no);
       b.SetInsertPoint(no);
     };
-    using layout::PrefixCover;
-    // Prefixes shorter than /8, by /8, only where the set has any.
+    // The widest prefixes (IPv4: shorter than /8), by /8, only where the set has any.
     llvm::BasicBlock* wide = lookup.block("address_set_cover8");
     llvm::BasicBlock* not_wide = lookup.block("address_set_not8");
-    b.CreateCondBr(b.CreateIsNotNull(b.CreateAnd(lookup.state(set), b.getInt32(layout::kSetStateIpv4Wide))), wide,
-                   not_wide);
+    branch_if_flag(wide_flag, wide, not_wide);
     b.SetInsertPoint(wide);
-    llvm::Value* of8 = cover_entry(0x000000ff, b.CreateOr(tag, b.getInt32(layout::kCoverOf8)), "cover8_key");
+    llvm::Value* of8 = cover_entry(main - 8, b.CreateOr(tag, b.getInt32(layout::kCoverOf8)), "cover8_key");
     llvm::BasicBlock* found8 = lookup.block("address_set_found8");
     b.CreateCondBr(b.CreateIsNull(of8), not_wide, found8);
     b.SetInsertPoint(found8);
     b.CreateCondBr(b.CreateIsNotNull(field(of8, offsetof(PrefixCover, within), b.getInt32Ty())), on_true, not_wide);
     b.SetInsertPoint(not_wide);
-    llvm::Value* of16 = cover_entry(0x0000ffff, tag, "cover16_key");
+    llvm::Value* of16 = cover_entry(main, tag, "cover16_key");
     branch_unless_null(of16, "address_set_cover16");
     branch_if_nonzero(field(of16, offsetof(PrefixCover, within), b.getInt32Ty()), on_true, "address_set_not16");
-    llvm::Value* third = b.CreateAnd(b.CreateLShr(address, b.getInt32(16)), b.getInt32(0xff));
-    branch_if_nonzero(field(of16, offsetof(PrefixCover, within24), b.getInt8Ty(), b.CreateZExt(third, b.getInt64Ty())),
-                      on_true, "address_set_not_within24");
-    llvm::Value* word = field(of16, offsetof(PrefixCover, below), b.getInt64Ty(),
-                              b.CreateZExt(b.CreateLShr(third, b.getInt32(6)), b.getInt64Ty()));
-    llvm::Value* bit = b.CreateAnd(b.CreateLShr(word, b.CreateZExt(b.CreateAnd(third, b.getInt32(63)), b.getInt64Ty())),
-                                   b.getInt64(1));
+    // The byte after the cut, as an index.
+    llvm::Value* third =
+        b.CreateAnd(b.CreateZExtOrTrunc(b.CreateLShr(address, llvm::ConstantInt::get(word_type, main)), b.getInt64Ty()),
+                    b.getInt64(0xff));
+    branch_if_nonzero(field(of16, offsetof(PrefixCover, within24), b.getInt8Ty(), third), on_true,
+                      "address_set_not_within24");
+    llvm::Value* word = field(of16, offsetof(PrefixCover, below), b.getInt64Ty(), b.CreateLShr(third, b.getInt64(6)));
+    llvm::Value* bit = b.CreateAnd(b.CreateLShr(word, b.CreateAnd(third, b.getInt64(63))), b.getInt64(1));
     llvm::BasicBlock* has24 = lookup.block("address_set_has24");
     b.CreateCondBr(b.CreateIsNull(bit), on_false, has24);
     b.SetInsertPoint(has24);
-    llvm::Value* of24 = cover_entry(0x00ffffff, b.CreateOr(tag, b.getInt32(layout::kCoverOf24)), "cover24_key");
+    llvm::Value* of24 = cover_entry(main + 8, b.CreateOr(tag, b.getInt32(layout::kCoverOf24)), "cover24_key");
     branch_unless_null(of24, "address_set_cover24");
     llvm::BasicBlock* trie = lookup.block("address_set_trie");
     b.CreateCondBr(b.CreateIsNull(field(of24, offsetof(PrefixCover, longer), b.getInt32Ty())), on_false, trie);
     b.SetInsertPoint(trie);
-    trie_lookup(4, layout::kIpv4SetMap, b.getInt32Ty());
+    trie_lookup(ipv6);
   };
   auto look_up = [&](unsigned bytes, const char* exact_map, std::uint32_t shorter_flag, llvm::Type* chunk,
                      const std::function<void()>& shorter) {
@@ -210,10 +229,9 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
     shorter();
   };
   b.SetInsertPoint(ipv4);
-  look_up(4, layout::kIpv4ExactSetMap, layout::kSetStateIpv4Trie, b.getInt32Ty(), cover_lookup);
+  look_up(4, layout::kIpv4ExactSetMap, layout::kSetStateIpv4Trie, b.getInt32Ty(), [&] { cover_lookup(false); });
   b.SetInsertPoint(ipv6);
-  look_up(16, layout::kIpv6ExactSetMap, layout::kSetStateIpv6Trie, b.getInt64Ty(),
-          [&] { trie_lookup(16, layout::kIpv6SetMap, b.getInt64Ty()); });
+  look_up(16, layout::kIpv6ExactSetMap, layout::kSetStateIpv6Trie, b.getInt64Ty(), [&] { cover_lookup(true); });
 }
 
 }  // namespace bpffw::codegen

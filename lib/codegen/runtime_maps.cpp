@@ -173,6 +173,8 @@ void add_set_maps(llvm::Module& module, DebugTypes& types, const RuntimeSpec& sp
     add(layout::kIpv6SetMap, kMapTypeLpmTrie, capacity.ipv6_prefixes, sizeof(layout::Ipv6SetKey));
     add(layout::kIpv4CoverMap, kMapTypeHash, capacity.ipv4_cover, sizeof(layout::Ipv4ExactKey),
         sizeof(layout::PrefixCover));
+    add(layout::kIpv6CoverMap, kMapTypeHash, capacity.ipv6_cover, sizeof(layout::Ipv6ExactKey),
+        sizeof(layout::PrefixCover));
   }
 }
 

@@ -24,10 +24,11 @@
 //                       fills the other generation, flips bpffw_set_gen with one update, and then
 //                       deletes the old generation's entries: a packet sees the old set or the new,
 //                       never a half-filled one. The maps are BPF_F_NO_PREALLOC: memory as used.
-//   bpffw_set_v4c       ".maps", BPF_MAP_TYPE_HASH, key Ipv4ExactKey, value PrefixCover: what the
-//                       IPv4 trie holds, as the program looks it up (PrefixCover says how), so
-//                       that a packet's address is found with hash lookups instead of a trie
-//                       walk. The trie stays the set's contents; this map is derived from it.
+//   bpffw_set_v4c       ".maps", BPF_MAP_TYPE_HASH, key Ipv4ExactKey (Ipv6ExactKey), value
+//   bpffw_set_v6c       PrefixCover: what the IPv4 (IPv6) trie holds, as the program looks it up
+//                       (PrefixCover says how), so that a packet's address is found with hash
+//                       lookups instead of a trie walk. The trie stays the set's contents; these
+//                       maps are derived from it.
 //   bpffw_rules         ".maps", BPF_MAP_TYPE_HASH, value RuleValue (only with a rule list,
 //                       docs/filter-language.md §7.4): a key per combination of values a rule
 //                       list's term accepts, RuleKeyHead (the shape's id) then the shape's slots
@@ -71,6 +72,8 @@ inline constexpr std::uint32_t kSetStateGeneration = 1;  // the current generati
 inline constexpr std::uint32_t kSetStateIpv4Trie = 2;    // it has IPv4 prefixes shorter than /32
 inline constexpr std::uint32_t kSetStateIpv6Trie = 4;    // it has IPv6 prefixes shorter than /128
 inline constexpr std::uint32_t kSetStateIpv4Wide = 8;    // it has IPv4 prefixes shorter than /8 (PrefixCover)
+inline constexpr std::uint32_t kSetStateIpv6Wide = 16;   // it has IPv6 prefixes shorter than /24 (PrefixCover)
+inline constexpr std::uint32_t kSetStateIpv6Short = 32;  // and shorter than /16: its IPv6 lookups walk the trie
 
 inline constexpr std::uint32_t set_tag(std::uint32_t set_index, std::uint32_t generation) {
   return set_index * 2 + generation;
@@ -160,7 +163,13 @@ inline constexpr std::uint32_t kMapNoPrealloc = 1;  // BPF_F_NO_PREALLOC
 // count in `within24`, is not zero, or its /24's bit is set, that /24's `longer` is not zero and
 // the trie holds the address. Counts, not bits, so that removing one of two prefixes that contain
 // the same address keeps it.
+// IPv6's cover is IPv4's with every cut 16 bits further: by /24 (prefixes shorter than /24), by /32
+// with a count per /40, by /40 for longer prefixes. IPv6 prefixes shorter than /16 are not counted:
+// a set that has any (kSetStateIpv6Short) looks its IPv6 addresses up in the trie.
 inline constexpr const char* kIpv4CoverMap = "bpffw_set_v4c";
+inline constexpr const char* kIpv6CoverMap = "bpffw_set_v6c";
+inline constexpr unsigned cover_main_bits(bool ipv6) { return ipv6 ? 32 : 16; }
+inline constexpr unsigned kCoverShortestIpv6 = 16;
 inline constexpr std::uint32_t kCoverOf24 = 1u << 31;
 inline constexpr std::uint32_t kCoverOf8 = 1u << 30;
 struct PrefixCover {

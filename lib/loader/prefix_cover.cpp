@@ -1,6 +1,7 @@
 #include "loader/prefix_cover.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -19,20 +20,36 @@ namespace {
 
 using layout::PrefixCover;
 
-// An entry's key as one number: the Ipv4ExactKey's 8 bytes.
-using CoverKey = std::uint64_t;
+// An entry's key: the address's first 8 bytes (big-endian) cut to the entry's length, and the tag
+// with the entry's level. Written out as the family's Ipv4ExactKey or Ipv6ExactKey.
+struct CoverKey {
+  std::uint64_t high;
+  std::uint32_t tag;
+  bool operator==(const CoverKey&) const = default;
+};
+struct CoverKeyHash {
+  std::size_t operator()(const CoverKey& key) const {
+    return std::hash<std::uint64_t>()(key.high ^ key.tag * 0x9e3779b97f4a7c15u);
+  }
+};
 
-CoverKey key_of(std::uint32_t tag, std::uint32_t address) {
-  layout::Ipv4ExactKey key{};
-  for (int i = 0; i < 4; ++i) key.address[i] = static_cast<std::uint8_t>(address >> (24 - 8 * i));
-  key.tag = tag;
-  CoverKey packed;
-  std::memcpy(&packed, &key, sizeof packed);
-  return packed;
+std::size_t key_size(bool ipv6) { return ipv6 ? sizeof(layout::Ipv6ExactKey) : sizeof(layout::Ipv4ExactKey); }
+
+// The key's bytes, `out` holding key_size(ipv6).
+void write_key(bool ipv6, const CoverKey& key, std::uint8_t* out) {
+  std::memset(out, 0, key_size(ipv6));
+  const unsigned address_bytes = ipv6 ? 16 : 4;
+  for (unsigned i = 0; i < std::min(address_bytes, 8u); ++i)
+    out[i] = static_cast<std::uint8_t>(key.high >> (56 - 8 * i));
+  std::memcpy(out + address_bytes, &key.tag, 4);
 }
-CoverKey key_of_8(std::uint32_t tag, std::uint32_t slash8) { return key_of(tag | layout::kCoverOf8, slash8 << 24); }
-CoverKey key_of_16(std::uint32_t tag, std::uint32_t slash16) { return key_of(tag, slash16 << 16); }
-CoverKey key_of_24(std::uint32_t tag, std::uint32_t slash24) { return key_of(tag | layout::kCoverOf24, slash24 << 8); }
+
+// The first `bits` bits of `high`, the rest cleared.
+std::uint64_t cut(std::uint64_t high, unsigned bits) {
+  if (bits == 0) return 0;
+  return bits >= 64 ? high : high & ~((~std::uint64_t{0}) >> bits);
+}
+std::uint64_t step(unsigned bits) { return std::uint64_t{1} << (64 - bits); }  // one /bits further
 
 bool empty(const PrefixCover& entry) {
   return entry.within == 0 && entry.longer == 0 &&
@@ -40,108 +57,104 @@ bool empty(const PrefixCover& entry) {
          std::all_of(std::begin(entry.within24), std::end(entry.within24), [](std::uint8_t n) { return n == 0; });
 }
 
-// The prefix's address, host order, its bits past the length cleared (the trie ignores them too).
-std::uint32_t masked_address(const SetPrefix& prefix) {
-  std::uint32_t address = static_cast<std::uint32_t>(prefix.bytes[0]) << 24 | prefix.bytes[1] << 16 |
-                          prefix.bytes[2] << 8 | prefix.bytes[3];
-  if (prefix.length == 0) return 0;
-  return address & ~((std::uint32_t{1} << (32 - prefix.length)) - 1);
+// The prefix's first 8 bytes, big-endian, its bits past the length cleared (the trie ignores them too).
+std::uint64_t masked_high(const SetPrefix& prefix) {
+  std::uint64_t high = 0;
+  for (unsigned i = 0; i < 8; ++i) high = high << 8 | (i < (prefix.ipv6 ? 16u : 4u) ? prefix.bytes[i] : 0);
+  return cut(high, std::min(prefix.length, 64u));
 }
 
 // The counting, on a store of entries: get (an absent entry reads as zeros) and put (an empty
-// entry is removed). A /24's entry that comes or goes sets or clears its bit in its /16's.
-template <class Store>
-Result<void> count_longer(Store& store, std::uint32_t tag, std::uint32_t slash24, int delta) {
-  auto entry = store.get(key_of_24(tag, slash24));
-  if (!entry) return tl::unexpected(entry.error());
-  entry->longer += delta;
-  if (auto put = store.put(key_of_24(tag, slash24), *entry); !put) return put;
-  const bool exists = !empty(*entry);
-  auto parent = store.get(key_of_16(tag, slash24 >> 8));
-  if (!parent) return tl::unexpected(parent.error());
-  std::uint64_t& word = parent->below[(slash24 & 0xff) >> 6];
-  const std::uint64_t bit = std::uint64_t{1} << (slash24 & 63);
-  if (((word & bit) != 0) == exists) return {};
-  word ^= bit;
-  return store.put(key_of_16(tag, slash24 >> 8), *parent);
-}
-
+// entry is removed). In IPv4's terms (layout::PrefixCover; IPv6's cuts are 16 bits further):
+// shorter than /8 by /8, up to /16 by /16, up to /24 in the /16's within24, longer in the /24's
+// entry, whose coming or going sets or clears its bit in the /16's.
 template <class Store>
 Result<void> count_prefix(Store& store, std::uint32_t tag, const SetPrefix& prefix, int delta) {
-  const std::uint32_t address = masked_address(prefix);
+  const unsigned main = layout::cover_main_bits(prefix.ipv6);
+  const std::uint64_t high = masked_high(prefix);
   const unsigned length = prefix.length;
-  auto count_within = [&](CoverKey key) -> Result<void> {
+  auto count_within = [&](const CoverKey& key) -> Result<void> {
     auto entry = store.get(key);
     if (!entry) return tl::unexpected(entry.error());
     entry->within += delta;
     return store.put(key, *entry);
   };
-  if (length < 8) {
-    for (std::uint32_t i = 0; i < std::uint32_t{1} << (8 - length); ++i)
-      if (auto counted = count_within(key_of_8(tag, (address >> 24) + i)); !counted) return counted;
+  auto count_each = [&](unsigned bits, std::uint32_t level) -> Result<void> {
+    for (std::uint64_t i = 0; i < std::uint64_t{1} << (bits - length); ++i)
+      if (auto counted = count_within({high + i * step(bits), tag | level}); !counted) return counted;
     return {};
+  };
+  if (length < main - 8) return count_each(main - 8, layout::kCoverOf8);
+  if (length <= main) return count_each(main, 0);
+  const CoverKey parent{cut(high, main), tag};
+  const unsigned group = static_cast<unsigned>(high >> (56 - main)) & 0xff;  // the byte after the cut
+  auto entry = store.get(parent);
+  if (!entry) return tl::unexpected(entry.error());
+  if (length <= main + 8) {
+    for (unsigned i = 0; i < 1u << (main + 8 - length); ++i)
+      entry->within24[group + i] = static_cast<std::uint8_t>(entry->within24[group + i] + delta);
+    return store.put(parent, *entry);
   }
-  if (length <= 16) {
-    for (std::uint32_t i = 0; i < std::uint32_t{1} << (16 - length); ++i)
-      if (auto counted = count_within(key_of_16(tag, (address >> 16) + i)); !counted) return counted;
-    return {};
-  }
-  if (length <= 24) {
-    const CoverKey key = key_of_16(tag, address >> 16);
-    auto entry = store.get(key);
-    if (!entry) return tl::unexpected(entry.error());
-    const std::uint32_t first = (address >> 8) & 0xff;
-    for (std::uint32_t i = 0; i < std::uint32_t{1} << (24 - length); ++i)
-      entry->within24[first + i] = static_cast<std::uint8_t>(entry->within24[first + i] + delta);
-    return store.put(key, *entry);
-  }
-  return count_longer(store, tag, address >> 8, delta);
+  const CoverKey longer_key{cut(high, main + 8), tag | layout::kCoverOf24};
+  auto longer = store.get(longer_key);
+  if (!longer) return tl::unexpected(longer.error());
+  longer->longer += delta;
+  if (auto put = store.put(longer_key, *longer); !put) return put;
+  std::uint64_t& word = entry->below[group >> 6];
+  const std::uint64_t bit = std::uint64_t{1} << (group & 63);
+  if (((word & bit) != 0) == !empty(*longer)) return {};
+  word ^= bit;
+  return store.put(parent, *entry);
 }
 
 // Entries in memory, for a set written whole.
 class MemoryStore {
  public:
-  Result<PrefixCover> get(CoverKey key) {
+  Result<PrefixCover> get(const CoverKey& key) {
     auto found = entries_.find(key);
     return found == entries_.end() ? PrefixCover{} : found->second;
   }
-  Result<void> put(CoverKey key, const PrefixCover& entry) {
+  Result<void> put(const CoverKey& key, const PrefixCover& entry) {
     if (empty(entry)) entries_.erase(key);
     else entries_[key] = entry;
     return {};
   }
-  const std::unordered_map<CoverKey, PrefixCover>& entries() const { return entries_; }
+  const std::unordered_map<CoverKey, PrefixCover, CoverKeyHash>& entries() const { return entries_; }
 
  private:
-  std::unordered_map<CoverKey, PrefixCover> entries_;
+  std::unordered_map<CoverKey, PrefixCover, CoverKeyHash> entries_;
 };
 
 // Entries in the kernel's map, each one's value when first read kept to put it back (the
 // counting reads every entry before it writes it).
 class MapStore {
  public:
-  explicit MapStore(int fd) : fd_(fd) {}
-  Result<PrefixCover> get(CoverKey key) {
+  MapStore(int fd, bool ipv6) : fd_(fd), ipv6_(ipv6) {}
+  Result<PrefixCover> get(const CoverKey& key) {
+    std::uint8_t bytes[sizeof(layout::Ipv6ExactKey)];
+    write_key(ipv6_, key, bytes);
     PrefixCover entry{};
-    if (bpf_map_lookup_elem(fd_, &key, &entry) != 0 && errno != ENOENT)
+    if (bpf_map_lookup_elem(fd_, bytes, &entry) != 0 && errno != ENOENT)
       return tl::unexpected(system_error("cannot read a set's prefix lookup entry", errno));
     if (touched_.insert(key).second) before_.emplace_back(key, entry);
     return entry;
   }
-  Result<void> put(CoverKey key, const PrefixCover& entry) { return write(key, entry); }
+  Result<void> put(const CoverKey& key, const PrefixCover& entry) { return write(key, entry); }
   // Puts back what put changed, the last change first.
   void undo() {
     for (auto kept = before_.rbegin(); kept != before_.rend(); ++kept) (void)write(kept->first, kept->second);
   }
 
  private:
-  Result<void> write(CoverKey key, const PrefixCover& entry) {
+  Result<void> write(const CoverKey& key, const PrefixCover& entry) {
+    std::uint8_t bytes[sizeof(layout::Ipv6ExactKey)];
+    write_key(ipv6_, key, bytes);
     if (empty(entry)) {
-      if (bpf_map_delete_elem(fd_, &key) != 0 && errno != ENOENT)
+      if (bpf_map_delete_elem(fd_, bytes) != 0 && errno != ENOENT)
         return tl::unexpected(system_error("cannot delete a set's prefix lookup entry", errno));
       return {};
     }
-    if (bpf_map_update_elem(fd_, &key, &entry, BPF_ANY) == 0) return {};
+    if (bpf_map_update_elem(fd_, bytes, &entry, BPF_ANY) == 0) return {};
     if (errno == E2BIG || errno == ENOSPC || errno == ENOMEM)
       return make_error(ErrorKind::Usage, "the set map of prefix lookups is full", errno,
                         "compile with a larger --set-capacity N (CompileOptions::set_capacity)");
@@ -149,36 +162,40 @@ class MapStore {
   }
 
   int fd_;
+  bool ipv6_;
   std::vector<std::pair<CoverKey, PrefixCover>> before_;
-  std::unordered_set<CoverKey> touched_;
+  std::unordered_set<CoverKey, CoverKeyHash> touched_;
 };
 
 }  // namespace
 
-bool in_cover(const SetPrefix& prefix) { return !prefix.ipv6 && prefix.length < 32; }
+bool in_cover(const SetPrefix& prefix) {
+  return prefix.ipv6 ? prefix.length >= layout::kCoverShortestIpv6 && prefix.length < 128 : prefix.length < 32;
+}
 
-std::size_t CoverEntries::size() const { return keys.size() / sizeof(CoverKey); }
+std::size_t CoverEntries::size() const { return values.size() / sizeof(PrefixCover); }
 
-CoverEntries cover_entries(std::uint32_t tag, const SetItems& items) {
-  // Each distinct prefix once, as the trie holds it once.
-  std::vector<std::pair<std::uint32_t, unsigned>> distinct;
-  for (const SetPrefix& prefix : items.prefixes)
-    if (in_cover(prefix)) distinct.emplace_back(masked_address(prefix), prefix.length);
+CoverEntries cover_entries(bool ipv6, std::uint32_t tag, const SetItems& items) {
+  // Each distinct prefix once, as the trie holds it once: its bytes past the length cleared.
+  std::vector<std::pair<std::array<std::uint8_t, 16>, unsigned>> distinct;
+  for (const SetPrefix& prefix : items.prefixes) {
+    if (prefix.ipv6 != ipv6 || !in_cover(prefix)) continue;
+    std::array<std::uint8_t, 16> bytes{};
+    for (unsigned bit = 0; bit < prefix.length; ++bit)
+      bytes[bit / 8] |= prefix.bytes[bit / 8] & static_cast<std::uint8_t>(0x80u >> (bit % 8));
+    distinct.emplace_back(bytes, prefix.length);
+  }
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   MemoryStore store;
-  for (const auto& [address, length] : distinct) {
-    SetPrefix prefix;
-    for (int i = 0; i < 4; ++i) prefix.bytes[i] = static_cast<std::uint8_t>(address >> (24 - 8 * i));
-    prefix.length = length;
-    (void)count_prefix(store, tag, prefix, 1);  // in memory: cannot fail
-  }
+  for (const auto& [bytes, length] : distinct)
+    (void)count_prefix(store, tag, SetPrefix{ipv6, bytes, length}, 1);  // in memory: cannot fail
   CoverEntries entries;
-  entries.keys.resize(store.entries().size() * sizeof(CoverKey));
+  entries.keys.resize(store.entries().size() * key_size(ipv6));
   entries.values.resize(store.entries().size() * sizeof(PrefixCover));
   std::size_t i = 0;
   for (const auto& [key, entry] : store.entries()) {
-    std::memcpy(entries.keys.data() + i * sizeof key, &key, sizeof key);
+    write_key(ipv6, key, entries.keys.data() + i * key_size(ipv6));
     std::memcpy(entries.values.data() + i * sizeof entry, &entry, sizeof entry);
     ++i;
   }
@@ -186,7 +203,7 @@ CoverEntries cover_entries(std::uint32_t tag, const SetItems& items) {
 }
 
 Result<void> change_cover(int fd, std::uint32_t tag, const SetPrefix& prefix, int delta) {
-  MapStore store(fd);
+  MapStore store(fd, prefix.ipv6);
   auto counted = count_prefix(store, tag, prefix, delta);
   if (!counted) store.undo();
   return counted;

@@ -15,8 +15,9 @@ namespace bpffw::loader::keys {
 
 inline constexpr std::size_t kKeySizes[] = {sizeof(layout::IntegerSetKey), sizeof(layout::Ipv4ExactKey),
                                             sizeof(layout::Ipv6ExactKey),  sizeof(layout::Ipv4SetKey),
-                                            sizeof(layout::Ipv6SetKey),    sizeof(layout::Ipv4ExactKey)};
-inline constexpr std::size_t kValueSizes[] = {1, 1, 1, 1, 1, sizeof(layout::PrefixCover)};
+                                            sizeof(layout::Ipv6SetKey),    sizeof(layout::Ipv4ExactKey),
+                                            sizeof(layout::Ipv6ExactKey)};
+inline constexpr std::size_t kValueSizes[] = {1, 1, 1, 1, 1, sizeof(layout::PrefixCover), sizeof(layout::PrefixCover)};
 inline constexpr std::size_t kMaxKeySize = sizeof(layout::Ipv6SetKey);
 
 inline void put_tag(std::uint8_t* tag_be, std::uint32_t tag) {
@@ -65,8 +66,8 @@ inline std::uint32_t tag_of(SetMapKind kind, const std::uint8_t* key) {
   std::uint32_t tag = 0;
   if (kind == kIntegers) std::memcpy(&tag, key + offsetof(layout::IntegerSetKey, tag), 4);
   else if (kind == kIpv4Exact || kind == kIpv6Exact) std::memcpy(&tag, key + address_bytes(kind), 4);
-  else if (kind == kIpv4Cover) {
-    std::memcpy(&tag, key + offsetof(layout::Ipv4ExactKey, tag), 4);
+  else if (kind == kIpv4Cover || kind == kIpv6Cover) {
+    std::memcpy(&tag, key + address_bytes(kind), 4);
     tag &= ~(layout::kCoverOf24 | layout::kCoverOf8);
   } else tag = get_tag(key + layout::kSetKeyTagOffset);
   return tag;

@@ -25,10 +25,13 @@ constexpr std::uint32_t kBatchEntries = 8192;
 constexpr int kEnotsupp = 524;
 
 constexpr const char* kMapNames[] = {layout::kIntegerSetMap, layout::kIpv4ExactSetMap, layout::kIpv6ExactSetMap,
-                                     layout::kIpv4SetMap,    layout::kIpv6SetMap,      layout::kIpv4CoverMap};
+                                     layout::kIpv4SetMap,    layout::kIpv6SetMap,      layout::kIpv4CoverMap,
+                                     layout::kIpv6CoverMap};
 // The maps that hold an address set's items, and every map that holds entries of one.
 constexpr SetMapKind kAddressKinds[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie};
-constexpr SetMapKind kAddressMaps[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie, kIpv4Cover};
+constexpr SetMapKind kAddressMaps[] = {kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie, kIpv4Cover, kIpv6Cover};
+
+SetMapKind cover_of(bool ipv6) { return ipv6 ? kIpv6Cover : kIpv4Cover; }
 
 using keys::kind_of;
 using keys::kKeySizes;
@@ -197,6 +200,8 @@ std::uint32_t trie_flags(const SetItems& items) {
     if (kind == kIpv4Trie) flags |= layout::kSetStateIpv4Trie;
     if (kind == kIpv4Trie && prefix.length < 8) flags |= layout::kSetStateIpv4Wide;
     if (kind == kIpv6Trie) flags |= layout::kSetStateIpv6Trie;
+    if (kind == kIpv6Trie && prefix.length < 24) flags |= layout::kSetStateIpv6Wide;
+    if (kind == kIpv6Trie && prefix.length < layout::kCoverShortestIpv6) flags |= layout::kSetStateIpv6Short;
   }
   return flags;
 }
@@ -242,9 +247,11 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   std::uint64_t entries[std::size(kMapNames)] = {};
   entries[kIntegers] = items.entry_count() - items.prefixes.size();
   for (const SetPrefix& prefix : items.prefixes) ++entries[kind_of(prefix)];
-  CoverEntries cover;
-  if (maps.entries[kIpv4Cover].fd.get() >= 0) cover = cover_entries(tag, items);
-  entries[kIpv4Cover] = cover.size();
+  CoverEntries cover[2];
+  for (bool ipv6 : {false, true}) {
+    if (maps.entries[cover_of(ipv6)].fd.get() >= 0) cover[ipv6] = cover_entries(ipv6, tag, items);
+    entries[cover_of(ipv6)] = cover[ipv6].size();
+  }
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
     if (entries[kind] > maps.entries[kind].capacity) return write_failed(E2BIG);
 
@@ -277,9 +284,15 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   }
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
     if (auto written = flush(kind); !written) return written;
-  if (cover.size() == 0) return {};
-  return update_keys(maps.entries[kIpv4Cover].fd.get(), cover.keys, kKeySizes[kIpv4Cover], &cover.values,
-                     sizeof(layout::PrefixCover));
+  for (bool ipv6 : {false, true}) {
+    if (cover[ipv6].size() == 0) continue;
+    const SetMapKind kind = cover_of(ipv6);
+    if (auto written = update_keys(maps.entries[kind].fd.get(), cover[ipv6].keys, kKeySizes[kind], &cover[ipv6].values,
+                                   sizeof(layout::PrefixCover));
+        !written)
+      return written;
+  }
+  return {};
 }
 
 Result<void> clear_set_items(const SetMaps& maps, std::uint32_t tag, SetElement element) {
@@ -296,17 +309,18 @@ Result<void> clear_set_items(const SetMaps& maps, std::uint32_t tag, SetElement 
 
 namespace {
 
-// insert_one or delete_one, then a shorter IPv4 prefix that went into the trie (or left it) is
-// counted in the cover map (or no longer): both or, on failure, neither.
+// insert_one or delete_one, then a prefix that went into a trie (or left it) is counted in its
+// family's cover map (or no longer): both or, on failure, neither.
 Result<void> change_set_items(const SetMaps& maps, std::uint32_t tag, const SetItems& items, SetItems* changed,
                               bool add) {
-  const int cover = maps.entries[kIpv4Cover].fd.get();
   std::optional<CoverLock> lock;
-  if (cover >= 0 && std::any_of(items.prefixes.begin(), items.prefixes.end(), in_cover)) lock.emplace(cover);
+  if (std::any_of(items.prefixes.begin(), items.prefixes.end(), in_cover)) lock.emplace(maps.state.get());
   return for_each_entry(maps, tag, items, changed,
                         [&](int fd, const std::uint8_t* key, const SetPrefix* prefix) -> Result<bool> {
                           auto done = add ? insert_one(fd, key) : delete_one(fd, key);
-                          if (!done || !*done || cover < 0 || prefix == nullptr || !in_cover(*prefix)) return done;
+                          if (!done || !*done || prefix == nullptr || !in_cover(*prefix)) return done;
+                          const int cover = maps.entries[cover_of(prefix->ipv6)].fd.get();
+                          if (cover < 0) return done;
                           if (auto counted = change_cover(cover, tag, *prefix, add ? 1 : -1); !counted) {
                             (void)(add ? delete_one(fd, key) : insert_one(fd, key));
                             return tl::unexpected(counted.error());

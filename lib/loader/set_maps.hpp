@@ -28,13 +28,13 @@ struct SetMap {
 // A program's set maps: the state words, then the maps of entries, in SetMapKind order.
 struct SetMaps {
   detail::UniqueFd state;
-  SetMap entries[6];
+  SetMap entries[7];
 };
 
 // The maps of entries: integers, whole IPv4 and IPv6 addresses (hash maps), shorter IPv4 and IPv6
-// prefixes (LPM tries), and the IPv4 trie's cover (layout::PrefixCover, loader/prefix_cover.hpp),
-// which holds no items of its own.
-enum SetMapKind : unsigned { kIntegers, kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie, kIpv4Cover };
+// prefixes (LPM tries), and the tries' covers (layout::PrefixCover, loader/prefix_cover.hpp),
+// which hold no items of their own.
+enum SetMapKind : unsigned { kIntegers, kIpv4Exact, kIpv6Exact, kIpv4Trie, kIpv6Trie, kIpv4Cover, kIpv6Cover };
 
 // The set maps of a loaded program, found by name among its maps.
 Result<SetMaps> open_set_maps(int program_fd);

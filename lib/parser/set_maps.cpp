@@ -2,15 +2,20 @@
 
 #include <algorithm>
 
+#include "layout/map_layout.hpp"
+
 namespace bpffw::parser {
 namespace {
 
-// The cover map's entries a shorter IPv4 prefix takes at most (layout::PrefixCover): its /8s, or
-// its /16s, or its /16, or its /24 and that /24's /16.
-std::uint64_t cover_entries(unsigned length) {
-  if (length < 8) return std::uint64_t{1} << (8 - length);
-  if (length <= 16) return std::uint64_t{1} << (16 - length);
-  return length <= 24 ? 1 : 2;
+// The cover map's entries a shorter prefix takes at most (layout::PrefixCover), in IPv4's terms:
+// its /8s, or its /16s, or its /16, or its /24 and that /24's /16. IPv6's cuts are 16 bits
+// further, and it has none shorter than layout::kCoverShortestIpv6.
+std::uint64_t cover_entries(const SetPrefix& prefix) {
+  const unsigned main = layout::cover_main_bits(prefix.ipv6);
+  if (prefix.ipv6 && prefix.length < layout::kCoverShortestIpv6) return 0;
+  if (prefix.length < main - 8) return std::uint64_t{1} << (main - 8 - prefix.length);
+  if (prefix.length <= main) return std::uint64_t{1} << (main - prefix.length);
+  return prefix.length <= main + 8 ? 1 : 2;
 }
 
 // Without --set-capacity: room for a /8's or a few hundred /17s' worth of live additions.
@@ -25,6 +30,7 @@ SetMapSizes& SetMapSizes::operator+=(const SetMapSizes& other) {
   ipv4_prefixes += other.ipv4_prefixes;
   ipv6_prefixes += other.ipv6_prefixes;
   ipv4_cover += other.ipv4_cover;
+  ipv6_cover += other.ipv6_cover;
   return *this;
 }
 
@@ -35,7 +41,7 @@ SetMapSizes set_map_entries(const SetItems& items) {
     bool whole = prefix.length == (prefix.ipv6 ? 128 : 32);
     ++(prefix.ipv6 ? (whole ? entries.ipv6_exact : entries.ipv6_prefixes)
                    : (whole ? entries.ipv4_exact : entries.ipv4_prefixes));
-    if (!prefix.ipv6 && !whole) entries.ipv4_cover += cover_entries(prefix.length);
+    if (!whole) (prefix.ipv6 ? entries.ipv6_cover : entries.ipv4_cover) += cover_entries(prefix);
   }
   return entries;
 }
@@ -43,6 +49,9 @@ SetMapSizes set_map_entries(const SetItems& items) {
 SetMapSizes set_map_capacities(const std::vector<NamedSet>& sets, std::uint32_t set_capacity) {
   SetMapSizes needed;
   for (const NamedSet& set : sets) needed += set_map_entries(set.items);
+  auto cover_capacity = [&](std::uint64_t entries) -> std::uint64_t {
+    return std::max<std::uint64_t>(set_capacity != 0 ? set_capacity : kDefaultCoverCapacity, set_capacity_for(entries));
+  };
   auto capacity = [&](std::uint64_t entries, std::uint32_t default_capacity) -> std::uint64_t {
     if (set_capacity != 0) return set_capacity;
     return std::max<std::uint64_t>(default_capacity, set_capacity_for(entries));
@@ -52,8 +61,8 @@ SetMapSizes set_map_capacities(const std::vector<NamedSet>& sets, std::uint32_t 
           capacity(needed.ipv6_exact, kDefaultExactAddressSetCapacity),
           capacity(needed.ipv4_prefixes, kDefaultAddressSetCapacity),
           capacity(needed.ipv6_prefixes, kDefaultAddressSetCapacity),
-          std::max<std::uint64_t>(set_capacity != 0 ? set_capacity : kDefaultCoverCapacity,
-                                  set_capacity_for(needed.ipv4_cover))};
+          cover_capacity(needed.ipv4_cover),
+          cover_capacity(needed.ipv6_cover)};
 }
 
 }  // namespace bpffw::parser

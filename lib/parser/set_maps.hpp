@@ -17,7 +17,8 @@ struct SetMapSizes {
   std::uint64_t ipv6_exact = 0;
   std::uint64_t ipv4_prefixes = 0;  // shorter prefixes, in the LPM tries
   std::uint64_t ipv6_prefixes = 0;
-  std::uint64_t ipv4_cover = 0;  // the IPv4 prefixes' entries in the cover map (layout::PrefixCover)
+  std::uint64_t ipv4_cover = 0;  // the prefixes' entries in the cover maps (layout::PrefixCover)
+  std::uint64_t ipv6_cover = 0;
   SetMapSizes& operator+=(const SetMapSizes& other);
 };
 
@@ -25,8 +26,8 @@ struct SetMapSizes {
 SetMapSizes set_map_entries(const SetItems& items);
 
 // Each map's capacity: `set_capacity` (CompileOptions::set_capacity) if given, else its default or
-// set_capacity_for(what the sets put in it), whichever is more. The cover map, whose entries the
-// user does not count, gets at least set_capacity_for(what the sets put in it) either way.
+// set_capacity_for(what the sets put in it), whichever is more. The cover maps, whose entries the
+// user does not count, get at least set_capacity_for(what the sets put in them) either way.
 SetMapSizes set_map_capacities(const std::vector<NamedSet>& sets, std::uint32_t set_capacity);
 
 }  // namespace bpffw::parser
