@@ -129,15 +129,17 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
   // state says it has any: in the family's cover map (layout::PrefixCover), and in the trie only
   // where the cover says the address's /24 (IPv6: /40) holds longer prefixes, or where an IPv6
   // set has prefixes too short for its cover.
+  // One key slot for every lookup of this test, each key written just before its lookup (the
+  // helper reads it during the call only): one slot per lookup would soon fill the 512-byte stack.
+  llvm::Value* key = lookup.slot(layout::kSetKeyAddressOffset + 16, "address_set_key");
   auto trie_lookup = [&](bool ipv6) {
     const unsigned bytes = ipv6 ? 16 : 4;
     llvm::Type* chunk = ipv6 ? b.getInt64Ty() : b.getInt32Ty();
-    llvm::Value* trie_key = lookup.slot(layout::kSetKeyAddressOffset + bytes, "trie_set_key");
-    lookup.store(trie_key, 0, b.getInt32(layout::kSetTagBits + 8 * bytes));
-    lookup.store(trie_key, layout::kSetKeyTagOffset, tag_be);
+    lookup.store(key, 0, b.getInt32(layout::kSetTagBits + 8 * bytes));
+    lookup.store(key, layout::kSetKeyTagOffset, tag_be);
     for (unsigned at = 0; at < bytes; at += chunk->getIntegerBitWidth() / 8)
-      lookup.store(trie_key, layout::kSetKeyAddressOffset + at, packet_bytes(offset + at, chunk));
-    lookup.branch_on_found(ipv6 ? layout::kIpv6SetMap : layout::kIpv4SetMap, trie_key, on_true, on_false);
+      lookup.store(key, layout::kSetKeyAddressOffset + at, packet_bytes(offset + at, chunk));
+    lookup.branch_on_found(ipv6 ? layout::kIpv6SetMap : layout::kIpv4SetMap, key, on_true, on_false);
   };
   auto cover_lookup = [&](bool ipv6) {
     using layout::PrefixCover;
@@ -158,9 +160,8 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
       b.SetInsertPoint(cover);
     }
     // The entry of the address cut to `bits`.
-    auto cover_entry = [&](unsigned bits, llvm::Value* key_tag, const char* name) {
+    auto cover_entry = [&](unsigned bits, llvm::Value* key_tag) {
       const unsigned address_bytes = ipv6 ? 16 : 4;
-      llvm::Value* key = lookup.slot(address_bytes + 4, name);
       lookup.store(key, 0, b.CreateAnd(address, llvm::ConstantInt::get(word_type, (std::uint64_t{1} << bits) - 1)));
       if (ipv6) lookup.store(key, 8, b.getInt64(0));
       lookup.store(key, address_bytes, key_tag);
@@ -186,13 +187,13 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
     llvm::BasicBlock* not_wide = lookup.block("address_set_not8");
     branch_if_flag(wide_flag, wide, not_wide);
     b.SetInsertPoint(wide);
-    llvm::Value* of8 = cover_entry(main - 8, b.CreateOr(tag, b.getInt32(layout::kCoverOf8)), "cover8_key");
+    llvm::Value* of8 = cover_entry(main - 8, b.CreateOr(tag, b.getInt32(layout::kCoverOf8)));
     llvm::BasicBlock* found8 = lookup.block("address_set_found8");
     b.CreateCondBr(b.CreateIsNull(of8), not_wide, found8);
     b.SetInsertPoint(found8);
     b.CreateCondBr(b.CreateIsNotNull(field(of8, offsetof(PrefixCover, within), b.getInt32Ty())), on_true, not_wide);
     b.SetInsertPoint(not_wide);
-    llvm::Value* of16 = cover_entry(main, tag, "cover16_key");
+    llvm::Value* of16 = cover_entry(main, tag);
     branch_unless_null(of16, "address_set_cover16");
     branch_if_nonzero(field(of16, offsetof(PrefixCover, within), b.getInt32Ty()), on_true, "address_set_not16");
     // The byte after the cut, as an index.
@@ -206,7 +207,7 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
     llvm::BasicBlock* has24 = lookup.block("address_set_has24");
     b.CreateCondBr(b.CreateIsNull(bit), on_false, has24);
     b.SetInsertPoint(has24);
-    llvm::Value* of24 = cover_entry(main + 8, b.CreateOr(tag, b.getInt32(layout::kCoverOf24)), "cover24_key");
+    llvm::Value* of24 = cover_entry(main + 8, b.CreateOr(tag, b.getInt32(layout::kCoverOf24)));
     branch_unless_null(of24, "address_set_cover24");
     llvm::BasicBlock* trie = lookup.block("address_set_trie");
     b.CreateCondBr(b.CreateIsNull(field(of24, offsetof(PrefixCover, longer), b.getInt32Ty())), on_false, trie);
@@ -216,12 +217,11 @@ void emit_address_set_lookup(llvm::IRBuilder<>& b, const PacketFields& fields, a
   auto look_up = [&](unsigned bytes, const char* exact_map, std::uint32_t shorter_flag, llvm::Type* chunk,
                      const std::function<void()>& shorter) {
     const unsigned chunk_bytes = chunk->getIntegerBitWidth() / 8;
-    llvm::Value* exact_key = lookup.slot(bytes + 4, "exact_set_key");
-    for (unsigned at = 0; at < bytes; at += chunk_bytes) lookup.store(exact_key, at, packet_bytes(offset + at, chunk));
-    lookup.store(exact_key, bytes, tag);
+    for (unsigned at = 0; at < bytes; at += chunk_bytes) lookup.store(key, at, packet_bytes(offset + at, chunk));
+    lookup.store(key, bytes, tag);
     llvm::BasicBlock* missed = lookup.block("address_set_not_exact");
     llvm::BasicBlock* shorter_block = lookup.block("address_set_shorter");
-    lookup.branch_on_found(exact_map, exact_key, on_true, missed);
+    lookup.branch_on_found(exact_map, key, on_true, missed);
     b.SetInsertPoint(missed);
     llvm::Value* has_shorter = b.CreateAnd(lookup.state(set), b.getInt32(shorter_flag));
     b.CreateCondBr(b.CreateIsNotNull(has_shorter), shorter_block, on_false);
