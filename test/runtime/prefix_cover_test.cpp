@@ -79,6 +79,16 @@ std::size_t cover_entries(const Program& program, const char* map = layout::kIpv
   return count;
 }
 
+// Adds (true) or removes each prefix of set s in turn, checking the probes after each.
+template <std::size_t N>
+void change_step_by_step(const Program& program, const std::pair<bool, const char*> (&steps)[N]) {
+  for (const auto& [add, prefix] : steps) {
+    auto changed = add ? add_to_set(program, "s", items_of(prefix)) : remove_from_set(program, "s", items_of(prefix));
+    REQUIRE_MESSAGE(changed.has_value(), prefix << ": " << (changed ? "" : changed.error().message));
+    check_probes(program, std::string(add ? "+" : "-") + prefix);
+  }
+}
+
 TEST_CASE("IPv4 prefixes inside one another: each live change judges as the set's contents say") {
   require_root();
   Filter filter =
@@ -91,11 +101,7 @@ TEST_CASE("IPv4 prefixes inside one another: each live change judges as the set'
       {false, "10.1.2.0/24"},   {true, "0.0.0.0/0"},     {false, "10.1.0.0/16"},   {false, "0.0.0.0/0"},
       {false, "10.1.2.128/25"}, {true, "10.1.2.0/23"},   {false, "10.1.2.130/31"}, {false, "10.1.2.0/23"},
   };
-  for (const auto& [add, prefix] : steps) {
-    auto changed = add ? add_to_set(program, "s", items_of(prefix)) : remove_from_set(program, "s", items_of(prefix));
-    REQUIRE_MESSAGE(changed.has_value(), prefix << ": " << (changed ? "" : changed.error().message));
-    check_probes(program, std::string(add ? "+" : "-") + prefix);
-  }
+  change_step_by_step(program, steps);
   // Only the whole address is left, in the hash map of whole addresses: no count is left over.
   CHECK(cover_entries(program) == 0);
   CHECK(passes(program, *packet::parse_packet_spec("ipv4 src=10.1.2.200 udp dport=53")));
@@ -118,11 +124,7 @@ TEST_CASE("IPv6 prefixes inside one another: each live change judges as the set'
       {false, "2001:db8:1::/48"}, {false, "2000::/20"},
       {false, "2001:db8::/36"},   {false, "2001:db8:1:2::80/121"},
   };
-  for (const auto& [add, prefix] : steps) {
-    auto changed = add ? add_to_set(program, "s", items_of(prefix)) : remove_from_set(program, "s", items_of(prefix));
-    REQUIRE_MESSAGE(changed.has_value(), prefix << ": " << (changed ? "" : changed.error().message));
-    check_probes(program, std::string(add ? "+" : "-") + prefix);
-  }
+  change_step_by_step(program, steps);
   CHECK(cover_entries(program, layout::kIpv6CoverMap) == 0);
   CHECK(passes(program, *packet::parse_packet_spec("ipv6 src=2001:db8:1:2::5 udp dport=53")));
 }
