@@ -3,8 +3,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include <bpffw/object_bundle.hpp>
-
+#include "cache/cached_bundles.hpp"
 #include "diagnostics.hpp"
 #include "parser/filter_access.hpp"
 
@@ -40,14 +39,8 @@ CachedObjects find_cached_objects(bpffw::Filter& filter, const bpffw::CompileOpt
   if (compiler.empty()) return objects;  // no build id: no way to tell its objects from another build's
   objects.key = bpffw::compile_cache_key(filter, options, sockets_wanted, compiler);
   objects.cache.emplace(std::move(*cache));
-  auto stored = objects.cache->find(objects.key);
-  if (!stored) return objects;
-  auto bundle = bpffw::read_object_bundle(*stored);
-  // The key matched whole; the bundle must hold too, and be of this very filter.
-  if (!bundle || bundle->metadata.expression != filter.source()) {
-    objects.cache->forget(objects.key);
-    return objects;
-  }
+  auto bundle = bpffw::cache::find_bundle(*objects.cache, objects.key, filter.source());
+  if (!bundle) return objects;
   objects.found = true;
   objects.packet = std::move(bundle->packet);
   objects.sockets = std::move(bundle->sockets);
@@ -57,16 +50,7 @@ CachedObjects find_cached_objects(bpffw::Filter& filter, const bpffw::CompileOpt
 }
 
 void CachedObjects::store() {
-  if (!cache) return;
-  // Without the sets' items: they come with the filter, and may change between starts.
-  std::vector<bpffw::NamedSet> packet_sets = std::move(packet.sets);
-  std::vector<bpffw::NamedSet> socket_sets = sockets ? std::move(sockets->sets) : std::vector<bpffw::NamedSet>{};
-  packet.sets.clear();
-  if (sockets) sockets->sets.clear();
-  // Not kept when it cannot be written: the next start compiles again, as without a cache.
-  (void)cache->store(key, bpffw::save_object_bundle(packet, sockets ? &*sockets : nullptr));
-  packet.sets = std::move(packet_sets);
-  if (sockets) sockets->sets = std::move(socket_sets);
+  if (cache) bpffw::cache::store_bundle(*cache, key, packet, sockets ? &*sockets : nullptr);
 }
 
 }  // namespace bpffwc
