@@ -6,7 +6,6 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include <bpf/bpf.h>
@@ -19,19 +18,6 @@ namespace bpffw::loader {
 namespace {
 
 using layout::PrefixCover;
-
-// An entry's key: the address's first 8 bytes (big-endian) cut to the entry's length, and the tag
-// with the entry's level. Written out as the family's Ipv4ExactKey or Ipv6ExactKey.
-struct CoverKey {
-  std::uint64_t high;
-  std::uint32_t tag;
-  bool operator==(const CoverKey&) const = default;
-};
-struct CoverKeyHash {
-  std::size_t operator()(const CoverKey& key) const {
-    return std::hash<std::uint64_t>()(key.high ^ key.tag * 0x9e3779b97f4a7c15u);
-  }
-};
 
 std::size_t key_size(bool ipv6) { return ipv6 ? sizeof(layout::Ipv6ExactKey) : sizeof(layout::Ipv4ExactKey); }
 
@@ -64,20 +50,21 @@ std::uint64_t masked_high(const SetPrefix& prefix) {
   return cut(high, std::min(prefix.length, 64u));
 }
 
-// The counting, on a store of entries: get (an absent entry reads as zeros) and put (an empty
-// entry is removed). In IPv4's terms (layout::PrefixCover; IPv6's cuts are 16 bits further):
-// shorter than /8 by /8, up to /16 by /16, up to /24 in the /16's within24, longer in the /24's
-// entry, whose coming or going sets or clears its bit in the /16's.
+// The counting, on a store of entries: entry (an absent one reads as zeros; the store keeps it,
+// and a pointer to it stays valid) and changed (written through; an empty entry is removed). In
+// IPv4's terms (layout::PrefixCover; IPv6's cuts are 16 bits further): shorter than /8 by /8, up to
+// /16 by /16, up to /24 in the /16's within24, longer in the /24's entry, whose coming or going
+// sets or clears its bit in the /16's.
 template <class Store>
 Result<void> count_prefix(Store& store, std::uint32_t tag, const SetPrefix& prefix, int delta) {
   const unsigned main = layout::cover_main_bits(prefix.ipv6);
   const std::uint64_t high = masked_high(prefix);
   const unsigned length = prefix.length;
   auto count_within = [&](const CoverKey& key) -> Result<void> {
-    auto entry = store.get(key);
+    auto entry = store.entry(key);
     if (!entry) return tl::unexpected(entry.error());
-    entry->within += delta;
-    return store.put(key, *entry);
+    (*entry)->within += delta;
+    return store.changed(key);
   };
   auto count_each = [&](unsigned bits, std::uint32_t level) -> Result<void> {
     for (std::uint64_t i = 0; i < std::uint64_t{1} << (bits - length); ++i)
@@ -88,59 +75,59 @@ Result<void> count_prefix(Store& store, std::uint32_t tag, const SetPrefix& pref
   if (length <= main) return count_each(main, 0);
   const CoverKey parent{cut(high, main), tag};
   const unsigned group = static_cast<unsigned>(high >> (56 - main)) & 0xff;  // the byte after the cut
-  auto entry = store.get(parent);
+  auto entry = store.entry(parent);
   if (!entry) return tl::unexpected(entry.error());
   if (length <= main + 8) {
     for (unsigned i = 0; i < 1u << (main + 8 - length); ++i)
-      entry->within24[group + i] = static_cast<std::uint8_t>(entry->within24[group + i] + delta);
-    return store.put(parent, *entry);
+      (*entry)->within24[group + i] = static_cast<std::uint8_t>((*entry)->within24[group + i] + delta);
+    return store.changed(parent);
   }
   const CoverKey longer_key{cut(high, main + 8), tag | layout::kCoverOf24};
-  auto longer = store.get(longer_key);
+  auto longer = store.entry(longer_key);
   if (!longer) return tl::unexpected(longer.error());
-  longer->longer += delta;
-  if (auto put = store.put(longer_key, *longer); !put) return put;
-  std::uint64_t& word = entry->below[group >> 6];
+  (*longer)->longer += delta;
+  if (auto put = store.changed(longer_key); !put) return put;
+  std::uint64_t& word = (*entry)->below[group >> 6];
   const std::uint64_t bit = std::uint64_t{1} << (group & 63);
-  if (((word & bit) != 0) == !empty(*longer)) return {};
+  if (((word & bit) != 0) == !empty(**longer)) return {};
   word ^= bit;
-  return store.put(parent, *entry);
+  return store.changed(parent);
 }
 
-// Entries in memory, for a set written whole.
+// Entries in memory, for a set written whole: counted in place. Only ever counted up, so none is
+// left empty.
 class MemoryStore {
  public:
-  Result<PrefixCover> get(const CoverKey& key) {
-    auto found = entries_.find(key);
-    return found == entries_.end() ? PrefixCover{} : found->second;
-  }
-  Result<void> put(const CoverKey& key, const PrefixCover& entry) {
-    if (empty(entry)) entries_.erase(key);
-    else entries_[key] = entry;
-    return {};
-  }
-  const std::unordered_map<CoverKey, PrefixCover, CoverKeyHash>& entries() const { return entries_; }
+  explicit MemoryStore(std::unordered_map<CoverKey, PrefixCover, CoverKeyHash>& entries) : entries_(entries) {}
+  Result<PrefixCover*> entry(const CoverKey& key) { return &entries_[key]; }
+  Result<void> changed(const CoverKey&) { return {}; }
 
  private:
-  std::unordered_map<CoverKey, PrefixCover, CoverKeyHash> entries_;
+  std::unordered_map<CoverKey, PrefixCover, CoverKeyHash>& entries_;
 };
 
-// Entries in the kernel's map, each one's value when first read kept to put it back (the
-// counting reads every entry before it writes it).
+// Entries in the kernel's map: each one read once, changed in a copy here and written back, and
+// its value as first read kept to put it back.
 class MapStore {
  public:
   MapStore(int fd, bool ipv6) : fd_(fd), ipv6_(ipv6) {}
-  Result<PrefixCover> get(const CoverKey& key) {
+  Result<PrefixCover*> entry(const CoverKey& key) {
+    auto [at, fresh] = working_.try_emplace(key);
+    if (!fresh) return &at->second;
     std::uint8_t bytes[sizeof(layout::Ipv6ExactKey)];
     write_key(ipv6_, key, bytes);
-    PrefixCover entry{};
-    if (bpf_map_lookup_elem(fd_, bytes, &entry) != 0 && errno != ENOENT)
-      return tl::unexpected(system_error("cannot read a set's prefix lookup entry", errno));
-    if (touched_.insert(key).second) before_.emplace_back(key, entry);
-    return entry;
+    if (bpf_map_lookup_elem(fd_, bytes, &at->second) != 0) {
+      if (errno != ENOENT) {
+        working_.erase(at);
+        return tl::unexpected(system_error("cannot read a set's prefix lookup entry", errno));
+      }
+      at->second = PrefixCover{};
+    }
+    before_.emplace_back(key, at->second);
+    return &at->second;
   }
-  Result<void> put(const CoverKey& key, const PrefixCover& entry) { return write(key, entry); }
-  // Puts back what put changed, the last change first.
+  Result<void> changed(const CoverKey& key) { return write(key, working_.at(key)); }
+  // Puts back what changed wrote, the last entry first.
   void undo() {
     for (auto kept = before_.rbegin(); kept != before_.rend(); ++kept) (void)write(kept->first, kept->second);
   }
@@ -163,8 +150,8 @@ class MapStore {
 
   int fd_;
   bool ipv6_;
+  std::unordered_map<CoverKey, PrefixCover, CoverKeyHash> working_;
   std::vector<std::pair<CoverKey, PrefixCover>> before_;
-  std::unordered_set<CoverKey, CoverKeyHash> touched_;
 };
 
 }  // namespace
@@ -173,9 +160,7 @@ bool in_cover(const SetPrefix& prefix) {
   return prefix.ipv6 ? prefix.length >= layout::kCoverShortestIpv6 && prefix.length < 128 : prefix.length < 32;
 }
 
-std::size_t CoverEntries::size() const { return values.size() / sizeof(PrefixCover); }
-
-CoverEntries cover_entries(bool ipv6, std::uint32_t tag, const SetItems& items) {
+CoverEntries::CoverEntries(bool ipv6, std::uint32_t tag, const SetItems& items) : ipv6_(ipv6) {
   // Each distinct prefix once, as the trie holds it once: its bytes past the length cleared.
   std::vector<std::pair<std::array<std::uint8_t, 16>, unsigned>> distinct;
   for (const SetPrefix& prefix : items.prefixes) {
@@ -187,19 +172,28 @@ CoverEntries cover_entries(bool ipv6, std::uint32_t tag, const SetItems& items) 
   }
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  MemoryStore store;
+  entries_.reserve(distinct.size());
+  MemoryStore store(entries_);
   for (const auto& [bytes, length] : distinct)
     (void)count_prefix(store, tag, SetPrefix{ipv6, bytes, length}, 1);  // in memory: cannot fail
-  CoverEntries entries;
-  entries.keys.resize(store.entries().size() * key_size(ipv6));
-  entries.values.resize(store.entries().size() * sizeof(PrefixCover));
-  std::size_t i = 0;
-  for (const auto& [key, entry] : store.entries()) {
-    write_key(ipv6, key, entries.keys.data() + i * key_size(ipv6));
-    std::memcpy(entries.values.data() + i * sizeof entry, &entry, sizeof entry);
-    ++i;
+}
+
+Result<void> CoverEntries::write(std::size_t batch, const BatchWriter& writer) const {
+  const std::size_t key_bytes = key_size(ipv6_);
+  std::vector<std::uint8_t> keys, values;
+  keys.reserve(std::min(batch, size()) * key_bytes);
+  values.reserve(std::min(batch, size()) * sizeof(PrefixCover));
+  for (const auto& [key, entry] : entries_) {
+    keys.resize(keys.size() + key_bytes);
+    write_key(ipv6_, key, keys.data() + keys.size() - key_bytes);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&entry);
+    values.insert(values.end(), bytes, bytes + sizeof entry);
+    if (values.size() < batch * sizeof entry) continue;
+    if (auto written = writer(keys, values); !written) return written;
+    keys.clear();
+    values.clear();
   }
-  return entries;
+  return keys.empty() ? Result<void>{} : writer(keys, values);
 }
 
 Result<void> change_cover(int fd, std::uint32_t tag, const SetPrefix& prefix, int delta) {

@@ -249,7 +249,7 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   for (const SetPrefix& prefix : items.prefixes) ++entries[kind_of(prefix)];
   CoverEntries cover[2];
   for (bool ipv6 : {false, true}) {
-    if (maps.entries[cover_of(ipv6)].fd.get() >= 0) cover[ipv6] = cover_entries(ipv6, tag, items);
+    if (maps.entries[cover_of(ipv6)].fd.get() >= 0) cover[ipv6] = CoverEntries(ipv6, tag, items);
     entries[cover_of(ipv6)] = cover[ipv6].size();
   }
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
@@ -285,12 +285,11 @@ Result<void> write_set_items(const SetMaps& maps, std::uint32_t tag, const SetIt
   for (unsigned kind = 0; kind < std::size(kMapNames); ++kind)
     if (auto written = flush(kind); !written) return written;
   for (bool ipv6 : {false, true}) {
-    if (cover[ipv6].size() == 0) continue;
     const SetMapKind kind = cover_of(ipv6);
-    if (auto written = update_keys(maps.entries[kind].fd.get(), cover[ipv6].keys, kKeySizes[kind], &cover[ipv6].values,
-                                   sizeof(layout::PrefixCover));
-        !written)
-      return written;
+    auto written = cover[ipv6].write(kBatchEntries, [&](const auto& keys, const auto& values) {
+      return update_keys(maps.entries[kind].fd.get(), keys, kKeySizes[kind], &values, sizeof(layout::PrefixCover));
+    });
+    if (!written) return written;
   }
   return {};
 }
