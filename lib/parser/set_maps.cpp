@@ -18,8 +18,10 @@ std::uint64_t cover_entries(const SetPrefix& prefix) {
   return prefix.length <= main + 8 ? 1 : 2;
 }
 
-// Without --set-capacity: room for a /8's or a few hundred /17s' worth of live additions.
-constexpr std::uint32_t kDefaultCoverCapacity = 1u << 17;
+// Without --set-capacity: room for 16 /8s, or some thousands of prefixes in distinct /16s, added
+// live. Not more: the kernel sets up a bucket per entry when it creates the map, and every program
+// with an address set creates two (2^17 cost 8 ms).
+constexpr std::uint32_t kDefaultCoverCapacity = 1u << 12;
 
 }  // namespace
 
