@@ -37,25 +37,36 @@ bpffw::Result<void> read_text_pieces(const std::string& path, const std::functio
   // A directory opens and reads as nothing: it would be an empty file, an empty set.
   if (struct stat status; ::fstat(fd, &status) == 0 && S_ISDIR(status.st_mode))
     return bpffw::make_error(bpffw::ErrorKind::Usage, "cannot read " + name + ": it is a directory", EISDIR);
-  std::string buffer;
+  // Not zeroed: only what read() writes is touched (zeroing a fresh megabyte cost its page faults,
+  // more than reading a 10^4-line file).
+  std::size_t capacity = kReadBytes;
+  auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  std::size_t used = 0;
   for (;;) {
-    std::size_t kept = buffer.size();
-    buffer.resize(kept + kReadBytes);
+    if (used == capacity) {  // a line longer than a piece: room for another piece
+      auto larger = std::make_unique_for_overwrite<char[]>(capacity + kReadBytes);
+      std::memcpy(larger.get(), buffer.get(), used);
+      buffer = std::move(larger);
+      capacity += kReadBytes;
+    }
     ssize_t got;
-    do got = ::read(fd, buffer.data() + kept, kReadBytes);
+    do got = ::read(fd, buffer.get() + used, capacity - used);
     while (got < 0 && errno == EINTR);
     if (got < 0) {
       int error = errno;
       return bpffw::make_error(bpffw::ErrorKind::System, "cannot read " + name + ": " + std::strerror(error), error);
     }
-    buffer.resize(kept + static_cast<std::size_t>(got));
     if (got == 0) break;
-    std::size_t last_line_end = buffer.rfind('\n');
-    if (last_line_end == std::string::npos || last_line_end < kept) continue;  // no whole line yet
-    if (!take(std::string_view(buffer).substr(0, last_line_end + 1))) return {};
-    buffer.erase(0, last_line_end + 1);
+    const std::size_t kept = used;
+    used += static_cast<std::size_t>(got);
+    std::string_view text(buffer.get(), used);
+    std::size_t last_line_end = text.rfind('\n');
+    if (last_line_end == std::string_view::npos || last_line_end < kept) continue;  // no whole line yet
+    if (!take(text.substr(0, last_line_end + 1))) return {};
+    used -= last_line_end + 1;
+    std::memmove(buffer.get(), buffer.get() + last_line_end + 1, used);
   }
-  if (!buffer.empty()) take(buffer);
+  if (used != 0) take(std::string_view(buffer.get(), used));
   return {};
 }
 
