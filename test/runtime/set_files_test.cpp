@@ -80,14 +80,16 @@ TEST_CASE("a set file larger than 16 MiB loads, read piece by piece, every line 
   ensure_bpffs();
   ScopedPinDir pins;
   ScratchDir scratch("set-files");
-  // 17 MiB of comments between items, so that items fall on both sides of every piece read, and
-  // the last item ends the file without a newline.
+  // 17 MiB of comments between items, so that items fall on both sides of every piece read, a
+  // comment longer than a piece (the reader grows its buffer), and the last item ends the file
+  // without a newline.
   std::string text;
   std::string comment = "# " + std::string(1022, 'x') + "\n";
   for (int i = 0; i < 17 * 1024; ++i) {
     text += comment;
     if (i % 1024 == 0) text += "10.1." + std::to_string(i / 1024) + ".0/24\n";
   }
+  text += "# " + std::string(3u << 20, 'y') + "\n";
   text += "192.0.2.9";
   REQUIRE(text.size() > (16u << 20));
   std::string file = scratch.write("large.txt", text);
@@ -107,7 +109,7 @@ TEST_CASE("a set file larger than 16 MiB loads, read piece by piece, every line 
   std::string bad = scratch.write("bad.txt", text + "\n10.0.0.300\n");
   ProcessResult refused = run_bpffwc({"--check", "--set-file", "bl=" + bad, "src_addr in bl"});
   CHECK(refused.exit_code == 1);
-  CHECK(refused.err.find("bpffwc: error: " + bad + ":" + std::to_string(17 * 1024 + 17 + 2) + ":1: ") == 0);
+  CHECK(refused.err.find("bpffwc: error: " + bad + ":" + std::to_string(17 * 1024 + 17 + 3) + ":1: ") == 0);
 }
 
 TEST_CASE("a set declared from a file remembers the file's absolute path, kept by --force --set NAME") {
