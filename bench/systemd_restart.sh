@@ -8,8 +8,8 @@
 #   C (floor)  the same service without ExecStartPre=: what systemd's restart costs by itself
 # each with ExecStart=/bin/sleep infinity, F1 = 'icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)'.
 # Before timing it checks that A and B really attach F1 to their own cgroups (bpffwc show) and C
-# nothing, and that B is served without bpffwc-full while A needs it (bpffwc-full made
-# unexecutable for one restart of each); after timing, that A and B still have F1 attached.
+# nothing, and that B is served without the compiler while A needs it (the compiler module moved
+# aside for one restart of each); after timing, that A and B still have F1 attached.
 # Each round restarts all three (`nsenter ... systemctl restart UNIT`, timed from the host), in an
 # order rotated every round. Prints a markdown table: median/min/max ms per service and the medians
 # of the per-round ratios B/A and (B-C)/(A-C).
@@ -33,8 +33,8 @@ fail() { printf 'systemd restart bench: FAIL: %s\n' "$*" >&2; exit 1; }
 for tool in systemd-nspawn nsenter flock cmake; do
   command -v "$tool" >/dev/null || fail "$tool is missing"
 done
-[[ -x $build/tools/bpffwc/bpffwc && -x $build/tools/bpffwc/bpffwc-full ]] ||
-  fail "no bpffwc and bpffwc-full in $build/tools/bpffwc: build first (this script does not)"
+[[ -x $build/tools/bpffwc/bpffwc && -e $build/tools/bpffwc/bpffwc-compiler.so ]] ||
+  fail "no bpffwc and bpffwc-compiler.so in $build/tools/bpffwc: build first (this script does not)"
 if [[ ! -x $root/usr/lib/systemd/systemd || ! -x $root/bin/sleep ]]; then
   fail "no Debian 12 root with systemd at $root: test/systemd/systemd_test.sh BUILD_DIR builds it (debootstrap)"
 fi
@@ -51,8 +51,8 @@ stage=$(mktemp -d /tmp/bpffw-stage-XXXX)
 remove_at_exit+=("$stage")
 DESTDIR=$stage cmake --install "$build" --prefix /usr/local --strip >/dev/null ||
   fail "cmake --install into $stage failed"
-full=$stage/usr/local/libexec/bpffw/bpffwc-full
-[[ -x $stage/usr/local/bin/bpffwc && -x $full ]] || fail "cmake --install did not install bpffwc and bpffwc-full"
+compiler=$stage/usr/local/libexec/bpffw/bpffwc-compiler.so
+[[ -x $stage/usr/local/bin/bpffwc && -e $compiler ]] || fail "cmake --install did not install bpffwc and its compiler module"
 
 # --- boot ----------------------------------------------------------------------------------------
 # A unified hierarchy in the container, as Debian 12 has by default (and as systemd_test.sh boots).
@@ -65,7 +65,6 @@ container_cleanup_bench() {
   local status=$?
   [[ -n ${container_pid:-} ]] && kill -0 "$container_pid" 2>/dev/null &&
     in_container rm -rf "$cache_dir" 2>/dev/null
-  chmod 0755 "$full" 2>/dev/null
   (exit "$status")
   container_cleanup
 }
@@ -118,20 +117,20 @@ restart "$unit_c"
 attached "$unit_a" || fail "F1 is not attached to $unit_a's cgroup"
 attached "$unit_b" || fail "F1 is not attached to $unit_b's cgroup"
 nothing_attached "$unit_c" || fail "something of bpffw is attached to $unit_c's cgroup"
-# B is served by the small bpffwc alone, A is not: without an executable bpffwc-full, B still
-# restarts (and attaches), A cannot.
-chmod 0644 "$full"
-in_container systemctl restart "$unit_b" || { chmod 0755 "$full"; fail "B needs bpffwc-full: not a compile cache hit"; }
+# B is served by the small bpffwc alone, A is not: without the compiler module, B still restarts
+# (and attaches), A cannot.
+mv "$compiler" "$compiler.aside"
+in_container systemctl restart "$unit_b" || { mv "$compiler.aside" "$compiler"; fail "B needs the compiler: not a compile cache hit"; }
 if in_container systemctl restart "$unit_a" 2>/dev/null; then
-  chmod 0755 "$full"
-  fail "A restarted without bpffwc-full: --no-cache did not compile"
+  mv "$compiler.aside" "$compiler"
+  fail "A restarted without the compiler: --no-cache did not compile"
 fi
-chmod 0755 "$full"
+mv "$compiler.aside" "$compiler"
 in_container systemctl reset-failed "$unit_a" 2>/dev/null || true
 attached "$unit_b" || fail "F1 is not attached to $unit_b's cgroup after a restart from the cache"
 restart "$unit_a"
 attached "$unit_a" || fail "F1 is not attached to $unit_a's cgroup"
-say "checked: A compiles (bpffwc-full) and attaches F1, B attaches F1 from the cache alone, C has no program"
+say "checked: A compiles (the compiler module) and attaches F1, B attaches F1 from the cache alone, C has no program"
 
 # --- timing ------------------------------------------------------------------------------------
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)

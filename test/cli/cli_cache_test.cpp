@@ -1,6 +1,6 @@
 // The compile cache (docs/bpffwc.md, "The compile cache"), against the real kernel: a hit is served
-// by the small bpffwc without bpffwc-full; what it loads judges as the filter compiled; only what
-// root alone could have written is used; damage means a compile, never a load.
+// by the small bpffwc without its compiler module and without bpffwc-full; what it loads judges as the filter compiled;
+// only what root alone could have written is used; damage means a compile, never a load.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,17 +29,19 @@ std::string describe(const ProcessResult& result) {
   return "exit " + std::to_string(result.exit_code) + ", stderr: " + result.err;
 }
 
-// A copy of both executables, so that the test may take bpffwc-full's execute permission away,
-// with a cache of its own.
+// A copy of bpffwc, its compiler module and bpffwc-full, so that the test may take them away, with a
+// cache of its own.
 struct Installation {
   ScratchDir dir{"cache-test"};
   std::string bpffwc = dir.path + "/bpffwc";
+  std::string module = dir.path + "/bpffwc-compiler.so";
   std::string full = dir.path + "/bpffwc-full";
   std::string cache = dir.path + "/cache";
   std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "BPFFW_CACHE_DIR=" + cache};
 
   Installation() {
     fs::copy_file(BPFFWC_PATH, bpffwc);
+    fs::copy_file(BPFFWC_COMPILER_PATH, module);
     fs::copy_file(BPFFWC_FULL_PATH, full);
   }
   ProcessResult run(const std::vector<std::string>& args) const { return run_process(bpffwc, args, {env}); }
@@ -47,8 +49,24 @@ struct Installation {
     ProcessResult result = run(args);
     REQUIRE_MESSAGE(result.exit_code == 0, describe(result));
   }
-  // Without bpffwc-full's execute permission, only a cache hit can succeed.
-  void compiler_runnable(bool runnable) const { REQUIRE(::chmod(full.c_str(), runnable ? 0755 : 0644) == 0); }
+  // Succeeds, and loads the compiler module (a compile) or not (a cache hit): the dynamic loader
+  // says what it loads (LD_DEBUG=files, on standard error).
+  void ok_compiling(const std::vector<std::string>& args, bool compiling) const {
+    std::vector<std::string> observed = env;
+    observed.push_back("LD_DEBUG=files");
+    ProcessResult result = run_process(bpffwc, args, {observed});
+    REQUIRE_MESSAGE(result.exit_code == 0, describe(result));
+    const bool loaded = result.err.find("file=" + module) != std::string::npos;
+    CHECK_MESSAGE(loaded == compiling,
+                  (std::string(compiling ? "not compiled: " : "compiled, not a cache hit: ") + result.err));
+  }
+  void hit(const std::vector<std::string>& args) const { ok_compiling(args, false); }
+  void compile(const std::vector<std::string>& args) const { ok_compiling(args, true); }
+  // Moved aside, or back.
+  static void installed_file(const std::string& path, bool installed) {
+    const std::string aside = path + ".aside";
+    fs::rename(installed ? aside : path, installed ? path : aside);
+  }
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
     if (fs::exists(cache))
@@ -79,17 +97,24 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 TEST_CASE_FIXTURE(CompiledOnce, "a cache hit is loaded by the small bpffwc alone and judges as the filter compiled") {
-  installed.compiler_runnable(false);
-  installed.ok({"-o", pins / "second", filter});
+  Installation::installed_file(installed.full, false);
+  installed.hit({"-o", pins / "second", filter});
   CHECK(udp_verdict(pins / "second", 53) == 1);
   CHECK(udp_verdict(pins / "second", 54) == 0);
-  // Anything else needs the compiler: a filter not compiled before, and --no-cache.
-  ProcessResult other = installed.run({"-o", pins / "third", "udp && dst_port == 54"});
+  // Anything else needs the compiler, and --no-cache compiles.
+  installed.compile({"--no-cache", "-o", pins / "third", filter});
+  CHECK(udp_verdict(pins / "third", 53) == 1);
+  // Without it, a clear error, and nothing pinned.
+  Installation::installed_file(installed.module, false);
+  ProcessResult other = installed.run({"-o", pins / "fourth", "udp && dst_port == 54"});
   CHECK(other.exit_code == 3);
-  CHECK_MESSAGE(other.err.find("cannot run " + installed.full) != std::string::npos, other.err);
-  ProcessResult uncached = installed.run({"--no-cache", "-o", pins / "third", filter});
-  CHECK(uncached.exit_code == 3);
-  installed.compiler_runnable(true);
+  CHECK_MESSAGE(other.err.find("bpffwc: error: cannot load the compiler: ") == 0, other.err);
+  CHECK_MESSAGE(other.err.find("bpffwc-compiler.so: cannot open shared object file") != std::string::npos, other.err);
+  CHECK_MESSAGE(other.err.find("bpffwc: hint: bpffwc is installed incompletely") != std::string::npos, other.err);
+  CHECK_FALSE(fs::exists(pins / "fourth"));
+  Installation::installed_file(installed.module, true);
+  Installation::installed_file(installed.full, true);
+  REQUIRE(::unlink((pins / "third").c_str()) == 0);
 
   // The options are part of the key: another entry.
   installed.ok({"--no-counters", "-o", pins / "third", filter});
@@ -103,6 +128,32 @@ TEST_CASE_FIXTURE(CompiledOnce, "a cache hit is loaded by the small bpffwc alone
   CHECK(installed.entries().empty());
 }
 
+TEST_CASE("a compile the cache does not serve runs in bpffwc itself, with its compiler module") {
+  require_root_and_bpffs();
+  PinDirectory pins;
+  Installation installed;
+  Installation::installed_file(installed.full, false);  // no second process to hand a compile to
+  installed.ok({"-o", pins / "first", "udp && dst_port == 53"});
+  CHECK(udp_verdict(pins / "first", 53) == 1);
+  CHECK(udp_verdict(pins / "first", 54) == 0);
+  installed.ok({"--no-cache", "-o", pins / "second", "udp && dst_port == 54"});
+  CHECK(udp_verdict(pins / "second", 54) == 1);
+
+  ProcessResult emitted = installed.run({"--emit", "asm", "udp"});
+  CHECK_MESSAGE(emitted.exit_code == 0, describe(emitted));
+  CHECK_MESSAGE(emitted.out.find("exit") != std::string::npos, emitted.out);
+  ProcessResult refused = installed.run({"--check", "udp && dst_prot == 53"});
+  CHECK(refused.exit_code == 1);
+  CHECK_MESSAGE(refused.err.find("bpffwc: error: 1:8: ") == 0, refused.err);
+  // An expression on standard input, read once, by bpffwc.
+  ProcessResult piped = run_process(
+      "/bin/sh", {"-c", "echo 'udp && dst_port == 55' | " + installed.bpffwc + " -o " + (pins / "third") + " -f -"},
+      {installed.env});
+  CHECK_MESSAGE(piped.exit_code == 0, describe(piped));
+  CHECK(udp_verdict(pins / "third", 55) == 1);
+  CHECK(udp_verdict(pins / "third", 53) == 0);
+}
+
 TEST_CASE("a named set's items are not part of the key: a hit loads the set as its file holds it now") {
   require_root_and_bpffs();
   PinDirectory pins;
@@ -114,11 +165,9 @@ TEST_CASE("a named set's items are not part of the key: a hit loads the set as i
   installed.ok(first);
 
   installed.dir.write("ports", "80\n81\n");
-  installed.compiler_runnable(false);
   std::vector<std::string> second = {"-o", pins / "second"};
   second.insert(second.end(), compile.begin(), compile.end());
-  installed.ok(second);
-  installed.compiler_runnable(true);
+  installed.hit(second);
   CHECK(udp_verdict(pins / "second", 53) == 0);
   CHECK(udp_verdict(pins / "second", 80) == 1);
   CHECK(udp_verdict(pins / "second", 81) == 1);
@@ -133,10 +182,7 @@ TEST_CASE_FIXTURE(CompiledOnce, "a damaged entry is compiled again, never loaded
   bytes[bytes.size() - 100] = static_cast<char>(bytes[bytes.size() - 100] ^ 0x55);
   std::ofstream(entry, std::ios::binary | std::ios::trunc) << bytes;
 
-  installed.compiler_runnable(false);
-  CHECK(installed.run({"-o", pins / "second", filter}).exit_code == 3);  // a miss: the compiler is needed
-  installed.compiler_runnable(true);
-  installed.ok({"-o", pins / "second", filter});
+  installed.compile({"-o", pins / "second", filter});
   CHECK(udp_verdict(pins / "second", 53) == 1);
   CHECK(udp_verdict(pins / "second", 54) == 0);
   CHECK(read_file(entry) != bytes);  // stored again, whole
@@ -147,10 +193,7 @@ TEST_CASE_FIXTURE(CompiledOnce, "only entries and a directory that root alone co
 
   SUBCASE("an entry of another user") { REQUIRE(::chown(entry.c_str(), 65534, 65534) == 0); }
   SUBCASE("an entry others can write to") { REQUIRE(::chmod(entry.c_str(), 0666) == 0); }
-  installed.compiler_runnable(false);
-  CHECK(installed.run({"-o", pins / "second", filter}).exit_code == 3);  // not used: a miss
-  installed.compiler_runnable(true);
-  installed.ok({"-o", pins / "second", filter});
+  installed.compile({"-o", pins / "second", filter});  // not used: a miss
   struct stat status{};
   REQUIRE(::stat(entry.c_str(), &status) == 0);
   CHECK(status.st_uid == 0);  // replaced by one of root's

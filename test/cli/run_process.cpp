@@ -112,9 +112,9 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
 }
 
 ProcessResult run_bpffwc(const std::vector<std::string>& args, const ProcessOptions& options) {
-  // As nobody, bpffwc's hand-over of every command but `set` to bpffwc-full goes by path, which
-  // nobody cannot reach below a 0700 directory (a clone in a `mktemp -d` folder): run bpffwc-full,
-  // what would run, by descriptor. No unprivileged test runs `set`.
+  // As nobody, bpffwc finds its compiler module and bpffwc-full by path, which nobody cannot reach
+  // below a 0700 directory (a clone in a `mktemp -d` folder): run bpffwc-full, which has every
+  // command and the compiler linked in, by descriptor. No unprivileged test runs `set`.
   if (options.as_nobody && (args.empty() || args.front() != "set")) return run_process(BPFFWC_FULL_PATH, args, options);
   return run_process(BPFFWC_PATH, args, options);
 }

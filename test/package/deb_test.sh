@@ -28,7 +28,7 @@ has() {  # has DEB PATH...
     grep -qx "./$f" "$work/list" || fail "$(basename "$deb") lacks /$f"
   done
 }
-has "$bpffw" usr/bin/bpffwc usr/libexec/bpffw/bpffwc-full usr/lib/systemd/system/bpf-firewall@.service usr/lib/systemd/system/bpffw-log.service \
+has "$bpffw" usr/bin/bpffwc usr/libexec/bpffw/bpffwc-full usr/libexec/bpffw/bpffwc-compiler.so usr/lib/systemd/system/bpf-firewall@.service usr/lib/systemd/system/bpffw-log.service \
   usr/lib/systemd/system/cgroup-sock-drop.service usr/lib/systemd/system/bpffw-metrics.service \
   usr/lib/systemd/system/bpffw-metrics.timer usr/share/man/man1/bpffwc.1.gz \
   usr/share/bash-completion/completions/bpffwc usr/share/doc/bpffw/copyright \

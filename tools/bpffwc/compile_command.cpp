@@ -1,6 +1,5 @@
 // bpffwc [OPTIONS] (EXPRESSION | -f FILE): compile a filter, then pin it (-o), print a stage (--emit) or
-// stop there (--check). Both executables run it: the small bpffwc as far as the compile cache takes
-// it, bpffwc-full whole (compiler_backend.hpp).
+// stop there (--check). Both executables run it, each with its compiler (compiler_backend.hpp).
 #include <optional>
 #include <string>
 
@@ -64,16 +63,13 @@ class CompileCommand final : public Command {
   int run() override {
     int status = run_command();
     // Under bpffw@.service (NotifyAccess=exec): "Status:" in systemctl status, a failed reload included.
-    // Not while held: the small bpffwc hands a failure over to bpffwc-full, which says it.
-    if (everywhere_pin_ && !diagnostics_held()) notify_unit_status(status, *everywhere_pin_, summary_);
+    if (everywhere_pin_) notify_unit_status(status, *everywhere_pin_, summary_);
     return status;
   }
 
  private:
   int run_command() {
     if (int usage = check_usage(); usage != kExitSuccess) return usage;
-    // Nothing the small bpffwc can serve from the compile cache.
-    if (!backend_.present() && (emit_ || check_ || no_cache_)) backend_.hand_over();
 
     if (int prepared = everywhere_pin_ ? runtime_.prepare(everywhere_pin_, true, nullptr)
                                        : runtime_.prepare(pin_path_, force_, attach_.replaced_program());
@@ -96,10 +92,7 @@ class CompileCommand final : public Command {
     const bpffw::CompileOptions options = runtime_.compile_options();
     CachedObjects objects;
     if (!check_ && !no_cache_) objects = find_cached_objects(*filter, options, sockets_wanted, backend_);
-    if (objects.found) {
-      release_diagnostics();  // the small bpffwc goes on, and says what there is to say
-    } else {
-      if (!backend_.present()) backend_.hand_over();
+    if (!objects.found) {
       auto compiled = backend_.compile(std::move(*filter), options, sockets_wanted, objects.packet, objects.sockets);
       if (!compiled) return source_.report(compiled.error());
       if (check_) return kExitSuccess;

@@ -1,6 +1,6 @@
-// What the compile command (compile_command.cpp) needs of a compiler. bpffwc-full has LLVM
-// (llvm_compiler.cpp); the small bpffwc has none (front_main.cpp): it serves what the compile
-// cache holds, and hands any other compile, with the whole command, to bpffwc-full.
+// What the compile command (compile_command.cpp) needs of a compiler: LLVM's (llvm_compiler.cpp),
+// linked into bpffwc-full and into the compiler module, bpffwc-compiler.so, which the small bpffwc
+// loads the first time it needs to compile (front_main.cpp).
 #pragma once
 
 #include <optional>
@@ -17,11 +17,8 @@ enum class EmitKind { Ast, Llvm, Asm, Obj, Bundle };
 class CompilerBackend {
  public:
   virtual ~CompilerBackend() = default;
-  // False in the small bpffwc: every other call hands the command over (and does not return).
-  virtual bool present() const = 0;
-  // The small bpffwc's: runs bpffwc-full with this process's arguments, in its place.
-  [[noreturn]] virtual void hand_over() = 0;
-  // The build id of the executable that compiles: part of the compile cache's key.
+  // The build id of the binary that compiles: part of the compile cache's key. Read without
+  // loading the compiler module, so that a cache hit never starts LLVM.
   virtual std::string identity() = 0;
   // The packet program; with `sockets_wanted`, the socket programs too (left empty, with a note,
   // when they are too large to compile).

@@ -10,13 +10,8 @@ namespace {
 
 std::string usage_subcommand;  // set_usage_subcommand
 std::string first_error_text;  // first_error
-bool holding = false;          // hold_diagnostics
-std::string held;
 
-void write(std::string_view text) {
-  if (holding) held += text;
-  else std::fwrite(text.data(), 1, text.size(), stderr);
-}
+void write(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
 
 void print_line(std::string_view label, std::string_view text) {
   if (label == "error" && first_error_text.empty()) first_error_text = text;
@@ -76,18 +71,6 @@ void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_vi
 void set_usage_subcommand(std::string subcommand) { usage_subcommand = std::move(subcommand); }
 
 const std::string& first_error() { return first_error_text; }
-
-void hold_diagnostics() { holding = true; }
-
-bool diagnostics_held() { return holding; }
-
-void release_diagnostics() {
-  if (!holding) return;
-  holding = false;
-  write(held);
-  held.clear();
-  std::fflush(stderr);
-}
 
 void report_note(const std::string& message) {
   print_line("note", message);

@@ -50,14 +50,6 @@ void report_warnings(const std::vector<bpffw::Warning>& warnings, std::string_vi
 // Something worth knowing that is not an error: "bpffwc: note: MESSAGE" on stderr.
 void report_note(const std::string& message);
 
-// The small bpffwc runs the compile command as far as the compile cache takes it, and hands
-// anything else to bpffwc-full, which runs it again and says what there is to say: until the
-// cache has served the program, what would be printed is held, and dropped with the hand-over.
-void hold_diagnostics();
-bool diagnostics_held();
-// Prints what was held, and from now on prints at once. Does nothing when nothing is held.
-void release_diagnostics();
-
 // The first error this process reported (report, report_usage), as one line: "[FILE:]LINE:COL: MESSAGE"
 // or "MESSAGE" (no caret, no hint); empty when there was none. For a summary elsewhere than
 // standard error, e.g. the unit's status (unit_status.hpp).

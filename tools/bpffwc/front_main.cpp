@@ -1,9 +1,11 @@
 // bpffwc, the command people run: an executable without LLVM, whose static start-up costs several
-// times what loading a cached program or changing a set does. It runs `set`, `load`, `cache`, and
-// the compile command as far as the compile cache serves it (cached_objects.hpp); everything else
-// — a cache miss, --emit, --check, any other command, help, and anything it refuses — it hands to
-// bpffwc-full, which has every command (main.cpp): the same process (execv), with the same
-// arguments, run again from the start, so that what is printed is what bpffwc-full prints.
+// times what loading a cached program or changing a set does. It runs `set`, `load`, `cache` and
+// the compile command; a compile that the compile cache does not serve (a miss, --emit, --check,
+// --no-cache) it runs with the compiler module, bpffwc-compiler.so, loaded then (dlopen): in the
+// same process, on the filter it parsed and the set files it read. Every other command, help, and
+// arguments it refuses it hands to bpffwc-full, which has every command (main.cpp): the same
+// process (execv), with the same arguments, before anything is read or printed.
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,46 +25,71 @@ namespace {
 
 char** arguments;  // main's argv, for the hand-over
 
-// bpffwc-full: beside this executable (the build tree), else in the libexec directory installed
-// beside bin/ (BPFFWC_FULL_FROM_BIN, relative to bin/). This executable is /proc/self/exe, or
-// without /proc argv[0] when it names a path; else bpffwc-full is where it is installed
-// (BPFFWC_FULL_INSTALLED).
-std::string full_path() {
+// bpffwc-full and the compiler module: beside this executable (the build tree), else in the
+// libexec directory installed beside bin/ (BPFFWC_FULL_FROM_BIN, relative to bin/). This executable
+// is /proc/self/exe, or without /proc argv[0] when it names a path; else they are where they are
+// installed (BPFFWC_FULL_INSTALLED).
+std::string companion_path(const std::string& name) {
   char self[PATH_MAX];
   ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
   std::string path = length > 0 ? std::string(self, static_cast<std::size_t>(length)) : std::string(arguments[0]);
   std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return BPFFWC_FULL_INSTALLED "/bpffwc-full";
+  if (slash == std::string::npos) return BPFFWC_FULL_INSTALLED "/" + name;
   std::string dir = path.substr(0, slash);
-  std::string beside = dir + "/bpffwc-full";
+  std::string beside = dir + "/" + name;
   if (::access(beside.c_str(), F_OK) == 0) return beside;
-  return dir + "/" BPFFWC_FULL_FROM_BIN "/bpffwc-full";
+  return dir + "/" BPFFWC_FULL_FROM_BIN "/" + name;
+}
+
+bpffw::Error installed_incompletely(const std::string& what, int err = 0) {
+  return bpffw::make_error(bpffw::ErrorKind::System, what, err, "bpffwc is installed incompletely: install it again")
+      .value();
 }
 
 [[noreturn]] void run_full() {
-  std::string path = full_path();
+  std::string path = companion_path("bpffwc-full");
   ::execv(path.c_str(), arguments);
   int err = errno;
-  release_diagnostics();
-  std::exit(report(bpffw::make_error(bpffw::ErrorKind::System, "cannot run " + path + ": " + std::strerror(err), err,
-                                     "bpffwc is installed incompletely: install it again")
-                       .value()));
+  std::exit(report(installed_incompletely("cannot run " + path + ": " + std::strerror(err), err)));
 }
 
-// No compiler here: a compile is bpffwc-full's.
-class HandOver final : public CompilerBackend {
+// LLVM's compiler, from the compiler module, loaded when the first compile needs it and kept
+// loaded until the process ends.
+class ModuleCompiler final : public CompilerBackend {
  public:
-  bool present() const override { return false; }
-  [[noreturn]] void hand_over() override { run_full(); }
-  std::string identity() override { return bpffw::cache::build_id_of_file(full_path()); }
-  bpffw::Result<void> compile(bpffw::Filter&&, const bpffw::CompileOptions&, bool, bpffw::ObjectFile&,
-                              std::optional<bpffw::ObjectFile>&) override {
-    run_full();
+  std::string identity() override { return bpffw::cache::build_id_of_file(companion_path(kModule)); }
+
+  bpffw::Result<void> compile(bpffw::Filter&& filter, const bpffw::CompileOptions& options, bool sockets_wanted,
+                              bpffw::ObjectFile& packet, std::optional<bpffw::ObjectFile>& sockets) override {
+    auto compiler = module();
+    if (!compiler) return tl::unexpected(compiler.error());
+    return (*compiler)->compile(std::move(filter), options, sockets_wanted, packet, sockets);
   }
-  bpffw::Result<void> emit(EmitKind, const bpffw::Filter&, const bpffw::CompileOptions&, bool,
-                           const std::string&) override {
-    run_full();
+
+  bpffw::Result<void> emit(EmitKind kind, const bpffw::Filter& filter, const bpffw::CompileOptions& options,
+                           bool sockets_wanted, const std::string& output) override {
+    auto compiler = module();
+    if (!compiler) return tl::unexpected(compiler.error());
+    return (*compiler)->emit(kind, filter, options, sockets_wanted, output);
   }
+
+ private:
+  static constexpr const char* kModule = "bpffwc-compiler.so";
+
+  bpffw::Result<CompilerBackend*> module() {
+    if (loaded_) return loaded_;
+    std::string path = companion_path(kModule);
+    // RTLD_LOCAL: its symbols stay its own (it exports one, compiler_module.map).
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return tl::unexpected(installed_incompletely("cannot load the compiler: " + std::string(::dlerror())));
+    using Entry = CompilerBackend* (*)();
+    auto entry = reinterpret_cast<Entry>(::dlsym(handle, "bpffwc_compiler_backend"));
+    if (!entry) return tl::unexpected(installed_incompletely("cannot load the compiler: " + std::string(::dlerror())));
+    loaded_ = entry();
+    return loaded_;
+  }
+
+  CompilerBackend* loaded_ = nullptr;
 };
 
 bool asks_for_help(int argc, char** argv) {
@@ -75,11 +102,15 @@ bool asks_for_help(int argc, char** argv) {
   return false;
 }
 
-// "-" (an expression or a set file on standard input) could not be read again by bpffwc-full.
-bool reads_standard_input(int argc, char** argv) {
+// `bpffwc --check -tcp` is read as `-t cp`: bpffwc-full explains that an expression after '-' and a
+// letter needs '--' (main.cpp), where the compile command would only miss its expression. So an
+// argument that might be one goes there, as an option with its value attached (`-o/sys/fs/bpf/x`)
+// does too.
+bool may_be_expression_read_as_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "-" || arg.ends_with("=-")) return true;
+    if (arg == "--") return false;
+    if (arg.size() >= 3 && arg[0] == '-' && arg[1] != '-') return true;
   }
   return false;
 }
@@ -103,20 +134,14 @@ int run_here(const char* name, std::unique_ptr<Command> command, int argc, char*
     app.parse(argc, argv);
   } catch (const CLI::ParseError&) { run_full(); }
   set_usage_subcommand(name);
-  if (*name) return command->run();
-  // The compile command: held until the cache has served it (compile_command.cpp).
-  hold_diagnostics();
-  int status = command->run();
-  if (diagnostics_held() && status != kExitSuccess) run_full();
-  release_diagnostics();
-  return status;
+  return command->run();
 }
 
 }  // namespace
 
 CompilerBackend& compiler_backend() {
-  static HandOver hand_over;
-  return hand_over;
+  static ModuleCompiler compiler;
+  return compiler;
 }
 
 }  // namespace bpffwc
@@ -124,10 +149,10 @@ CompilerBackend& compiler_backend() {
 int main(int argc, char** argv) {
   using namespace bpffwc;
   arguments = argv;
-  if (argc < 2 || asks_for_help(argc, argv) || reads_standard_input(argc, argv)) run_full();
+  if (argc < 2 || asks_for_help(argc, argv)) run_full();
   if (std::strcmp(argv[1], "set") == 0) return run_here("set", make_set_command(), argc, argv);
   if (std::strcmp(argv[1], "load") == 0) return run_here("load", make_load_command(), argc, argv);
   if (std::strcmp(argv[1], "cache") == 0) return run_here("cache", make_cache_command(), argc, argv);
-  if (is_word(argv[1])) run_full();
+  if (is_word(argv[1]) || may_be_expression_read_as_options(argc, argv)) run_full();
   return run_here("", make_compile_command(), argc, argv);
 }

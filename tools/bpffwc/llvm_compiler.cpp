@@ -1,4 +1,5 @@
-// bpffwc-full's compiler (compiler_backend.hpp): bpffw::compile with LLVM, and --emit's stages.
+// The compiler (compiler_backend.hpp) of bpffwc-full and of the compiler module (compiler_module.cpp):
+// bpffw::compile with LLVM, and --emit's stages.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -75,9 +76,6 @@ void warn_of_entries_written_at_load(const bpffw::ObjectFile& object) {
 
 class LlvmCompiler final : public CompilerBackend {
  public:
-  bool present() const override { return true; }
-  [[noreturn]] void hand_over() override { std::abort(); }  // not called when present()
-
   std::string identity() override {
     return bpffw::cache::build_id_of_binary_holding(reinterpret_cast<const void*>(&bpffw::compile_socket_programs));
   }
