@@ -6,10 +6,13 @@
 #   B: clang-19 -O2 -target bpf -c bench/reference/f1.bpf.c  +  bpftool prog load f1.bpf.o PIN
 #   L: the floor: the object bpffwc compiles (--emit obj) loaded and pinned by a small C program
 #      with libbpf linked statically (bench/reference/object_loader.c)
+#   D: the floor of a miss's start: a small C program that loads bpffwc's compiler module
+#      (dlopen of bpffwc-compiler.so: the dynamic loader and LLVM's static initializers) and exits
+#      (bench/reference/module_loader.c)
 #   T: /bin/true, what starting any process costs here
 # where bench/reference/f1.bpf.c is the same filter written by hand in C with the same packet
 # semantics. First checks that A, M and B give the specified verdict on every sample packet, then
-# runs N interleaved rounds of all six (the order rotates every round), removing the pins after
+# runs N interleaved rounds of all seven (the order rotates every round), removing the pins after
 # every run, and prints one table: median/min/max wall time per path, the median of the per-round
 # ratios to B, and the median peak RSS of A and B (/usr/bin/time, separate runs).
 #
@@ -20,13 +23,17 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pairs=${1:-31}
 rss_runs=5
 export BPFFW_BUILD_DIR=${BPFFW_BUILD_DIR:-$repo/build}
-bash "$repo/scripts/bootstrap" bpffwc bpffw-object-loader >&2
+bash "$repo/scripts/bootstrap" bpffwc bpffw-object-loader bpffw-module-loader >&2
 # shellcheck source=scripts/lib/sample-packets.sh
 source "$repo/scripts/lib/sample-packets.sh"
 
 bpffwc=${BPFFWC:-$BPFFW_BUILD_DIR/tools/bpffwc/bpffwc}
 loader=$BPFFW_BUILD_DIR/bench/bpffw-object-loader
-[[ -x $loader ]] || { echo "bench: $loader is missing: configure with -DBPFFW_BUILD_BENCH=ON" >&2; exit 1; }
+module_loader=$BPFFW_BUILD_DIR/bench/bpffw-module-loader
+for program in "$loader" "$module_loader"; do
+  [[ -x $program ]] || { echo "bench: $program is missing: configure with -DBPFFW_BUILD_BENCH=ON" >&2; exit 1; }
+done
+module=$(dirname "$bpffwc")/bpffwc-compiler.so
 reference=$repo/bench/reference/f1.bpf.c
 f1='icmp || (udp && dst_port == 53) || (tcp && dst_port == 80)'
 # clang -target bpf does not search the multiarch include directory that holds <asm/types.h>.
@@ -47,6 +54,7 @@ misses=0
 path_m() { BPFFW_CACHE_DIR=$tmp/miss/$((++misses)) "$bpffwc" -o "$pin_m" "$f1"; }
 path_n() { "$bpffwc" --no-cache -o "$pin_m" "$f1"; }
 path_l() { "$loader" "$tmp/f1.o" "$pin_l"; }
+path_d() { "$module_loader" "$module"; }
 path_t() { /bin/true; }
 "$bpffwc" --emit obj -O "$tmp/f1.o" "$f1"
 path_b() {
@@ -61,6 +69,7 @@ path_a_again() { "$bpffwc" -o "$pin_a-hit" "$f1"; }
 path_a_again
 path_m
 path_l
+path_d  # loads, or the bench stops here
 path_b
 bad=0
 for entry in "${SAMPLE_PACKETS[@]}"; do
@@ -87,7 +96,7 @@ time_path() {
   echo $(($(now_us) - s)) >>"$tmp/$key"
   rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l" "$tmp/f1.bpf.o"
 }
-paths=(A M N B L T)
+paths=(A M N B L D T)
 for key in "${paths[@]}"; do : >"$tmp/$key"; "path_${key,,}"; rm -f "$pin_a" "$pin_b" "$pin_m" "$pin_l"; done  # warm
 for ((i = 0; i < pairs; i++)); do
   for ((j = 0; j < ${#paths[@]}; j++)); do time_path "${paths[(i + j) % ${#paths[@]}]}"; done
@@ -126,6 +135,7 @@ row "M: bpffwc -o PIN F1, cache miss (compile, store, load)" "$(ms "$(median "$t
 row "N: bpffwc --no-cache -o PIN F1 (compile, load)" "$(ms "$(median "$tmp/N")")" "$(minmax "$tmp/N")" "$(share N)" ""
 row "B: clang-19 -O2 -target bpf + bpftool prog load" "$(ms "$(median "$tmp/B")")" "$(minmax "$tmp/B")" "1" "$(mib "$(median "$tmp/rss_b")")"
 row "L: floor: C + static libbpf loads the saved object" "$(ms "$(median "$tmp/L")")" "$(minmax "$tmp/L")" "$(share L)" ""
+row "D: floor of a miss's start: C loads the compiler module" "$(ms "$(median "$tmp/D")")" "$(minmax "$tmp/D")" "$(share D)" ""
 row "T: /bin/true" "$(ms "$(median "$tmp/T")")" "$(minmax "$tmp/T")" "$(share T)" ""
 echo
 echo "program size: bpffwc $sizes_a; clang $sizes_b"
