@@ -3,12 +3,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include <fcntl.h>
 #include <grp.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,12 +113,29 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
   return result;
 }
 
+// bpffwc, bpffwc-full and the compiler module, copied into a directory that nobody can reach: they
+// find each other by path, and the build tree may sit below a directory only root can enter (a
+// clone in a `mktemp -d` folder). Made on first use, removed when the test process ends.
+class NobodysInstallation {
+ public:
+  NobodysInstallation() {
+    namespace fs = std::filesystem;
+    if (::mkdir(dir_.c_str(), 0755) != 0 || ::chmod(dir_.c_str(), 0755) != 0)
+      throw std::runtime_error("cannot make " + dir_ + ": " + std::strerror(errno));
+    for (const char* file : {BPFFWC_PATH, BPFFWC_FULL_PATH, BPFFWC_COMPILER_PATH})
+      fs::copy_file(file, dir_ + "/" + fs::path(file).filename().string());
+  }
+  ~NobodysInstallation() { std::filesystem::remove_all(dir_); }
+  std::string bpffwc() const { return dir_ + "/bpffwc"; }
+
+ private:
+  std::string dir_ = "/tmp/bpffw-nobody-" + std::to_string(::getpid());
+};
+
 ProcessResult run_bpffwc(const std::vector<std::string>& args, const ProcessOptions& options) {
-  // As nobody, bpffwc finds its compiler module and bpffwc-full by path, which nobody cannot reach
-  // below a 0700 directory (a clone in a `mktemp -d` folder): run bpffwc-full, which has every
-  // command and the compiler linked in, by descriptor. No unprivileged test runs `set`.
-  if (options.as_nobody && (args.empty() || args.front() != "set")) return run_process(BPFFWC_FULL_PATH, args, options);
-  return run_process(BPFFWC_PATH, args, options);
+  if (!options.as_nobody) return run_process(BPFFWC_PATH, args, options);
+  static const NobodysInstallation installed;
+  return run_process(installed.bpffwc(), args, options);
 }
 
 }  // namespace bpffw::test

@@ -1,5 +1,5 @@
 // bpffwc [OPTIONS] (EXPRESSION | -f FILE): compile a filter, then pin it (-o), print a stage (--emit) or
-// stop there (--check). Both executables run it, each with its compiler (compiler_backend.hpp).
+// stop there (--check). Both executables run it; the compiler is the module (compiler_backend.hpp).
 #include <optional>
 #include <string>
 

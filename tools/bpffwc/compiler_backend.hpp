@@ -1,6 +1,6 @@
-// What the compile command (compile_command.cpp) needs of a compiler: LLVM's (llvm_compiler.cpp),
-// linked into bpffwc-full and into the compiler module, bpffwc-compiler.so, which the small bpffwc
-// loads the first time it needs to compile (front_main.cpp).
+// What bpffwc's commands need of a compiler: LLVM's (llvm_compiler.cpp), linked into the compiler
+// module, bpffwc-compiler.so, which both executables load the first time they need to compile
+// (module_compiler.cpp).
 #pragma once
 
 #include <optional>
@@ -9,6 +9,7 @@
 
 #include <bpffw/compiler.hpp>
 #include <bpffw/filter.hpp>
+#include <bpffw/runtime.hpp>
 
 namespace bpffwc {
 
@@ -27,9 +28,12 @@ class CompilerBackend {
   // --emit KIND: the stage, written to `output` (empty or "-": standard output).
   virtual bpffw::Result<void> emit(EmitKind kind, const bpffw::Filter& filter, const bpffw::CompileOptions& options,
                                    bool sockets_wanted, const std::string& output) = 0;
+  // The metadata a program compiled from `filter` carries (bpffw::metadata_for).
+  virtual bpffw::Result<bpffw::ProgramMetadata> metadata(const bpffw::Filter& filter,
+                                                         const bpffw::CompileOptions& options) = 0;
 };
 
-// This executable's.
+// This binary's: the module's in it, the one that loads the module in the executables.
 CompilerBackend& compiler_backend();
 
 }  // namespace bpffwc

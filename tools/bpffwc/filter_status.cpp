@@ -9,6 +9,7 @@
 
 #include <bpffw/runtime.hpp>
 
+#include "compiler_backend.hpp"
 #include "diagnostics.hpp"
 #include "expression_source.hpp"  // read_text_file
 #include "runtime_options.hpp"
@@ -200,7 +201,9 @@ void FilterExaminer::compare_with_files(const bpffw::Program& program, FilterSta
     return diverge("not-compiling", status.filter_file + where + ": " + filter.error().message +
                                         ": a reload would fail and keep the running program");
   }
-  bpffw::ProgramMetadata declared = bpffw::metadata_for(*filter, runtime.compile_options());
+  auto metadata = compiler_backend().metadata(*filter, runtime.compile_options());
+  if (!metadata) return diverge("not-compiling", status.filter_file + ": " + metadata.error().message);
+  const bpffw::ProgramMetadata& declared = *metadata;
 
   if (declared.expression != running->expression)
     diverge("expression", "the program runs another expression than " + status.filter_file +

@@ -1,11 +1,10 @@
 // bpffwc, the command people run: an executable without LLVM, whose static start-up costs several
 // times what loading a cached program or changing a set does. It runs `set`, `load`, `cache` and
 // the compile command; a compile that the compile cache does not serve (a miss, --emit, --check,
-// --no-cache) it runs with the compiler module, bpffwc-compiler.so, loaded then (dlopen): in the
-// same process, on the filter it parsed and the set files it read. Every other command, help, and
-// arguments it refuses it hands to bpffwc-full, which has every command (main.cpp): the same
-// process (execv), with the same arguments, before anything is read or printed.
-#include <dlfcn.h>
+// --no-cache) it runs with the compiler module, bpffwc-compiler.so, loaded then
+// (module_compiler.cpp): in the same process, on the filter it parsed and the set files it read. Every other command,
+// help, and arguments it refuses it hands to bpffwc-full, which has every command (main.cpp): the same process (execv),
+// with the same arguments, before anything is read or printed.
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,9 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cache/build_id.hpp"
 #include "command.hpp"
-#include "compiler_backend.hpp"
+#include "companions.hpp"
 #include "diagnostics.hpp"
 
 namespace bpffwc {
@@ -25,72 +23,12 @@ namespace {
 
 char** arguments;  // main's argv, for the hand-over
 
-// bpffwc-full and the compiler module: beside this executable (the build tree), else in the
-// libexec directory installed beside bin/ (BPFFWC_FULL_FROM_BIN, relative to bin/). This executable
-// is /proc/self/exe, or without /proc argv[0] when it names a path; else they are where they are
-// installed (BPFFWC_FULL_INSTALLED).
-std::string companion_path(const std::string& name) {
-  char self[PATH_MAX];
-  ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string path = length > 0 ? std::string(self, static_cast<std::size_t>(length)) : std::string(arguments[0]);
-  std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return BPFFWC_FULL_INSTALLED "/" + name;
-  std::string dir = path.substr(0, slash);
-  std::string beside = dir + "/" + name;
-  if (::access(beside.c_str(), F_OK) == 0) return beside;
-  return dir + "/" BPFFWC_FULL_FROM_BIN "/" + name;
-}
-
-bpffw::Error installed_incompletely(const std::string& what, int err = 0) {
-  return bpffw::make_error(bpffw::ErrorKind::System, what, err, "bpffwc is installed incompletely: install it again")
-      .value();
-}
-
 [[noreturn]] void run_full() {
   std::string path = companion_path("bpffwc-full");
   ::execv(path.c_str(), arguments);
   int err = errno;
   std::exit(report(installed_incompletely("cannot run " + path + ": " + std::strerror(err), err)));
 }
-
-// LLVM's compiler, from the compiler module, loaded when the first compile needs it and kept
-// loaded until the process ends.
-class ModuleCompiler final : public CompilerBackend {
- public:
-  std::string identity() override { return bpffw::cache::build_id_of_file(companion_path(kModule)); }
-
-  bpffw::Result<void> compile(bpffw::Filter&& filter, const bpffw::CompileOptions& options, bool sockets_wanted,
-                              bpffw::ObjectFile& packet, std::optional<bpffw::ObjectFile>& sockets) override {
-    auto compiler = module();
-    if (!compiler) return tl::unexpected(compiler.error());
-    return (*compiler)->compile(std::move(filter), options, sockets_wanted, packet, sockets);
-  }
-
-  bpffw::Result<void> emit(EmitKind kind, const bpffw::Filter& filter, const bpffw::CompileOptions& options,
-                           bool sockets_wanted, const std::string& output) override {
-    auto compiler = module();
-    if (!compiler) return tl::unexpected(compiler.error());
-    return (*compiler)->emit(kind, filter, options, sockets_wanted, output);
-  }
-
- private:
-  static constexpr const char* kModule = "bpffwc-compiler.so";
-
-  bpffw::Result<CompilerBackend*> module() {
-    if (loaded_) return loaded_;
-    std::string path = companion_path(kModule);
-    // RTLD_LOCAL: its symbols stay its own (it exports one, compiler_module.map).
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) return tl::unexpected(installed_incompletely("cannot load the compiler: " + std::string(::dlerror())));
-    using Entry = CompilerBackend* (*)();
-    auto entry = reinterpret_cast<Entry>(::dlsym(handle, "bpffwc_compiler_backend"));
-    if (!entry) return tl::unexpected(installed_incompletely("cannot load the compiler: " + std::string(::dlerror())));
-    loaded_ = entry();
-    return loaded_;
-  }
-
-  CompilerBackend* loaded_ = nullptr;
-};
 
 bool asks_for_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -139,16 +77,12 @@ int run_here(const char* name, std::unique_ptr<Command> command, int argc, char*
 
 }  // namespace
 
-CompilerBackend& compiler_backend() {
-  static ModuleCompiler compiler;
-  return compiler;
-}
-
 }  // namespace bpffwc
 
 int main(int argc, char** argv) {
   using namespace bpffwc;
   arguments = argv;
+  set_invocation_name(argv[0]);
   if (argc < 2 || asks_for_help(argc, argv)) run_full();
   if (std::strcmp(argv[1], "set") == 0) return run_here("set", make_set_command(), argc, argv);
   if (std::strcmp(argv[1], "load") == 0) return run_here("load", make_load_command(), argc, argv);

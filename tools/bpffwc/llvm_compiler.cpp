@@ -1,5 +1,5 @@
-// The compiler (compiler_backend.hpp) of bpffwc-full and of the compiler module (compiler_module.cpp):
-// bpffw::compile with LLVM, and --emit's stages.
+// The compiler (compiler_backend.hpp) in the compiler module (compiler_module.cpp): bpffw::compile
+// with LLVM, and --emit's stages.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +87,11 @@ class LlvmCompiler final : public CompilerBackend {
     if (!object) return tl::unexpected(object.error());
     packet = std::move(*object);
     return sockets_wanted ? compile_socket_group(filter, options, sockets) : bpffw::Result<void>{};
+  }
+
+  bpffw::Result<bpffw::ProgramMetadata> metadata(const bpffw::Filter& filter,
+                                                 const bpffw::CompileOptions& options) override {
+    return bpffw::metadata_for(filter, options);
   }
 
   bpffw::Result<void> emit(EmitKind kind, const bpffw::Filter& filter, const bpffw::CompileOptions& options,

@@ -15,6 +15,7 @@
 #include "parser/names.hpp"  // edit_distance, for a misspelt subcommand
 
 #include "command.hpp"
+#include "companions.hpp"
 #include "diagnostics.hpp"
 #include "version_text.hpp"
 
@@ -340,4 +341,7 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace bpffwc
 
-int main(int argc, char** argv) { return bpffwc::run(argc, argv); }
+int main(int argc, char** argv) {
+  bpffwc::set_invocation_name(argv[0]);
+  return bpffwc::run(argc, argv);
+}

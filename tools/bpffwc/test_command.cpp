@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include <bpffw/compiler.hpp>
 #include <bpffw/filter.hpp>
 #include <bpffw/interpreter.hpp>
 #include <bpffw/program.hpp>
 
 #include "command.hpp"
+#include "compiler_backend.hpp"
 #include "diagnostics.hpp"
 #include "drop_text.hpp"
 #include "expression_source.hpp"
@@ -113,8 +113,11 @@ class TestCommand final : public Command {
       packets.push_back(std::move(*packet));
       flows.emplace_back();
     }
-    auto object = bpffw::compile(*filter);
-    if (!object) return source_.report(object.error());
+    std::optional<bpffw::ObjectFile> object(std::in_place);
+    std::optional<bpffw::ObjectFile> no_sockets;
+    // A copy: the interpreter judges with the filter after the compile.
+    if (auto compiled = compiler_backend().compile(bpffw::Filter(*filter), {}, false, *object, no_sockets); !compiled)
+      return source_.report(compiled.error());
 
     if (pcap_) {
       if (!filter->direction())
