@@ -60,7 +60,19 @@ struct Installation {
     CHECK_MESSAGE(loaded == compiling,
                   (std::string(compiling ? "not compiled: " : "compiled, not a cache hit: ") + result.err));
   }
-  void hit(const std::vector<std::string>& args) const { ok_compiling(args, false); }
+  // A hit, also with a compiler module that cannot be loaded: its first 4 KiB, the ELF header and
+  // the build id that the cache's key names, and nothing more.
+  void hit(const std::vector<std::string>& args) const {
+    installed_file(module, false);
+    {
+      std::ifstream whole(module + ".aside", std::ios::binary);
+      std::string head(4096, '\0');
+      whole.read(head.data(), static_cast<std::streamsize>(head.size()));
+      std::ofstream(module, std::ios::binary) << head;
+    }
+    ok_compiling(args, false);
+    fs::rename(module + ".aside", module);
+  }
   void compile(const std::vector<std::string>& args) const { ok_compiling(args, true); }
   // Moved aside, or back.
   static void installed_file(const std::string& path, bool installed) {
@@ -112,6 +124,25 @@ TEST_CASE_FIXTURE(CompiledOnce, "a cache hit is loaded by the small bpffwc alone
   CHECK_MESSAGE(other.err.find("bpffwc-compiler.so: cannot open shared object file") != std::string::npos, other.err);
   CHECK_MESSAGE(other.err.find("bpffwc: hint: bpffwc is installed incompletely") != std::string::npos, other.err);
   CHECK_FALSE(fs::exists(pins / "fourth"));
+  // A shared object that is not bpffwc's compiler is refused, not called.
+  fs::copy_file("/lib/x86_64-linux-gnu/libz.so.1", installed.module);
+  ProcessResult foreign = installed.run({"-o", pins / "fourth", "udp && dst_port == 54"});
+  CHECK(foreign.exit_code == 3);
+  CHECK_MESSAGE(foreign.err.find("is not bpffwc's compiler") != std::string::npos, foreign.err);
+  CHECK_FALSE(fs::exists(pins / "fourth"));
+  fs::remove(installed.module);
+  // A compiler of another build (its build token changed in a copy) is refused before anything
+  // crosses: the objects would not have its layout.
+  std::string module_bytes = read_file(installed.module + ".aside");
+  const std::size_t token = module_bytes.find(BPFFWC_BUILD_TOKEN);
+  REQUIRE(token != std::string::npos);
+  module_bytes[token] = module_bytes[token] == '9' ? '8' : '9';
+  std::ofstream(installed.module, std::ios::binary) << module_bytes;
+  ProcessResult other_build = installed.run({"-o", pins / "fourth", "udp && dst_port == 54"});
+  CHECK(other_build.exit_code == 3);
+  CHECK_MESSAGE(other_build.err.find("this bpffwc of build " BPFFWC_BUILD_TOKEN) != std::string::npos, other_build.err);
+  CHECK_FALSE(fs::exists(pins / "fourth"));
+  fs::remove(installed.module);
   Installation::installed_file(installed.module, true);
   Installation::installed_file(installed.full, true);
   REQUIRE(::unlink((pins / "third").c_str()) == 0);

@@ -122,6 +122,8 @@ TEST_CASE("a misspelt subcommand: the nearest one, or the option of that name") 
       {{"shwo"}, 2, "bpffwc: error: 'shwo' is not a subcommand (did you mean 'show'?)\n" + help},
       {{"stat", "/sys/fs/bpf/x"}, 2, "bpffwc: error: 'stat' is not a subcommand (did you mean 'stats'?)\n" + help},
       {{"detch", "self"}, 2, "bpffwc: error: 'detch' is not a subcommand (did you mean 'detach'?)\n" + help},
+      {{"Show", "-o", "/sys/fs/bpf/x"}, 2, "bpffwc: error: 'Show' is not a subcommand (did you mean 'show'?)\n" + help},
+      {{"show_"}, 2, "bpffwc: error: 'show_' is not a subcommand (did you mean 'show'?)\n" + help},
       {{"check", "tcp"}, 2, "bpffwc: error: 'check' is not a subcommand (did you mean the option '--check'?)\n" + help},
       // A word that is an expression, or close to a variable, stays the expression.
       {{"tcp"}, 2, "bpffwc: error: nothing to do: give -o PIN, --attach CGROUP, --emit KIND or --check\n" + help},

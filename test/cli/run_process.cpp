@@ -120,8 +120,10 @@ class NobodysInstallation {
  public:
   NobodysInstallation() {
     namespace fs = std::filesystem;
-    if (::mkdir(dir_.c_str(), 0755) != 0 || ::chmod(dir_.c_str(), 0755) != 0)
-      throw std::runtime_error("cannot make " + dir_ + ": " + std::strerror(errno));
+    char dir[] = "/tmp/bpffw-nobody-XXXXXX";
+    if (::mkdtemp(dir) == nullptr || ::chmod(dir, 0755) != 0)
+      throw std::runtime_error(std::string("cannot make a directory in /tmp: ") + std::strerror(errno));
+    dir_ = dir;
     for (const char* file : {BPFFWC_PATH, BPFFWC_FULL_PATH, BPFFWC_COMPILER_PATH})
       fs::copy_file(file, dir_ + "/" + fs::path(file).filename().string());
   }
@@ -129,7 +131,7 @@ class NobodysInstallation {
   std::string bpffwc() const { return dir_ + "/bpffwc"; }
 
  private:
-  std::string dir_ = "/tmp/bpffw-nobody-" + std::to_string(::getpid());
+  std::string dir_;
 };
 
 ProcessResult run_bpffwc(const std::vector<std::string>& args, const ProcessOptions& options) {

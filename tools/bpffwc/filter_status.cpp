@@ -202,7 +202,10 @@ void FilterExaminer::compare_with_files(const bpffw::Program& program, FilterSta
                                         ": a reload would fail and keep the running program");
   }
   auto metadata = compiler_backend().metadata(*filter, runtime.compile_options());
-  if (!metadata) return diverge("not-compiling", status.filter_file + ": " + metadata.error().message);
+  if (!metadata) {
+    status.failure = metadata.error();  // not the files' fault: bpffwc is installed incompletely
+    return;
+  }
   const bpffw::ProgramMetadata& declared = *metadata;
 
   if (declared.expression != running->expression)

@@ -29,6 +29,7 @@ struct FilterStatus {
   bool audit = false;                       // the pinned program only audits (--audit): it drops nothing
   std::vector<bpffw::Attachment> attached;  // where the pinned program is attached
   std::vector<Divergence> divergences;      // empty: running state and files agree
+  std::optional<bpffw::Error> failure;      // the files could not be compared: the compiler did not load
 };
 
 class FilterExaminer {

@@ -7,6 +7,7 @@
 // with the same arguments, before anything is read or printed.
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -54,11 +55,12 @@ bool may_be_expression_read_as_options(int argc, char** argv) {
 }
 
 // A subcommand's name is a lowercase word; an expression given first (`bpffwc 'tcp' -o PIN`)
-// rarely is one, and one that is goes to bpffwc-full, which tells the two apart.
+// rarely is a word, and one that is goes to bpffwc-full, which tells the two apart and names the
+// subcommand a misspelt word (`Show`, `show_`) is close to (main.cpp, misspelt_subcommand).
 bool is_word(const char* arg) {
   if (*arg == '\0') return false;
   for (; *arg != '\0'; ++arg)
-    if (*arg < 'a' || *arg > 'z') return false;
+    if (!std::isalpha(static_cast<unsigned char>(*arg)) && *arg != '_') return false;
   return true;
 }
 

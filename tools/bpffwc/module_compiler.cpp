@@ -4,9 +4,11 @@
 // and every command that does not compile, starts without it.
 #include <dlfcn.h>
 
+#include <string_view>
+
 #include "cache/build_id.hpp"
-#include "compiler_backend.hpp"
 #include "companions.hpp"
+#include "compiler_backend.hpp"
 
 namespace bpffwc {
 namespace {
@@ -41,12 +43,20 @@ class ModuleCompiler final : public CompilerBackend {
  private:
   bpffw::Result<CompilerBackend*> module() {
     if (loaded_) return loaded_;
-    // RTLD_LOCAL: its symbols stay its own (it exports one, compiler_module.map).
-    void* handle = ::dlopen(companion_path(kModule).c_str(), RTLD_NOW | RTLD_LOCAL);
+    const std::string path = companion_path(kModule);
+    // RTLD_LOCAL: its symbols stay its own (it exports two, compiler_module.map).
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) return tl::unexpected(installed_incompletely("cannot load the compiler: " + std::string(::dlerror())));
+    using Token = const char* (*)();
     using Entry = CompilerBackend* (*)();
+    auto token = reinterpret_cast<Token>(::dlsym(handle, "bpffwc_compiler_build_token"));
     auto entry = reinterpret_cast<Entry>(::dlsym(handle, "bpffwc_compiler_backend"));
-    if (!entry) return tl::unexpected(installed_incompletely("cannot load the compiler: " + std::string(::dlerror())));
+    if (!token || !entry)
+      return tl::unexpected(installed_incompletely("cannot load the compiler: " + path + " is not bpffwc's compiler"));
+    // The filter and the objects cross as C++ objects of this build's layout: only its own module.
+    if (std::string_view(token()) != BPFFWC_BUILD_TOKEN)
+      return tl::unexpected(installed_incompletely("cannot load the compiler: " + path + " is of build " + token() +
+                                                   ", this bpffwc of build " BPFFWC_BUILD_TOKEN));
     loaded_ = entry();
     return loaded_;
   }

@@ -79,7 +79,10 @@ class StatusCommand final : public Command {
     if (!attachments) return report(attachments.error());
     FilterExaminer examiner(config_dir_, pin_dir_, *attachments);
     std::vector<FilterStatus> statuses;
-    for (const std::string& name : names) statuses.push_back(examiner.examine(name));
+    for (const std::string& name : names) {
+      statuses.push_back(examiner.examine(name));
+      if (statuses.back().failure) return report(*statuses.back().failure);
+    }
     bool all_agree = std::all_of(statuses.begin(), statuses.end(),
                                  [](const FilterStatus& status) { return status.divergences.empty(); });
     std::string out;
