@@ -2,14 +2,14 @@
 // times what loading a cached program or changing a set does. It runs `set`, `load`, `cache` and
 // the compile command; a compile that the compile cache does not serve (a miss, --emit, --check,
 // --no-cache) it runs with the compiler module, bpffwc-compiler.so, loaded then
-// (module_compiler.cpp): in the same process, on the filter it parsed and the set files it read. Every other command,
-// help, and arguments it refuses it hands to bpffwc-full, which has every command (main.cpp): the same process (execv),
-// with the same arguments, before anything is read or printed.
+// (module_compiler.cpp): in the same process, on the filter it parsed and the set files it read.
+// Every other command, help, and arguments it refuses it hands to bpffwc-full, which has every
+// command (main.cpp): the same process (execv), with the same arguments, before anything is read
+// or printed.
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <string>
 
